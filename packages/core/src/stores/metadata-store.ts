@@ -1,0 +1,287 @@
+import type {
+  DatasetVersion,
+  EventPayload,
+  EventType,
+  Experiment,
+  FileRecord,
+  HistoryEntry,
+  MetricPoint,
+  ModelVersion,
+  RegisteredModel,
+  RegistryEvent,
+  Run,
+  RunStatus,
+} from '../domain/types.js';
+
+/** A numeric comparison on a run's latest metric value. Every given bound must hold. */
+export interface NumberFilter {
+  eq?: number;
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+}
+
+/** A typed run filter: every given clause must hold (AND). */
+export interface RunWhere {
+  status?: RunStatus | RunStatus[];
+  /** Equality on params; values are compared as strings (`1` matches `"1"`). */
+  params?: Record<string, string | number | boolean>;
+  /** Equality on tags. */
+  tags?: Record<string, string>;
+  /** Comparisons on the latest value of each metric; a run without the metric does not match. */
+  metrics?: Record<string, NumberFilter>;
+  /** `null` selects top-level runs only. */
+  parentRunId?: string | null;
+}
+
+export type SortDirection = 'asc' | 'desc';
+/** One sort key. Runs without the metric or param sort last, in either direction. */
+export type RunOrderBy =
+  | { metric: string; direction?: SortDirection }
+  | { param: string; direction?: SortDirection }
+  | { field: 'startTime' | 'endTime' | 'name'; direction?: SortDirection };
+
+export interface RunSearchQuery {
+  experimentIds: string[];
+  where?: RunWhere;
+  /** Applied in order; ties are broken by `startTime` desc, then `id` asc. Default: `startTime` desc. */
+  orderBy?: RunOrderBy[];
+  /** 1..1000. */
+  limit: number;
+  offset: number;
+}
+
+export interface NewRun {
+  id: string;
+  experimentId: string;
+  name: string;
+  parentRunId: string | null;
+  startTime: number;
+  tags: Record<string, string>;
+}
+
+export interface NewModelVersion {
+  name: string;
+  source: string;
+  runId: string | null;
+  files: FileRecord[];
+  description: string;
+  tags: Record<string, string>;
+  /** The stage a new version starts in (the first configured stage). */
+  stage: string;
+  createdAt: number;
+}
+
+export interface StageTransition {
+  name: string;
+  version: number;
+  toStage: string;
+  /** When set, every other live version in `toStage` moves to `archiveStage` in the same transaction. */
+  archiveExisting: boolean;
+  archiveStage: string;
+  actor: string;
+  comment: string;
+  time: number;
+}
+
+export interface AliasChange {
+  name: string;
+  alias: string;
+  /**
+   * Compare-and-set: `undefined` changes unconditionally; `null` requires that the alias does not
+   * exist yet; a number requires that the alias points at that version now. A failed check throws `CONFLICT`.
+   */
+  ifVersion?: number | null;
+  actor: string;
+  comment: string;
+  time: number;
+}
+
+export interface NewDatasetVersion extends Omit<DatasetVersion, 'version' | 'deletedAt'> {}
+
+export interface ListModelsQuery {
+  /** Case-sensitive substring of the name. */
+  nameContains?: string;
+  /** Every given tag must be equal. */
+  tags?: Record<string, string>;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Where modelreg keeps its metadata: experiments, runs, registered models, versions, stage and
+ * alias history, datasets, and an ordered event log.
+ *
+ * Rules every implementation follows (the conformance suite in `@modelreg/core/testing` checks them):
+ * - Core validates names, numbers and stages before calling; a store trusts its input and owns
+ *   persistence and atomicity only.
+ * - Reads return `null` (or an empty list) when the thing does not exist; changes to something
+ *   that does not exist throw `RegistryError('NOT_FOUND')`.
+ * - Every method that changes state appends the event named in its documentation to the event
+ *   log **in the same transaction** as the change: either both are visible or neither.
+ * - Soft-deleted models, versions and datasets are invisible to reads unless a method says otherwise.
+ * - Returned objects are fresh copies; mutating them does not change the store.
+ */
+export interface MetadataStore {
+  /** A short name used in error messages, e.g. `meta-sqlite`. */
+  readonly name: string;
+
+  /** Creates tables or applies migrations. Called once by core before any other method. */
+  init(): Promise<void>;
+  /** Releases connections. Called once by core; no method is called afterwards. */
+  close(): Promise<void>;
+
+  // ---- experiments ----
+  /** Creates an experiment. `ALREADY_EXISTS` when the name is taken. Event `experiment.created` `{ id, name }`. */
+  createExperiment(experiment: Experiment): Promise<Experiment>;
+  getExperiment(id: string): Promise<Experiment | null>;
+  getExperimentByName(name: string): Promise<Experiment | null>;
+  /** All experiments, oldest first. */
+  listExperiments(): Promise<Experiment[]>;
+
+  // ---- runs ----
+  /** Creates a run in status `running`. `NOT_FOUND` for an unknown experiment. Event `run.created` `{ runId, experimentId }`. */
+  createRun(run: NewRun): Promise<Run>;
+  getRun(id: string): Promise<Run | null>;
+  /**
+   * Ends a run: sets status and end time. `CONFLICT` when the run has already ended.
+   * Event `run.updated` `{ runId, status }`.
+   */
+  endRun(id: string, status: Exclude<RunStatus, 'running'>, endTime: number): Promise<Run>;
+  /**
+   * Logs params, all or none. A key that already has the same value is accepted; a key with
+   * another value throws `CONFLICT` and nothing of the call is written. No event.
+   */
+  logParams(runId: string, params: Record<string, string>): Promise<void>;
+  /** Appends metric points (the history is never rewritten). No event. */
+  logMetrics(runId: string, points: MetricPoint[]): Promise<void>;
+  /** Sets (inserts or overwrites) tags. No event. */
+  setRunTags(runId: string, tags: Record<string, string>): Promise<void>;
+  /** Deletes one tag; deleting a missing tag is not an error. No event. */
+  deleteRunTag(runId: string, key: string): Promise<void>;
+  /** The history of one metric ordered by step, then timestamp, then logging order. Empty when none. */
+  getMetricHistory(runId: string, key: string): Promise<MetricPoint[]>;
+  /** Runs of the given experiments that match `where`, sorted and paged as the query says. */
+  searchRuns(query: RunSearchQuery): Promise<Run[]>;
+
+  // ---- run artifacts ----
+  /**
+   * Records files that were written to the artifact store for a run. A path already recorded with
+   * the same sha256 is accepted; with another sha256 it throws `ALREADY_EXISTS` and nothing of the
+   * call is written. `NOT_FOUND` for an unknown run. No event.
+   */
+  recordRunArtifacts(runId: string, files: FileRecord[]): Promise<void>;
+  /** The run's recorded files whose path starts with `prefix` (all when omitted), sorted by path. */
+  listRunArtifacts(runId: string, prefix?: string): Promise<FileRecord[]>;
+
+  // ---- registered models ----
+  /**
+   * Creates a registered model. `ALREADY_EXISTS` when a live model has the name. A name whose model
+   * was deleted is revived with the new description and tags; its version counter continues, so
+   * numbers are never reused. Event `model.created` `{ name }`.
+   */
+  createModel(model: {
+    name: string;
+    description: string;
+    tags: Record<string, string>;
+    createdAt: number;
+  }): Promise<RegisteredModel>;
+  getModel(name: string): Promise<RegisteredModel | null>;
+  /** Live models sorted by name. */
+  listModels(query: ListModelsQuery): Promise<RegisteredModel[]>;
+  /** Sets the description and/or merges tags (`null` value deletes a tag). Event `model.updated` `{ name }`. */
+  updateModel(
+    name: string,
+    change: { description?: string; tags?: Record<string, string | null>; time: number },
+  ): Promise<RegisteredModel>;
+  /** Soft-deletes a model with its versions and aliases. Event `model.deleted` `{ name }`. */
+  deleteModel(name: string, time: number): Promise<void>;
+
+  // ---- versions ----
+  /**
+   * Allocates the next version number of the model (last + 1, atomically, never reused) and
+   * creates the version in `stage`. `NOT_FOUND` when the model does not exist.
+   * Event `version.created` `{ name, version, stage }`.
+   */
+  createVersion(version: NewModelVersion): Promise<ModelVersion>;
+  /** A live version, or a deleted one too with `includeDeleted`. */
+  getVersion(
+    name: string,
+    version: number,
+    options?: { includeDeleted?: boolean },
+  ): Promise<ModelVersion | null>;
+  /** Live versions of a model (optionally of one stage), ascending by number. */
+  listVersions(name: string, options?: { stage?: string; includeDeleted?: boolean }): Promise<ModelVersion[]>;
+  /** Sets the description and/or merges tags (`null` deletes). Event `version.updated` `{ name, version }`. */
+  updateVersion(
+    name: string,
+    version: number,
+    change: { description?: string; tags?: Record<string, string | null>; time: number },
+  ): Promise<ModelVersion>;
+  /**
+   * Soft-deletes a version; aliases pointing at it are deleted (recorded as `alias_deleted` history
+   * with actor `system`). Event `version.deleted` `{ name, version }` (plus `alias.deleted` per alias).
+   */
+  deleteVersion(name: string, version: number, time: number): Promise<void>;
+  /**
+   * Moves a version to a stage, atomically with the archiving of the other versions of that stage
+   * when `archiveExisting` is set. Appends one `stage` history entry per version moved (the target
+   * first). Moving a version to the stage it is in records nothing and returns it unchanged.
+   * Events `version.stage_changed` `{ name, version, fromStage, toStage }` per version moved.
+   */
+  transitionStage(change: StageTransition): Promise<{ version: ModelVersion; archived: ModelVersion[] }>;
+
+  // ---- aliases ----
+  /**
+   * Points an alias at a live version (compare-and-set through `ifVersion`). Appends an
+   * `alias_set` history entry. Event `alias.set` `{ name, alias, version, fromVersion }`.
+   */
+  setAlias(change: AliasChange & { version: number }): Promise<void>;
+  /**
+   * Deletes an alias (compare-and-set through `ifVersion`). `NOT_FOUND` when it does not exist.
+   * Appends an `alias_deleted` history entry. Event `alias.deleted` `{ name, alias, version }`.
+   */
+  deleteAlias(change: AliasChange): Promise<void>;
+
+  /** The append-only history of a model (stage and alias moves), oldest first; optionally for one version. */
+  getHistory(name: string, options?: { version?: number }): Promise<HistoryEntry[]>;
+
+  // ---- datasets ----
+  /**
+   * Creates the next version of a dataset, unless a live version with the same sha256 exists, in
+   * which case that version is returned unchanged (`created: false`, no event).
+   * Event `dataset.created` `{ name, version, sha256 }`.
+   */
+  createDatasetVersion(dataset: NewDatasetVersion): Promise<{ dataset: DatasetVersion; created: boolean }>;
+  /** A live dataset version; the latest live one when `version` is omitted. */
+  getDataset(name: string, version?: number): Promise<DatasetVersion | null>;
+  /** The latest live version of every dataset, sorted by name. */
+  listDatasets(): Promise<DatasetVersion[]>;
+  /** The live versions of one dataset, ascending. */
+  listDatasetVersions(name: string): Promise<DatasetVersion[]>;
+  /** Soft-deletes one version, or every version when omitted. Event `dataset.deleted` `{ name, version }` per version. */
+  deleteDataset(name: string, version: number | undefined, time: number): Promise<void>;
+
+  // ---- artifacts referenced by metadata (for gc) ----
+  /** Every artifact key any metadata refers to: run artifacts, version files (deleted versions too) and dataset files. */
+  listReferencedKeys(): Promise<string[]>;
+
+  // ---- event log ----
+  /** Events with `seq > afterSeq`, ascending, at most `limit`. */
+  readEvents(afterSeq: number, limit: number): Promise<RegistryEvent[]>;
+  /** The highest `seq` written so far (0 when the log is empty). */
+  lastEventSeq(): Promise<number>;
+  /**
+   * Optional push wake-ups: calls `onWake` (at least once) soon after events are appended, in this
+   * or another process. A wake-up carries no data: readers re-read from their last `seq`, so a lost
+   * wake-up delays but never loses an event. Returns an unsubscribe function.
+   */
+  subscribe?(onWake: () => void): Promise<() => Promise<void>>;
+}
+
+/** What a store appends to its event log; `seq` and `time` come from the store's transaction. */
+export interface EventDraft {
+  type: EventType;
+  payload: EventPayload;
+}
