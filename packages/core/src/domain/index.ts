@@ -1,2 +1,3 @@
 export * from './names.js';
 export * from './types.js';
+export * from './uri.js';

@@ -47,7 +47,7 @@ export interface RunSearchQuery {
   where?: RunWhere;
   /** Applied in order; ties are broken by `startTime` desc, then `id` asc. Default: `startTime` desc. */
   orderBy?: RunOrderBy[];
-  /** 1..1000. */
+  /** At least 1 (core asks for one more than a page to know whether another page follows). */
   limit: number;
   offset: number;
 }

@@ -1,0 +1,15 @@
+import type { ArtifactStore } from '../stores/artifact-store.js';
+import type { MetadataStore } from '../stores/metadata-store.js';
+
+/** What every registry module gets: the guarded stores and the settings fixed at `open`. */
+export interface RegistryContext {
+  readonly metadata: MetadataStore;
+  readonly artifacts: ArtifactStore;
+  /** Ordered stages; the first is where new versions start, the last is where `archiveExisting` moves others. */
+  readonly stages: readonly string[];
+  /** Recorded in the history when a call names no actor. */
+  readonly actor: string;
+  readonly now: () => number;
+  /** Called after this process changed something, so event listeners hear about it promptly. */
+  readonly changed: () => void;
+}

@@ -1,0 +1,195 @@
+import type {
+  EventType,
+  HistoryEntry,
+  MetricPoint,
+  ModelVersion,
+  RegisteredModel,
+  Run,
+} from '../domain/types.js';
+import { nameSchema, parseArg } from '../domain/names.js';
+import { RegistryError } from '../errors.js';
+import type { ArtifactStore } from '../stores/artifact-store.js';
+import { guardArtifactStore, guardMetadataStore } from '../stores/guard.js';
+import type { MetadataStore } from '../stores/metadata-store.js';
+import type { RegistryContext } from './context.js';
+import type { EventHandler } from './events.js';
+import { EventFeed } from './events.js';
+import type { GcOptions, GcResult } from './gc.js';
+import { collectGarbage } from './gc.js';
+import * as models from './models.js';
+import type { RegistryOptions } from './options.js';
+import { defaultActor, parseRegistryOptions } from './options.js';
+import type { ResolvedUri } from './resolve.js';
+import { resolveUri } from './resolve.js';
+import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
+import { RunHandle, searchRuns, startRun } from './runs.js';
+
+/**
+ * The registry: one object over a metadata store and an artifact store. Open it once per process
+ * with {@link ModelRegistry.open} and share it; close it on shutdown.
+ */
+export class ModelRegistry {
+  private readonly ctx: RegistryContext;
+  private readonly feed: EventFeed;
+  private closed = false;
+
+  private constructor(ctx: RegistryContext, feed: EventFeed) {
+    this.ctx = ctx;
+    this.feed = feed;
+  }
+
+  /** Validates the options, initializes both stores (migrations, folders) and returns the registry. */
+  static async open(options: RegistryOptions): Promise<ModelRegistry> {
+    const opts = parseRegistryOptions(options);
+    const metadata = guardMetadataStore(opts.metadata);
+    const artifacts = guardArtifactStore(opts.artifacts);
+    await metadata.init();
+    try {
+      await artifacts.init();
+    } catch (e) {
+      await metadata.close();
+      throw e;
+    }
+    let feed: EventFeed | undefined;
+    const ctx: RegistryContext = {
+      metadata,
+      artifacts,
+      stages: opts.stages,
+      actor: opts.actor ?? defaultActor(),
+      now: opts.now ?? Date.now,
+      changed: () => feed?.poke(),
+    };
+    feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
+      process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    return new ModelRegistry(ctx, feed);
+  }
+
+  /** The configured stages, in order. */
+  get stages(): readonly string[] {
+    return this.ctx.stages;
+  }
+
+  /** The guarded stores, for tools that need them directly. */
+  get stores(): { metadata: MetadataStore; artifacts: ArtifactStore } {
+    return { metadata: this.ctx.metadata, artifacts: this.ctx.artifacts };
+  }
+
+  // ---- tracking ----
+  /** Starts a run in an experiment (created when missing). */
+  startRun(options?: StartRunOptions): Promise<RunHandle> {
+    return startRun(this.ctx, options);
+  }
+
+  /** A handle on an existing run, for logging more or ending it. */
+  async openRun(runId: string): Promise<RunHandle> {
+    const handle = new RunHandle(this.ctx, runId);
+    await handle.info();
+    return handle;
+  }
+
+  getRun(runId: string): Promise<Run | null> {
+    return this.ctx.metadata.getRun(runId);
+  }
+
+  searchRuns(options: SearchRunsOptions): Promise<SearchRunsResult> {
+    return searchRuns(this.ctx, options);
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
+    if (!(await this.ctx.metadata.getRun(runId))) {
+      throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where: 'runs' });
+    }
+    return this.ctx.metadata.getMetricHistory(runId, parseArg(nameSchema, key, 'metric key', 'runs'));
+  }
+
+  async listExperiments(): ReturnType<MetadataStore['listExperiments']> {
+    return this.ctx.metadata.listExperiments();
+  }
+
+  // ---- registered models ----
+  createModel(name: string, options?: models.CreateModelOptions): Promise<RegisteredModel> {
+    return models.createModel(this.ctx, name, options);
+  }
+  getModel(name: string): Promise<RegisteredModel | null> {
+    return models.getModel(this.ctx, name);
+  }
+  listModels(options?: models.ListModelsOptions): Promise<RegisteredModel[]> {
+    return models.listModels(this.ctx, options);
+  }
+  updateModel(name: string, change: models.UpdateOptions): Promise<RegisteredModel> {
+    return models.updateModel(this.ctx, name, change);
+  }
+  /** Soft-deletes a model: its versions and aliases disappear; its version numbers are never reused. */
+  deleteModel(name: string): Promise<void> {
+    return models.deleteModel(this.ctx, name);
+  }
+
+  // ---- versions, stages, aliases ----
+  /** Registers a run's logged model as the next version (the model is created when missing). */
+  registerModel(name: string, options: models.RegisterModelOptions): Promise<ModelVersion> {
+    return models.registerModel(this.ctx, name, options);
+  }
+  getVersion(name: string, version: number): Promise<ModelVersion | null> {
+    return models.getVersion(this.ctx, name, version);
+  }
+  listVersions(name: string, options?: { stage?: string }): Promise<ModelVersion[]> {
+    return models.listVersions(this.ctx, name, options);
+  }
+  updateVersion(name: string, version: number, change: models.UpdateOptions): Promise<ModelVersion> {
+    return models.updateVersion(this.ctx, name, version, change);
+  }
+  /** Soft-deletes a version; its number is never reused and aliases pointing at it are removed. */
+  deleteVersion(name: string, version: number): Promise<void> {
+    return models.deleteVersion(this.ctx, name, version);
+  }
+  transitionStage(
+    name: string,
+    version: number,
+    stage: string,
+    options?: models.TransitionStageOptions,
+  ): Promise<ModelVersion> {
+    return models.transitionStage(this.ctx, name, version, stage, options);
+  }
+  setAlias(name: string, alias: string, version: number, options?: models.AliasOptions): Promise<void> {
+    return models.setAlias(this.ctx, name, alias, version, options);
+  }
+  deleteAlias(name: string, alias: string, options?: models.AliasOptions): Promise<void> {
+    return models.deleteAlias(this.ctx, name, alias, options);
+  }
+  /** The append-only history of stage and alias moves, oldest first. */
+  getStageHistory(name: string, options?: { version?: number }): Promise<HistoryEntry[]> {
+    return models.getStageHistory(this.ctx, name, options);
+  }
+  /** What a `models:/…` or `runs:/…` URI points at now. */
+  resolve(uri: string): Promise<ResolvedUri> {
+    return resolveUri(this.ctx, uri);
+  }
+
+  // ---- events and housekeeping ----
+  /**
+   * Calls `handler` for each event of `type` (or every event with `'*'`) written from now on, by
+   * this process or another one sharing the stores. Returns a function that removes the handler.
+   */
+  on(type: EventType | '*', handler: EventHandler): () => void {
+    return this.feed.on(type, handler);
+  }
+
+  /** Resolves when event listeners are attached to the store (after the first `on`). */
+  eventsReady(): Promise<void> {
+    return this.feed.ready();
+  }
+
+  /** Deletes artifacts that no metadata references and that are older than the grace period. */
+  gc(options?: GcOptions): Promise<GcResult> {
+    return collectGarbage(this.ctx, options);
+  }
+
+  /** Stops event delivery and closes both stores. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.feed.close();
+    await Promise.allSettled([this.ctx.metadata.close(), this.ctx.artifacts.close()]);
+  }
+}

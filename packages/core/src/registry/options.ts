@@ -1,0 +1,72 @@
+import { userInfo } from 'node:os';
+import { z } from 'zod';
+import { nameSchema } from '../domain/names.js';
+import { RegistryError } from '../errors.js';
+import type { ArtifactStore } from '../stores/artifact-store.js';
+import type { MetadataStore } from '../stores/metadata-store.js';
+
+export const defaultStages = ['none', 'staging', 'production', 'archived'] as const;
+
+const storeShape = (methods: string[]) =>
+  z.custom<object>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+    { message: `must be a store object with ${methods.join(', ')}` },
+  );
+
+/** Options of {@link ModelRegistry.open}. */
+export const registryOptionsSchema = z.object({
+  /** Where metadata lives, e.g. `createSqliteMetadataStore({ filename })`. */
+  metadata: storeShape(['init', 'close', 'createVersion', 'readEvents']),
+  /** Where bytes live, e.g. `createFsArtifactStore({ root })`. */
+  artifacts: storeShape(['init', 'close', 'put', 'get', 'list']),
+  /**
+   * Ordered stage names, at least two, unique (case-insensitively). New versions start in the first;
+   * `archiveExisting` moves versions to the last. Default `['none', 'staging', 'production', 'archived']`.
+   */
+  stages: z
+    .array(nameSchema)
+    .min(2)
+    .refine((s) => new Set(s.map((x) => x.toLowerCase())).size === s.length, 'stage names must be unique')
+    .default([...defaultStages]),
+  /** Recorded as the actor of changes that name none. Default: the OS user name. */
+  actor: z.string().min(1).max(256).optional(),
+  /** Clock for timestamps (ms since epoch); tests inject one. */
+  now: z.custom<() => number>((v) => typeof v === 'function').optional(),
+  /** How many loaded models the cache keeps. Default 16. */
+  modelCacheSize: z.number().int().min(1).max(10_000).default(16),
+  /** How often the event feed polls a store that cannot push wake-ups, in ms. Default 500. */
+  eventPollIntervalMs: z.number().int().min(10).max(600_000).default(500),
+});
+
+export type RegistryOptions = z.input<typeof registryOptionsSchema> & {
+  metadata: MetadataStore;
+  artifacts: ArtifactStore;
+};
+export type ResolvedRegistryOptions = z.output<typeof registryOptionsSchema> & {
+  metadata: MetadataStore;
+  artifacts: ArtifactStore;
+};
+
+export function parseRegistryOptions(options: unknown): ResolvedRegistryOptions {
+  const result = registryOptionsSchema.safeParse(options);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new RegistryError(
+      'INVALID_CONFIG',
+      `option "${issue?.path.join('.') || '(root)'}" is invalid: ${issue?.message ?? 'invalid'}`,
+      { where: 'open', cause: result.error },
+    );
+  }
+  return result.data as ResolvedRegistryOptions;
+}
+
+export function defaultActor(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,76 @@
+import { parseModelUri } from '../domain/uri.js';
+import type { FileRecord, ModelVersion } from '../domain/types.js';
+import { RegistryError } from '../errors.js';
+import type { RegistryContext } from './context.js';
+import { canonicalStage, requireModel, requireVersion } from './models.js';
+
+/** What a URI points at now. */
+export interface ResolvedUri {
+  uri: string;
+  /** The version for `models:/` URIs; `null` for `runs:/` URIs. */
+  modelVersion: ModelVersion | null;
+  runId: string | null;
+  /** The model folder inside the run's artifacts (e.g. `model`). */
+  path: string;
+  /** The files, with paths relative to the model folder. */
+  files: FileRecord[];
+}
+
+const where = 'resolve';
+
+async function resolveVersion(ctx: RegistryContext, uri: string): Promise<ModelVersion> {
+  const parsed = parseModelUri(uri);
+  if (parsed.kind !== 'model') throw new Error('unreachable');
+  const { name, selector } = parsed;
+  switch (selector.type) {
+    case 'version':
+      return requireVersion(ctx, name, selector.version);
+    case 'latest': {
+      await requireModel(ctx, name);
+      const versions = await ctx.metadata.listVersions(name);
+      const last = versions[versions.length - 1];
+      if (!last) throw new RegistryError('NOT_FOUND', `model "${name}" has no versions`, { where });
+      return last;
+    }
+    case 'stage': {
+      const stage = canonicalStage(ctx, selector.stage);
+      await requireModel(ctx, name);
+      const versions = await ctx.metadata.listVersions(name, { stage });
+      const last = versions[versions.length - 1];
+      if (!last)
+        throw new RegistryError('NOT_FOUND', `model "${name}" has no version in stage "${stage}"`, { where });
+      return last;
+    }
+    case 'alias': {
+      const model = await requireModel(ctx, name);
+      const version = model.aliases[selector.alias];
+      if (version === undefined) {
+        throw new RegistryError('NOT_FOUND', `model "${name}" has no alias "${selector.alias}"`, { where });
+      }
+      return requireVersion(ctx, name, version);
+    }
+  }
+}
+
+/**
+ * Resolves `models:/name/N`, `models:/name/latest`, `models:/name/<stage>` (the highest version in
+ * that stage), `models:/name@alias` and `runs:/<runId>/<path>` to the files they point at now.
+ */
+export async function resolveUri(ctx: RegistryContext, uri: string): Promise<ResolvedUri> {
+  const parsed = parseModelUri(uri);
+  if (parsed.kind === 'run') {
+    const run = await ctx.metadata.getRun(parsed.runId);
+    if (!run) throw new RegistryError('NOT_FOUND', `run "${parsed.runId}" does not exist`, { where });
+    const recorded = await ctx.metadata.listRunArtifacts(run.id, `${parsed.path}/`);
+    if (recorded.length === 0) {
+      throw new RegistryError('NOT_FOUND', `run "${run.id}" has no artifacts under "${parsed.path}/"`, {
+        where,
+      });
+    }
+    const files = recorded.map((f) => ({ ...f, path: f.path.slice(parsed.path.length + 1) }));
+    return { uri, modelVersion: null, runId: run.id, path: parsed.path, files };
+  }
+  const version = await resolveVersion(ctx, uri);
+  const path = version.source.startsWith('runs:/') ? version.source.split('/').slice(2).join('/') : 'model';
+  return { uri, modelVersion: version, runId: version.runId, path, files: version.files };
+}

@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { nameSchema, parseArg } from '../domain/names.js';
+import type { Experiment, FileRecord, MetricPoint, Run } from '../domain/types.js';
+import { endStatusSchema, paramValueSchema, tagsSchema } from '../domain/types.js';
+import { RegistryError } from '../errors.js';
+import type { ArtifactBody } from '../stores/artifact-store.js';
+import { assertArtifactKey } from '../stores/keys.js';
+import type { RunOrderBy, RunWhere } from '../stores/metadata-store.js';
+import type { RegistryContext } from './context.js';
+
+const where = 'runs';
+
+export const startRunOptionsSchema = z.object({
+  /** Experiment name; created when missing. Default `Default`. */
+  experiment: nameSchema.default('Default'),
+  name: z.string().max(256).optional(),
+  tags: tagsSchema.default({}),
+  parentRunId: z.string().min(1).optional(),
+});
+export type StartRunOptions = z.input<typeof startRunOptionsSchema>;
+
+const numberFilterSchema = z
+  .object({ eq: z.number(), gt: z.number(), gte: z.number(), lt: z.number(), lte: z.number() })
+  .partial()
+  .strict();
+const direction = z.enum(['asc', 'desc']).optional();
+
+export const searchRunsOptionsSchema = z.object({
+  /** One experiment name, or several. */
+  experiment: z.union([nameSchema, z.array(nameSchema).min(1)]),
+  where: z
+    .object({
+      status: z.union([
+        z.enum(['running', 'finished', 'failed', 'killed']),
+        z.array(z.enum(['running', 'finished', 'failed', 'killed'])),
+      ]),
+      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+      tags: z.record(z.string(), z.string()),
+      metrics: z.record(z.string(), numberFilterSchema),
+      parentRunId: z.string().nullable(),
+    })
+    .partial()
+    .strict()
+    .optional(),
+  orderBy: z
+    .array(
+      z.union([
+        z.object({ metric: z.string().min(1), direction }).strict(),
+        z.object({ param: z.string().min(1), direction }).strict(),
+        z.object({ field: z.enum(['startTime', 'endTime', 'name']), direction }).strict(),
+      ]),
+    )
+    .optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+  pageToken: z.string().optional(),
+});
+export type SearchRunsOptions = z.input<typeof searchRunsOptionsSchema>;
+export interface SearchRunsResult {
+  runs: Run[];
+  /** Pass back as `pageToken` for the next page; `null` on the last page. */
+  nextPageToken: string | null;
+}
+
+const metricValueSchema = z.number().refine(Number.isFinite, 'must be a finite number (not NaN or Infinity)');
+const metricOptionsSchema = z
+  .object({ step: z.number().int().min(0).default(0), timestamp: z.number().int().nonnegative().optional() })
+  .default({ step: 0 });
+
+function runKey(runId: string, path: string): string {
+  return `runs/${runId}/artifacts/${path}`;
+}
+
+export async function getOrCreateExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
+  const existing = await ctx.metadata.getExperimentByName(name);
+  if (existing) return existing;
+  try {
+    const created = await ctx.metadata.createExperiment({
+      id: randomUUID().replace(/-/g, ''),
+      name,
+      tags: {},
+      createdAt: ctx.now(),
+    });
+    ctx.changed();
+    return created;
+  } catch (e) {
+    // Another process created it first.
+    const again = await ctx.metadata.getExperimentByName(name);
+    if (again) return again;
+    throw e;
+  }
+}
+
+/** A run being tracked: log params, metrics, tags and artifacts, then `end` it. */
+export class RunHandle {
+  constructor(
+    private readonly ctx: RegistryContext,
+    /** The run id (32 hex characters). */
+    readonly id: string,
+  ) {}
+
+  /** The run as stored now. */
+  async info(): Promise<Run> {
+    const run = await this.ctx.metadata.getRun(this.id);
+    if (!run) throw new RegistryError('NOT_FOUND', `run "${this.id}" does not exist`, { where });
+    return run;
+  }
+
+  /** Logs params, write-once: the same value again is accepted, another value is `CONFLICT` and nothing of the call is written. */
+  async logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    const parsed = parseArg(z.record(nameSchema, paramValueSchema), params, 'params', where);
+    const values = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+    await this.ctx.metadata.logParams(this.id, values);
+  }
+
+  async logParam(key: string, value: string | number | boolean): Promise<void> {
+    await this.logParams({ [key]: value });
+  }
+
+  /** Appends a metric point; the history keeps every (value, step, timestamp). */
+  async logMetric(
+    key: string,
+    value: number,
+    options?: { step?: number; timestamp?: number },
+  ): Promise<void> {
+    await this.logMetrics({ [key]: value }, options);
+  }
+
+  async logMetrics(
+    metrics: Record<string, number>,
+    options?: { step?: number; timestamp?: number },
+  ): Promise<void> {
+    const values = parseArg(z.record(nameSchema, metricValueSchema), metrics, 'metrics', where);
+    const opts = parseArg(metricOptionsSchema, options, 'metric options', where);
+    const timestamp = opts.timestamp ?? this.ctx.now();
+    const points: MetricPoint[] = Object.entries(values).map(([key, value]) => ({
+      key,
+      value,
+      step: opts.step,
+      timestamp,
+    }));
+    await this.ctx.metadata.logMetrics(this.id, points);
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.ctx.metadata.setRunTags(this.id, parseArg(tagsSchema, tags, 'tags', where));
+  }
+
+  async setTag(key: string, value: string): Promise<void> {
+    await this.setTags({ [key]: value });
+  }
+
+  async deleteTag(key: string): Promise<void> {
+    await this.ctx.metadata.deleteRunTag(this.id, parseArg(nameSchema, key, 'tag key', where));
+  }
+
+  /**
+   * Writes an artifact under the run (`runs/<id>/artifacts/<path>`) and records its sha256 and size.
+   * Paths are write-once: logging a path that the run already has is `ALREADY_EXISTS`.
+   */
+  async logArtifact(path: string, body: ArtifactBody): Promise<FileRecord> {
+    const [file] = await logArtifacts(this.ctx, this.id, [{ path, body }]);
+    return file!;
+  }
+
+  /** The run's recorded artifacts under `prefix` (all when omitted). */
+  async listArtifacts(prefix?: string): Promise<FileRecord[]> {
+    return this.ctx.metadata.listRunArtifacts(this.id, prefix);
+  }
+
+  /** Ends the run with a status (`finished` by default). Ending twice is `CONFLICT`. */
+  async end(status: 'finished' | 'failed' | 'killed' = 'finished'): Promise<Run> {
+    const parsed = parseArg(endStatusSchema, status, 'run status', where);
+    const run = await this.ctx.metadata.endRun(this.id, parsed, this.ctx.now());
+    this.ctx.changed();
+    return run;
+  }
+}
+
+/** Writes files for a run, then records them all in one metadata call. Keys are checked before any write. */
+export async function logArtifacts(
+  ctx: RegistryContext,
+  runId: string,
+  files: { path: string; body: ArtifactBody }[],
+): Promise<FileRecord[]> {
+  for (const f of files) assertArtifactKey(f.path, where);
+  const run = await ctx.metadata.getRun(runId);
+  if (!run) throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where });
+  const existing = new Set((await ctx.metadata.listRunArtifacts(runId)).map((f) => f.path));
+  for (const f of files) {
+    if (existing.has(f.path)) {
+      throw new RegistryError('ALREADY_EXISTS', `run "${runId}" already has an artifact at "${f.path}"`, {
+        where,
+      });
+    }
+  }
+  const records: FileRecord[] = [];
+  for (const f of files) {
+    const key = runKey(runId, f.path);
+    const { sha256, size } = await ctx.artifacts.put(key, f.body);
+    records.push({ path: f.path, key, sha256, size });
+  }
+  await ctx.metadata.recordRunArtifacts(runId, records);
+  return records;
+}
+
+export async function startRun(ctx: RegistryContext, options: StartRunOptions = {}): Promise<RunHandle> {
+  const opts = parseArg(startRunOptionsSchema, options, 'run options', where);
+  if (opts.parentRunId !== undefined) {
+    const parent = await ctx.metadata.getRun(opts.parentRunId);
+    if (!parent)
+      throw new RegistryError('NOT_FOUND', `parent run "${opts.parentRunId}" does not exist`, { where });
+  }
+  const experiment = await getOrCreateExperiment(ctx, opts.experiment);
+  const id = randomUUID().replace(/-/g, '');
+  const startTime = ctx.now();
+  await ctx.metadata.createRun({
+    id,
+    experimentId: experiment.id,
+    name: opts.name ?? `run-${new Date(startTime).toISOString().replace(/[:.]/g, '-')}`,
+    parentRunId: opts.parentRunId ?? null,
+    startTime,
+    tags: opts.tags,
+  });
+  ctx.changed();
+  return new RunHandle(ctx, id);
+}
+
+function encodeToken(offset: number, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString('base64url');
+}
+
+function decodeToken(token: string, fingerprint: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      o?: unknown;
+      f?: unknown;
+    };
+    if (
+      typeof parsed.o === 'number' &&
+      Number.isInteger(parsed.o) &&
+      parsed.o >= 0 &&
+      parsed.f === fingerprint
+    )
+      return parsed.o;
+  } catch {
+    // fall through
+  }
+  throw new RegistryError('INVALID_ARGUMENT', 'pageToken is invalid or belongs to another query', { where });
+}
+
+export async function searchRuns(
+  ctx: RegistryContext,
+  options: SearchRunsOptions,
+): Promise<SearchRunsResult> {
+  const opts = parseArg(searchRunsOptionsSchema, options, 'search options', where);
+  const names = Array.isArray(opts.experiment) ? opts.experiment : [opts.experiment];
+  const experimentIds: string[] = [];
+  for (const name of names) {
+    const experiment = await ctx.metadata.getExperimentByName(name);
+    if (experiment) experimentIds.push(experiment.id);
+  }
+  const fingerprint = JSON.stringify([names, opts.where ?? null, opts.orderBy ?? null]);
+  const offset = opts.pageToken ? decodeToken(opts.pageToken, fingerprint) : 0;
+  if (experimentIds.length === 0) return { runs: [], nextPageToken: null };
+  const page = await ctx.metadata.searchRuns({
+    experimentIds,
+    where: opts.where as RunWhere | undefined,
+    orderBy: opts.orderBy as RunOrderBy[] | undefined,
+    limit: opts.limit + 1,
+    offset,
+  });
+  const more = page.length > opts.limit;
+  return {
+    runs: page.slice(0, opts.limit),
+    nextPageToken: more ? encodeToken(offset + opts.limit, fingerprint) : null,
+  };
+}
