@@ -7,3 +7,29 @@ export { guardMetadataStore, guardArtifactStore } from './stores/guard.js';
 export type * from './domain/table.js';
 export type { FlatTree, TreeEnsemble } from './formats/tree-ensemble.js';
 export { predictEnsemble, argmaxRows } from './formats/tree-ensemble.js';
+export { createMemoryArtifactStore } from './memory/memory-artifact-store.js';
+export { toAsyncChunks, hashChunks, readBody, compareArtifactKeys } from './stores/body.js';
+export type { HashedChunks } from './stores/body.js';
+export { ModelRegistry } from './registry/model-registry.js';
+export { RunHandle } from './registry/runs.js';
+export type { StartRunOptions, SearchRunsOptions, SearchRunsResult } from './registry/runs.js';
+export type {
+  CreateModelOptions,
+  ListModelsOptions,
+  RegisterModelOptions,
+  TransitionStageOptions,
+  AliasOptions,
+  UpdateOptions,
+} from './registry/models.js';
+export type { ResolvedUri } from './registry/resolve.js';
+export type { GcOptions, GcResult } from './registry/gc.js';
+export type { RegistryOptions } from './registry/options.js';
+export { defaultStages } from './registry/options.js';
+export type { EventHandler } from './registry/events.js';
+export * from './datasets/index.js';
+export { createMemoryMetadataStore } from './memory/memory-metadata-store.js';
+export * from './formats/onnx/index.js';
+export type { TrainOptions, TrainResult } from './registry/train.js';
+export type { EvaluateOptions, EvaluateResult } from './registry/evaluate.js';
+export type { LoadedModel, LoadOptions } from './serving/load.js';
+export * from './training/index.js';

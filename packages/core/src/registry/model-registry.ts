@@ -1,3 +1,15 @@
+import { DatasetCatalog } from '../datasets/dataset-catalog.js';
+import type { LoadedModel, LoadOptions, ModelRuntime } from '../serving/load.js';
+import { loadModel, loadNativeRuntime } from '../serving/load.js';
+import type { ClassProbabilities } from '../serving/loaded-model.js';
+import { ModelCache } from '../serving/model-cache.js';
+import type { PredictInput } from '../serving/signature.js';
+import type { Label, Trainer, TrainerRegistry } from '../training/trainer.js';
+import { createDefaultTrainerRegistry } from '../training/trainers/index.js';
+import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
+import { evaluate } from './evaluate.js';
+import type { TrainOptions, TrainResult } from './train.js';
+import { train } from './train.js';
 import type {
   EventType,
   HistoryEntry,
@@ -32,10 +44,16 @@ export class ModelRegistry {
   private readonly ctx: RegistryContext;
   private readonly feed: EventFeed;
   private closed = false;
+  /** The dataset catalog: upload CSVs, list, load typed tables, delete. */
+  readonly datasets: DatasetCatalog;
+  private readonly trainers: TrainerRegistry = createDefaultTrainerRegistry();
+  private readonly cache: ModelCache<ModelRuntime>;
 
-  private constructor(ctx: RegistryContext, feed: EventFeed) {
+  private constructor(ctx: RegistryContext, feed: EventFeed, cacheSize: number) {
     this.ctx = ctx;
     this.feed = feed;
+    this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
+    this.cache = new ModelCache<ModelRuntime>(cacheSize, (runtime) => runtime.dispose());
   }
 
   /** Validates the options, initializes both stores (migrations, folders) and returns the registry. */
@@ -62,7 +80,7 @@ export class ModelRegistry {
     feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
       process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
     });
-    return new ModelRegistry(ctx, feed);
+    return new ModelRegistry(ctx, feed, opts.modelCacheSize);
   }
 
   /** The configured stages, in order. */
@@ -166,6 +184,50 @@ export class ModelRegistry {
     return resolveUri(this.ctx, uri);
   }
 
+  // ---- training and prediction ----
+  /**
+   * Trains a model on a dataset and logs everything as one run: params, test metrics, tags (dataset
+   * name, version and sha256, trainer) and the model folder; registers it when `register` is given.
+   * Bad input (unknown target, single-class target, too few rows, bad params) fails before any run
+   * is created.
+   */
+  train(options: TrainOptions): Promise<TrainResult> {
+    return train(this.ctx, this.datasets, this.trainers, options);
+  }
+
+  /** Adds a trainer, usable as `model: { type: trainer.name }` and to load the models it wrote. */
+  registerTrainer<P>(trainer: Trainer<P>): void {
+    this.trainers.register(trainer);
+  }
+
+  /**
+   * Loads the model a URI points at now. Files are verified against their recorded sha256
+   * (`INTEGRITY` on mismatch); loaded models are cached by content, and concurrent loads of the same
+   * content share one read.
+   */
+  load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
+    return loadModel(
+      { ctx: this.ctx, trainers: this.trainers, cache: this.cache, loaders: { native: loadNativeRuntime } },
+      uri,
+      options,
+    );
+  }
+
+  /** One call: load (cached) and predict. */
+  async predict(uri: string, input: PredictInput): Promise<Label[]> {
+    return (await this.load(uri)).predict(input);
+  }
+
+  /** One call: load (cached) and predict class probabilities. */
+  async predictProba(uri: string, input: PredictInput): Promise<ClassProbabilities[]> {
+    return (await this.load(uri)).predictProba(input);
+  }
+
+  /** Scores the model on every row of a catalog dataset that has the model's target. */
+  async evaluate(uri: string, options: EvaluateOptions): Promise<EvaluateResult> {
+    return evaluate(await this.load(uri), this.datasets, options);
+  }
+
   // ---- events and housekeeping ----
   /**
    * Calls `handler` for each event of `type` (or every event with `'*'`) written from now on, by
@@ -190,6 +252,7 @@ export class ModelRegistry {
     if (this.closed) return;
     this.closed = true;
     await this.feed.close();
+    await this.cache.clear();
     await Promise.allSettled([this.ctx.metadata.close(), this.ctx.artifacts.close()]);
   }
 }

@@ -1,0 +1,26 @@
+export { normalizeDatasetName } from './normalize-name.js';
+export { readCsv, MAX_ROW_CHARS } from './csv.js';
+export type { CsvSource, CsvReadOptions, CsvReadResult } from './csv.js';
+export {
+  createColumnProfiler,
+  inferColumns,
+  profileCsv,
+  categoricalLimit,
+  DISTINCT_EXACT_LIMIT,
+  DISTINCT_EXACT_CHARS,
+  CATEGORICAL_MIN_LIMIT,
+  CATEGORICAL_RATIO,
+  MAX_CATEGORIES,
+} from './infer-schema.js';
+export type { ColumnProfiler, CsvProfile } from './infer-schema.js';
+export { loadTable } from './table.js';
+export {
+  MISSING_MARKERS,
+  isMissing,
+  parseBoolean,
+  parseDateTime,
+  parseInteger,
+  parseNumber,
+} from './values.js';
+export { DatasetCatalog, datasetKey } from './dataset-catalog.js';
+export type { DatasetCatalogOptions, DatasetUpload } from './dataset-catalog.js';

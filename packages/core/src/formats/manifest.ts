@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { invalidArgument } from '../errors.js';
+import { timestampSchema } from '../domain/types.js';
+import { featureSpecSchema } from '../training/features.js';
+
+/** A class label as it appeared in the data. */
+export const labelSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+export const modelFileFormats = ['native', 'onnx'] as const;
+
+/** A file of the model folder, as recorded in MODEL.json (written by the registry). */
+export const manifestFileSchema = z.object({
+  /** Relative to the model folder: `model.native.json`, `model.onnx`. */
+  path: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  format: z.enum(modelFileFormats),
+});
+export type ManifestFile = z.infer<typeof manifestFileSchema>;
+
+export const signatureInputSchema = z.object({
+  name: z.string(),
+  type: z.enum(['number', 'integer', 'datetime', 'boolean', 'categorical']),
+  /** Categorical inputs: the accepted values. */
+  categories: z.array(z.string()).optional(),
+  /** Whether `null` is accepted (and imputed). Always true for trained models. */
+  nullable: z.boolean(),
+});
+export type SignatureInput = z.infer<typeof signatureInputSchema>;
+
+/** The model's input and output contract, for documentation (OpenAPI, UIs) and BYO models. */
+export const modelSignatureSchema = z.object({
+  inputs: z.array(signatureInputSchema),
+  output: z.object({
+    /** `label` for classifiers (one of `classes`), `number` for regressors. */
+    type: z.enum(['label', 'number']),
+    classes: z.array(labelSchema).optional(),
+  }),
+});
+export type ModelSignature = z.infer<typeof modelSignatureSchema>;
+
+/** How the training rows were chosen; informative only. */
+export const trainingInfoSchema = z.object({
+  seed: z.number().int(),
+  testSize: z.number(),
+  trainRows: z.number().int().nonnegative(),
+  testRows: z.number().int().nonnegative(),
+  /** Rows left out because their target was missing. */
+  droppedRows: z.number().int().nonnegative(),
+  stratified: z.boolean(),
+  /** Columns left out of the default features, with why. */
+  excludedColumns: z.array(z.object({ name: z.string(), reason: z.string() })),
+});
+export type TrainingInfo = z.infer<typeof trainingInfoSchema>;
+
+/**
+ * `MODEL.json`: everything needed to load a model and feed it — the task, the target, the feature
+ * encoding (see `FeatureSpec`), the classes, the files with their sha256, the trainer and its
+ * effective params, and the test metrics.
+ */
+export const modelManifestSchema = z
+  .object({
+    formatVersion: z.literal(1),
+    task: z.enum(['classification', 'regression']),
+    target: z.string(),
+    /** In model input order. */
+    features: z.array(featureSpecSchema).min(1),
+    /** Classification: the labels, sorted; class index `i` is `classes[i]`. */
+    classes: z.array(labelSchema).min(2).optional(),
+    files: z.array(manifestFileSchema),
+    trainer: z.object({ name: z.string(), params: z.record(z.string(), z.json()) }),
+    metrics: z.record(z.string(), z.number()),
+    createdAt: timestampSchema,
+    signature: modelSignatureSchema.optional(),
+    training: trainingInfoSchema.optional(),
+  })
+  .refine((m) => (m.task === 'classification') === (m.classes !== undefined), {
+    message: 'classes must be given for classification and only for it',
+    path: ['classes'],
+  });
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** Parses MODEL.json content (already JSON-parsed); `INVALID_ARGUMENT` naming the first bad field. */
+export function parseManifest(json: unknown): ModelManifest {
+  const result = modelManifestSchema.safeParse(json);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  throw invalidArgument(`MODEL.json is invalid${at}: ${issue?.message ?? 'invalid'}`, 'model');
+}

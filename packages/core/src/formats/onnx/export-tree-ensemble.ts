@@ -1,0 +1,343 @@
+import { RegistryError } from '../../errors.js';
+import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
+import { float32AtOrAbove, float32AtOrBelow } from './float32.js';
+import {
+  encodeOnnxModel,
+  OnnxAttributeType,
+  OnnxDataType,
+  utf8,
+  type OnnxAttribute,
+  type OnnxGraph,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from './proto.js';
+
+/** ONNX IR version of exported models (ONNX 1.10+, read by every onnxruntime since 1.10). */
+export const ONNX_EXPORT_IR_VERSION = 8;
+/** Opsets of exported models: default domain 17, `ai.onnx.ml` 3 (TreeEnsemble* with float attributes). */
+export const ONNX_EXPORT_OPSETS = [
+  { domain: '', version: 17 },
+  { domain: 'ai.onnx.ml', version: 3 },
+] as const;
+
+export interface ExportTreeEnsembleOptions {
+  /** Name of the float input `[N, nFeatures]`. Default `input`. */
+  inputName?: string;
+  /**
+   * Class labels in class-index order (classification only; ignored for regression). Strings give
+   * `classlabels_strings`, integers give `classlabels_int64s`. Default: the integers `0..nOutputs-1`.
+   */
+  classes?: readonly string[] | readonly number[];
+  /** `producer_name` of the model. Default `modelreg`. */
+  producer?: string;
+  /** `producer_version` of the model. */
+  producerVersion?: string;
+}
+
+const WHERE = 'onnx';
+const bad = (message: string, details?: Record<string, unknown>): RegistryError =>
+  new RegistryError('INVALID_ARGUMENT', message, { where: WHERE, details });
+
+function validateTree(tree: FlatTree, t: number, nFeatures: number, nOutputs: number): void {
+  const n = tree.feature.length;
+  if (n === 0) throw bad(`tree ${t} has no nodes`, { tree: t });
+  if (tree.threshold.length !== n || tree.left.length !== n || tree.right.length !== n) {
+    throw bad(`tree ${t}: feature, threshold, left and right must have the same length`, { tree: t });
+  }
+  if (tree.value.length !== n * nOutputs) {
+    throw bad(`tree ${t}: value must hold nodes × nOutputs = ${n * nOutputs} numbers`, { tree: t });
+  }
+  for (let i = 0; i < n; i++) {
+    const feature = tree.feature[i]!;
+    if (feature < 0) {
+      for (let k = 0; k < nOutputs; k++) {
+        if (!Number.isFinite(tree.value[i * nOutputs + k]!)) {
+          throw bad(`tree ${t} node ${i}: leaf value is not finite`, { tree: t, node: i });
+        }
+      }
+      continue;
+    }
+    const left = tree.left[i]!;
+    const right = tree.right[i]!;
+    if (feature >= nFeatures) throw bad(`tree ${t} node ${i}: feature ${feature} ≥ nFeatures`, { tree: t });
+    if (left <= 0 || left >= n || right <= 0 || right >= n || left === i || right === i) {
+      throw bad(`tree ${t} node ${i}: child index out of range`, { tree: t, node: i });
+    }
+    if (Number.isNaN(tree.threshold[i]!)) throw bad(`tree ${t} node ${i}: threshold is NaN`, { tree: t });
+  }
+  // Every node reachable from the root must be reached once: a tree, not a DAG or a cycle.
+  const seen = new Uint8Array(n);
+  const stack = [0];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    if (seen[i]) throw bad(`tree ${t}: node ${i} is reached twice (not a tree)`, { tree: t, node: i });
+    seen[i] = 1;
+    if (tree.feature[i]! >= 0) stack.push(tree.left[i]!, tree.right[i]!);
+  }
+}
+
+function resolveClasses(
+  model: TreeEnsemble,
+  classes: ExportTreeEnsembleOptions['classes'],
+): { strings: string[] } | { ints: number[] } {
+  const list = classes ?? Array.from({ length: model.nOutputs }, (_, i) => i);
+  if (list.length !== model.nOutputs) {
+    throw bad(`classes has ${list.length} labels but the model has ${model.nOutputs} outputs`);
+  }
+  if (new Set<string | number>(list).size !== list.length) throw bad('class labels must be distinct');
+  if (list.every((c): c is string => typeof c === 'string')) return { strings: [...list] };
+  if (list.every((c): c is number => typeof c === 'number' && Number.isSafeInteger(c))) {
+    return { ints: [...list] };
+  }
+  throw bad('class labels must be all strings or all safe integers');
+}
+
+const ints = (name: string, values: number[]): OnnxAttribute => ({
+  name,
+  type: OnnxAttributeType.INTS,
+  ints: values,
+});
+const floats = (name: string, values: number[]): OnnxAttribute => ({
+  name,
+  type: OnnxAttributeType.FLOATS,
+  floats: values,
+});
+const str = (name: string, value: string): OnnxAttribute => ({
+  name,
+  type: OnnxAttributeType.STRING,
+  s: utf8(value),
+});
+const strs = (name: string, values: readonly string[]): OnnxAttribute => ({
+  name,
+  type: OnnxAttributeType.STRINGS,
+  strings: values.map(utf8),
+});
+const int = (name: string, value: number): OnnxAttribute => ({ name, type: OnnxAttributeType.INT, i: value });
+
+function tensorInfo(name: string, elemType: number, dims: (number | string)[]): OnnxValueInfo {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+/**
+ * The `nodes_*` attributes of all trees. Thresholds are moved to float32 so that decisions on
+ * float32 inputs are exactly those of the IR: `leq` takes the largest float32 ≤ t, `lt` the smallest
+ * float32 ≥ t (see float32.ts).
+ */
+function nodeAttributes(model: TreeEnsemble): OnnxAttribute[] {
+  const treeIds: number[] = [];
+  const nodeIds: number[] = [];
+  const featureIds: number[] = [];
+  const modes: string[] = [];
+  const values: number[] = [];
+  const trueIds: number[] = [];
+  const falseIds: number[] = [];
+  const leq = model.mode === 'leq';
+  const branch = leq ? 'BRANCH_LEQ' : 'BRANCH_LT';
+  model.trees.forEach((tree, t) => {
+    for (let i = 0; i < tree.feature.length; i++) {
+      const feature = tree.feature[i]!;
+      treeIds.push(t);
+      nodeIds.push(i);
+      if (feature < 0) {
+        featureIds.push(0);
+        modes.push('LEAF');
+        values.push(0);
+        trueIds.push(0);
+        falseIds.push(0);
+      } else {
+        const threshold = tree.threshold[i]!;
+        featureIds.push(feature);
+        modes.push(branch);
+        values.push(leq ? float32AtOrBelow(threshold) : float32AtOrAbove(threshold));
+        trueIds.push(tree.left[i]!);
+        falseIds.push(tree.right[i]!);
+      }
+    }
+  });
+  return [
+    ints('nodes_treeids', treeIds),
+    ints('nodes_nodeids', nodeIds),
+    ints('nodes_featureids', featureIds),
+    strs('nodes_modes', modes),
+    floats('nodes_values', values),
+    ints('nodes_truenodeids', trueIds),
+    ints('nodes_falsenodeids', falseIds),
+  ];
+}
+
+/**
+ * Leaf weights `(tree, node, output k, weight)`: one per leaf and output, zeros included, so every
+ * class has a score in every row (onnxruntime's argmax skips classes that never received a weight).
+ */
+function leafWeights(model: TreeEnsemble, scale: number) {
+  const treeIds: number[] = [];
+  const nodeIds: number[] = [];
+  const ids: number[] = [];
+  const weights: number[] = [];
+  const { nOutputs } = model;
+  model.trees.forEach((tree, t) => {
+    for (let i = 0; i < tree.feature.length; i++) {
+      if (tree.feature[i]! >= 0) continue;
+      for (let k = 0; k < nOutputs; k++) {
+        treeIds.push(t);
+        nodeIds.push(i);
+        ids.push(k);
+        weights.push(tree.value[i * nOutputs + k]! * scale);
+      }
+    }
+  });
+  return { treeIds, nodeIds, ids, weights };
+}
+
+function regressor(model: TreeEnsemble, inputName: string, nodes: OnnxAttribute[]): OnnxNode {
+  const w = leafWeights(model, 1);
+  return {
+    input: [inputName],
+    output: ['variable'],
+    name: 'TreeEnsembleRegressor',
+    opType: 'TreeEnsembleRegressor',
+    domain: 'ai.onnx.ml',
+    attribute: [
+      str('aggregate_function', 'AVERAGE'),
+      int('n_targets', model.nOutputs),
+      ...nodes,
+      str('post_transform', 'NONE'),
+      ints('target_ids', w.ids),
+      ints('target_nodeids', w.nodeIds),
+      ints('target_treeids', w.treeIds),
+      floats('target_weights', w.weights),
+    ],
+  };
+}
+
+/**
+ * The classifier node, plus for two classes an `ArgMax` + `Gather` that computes the label: with
+ * two classes onnxruntime's own label is `p1 > 0` (its "binary" convention), not the argmax.
+ */
+function classifier(
+  model: TreeEnsemble,
+  inputName: string,
+  nodes: OnnxAttribute[],
+  labels: { strings: string[] } | { ints: number[] },
+): { graphNodes: OnnxNode[]; initializer: OnnxTensor[] } {
+  const w = leafWeights(model, 1 / model.trees.length);
+  const binary = model.nOutputs === 2;
+  const ensemble: OnnxNode = {
+    input: [inputName],
+    output: [binary ? 'ensemble_label' : 'label', 'probabilities'],
+    name: 'TreeEnsembleClassifier',
+    opType: 'TreeEnsembleClassifier',
+    domain: 'ai.onnx.ml',
+    attribute: [
+      ints('class_ids', w.ids),
+      ints('class_nodeids', w.nodeIds),
+      ints('class_treeids', w.treeIds),
+      floats('class_weights', w.weights),
+      'strings' in labels
+        ? strs('classlabels_strings', labels.strings)
+        : ints('classlabels_int64s', labels.ints),
+      ...nodes,
+      str('post_transform', 'NONE'),
+    ],
+  };
+  if (!binary) return { graphNodes: [ensemble], initializer: [] };
+  const classLabels: OnnxTensor =
+    'strings' in labels
+      ? {
+          name: 'class_labels',
+          dataType: OnnxDataType.STRING,
+          dims: [2],
+          stringData: labels.strings.map(utf8),
+        }
+      : { name: 'class_labels', dataType: OnnxDataType.INT64, dims: [2], int64Data: labels.ints };
+  const argmax: OnnxNode = {
+    input: ['probabilities'],
+    output: ['label_index'],
+    name: 'ArgMax',
+    opType: 'ArgMax',
+    attribute: [int('axis', 1), int('keepdims', 0), int('select_last_index', 0)],
+  };
+  const gather: OnnxNode = {
+    input: ['class_labels', 'label_index'],
+    output: ['label'],
+    name: 'Gather',
+    opType: 'Gather',
+    attribute: [int('axis', 0)],
+  };
+  return { graphNodes: [ensemble, argmax, gather], initializer: [classLabels] };
+}
+
+/**
+ * Exports a tree ensemble as an ONNX model (`ai.onnx.ml` TreeEnsembleRegressor / TreeEnsembleClassifier).
+ *
+ * - Input: float `[N, nFeatures]` named `inputName` (default `input`).
+ * - Regression: output `variable`, float `[N, nOutputs]`, the mean of the leaf values over trees.
+ * - Classification: outputs `label` (`[N]`, string or int64) and `probabilities` (float `[N, nClasses]`,
+ *   the mean leaf vector); the label is the argmax, lowest class index on ties. No ZipMap.
+ *
+ * Thresholds are stored as float32, adjusted so that every float32 input takes the same branch as in
+ * {@link predictEnsemble} (`leq`: largest float32 ≤ t; `lt`: smallest float32 ≥ t). Inputs are float32,
+ * so parity holds against `predictEnsemble` on float32-cast inputs. onnxruntime accumulates scores in
+ * float32 (≈1e-7 relative), so labels can differ only where two classes tie within that.
+ */
+export function exportTreeEnsembleToOnnx(
+  model: TreeEnsemble,
+  options: ExportTreeEnsembleOptions = {},
+): Uint8Array {
+  const { nFeatures, nOutputs, trees } = model;
+  if (!Number.isSafeInteger(nFeatures) || nFeatures < 1) throw bad('nFeatures must be a positive integer');
+  if (!Number.isSafeInteger(nOutputs) || nOutputs < 1) throw bad('nOutputs must be a positive integer');
+  if (trees.length === 0) throw bad('the ensemble has no trees');
+  if (model.mode !== 'leq' && model.mode !== 'lt') throw bad(`unknown split mode "${String(model.mode)}"`);
+  trees.forEach((tree, t) => validateTree(tree, t, nFeatures, nOutputs));
+  const inputName = options.inputName ?? 'input';
+  if (inputName.length === 0) throw bad('inputName must not be empty');
+
+  const nodes = nodeAttributes(model);
+  const input = [tensorInfo(inputName, OnnxDataType.FLOAT, ['N', nFeatures])];
+  let graph: OnnxGraph;
+  if (model.task === 'regression') {
+    graph = {
+      node: [regressor(model, inputName, nodes)],
+      input,
+      output: [tensorInfo('variable', OnnxDataType.FLOAT, ['N', nOutputs])],
+    };
+  } else if (model.task === 'classification') {
+    if (nOutputs < 2) {
+      throw new RegistryError('UNSUPPORTED', 'ONNX export of a classifier needs at least 2 classes', {
+        where: WHERE,
+      });
+    }
+    const labels = resolveClasses(model, options.classes);
+    const { graphNodes, initializer } = classifier(model, inputName, nodes, labels);
+    const labelType = 'strings' in labels ? OnnxDataType.STRING : OnnxDataType.INT64;
+    graph = {
+      node: graphNodes,
+      initializer,
+      input,
+      output: [
+        tensorInfo('label', labelType, ['N']),
+        tensorInfo('probabilities', OnnxDataType.FLOAT, ['N', nOutputs]),
+      ],
+    };
+  } else {
+    throw bad(`unknown task "${String(model.task)}"`);
+  }
+
+  return encodeOnnxModel({
+    irVersion: ONNX_EXPORT_IR_VERSION,
+    opsetImport: ONNX_EXPORT_OPSETS.map((o) => ({ ...o })),
+    producerName: options.producer ?? 'modelreg',
+    ...(options.producerVersion ? { producerVersion: options.producerVersion } : {}),
+    graph: { name: `modelreg_tree_ensemble_${model.task}`, ...graph },
+  });
+}

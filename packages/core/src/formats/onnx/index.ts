@@ -1,0 +1,16 @@
+export {
+  exportTreeEnsembleToOnnx,
+  ONNX_EXPORT_IR_VERSION,
+  ONNX_EXPORT_OPSETS,
+} from './export-tree-ensemble.js';
+export type { ExportTreeEnsembleOptions } from './export-tree-ensemble.js';
+export { inspectOnnxModel, looksLikeFileReference } from './inspect.js';
+export type { OnnxElemType, OnnxModelInfo, OnnxValueSummary } from './inspect.js';
+export { createOnnxPredictor, onnxPredictorOptionsSchema } from './session.js';
+export type {
+  OnnxClassification,
+  OnnxOutputData,
+  OnnxOutputs,
+  OnnxPredictor,
+  OnnxPredictorOptions,
+} from './session.js';

@@ -1,0 +1,336 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { z } from 'zod';
+import { RegistryError } from '../../errors.js';
+import { inspectOnnxModel, type OnnxModelInfo, type OnnxValueSummary } from './inspect.js';
+
+export const onnxPredictorOptionsSchema = z
+  .object({
+    /** Threads onnxruntime uses inside one operator. Default 1 (predictors usually share a process). */
+    intraOpNumThreads: z.number().int().min(1).max(1024).optional(),
+    /** The input to feed. Default: the model's only input (see `inspectOnnxModel`). */
+    inputName: z.string().min(1).optional(),
+    /** Outputs `run` fetches. Default: every tensor output of the model. */
+    outputNames: z.array(z.string().min(1)).min(1).readonly().optional(),
+    /** Class labels in class-index order; `predictClassification` maps the model's labels to indices with them. */
+    classes: z.union([z.array(z.string()).readonly(), z.array(z.number()).readonly()]).optional(),
+    /**
+     * Take `labelIndex` from the model's label output mapped through `classes`, instead of the argmax of
+     * its probability tensor (for foreign models whose label is not that argmax). Default false; the
+     * label output is always used when the model has no probability tensor.
+     */
+    useLabelOutput: z.boolean().optional(),
+    /** Rows per onnxruntime call; larger batches are split to bound memory. Default 65536. */
+    maxBatchRows: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export type OnnxPredictorOptions = z.input<typeof onnxPredictorOptionsSchema>;
+
+/** Data of one output tensor: a typed array (`Float32Array`, `BigInt64Array`, ...) or `string[]`. */
+export type OnnxOutputData = Tensor.DataType;
+export type OnnxOutputs = Record<string, OnnxOutputData>;
+
+export interface OnnxClassification {
+  /**
+   * Class index per row: the argmax of `proba` (lowest index on ties; for modelreg exports this is
+   * exactly the model's label), or the model's label mapped through `classes` (see `useLabelOutput`).
+   */
+  labelIndex: Int32Array;
+  /** Class probabilities row-major (`nRows × nClasses`), when the model has a float probability output. */
+  proba: Float32Array | null;
+  nClasses: number;
+}
+
+export interface OnnxPredictor {
+  readonly info: OnnxModelInfo;
+  readonly inputName: string;
+  /** Features per row the model declares, or `null` when its input width is symbolic. */
+  readonly nFeatures: number | null;
+  readonly outputNames: readonly string[];
+  /** Runs the model on `nRows × nFeatures` float32 values, row-major. Returns the data of each fetched output. */
+  run(x: Float32Array, nRows: number, nFeatures: number): Promise<OnnxOutputs>;
+  /** The first float output (`variable` for modelreg exports), row-major, as float64. */
+  predictRegression(x: Float32Array, nRows: number, nFeatures: number): Promise<Float64Array>;
+  predictClassification(x: Float32Array, nRows: number, nFeatures: number): Promise<OnnxClassification>;
+  /**
+   * Frees the native session once the calls already running have finished. Idempotent; calls made
+   * after it fail with `CONFLICT`.
+   */
+  release(): Promise<void>;
+}
+
+const WHERE = 'onnx';
+const DEFAULT_MAX_BATCH_ROWS = 65_536;
+const LABEL_TYPES = new Set(['string', 'int64', 'int32']);
+
+type Ort = typeof import('onnxruntime-node');
+let ortModule: Promise<Ort> | undefined;
+
+/** onnxruntime-node loads its native library on import, so it is imported on first use only. */
+function loadOrt(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node').catch((e: unknown) => {
+    ortModule = undefined;
+    throw new RegistryError('UNSUPPORTED', `onnxruntime-node could not be loaded: ${message(e)}`, {
+      where: WHERE,
+      cause: e,
+    });
+  });
+  return ortModule;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const invalid = (text: string, cause?: unknown, details?: Record<string, unknown>): RegistryError =>
+  new RegistryError('INVALID_ARGUMENT', text, { where: WHERE, cause, details });
+const unsupported = (text: string): RegistryError => new RegistryError('UNSUPPORTED', text, { where: WHERE });
+
+function parseOptions(options: OnnxPredictorOptions): z.output<typeof onnxPredictorOptionsSchema> {
+  const parsed = onnxPredictorOptionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.join('.') || 'options';
+  throw new RegistryError(
+    'INVALID_CONFIG',
+    `invalid ONNX predictor option ${path}: ${issue?.message ?? ''}`,
+    {
+      where: WHERE,
+      cause: parsed.error,
+    },
+  );
+}
+
+function pickInput(info: OnnxModelInfo, inputName: string | undefined): OnnxValueSummary {
+  const input = inputName === undefined ? info.inputs[0] : info.inputs.find((i) => i.name === inputName);
+  if (!input) {
+    throw invalid(`the model has no input "${inputName ?? ''}"`, undefined, {
+      inputs: info.inputs.map((i) => i.name),
+    });
+  }
+  if (info.inputs.length !== 1) {
+    throw unsupported(`the model has ${info.inputs.length} inputs; modelreg feeds exactly one [N, F] tensor`);
+  }
+  if (input.kind !== 'tensor' || (input.elemType !== 'float' && input.elemType !== 'double')) {
+    throw unsupported(
+      `input "${input.name}" is ${input.kind} of ${input.elemType}; expected a float or double tensor`,
+    );
+  }
+  if (input.shape !== null && input.shape.length !== 2) {
+    throw unsupported(`input "${input.name}" has rank ${input.shape.length}; expected [N, nFeatures]`);
+  }
+  return input;
+}
+
+type TypedOutput = Exclude<OnnxOutputData, string[]>;
+
+function concatOutputs(parts: OnnxOutputData[]): OnnxOutputData {
+  const first = parts[0]!;
+  if (Array.isArray(first)) return (parts as string[][]).flat();
+  const total = parts.reduce((sum, p) => sum + p.length, 0);
+  const out = new (first.constructor as new (length: number) => TypedOutput)(total);
+  const target = out as unknown as { set(source: ArrayLike<unknown>, offset: number): void };
+  let offset = 0;
+  for (const p of parts) {
+    target.set(p as ArrayLike<unknown>, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+function argmaxRows(proba: Float32Array, nRows: number, k: number): Int32Array {
+  const out = new Int32Array(nRows);
+  for (let r = 0, o = 0; r < nRows; r++, o += k) {
+    let best = 0;
+    let bestValue = proba[o]!;
+    for (let j = 1; j < k; j++) {
+      if (proba[o + j]! > bestValue) {
+        best = j;
+        bestValue = proba[o + j]!;
+      }
+    }
+    out[r] = best;
+  }
+  return out;
+}
+
+function labelIndexer(
+  classes: readonly (string | number)[],
+): (labels: OnnxOutputData, n: number) => Int32Array {
+  const byString = new Map(classes.map((c, i) => [String(c), i]));
+  const ints = classes.every((c) => typeof c === 'number' && Number.isSafeInteger(c));
+  const byBigInt = ints ? new Map(classes.map((c, i) => [BigInt(c), i])) : null;
+  return (labels, n) => {
+    const out = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      const v = labels[r];
+      const index = typeof v === 'bigint' && byBigInt ? byBigInt.get(v) : byString.get(String(v));
+      if (index === undefined) {
+        throw invalid(
+          `the model predicted label "${String(v)}", which is not one of the classes`,
+          undefined,
+          {
+            label: String(v),
+          },
+        );
+      }
+      out[r] = index;
+    }
+    return out;
+  };
+}
+
+/**
+ * Loads ONNX bytes into an onnxruntime-node CPU session. The bytes are checked with
+ * {@link inspectOnnxModel} first (no external data); a model onnxruntime rejects is
+ * `INVALID_ARGUMENT` with onnxruntime's error as `cause`.
+ */
+export async function createOnnxPredictor(
+  bytes: Uint8Array,
+  options: OnnxPredictorOptions = {},
+): Promise<OnnxPredictor> {
+  const opts = parseOptions(options);
+  const info = inspectOnnxModel(bytes);
+  const input = pickInput(info, opts.inputName);
+  const inputName = input.name;
+  const nFeatures = typeof input.shape?.[1] === 'number' ? input.shape[1] : null;
+  const feedDouble = input.elemType === 'double';
+  const tensorOutputs = info.outputs.filter((o) => o.kind === 'tensor');
+  const outputNames = opts.outputNames ? [...opts.outputNames] : tensorOutputs.map((o) => o.name);
+  for (const name of outputNames) {
+    if (!info.outputs.some((o) => o.name === name)) throw invalid(`the model has no output "${name}"`);
+  }
+  if (outputNames.length === 0) throw unsupported('the model has no tensor output');
+  const maxBatchRows = opts.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS;
+  if (opts.useLabelOutput && !opts.classes) {
+    throw new RegistryError('INVALID_CONFIG', 'useLabelOutput needs the classes list', { where: WHERE });
+  }
+
+  const ort = await loadOrt();
+  const OrtTensor = ort.Tensor;
+  let session: InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: opts.intraOpNumThreads ?? 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionProviders: ['cpu'],
+      logSeverityLevel: 4, // failures reach the caller as errors; keep stderr quiet
+    });
+  } catch (e) {
+    throw invalid(`onnxruntime could not load the model: ${message(e)}`, e);
+  }
+  let released = false;
+
+  const regressionOutput =
+    tensorOutputs.find((o) => o.name === 'variable') ??
+    tensorOutputs.find((o) => o.elemType === 'float' || o.elemType === 'double');
+  const labelOutput =
+    tensorOutputs.find((o) => o.name === 'label') ?? tensorOutputs.find((o) => LABEL_TYPES.has(o.elemType));
+  const probaOutput =
+    tensorOutputs.find((o) => o.name === 'probabilities' && o.elemType === 'float') ??
+    tensorOutputs.find((o) => o.elemType === 'float' && o !== labelOutput);
+  const declaredClasses = typeof probaOutput?.shape?.[1] === 'number' ? probaOutput.shape[1] : null;
+  const useLabels = labelOutput !== undefined && (opts.useLabelOutput === true || !probaOutput);
+  const toIndex = useLabels && opts.classes ? labelIndexer(opts.classes) : null;
+  const classifyFetch = toIndex && labelOutput ? [labelOutput.name] : probaOutput ? [probaOutput.name] : [];
+  if (toIndex && labelOutput && probaOutput) classifyFetch.push(probaOutput.name);
+
+  function check(x: Float32Array, nRows: number, f: number): void {
+    if (released) throw new RegistryError('CONFLICT', 'the ONNX predictor was released', { where: WHERE });
+    if (!(x instanceof Float32Array)) throw invalid('x must be a Float32Array');
+    if (!Number.isSafeInteger(nRows) || nRows < 0 || !Number.isSafeInteger(f) || f < 1) {
+      throw invalid('nRows must be an integer ≥ 0 and nFeatures an integer ≥ 1', undefined, {
+        nRows,
+        nFeatures: f,
+      });
+    }
+    if (nFeatures !== null && f !== nFeatures) {
+      throw invalid(`the model expects ${nFeatures} features per row, got ${f}`, undefined, { nFeatures: f });
+    }
+    if (x.length < nRows * f) throw invalid(`x holds ${x.length} values, fewer than nRows × nFeatures`);
+  }
+
+  async function runChunk(
+    x: Float32Array,
+    nRows: number,
+    f: number,
+    fetch: readonly string[],
+  ): Promise<OnnxOutputs> {
+    const tensor = feedDouble
+      ? new OrtTensor('float64', Float64Array.from(x), [nRows, f])
+      : new OrtTensor('float32', x, [nRows, f]);
+    let result: InferenceSession.ReturnType;
+    try {
+      result = await session.run({ [inputName]: tensor }, fetch);
+    } catch (e) {
+      throw invalid(`onnxruntime failed to run the model: ${message(e)}`, e);
+    }
+    const out: OnnxOutputs = {};
+    for (const name of fetch) out[name] = (result[name] as Tensor).data;
+    return out;
+  }
+
+  // Runs in flight; release() waits for them so a hot swap never frees a session under a running call.
+  let inFlight = 0;
+  let drained: (() => void) | null = null;
+
+  async function runRows(
+    x: Float32Array,
+    nRows: number,
+    f: number,
+    fetch: readonly string[],
+  ): Promise<OnnxOutputs> {
+    check(x, nRows, f);
+    const size = nRows * f;
+    inFlight++;
+    try {
+      if (nRows <= maxBatchRows)
+        return await runChunk(x.length === size ? x : x.subarray(0, size), nRows, f, fetch);
+      const parts: OnnxOutputs[] = [];
+      for (let start = 0; start < nRows; start += maxBatchRows) {
+        const rows = Math.min(maxBatchRows, nRows - start);
+        parts.push(await runChunk(x.subarray(start * f, (start + rows) * f), rows, f, fetch));
+      }
+      const out: OnnxOutputs = {};
+      for (const name of fetch) out[name] = concatOutputs(parts.map((p) => p[name]!));
+      return out;
+    } finally {
+      if (--inFlight === 0 && drained) drained();
+    }
+  }
+
+  const regressionFetch = regressionOutput ? [regressionOutput.name] : [];
+
+  return {
+    info,
+    inputName,
+    nFeatures,
+    outputNames,
+    run: (x, nRows, f) => runRows(x, nRows, f, outputNames),
+    async predictRegression(x, nRows, f) {
+      if (!regressionOutput) throw unsupported('the model has no float output to read as a regression');
+      const out = await runRows(x, nRows, f, regressionFetch);
+      const data = out[regressionOutput.name];
+      if (data instanceof Float64Array) return data;
+      return Float64Array.from(data as Float32Array);
+    },
+    async predictClassification(x, nRows, f) {
+      if (classifyFetch.length === 0) {
+        throw unsupported(
+          'the model has no probability tensor output, and no classes were given to map its labels',
+        );
+      }
+      const out = await runRows(x, nRows, f, classifyFetch);
+      const proba = probaOutput && out[probaOutput.name] ? (out[probaOutput.name] as Float32Array) : null;
+      const nClasses =
+        proba && nRows > 0 ? proba.length / nRows : (declaredClasses ?? opts.classes?.length ?? 0);
+      const labelIndex =
+        toIndex && labelOutput ? toIndex(out[labelOutput.name]!, nRows) : argmaxRows(proba!, nRows, nClasses);
+      return { labelIndex, proba, nClasses };
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await session.release();
+    },
+  };
+}

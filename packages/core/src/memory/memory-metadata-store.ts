@@ -1,0 +1,255 @@
+import { RegistryError } from '../errors.js';
+import type {
+  DatasetVersion,
+  Experiment,
+  FileRecord,
+  HistoryEntry,
+  RegistryEvent,
+  Run,
+} from '../domain/types.js';
+import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
+import type { MetadataInspector } from '../testing/metadata/context.js';
+import { memoryModelMethods } from './memory-model-methods.js';
+import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
+import { compareText, conflict, exists, notFound, WHERE } from './memory-state.js';
+import type { Journal, LoggedPoint, ModelState, RunState } from './memory-state.js';
+
+interface MemoryState {
+  events: RegistryEvent[];
+  history: HistoryEntry[];
+  models: Map<string, ModelState>;
+}
+const internals = new WeakMap<MetadataStore, MemoryState>();
+
+/** The reference {@link MetadataStore}: everything lives in this process and is lost on exit. */
+export function createMemoryMetadataStore(): MetadataStore {
+  const experiments = new Map<string, Experiment>();
+  const runs = new Map<string, RunState>();
+  const models = new Map<string, ModelState>();
+  const datasets = new Map<string, DatasetVersion[]>();
+  const history: HistoryEntry[] = [];
+  const events: RegistryEvent[] = [];
+  let metricOrder = 0;
+
+  const journal: Journal = {
+    emit: (...drafts) => {
+      const time = Date.now();
+      for (const draft of drafts) events.push({ seq: events.length + 1, time, ...structuredClone(draft) });
+    },
+    record: (entry) => {
+      history.push({ id: history.length + 1, ...entry });
+    },
+  };
+  const { emit } = journal;
+
+  const runOf = (id: string): RunState => {
+    const state = runs.get(id);
+    if (!state) throw notFound(`run "${id}" does not exist`);
+    return state;
+  };
+  const toRun = (state: RunState): Run => {
+    const latestMetrics: Record<string, number> = {};
+    for (const [key, point] of state.latest) latestMetrics[key] = point.value;
+    return structuredClone({ ...state.run, latestMetrics });
+  };
+  const liveDatasets = (name: string): DatasetVersion[] =>
+    (datasets.get(name) ?? []).filter((d) => d.deletedAt === null);
+
+  const store: MetadataStore = {
+    name: WHERE,
+    async init() {},
+    async close() {},
+    ...memoryModelMethods(models, history, journal),
+
+    async createExperiment(experiment) {
+      for (const existing of experiments.values()) {
+        if (existing.name === experiment.name) throw exists(`experiment "${experiment.name}" already exists`);
+      }
+      if (experiments.has(experiment.id)) throw exists(`experiment id "${experiment.id}" is already taken`);
+      experiments.set(experiment.id, structuredClone(experiment));
+      emit({ type: 'experiment.created', payload: { id: experiment.id, name: experiment.name } });
+      return structuredClone(experiment);
+    },
+    async getExperiment(id) {
+      const found = experiments.get(id);
+      return found ? structuredClone(found) : null;
+    },
+    async getExperimentByName(name) {
+      const found = [...experiments.values()].find((e) => e.name === name);
+      return found ? structuredClone(found) : null;
+    },
+    async listExperiments() {
+      // Map iteration is insertion order, so equal createdAt keeps creation order (stable sort).
+      return [...experiments.values()]
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map((e) => structuredClone(e));
+    },
+
+    async createRun(run) {
+      if (!experiments.has(run.experimentId))
+        throw notFound(`experiment "${run.experimentId}" does not exist`);
+      if (runs.has(run.id)) throw exists(`run "${run.id}" already exists`);
+      const state: RunState = {
+        run: { ...structuredClone(run), status: 'running', endTime: null, params: {} },
+        metrics: [],
+        latest: new Map(),
+        artifacts: new Map(),
+      };
+      runs.set(run.id, state);
+      emit({ type: 'run.created', payload: { runId: run.id, experimentId: run.experimentId } });
+      return toRun(state);
+    },
+    async getRun(id) {
+      const state = runs.get(id);
+      return state ? toRun(state) : null;
+    },
+    async endRun(id, status, endTime) {
+      const state = runOf(id);
+      if (state.run.status !== 'running')
+        throw conflict(`run "${id}" has already ended (${state.run.status})`);
+      state.run.status = status;
+      state.run.endTime = endTime;
+      emit({ type: 'run.updated', payload: { runId: id, status } });
+      return toRun(state);
+    },
+    async logParams(runId, params) {
+      const state = runOf(runId);
+      for (const [key, value] of Object.entries(params)) {
+        const current = state.run.params[key];
+        if (current !== undefined && current !== value) {
+          throw conflict(
+            `param "${key}" of run "${runId}" is already ${JSON.stringify(current)}, cannot set ${JSON.stringify(value)}`,
+          );
+        }
+      }
+      Object.assign(state.run.params, params);
+    },
+    async logMetrics(runId, points) {
+      const state = runOf(runId);
+      for (const point of points) {
+        const logged: LoggedPoint = { ...structuredClone(point), order: ++metricOrder };
+        state.metrics.push(logged);
+        const latest = state.latest.get(point.key);
+        if (!latest || comparePoints(logged, latest) > 0) state.latest.set(point.key, logged);
+      }
+    },
+    async setRunTags(runId, tags) {
+      Object.assign(runOf(runId).run.tags, tags);
+    },
+    async deleteRunTag(runId, key) {
+      delete runOf(runId).run.tags[key];
+    },
+    async getMetricHistory(runId, key) {
+      const points = runs.get(runId)?.metrics.filter((p) => p.key === key) ?? [];
+      return points
+        .sort(comparePoints)
+        .map(({ key: k, value, step, timestamp }) => ({ key: k, value, step, timestamp }));
+    },
+    async searchRuns(query: RunSearchQuery) {
+      const experimentIds = new Set(query.experimentIds);
+      return [...runs.values()]
+        .filter((s) => experimentIds.has(s.run.experimentId) && matchesRun(s, query.where ?? {}))
+        .sort(compareRuns(query.orderBy ?? []))
+        .slice(query.offset, query.offset + query.limit)
+        .map(toRun);
+    },
+
+    async recordRunArtifacts(runId, files) {
+      const state = runOf(runId);
+      const pending = new Map<string, FileRecord>();
+      for (const file of files) {
+        const current = pending.get(file.path) ?? state.artifacts.get(file.path);
+        if (current && current.sha256 !== file.sha256) {
+          throw exists(`run "${runId}" already has artifact "${file.path}" with another sha256`);
+        }
+        if (!current) pending.set(file.path, structuredClone(file));
+      }
+      for (const [path, file] of pending) state.artifacts.set(path, file);
+    },
+    async listRunArtifacts(runId, prefix = '') {
+      const files = [...(runs.get(runId)?.artifacts.values() ?? [])].filter((f) => f.path.startsWith(prefix));
+      return files.sort((a, b) => compareText(a.path, b.path)).map((f) => structuredClone(f));
+    },
+
+    async createDatasetVersion(input) {
+      const all = datasets.get(input.name) ?? [];
+      const same = all.find((d) => d.deletedAt === null && d.sha256 === input.sha256);
+      if (same) return { dataset: structuredClone(same), created: false };
+      const version = all.reduce((max, d) => Math.max(max, d.version), 0) + 1;
+      const dataset: DatasetVersion = { ...structuredClone(input), version, deletedAt: null };
+      datasets.set(input.name, [...all, dataset]);
+      emit({ type: 'dataset.created', payload: { name: input.name, version, sha256: input.sha256 } });
+      return { dataset: structuredClone(dataset), created: true };
+    },
+    async getDataset(name, version) {
+      const live = liveDatasets(name);
+      const found = version === undefined ? live.at(-1) : live.find((d) => d.version === version);
+      return found ? structuredClone(found) : null;
+    },
+    async listDatasets() {
+      return [...datasets.keys()]
+        .sort(compareText)
+        .flatMap((name) => liveDatasets(name).slice(-1))
+        .map((d) => structuredClone(d));
+    },
+    async listDatasetVersions(name) {
+      return liveDatasets(name).map((d) => structuredClone(d));
+    },
+    async deleteDataset(name, version, time) {
+      const targets = liveDatasets(name).filter((d) => version === undefined || d.version === version);
+      if (targets.length === 0) {
+        throw notFound(
+          version === undefined
+            ? `dataset "${name}" does not exist`
+            : `dataset "${name}" has no version ${version}`,
+        );
+      }
+      for (const d of targets) d.deletedAt = time;
+      emit(
+        ...targets.map((d): EventDraft => ({
+          type: 'dataset.deleted',
+          payload: { name, version: d.version },
+        })),
+      );
+    },
+
+    async listReferencedKeys() {
+      const keys = new Set<string>();
+      for (const state of runs.values()) for (const file of state.artifacts.values()) keys.add(file.key);
+      for (const state of models.values()) {
+        for (const version of state.versions.values()) for (const file of version.files) keys.add(file.key);
+      }
+      for (const versions of datasets.values()) for (const d of versions) keys.add(d.key);
+      return [...keys].sort(compareText);
+    },
+
+    async readEvents(afterSeq, limit) {
+      return events
+        .filter((e) => e.seq > afterSeq)
+        .slice(0, limit)
+        .map((e) => structuredClone(e));
+    },
+    async lastEventSeq() {
+      return events.length;
+    },
+  };
+  internals.set(store, { events, history, models });
+  return store;
+}
+
+/**
+ * The conformance suite's backdoor into a memory store (what is really kept, not what reads return).
+ * Internal: not exported from the package barrel.
+ */
+export function inspectMemoryMetadataStore(store: MetadataStore): MetadataInspector {
+  const state = internals.get(store);
+  if (!state) throw new RegistryError('INVALID_ARGUMENT', 'not a memory metadata store', { where: WHERE });
+  return {
+    countEvents: async () => state.events.length,
+    countHistory: async () => state.history.length,
+    rawVersion: async (name, version) => {
+      const found = state.models.get(name)?.versions.get(version);
+      return found ? structuredClone(found) : null;
+    },
+  };
+}

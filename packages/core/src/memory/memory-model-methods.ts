@@ -1,0 +1,245 @@
+import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
+import type { EventDraft, MetadataStore } from '../stores/metadata-store.js';
+import { compareText, conflict, exists, mergeTags, notFound } from './memory-state.js';
+import type { Journal, ModelState, VersionRecord } from './memory-state.js';
+
+type Who = Pick<HistoryEntry, 'actor' | 'comment' | 'time'>;
+type Entry = Omit<HistoryEntry, 'id'>;
+const who = ({ actor, comment, time }: Who): Who => ({ actor, comment, time });
+const stageEntry = (name: string, version: number, fromStage: string, toStage: string, by: Who): Entry => ({
+  name,
+  kind: 'stage',
+  version,
+  fromStage,
+  toStage,
+  alias: null,
+  fromVersion: null,
+  ...who(by),
+});
+const aliasEntry = (
+  kind: 'alias_set' | 'alias_deleted',
+  name: string,
+  alias: string,
+  version: number,
+  fromVersion: number | null,
+  by: Who,
+): Entry => ({ name, kind, version, fromStage: null, toStage: null, alias, fromVersion, ...who(by) });
+
+export type ModelMethods = Pick<
+  MetadataStore,
+  | 'createModel'
+  | 'getModel'
+  | 'listModels'
+  | 'updateModel'
+  | 'deleteModel'
+  | 'createVersion'
+  | 'getVersion'
+  | 'listVersions'
+  | 'updateVersion'
+  | 'deleteVersion'
+  | 'transitionStage'
+  | 'setAlias'
+  | 'deleteAlias'
+  | 'getHistory'
+>;
+
+/** Registered models, versions, stages, aliases and their history, over the memory store's state. */
+export function memoryModelMethods(
+  models: Map<string, ModelState>,
+  history: HistoryEntry[],
+  { emit, record }: Journal,
+): ModelMethods {
+  const liveModel = (name: string): ModelState => {
+    const state = models.get(name);
+    if (!state || state.deletedAt !== null) throw notFound(`model "${name}" does not exist`);
+    return state;
+  };
+  const liveVersion = (name: string, version: number): VersionRecord => {
+    const found = liveModel(name).versions.get(version);
+    if (!found || found.deletedAt !== null) throw notFound(`model "${name}" has no version ${version}`);
+    return found;
+  };
+
+  const toModel = (state: ModelState): RegisteredModel => {
+    const aliases = Object.fromEntries([...state.aliases].sort(([a], [b]) => compareText(a, b)));
+    return structuredClone({ ...state.model, aliases });
+  };
+  const toVersion = (state: ModelState | undefined, version: VersionRecord): ModelVersion => {
+    const aliases = [...(state?.aliases ?? [])]
+      .filter(([, v]) => v === version.version)
+      .map(([alias]) => alias)
+      .sort(compareText);
+    return structuredClone({ ...version, aliases });
+  };
+
+  return {
+    async createModel({ name, description, tags, createdAt }) {
+      const current = models.get(name);
+      if (current && current.deletedAt === null) throw exists(`model "${name}" already exists`);
+      const lastVersion = current?.model.lastVersion ?? 0;
+      const state: ModelState = {
+        model: {
+          name,
+          description,
+          tags: structuredClone(tags),
+          lastVersion,
+          createdAt,
+          updatedAt: createdAt,
+        },
+        deletedAt: null,
+        aliases: new Map(),
+        versions: current?.versions ?? new Map(),
+      };
+      models.set(name, state);
+      emit({ type: 'model.created', payload: { name } });
+      return toModel(state);
+    },
+    async getModel(name) {
+      const state = models.get(name);
+      return state && state.deletedAt === null ? toModel(state) : null;
+    },
+    async listModels(query) {
+      return [...models.values()]
+        .filter((s) => s.deletedAt === null)
+        .filter((s) => query.nameContains === undefined || s.model.name.includes(query.nameContains))
+        .filter((s) => Object.entries(query.tags ?? {}).every(([k, v]) => s.model.tags[k] === v))
+        .sort((a, b) => compareText(a.model.name, b.model.name))
+        .slice(query.offset, query.offset + query.limit)
+        .map(toModel);
+    },
+    async updateModel(name, change) {
+      const state = liveModel(name);
+      if (change.description !== undefined) state.model.description = change.description;
+      mergeTags(state.model.tags, change.tags);
+      state.model.updatedAt = change.time;
+      emit({ type: 'model.updated', payload: { name } });
+      return toModel(state);
+    },
+    async deleteModel(name, time) {
+      const state = liveModel(name);
+      state.deletedAt = time;
+      state.aliases.clear();
+      for (const version of state.versions.values()) version.deletedAt ??= time;
+      emit({ type: 'model.deleted', payload: { name } });
+    },
+
+    async createVersion(input) {
+      const state = liveModel(input.name);
+      const number = state.model.lastVersion + 1;
+      const version: VersionRecord = {
+        ...structuredClone(input),
+        version: number,
+        updatedAt: input.createdAt,
+        deletedAt: null,
+      };
+      state.versions.set(number, version);
+      state.model.lastVersion = number;
+      state.model.updatedAt = Math.max(state.model.updatedAt, input.createdAt);
+      emit({ type: 'version.created', payload: { name: input.name, version: number, stage: input.stage } });
+      return toVersion(state, version);
+    },
+    async getVersion(name, version, options = {}) {
+      const state = models.get(name);
+      const found = state?.versions.get(version);
+      if (!found || (found.deletedAt !== null && !options.includeDeleted)) return null;
+      return toVersion(state, found);
+    },
+    async listVersions(name, options = {}) {
+      const state = models.get(name);
+      return [...(state?.versions.values() ?? [])]
+        .filter((v) => options.includeDeleted || v.deletedAt === null)
+        .filter((v) => options.stage === undefined || v.stage === options.stage)
+        .sort((a, b) => a.version - b.version)
+        .map((v) => toVersion(state, v));
+    },
+    async updateVersion(name, number, change) {
+      const version = liveVersion(name, number);
+      if (change.description !== undefined) version.description = change.description;
+      mergeTags(version.tags, change.tags);
+      version.updatedAt = change.time;
+      emit({ type: 'version.updated', payload: { name, version: number } });
+      return toVersion(models.get(name), version);
+    },
+    async deleteVersion(name, number, time) {
+      const version = liveVersion(name, number);
+      const state = liveModel(name);
+      const dropped = [...state.aliases]
+        .filter(([, v]) => v === number)
+        .map(([alias]) => alias)
+        .sort(compareText);
+      version.deletedAt = time;
+      const drafts: EventDraft[] = [{ type: 'version.deleted', payload: { name, version: number } }];
+      for (const alias of dropped) {
+        state.aliases.delete(alias);
+        record(
+          aliasEntry('alias_deleted', name, alias, number, number, { actor: 'system', comment: '', time }),
+        );
+        drafts.push({ type: 'alias.deleted', payload: { name, alias, version: number } });
+      }
+      emit(...drafts);
+    },
+    async transitionStage(change) {
+      const target = liveVersion(change.name, change.version);
+      const state = liveModel(change.name);
+      if (target.stage === change.toStage) return { version: toVersion(state, target), archived: [] };
+      const archiving = change.archiveExisting && change.archiveStage !== change.toStage;
+      const others = [...state.versions.values()]
+        .filter((v) => archiving && v !== target && v.deletedAt === null && v.stage === change.toStage)
+        .sort((a, b) => a.version - b.version);
+      const moves: Array<[VersionRecord, string]> = [
+        [target, change.toStage],
+        ...others.map((v): [VersionRecord, string] => [v, change.archiveStage]),
+      ];
+      const drafts: EventDraft[] = [];
+      for (const [version, toStage] of moves) {
+        const fromStage = version.stage;
+        version.stage = toStage;
+        version.updatedAt = change.time;
+        const { name } = change;
+        record(stageEntry(name, version.version, fromStage, toStage, change));
+        drafts.push({
+          type: 'version.stage_changed',
+          payload: { name, version: version.version, fromStage, toStage },
+        });
+      }
+      emit(...drafts);
+      return { version: toVersion(state, target), archived: others.map((v) => toVersion(state, v)) };
+    },
+
+    async setAlias(change) {
+      const { name, alias, version } = change;
+      liveVersion(name, version);
+      const state = liveModel(name);
+      const current = state.aliases.get(alias) ?? null;
+      if (change.ifVersion !== undefined && change.ifVersion !== current) {
+        throw conflict(
+          `alias "${alias}" of model "${name}" points at ${current ?? 'nothing'}, expected ${change.ifVersion ?? 'nothing'}`,
+        );
+      }
+      state.aliases.set(alias, version);
+      record(aliasEntry('alias_set', name, alias, version, current, change));
+      emit({ type: 'alias.set', payload: { name, alias, version, fromVersion: current } });
+    },
+    async deleteAlias(change) {
+      const { name, alias } = change;
+      const state = liveModel(name);
+      const current = state.aliases.get(alias);
+      if (current === undefined) throw notFound(`model "${name}" has no alias "${alias}"`);
+      if (change.ifVersion !== undefined && change.ifVersion !== current) {
+        throw conflict(
+          `alias "${alias}" of model "${name}" points at ${current}, expected ${change.ifVersion ?? 'nothing'}`,
+        );
+      }
+      state.aliases.delete(alias);
+      record(aliasEntry('alias_deleted', name, alias, current, current, change));
+      emit({ type: 'alias.deleted', payload: { name, alias, version: current } });
+    },
+    async getHistory(name, options = {}) {
+      const state = models.get(name);
+      if (!state || state.deletedAt !== null) return [];
+      return history
+        .filter((h) => h.name === name && (options.version === undefined || h.version === options.version))
+        .map((h) => structuredClone(h));
+    },
+  };
+}

@@ -1,0 +1,222 @@
+import Papa from 'papaparse';
+import { z } from 'zod';
+import { nameSchema, parseArg } from '../domain/names.js';
+import type { DataTable } from '../domain/table.js';
+import type { ModelVersion, Run } from '../domain/types.js';
+import { tagsSchema } from '../domain/types.js';
+import { profileCsv } from '../datasets/infer-schema.js';
+import { loadTable } from '../datasets/table.js';
+import { RegistryError } from '../errors.js';
+import type { ManifestFile, ModelManifest } from '../formats/manifest.js';
+import type { FitModelResult } from '../training/fit.js';
+import { fitModel } from '../training/fit.js';
+import type { TrainerRegistry, TrainProgress } from '../training/trainer.js';
+import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
+import type { RegistryContext } from './context.js';
+import { aliasSchema, canonicalStage, registerModel, setAlias, transitionStage } from './models.js';
+import { logArtifacts, startRun } from './runs.js';
+
+const where = 'train';
+
+const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const trainOptionsSchema = z.object({
+  /** Experiment of the run (created when missing). Default `Default`. */
+  experiment: nameSchema.default('Default'),
+  /** Name of the run. */
+  runName: z.string().max(256).optional(),
+  /** A catalog dataset (`'name'` = latest, or `{ name, version }`), inline CSV text, or records. */
+  dataset: z.union([
+    nameSchema,
+    z.object({ name: nameSchema, version: z.number().int().min(1).optional() }).strict(),
+    z.object({ csv: z.union([z.string(), z.custom<Uint8Array>((v) => v instanceof Uint8Array)]) }).strict(),
+    z.object({ rows: z.array(z.record(z.string(), cellSchema)).min(1) }).strict(),
+  ]),
+  /** The column to predict. */
+  target: z.string().min(1),
+  /** Feature columns; default every usable column but the target (datetime and id-like columns are left out). */
+  features: z.array(z.string().min(1)).min(1).optional(),
+  /** Default: inferred from the target (strings, booleans or few distinct integers mean classification). */
+  task: z.enum(['classification', 'regression']).optional(),
+  model: z
+    .object({
+      /** A trainer name: `random-forest`, `decision-tree`, or one added with `registerTrainer`. */
+      type: z.string().min(1),
+      params: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict(),
+  split: z.object({ testSize: z.number().optional(), seed: z.number().optional() }).strict().default({}),
+  /** Register the model as the next version of `name`, optionally moving it to a stage and pointing an alias at it. */
+  register: z
+    .object({
+      name: nameSchema,
+      stage: z.string().optional(),
+      archiveExisting: z.boolean().default(false),
+      alias: aliasSchema.optional(),
+      description: z.string().max(10_000).default(''),
+    })
+    .strict()
+    .optional(),
+  tags: tagsSchema.default({}),
+  onProgress: z.custom<(p: TrainProgress) => void>((v) => typeof v === 'function').optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+});
+export type TrainOptions = z.input<typeof trainOptionsSchema>;
+
+export interface TrainResult {
+  /** The finished run holding params, metrics, tags and the model files. */
+  run: Run;
+  metrics: Record<string, number>;
+  /** The registered version, when `register` was given. */
+  version: ModelVersion | null;
+  /** MODEL.json as stored. */
+  manifest: ModelManifest;
+  /** `runs:/<runId>/model`. */
+  modelUri: string;
+}
+
+interface TableSource {
+  table: DataTable;
+  tags: Record<string, string>;
+}
+
+async function tableFromOptions(
+  datasets: DatasetCatalog,
+  dataset: z.output<typeof trainOptionsSchema>['dataset'],
+): Promise<TableSource> {
+  if (typeof dataset === 'string' || 'name' in dataset) {
+    const name = typeof dataset === 'string' ? dataset : dataset.name;
+    const version = typeof dataset === 'string' ? undefined : dataset.version;
+    const record = await datasets.get(name, version);
+    if (!record) {
+      throw new RegistryError(
+        'NOT_FOUND',
+        version === undefined
+          ? `dataset "${name}" does not exist`
+          : `dataset "${name}" has no version ${version}`,
+        { where },
+      );
+    }
+    const table = await datasets.load(record.name, record.version);
+    return {
+      table,
+      tags: {
+        'modelreg.dataset.name': record.name,
+        'modelreg.dataset.version': String(record.version),
+        'modelreg.dataset.sha256': record.sha256,
+      },
+    };
+  }
+  const csv = 'csv' in dataset ? dataset.csv : Papa.unparse(dataset.rows);
+  const profile = await profileCsv(csv, { label: 'inline dataset' });
+  const table = await loadTable(csv, profile.columns, { label: 'inline dataset' });
+  return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 } };
+}
+
+function paramsToLog(
+  fit: FitModelResult,
+  options: z.output<typeof trainOptionsSchema>,
+): Record<string, string> {
+  const out: Record<string, string> = {
+    model_type: options.model.type,
+    target: fit.manifest.target,
+    task: fit.manifest.task,
+    features: fit.manifest.features.map((f) => f.name).join(','),
+    test_size: String(fit.manifest.training?.testSize ?? ''),
+    seed: String(fit.manifest.training?.seed ?? ''),
+  };
+  for (const [k, v] of Object.entries(fit.params)) {
+    if (/^[A-Za-z0-9._-]{1,128}$/.test(k)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/**
+ * Trains a model: fits it (pure, no store touched — so bad input leaves nothing behind), then logs
+ * one run with params, metrics, tags and the model folder (`MODEL.json`, `model.native.json`, and a
+ * confusion matrix for classifiers), and optionally registers it.
+ */
+export async function train(
+  ctx: RegistryContext,
+  datasets: DatasetCatalog,
+  trainers: TrainerRegistry,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  const opts = parseArg(trainOptionsSchema, options, 'train options', where);
+  const trainer = trainers.get(opts.model.type);
+  const registerStage =
+    opts.register?.stage === undefined ? undefined : canonicalStage(ctx, opts.register.stage);
+  opts.signal?.throwIfAborted();
+  const source = await tableFromOptions(datasets, opts.dataset);
+  const fit = await fitModel({
+    table: source.table,
+    target: opts.target,
+    ...(opts.features ? { features: opts.features } : {}),
+    ...(opts.task ? { task: opts.task } : {}),
+    trainer,
+    params: opts.model.params,
+    split: opts.split,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    createdAt: ctx.now(),
+  });
+  opts.signal?.throwIfAborted();
+
+  const run = await startRun(ctx, {
+    experiment: opts.experiment,
+    ...(opts.runName ? { name: opts.runName } : {}),
+    tags: {
+      ...opts.tags,
+      ...source.tags,
+      'modelreg.trainer': trainer.name,
+      'modelreg.task': fit.manifest.task,
+    },
+  });
+  let manifest: ModelManifest;
+  try {
+    await run.logParams(paramsToLog(fit, opts));
+    await run.logMetrics(fit.metrics);
+    const nativeBytes = Buffer.from(JSON.stringify(fit.nativeJson));
+    const [nativeFile] = await logArtifacts(ctx, run.id, [
+      { path: 'model/model.native.json', body: nativeBytes },
+    ]);
+    const files: ManifestFile[] = [
+      { path: 'model.native.json', sha256: nativeFile!.sha256, size: nativeFile!.size, format: 'native' },
+    ];
+    manifest = { ...fit.manifest, files };
+    const extra = fit.confusionMatrix
+      ? [{ path: 'confusion_matrix.json', body: JSON.stringify(fit.confusionMatrix) }]
+      : [];
+    await logArtifacts(ctx, run.id, [
+      { path: 'model/MODEL.json', body: JSON.stringify(manifest, null, 2) },
+      ...extra,
+    ]);
+    await run.end('finished');
+  } catch (e) {
+    await run.end('failed').catch(() => undefined);
+    throw e;
+  }
+
+  let version: ModelVersion | null = null;
+  if (opts.register) {
+    const { name, alias, archiveExisting, description } = opts.register;
+    version = await registerModel(ctx, name, { runId: run.id, description });
+    if (registerStage !== undefined && registerStage !== version.stage) {
+      version = await transitionStage(ctx, name, version.version, registerStage, {
+        archiveExisting,
+        comment: `registered by train (run ${run.id})`,
+      });
+    }
+    if (alias !== undefined) {
+      await setAlias(ctx, name, alias, version.version, { comment: `registered by train (run ${run.id})` });
+      version = (await ctx.metadata.getVersion(name, version.version)) ?? version;
+    }
+  }
+  return {
+    run: await run.info(),
+    metrics: fit.metrics,
+    version,
+    manifest,
+    modelUri: `runs:/${run.id}/model`,
+  };
+}

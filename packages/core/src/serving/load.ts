@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { FileRecord, ModelVersion } from '../domain/types.js';
+import { RegistryError, isRegistryError } from '../errors.js';
+import type { ModelManifest } from '../formats/manifest.js';
+import { modelManifestSchema } from '../formats/manifest.js';
+import { loadNativeModel } from '../formats/native/native-model.js';
+import type { RegistryContext } from '../registry/context.js';
+import type { ResolvedUri } from '../registry/resolve.js';
+import { resolveUri } from '../registry/resolve.js';
+import type { Label, Task, TrainerRegistry } from '../training/trainer.js';
+import type { ClassProbabilities, Predictor, PredictorSignature } from './loaded-model.js';
+import { createNativePredictor } from './loaded-model.js';
+import type { ModelCache } from './model-cache.js';
+import type { PredictInput } from './signature.js';
+
+const where = 'load';
+
+export const loadOptionsSchema = z
+  .object({
+    /** Which model file to serve. Default: ONNX when the model has one, else native. */
+    format: z.enum(['native', 'onnx']).optional(),
+  })
+  .strict();
+export type LoadOptions = z.input<typeof loadOptionsSchema>;
+
+/** What the cache holds: one per model content (MODEL.json digest) and format. */
+export interface ModelRuntime {
+  readonly manifest: ModelManifest;
+  readonly format: 'native' | 'onnx';
+  readonly predictor: Predictor;
+  predict(input: PredictInput): Promise<Label[]>;
+  predictProba(input: PredictInput): Promise<ClassProbabilities[]>;
+  dispose(): Promise<void>;
+}
+
+/** A model ready to predict, as returned by `registry.load(uri)`. */
+export interface LoadedModel {
+  /** The URI it was loaded from. */
+  readonly uri: string;
+  /** The registered version the URI resolved to (`null` for `runs:/` URIs). */
+  readonly version: ModelVersion | null;
+  readonly runId: string | null;
+  readonly manifest: ModelManifest;
+  /** Inputs (names, types, categories) and output; `signature.schema` is a zod schema of one record. */
+  readonly signature: PredictorSignature;
+  readonly task: Task;
+  /** Classification: the labels, in `predictProba` order. */
+  readonly classes: readonly Label[] | undefined;
+  readonly format: 'native' | 'onnx';
+  /** sha256 of MODEL.json: the identity of the model's content. */
+  readonly digest: string;
+  /** Labels (classification) or numbers (regression), one per row. Inputs are records, `number[][]` or `{ csv }`. */
+  predict(input: PredictInput): Promise<Label[]>;
+  /** Classification only: per row, the probability of each class. */
+  predictProba(input: PredictInput): Promise<ClassProbabilities[]>;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Reads a recorded file and checks its size and sha256 against the record: `INTEGRITY` on any mismatch. */
+export async function readVerified(
+  ctx: RegistryContext,
+  file: FileRecord,
+  label: string,
+): Promise<Uint8Array> {
+  const bytes = await ctx.artifacts.get(file.key);
+  if (!bytes) {
+    throw new RegistryError(
+      'INTEGRITY',
+      `${label}: file "${file.path}" is missing from the artifact store (key ${file.key})`,
+      { where },
+    );
+  }
+  const actual = sha256(bytes);
+  if (bytes.length !== file.size || actual !== file.sha256) {
+    throw new RegistryError(
+      'INTEGRITY',
+      `${label}: file "${file.path}" has sha256 ${actual.slice(0, 16)}… and ${bytes.length} bytes, but the registry recorded ${file.sha256.slice(0, 16)}… and ${file.size} bytes`,
+      { where, details: { path: file.path, key: file.key, expected: file.sha256, actual } },
+    );
+  }
+  return bytes;
+}
+
+function parseJson(bytes: Uint8Array, label: string, path: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (e) {
+    throw new RegistryError('INVALID_ARGUMENT', `${label}: ${path} is not valid JSON`, { where, cause: e });
+  }
+}
+
+/** Builds a runtime for one format; the ONNX runtime is added by `registerOnnxRuntime`. */
+export type RuntimeLoader = (input: {
+  ctx: RegistryContext;
+  manifest: ModelManifest;
+  files: FileRecord[];
+  label: string;
+  trainers: TrainerRegistry;
+}) => Promise<ModelRuntime>;
+
+function fileOf(
+  files: FileRecord[],
+  manifest: ModelManifest,
+  format: 'native' | 'onnx',
+  label: string,
+): FileRecord {
+  const entry = manifest.files.find((f) => f.format === format);
+  const record = entry && files.find((f) => f.path === entry.path);
+  if (!entry || !record) {
+    throw new RegistryError('NOT_FOUND', `${label} has no ${format} model file`, { where });
+  }
+  if (record.sha256 !== entry.sha256) {
+    throw new RegistryError(
+      'INTEGRITY',
+      `${label}: ${entry.path} is recorded with another sha256 than MODEL.json lists`,
+      { where },
+    );
+  }
+  return record;
+}
+
+export const loadNativeRuntime: RuntimeLoader = async ({ ctx, manifest, files, label, trainers }) => {
+  const record = fileOf(files, manifest, 'native', label);
+  const json = parseJson(await readVerified(ctx, record, label), label, record.path);
+  const predictor = createNativePredictor(manifest, loadNativeModel(json, trainers));
+  return {
+    manifest,
+    format: 'native',
+    predictor,
+    predict: async (input) => predictor.predict(input),
+    predictProba: async (input) => predictor.predictProba(input),
+    dispose: async () => undefined,
+  };
+};
+
+export interface LoadDeps {
+  ctx: RegistryContext;
+  trainers: TrainerRegistry;
+  cache: ModelCache<ModelRuntime>;
+  loaders: { native: RuntimeLoader; onnx?: RuntimeLoader };
+}
+
+async function readManifest(
+  ctx: RegistryContext,
+  resolved: ResolvedUri,
+  label: string,
+): Promise<{ record: FileRecord; manifest: ModelManifest }> {
+  const record = resolved.files.find((f) => f.path === 'MODEL.json');
+  if (!record)
+    throw new RegistryError('UNSUPPORTED', `${label} has no MODEL.json, so modelreg cannot load it`, {
+      where,
+    });
+  const json = parseJson(await readVerified(ctx, record, label), label, 'MODEL.json');
+  const parsed = modelManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `${label}: MODEL.json is invalid: ${parsed.error.issues[0]?.message}`,
+      { where, cause: parsed.error },
+    );
+  }
+  return { record, manifest: parsed.data };
+}
+
+/**
+ * Resolves the URI, then returns the cached runtime of that content (MODEL.json digest + format),
+ * loading it once however many callers ask at the same time. Every file is verified against its
+ * recorded sha256 before use.
+ */
+export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptions): Promise<LoadedModel> {
+  const opts = loadOptionsSchema.parse(options ?? {});
+  const { ctx } = deps;
+  const resolved = await resolveUri(ctx, uri);
+  const label = resolved.modelVersion
+    ? `model "${resolved.modelVersion.name}" version ${resolved.modelVersion.version}`
+    : uri;
+  const manifestRecord = resolved.files.find((f) => f.path === 'MODEL.json');
+  if (!manifestRecord)
+    throw new RegistryError('UNSUPPORTED', `${label} has no MODEL.json, so modelreg cannot load it`, {
+      where,
+    });
+  const cacheKey = `${manifestRecord.sha256}:${opts.format ?? 'auto'}`;
+  const runtime = await deps.cache.get(cacheKey, async () => {
+    const { manifest } = await readManifest(ctx, resolved, label);
+    const hasOnnx = manifest.files.some((f) => f.format === 'onnx');
+    const format = opts.format ?? (hasOnnx && deps.loaders.onnx ? 'onnx' : 'native');
+    const loader = deps.loaders[format];
+    if (!loader)
+      throw new RegistryError('UNSUPPORTED', `${format} models cannot be served by this build`, { where });
+    try {
+      return await loader({ ctx, manifest, files: resolved.files, label, trainers: deps.trainers });
+    } catch (e) {
+      if (isRegistryError(e)) throw e;
+      throw new RegistryError(
+        'INVALID_ARGUMENT',
+        `${label}: the ${format} model could not be loaded: ${(e as Error)?.message ?? e}`,
+        { where, cause: e },
+      );
+    }
+  });
+  return {
+    uri,
+    version: resolved.modelVersion,
+    runId: resolved.runId,
+    manifest: runtime.manifest,
+    signature: runtime.predictor.signature,
+    task: runtime.manifest.task,
+    classes: runtime.manifest.classes,
+    format: runtime.format,
+    digest: manifestRecord.sha256,
+    predict: runtime.predict,
+    predictProba: runtime.predictProba,
+  };
+}

@@ -1,0 +1,124 @@
+import type { z } from 'zod';
+import { RegistryError, invalidArgument } from '../errors.js';
+import type { ModelManifest, ModelSignature } from '../formats/manifest.js';
+import { isTreeEnsembleModel } from '../formats/native/native-model.js';
+import type { Label, NativeModel, Task } from '../training/trainer.js';
+import { describeSignature, encodeInput, inputRecordSchema } from './signature.js';
+import type { EncodedInput, PredictInput } from './signature.js';
+
+/**
+ * Class probabilities of one row keyed by `String(label)`, in `classes` order (for labels that are
+ * integers JavaScript lists keys in numeric order, which is the same order since classes are sorted).
+ */
+export type ClassProbabilities = Record<string, number>;
+
+/** The signature plus a zod schema of one input record (for docs; predict does not run it per row). */
+export interface PredictorSignature extends ModelSignature {
+  schema: z.ZodObject;
+}
+
+/** A model ready to predict: validation and encoding from the manifest, numbers from the native model. */
+export interface Predictor {
+  readonly manifest: ModelManifest;
+  readonly task: Task;
+  /** Classification: the labels; `predictProba` columns follow this order. */
+  readonly classes: readonly Label[] | undefined;
+  readonly signature: PredictorSignature;
+  /** Validates and encodes input into the model matrix (shared with the ONNX path). */
+  encode(input: PredictInput): EncodedInput;
+  /** Classification: one label per row (with its original type). Regression: one number per row. */
+  predict(input: PredictInput): Label[];
+  /** Classification only (`UNSUPPORTED` for regression): per row, the probability of each class. */
+  predictProba(input: PredictInput): ClassProbabilities[];
+}
+
+function checkLength(what: string, got: number, want: number): void {
+  if (got !== want) throw invalidArgument(`the model returned ${got} ${what}, expected ${want}`, 'predict');
+}
+
+/** Maps raw `NativeModel.predict` output to labels (classification) or numbers (regression). */
+export function decodePredictions(manifest: ModelManifest, raw: ArrayLike<number>, nRows: number): Label[] {
+  checkLength('predictions', raw.length, nRows);
+  const out = new Array<Label>(nRows);
+  if (manifest.task === 'regression') {
+    for (let i = 0; i < nRows; i++) out[i] = raw[i]!;
+    return out;
+  }
+  const classes = manifest.classes!;
+  for (let i = 0; i < nRows; i++) {
+    const label = classes[raw[i]!];
+    if (label === undefined)
+      throw invalidArgument(`the model returned class index ${raw[i]} at row ${i}`, 'predict');
+    out[i] = label;
+  }
+  return out;
+}
+
+/** Maps a row-major `nRows * nClasses` probability matrix to one record per row. */
+export function decodeProbabilities(
+  manifest: ModelManifest,
+  proba: ArrayLike<number>,
+  nRows: number,
+): ClassProbabilities[] {
+  const classes = manifest.classes!;
+  const k = classes.length;
+  checkLength('probabilities', proba.length, nRows * k);
+  const keys = classes.map(String);
+  const out = new Array<ClassProbabilities>(nRows);
+  for (let i = 0; i < nRows; i++) {
+    const row: ClassProbabilities = {};
+    for (let j = 0; j < k; j++) row[keys[j]!] = proba[i * k + j]!;
+    out[i] = row;
+  }
+  return out;
+}
+
+/**
+ * Builds a predictor from a parsed MODEL.json and the loaded native model
+ * (`loadNativeModel(JSON.parse(model.native.json), trainers)`). Checks that they agree.
+ */
+export function createNativePredictor(manifest: ModelManifest, model: NativeModel): Predictor {
+  const { features, task } = manifest;
+  if (isTreeEnsembleModel(model)) {
+    const e = model.ensemble;
+    const nOutputs = task === 'classification' ? manifest.classes!.length : 1;
+    if (e.nFeatures !== features.length || e.nOutputs !== nOutputs || e.task !== task) {
+      throw invalidArgument(
+        `the native model (${e.task}, ${e.nFeatures} features, ${e.nOutputs} outputs) does not match MODEL.json (${task}, ${features.length} features, ${nOutputs} outputs)`,
+        'model',
+      );
+    }
+  }
+  const signature: PredictorSignature = {
+    ...describeSignature(manifest),
+    schema: inputRecordSchema(features),
+  };
+  const encode = (input: PredictInput): EncodedInput => encodeInput(features, input);
+  return {
+    manifest,
+    task,
+    classes: manifest.classes,
+    signature,
+    encode,
+    predict(input) {
+      const { x, nRows } = encode(input);
+      if (nRows === 0) return [];
+      return decodePredictions(manifest, model.predict(x, nRows), nRows);
+    },
+    predictProba(input) {
+      if (task !== 'classification') {
+        throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classification models', {
+          where: 'predict',
+        });
+      }
+      if (!model.predictProba) {
+        throw new RegistryError('UNSUPPORTED', `native models of kind "${model.kind}" have no predictProba`, {
+          where: 'predict',
+        });
+      }
+      const { x, nRows } = encode(input);
+      if (nRows === 0) return [];
+      return decodeProbabilities(manifest, model.predictProba(x, nRows), nRows);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { RegistryError } from '../errors.js';
+import type { ArtifactBody, PutResult } from './artifact-store.js';
+
+/** Chunks of a body that are hashed as they pass; `result()` is valid once every chunk was consumed. */
+export interface HashedChunks {
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** Size and lowercase hex sha256 of everything that passed; throws if the chunks were not fully consumed. */
+  result(): PutResult;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function'
+  );
+}
+
+function toBytes(chunk: unknown, where: string): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  throw new RegistryError('INVALID_ARGUMENT', `artifact body chunks must be bytes, got ${typeof chunk}`, {
+    where,
+  });
+}
+
+/**
+ * Turns any {@link ArtifactBody} into an async iterable of byte chunks without buffering it: bytes
+ * pass as one chunk, a string as its UTF-8 bytes, a stream chunk by chunk (string chunks are taken
+ * as UTF-8). Anything else throws `INVALID_ARGUMENT`. Chunks may alias the caller's memory; copy
+ * them if you keep them.
+ */
+export function toAsyncChunks(body: ArtifactBody, where = 'artifacts'): AsyncIterable<Uint8Array> {
+  if (body instanceof Uint8Array || typeof body === 'string') {
+    const bytes = toBytes(body, where);
+    return (async function* single() {
+      yield bytes;
+    })();
+  }
+  if (isAsyncIterable(body)) {
+    const source: AsyncIterable<unknown> = body;
+    return (async function* stream() {
+      for await (const chunk of source) yield toBytes(chunk, where);
+    })();
+  }
+  const got = body === null ? 'null' : typeof body;
+  throw new RegistryError(
+    'INVALID_ARGUMENT',
+    `artifact body must be a Uint8Array, a string, a Readable or an async iterable of bytes, got ${got}`,
+    { where },
+  );
+}
+
+/** Passes `source` through while computing its size and sha256. */
+export function hashChunks(source: AsyncIterable<Uint8Array>): HashedChunks {
+  const hash = createHash('sha256');
+  let size = 0;
+  let finished: PutResult | undefined;
+  const chunks = (async function* hashed() {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      size += chunk.byteLength;
+      yield chunk;
+    }
+    finished = { size, sha256: hash.digest('hex') };
+  })();
+  return {
+    chunks,
+    result() {
+      if (!finished) throw new Error('hashChunks: result() called before the body was fully read');
+      return finished;
+    },
+  };
+}
+
+/** Reads a whole body into one new buffer (never aliasing the caller's memory) with its size and sha256. */
+export async function readBody(
+  body: ArtifactBody,
+  where = 'artifacts',
+): Promise<PutResult & { bytes: Uint8Array }> {
+  const hashed = hashChunks(toAsyncChunks(body, where));
+  const parts: Uint8Array[] = [];
+  for await (const chunk of hashed.chunks) parts.push(chunk);
+  const result = hashed.result();
+  const bytes = new Uint8Array(result.size);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return { ...result, bytes };
+}
+
+/** Orders keys by UTF-16 code units, the order every store's `list` returns. */
+export function compareArtifactKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,36 @@
+import type { MetadataStore } from '../../stores/metadata-store.js';
+
+/**
+ * A backdoor into what a store really keeps, independent of its read methods (Auth.js's `db`).
+ * Tests that use it run only when `inspect` is given.
+ */
+export interface MetadataInspector {
+  /** How many events are physically stored. */
+  countEvents(): Promise<number>;
+  /** How many stage/alias history entries are physically stored, over all models. */
+  countHistory(): Promise<number>;
+  /** The stored record (row, document) of a version, deleted or not; `null` when nothing is stored. */
+  rawVersion(name: string, version: number): Promise<unknown>;
+}
+
+export interface MetadataConformanceOptions {
+  /** Shown in the suite's title, e.g. `meta-sqlite`. */
+  name: string;
+  /** Builds a fresh, empty, not yet initialized store. Called once per test. */
+  create: () => Promise<MetadataStore> | MetadataStore;
+  /** Cleans up after a test, once the store is closed (drop a schema, delete a file). */
+  destroy?: (store: MetadataStore) => Promise<void>;
+  /** Gives the suite a backdoor into what a store really stored. */
+  inspect?: (store: MetadataStore) => MetadataInspector;
+  /** Adapter-specific tests; `create` returns a fresh initialized store that the suite closes after the test. */
+  additionalTests?: (ctx: { create: () => Promise<MetadataStore> }) => void;
+}
+
+/** What each group of tests gets: the current test's store, and its inspector when there is one. */
+export interface SuiteContext {
+  /** The fresh, initialized store of the running test. */
+  store(): MetadataStore;
+  /** The inspector of the running test's store; only call it in tests guarded by `hasInspector`. */
+  inspector(): MetadataInspector;
+  hasInspector: boolean;
+}

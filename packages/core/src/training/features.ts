@@ -1,0 +1,220 @@
+import { z } from 'zod';
+import { invalidArgument } from '../errors.js';
+import type { Cell, DataTable } from '../domain/table.js';
+import type { ColumnInfo } from '../domain/types.js';
+
+/**
+ * How one input column becomes one number of the model's input row. Stored in MODEL.json and used
+ * both when fitting and when predicting, so training and serving encode identically.
+ *
+ * - `number` / `integer` / `datetime` (epoch ms): the value itself; a missing value becomes `fill`,
+ *   the median of that feature over the training rows (0 when the training rows have no value).
+ * - `boolean`: `false` → 0, `true` → 1; a missing value becomes `fill`, the training median of the
+ *   0/1 values (the majority value; 0.5 on an exact tie).
+ * - `categorical`: the index of the value in `categories` (every category of the dataset, sorted
+ *   with `Array.prototype.sort`, i.e. by UTF-16 code unit); a missing value becomes
+ *   `fill === categories.length`, the dedicated `__missing__` code.
+ */
+export const featureSpecSchema = z.discriminatedUnion('type', [
+  z.object({
+    name: z.string(),
+    type: z.enum(['number', 'integer', 'datetime', 'boolean']),
+    fill: z.number(),
+  }),
+  z
+    .object({
+      name: z.string(),
+      type: z.literal('categorical'),
+      categories: z.array(z.string()),
+      fill: z.number().int(),
+    })
+    .refine(
+      (s) => s.fill === s.categories.length,
+      'fill must equal categories.length (the __missing__ code)',
+    ),
+]);
+export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+export type FeatureType = FeatureSpec['type'];
+
+/** The label of the missing-value code of a categorical feature (its code is `categories.length`). */
+export const MISSING_CATEGORY = '__missing__';
+
+export interface ExcludedColumn {
+  name: string;
+  reason: string;
+}
+
+export interface FeatureSelection {
+  /** Feature names in model order (table order for defaults, the given order otherwise). */
+  features: string[];
+  /** Columns left out of the defaults, with why. */
+  excluded: ExcludedColumn[];
+}
+
+/** Rows needed before value-based id detection applies; tiny tables are left alone. */
+const ID_MIN_ROWS = 10;
+const ID_NAME = /^(id|uuid|guid|index|idx|rownum|row_?id|row_?number|row_?index|unnamed:\s*\d*)$|[_\s.-]id$/i;
+const CAMEL_ID = /[a-z0-9]Id$/;
+
+export const isMissing = (cell: Cell | undefined): boolean =>
+  cell === null || cell === undefined || cell === '' || (typeof cell === 'number' && Number.isNaN(cell));
+
+/** Why `column` looks like a row identifier, or null. */
+export function idLikeReason(column: ColumnInfo, values: readonly Cell[]): string | null {
+  if (ID_NAME.test(column.name.trim()) || CAMEL_ID.test(column.name))
+    return 'its name looks like an identifier';
+  const n = values.length;
+  if (n < ID_MIN_ROWS) return null;
+  if (values.some(isMissing)) return null;
+  if (column.type === 'integer' || column.type === 'number') {
+    let up = true;
+    let down = true;
+    for (let i = 1; i < n; i++) {
+      const prev = values[i - 1] as number;
+      const v = values[i] as number;
+      if (!Number.isInteger(v) || !Number.isInteger(prev)) return null;
+      if (v <= prev) up = false;
+      if (v >= prev) down = false;
+      if (!up && !down) return null;
+    }
+    return 'its values are distinct integers in order, like a row number';
+  }
+  if (column.type === 'categorical' || column.type === 'string') {
+    if (new Set(values).size === n) return 'every value is distinct, like an identifier';
+  }
+  return null;
+}
+
+function columnOf(table: DataTable, name: string): ColumnInfo {
+  const column = table.columns.find((c) => c.name === name);
+  if (!column) {
+    throw invalidArgument(
+      `column ${JSON.stringify(name)} is not in the table; columns: ${table.columns.map((c) => c.name).join(', ')}`,
+      'train',
+      { column: name },
+    );
+  }
+  return column;
+}
+
+/**
+ * Picks the feature columns. Named `features` are taken as given (each must exist and differ from the
+ * target). By default every column but the target is a feature, except: `datetime` columns, `string`
+ * (free-text) columns, columns with no values, and id-like columns — a name such as `id`, `*_id`,
+ * `userId`, `index` or `Unnamed: 0`, or (tables of at least 10 rows, no missing values) an integer
+ * column of distinct values in increasing or decreasing order, or a categorical column whose values
+ * are all distinct. Name such a column in `features` to use it anyway.
+ */
+export function selectFeatures(
+  table: DataTable,
+  target: string,
+  features?: readonly string[],
+): FeatureSelection {
+  if (features !== undefined) {
+    if (features.length === 0) throw invalidArgument('features must name at least one column', 'train');
+    const seen = new Set<string>();
+    for (const name of features) {
+      columnOf(table, name);
+      if (name === target) {
+        throw invalidArgument(`the target ${JSON.stringify(target)} cannot also be a feature`, 'train');
+      }
+      if (seen.has(name)) throw invalidArgument(`feature ${JSON.stringify(name)} is listed twice`, 'train');
+      seen.add(name);
+    }
+    return { features: [...features], excluded: [] };
+  }
+  const chosen: string[] = [];
+  const excluded: ExcludedColumn[] = [];
+  for (const column of table.columns) {
+    if (column.name === target) continue;
+    const values = table.data[column.name] ?? [];
+    let reason: string | null = null;
+    if (column.type === 'datetime') reason = 'datetime columns are left out by default';
+    else if (column.type === 'string') reason = 'free-text columns are left out by default';
+    else if (values.every(isMissing)) reason = 'it has no values';
+    else reason = idLikeReason(column, values);
+    if (reason) excluded.push({ name: column.name, reason });
+    else chosen.push(column.name);
+  }
+  if (chosen.length === 0) {
+    const why = excluded.map((e) => `${e.name}: ${e.reason}`).join('; ');
+    throw invalidArgument(
+      `no usable feature columns besides the target ${JSON.stringify(target)}${why ? ` (${why})` : ''}; name them in features`,
+      'train',
+    );
+  }
+  return { features: chosen, excluded };
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+}
+
+function numericCell(cell: Cell | undefined): number | null {
+  if (isMissing(cell)) return null;
+  if (typeof cell === 'number') return cell;
+  if (typeof cell === 'boolean') return cell ? 1 : 0;
+  const n = Number(cell);
+  return Number.isNaN(n) ? null : n;
+}
+
+/**
+ * Fits the encoding of each feature: categories from `rows` (all usable rows), medians from
+ * `trainRows` only, so the test rows do not leak into the model.
+ */
+export function fitFeatureSpecs(
+  table: DataTable,
+  names: readonly string[],
+  rows: ArrayLike<number>,
+  trainRows: ArrayLike<number>,
+): FeatureSpec[] {
+  return names.map((name): FeatureSpec => {
+    const column = columnOf(table, name);
+    const values = table.data[name] ?? [];
+    const type = column.type;
+    if (type === 'categorical' || type === 'string') {
+      const set = new Set<string>();
+      for (let i = 0; i < rows.length; i++) {
+        const cell = values[rows[i]!];
+        if (!isMissing(cell)) set.add(String(cell));
+      }
+      const categories = [...set].sort();
+      return { name, type: 'categorical', categories, fill: categories.length };
+    }
+    const present: number[] = [];
+    for (let i = 0; i < trainRows.length; i++) {
+      const v = numericCell(values[trainRows[i]!]);
+      if (v !== null) present.push(v);
+    }
+    return { name, type, fill: median(present) };
+  });
+}
+
+/**
+ * Encodes `rows` of `table` into a row-major matrix (`rows.length * specs.length`) with the given
+ * specs: missing values become each spec's `fill`, categories their code.
+ */
+export function encodeTable(
+  table: DataTable,
+  specs: readonly FeatureSpec[],
+  rows: ArrayLike<number>,
+): Float64Array {
+  const nFeatures = specs.length;
+  const x = new Float64Array(rows.length * nFeatures);
+  specs.forEach((spec, j) => {
+    const values = table.data[spec.name] ?? [];
+    const codes =
+      spec.type === 'categorical' ? new Map(spec.categories.map((c, k) => [c, k] as const)) : undefined;
+    for (let i = 0; i < rows.length; i++) {
+      const cell = values[rows[i]!];
+      let v: number | null;
+      if (codes) v = isMissing(cell) ? null : (codes.get(String(cell)) ?? null);
+      else v = numericCell(cell);
+      x[i * nFeatures + j] = v ?? spec.fill;
+    }
+  });
+  return x;
+}

@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { RegistryError, invalidArgument, isRegistryError } from '../errors.js';
+import { parseArg } from '../domain/names.js';
+import type { DataTable } from '../domain/table.js';
+import type { ModelManifest } from '../formats/manifest.js';
+import { toNativeModelFile, TREE_ENSEMBLE_KIND } from '../formats/native/native-model.js';
+import type { NativeModelFile } from '../formats/native/native-model.js';
+import { describeSignature } from '../serving/signature.js';
+import { encodeTable, fitFeatureSpecs, selectFeatures } from './features.js';
+import type { ExcludedColumn } from './features.js';
+import { classificationMetrics, confusionMatrix, regressionMetrics } from './metrics.js';
+import { splitOptionsSchema, trainTestSplit } from './split.js';
+import type { SplitOptions } from './split.js';
+import { encodeTarget } from './task.js';
+import type { Label, NativeModel, Task, Trainer, TrainProgress } from './trainer.js';
+
+export interface FitModelInput {
+  table: DataTable;
+  /** The column to predict. */
+  target: string;
+  /** Feature columns in model order; default: every usable column but the target (see `selectFeatures`). */
+  features?: readonly string[];
+  /** Default: inferred from the target (see `inferTask`). */
+  task?: Task;
+  trainer: Trainer;
+  /** Raw params; parsed by `trainer.paramsSchema` (defaults resolved). Default `{}`. */
+  params?: Record<string, unknown>;
+  /** Holdout share (default 0.2) and seed (default 42) of the split; the seed is also the trainer's. */
+  split?: SplitOptions;
+  /** Checked before fitting and by the trainer (between trees for `random-forest`); on abort `fitModel` rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Progress from 0 (data encoded) through the trainer's reports to 1 (evaluated). */
+  onProgress?: (progress: TrainProgress) => void;
+  /** `MODEL.json#createdAt`; default `Date.now()`. */
+  createdAt?: number;
+}
+
+export interface FitModelResult {
+  /** MODEL.json content with `files: []`: the registry adds the files it writes, with sha256 and size. */
+  manifest: ModelManifest;
+  /** The content of `model.native.json` (`JSON.stringify` it); read back with `loadNativeModel`. */
+  nativeJson: NativeModelFile;
+  model: NativeModel;
+  /** Test-set metrics: `accuracy`, `f1_macro`, `log_loss` (when the model has probabilities) or `r2`, `rmse`, `mae`. */
+  metrics: Record<string, number>;
+  /** Classification: `matrix[t][p]` counts test rows of class `labels[t]` predicted as `labels[p]`. */
+  confusionMatrix?: { labels: Label[]; matrix: number[][] };
+  /** The effective trainer params (defaults resolved), as stored in MODEL.json. */
+  params: Record<string, z.core.util.JSONType>;
+  /** The encoded test rows (y: values or class indices), e.g. to check an ONNX export against `model`. */
+  testSet: { x: Float64Array; y: Float64Array; nRows: number };
+  trainRows: number;
+  testRows: number;
+  /** Rows left out because their target was missing. */
+  droppedRows: number;
+  excludedColumns: ExcludedColumn[];
+}
+
+const jsonParamsSchema = z.record(z.string(), z.json());
+
+function pick(values: Float64Array, positions: readonly number[]): Float64Array {
+  const out = new Float64Array(positions.length);
+  positions.forEach((p, i) => (out[i] = values[p]!));
+  return out;
+}
+
+function resolveParams(
+  trainer: Trainer,
+  params: Record<string, unknown> | undefined,
+): Record<string, z.core.util.JSONType> {
+  const what = `params of model type "${trainer.name}"`;
+  const parsed: unknown = trainer.paramsSchema
+    ? parseArg(trainer.paramsSchema, params ?? {}, what, 'train')
+    : (params ?? {});
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidArgument(`${what} must be an object`, 'train');
+  }
+  const defined = Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined));
+  return parseArg(jsonParamsSchema, defined, `${what} (they must be JSON values)`, 'train');
+}
+
+async function runTrainer(trainer: Trainer, input: Parameters<Trainer['fit']>[0]): Promise<NativeModel> {
+  try {
+    return await trainer.fit(input);
+  } catch (e) {
+    if (isRegistryError(e) || (input.signal?.aborted && e === input.signal.reason)) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new RegistryError('INVALID_ARGUMENT', `trainer "${trainer.name}" failed: ${message}`, {
+      where: 'train',
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Selects and encodes the features, splits train/test (stratified for classification), fits the
+ * trainer on the training rows and evaluates it on the test rows. Pure: no store is touched.
+ * Bad input is `INVALID_ARGUMENT` (unknown target or feature, no usable features, a target with no
+ * values or a single class, too few rows, bad params, a trainer that does not support the task).
+ * The same table, options and seed give the same model.
+ */
+export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
+  const { table, target, trainer, signal, onProgress } = input;
+  signal?.throwIfAborted();
+  if (typeof target !== 'string' || target === '')
+    throw invalidArgument('target must name a column', 'train');
+  const split = parseArg(splitOptionsSchema, input.split ?? {}, 'split', 'train');
+  const encoded = encodeTarget(table, target, input.task);
+  const { task, classes } = encoded;
+  if (!trainer.tasks.includes(task)) {
+    throw invalidArgument(
+      `model type "${trainer.name}" does not support ${task} (supports: ${trainer.tasks.join(', ')})`,
+      'train',
+    );
+  }
+  const { features, excluded } = selectFeatures(table, target, input.features);
+  const params = resolveParams(trainer, input.params);
+  const nClasses = classes?.length;
+
+  const { train, test } = trainTestSplit({
+    n: encoded.rows.length,
+    testSize: split.testSize,
+    seed: split.seed,
+    stratify: task === 'classification' ? encoded.y : undefined,
+  });
+  const trainTableRows = train.map((p) => encoded.rows[p]!);
+  const testTableRows = test.map((p) => encoded.rows[p]!);
+  const specs = fitFeatureSpecs(table, features, encoded.rows, trainTableRows);
+  const nFeatures = specs.length;
+  const xTrain = encodeTable(table, specs, trainTableRows);
+  const yTrain = pick(encoded.y, train);
+  const xTest = encodeTable(table, specs, testTableRows);
+  const yTest = pick(encoded.y, test);
+  onProgress?.({ fraction: 0, message: `training on ${train.length} rows x ${nFeatures} features` });
+
+  const model = await runTrainer(trainer, {
+    x: xTrain,
+    nRows: train.length,
+    nFeatures,
+    featureNames: features,
+    y: yTrain,
+    task,
+    nClasses,
+    params,
+    seed: split.seed,
+    signal,
+    onProgress,
+  });
+  signal?.throwIfAborted();
+  if (model.kind !== TREE_ENSEMBLE_KIND && model.kind !== trainer.name) {
+    throw invalidArgument(
+      `trainer "${trainer.name}" returned a model of kind "${model.kind}"; kind must be "${trainer.name}" or "${TREE_ENSEMBLE_KIND}"`,
+      'train',
+    );
+  }
+
+  const predicted = model.predict(xTest, test.length);
+  if (predicted.length !== test.length) {
+    throw invalidArgument(
+      `trainer "${trainer.name}" predicted ${predicted.length} values for ${test.length} rows`,
+      'train',
+    );
+  }
+  let metrics: Record<string, number>;
+  let confusion: FitModelResult['confusionMatrix'];
+  if (task === 'classification') {
+    const proba = model.predictProba?.(xTest, test.length);
+    metrics = classificationMetrics(yTest, predicted, nClasses!, proba);
+    confusion = { labels: classes!, matrix: confusionMatrix(yTest, predicted, nClasses!) };
+  } else {
+    metrics = regressionMetrics(yTest, predicted);
+  }
+  onProgress?.({ fraction: 1, message: `evaluated on ${test.length} test rows` });
+
+  const manifest: ModelManifest = {
+    formatVersion: 1,
+    task,
+    target,
+    features: specs,
+    ...(classes ? { classes } : {}),
+    files: [],
+    trainer: { name: trainer.name, params },
+    metrics,
+    createdAt: input.createdAt ?? Date.now(),
+    signature: describeSignature({ task, features: specs, classes }),
+    training: {
+      seed: split.seed,
+      testSize: split.testSize,
+      trainRows: train.length,
+      testRows: test.length,
+      droppedRows: encoded.droppedRows,
+      stratified: task === 'classification',
+      excludedColumns: excluded,
+    },
+  };
+  return {
+    manifest,
+    nativeJson: toNativeModelFile(model),
+    model,
+    metrics,
+    ...(confusion ? { confusionMatrix: confusion } : {}),
+    params,
+    testSet: { x: xTest, y: yTest, nRows: test.length },
+    trainRows: train.length,
+    testRows: test.length,
+    droppedRows: encoded.droppedRows,
+    excludedColumns: excluded,
+  };
+}

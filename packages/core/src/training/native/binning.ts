@@ -1,0 +1,177 @@
+import { invalidArgument } from '../../errors.js';
+import { splitThreshold } from './hist-kernel.js';
+import { randBelow } from './rng.js';
+
+/** Bins per feature the learner supports (bins are stored as bytes). */
+export const MAX_BINS = 256;
+
+/**
+ * The training matrix quantized once per fit: every feature gets at most 256 bins. A split "bin <= b"
+ * is exactly the raw test `x <= thresholds[f * 256 + b]` on every training value, so a tree grown on
+ * bins is reproduced by the IR (`mode: 'leq'`) on raw values.
+ */
+export interface BinnedFeatures {
+  nRows: number;
+  nFeatures: number;
+  /** The bin of each value, column-major: `bins[f * nRows + r]`. */
+  bins: Uint8Array;
+  /** Bins used by each feature; 1 means the feature is constant. */
+  nBins: Int32Array;
+  /** `thresholds[f * 256 + b]` for `b < nBins[f] - 1`: a training value is `<=` it exactly when its bin is `<= b`. */
+  thresholds: Float64Array;
+  /** Smallest training value in each bin, `[f * 256 + b]`. */
+  binMin: Float64Array;
+  /** Largest training value in each bin, `[f * 256 + b]`. */
+  binMax: Float64Array;
+}
+
+export interface BinningOptions {
+  /** At most this many bins per feature, 2..256 (default 256). Features with fewer distinct values get one bin per value. */
+  maxBins?: number;
+  /** Rows sampled (deterministically) to place quantile edges on large inputs (default 200,000). */
+  sampleSize?: number;
+  /** Allocate on SharedArrayBuffer so worker threads can read the bins without copying. */
+  shared?: boolean;
+}
+
+function alloc<T extends Uint8Array | Int32Array | Float64Array>(
+  Ctor: { new (n: number): T; new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  n: number,
+  shared: boolean,
+): T {
+  return shared ? new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT)) : new Ctor(n);
+}
+
+/** Cut points between the distinct values of `sorted`: one bin per value when they fit, else quantile bins. */
+function computeEdges(sorted: Float64Array, maxBins: number): { edges: Float64Array; exact: boolean } {
+  const s = sorted.length;
+  const values = new Float64Array(s);
+  const counts = new Int32Array(s);
+  let nd = 0;
+  for (let i = 0; i < s; i++) {
+    const v = sorted[i]!;
+    if (nd > 0 && values[nd - 1] === v) counts[nd - 1]!++;
+    else {
+      values[nd] = v;
+      counts[nd++] = 1;
+    }
+  }
+  if (nd <= maxBins) {
+    const edges = new Float64Array(Math.max(0, nd - 1));
+    for (let i = 0; i + 1 < nd; i++) edges[i] = splitThreshold(values[i]!, values[i + 1]!);
+    return { edges, exact: true };
+  }
+  const edges = new Float64Array(maxBins - 1);
+  let nEdges = 0;
+  let remaining = s;
+  let binsLeft = maxBins;
+  let acc = 0;
+  for (let i = 0; i + 1 < nd && binsLeft > 1; i++) {
+    acc += counts[i]!;
+    // Cut once a bin holds its share of the remaining rows, or when every remaining value can get its own bin.
+    if (acc >= remaining / binsLeft || nd - i <= binsLeft) {
+      edges[nEdges++] = splitThreshold(values[i]!, values[i + 1]!);
+      remaining -= acc;
+      binsLeft--;
+      acc = 0;
+    }
+  }
+  return { edges: edges.slice(0, nEdges), exact: false };
+}
+
+/** Assigns bins by binary search over `edges`; returns false when an exact-mode bin received two distinct values. */
+function assignBins(
+  col: Float64Array,
+  edges: Float64Array,
+  out: BinnedFeatures,
+  f: number,
+  exact: boolean,
+): boolean {
+  const n = col.length;
+  const nt = edges.length;
+  const base = f * n;
+  const o = f * MAX_BINS;
+  const { bins, binMin, binMax } = out;
+  binMin.fill(Infinity, o, o + MAX_BINS);
+  binMax.fill(-Infinity, o, o + MAX_BINS);
+  for (let r = 0; r < n; r++) {
+    const v = col[r]!;
+    let lo = 0;
+    let hi = nt;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v <= edges[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    bins[base + r] = lo;
+    if (v < binMin[o + lo]!) binMin[o + lo] = v;
+    if (v > binMax[o + lo]!) binMax[o + lo] = v;
+  }
+  if (exact) {
+    for (let b = 0; b <= nt; b++) if (binMin[o + b] !== binMax[o + b]) return false;
+  }
+  out.nBins[f] = nt + 1;
+  out.thresholds.fill(0, o, o + MAX_BINS);
+  out.thresholds.set(edges, o);
+  return true;
+}
+
+/**
+ * Quantizes a row-major `nRows x nFeatures` matrix into at most `maxBins` bins per feature.
+ * Rejects NaN (impute upstream) with `INVALID_ARGUMENT`; infinities are ordinary values.
+ */
+export function binFeatures(
+  x: ArrayLike<number>,
+  nRows: number,
+  nFeatures: number,
+  options: BinningOptions = {},
+): BinnedFeatures {
+  const maxBins = options.maxBins ?? MAX_BINS;
+  if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > MAX_BINS) {
+    throw invalidArgument(`maxBins must be an integer in [2, ${MAX_BINS}], got ${maxBins}`, 'train');
+  }
+  if (x.length !== nRows * nFeatures) {
+    throw invalidArgument(
+      `x has ${x.length} values, expected nRows * nFeatures = ${nRows * nFeatures}`,
+      'train',
+    );
+  }
+  const shared = options.shared ?? false;
+  const sampleSize = Math.max(1, options.sampleSize ?? 200_000);
+  const out: BinnedFeatures = {
+    nRows,
+    nFeatures,
+    bins: alloc(Uint8Array, nRows * nFeatures, shared),
+    nBins: alloc(Int32Array, nFeatures, shared),
+    thresholds: alloc(Float64Array, nFeatures * MAX_BINS, shared),
+    binMin: alloc(Float64Array, nFeatures * MAX_BINS, shared),
+    binMax: alloc(Float64Array, nFeatures * MAX_BINS, shared),
+  };
+  const col = new Float64Array(nRows);
+  const sampled = nRows > sampleSize;
+  const sample = new Float64Array(sampled ? sampleSize : nRows);
+  const rng = new Uint32Array([0x5eed]);
+  for (let f = 0; f < nFeatures; f++) {
+    for (let r = 0; r < nRows; r++) {
+      const v = x[r * nFeatures + f]!;
+      if (v !== v) {
+        throw invalidArgument(`feature ${f} is NaN at row ${r}; impute missing values first`, 'train', {
+          row: r,
+          feature: f,
+        });
+      }
+      col[r] = v;
+    }
+    if (sampled) for (let i = 0; i < sampleSize; i++) sample[i] = col[randBelow(rng, nRows)]!;
+    else sample.set(col);
+    sample.sort();
+    const { edges, exact } = computeEdges(sample, maxBins);
+    if (!assignBins(col, edges, out, f, exact)) {
+      // The sample missed some of this feature's few distinct values: place edges from all rows.
+      const all = col.slice().sort();
+      const full = computeEdges(all, maxBins);
+      assignBins(col, full.edges, out, f, false);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+import { Worker } from 'node:worker_threads';
+import type { FlatTree } from '../../formats/tree-ensemble.js';
+import { nativeTreeWorkerSource } from './worker-source.js';
+import type { WorkerInit } from './worker-source.js';
+
+interface TreeMessage {
+  t: number;
+  tree: FlatTree;
+}
+
+/**
+ * Grows trees `0..nTrees-1` on `nWorkers` worker threads that share `init.data` (SharedArrayBuffers).
+ * Tree `t` depends only on `init.seed` and `t`, so the forest is the same for any worker count.
+ * `onTree(done)` runs as each tree arrives; an abort terminates the workers and rejects with
+ * `signal.reason`.
+ */
+export function growTreesInWorkers(
+  init: WorkerInit,
+  nTrees: number,
+  nWorkers: number,
+  signal: AbortSignal | undefined,
+  onTree: (done: number) => void,
+): Promise<FlatTree[]> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const trees = new Array<FlatTree>(nTrees);
+    const workers: Worker[] = [];
+    let next = 0;
+    let done = 0;
+    let settled = false;
+    const onAbort = (): void => finish(true, signal?.reason);
+    function finish(failed: boolean, error?: unknown): void {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      for (const w of workers) void w.terminate();
+      if (failed) reject(error);
+      else resolve(trees);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const source = nativeTreeWorkerSource();
+    const count = Math.max(1, Math.min(nWorkers, nTrees));
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(source, { eval: true, workerData: init });
+      workers.push(worker);
+      worker.on('message', (msg: TreeMessage) => {
+        if (settled) return;
+        trees[msg.t] = msg.tree;
+        done++;
+        try {
+          onTree(done);
+        } catch (e) {
+          finish(true, e);
+          return;
+        }
+        if (signal?.aborted) finish(true, signal.reason);
+        else if (done === nTrees) finish(false);
+        else if (next < nTrees) worker.postMessage(next++);
+      });
+      worker.on('error', (e) => finish(true, e));
+      worker.on('exit', (code) => {
+        if (!settled) finish(true, new Error(`native tree worker exited with code ${code}`));
+      });
+      worker.postMessage(next++);
+    }
+  });
+}

@@ -1,0 +1,352 @@
+// Kernel code: grows one tree on binned data. Serialized into the worker source (see worker-source.ts),
+// so it may only call other kernel functions and must not use module-level values.
+import type { FlatTree } from '../../formats/tree-ensemble.js';
+import {
+  buildClsRows,
+  buildRegRows,
+  clearTouched,
+  extractTouched,
+  isPureTarget,
+  partitionRows,
+  scanEntropy,
+  scanGini,
+  scanReg,
+  splitThreshold,
+  subtractHist,
+} from './hist-kernel.js';
+import { randBelow } from './rng.js';
+import { acquireHist, drawCandidates, pushSlot, reserveNodes } from './tree-workspace.js';
+import type { TreeConfig, TreeData, TreeWorkspace } from './tree-workspace.js';
+
+/**
+ * Builds the histograms of features `ws.list[0..nl)` for rows `idx[start..end)` in one row-wise pass:
+ * into the dense buffer `hist` (zeroed first, then marked built) or, when `hist < 0`, into the sparse
+ * scratch, whose touched bins stay marked in `ws.mask` until the feature is evaluated.
+ */
+function buildFeatures(
+  ws: TreeWorkspace,
+  d: TreeData,
+  hist: number,
+  nl: number,
+  start: number,
+  end: number,
+): void {
+  const K = d.nClasses;
+  const stride = K > 0 ? K + 1 : 3;
+  const list = ws.list;
+  const h = hist >= 0 ? ws.hists[hist]! : ws.sparse;
+  if (hist >= 0) {
+    for (let j = 0; j < nl; j++) {
+      const off = list[j]! * 256 * stride;
+      h.fill(0, off, off + d.nBins[list[j]!]! * stride);
+    }
+  }
+  if (K > 0) {
+    buildClsRows(h, list, nl, d.nFeatures, K, d.rowBins, ws.idx, start, end, d.cls, ws.w, ws.mask);
+  } else {
+    buildRegRows(h, list, nl, d.nFeatures, d.rowBins, ws.idx, start, end, ws.wyw, ws.mask);
+  }
+  if (hist >= 0) {
+    const valid = ws.valid[hist]!;
+    for (let j = 0; j < nl; j++) {
+      const f = list[j]!;
+      ws.mask.fill(0, f * 8, f * 8 + 8);
+      valid[f] = 1;
+    }
+  }
+}
+
+/** Finds feature `f`'s best split (into `ws.best`) from its built histogram; true when `f` varies in the node. */
+function evaluateFeature(
+  ws: TreeWorkspace,
+  d: TreeData,
+  c: TreeConfig,
+  f: number,
+  hist: number,
+  start: number,
+  end: number,
+  W: number,
+  S: number,
+): boolean {
+  const K = d.nClasses;
+  const stride = K > 0 ? K + 1 : 3;
+  const m = end - start;
+  const off = f * 256 * stride;
+  const sparse = hist < 0;
+  const h = sparse ? ws.sparse : ws.hists[hist]!;
+  const count = sparse ? extractTouched(ws.mask, f, ws.touched) : d.nBins[f]!;
+  const minLeaf = c.minSamplesLeaf;
+  let varies: boolean;
+  if (c.criterion === 0) varies = scanReg(ws.best, f, h, off, count, ws.touched, sparse, W, S, m, minLeaf);
+  else if (c.criterion === 1) {
+    varies = scanGini(
+      ws.best,
+      f,
+      h,
+      off,
+      count,
+      ws.touched,
+      sparse,
+      K,
+      ws.nodeCounts,
+      W,
+      m,
+      minLeaf,
+      ws.prefix,
+    );
+  } else {
+    varies = scanEntropy(
+      ws.best,
+      f,
+      h,
+      off,
+      count,
+      ws.touched,
+      sparse,
+      K,
+      ws.nodeCounts,
+      W,
+      m,
+      minLeaf,
+      ws.prefix,
+    );
+  }
+  if (sparse) clearTouched(h, off, ws.touched, count, stride);
+  return varies;
+}
+
+/**
+ * After a split, the larger child takes over the parent's buffer: for each feature it will use, its
+ * histogram becomes parent minus the smaller sibling's, when that is cheaper than building it.
+ */
+function passHistograms(
+  ws: TreeWorkspace,
+  d: TreeData,
+  hist: number,
+  bigSlot: number,
+  smallSlot: number,
+  sampleFeatures: boolean,
+  mtry: number,
+  threshold: number,
+): void {
+  const bigM = ws.stEnd[bigSlot]! - ws.stStart[bigSlot]!;
+  const smallM = ws.stEnd[smallSlot]! - ws.stStart[smallSlot]!;
+  ws.stHist[bigSlot] = -1;
+  ws.stHist[smallSlot] = -1;
+  if (hist < 0) return;
+  if (bigM < threshold) {
+    ws.free.push(hist);
+    return;
+  }
+  const F = d.nFeatures;
+  const stride = d.nClasses > 0 ? d.nClasses + 1 : 3;
+  const valid = ws.valid[hist]!;
+  const mark = ws.mark;
+  const smallDense = smallM >= threshold;
+  if (sampleFeatures) {
+    for (let j = 0; j < mtry; j++) mark[ws.stPerm[bigSlot * F + j]!]! |= 1;
+    for (let j = 0; j < mtry; j++) mark[ws.stPerm[smallSlot * F + j]!]! |= 2;
+  }
+  let nl = 0;
+  for (let f = 0; f < F; f++) {
+    if (valid[f] === 0) continue;
+    // Subtracting costs the bins plus building the sibling's histogram (unless it builds it anyway);
+    // building the larger child's directly costs its rows.
+    const smallBuilds = smallDense && (!sampleFeatures || (mark[f]! & 2) !== 0);
+    if ((sampleFeatures && (mark[f]! & 1) === 0) || d.nBins[f]! + (smallBuilds ? 0 : smallM) >= bigM)
+      valid[f] = 0;
+    else ws.list[nl++] = f;
+  }
+  if (sampleFeatures) mark.fill(0);
+  ws.stHist[bigSlot] = hist;
+  if (nl === 0 && !smallDense) return;
+  const hs = acquireHist(ws);
+  if (nl > 0) {
+    buildFeatures(ws, d, hs, nl, ws.stStart[smallSlot]!, ws.stEnd[smallSlot]!);
+    const h = ws.hists[hist]!;
+    const hsArr = ws.hists[hs]!;
+    for (let j = 0; j < nl; j++) {
+      const f = ws.list[j]!;
+      subtractHist(h, hsArr, f * 256 * stride, d.nBins[f]! * stride);
+    }
+  }
+  if (smallDense) ws.stHist[smallSlot] = hs;
+  else ws.free.push(hs);
+}
+
+/** Grows one tree (depth first, explicit stack) and returns it in the flat IR with `leq` thresholds. */
+export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: number): FlatTree {
+  const n = d.nRows;
+  const F = d.nFeatures;
+  const K = d.nClasses;
+  const isCls = K > 0;
+  const k1 = Math.max(K, 1);
+  const mtry = Math.min(F, Math.max(1, c.maxFeatures));
+  const sampleFeatures = mtry < F;
+  const T = c.sparseThreshold;
+  const rng = ws.rng;
+  rng[0] = seed;
+  // A tree depends only on its seed, not on the trees this workspace grew before.
+  for (let f = 0; f < F; f++) ws.perm[f] = f;
+  const w = ws.w;
+  const idx = ws.idx;
+  if (c.bootstrap) {
+    w.fill(0);
+    for (let i = 0; i < n; i++) w[randBelow(rng, n)]! += 1;
+  } else w.fill(1);
+  let m = 0;
+  for (let r = 0; r < n; r++) if (w[r]! > 0) idx[m++] = r;
+  let rootW = 0;
+  let rootS = 0;
+  ws.stCounts.fill(0, 0, k1);
+  for (let r = 0; r < n; r++) {
+    const wr = w[r]!;
+    rootW += wr;
+    if (isCls) ws.stCounts[d.cls[r]!]! += wr;
+    else {
+      ws.wyw[2 * r] = wr * d.y[r]!;
+      ws.wyw[2 * r + 1] = wr;
+      rootS += wr * d.y[r]!;
+    }
+  }
+  ws.sp = 0;
+  ws.nNodes = 1;
+  const root = pushSlot(ws, F, k1);
+  ws.stNode[root] = 0;
+  ws.stStart[root] = 0;
+  ws.stEnd[root] = m;
+  ws.stDepth[root] = 0;
+  ws.stHist[root] = -1;
+  ws.stW[root] = rootW;
+  ws.stS[root] = rootS;
+  if (sampleFeatures) drawCandidates(ws, root, F, mtry);
+
+  const best = ws.best;
+  const nodeCounts = ws.nodeCounts;
+  while (ws.sp > 0) {
+    const slot = --ws.sp;
+    const id = ws.stNode[slot]!;
+    const start = ws.stStart[slot]!;
+    const end = ws.stEnd[slot]!;
+    const depth = ws.stDepth[slot]!;
+    const W = ws.stW[slot]!;
+    const S = ws.stS[slot]!;
+    let hist = ws.stHist[slot]!;
+    const mNode = end - start;
+    let pure = false;
+    if (isCls) {
+      for (let k = 0; k < K; k++) {
+        const v = ws.stCounts[slot * K + k]!;
+        nodeCounts[k] = v;
+        ws.value[id * K + k] = v / W;
+        if (v === W) pure = true;
+      }
+    } else {
+      ws.value[id] = S / W;
+    }
+    let leaf = pure || depth >= c.maxDepth || mNode < c.minSamplesSplit || mNode < 2 * c.minSamplesLeaf;
+    if (!leaf && !isCls) leaf = isPureTarget(d.y, idx, start, end);
+    best.feature = -1;
+    if (!leaf) {
+      if (mNode >= T && hist < 0) hist = acquireHist(ws);
+      // Sparse nodes build every feature they evaluate; dense ones only those not built (or derived) yet.
+      const dense = hist >= 0;
+      const valid = dense ? ws.valid[hist]! : ws.mark;
+      best.proxy = -Infinity;
+      const pb = slot * F;
+      let nl = 0;
+      for (let j = 0; j < mtry; j++) {
+        const f = sampleFeatures ? ws.stPerm[pb + j]! : j;
+        if (d.nBins[f]! > 1 && (!dense || valid[f] === 0)) ws.list[nl++] = f;
+      }
+      if (nl > 0) buildFeatures(ws, d, hist, nl, start, end);
+      let visited = 0;
+      let varying = 0;
+      for (let j = 0; j < F; j++) {
+        if (visited >= mtry && varying > 0) break;
+        let f = j;
+        if (sampleFeatures) {
+          if (j >= mtry) {
+            // Every candidate so far was constant in this node: draw one more (scikit-learn does too).
+            const k = j + randBelow(rng, F - j);
+            const t = ws.stPerm[pb + j]!;
+            ws.stPerm[pb + j] = ws.stPerm[pb + k]!;
+            ws.stPerm[pb + k] = t;
+          }
+          f = ws.stPerm[pb + j]!;
+        }
+        visited++;
+        if (d.nBins[f]! <= 1) continue;
+        if (j >= mtry && (!dense || valid[f] === 0)) {
+          ws.list[0] = f;
+          buildFeatures(ws, d, hist, 1, start, end);
+        }
+        if (evaluateFeature(ws, d, c, f, hist, start, end, W, S)) varying++;
+      }
+    }
+    if (best.feature < 0) {
+      ws.feature[id] = -1;
+      ws.threshold[id] = 0;
+      ws.left[id] = -1;
+      ws.right[id] = -1;
+      if (hist >= 0) ws.free.push(hist);
+      continue;
+    }
+    const f = best.feature;
+    const mid = partitionRows(idx, ws.tmp, start, end, d.rowBins, F, f, best.bin);
+    reserveNodes(ws, ws.nNodes + 2, k1);
+    const lid = ws.nNodes;
+    ws.nNodes += 2;
+    ws.feature[id] = f;
+    ws.threshold[id] = splitThreshold(d.binMax[f * 256 + best.bin]!, d.binMin[f * 256 + best.next]!);
+    ws.left[id] = lid;
+    ws.right[id] = lid + 1;
+
+    // Push the larger child first so the smaller one is grown first: few histograms stay pending.
+    const smallLeft = mid - start <= end - mid;
+    const bigSlot = pushSlot(ws, F, k1);
+    const smallSlot = pushSlot(ws, F, k1);
+    const ls = smallLeft ? smallSlot : bigSlot;
+    const rs = smallLeft ? bigSlot : smallSlot;
+    ws.stNode[ls] = lid;
+    ws.stStart[ls] = start;
+    ws.stEnd[ls] = mid;
+    ws.stW[ls] = best.leftW;
+    ws.stS[ls] = best.leftS;
+    ws.stNode[rs] = lid + 1;
+    ws.stStart[rs] = mid;
+    ws.stEnd[rs] = end;
+    ws.stW[rs] = W - best.leftW;
+    ws.stS[rs] = S - best.leftS;
+    ws.stDepth[ls] = depth + 1;
+    ws.stDepth[rs] = depth + 1;
+    if (isCls) {
+      for (let k = 0; k < K; k++) {
+        const lc = best.leftCounts[k]!;
+        ws.stCounts[ls * K + k] = lc;
+        ws.stCounts[rs * K + k] = nodeCounts[k]! - lc;
+      }
+    }
+    if (sampleFeatures) {
+      drawCandidates(ws, ls, F, mtry);
+      drawCandidates(ws, rs, F, mtry);
+    }
+    passHistograms(ws, d, hist, bigSlot, smallSlot, sampleFeatures, mtry, T);
+  }
+  const nn = ws.nNodes;
+  return {
+    feature: ws.feature.slice(0, nn),
+    threshold: ws.threshold.slice(0, nn),
+    left: ws.left.slice(0, nn),
+    right: ws.right.slice(0, nn),
+    value: ws.value.slice(0, nn * k1),
+  };
+}
+
+/** Every function of this module, for the worker source (see worker-source.ts). */
+export const treeFunctions: readonly ((...args: never[]) => unknown)[] = [
+  buildFeatures,
+  evaluateFeature,
+  passHistograms,
+  growTree,
+];

@@ -1,0 +1,17 @@
+import { createTrainerRegistry } from '../trainer.js';
+import type { Trainer, TrainerRegistry } from '../trainer.js';
+import { decisionTreeTrainer } from './decision-tree.js';
+import { randomForestTrainer } from './random-forest.js';
+
+export { randomForestTrainer, randomForestParamsSchema } from './random-forest.js';
+export type { RandomForestParams } from './random-forest.js';
+export { decisionTreeTrainer, decisionTreeParamsSchema } from './decision-tree.js';
+export type { DecisionTreeParams } from './decision-tree.js';
+
+/** The trainers every registry starts with: `random-forest` and `decision-tree`. */
+export const builtinTrainers: readonly Trainer[] = [randomForestTrainer, decisionTreeTrainer];
+
+/** A trainer registry holding the built-in trainers; add yours with `register`. */
+export function createDefaultTrainerRegistry(): TrainerRegistry {
+  return createTrainerRegistry(builtinTrainers);
+}

@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createMemoryArtifactStore } from '../../src/memory/memory-artifact-store.js';
+import { createMemoryMetadataStore } from '../../src/memory/memory-metadata-store.js';
+import { ModelRegistry } from '../../src/registry/model-registry.js';
+import type { ArtifactStore } from '../../src/stores/artifact-store.js';
+import { fakeClock, openMemoryRegistry, snapshot } from './helpers.js';
+
+const csv = (name: string): Buffer =>
+  readFileSync(new URL(`../fixtures/datasets/${name}.csv`, import.meta.url));
+const fast = { type: 'random-forest', params: { nEstimators: 10, maxDepth: 6 } };
+
+describe('train, register, load and predict', () => {
+  it('a CSV goes in and a registered model that predicts comes out', async () => {
+    const registry = await openMemoryRegistry();
+    await registry.datasets.upload('Iris.csv', csv('iris'));
+    const result = await registry.train({
+      experiment: 'iris',
+      dataset: 'iris',
+      target: 'species',
+      model: fast,
+      split: { testSize: 0.25, seed: 7 },
+      register: { name: 'iris', stage: 'production', alias: 'champion' },
+    });
+    expect(result.version).toMatchObject({
+      name: 'iris',
+      version: 1,
+      stage: 'production',
+      aliases: ['champion'],
+    });
+    expect(result.metrics.accuracy).toBeGreaterThan(0.85);
+    expect(result.run.status).toBe('finished');
+    expect(result.run.tags).toMatchObject({
+      'modelreg.dataset.name': 'iris',
+      'modelreg.dataset.version': '1',
+      'modelreg.trainer': 'random-forest',
+    });
+    expect(result.run.params).toMatchObject({
+      model_type: 'random-forest',
+      target: 'species',
+      nEstimators: '10',
+    });
+    const artifacts = (await (await registry.openRun(result.run.id)).listArtifacts()).map((f) => f.path);
+    expect(artifacts).toEqual(['confusion_matrix.json', 'model/MODEL.json', 'model/model.native.json']);
+
+    const model = await registry.load('models:/iris@champion');
+    expect(model.version?.version).toBe(1);
+    expect(model.task).toBe('classification');
+    const rows = [
+      { sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 },
+      { sepal_length_cm: 6.7, sepal_width_cm: 3.0, petal_length_cm: 5.2, petal_width_cm: 2.3 },
+    ];
+    const header = Object.keys(rows[0]!);
+    const labels = await model.predict(rows);
+    expect(labels).toHaveLength(2);
+    expect(new Set(labels).size).toBe(2);
+    expect(
+      await registry.predict('models:/iris/production', {
+        csv: `${header.join(',')}\n${header.map((h) => rows[0]![h as keyof (typeof rows)[0]]).join(',')}\n`,
+      }),
+    ).toEqual([labels[0]]);
+    const proba = await model.predictProba(rows);
+    expect(Object.values(proba[0]!).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    const evaluation = await registry.evaluate('models:/iris/1', { dataset: 'iris' });
+    expect(evaluation.rows).toBe(150);
+    expect(evaluation.metrics.accuracy).toBeGreaterThan(0.9);
+  });
+
+  it('bad training input leaves no run and no version behind', async () => {
+    const registry = await openMemoryRegistry();
+    await registry.datasets.upload('iris.csv', csv('iris'));
+    await registry.datasets.upload('one_class.csv', 'x,y\n1,a\n2,a\n3,a\n4,a\n');
+    await registry.datasets.upload('one_row.csv', 'x,y\n1,2\n');
+    const before = await snapshot(registry);
+    const attempts = [
+      registry.train({ dataset: 'iris', target: 'nope', model: fast, register: { name: 'm' } }),
+      registry.train({ dataset: 'one_class', target: 'y', model: fast, register: { name: 'm' } }),
+      registry.train({ dataset: 'one_row', target: 'y', model: fast, register: { name: 'm' } }),
+      registry.train({ dataset: 'iris', target: 'species', model: { type: 'gbm' }, register: { name: 'm' } }),
+      registry.train({ dataset: 'iris', target: 'species', model: fast, split: { testSize: 1.5 } }),
+      registry.train({
+        dataset: 'iris',
+        target: 'species',
+        model: fast,
+        register: { name: 'm', stage: 'prod' },
+      }),
+      registry.train({ dataset: 'missing', target: 'y', model: fast }),
+    ];
+    const codes = [];
+    for (const attempt of attempts)
+      codes.push(
+        await attempt.then(
+          () => 'ok',
+          (e: { code?: string }) => e.code,
+        ),
+      );
+    expect(codes).toEqual([
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'NOT_FOUND',
+    ]);
+    expect(await snapshot(registry)).toEqual(before);
+  });
+
+  it('an aborted training leaves nothing behind', async () => {
+    const registry = await openMemoryRegistry();
+    await registry.datasets.upload('iris.csv', csv('iris'));
+    const before = await snapshot(registry);
+    const controller = new AbortController();
+    const pending = registry.train({
+      dataset: 'iris',
+      target: 'species',
+      model: { type: 'random-forest', params: { nEstimators: 200 } },
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.fraction > 0.1) controller.abort(new Error('stop'));
+      },
+    });
+    await expect(pending).rejects.toThrow('stop');
+    expect(await snapshot(registry)).toEqual(before);
+  });
+
+  it('the same seed gives the same model', async () => {
+    const registry = await openMemoryRegistry();
+    await registry.datasets.upload('wine.csv', csv('wine'));
+    const a = await registry.train({ dataset: 'wine', target: 'cultivar', model: fast, split: { seed: 3 } });
+    const b = await registry.train({ dataset: 'wine', target: 'cultivar', model: fast, split: { seed: 3 } });
+    const nativeSha = (r: typeof a) => r.manifest.files.find((f) => f.format === 'native')!.sha256;
+    expect(nativeSha(a)).toBe(nativeSha(b));
+  });
+
+  it('flipping one byte of a stored model file makes load fail with INTEGRITY', async () => {
+    const artifacts = createMemoryArtifactStore();
+    const registry = await ModelRegistry.open({
+      metadata: createMemoryMetadataStore(),
+      artifacts,
+      now: fakeClock(),
+    });
+    const { version } = await registry.train({
+      dataset: { csv: csv('iris') },
+      target: 'species',
+      model: fast,
+      register: { name: 'iris' },
+    });
+    const file = version!.files.find((f) => f.path === 'model.native.json')!;
+    const bytes = (await artifacts.get(file.key))!;
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    await artifacts.put(file.key, bytes);
+    await expect(registry.load('models:/iris/1')).rejects.toMatchObject({ code: 'INTEGRITY' });
+  });
+
+  it('50 parallel loads of one version read the artifacts once', async () => {
+    const inner = createMemoryArtifactStore();
+    let gets = 0;
+    const counting: ArtifactStore = {
+      ...inner,
+      name: 'counting',
+      get: (key) => ((gets += 1), inner.get(key)),
+    };
+    const registry = await ModelRegistry.open({
+      metadata: createMemoryMetadataStore(),
+      artifacts: counting,
+      now: fakeClock(),
+    });
+    await registry.train({
+      dataset: { csv: csv('iris') },
+      target: 'species',
+      model: fast,
+      register: { name: 'iris' },
+    });
+    gets = 0;
+    const models = await Promise.all(Array.from({ length: 50 }, () => registry.load('models:/iris/1')));
+    expect(gets).toBe(2); // MODEL.json and model.native.json, once each
+    expect(new Set(models.map((m) => m.digest)).size).toBe(1);
+  });
+
+  it('predict errors name the row and the column', async () => {
+    const registry = await openMemoryRegistry();
+    await registry.train({
+      dataset: { csv: csv('iris') },
+      target: 'species',
+      model: fast,
+      register: { name: 'iris' },
+    });
+    const model = await registry.load('models:/iris/latest');
+    const good = { sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 };
+    await expect(model.predict([good, { ...good, petal_width_cm: 'wide' }])).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/row 1.*petal_width_cm|petal_width_cm.*row 1/),
+    });
+    const { petal_length_cm: _, ...missing } = good;
+    await expect(model.predict([missing])).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('petal_length_cm'),
+    });
+  });
+});

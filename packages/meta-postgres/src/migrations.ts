@@ -1,0 +1,167 @@
+import type pg from 'pg';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL with `$S` standing for the quoted schema name. */
+  sql: string;
+}
+
+/**
+ * The store's schema, one entry per change, applied in order and never edited once released.
+ * Times are milliseconds since the epoch (`bigint`), as in the domain types.
+ */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE $S.experiments (
+  id text PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  tags jsonb NOT NULL DEFAULT '{}',
+  created_at bigint NOT NULL,
+  position bigserial NOT NULL
+);
+CREATE TABLE $S.runs (
+  id text PRIMARY KEY,
+  experiment_id text NOT NULL REFERENCES $S.experiments (id),
+  name text NOT NULL,
+  status text NOT NULL,
+  parent_run_id text,
+  start_time bigint NOT NULL,
+  end_time bigint,
+  params jsonb NOT NULL DEFAULT '{}',
+  tags jsonb NOT NULL DEFAULT '{}',
+  latest_metrics jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX runs_experiment_idx ON $S.runs (experiment_id, start_time DESC);
+CREATE TABLE $S.metrics (
+  id bigserial PRIMARY KEY,
+  run_id text NOT NULL REFERENCES $S.runs (id),
+  key text NOT NULL,
+  value double precision NOT NULL,
+  step bigint NOT NULL,
+  time bigint NOT NULL
+);
+CREATE INDEX metrics_run_key_idx ON $S.metrics (run_id, key, step, time, id);
+CREATE TABLE $S.run_artifacts (
+  run_id text NOT NULL REFERENCES $S.runs (id),
+  path text NOT NULL,
+  key text NOT NULL,
+  sha256 text NOT NULL,
+  size bigint NOT NULL,
+  PRIMARY KEY (run_id, path)
+);
+CREATE TABLE $S.models (
+  name text PRIMARY KEY,
+  description text NOT NULL,
+  tags jsonb NOT NULL DEFAULT '{}',
+  last_version bigint NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  deleted_at bigint
+);
+CREATE TABLE $S.model_versions (
+  model_name text NOT NULL REFERENCES $S.models (name),
+  version bigint NOT NULL,
+  stage text NOT NULL,
+  source text NOT NULL,
+  run_id text,
+  files jsonb NOT NULL,
+  description text NOT NULL,
+  tags jsonb NOT NULL DEFAULT '{}',
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  deleted_at bigint,
+  CONSTRAINT model_versions_unique UNIQUE (model_name, version)
+);
+CREATE INDEX model_versions_stage_idx ON $S.model_versions (model_name, stage) WHERE deleted_at IS NULL;
+CREATE TABLE $S.aliases (
+  model_name text NOT NULL,
+  alias text NOT NULL,
+  version bigint NOT NULL,
+  PRIMARY KEY (model_name, alias),
+  FOREIGN KEY (model_name, version) REFERENCES $S.model_versions (model_name, version)
+);
+CREATE TABLE $S.history (
+  id bigserial PRIMARY KEY,
+  model_name text NOT NULL,
+  kind text NOT NULL,
+  version bigint NOT NULL,
+  from_stage text,
+  to_stage text,
+  alias text,
+  from_version bigint,
+  actor text NOT NULL,
+  comment text NOT NULL,
+  time bigint NOT NULL
+);
+CREATE INDEX history_model_idx ON $S.history (model_name, id);
+CREATE TABLE $S.dataset_names (
+  name text PRIMARY KEY,
+  last_version bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE $S.datasets (
+  name text NOT NULL REFERENCES $S.dataset_names (name),
+  version bigint NOT NULL,
+  sha256 text NOT NULL,
+  size bigint NOT NULL,
+  row_count bigint NOT NULL,
+  columns jsonb NOT NULL,
+  key text NOT NULL,
+  original_name text NOT NULL,
+  created_at bigint NOT NULL,
+  deleted_at bigint,
+  CONSTRAINT datasets_unique UNIQUE (name, version)
+);
+CREATE TABLE $S.events (
+  seq bigserial PRIMARY KEY,
+  type text NOT NULL,
+  time bigint NOT NULL,
+  payload jsonb NOT NULL
+);
+`,
+  },
+];
+
+/**
+ * Creates the schema when missing and applies the migrations it lacks, in one transaction under a
+ * transaction-level advisory lock keyed by the schema name: processes that start together wait for
+ * each other, and every later one sees the migrations already recorded.
+ */
+export async function migrate(client: pg.ClientBase, schema: string, quoted: string): Promise<number[]> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `modelreg.migrate.${schema}`,
+    ]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
+         version integer PRIMARY KEY,
+         name text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const { rows } = await client.query<{ version: number }>(
+      `SELECT version FROM ${quoted}.schema_migrations`,
+    );
+    const applied = new Set(rows.map((r) => r.version));
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql.replaceAll('$S', () => quoted));
+      await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+      done.push(migration.version);
+    }
+    await client.query('COMMIT');
+    return done;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,220 @@
+import { RegistryError } from '@modelreg/core';
+import type { MetadataStore } from '@modelreg/core';
+import { WHERE } from './db.js';
+import type { Db, Tx } from './db.js';
+import { modelColumns, toModel, toVersion, versionColumns } from './rows.js';
+import type { ModelRow, VersionRow } from './rows.js';
+
+type ModelMethods = Pick<
+  MetadataStore,
+  | 'createModel'
+  | 'getModel'
+  | 'listModels'
+  | 'updateModel'
+  | 'deleteModel'
+  | 'createVersion'
+  | 'getVersion'
+  | 'listVersions'
+  | 'updateVersion'
+  | 'deleteVersion'
+>;
+
+export const notFound = (message: string): RegistryError =>
+  new RegistryError('NOT_FOUND', message, { where: WHERE });
+
+/** Splits a tag change into what to merge (`||`) and which keys to remove (`-`). */
+export function tagChange(tags: Record<string, string | null> | undefined): [string, string[]] {
+  const set: Record<string, string> = {};
+  const removed: string[] = [];
+  for (const [key, value] of Object.entries(tags ?? {})) {
+    if (value === null) removed.push(key);
+    else set[key] = value;
+  }
+  return [JSON.stringify(set), removed];
+}
+
+/**
+ * Locks the live model row for the rest of the transaction. Every change to a model's versions,
+ * stages and aliases takes this lock first, so they serialize per model in one fixed lock order.
+ */
+export async function lockModel(db: Db, tx: Tx, name: string): Promise<void> {
+  const [row] = await tx.query(
+    `SELECT 1 FROM ${db.s}.models WHERE name = $1 AND deleted_at IS NULL FOR UPDATE`,
+    [name],
+  );
+  if (!row) throw notFound(`model "${name}" does not exist`);
+}
+
+/** Reads a live version inside a transaction (after {@link lockModel}); `NOT_FOUND` when missing or deleted. */
+export async function liveVersion(db: Db, tx: Tx, name: string, version: number): Promise<VersionRow> {
+  const [row] = await tx.query<VersionRow>(
+    `SELECT ${versionColumns(db.s)} FROM ${db.s}.model_versions v
+     WHERE v.model_name = $1 AND v.version = $2 AND v.deleted_at IS NULL`,
+    [name, version],
+  );
+  if (!row) throw notFound(`model "${name}" has no version ${version}`);
+  return row;
+}
+
+export function modelMethods(db: Db): ModelMethods {
+  const { s } = db;
+  const selectModel = `SELECT ${modelColumns(s)} FROM ${s}.models m`;
+  const selectVersion = `SELECT ${versionColumns(s)} FROM ${s}.model_versions v`;
+
+  const readModel = async (tx: Tx, name: string): Promise<ModelRow> => {
+    const [row] = await tx.query<ModelRow>(`${selectModel} WHERE m.name = $1`, [name]);
+    return row as ModelRow;
+  };
+
+  return {
+    createModel: ({ name, description, tags, createdAt }) =>
+      db.transaction(async (tx) => {
+        // A concurrent insert of the same name waits for the first to commit, then takes the
+        // conflict branch: exactly one caller creates (or revives) the model.
+        const rows = await tx.query(
+          `INSERT INTO ${s}.models AS m (name, description, tags, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+           ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, tags = EXCLUDED.tags,
+             created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, deleted_at = NULL
+           WHERE m.deleted_at IS NOT NULL
+           RETURNING name`,
+          [name, description, JSON.stringify(tags), createdAt],
+        );
+        if (rows.length === 0) {
+          throw new RegistryError('ALREADY_EXISTS', `model "${name}" already exists`, { where: WHERE });
+        }
+        tx.emit('model.created', { name });
+        return toModel(await readModel(tx, name));
+      }),
+
+    async getModel(name) {
+      const [row] = await db.read<ModelRow>(`${selectModel} WHERE m.name = $1 AND m.deleted_at IS NULL`, [
+        name,
+      ]);
+      return row ? toModel(row) : null;
+    },
+
+    async listModels(query) {
+      const rows = await db.read<ModelRow>(
+        `${selectModel} WHERE m.deleted_at IS NULL AND ($1::text IS NULL OR strpos(m.name, $1) > 0)
+           AND m.tags @> $2::jsonb
+         ORDER BY m.name COLLATE "C" LIMIT $3 OFFSET $4`,
+        [query.nameContains ?? null, JSON.stringify(query.tags ?? {}), query.limit, query.offset],
+      );
+      return rows.map(toModel);
+    },
+
+    updateModel: (name, change) =>
+      db.transaction(async (tx) => {
+        const [set, removed] = tagChange(change.tags);
+        const rows = await tx.query(
+          `UPDATE ${s}.models SET description = COALESCE($2, description), tags = (tags || $3::jsonb) - $4::text[],
+             updated_at = $5
+           WHERE name = $1 AND deleted_at IS NULL RETURNING name`,
+          [name, change.description ?? null, set, removed, change.time],
+        );
+        if (rows.length === 0) throw notFound(`model "${name}" does not exist`);
+        tx.emit('model.updated', { name });
+        return toModel(await readModel(tx, name));
+      }),
+
+    deleteModel: (name, time) =>
+      db.transaction(async (tx) => {
+        await lockModel(db, tx, name);
+        await tx.query(`DELETE FROM ${s}.aliases WHERE model_name = $1`, [name]);
+        await tx.query(
+          `UPDATE ${s}.model_versions SET deleted_at = $2 WHERE model_name = $1 AND deleted_at IS NULL`,
+          [name, time],
+        );
+        await tx.query(`UPDATE ${s}.models SET deleted_at = $2 WHERE name = $1`, [name, time]);
+        tx.emit('model.deleted', { name });
+      }),
+
+    createVersion: (input) =>
+      db.transaction(async (tx) => {
+        // The counter row is the allocation: its row lock serializes concurrent creators, and a
+        // rolled-back transaction rolls the counter back too, so numbers have no gaps and are never reused.
+        const [counter] = await tx.query<{ last_version: string }>(
+          `UPDATE ${s}.models SET last_version = last_version + 1, updated_at = GREATEST(updated_at, $2)
+           WHERE name = $1 AND deleted_at IS NULL RETURNING last_version`,
+          [input.name, input.createdAt],
+        );
+        if (!counter) throw notFound(`model "${input.name}" does not exist`);
+        const version = Number(counter.last_version);
+        await tx.query(
+          `INSERT INTO ${s}.model_versions (model_name, version, stage, source, run_id, files, description, tags,
+             created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+          [
+            input.name,
+            version,
+            input.stage,
+            input.source,
+            input.runId,
+            JSON.stringify(input.files),
+            input.description,
+            JSON.stringify(input.tags),
+            input.createdAt,
+          ],
+        );
+        tx.emit('version.created', { name: input.name, version, stage: input.stage });
+        return toVersion(await liveVersion(db, tx, input.name, version));
+      }),
+
+    async getVersion(name, version, options = {}) {
+      const [row] = await db.read<VersionRow>(
+        `${selectVersion} WHERE v.model_name = $1 AND v.version = $2 AND ($3 OR v.deleted_at IS NULL)`,
+        [name, version, options.includeDeleted === true],
+      );
+      return row ? toVersion(row) : null;
+    },
+
+    async listVersions(name, options = {}) {
+      const rows = await db.read<VersionRow>(
+        `${selectVersion} WHERE v.model_name = $1 AND ($2 OR v.deleted_at IS NULL)
+           AND ($3::text IS NULL OR v.stage = $3)
+         ORDER BY v.version`,
+        [name, options.includeDeleted === true, options.stage ?? null],
+      );
+      return rows.map(toVersion);
+    },
+
+    updateVersion: (name, version, change) =>
+      db.transaction(async (tx) => {
+        await lockModel(db, tx, name);
+        await liveVersion(db, tx, name, version);
+        const [set, removed] = tagChange(change.tags);
+        await tx.query(
+          `UPDATE ${s}.model_versions SET description = COALESCE($3, description),
+             tags = (tags || $4::jsonb) - $5::text[], updated_at = $6
+           WHERE model_name = $1 AND version = $2`,
+          [name, version, change.description ?? null, set, removed, change.time],
+        );
+        tx.emit('version.updated', { name, version });
+        return toVersion(await liveVersion(db, tx, name, version));
+      }),
+
+    deleteVersion: (name, version, time) =>
+      db.transaction(async (tx) => {
+        await lockModel(db, tx, name);
+        await liveVersion(db, tx, name, version);
+        const dropped = await tx.query<{ alias: string }>(
+          `DELETE FROM ${s}.aliases WHERE model_name = $1 AND version = $2 RETURNING alias`,
+          [name, version],
+        );
+        await tx.query(
+          `UPDATE ${s}.model_versions SET deleted_at = $3 WHERE model_name = $1 AND version = $2`,
+          [name, version, time],
+        );
+        tx.emit('version.deleted', { name, version });
+        const aliases = dropped.map((r) => r.alias).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        for (const alias of aliases) {
+          await tx.query(
+            `INSERT INTO ${s}.history (model_name, kind, version, alias, from_version, actor, comment, time)
+             VALUES ($1, 'alias_deleted', $2, $3, $2, 'system', '', $4)`,
+            [name, version, alias, time],
+          );
+          tx.emit('alias.deleted', { name, alias, version });
+        }
+      }),
+  };
+}

@@ -1,0 +1,74 @@
+import type pg from 'pg';
+import { RegistryError } from '@modelreg/core';
+import { z } from 'zod';
+
+const identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(63, 'must be at most 63 characters (a PostgreSQL identifier)')
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'must start with a letter or "_" and contain only letters, digits and "_"',
+  );
+
+const isPool = (value: unknown): value is pg.Pool => {
+  if (typeof value !== 'object' || value === null) return false;
+  const pool = value as Partial<Record<'connect' | 'query' | 'end' | 'on', unknown>>;
+  return (
+    typeof pool.connect === 'function' &&
+    typeof pool.query === 'function' &&
+    typeof pool.end === 'function' &&
+    typeof pool.on === 'function'
+  );
+};
+
+/**
+ * Options of {@link createPostgresMetadataStore}, parsed once by the factory; a bad option throws
+ * `RegistryError('INVALID_CONFIG')` naming it. Give exactly one of `connectionString` and `pool`.
+ */
+export const postgresMetadataStoreOptionsSchema = z
+  .strictObject({
+    /** `postgres://user:password@host:port/database`; the store creates a pool and ends it on `close()`. */
+    connectionString: z.string().min(1, 'must not be empty').optional(),
+    /**
+     * A `pg.Pool` the caller owns; the store uses it but never ends it. While anyone is subscribed,
+     * one of its connections is held for LISTEN.
+     */
+    pool: z.custom<pg.Pool>(isPool, 'must be a pg.Pool').optional(),
+    /** The schema holding the store's tables; created when missing. Default `modelreg`. */
+    schema: identifier.default('modelreg'),
+    /**
+     * How many times a transaction is retried after a serialization failure, a deadlock or a unique
+     * violation caused by a race, with jittered exponential backoff. Default 10.
+     */
+    maxRetries: z.number().int('must be an integer').min(0).max(100).default(10),
+    /** The LISTEN/NOTIFY channel used for `subscribe` wake-ups. Default `modelreg_events_<schema>`. */
+    notifyChannel: identifier.optional(),
+  })
+  .refine((o) => (o.connectionString === undefined) !== (o.pool === undefined), {
+    message: 'give exactly one of "connectionString" and "pool"',
+    path: ['connectionString'],
+  });
+
+export type PostgresMetadataStoreOptions = z.input<typeof postgresMetadataStoreOptionsSchema>;
+export type ParsedPostgresMetadataStoreOptions = z.output<typeof postgresMetadataStoreOptionsSchema>;
+
+export function parsePostgresMetadataStoreOptions(options: unknown): ParsedPostgresMetadataStoreOptions {
+  const result = postgresMetadataStoreOptionsSchema.safeParse(options);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const option = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
+  const detail =
+    issue?.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.join(', ')}` : undefined;
+  const message = detail
+    ? `invalid options: ${detail}`
+    : `invalid option${option ? ` "${option}"` : 's'}: ${issue?.message ?? 'invalid'}`;
+  throw new RegistryError('INVALID_CONFIG', message, {
+    where: 'meta-postgres',
+    cause: result.error,
+    details: { option: option ?? (issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : null) },
+  });
+}
+
+/** The default channel is per schema so that registries sharing a database do not wake each other. */
+export const defaultNotifyChannel = (schema: string): string => `modelreg_events_${schema}`.slice(0, 63);

@@ -1,0 +1,256 @@
+import { RegistryError } from '@modelreg/core';
+import type { MetadataStore } from '@modelreg/core';
+import { WHERE } from './db.js';
+import type { Db, Tx } from './db.js';
+import { toExperiment, toFileRecord, toMetricPoint, toRun } from './rows.js';
+import type { ExperimentRow, FileRow, MetricRow, RunRow } from './rows.js';
+import { searchRuns } from './run-search.js';
+
+type RunMethods = Pick<
+  MetadataStore,
+  | 'createExperiment'
+  | 'getExperiment'
+  | 'getExperimentByName'
+  | 'listExperiments'
+  | 'createRun'
+  | 'getRun'
+  | 'endRun'
+  | 'logParams'
+  | 'logMetrics'
+  | 'setRunTags'
+  | 'deleteRunTag'
+  | 'getMetricHistory'
+  | 'searchRuns'
+  | 'recordRunArtifacts'
+  | 'listRunArtifacts'
+>;
+
+const notFound = (message: string): RegistryError =>
+  new RegistryError('NOT_FOUND', message, { where: WHERE });
+
+export function runMethods(db: Db): RunMethods {
+  const { s } = db;
+  const runColumns = `id, experiment_id, name, status, parent_run_id, start_time, end_time, params, tags, latest_metrics`;
+  const experimentColumns = 'id, name, tags, created_at';
+
+  /** Locks the run row for the rest of the transaction, so read-check-write sequences on it are atomic. */
+  const lockRun = async (tx: Tx, id: string): Promise<RunRow> => {
+    const [row] = await tx.query<RunRow>(`SELECT ${runColumns} FROM ${s}.runs WHERE id = $1 FOR UPDATE`, [
+      id,
+    ]);
+    if (!row) throw notFound(`run "${id}" does not exist`);
+    return row;
+  };
+
+  return {
+    createExperiment: (experiment) =>
+      db.transaction(async (tx) => {
+        const [row] = await tx.query<ExperimentRow>(
+          `INSERT INTO ${s}.experiments (id, name, tags, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING ${experimentColumns}`,
+          [experiment.id, experiment.name, JSON.stringify(experiment.tags), experiment.createdAt],
+        );
+        if (!row) {
+          const [byName] = await tx.query(`SELECT 1 FROM ${s}.experiments WHERE name = $1`, [
+            experiment.name,
+          ]);
+          throw new RegistryError(
+            'ALREADY_EXISTS',
+            byName
+              ? `experiment "${experiment.name}" already exists`
+              : `experiment id "${experiment.id}" is already taken`,
+            { where: WHERE },
+          );
+        }
+        tx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+        return toExperiment(row);
+      }),
+
+    async getExperiment(id) {
+      const [row] = await db.read<ExperimentRow>(
+        `SELECT ${experimentColumns} FROM ${s}.experiments WHERE id = $1`,
+        [id],
+      );
+      return row ? toExperiment(row) : null;
+    },
+
+    async getExperimentByName(name) {
+      const [row] = await db.read<ExperimentRow>(
+        `SELECT ${experimentColumns} FROM ${s}.experiments WHERE name = $1`,
+        [name],
+      );
+      return row ? toExperiment(row) : null;
+    },
+
+    async listExperiments() {
+      const rows = await db.read<ExperimentRow>(
+        `SELECT ${experimentColumns} FROM ${s}.experiments ORDER BY created_at, position`,
+      );
+      return rows.map(toExperiment);
+    },
+
+    createRun: (run) =>
+      db.transaction(async (tx) => {
+        const [experiment] = await tx.query(`SELECT 1 FROM ${s}.experiments WHERE id = $1 FOR SHARE`, [
+          run.experimentId,
+        ]);
+        if (!experiment) throw notFound(`experiment "${run.experimentId}" does not exist`);
+        const [row] = await tx.query<RunRow>(
+          `INSERT INTO ${s}.runs (id, experiment_id, name, status, parent_run_id, start_time, tags)
+           VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING ${runColumns}`,
+          [run.id, run.experimentId, run.name, run.parentRunId, run.startTime, JSON.stringify(run.tags)],
+        );
+        if (!row)
+          throw new RegistryError('ALREADY_EXISTS', `run "${run.id}" already exists`, { where: WHERE });
+        tx.emit('run.created', { runId: run.id, experimentId: run.experimentId });
+        return toRun(row);
+      }),
+
+    async getRun(id) {
+      const [row] = await db.read<RunRow>(`SELECT ${runColumns} FROM ${s}.runs WHERE id = $1`, [id]);
+      return row ? toRun(row) : null;
+    },
+
+    endRun: (id, status, endTime) =>
+      db.transaction(async (tx) => {
+        const current = await lockRun(tx, id);
+        if (current.status !== 'running') {
+          throw new RegistryError('CONFLICT', `run "${id}" has already ended (${current.status})`, {
+            where: WHERE,
+          });
+        }
+        const [row] = await tx.query<RunRow>(
+          `UPDATE ${s}.runs SET status = $2, end_time = $3 WHERE id = $1 RETURNING ${runColumns}`,
+          [id, status, endTime],
+        );
+        tx.emit('run.updated', { runId: id, status });
+        return toRun(row as RunRow);
+      }),
+
+    logParams: (runId, params) =>
+      db.transaction(async (tx) => {
+        const current = (await lockRun(tx, runId)).params;
+        for (const [key, value] of Object.entries(params)) {
+          const existing = current[key];
+          if (existing !== undefined && existing !== value) {
+            throw new RegistryError(
+              'CONFLICT',
+              `param "${key}" of run "${runId}" is already ${JSON.stringify(existing)}, cannot set ${JSON.stringify(value)}`,
+              { where: WHERE },
+            );
+          }
+        }
+        await tx.query(`UPDATE ${s}.runs SET params = params || $2::jsonb WHERE id = $1`, [
+          runId,
+          JSON.stringify(params),
+        ]);
+      }),
+
+    logMetrics: (runId, points) =>
+      db.transaction(async (tx) => {
+        await lockRun(tx, runId);
+        if (points.length === 0) return;
+        await tx.query(
+          `INSERT INTO ${s}.metrics (run_id, key, value, step, time)
+           SELECT $1, p.key, p.value, p.step, p.time
+           FROM unnest($2::text[], $3::float8[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS p(key, value, step, time, n)
+           ORDER BY p.n`,
+          [
+            runId,
+            points.map((p) => p.key),
+            points.map((p) => p.value),
+            points.map((p) => p.step),
+            points.map((p) => p.timestamp),
+          ],
+        );
+        // Keep the latest value of each touched metric on the run row: highest step, then latest
+        // timestamp, then last logged (the metric id follows logging order within a run, which is locked).
+        await tx.query(
+          `UPDATE ${s}.runs SET latest_metrics = latest_metrics || (
+             SELECT jsonb_object_agg(l.key, l.value) FROM (
+               SELECT DISTINCT ON (key) key, value FROM ${s}.metrics
+               WHERE run_id = $1 AND key = ANY($2::text[])
+               ORDER BY key, step DESC, time DESC, id DESC
+             ) l)
+           WHERE id = $1`,
+          [runId, [...new Set(points.map((p) => p.key))]],
+        );
+      }),
+
+    setRunTags: (runId, tags) =>
+      db.transaction(async (tx) => {
+        const rows = await tx.query(
+          `UPDATE ${s}.runs SET tags = tags || $2::jsonb WHERE id = $1 RETURNING id`,
+          [runId, JSON.stringify(tags)],
+        );
+        if (rows.length === 0) throw notFound(`run "${runId}" does not exist`);
+      }),
+
+    deleteRunTag: (runId, key) =>
+      db.transaction(async (tx) => {
+        const rows = await tx.query(
+          `UPDATE ${s}.runs SET tags = tags - $2::text WHERE id = $1 RETURNING id`,
+          [runId, key],
+        );
+        if (rows.length === 0) throw notFound(`run "${runId}" does not exist`);
+      }),
+
+    async getMetricHistory(runId, key) {
+      const rows = await db.read<MetricRow>(
+        `SELECT key, value, step, time FROM ${s}.metrics WHERE run_id = $1 AND key = $2 ORDER BY step, time, id`,
+        [runId, key],
+      );
+      return rows.map(toMetricPoint);
+    },
+
+    async searchRuns(query) {
+      const { sql, params } = searchRuns(s, runColumns, query);
+      return (await db.read<RunRow>(sql, params)).map(toRun);
+    },
+
+    recordRunArtifacts: (runId, files) =>
+      db.transaction(async (tx) => {
+        await lockRun(tx, runId);
+        const rows = await tx.query<FileRow>(
+          `SELECT path, key, sha256, size FROM ${s}.run_artifacts WHERE run_id = $1 AND path = ANY($2::text[])`,
+          [runId, files.map((f) => f.path)],
+        );
+        const known = new Map(rows.map((r) => [r.path, r.sha256]));
+        const pending = new Map<string, (typeof files)[number]>();
+        for (const file of files) {
+          const sha256 = pending.get(file.path)?.sha256 ?? known.get(file.path);
+          if (sha256 !== undefined && sha256 !== file.sha256) {
+            throw new RegistryError(
+              'ALREADY_EXISTS',
+              `run "${runId}" already has artifact "${file.path}" with another sha256`,
+              { where: WHERE },
+            );
+          }
+          if (sha256 === undefined) pending.set(file.path, file);
+        }
+        if (pending.size === 0) return;
+        const list = [...pending.values()];
+        await tx.query(
+          `INSERT INTO ${s}.run_artifacts (run_id, path, key, sha256, size)
+           SELECT $1, f.path, f.key, f.sha256, f.size FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
+             AS f(path, key, sha256, size)`,
+          [
+            runId,
+            list.map((f) => f.path),
+            list.map((f) => f.key),
+            list.map((f) => f.sha256),
+            list.map((f) => f.size),
+          ],
+        );
+      }),
+
+    async listRunArtifacts(runId, prefix = '') {
+      const rows = await db.read<FileRow>(
+        `SELECT path, key, sha256, size FROM ${s}.run_artifacts WHERE run_id = $1 AND starts_with(path, $2)
+         ORDER BY path COLLATE "C"`,
+        [runId, prefix],
+      );
+      return rows.map(toFileRecord);
+    },
+  };
+}

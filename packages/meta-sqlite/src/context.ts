@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+import { RegistryError } from '@modelreg/core';
+import type { EventPayload, EventType } from '@modelreg/core';
+import { STORE_NAME, immediate, snapshot } from './transactions.js';
+
+type Param = string | number | bigint | null | Buffer;
+
+/** What the store's method modules share: the connection, cached statements and the transaction helpers. */
+export interface StoreContext {
+  get<R>(sql: string, ...params: Param[]): R | undefined;
+  all<R>(sql: string, ...params: Param[]): R[];
+  run(sql: string, ...params: Param[]): Database.RunResult;
+  /** Runs a freshly built statement (search SQL) without caching it. */
+  query<R>(sql: string, params: Param[]): R[];
+  /** One `BEGIN IMMEDIATE` transaction, retried while busy; wakes local subscribers when it appended events. */
+  write<T>(method: string, fn: () => T): Promise<T>;
+  read<T>(method: string, fn: () => T): Promise<T>;
+  /** Appends an event; only inside `write`, so it commits or rolls back with the change. */
+  emit(type: EventType, payload: EventPayload): void;
+}
+
+export interface ContextHandle {
+  context: StoreContext;
+  attach(db: Database.Database): void;
+  detach(): void;
+  database(): Database.Database | undefined;
+}
+
+const STATEMENT_CACHE_LIMIT = 200;
+
+export function createContext(onEvents: () => void): ContextHandle {
+  let db: Database.Database | undefined;
+  let cache = new Map<string, Database.Statement<Param[], unknown>>();
+  let emitted = false;
+
+  const conn = (): Database.Database => {
+    if (!db)
+      throw new RegistryError('STORE_FAILURE', 'the store is not open (call init first)', {
+        where: STORE_NAME,
+      });
+    return db;
+  };
+  const prepared = (sql: string): Database.Statement<Param[], unknown> => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = conn().prepare<Param[], unknown>(sql);
+      if (cache.size >= STATEMENT_CACHE_LIMIT) cache = new Map();
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+
+  const context: StoreContext = {
+    get: <R>(sql: string, ...params: Param[]) => prepared(sql).get(...params) as R | undefined,
+    all: <R>(sql: string, ...params: Param[]) => prepared(sql).all(...params) as R[],
+    run: (sql, ...params) => prepared(sql).run(...params),
+    query: <R>(sql: string, params: Param[]) =>
+      conn()
+        .prepare<Param[], unknown>(sql)
+        .all(...params) as R[],
+    async write<T>(method: string, fn: () => T): Promise<T> {
+      let appended = false;
+      const result = await immediate(conn(), method, () => {
+        emitted = false;
+        const value = fn();
+        appended = emitted;
+        return value;
+      });
+      if (appended) onEvents();
+      return result;
+    },
+    read: async <T>(method: string, fn: () => T): Promise<T> => snapshot(conn(), method, fn),
+    emit(type, payload) {
+      prepared('INSERT INTO events (type, time, payload) VALUES (?, ?, ?)').run(
+        type,
+        Date.now(),
+        JSON.stringify(payload),
+      );
+      emitted = true;
+    },
+  };
+
+  return {
+    context,
+    attach(next) {
+      db = next;
+      cache = new Map();
+    },
+    detach() {
+      db = undefined;
+      cache = new Map();
+    },
+    database: () => db,
+  };
+}

@@ -1,0 +1,3 @@
+export { createSqliteMetadataStore } from './sqlite-metadata-store.js';
+export { sqliteMetadataStoreOptionsSchema } from './options.js';
+export type { SqliteDatabase, SqliteMetadataStoreOptions } from './options.js';

@@ -1,0 +1,397 @@
+import { alreadyExists, conflict, notFound } from '@modelreg/core';
+import type { MetadataStore, ModelVersion, RegisteredModel } from '@modelreg/core';
+import type { StoreContext } from './context.js';
+import type { HistoryRow, ModelRow, VersionRow } from './rows.js';
+import { parseTags, toHistory, toModel, toVersion } from './rows.js';
+import { STORE_NAME } from './transactions.js';
+
+type RegistryMethods = Pick<
+  MetadataStore,
+  | 'createModel'
+  | 'getModel'
+  | 'listModels'
+  | 'updateModel'
+  | 'deleteModel'
+  | 'createVersion'
+  | 'getVersion'
+  | 'listVersions'
+  | 'updateVersion'
+  | 'deleteVersion'
+  | 'transitionStage'
+  | 'setAlias'
+  | 'deleteAlias'
+  | 'getHistory'
+>;
+
+interface HistoryDraft {
+  name: string;
+  kind: HistoryRow['kind'];
+  version: number;
+  fromStage?: string | null;
+  toStage?: string | null;
+  alias?: string | null;
+  fromVersion?: number | null;
+  actor: string;
+  comment: string;
+  time: number;
+}
+
+const mergeTags = (json: string, change: Record<string, string | null> | undefined): string => {
+  const tags = parseTags(json);
+  for (const [key, value] of Object.entries(change ?? {})) {
+    if (value === null) delete tags[key];
+    else tags[key] = value;
+  }
+  return JSON.stringify(tags);
+};
+
+export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
+  const liveModel = (name: string): ModelRow | undefined =>
+    ctx.get<ModelRow>('SELECT * FROM models WHERE name = ? AND deleted_at IS NULL', name);
+  const requireModel = (name: string): ModelRow => {
+    const row = liveModel(name);
+    if (!row) throw notFound(`model "${name}" does not exist`, STORE_NAME);
+    return row;
+  };
+  const versionRow = (name: string, version: number, includeDeleted = false): VersionRow | undefined =>
+    ctx.get<VersionRow>(
+      `SELECT v.* FROM model_versions v JOIN models m ON m.name = v.name
+       WHERE v.name = ? AND v.version = ? ${includeDeleted ? '' : 'AND v.deleted_at IS NULL AND m.deleted_at IS NULL'}`,
+      name,
+      version,
+    );
+  const requireVersion = (name: string, version: number): VersionRow => {
+    requireModel(name);
+    const row = versionRow(name, version);
+    if (!row) throw notFound(`model "${name}" has no version ${version}`, STORE_NAME);
+    return row;
+  };
+  const aliasRow = (name: string, alias: string): { version: number } | undefined =>
+    ctx.get<{ version: number }>('SELECT version FROM aliases WHERE name = ? AND alias = ?', name, alias);
+
+  const modelOf = (row: ModelRow): RegisteredModel => {
+    const aliases: Record<string, number> = {};
+    for (const a of ctx.all<{ alias: string; version: number }>(
+      'SELECT alias, version FROM aliases WHERE name = ? ORDER BY alias',
+      row.name,
+    )) {
+      aliases[a.alias] = a.version;
+    }
+    return toModel(row, aliases);
+  };
+  const versionOf = (row: VersionRow): ModelVersion => {
+    const aliases = ctx
+      .all<{ alias: string }>(
+        'SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias',
+        row.name,
+        row.version,
+      )
+      .map((a) => a.alias);
+    return toVersion(row, aliases);
+  };
+  const loadVersion = (name: string, version: number): ModelVersion =>
+    versionOf(versionRow(name, version, true)!);
+
+  const appendHistory = (h: HistoryDraft): void => {
+    ctx.run(
+      `INSERT INTO history (name, kind, version, from_stage, to_stage, alias, from_version, actor, comment, time)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      h.name,
+      h.kind,
+      h.version,
+      h.fromStage ?? null,
+      h.toStage ?? null,
+      h.alias ?? null,
+      h.fromVersion ?? null,
+      h.actor,
+      h.comment,
+      h.time,
+    );
+  };
+
+  const moveStage = (
+    row: VersionRow,
+    toStage: string,
+    change: { actor: string; comment: string; time: number },
+  ): void => {
+    ctx.run(
+      'UPDATE model_versions SET stage = ?, updated_at = ? WHERE name = ? AND version = ?',
+      toStage,
+      change.time,
+      row.name,
+      row.version,
+    );
+    appendHistory({
+      ...change,
+      name: row.name,
+      kind: 'stage',
+      version: row.version,
+      fromStage: row.stage,
+      toStage,
+    });
+    ctx.emit('version.stage_changed', {
+      name: row.name,
+      version: row.version,
+      fromStage: row.stage,
+      toStage,
+    });
+  };
+
+  return {
+    createModel: (model) =>
+      ctx.write('createModel', () => {
+        const existing = ctx.get<ModelRow>('SELECT * FROM models WHERE name = ?', model.name);
+        if (existing && existing.deleted_at === null) {
+          throw alreadyExists(`model "${model.name}" already exists`, STORE_NAME);
+        }
+        if (existing) {
+          ctx.run(
+            `UPDATE models SET description = ?, tags = ?, created_at = ?, updated_at = ?, deleted_at = NULL
+             WHERE name = ?`,
+            model.description,
+            JSON.stringify(model.tags),
+            model.createdAt,
+            model.createdAt,
+            model.name,
+          );
+        } else {
+          ctx.run(
+            `INSERT INTO models (name, description, tags, last_version, created_at, updated_at, deleted_at)
+             VALUES (?, ?, ?, 0, ?, ?, NULL)`,
+            model.name,
+            model.description,
+            JSON.stringify(model.tags),
+            model.createdAt,
+            model.createdAt,
+          );
+        }
+        ctx.emit('model.created', { name: model.name });
+        return modelOf(liveModel(model.name)!);
+      }),
+
+    getModel: (name) =>
+      ctx.read('getModel', () => {
+        const row = liveModel(name);
+        return row ? modelOf(row) : null;
+      }),
+
+    listModels: (query) =>
+      ctx.read('listModels', () => {
+        const where = ['deleted_at IS NULL'];
+        const params: (string | number)[] = [];
+        if (query.nameContains !== undefined && query.nameContains !== '') {
+          where.push('instr(name, ?) > 0');
+          params.push(query.nameContains);
+        }
+        for (const [key, value] of Object.entries(query.tags ?? {})) {
+          where.push(
+            "EXISTS (SELECT 1 FROM json_each(models.tags) t WHERE t.key = ? AND t.type = 'text' AND t.value = ?)",
+          );
+          params.push(key, value);
+        }
+        const sql = `SELECT * FROM models WHERE ${where.join(' AND ')} ORDER BY name LIMIT ? OFFSET ?`;
+        return ctx.query<ModelRow>(sql, [...params, query.limit, query.offset]).map(modelOf);
+      }),
+
+    updateModel: (name, change) =>
+      ctx.write('updateModel', () => {
+        const row = requireModel(name);
+        ctx.run(
+          'UPDATE models SET description = ?, tags = ?, updated_at = ? WHERE name = ?',
+          change.description ?? row.description,
+          mergeTags(row.tags, change.tags),
+          change.time,
+          name,
+        );
+        ctx.emit('model.updated', { name });
+        return modelOf(liveModel(name)!);
+      }),
+
+    deleteModel: (name, time) =>
+      ctx.write('deleteModel', () => {
+        requireModel(name);
+        ctx.run('UPDATE model_versions SET deleted_at = ? WHERE name = ? AND deleted_at IS NULL', time, name);
+        ctx.run('DELETE FROM aliases WHERE name = ?', name);
+        ctx.run('UPDATE models SET deleted_at = ? WHERE name = ?', time, name);
+        ctx.emit('model.deleted', { name });
+      }),
+
+    createVersion: (version) =>
+      ctx.write('createVersion', () => {
+        requireModel(version.name);
+        const next = ctx.get<{ last_version: number }>(
+          'UPDATE models SET last_version = last_version + 1, updated_at = max(updated_at, ?) WHERE name = ? RETURNING last_version',
+          version.createdAt,
+          version.name,
+        )!.last_version;
+        ctx.run(
+          `INSERT INTO model_versions
+             (name, version, stage, source, run_id, files, description, tags, created_at, updated_at, deleted_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+          version.name,
+          next,
+          version.stage,
+          version.source,
+          version.runId,
+          JSON.stringify(version.files),
+          version.description,
+          JSON.stringify(version.tags),
+          version.createdAt,
+          version.createdAt,
+        );
+        ctx.emit('version.created', { name: version.name, version: next, stage: version.stage });
+        return loadVersion(version.name, next);
+      }),
+
+    getVersion: (name, version, options) =>
+      ctx.read('getVersion', () => {
+        const row = versionRow(name, version, options?.includeDeleted === true);
+        return row ? versionOf(row) : null;
+      }),
+
+    listVersions: (name, options) =>
+      ctx.read('listVersions', () => {
+        const model = ctx.get<ModelRow>('SELECT * FROM models WHERE name = ?', name);
+        const includeDeleted = options?.includeDeleted === true;
+        if (!model || (model.deleted_at !== null && !includeDeleted)) return [];
+        const live = includeDeleted ? '' : 'AND deleted_at IS NULL';
+        const rows =
+          options?.stage === undefined
+            ? ctx.all<VersionRow>(
+                `SELECT * FROM model_versions WHERE name = ? ${live} ORDER BY version`,
+                name,
+              )
+            : ctx.all<VersionRow>(
+                `SELECT * FROM model_versions WHERE name = ? AND stage = ? ${live} ORDER BY version`,
+                name,
+                options.stage,
+              );
+        return rows.map(versionOf);
+      }),
+
+    updateVersion: (name, version, change) =>
+      ctx.write('updateVersion', () => {
+        const row = requireVersion(name, version);
+        ctx.run(
+          'UPDATE model_versions SET description = ?, tags = ?, updated_at = ? WHERE name = ? AND version = ?',
+          change.description ?? row.description,
+          mergeTags(row.tags, change.tags),
+          change.time,
+          name,
+          version,
+        );
+        ctx.emit('version.updated', { name, version });
+        return loadVersion(name, version);
+      }),
+
+    deleteVersion: (name, version, time) =>
+      ctx.write('deleteVersion', () => {
+        requireVersion(name, version);
+        const aliases = ctx.all<{ alias: string }>(
+          'SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias',
+          name,
+          version,
+        );
+        ctx.run(
+          'UPDATE model_versions SET deleted_at = ? WHERE name = ? AND version = ?',
+          time,
+          name,
+          version,
+        );
+        ctx.emit('version.deleted', { name, version });
+        for (const { alias } of aliases) {
+          ctx.run('DELETE FROM aliases WHERE name = ? AND alias = ?', name, alias);
+          appendHistory({
+            name,
+            kind: 'alias_deleted',
+            version,
+            alias,
+            fromVersion: version,
+            actor: 'system',
+            comment: '',
+            time,
+          });
+          ctx.emit('alias.deleted', { name, alias, version });
+        }
+      }),
+
+    transitionStage: (change) =>
+      ctx.write('transitionStage', () => {
+        const target = requireVersion(change.name, change.version);
+        if (target.stage === change.toStage) return { version: versionOf(target), archived: [] };
+        const others =
+          change.archiveExisting && change.archiveStage !== change.toStage
+            ? ctx.all<VersionRow>(
+                `SELECT * FROM model_versions WHERE name = ? AND stage = ? AND version != ? AND deleted_at IS NULL
+                 ORDER BY version`,
+                change.name,
+                change.toStage,
+                change.version,
+              )
+            : [];
+        moveStage(target, change.toStage, change);
+        for (const other of others) moveStage(other, change.archiveStage, change);
+        return {
+          version: loadVersion(change.name, change.version),
+          archived: others.map((o) => loadVersion(o.name, o.version)),
+        };
+      }),
+
+    setAlias: (change) =>
+      ctx.write('setAlias', () => {
+        requireVersion(change.name, change.version);
+        const current = aliasRow(change.name, change.alias)?.version ?? null;
+        if (change.ifVersion !== undefined && change.ifVersion !== current) {
+          throw conflict(
+            `alias "${change.alias}" of model "${change.name}" points at ${current === null ? 'nothing' : `version ${current}`}, not ${change.ifVersion === null ? 'nothing' : `version ${change.ifVersion}`}`,
+            STORE_NAME,
+          );
+        }
+        ctx.run(
+          'INSERT INTO aliases (name, alias, version) VALUES (?, ?, ?) ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version',
+          change.name,
+          change.alias,
+          change.version,
+        );
+        appendHistory({ ...change, kind: 'alias_set', fromVersion: current });
+        ctx.emit('alias.set', {
+          name: change.name,
+          alias: change.alias,
+          version: change.version,
+          fromVersion: current,
+        });
+      }),
+
+    deleteAlias: (change) =>
+      ctx.write('deleteAlias', () => {
+        requireModel(change.name);
+        const current = aliasRow(change.name, change.alias)?.version;
+        if (current === undefined) {
+          throw notFound(`model "${change.name}" has no alias "${change.alias}"`, STORE_NAME);
+        }
+        if (change.ifVersion !== undefined && change.ifVersion !== current) {
+          throw conflict(
+            `alias "${change.alias}" of model "${change.name}" points at version ${current}, not ${change.ifVersion === null ? 'nothing' : `version ${change.ifVersion}`}`,
+            STORE_NAME,
+          );
+        }
+        ctx.run('DELETE FROM aliases WHERE name = ? AND alias = ?', change.name, change.alias);
+        appendHistory({ ...change, kind: 'alias_deleted', version: current, fromVersion: current });
+        ctx.emit('alias.deleted', { name: change.name, alias: change.alias, version: current });
+      }),
+
+    getHistory: (name, options) =>
+      ctx.read('getHistory', () => {
+        if (!liveModel(name)) return [];
+        const rows =
+          options?.version === undefined
+            ? ctx.all<HistoryRow>('SELECT * FROM history WHERE name = ? ORDER BY id', name)
+            : ctx.all<HistoryRow>(
+                'SELECT * FROM history WHERE name = ? AND version = ? ORDER BY id',
+                name,
+                options.version,
+              );
+        return rows.map(toHistory);
+      }),
+  };
+}

@@ -1,0 +1,275 @@
+import { RegistryError, alreadyExists, conflict, notFound } from '@modelreg/core';
+import type { Experiment, FileRecord, MetadataStore, MetricPoint, Run } from '@modelreg/core';
+import type { StoreContext } from './context.js';
+import type { ExperimentRow, FileRow, RunRow } from './rows.js';
+import { toExperiment, toFile, toRun } from './rows.js';
+import { buildSearchRuns } from './search-runs.js';
+import { STORE_NAME } from './transactions.js';
+
+type TrackingMethods = Pick<
+  MetadataStore,
+  | 'createExperiment'
+  | 'getExperiment'
+  | 'getExperimentByName'
+  | 'listExperiments'
+  | 'createRun'
+  | 'getRun'
+  | 'endRun'
+  | 'logParams'
+  | 'logMetrics'
+  | 'setRunTags'
+  | 'deleteRunTag'
+  | 'getMetricHistory'
+  | 'searchRuns'
+  | 'recordRunArtifacts'
+  | 'listRunArtifacts'
+>;
+
+interface KeyValueRow {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+interface MetricValueRow {
+  run_id: string;
+  key: string;
+  value: number;
+}
+
+const LATEST_METRICS_OF_RUNS = `
+  SELECT run_id, key, value FROM (
+    SELECT run_id, key, value,
+      ROW_NUMBER() OVER (PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC, seq DESC) AS rank
+    FROM metrics WHERE run_id IN (SELECT value FROM json_each(?))
+  ) WHERE rank = 1`;
+
+export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
+  const experimentById = (id: string): ExperimentRow | undefined =>
+    ctx.get<ExperimentRow>('SELECT * FROM experiments WHERE id = ?', id);
+  const runRow = (id: string): RunRow | undefined => ctx.get<RunRow>('SELECT * FROM runs WHERE id = ?', id);
+
+  const requireRun = (id: string): RunRow => {
+    const row = runRow(id);
+    if (!row) throw notFound(`run "${id}" does not exist`, STORE_NAME);
+    return row;
+  };
+
+  /** Loads params, tags and latest metrics of many runs with three queries. */
+  const hydrate = (rows: RunRow[]): Run[] => {
+    if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((r) => r.id));
+    const details = new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          params: {} as Record<string, string>,
+          tags: {} as Record<string, string>,
+          latestMetrics: {} as Record<string, number>,
+        },
+      ]),
+    );
+    const of = (runId: string) => details.get(runId)!;
+    const inRuns = 'WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key';
+    for (const p of ctx.all<KeyValueRow>(`SELECT run_id, key, value FROM params ${inRuns}`, ids)) {
+      of(p.run_id).params[p.key] = p.value;
+    }
+    for (const t of ctx.all<KeyValueRow>(`SELECT run_id, key, value FROM run_tags ${inRuns}`, ids)) {
+      of(t.run_id).tags[t.key] = t.value;
+    }
+    for (const m of ctx.all<MetricValueRow>(LATEST_METRICS_OF_RUNS, ids))
+      of(m.run_id).latestMetrics[m.key] = m.value;
+    return rows.map((r) => toRun(r, of(r.id)));
+  };
+  const loadRun = (id: string): Run | null => {
+    const row = runRow(id);
+    return row ? hydrate([row])[0]! : null;
+  };
+
+  return {
+    createExperiment: (experiment: Experiment) =>
+      ctx.write('createExperiment', () => {
+        if (ctx.get('SELECT 1 FROM experiments WHERE name = ?', experiment.name)) {
+          throw alreadyExists(`experiment "${experiment.name}" already exists`, STORE_NAME);
+        }
+        if (experimentById(experiment.id)) {
+          throw alreadyExists(`an experiment with id "${experiment.id}" already exists`, STORE_NAME);
+        }
+        ctx.run(
+          'INSERT INTO experiments (id, name, tags, created_at) VALUES (?, ?, ?, ?)',
+          experiment.id,
+          experiment.name,
+          JSON.stringify(experiment.tags),
+          experiment.createdAt,
+        );
+        ctx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+        return toExperiment(experimentById(experiment.id)!);
+      }),
+
+    getExperiment: (id) =>
+      ctx.read('getExperiment', () => {
+        const row = experimentById(id);
+        return row ? toExperiment(row) : null;
+      }),
+
+    getExperimentByName: (name) =>
+      ctx.read('getExperimentByName', () => {
+        const row = ctx.get<ExperimentRow>('SELECT * FROM experiments WHERE name = ?', name);
+        return row ? toExperiment(row) : null;
+      }),
+
+    listExperiments: () =>
+      ctx.read('listExperiments', () =>
+        ctx.all<ExperimentRow>('SELECT * FROM experiments ORDER BY created_at, rowid').map(toExperiment),
+      ),
+
+    createRun: (run) =>
+      ctx.write('createRun', () => {
+        if (!experimentById(run.experimentId)) {
+          throw notFound(`experiment "${run.experimentId}" does not exist`, STORE_NAME);
+        }
+        if (runRow(run.id)) throw alreadyExists(`run "${run.id}" already exists`, STORE_NAME);
+        ctx.run(
+          `INSERT INTO runs (id, experiment_id, name, status, parent_run_id, start_time, end_time)
+           VALUES (?, ?, ?, 'running', ?, ?, NULL)`,
+          run.id,
+          run.experimentId,
+          run.name,
+          run.parentRunId,
+          run.startTime,
+        );
+        for (const [key, value] of Object.entries(run.tags)) {
+          ctx.run('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)', run.id, key, value);
+        }
+        ctx.emit('run.created', { runId: run.id, experimentId: run.experimentId });
+        return loadRun(run.id)!;
+      }),
+
+    getRun: (id) => ctx.read('getRun', () => loadRun(id)),
+
+    endRun: (id, status, endTime) =>
+      ctx.write('endRun', () => {
+        const row = requireRun(id);
+        if (row.status !== 'running')
+          throw conflict(`run "${id}" has already ended (${row.status})`, STORE_NAME);
+        ctx.run('UPDATE runs SET status = ?, end_time = ? WHERE id = ?', status, endTime, id);
+        ctx.emit('run.updated', { runId: id, status });
+        return loadRun(id)!;
+      }),
+
+    logParams: (runId, params) =>
+      ctx.write('logParams', () => {
+        requireRun(runId);
+        for (const [key, value] of Object.entries(params)) {
+          const existing = ctx.get<{ value: string }>(
+            'SELECT value FROM params WHERE run_id = ? AND key = ?',
+            runId,
+            key,
+          );
+          if (existing === undefined) {
+            ctx.run('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)', runId, key, value);
+          } else if (existing.value !== value) {
+            throw conflict(
+              `param "${key}" of run "${runId}" is already ${JSON.stringify(existing.value)}; params are write-once`,
+              STORE_NAME,
+            );
+          }
+        }
+      }),
+
+    logMetrics: (runId, points) =>
+      ctx.write('logMetrics', () => {
+        requireRun(runId);
+        for (const point of points) {
+          ctx.run(
+            'INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)',
+            runId,
+            point.key,
+            point.value,
+            point.step,
+            point.timestamp,
+          );
+        }
+      }),
+
+    setRunTags: (runId, tags) =>
+      ctx.write('setRunTags', () => {
+        requireRun(runId);
+        for (const [key, value] of Object.entries(tags)) {
+          ctx.run(
+            'INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value',
+            runId,
+            key,
+            value,
+          );
+        }
+      }),
+
+    deleteRunTag: (runId, key) =>
+      ctx.write('deleteRunTag', () => {
+        requireRun(runId);
+        ctx.run('DELETE FROM run_tags WHERE run_id = ? AND key = ?', runId, key);
+      }),
+
+    getMetricHistory: (runId, key) =>
+      ctx.read('getMetricHistory', () =>
+        ctx.all<MetricPoint>(
+          'SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, seq',
+          runId,
+          key,
+        ),
+      ),
+
+    searchRuns: (query) =>
+      ctx.read('searchRuns', () => {
+        if (query.experimentIds.length === 0) return [];
+        const { sql, params } = buildSearchRuns(query);
+        return hydrate(ctx.query<RunRow>(sql, params));
+      }),
+
+    recordRunArtifacts: (runId, files: FileRecord[]) =>
+      ctx.write('recordRunArtifacts', () => {
+        requireRun(runId);
+        for (const file of files) {
+          const existing = ctx.get<FileRow>(
+            'SELECT path, key, sha256, size FROM run_artifacts WHERE run_id = ? AND path = ?',
+            runId,
+            file.path,
+          );
+          if (existing === undefined) {
+            ctx.run(
+              'INSERT INTO run_artifacts (run_id, path, key, sha256, size) VALUES (?, ?, ?, ?, ?)',
+              runId,
+              file.path,
+              file.key,
+              file.sha256,
+              file.size,
+            );
+          } else if (existing.sha256 !== file.sha256) {
+            throw new RegistryError(
+              'ALREADY_EXISTS',
+              `artifact "${file.path}" of run "${runId}" is already recorded with another sha256`,
+              { where: STORE_NAME, details: { runId, path: file.path } },
+            );
+          }
+        }
+      }),
+
+    listRunArtifacts: (runId, prefix) =>
+      ctx.read('listRunArtifacts', () => {
+        const rows =
+          prefix === undefined || prefix === ''
+            ? ctx.all<FileRow>(
+                'SELECT path, key, sha256, size FROM run_artifacts WHERE run_id = ? ORDER BY path',
+                runId,
+              )
+            : ctx.all<FileRow>(
+                'SELECT path, key, sha256, size FROM run_artifacts WHERE run_id = ? AND substr(path, 1, length(?)) = ? ORDER BY path',
+                runId,
+                prefix,
+                prefix,
+              );
+        return rows.map(toFile);
+      }),
+  };
+}
