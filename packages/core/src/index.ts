@@ -33,3 +33,4 @@ export type { TrainOptions, TrainResult } from './registry/train.js';
 export type { EvaluateOptions, EvaluateResult } from './registry/evaluate.js';
 export type { LoadedModel, LoadOptions } from './serving/load.js';
 export * from './training/index.js';
+export type { LogModelOptions, LoggedModel } from './registry/log-model.js';

@@ -72,6 +72,8 @@ export const modelManifestSchema = z
     metrics: z.record(z.string(), z.number()),
     createdAt: timestampSchema,
     signature: modelSignatureSchema.optional(),
+    /** How to feed `model.onnx`: its input name (modelreg exports use `input`). */
+    onnx: z.object({ inputName: z.string().min(1) }).optional(),
     training: trainingInfoSchema.optional(),
   })
   .refine((m) => (m.task === 'classification') === (m.classes !== undefined), {

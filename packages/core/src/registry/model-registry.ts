@@ -1,6 +1,8 @@
 import { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { LoadedModel, LoadOptions, ModelRuntime } from '../serving/load.js';
 import { loadModel, loadNativeRuntime } from '../serving/load.js';
+import type { RuntimeLoader } from '../serving/load.js';
+import { createOnnxRuntimeLoader } from '../serving/onnx-runtime.js';
 import type { ClassProbabilities } from '../serving/loaded-model.js';
 import { ModelCache } from '../serving/model-cache.js';
 import type { PredictInput } from '../serving/signature.js';
@@ -48,8 +50,10 @@ export class ModelRegistry {
   readonly datasets: DatasetCatalog;
   private readonly trainers: TrainerRegistry = createDefaultTrainerRegistry();
   private readonly cache: ModelCache<ModelRuntime>;
+  private readonly loaders: { native: RuntimeLoader; onnx: RuntimeLoader };
 
-  private constructor(ctx: RegistryContext, feed: EventFeed, cacheSize: number) {
+  private constructor(ctx: RegistryContext, feed: EventFeed, cacheSize: number, onnxThreads: number) {
+    this.loaders = { native: loadNativeRuntime, onnx: createOnnxRuntimeLoader({ intraOpNumThreads: onnxThreads }) };
     this.ctx = ctx;
     this.feed = feed;
     this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
@@ -80,7 +84,7 @@ export class ModelRegistry {
     feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
       process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
     });
-    return new ModelRegistry(ctx, feed, opts.modelCacheSize);
+    return new ModelRegistry(ctx, feed, opts.modelCacheSize, opts.onnxThreads);
   }
 
   /** The configured stages, in order. */
@@ -207,7 +211,7 @@ export class ModelRegistry {
    */
   load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
     return loadModel(
-      { ctx: this.ctx, trainers: this.trainers, cache: this.cache, loaders: { native: loadNativeRuntime } },
+      { ctx: this.ctx, trainers: this.trainers, cache: this.cache, loaders: this.loaders },
       uri,
       options,
     );

@@ -37,6 +37,8 @@ export const registryOptionsSchema = z.object({
   now: z.custom<() => number>((v) => typeof v === 'function').optional(),
   /** How many loaded models the cache keeps. Default 16. */
   modelCacheSize: z.number().int().min(1).max(10_000).default(16),
+  /** Intra-op threads of each onnxruntime session. Default 1 (one core per model; scale with processes). */
+  onnxThreads: z.number().int().min(1).max(256).default(1),
   /** How often the event feed polls a store that cannot push wake-ups, in ms. Default 500. */
   eventPollIntervalMs: z.number().int().min(10).max(600_000).default(500),
 });

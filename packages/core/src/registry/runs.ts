@@ -8,6 +8,8 @@ import type { ArtifactBody } from '../stores/artifact-store.js';
 import { assertArtifactKey } from '../stores/keys.js';
 import type { RunOrderBy, RunWhere } from '../stores/metadata-store.js';
 import type { RegistryContext } from './context.js';
+import type { LoggedModel, LogModelOptions } from './log-model.js';
+import { logOnnxModel } from './log-model.js';
 
 const where = 'runs';
 
@@ -161,6 +163,14 @@ export class RunHandle {
   async logArtifact(path: string, body: ArtifactBody): Promise<FileRecord> {
     const [file] = await logArtifacts(this.ctx, this.id, [{ path, body }]);
     return file!;
+  }
+
+  /**
+   * Logs a model trained elsewhere (`format: 'onnx'`) with a MODEL.json, so that it registers,
+   * resolves, loads and predicts like a built-in one. Bad bytes are `INVALID_ARGUMENT` now.
+   */
+  async logModel(options: LogModelOptions): Promise<LoggedModel> {
+    return logOnnxModel(this.ctx, this.id, options);
   }
 
   /** The run's recorded artifacts under `prefix` (all when omitted). */

@@ -10,6 +10,9 @@ import { RegistryError } from '../errors.js';
 import type { ManifestFile, ModelManifest } from '../formats/manifest.js';
 import type { FitModelResult } from '../training/fit.js';
 import { fitModel } from '../training/fit.js';
+import { isTreeEnsembleModel } from '../formats/native/native-model.js';
+import { exportWithParity } from '../formats/onnx/parity.js';
+import type { ParityReport } from '../formats/onnx/parity.js';
 import type { TrainerRegistry, TrainProgress } from '../training/trainer.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { RegistryContext } from './context.js';
@@ -57,6 +60,11 @@ export const trainOptionsSchema = z.object({
     })
     .strict()
     .optional(),
+  /**
+   * Model files to write. Default: `['native', 'onnx']` for tree models (the ONNX export is checked
+   * against the native model on the test rows), `['native']` for models of user trainers.
+   */
+  formats: z.array(z.enum(['native', 'onnx'])).min(1).optional(),
   tags: tagsSchema.default({}),
   onProgress: z.custom<(p: TrainProgress) => void>((v) => typeof v === 'function').optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
@@ -161,6 +169,9 @@ export async function train(
     createdAt: ctx.now(),
   });
   opts.signal?.throwIfAborted();
+  const onnx = await exportOnnx(fit, opts.formats, trainer.name);
+  const formats = opts.formats ?? (onnx ? ['native', 'onnx'] : ['native']);
+  opts.signal?.throwIfAborted();
 
   const run = await startRun(ctx, {
     experiment: opts.experiment,
@@ -170,20 +181,28 @@ export async function train(
       ...source.tags,
       'modelreg.trainer': trainer.name,
       'modelreg.task': fit.manifest.task,
+      'modelreg.formats': formats.join(','),
+      ...(onnx ? { 'modelreg.onnx.parity': JSON.stringify(onnx.report) } : {}),
     },
   });
   let manifest: ModelManifest;
   try {
     await run.logParams(paramsToLog(fit, opts));
     await run.logMetrics(fit.metrics);
-    const nativeBytes = Buffer.from(JSON.stringify(fit.nativeJson));
-    const [nativeFile] = await logArtifacts(ctx, run.id, [
-      { path: 'model/model.native.json', body: nativeBytes },
-    ]);
-    const files: ManifestFile[] = [
-      { path: 'model.native.json', sha256: nativeFile!.sha256, size: nativeFile!.size, format: 'native' },
+    const modelFiles = [
+      ...(formats.includes('native')
+        ? [{ path: 'model/model.native.json', body: Buffer.from(JSON.stringify(fit.nativeJson)), format: 'native' as const }]
+        : []),
+      ...(onnx && formats.includes('onnx') ? [{ path: 'model/model.onnx', body: onnx.bytes, format: 'onnx' as const }] : []),
     ];
-    manifest = { ...fit.manifest, files };
+    const written = await logArtifacts(ctx, run.id, modelFiles);
+    const files: ManifestFile[] = written.map((f, i) => ({
+      path: f.path.slice('model/'.length),
+      sha256: f.sha256,
+      size: f.size,
+      format: modelFiles[i]!.format,
+    }));
+    manifest = { ...fit.manifest, files, ...(onnx ? { onnx: { inputName: 'input' } } : {}) };
     const extra = fit.confusionMatrix
       ? [{ path: 'confusion_matrix.json', body: JSON.stringify(fit.confusionMatrix) }]
       : [];
@@ -219,4 +238,30 @@ export async function train(
     manifest,
     modelUri: `runs:/${run.id}/model`,
   };
+}
+
+/**
+ * Exports tree models to ONNX with a parity check on the test rows (`INTEGRITY` when it fails, before
+ * any run exists). Returns `null` when ONNX was not asked for, or was only a default and the model is
+ * not a tree ensemble.
+ */
+async function exportOnnx(
+  fit: FitModelResult,
+  formats: ('native' | 'onnx')[] | undefined,
+  trainerName: string,
+): Promise<{ bytes: Uint8Array; report: ParityReport } | null> {
+  const wanted = formats === undefined || formats.includes('onnx');
+  if (!wanted) return null;
+  if (!isTreeEnsembleModel(fit.model)) {
+    if (formats === undefined) return null;
+    throw new RegistryError('UNSUPPORTED', `models of trainer "${trainerName}" cannot be exported to ONNX; use formats: ['native']`, {
+      where,
+    });
+  }
+  return exportWithParity(fit.model.ensemble, {
+    ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),
+    x: fit.testSet.x,
+    nRows: fit.testSet.nRows,
+    y: fit.testSet.y,
+  });
 }

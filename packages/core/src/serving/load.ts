@@ -9,7 +9,7 @@ import type { RegistryContext } from '../registry/context.js';
 import type { ResolvedUri } from '../registry/resolve.js';
 import { resolveUri } from '../registry/resolve.js';
 import type { Label, Task, TrainerRegistry } from '../training/trainer.js';
-import type { ClassProbabilities, Predictor, PredictorSignature } from './loaded-model.js';
+import type { ClassProbabilities, PredictorSignature } from './loaded-model.js';
 import { createNativePredictor } from './loaded-model.js';
 import type { ModelCache } from './model-cache.js';
 import type { PredictInput } from './signature.js';
@@ -28,7 +28,7 @@ export type LoadOptions = z.input<typeof loadOptionsSchema>;
 export interface ModelRuntime {
   readonly manifest: ModelManifest;
   readonly format: 'native' | 'onnx';
-  readonly predictor: Predictor;
+  readonly signature: PredictorSignature;
   predict(input: PredictInput): Promise<Label[]>;
   predictProba(input: PredictInput): Promise<ClassProbabilities[]>;
   dispose(): Promise<void>;
@@ -102,7 +102,7 @@ export type RuntimeLoader = (input: {
   trainers: TrainerRegistry;
 }) => Promise<ModelRuntime>;
 
-function fileOf(
+export function fileOf(
   files: FileRecord[],
   manifest: ModelManifest,
   format: 'native' | 'onnx',
@@ -130,7 +130,7 @@ export const loadNativeRuntime: RuntimeLoader = async ({ ctx, manifest, files, l
   return {
     manifest,
     format: 'native',
-    predictor,
+    signature: predictor.signature,
     predict: async (input) => predictor.predict(input),
     predictProba: async (input) => predictor.predictProba(input),
     dispose: async () => undefined,
@@ -207,7 +207,7 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     version: resolved.modelVersion,
     runId: resolved.runId,
     manifest: runtime.manifest,
-    signature: runtime.predictor.signature,
+    signature: runtime.signature,
     task: runtime.manifest.task,
     classes: runtime.manifest.classes,
     format: runtime.format,

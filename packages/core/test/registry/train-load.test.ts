@@ -41,9 +41,13 @@ describe('train, register, load and predict', () => {
       nEstimators: '10',
     });
     const artifacts = (await (await registry.openRun(result.run.id)).listArtifacts()).map((f) => f.path);
-    expect(artifacts).toEqual(['confusion_matrix.json', 'model/MODEL.json', 'model/model.native.json']);
+    expect(artifacts).toEqual(['confusion_matrix.json', 'model/MODEL.json', 'model/model.native.json', 'model/model.onnx']);
+    expect(JSON.parse(result.run.tags['modelreg.onnx.parity']!)).toMatchObject({ mismatches: 0 });
 
     const model = await registry.load('models:/iris@champion');
+    expect(model.format).toBe('onnx');
+    const native = await registry.load('models:/iris@champion', { format: 'native' });
+    expect(native.format).toBe('native');
     expect(model.version?.version).toBe(1);
     expect(model.task).toBe('classification');
     const rows = [
@@ -52,6 +56,7 @@ describe('train, register, load and predict', () => {
     ];
     const header = Object.keys(rows[0]!);
     const labels = await model.predict(rows);
+    expect(await native.predict(rows)).toEqual(labels);
     expect(labels).toHaveLength(2);
     expect(new Set(labels).size).toBe(2);
     expect(
@@ -60,7 +65,7 @@ describe('train, register, load and predict', () => {
       }),
     ).toEqual([labels[0]]);
     const proba = await model.predictProba(rows);
-    expect(Object.values(proba[0]!).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(Object.values(proba[0]!).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5); // float32 from onnxruntime
     const evaluation = await registry.evaluate('models:/iris/1', { dataset: 'iris' });
     expect(evaluation.rows).toBe(150);
     expect(evaluation.metrics.accuracy).toBeGreaterThan(0.9);
@@ -133,25 +138,20 @@ describe('train, register, load and predict', () => {
     expect(nativeSha(a)).toBe(nativeSha(b));
   });
 
-  it('flipping one byte of a stored model file makes load fail with INTEGRITY', async () => {
-    const artifacts = createMemoryArtifactStore();
-    const registry = await ModelRegistry.open({
-      metadata: createMemoryMetadataStore(),
-      artifacts,
-      now: fakeClock(),
-    });
-    const { version } = await registry.train({
-      dataset: { csv: csv('iris') },
-      target: 'species',
-      model: fast,
-      register: { name: 'iris' },
-    });
-    const file = version!.files.find((f) => f.path === 'model.native.json')!;
-    const bytes = (await artifacts.get(file.key))!;
-    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
-    await artifacts.put(file.key, bytes);
-    await expect(registry.load('models:/iris/1')).rejects.toMatchObject({ code: 'INTEGRITY' });
-  });
+  it.each(['MODEL.json', 'model.native.json', 'model.onnx'])(
+    'flipping one byte of %s makes load fail with INTEGRITY',
+    async (path) => {
+      const artifacts = createMemoryArtifactStore();
+      const registry = await ModelRegistry.open({ metadata: createMemoryMetadataStore(), artifacts, now: fakeClock() });
+      const { version } = await registry.train({ dataset: { csv: csv('iris') }, target: 'species', model: fast, register: { name: 'iris' } });
+      const file = version!.files.find((f) => f.path === path)!;
+      const bytes = (await artifacts.get(file.key))!;
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+      await artifacts.put(file.key, bytes);
+      const format = path === 'model.onnx' ? 'onnx' : 'native';
+      await expect(registry.load('models:/iris/1', { format })).rejects.toMatchObject({ code: 'INTEGRITY' });
+    },
+  );
 
   it('50 parallel loads of one version read the artifacts once', async () => {
     const inner = createMemoryArtifactStore();

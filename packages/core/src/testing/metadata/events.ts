@@ -182,7 +182,7 @@ export function eventTests(ctx: SuiteContext): void {
     expect(all).toHaveLength(11);
     const paged = [];
     let after = 0;
-    for (;;) {
+    for (let guard = 0; guard < 20; guard++) {
       const page = await store.readEvents(after, 3);
       if (page.length === 0) break;
       expect(page.length).toBeLessThanOrEqual(3);

@@ -1,0 +1,65 @@
+import { RegistryError } from '../errors.js';
+import { createOnnxPredictor } from '../formats/onnx/session.js';
+import { decodePredictions, decodeProbabilities } from './loaded-model.js';
+import type { ModelRuntime, RuntimeLoader } from './load.js';
+import { fileOf, readVerified } from './load.js';
+import { describeSignature, encodeInput, inputRecordSchema } from './signature.js';
+
+/** Class labels as the ONNX label output carries them: integers stay integers, others become strings. */
+function onnxClassList(classes: readonly (string | number | boolean)[]): string[] | number[] {
+  return classes.every((c) => typeof c === 'number') ? (classes as number[]) : classes.map(String);
+}
+
+/**
+ * Serves `model.onnx` through one onnxruntime-node session per loaded model: inputs are validated
+ * and encoded from MODEL.json exactly as for native models, then fed as one float32 tensor (large
+ * batches are split by the predictor). The session is released when the model leaves the cache.
+ */
+export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }): RuntimeLoader {
+  return async ({ ctx, manifest, files, label }): Promise<ModelRuntime> => {
+    const record = fileOf(files, manifest, 'onnx', label);
+    const bytes = await readVerified(ctx, record, label);
+    const predictor = await createOnnxPredictor(bytes, {
+      intraOpNumThreads: options.intraOpNumThreads,
+      ...(manifest.onnx ? { inputName: manifest.onnx.inputName } : {}),
+      ...(manifest.classes ? { classes: onnxClassList(manifest.classes) } : {}),
+    });
+    const { features, task } = manifest;
+    const width = features.length;
+    if (predictor.nFeatures !== null && predictor.nFeatures !== width) {
+      await predictor.release();
+      throw new RegistryError(
+        'INVALID_ARGUMENT',
+        `${label}: model.onnx takes ${predictor.nFeatures} features but MODEL.json lists ${width}`,
+        { where: 'load' },
+      );
+    }
+    const encode = (input: Parameters<ModelRuntime['predict']>[0]) => {
+      const { x, nRows } = encodeInput(features, input);
+      return { x: Float32Array.from(x), nRows };
+    };
+    return {
+      manifest,
+      format: 'onnx',
+      signature: { ...describeSignature(manifest), schema: inputRecordSchema(features) },
+      async predict(input) {
+        const { x, nRows } = encode(input);
+        if (nRows === 0) return [];
+        if (task === 'regression') return decodePredictions(manifest, await predictor.predictRegression(x, nRows, width), nRows);
+        const { labelIndex } = await predictor.predictClassification(x, nRows, width);
+        return decodePredictions(manifest, labelIndex, nRows);
+      },
+      async predictProba(input) {
+        if (task !== 'classification') {
+          throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classification models', { where: 'predict' });
+        }
+        const { x, nRows } = encode(input);
+        if (nRows === 0) return [];
+        const { proba } = await predictor.predictClassification(x, nRows, width);
+        if (!proba) throw new RegistryError('UNSUPPORTED', `${label}: model.onnx has no probabilities output`, { where: 'predict' });
+        return decodeProbabilities(manifest, proba, nRows);
+      },
+      dispose: () => predictor.release(),
+    };
+  };
+}
