@@ -7,3 +7,14 @@ export const coreAlias = [
   { find: /^@modelreg\/core\/testing$/, replacement: core('testing/index.ts') },
   { find: /^@modelreg\/core$/, replacement: core('index.ts') },
 ];
+
+const pkg = (name: string): string => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+/** Every workspace package resolved to its source: for cross-package tests that need no build. */
+export const sourceAlias = [
+  ...coreAlias,
+  ...['meta-sqlite', 'meta-postgres', 'storage-fs', 'storage-s3'].map((name) => ({
+    find: new RegExp(`^@modelreg/${name}$`),
+    replacement: pkg(name),
+  })),
+];

@@ -34,3 +34,15 @@ export type { EvaluateOptions, EvaluateResult } from './registry/evaluate.js';
 export type { LoadedModel, LoadOptions } from './serving/load.js';
 export * from './training/index.js';
 export type { LogModelOptions, LoggedModel } from './registry/log-model.js';
+export type { LiveModel, WatchOptions, SwapEvent, WatchErrorEvent } from './serving/live-model.js';
+export type {
+  Canary,
+  CanaryArm,
+  CanaryOptions,
+  CanaryPrediction,
+  PromoteOptions,
+  PromoteResult,
+} from './serving/canary.js';
+export type { CanaryStats, CanaryArmStats } from './serving/canary-stats.js';
+export { copyModelVersion } from './registry/copy.js';
+export type { CopyModelVersionOptions, CopyModelVersionResult } from './registry/copy.js';
