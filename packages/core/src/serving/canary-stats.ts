@@ -6,7 +6,7 @@ export interface CanaryArmStats {
   rows: number;
   /** Predict calls that sent at least one row to this arm. */
   requests: number;
-  /** Predict calls of this arm that failed. */
+  /** Predict calls of this arm that failed (load or predict); failed rows are not counted in `rows`. */
   errors: number;
   /** Latency of this arm's predict calls, in ms, over the most recent samples (`null` before any). */
   latencyMs: { p50: number; p95: number; p99: number } | null;
@@ -36,17 +36,29 @@ export class ArmMeter {
     this.samples = new Float64Array(size);
   }
 
-  record(rows: number, ms: number, failed: boolean): void {
+  /** A predict call of this arm that succeeded. */
+  record(rows: number, ms: number): void {
     this.requests++;
-    if (failed) this.errors++;
-    else this.rows += rows;
+    this.rows += rows;
     this.samples[this.at] = ms;
     this.at = (this.at + 1) % this.samples.length;
     if (this.filled < this.samples.length) this.filled++;
   }
 
+  /** A predict call of this arm that failed (its latency is not sampled). */
+  fail(): void {
+    this.requests++;
+    this.errors++;
+  }
+
   snapshot(version: number | null): CanaryArmStats {
-    return { version, rows: this.rows, requests: this.requests, errors: this.errors, latencyMs: this.latency() };
+    return {
+      version,
+      rows: this.rows,
+      requests: this.requests,
+      errors: this.errors,
+      latencyMs: this.latency(),
+    };
   }
 
   private latency(): CanaryArmStats['latencyMs'] {

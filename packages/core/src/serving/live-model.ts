@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseArg } from '../domain/names.js';
 import type { EventType, ModelVersion, RegistryEvent } from '../domain/types.js';
 import { parseModelUri } from '../domain/uri.js';
-import { RegistryError } from '../errors.js';
+import { RegistryError, isRegistryError } from '../errors.js';
 import type { EventHandler } from '../registry/events.js';
 import type { ResolvedUri } from '../registry/resolve.js';
 import type { Label } from '../training/trainer.js';
@@ -121,6 +121,13 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+/**
+ * The model cache released this runtime (it was evicted because more distinct models were loaded
+ * than `modelCacheSize`) while the live model still served it.
+ */
+const isReleased = (e: unknown): boolean =>
+  isRegistryError(e, 'CONFLICT') && e.where === 'onnx' && /released/.test(e.message);
+
 function digestOf(resolved: ResolvedUri): string | undefined {
   return resolved.files.find((f) => f.path === 'MODEL.json')?.sha256;
 }
@@ -133,6 +140,7 @@ class LiveModelImpl implements LiveModel {
   private firstFailed = false;
   private refreshing: Promise<void> | undefined;
   private again = false;
+  private reload = false;
   private debounce: NodeJS.Timeout | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void) | undefined;
@@ -188,20 +196,36 @@ class LiveModelImpl implements LiveModel {
     return this.model ?? this.ready();
   }
 
+  /** Runs `f` on one model reference (a swap meanwhile does not change what answers this call). */
+  private async withModel<T>(f: (m: LoadedModel) => Promise<T>): Promise<{ value: T; model: LoadedModel }> {
+    const model = await this.serving();
+    try {
+      return { value: await f(model), model };
+    } catch (e) {
+      if (!isReleased(e) || this.closed) throw e;
+      // Evicted from the cache under us: load it again once and retry.
+      if (this.model === model) {
+        this.reload = true;
+        await this.refresh();
+      }
+      const again = await this.serving();
+      return { value: await f(again), model: again };
+    }
+  }
+
   async predict(input: PredictInput): Promise<Label[]> {
-    return (await this.serving()).predict(input);
+    return (await this.withModel((m) => m.predict(input))).value;
   }
 
   async predictProba(input: PredictInput): Promise<ClassProbabilities[]> {
-    return (await this.serving()).predictProba(input);
+    return (await this.withModel((m) => m.predictProba(input))).value;
   }
 
   async predictWithVersion(
     input: PredictInput,
   ): Promise<{ predictions: Label[]; version: ModelVersion | null }> {
-    // One reference for the whole batch: a swap during predict does not change what answers it.
-    const model = await this.serving();
-    return { predictions: await model.predict(input), version: model.version };
+    const { value, model } = await this.withModel((m) => m.predict(input));
+    return { predictions: value, version: model.version };
   }
 
   private onEvent(event: RegistryEvent): void {
@@ -242,7 +266,10 @@ class LiveModelImpl implements LiveModel {
       return;
     }
     const now = this.model;
+    const reload = this.reload;
+    this.reload = false;
     if (
+      !reload &&
       now &&
       now.digest === digestOf(resolved) &&
       now.version?.version === resolved.modelVersion?.version
@@ -263,8 +290,16 @@ class LiveModelImpl implements LiveModel {
     // The swap: one assignment, after the new model is fully loaded.
     this.model = loaded;
     if (!from) this.first.resolve(loaded);
-    if (loaded.version && (from?.version?.version !== loaded.version.version || from.digest !== loaded.digest)) {
-      const swap: SwapEvent = { uri: this.uri, from: from?.version ?? null, to: loaded.version, digest: loaded.digest };
+    if (
+      loaded.version &&
+      (from?.version?.version !== loaded.version.version || from.digest !== loaded.digest)
+    ) {
+      const swap: SwapEvent = {
+        uri: this.uri,
+        from: from?.version ?? null,
+        to: loaded.version,
+        digest: loaded.digest,
+      };
       try {
         this.opts.onSwap?.(swap);
       } catch (e) {

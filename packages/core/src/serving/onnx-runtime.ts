@@ -34,10 +34,7 @@ export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }):
         { where: 'load' },
       );
     }
-    const encode = (input: Parameters<ModelRuntime['predict']>[0]) => {
-      const { x, nRows } = encodeInput(features, input);
-      return { x: Float32Array.from(x), nRows };
-    };
+    const encode = (input: Parameters<ModelRuntime['predict']>[0]) => encodeInput(features, input, 'float32');
     return {
       manifest,
       format: 'onnx',

@@ -31,11 +31,16 @@ export type PredictInput =
   | ReadonlyArray<ReadonlyArray<number | boolean | null>>
   | { readonly csv: string };
 
-export interface EncodedInput {
-  /** Row-major, `nRows * features.length`, ready for `NativeModel.predict`. */
-  x: Float64Array;
+export interface EncodedInput<X extends Float64Array | Float32Array = Float64Array> {
+  /** Row-major, `nRows * features.length`, ready for `NativeModel.predict` (float64) or an ONNX tensor (float32). */
+  x: X;
   nRows: number;
 }
+
+/** The element type to encode into: float64 for native models, float32 straight into an ONNX tensor. */
+export type EncodeTarget = 'float64' | 'float32';
+const allocate = (target: EncodeTarget, n: number): Float64Array | Float32Array =>
+  target === 'float32' ? new Float32Array(n) : new Float64Array(n);
 
 /** The JSON signature of a model, derived from its manifest (stored as `MODEL.json#signature`). */
 export function describeSignature(
@@ -146,11 +151,15 @@ function cellError(i: number, spec: FeatureSpec, value: unknown, unknownCategory
   );
 }
 
-function encodeRecords(features: readonly FeatureSpec[], rows: ReadonlyArray<unknown>): EncodedInput {
+function encodeRecords(
+  features: readonly FeatureSpec[],
+  rows: ReadonlyArray<unknown>,
+  target: EncodeTarget,
+): EncodedInput<Float64Array | Float32Array> {
   const encoders = features.map(recordEncoder);
   const nFeatures = features.length;
   const nRows = rows.length;
-  const x = new Float64Array(nRows * nFeatures);
+  const x = allocate(target, nRows * nFeatures);
   for (let i = 0; i < nRows; i++) {
     const row = rows[i];
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
@@ -180,10 +189,14 @@ function encodeRecords(features: readonly FeatureSpec[], rows: ReadonlyArray<unk
   return { x, nRows };
 }
 
-function encodeMatrix(features: readonly FeatureSpec[], rows: ReadonlyArray<unknown>): EncodedInput {
+function encodeMatrix(
+  features: readonly FeatureSpec[],
+  rows: ReadonlyArray<unknown>,
+  target: EncodeTarget,
+): EncodedInput<Float64Array | Float32Array> {
   const nFeatures = features.length;
   const nRows = rows.length;
-  const x = new Float64Array(nRows * nFeatures);
+  const x = allocate(target, nRows * nFeatures);
   for (let i = 0; i < nRows; i++) {
     const row = rows[i];
     if (!Array.isArray(row) || row.length !== nFeatures) {
@@ -243,16 +256,26 @@ function parseCsv(features: readonly FeatureSpec[], csv: string): Record<string,
   return parsed.data;
 }
 
-/** Validates and encodes `input` (see {@link PredictInput}) in one pass. */
-export function encodeInput(features: readonly FeatureSpec[], input: PredictInput): EncodedInput {
+/** Validates and encodes `input` (see {@link PredictInput}) in one pass, into float64 (default) or float32. */
+export function encodeInput(features: readonly FeatureSpec[], input: PredictInput): EncodedInput<Float64Array>;
+export function encodeInput(
+  features: readonly FeatureSpec[],
+  input: PredictInput,
+  target: 'float32',
+): EncodedInput<Float32Array>;
+export function encodeInput(
+  features: readonly FeatureSpec[],
+  input: PredictInput,
+  target: EncodeTarget = 'float64',
+): EncodedInput<Float64Array | Float32Array> {
   if (Array.isArray(input)) {
     const rows: ReadonlyArray<unknown> = input;
     return rows.length > 0 && Array.isArray(rows[0])
-      ? encodeMatrix(features, rows)
-      : encodeRecords(features, rows);
+      ? encodeMatrix(features, rows, target)
+      : encodeRecords(features, rows, target);
   }
   if (typeof input === 'object' && input !== null && typeof (input as { csv?: unknown }).csv === 'string') {
-    return encodeRecords(features, parseCsv(features, (input as { csv: string }).csv));
+    return encodeRecords(features, parseCsv(features, (input as { csv: string }).csv), target);
   }
   throw invalidArgument(
     'predict input must be an array of records, an array of number arrays, or { csv: string }',

@@ -1,0 +1,53 @@
+// Training time and predict throughput of the ml-random-forest trainer (regression, 10 features).
+// ml-random-forest's fit time grows with the square of the rows, so the 20k-row case fits fewer trees
+// and the table also gives the time per tree.
+import { predictEnsemble, randomForestTrainer } from '@modelreg/core';
+import { friedman } from './lib/bench-data.mjs';
+import { printTable, seconds } from './lib/table.mjs';
+
+const quick = process.env.BENCH_QUICK === '1';
+const cases = quick
+  ? [{ rows: 1000, trees: 5 }]
+  : [
+      { rows: 1000, trees: 10 },
+      { rows: 5000, trees: 10 },
+      { rows: 20000, trees: 2 },
+    ];
+const maxDepth = 10;
+const features = 10;
+const rows = [];
+for (const c of cases) {
+  const data = friedman(c.rows, features, 7);
+  const params = randomForestTrainer.paramsSchema.parse({ nEstimators: c.trees, maxDepth });
+  const t0 = performance.now();
+  const model = await randomForestTrainer.fit({
+    x: data.x,
+    nRows: c.rows,
+    nFeatures: features,
+    featureNames: Array.from({ length: features }, (_, i) => `f${i}`),
+    y: data.y,
+    task: 'regression',
+    nClasses: undefined,
+    params,
+    seed: 1,
+  });
+  const fitSeconds = (performance.now() - t0) / 1000;
+  const probe = friedman(100_000, features, 8);
+  predictEnsemble(model.ensemble, probe.x, 1000); // warm up
+  const t1 = performance.now();
+  predictEnsemble(model.ensemble, probe.x, probe.nRows);
+  const predictSeconds = (performance.now() - t1) / 1000;
+  rows.push([
+    c.rows.toLocaleString('en-US'),
+    c.trees,
+    maxDepth,
+    seconds(fitSeconds),
+    seconds(fitSeconds / c.trees),
+    Math.round(probe.nRows / predictSeconds).toLocaleString('en-US'),
+  ]);
+}
+printTable(
+  'ml-random-forest trainer: fit time and predict throughput (rows x 10 features, regression; predict = the JS predictor over the converted forest, 100k rows, one core)',
+  ['rows', 'trees', 'max depth', 'fit', 'fit per tree', 'predict rows/s'],
+  rows,
+);
