@@ -8,7 +8,8 @@ export const coreAlias = [
   { find: /^@modelreg\/core$/, replacement: core('index.ts') },
 ];
 
-const pkg = (name: string): string => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+const pkg = (name: string): string =>
+  fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
 
 /** Every workspace package resolved to its source: for cross-package tests that need no build. */
 export const sourceAlias = [

@@ -16,7 +16,8 @@ const names = Array.from({ length: nFeatures }, (_, i) => `f${i}`);
 
 function toCsv(d) {
   const lines = [[...names, 'target'].join(',')];
-  for (let r = 0; r < d.nRows; r++) lines.push([...d.x.subarray(r * nFeatures, (r + 1) * nFeatures), d.y[r]].join(','));
+  for (let r = 0; r < d.nRows; r++)
+    lines.push([...d.x.subarray(r * nFeatures, (r + 1) * nFeatures), d.y[r]].join(','));
   return lines.join('\n') + '\n';
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -42,7 +43,10 @@ async function latencies(fn) {
   return out.sort();
 }
 
-const registry = await ModelRegistry.open({ metadata: createMemoryMetadataStore(), artifacts: createMemoryArtifactStore() });
+const registry = await ModelRegistry.open({
+  metadata: createMemoryMetadataStore(),
+  artifacts: createMemoryArtifactStore(),
+});
 const t0 = performance.now();
 const trained = await registry.train({
   dataset: { csv: toCsv(friedman(trainRows, nFeatures, 3)) },
@@ -55,7 +59,9 @@ const onnxFile = trained.version.files.find((f) => f.path === 'model.onnx');
 const onnxBytes = await registry.stores.artifacts.get(onnxFile.key);
 
 const data = friedman(nRows, nFeatures, 11);
-const matrix = Array.from({ length: nRows }, (_, r) => Array.from(data.x.subarray(r * nFeatures, (r + 1) * nFeatures)));
+const matrix = Array.from({ length: nRows }, (_, r) =>
+  Array.from(data.x.subarray(r * nFeatures, (r + 1) * nFeatures)),
+);
 const records = matrix.slice(0, 1000).map((row) => Object.fromEntries(names.map((n, i) => [n, row[i]])));
 const x32 = Float32Array.from(data.x);
 
@@ -68,10 +74,15 @@ const session = await ort.InferenceSession.create(onnxBytes, {
 const onnxModel = await registry.load('models:/bench/1', { format: 'onnx' });
 const nativeModel = await registry.load('models:/bench/1', { format: 'native' });
 const check = await onnxModel.predict(matrix.slice(0, 5));
-const bare = await session.run({ input: new ort.Tensor('float32', x32.subarray(0, 5 * nFeatures), [5, nFeatures]) });
-if (check.some((v, i) => Math.abs(v - bare.variable.data[i]) > 1e-4)) throw new Error('bare session and LoadedModel disagree');
+const bare = await session.run({
+  input: new ort.Tensor('float32', x32.subarray(0, 5 * nFeatures), [5, nFeatures]),
+});
+if (check.some((v, i) => Math.abs(v - bare.variable.data[i]) > 1e-4))
+  throw new Error('bare session and LoadedModel disagree');
 
-const bareSeconds = await timeIt(() => session.run({ input: new ort.Tensor('float32', x32, [nRows, nFeatures]) }));
+const bareSeconds = await timeIt(() =>
+  session.run({ input: new ort.Tensor('float32', x32, [nRows, nFeatures]) }),
+);
 const onnxSeconds = await timeIt(() => onnxModel.predict(matrix));
 const nativeSeconds = await timeIt(() => nativeModel.predict(matrix));
 const rate = (s) => Math.round(nRows / s).toLocaleString('en-US');
@@ -79,23 +90,52 @@ printTable(
   `Batch predict, ${nRows.toLocaleString('en-US')} rows x ${nFeatures} features, 20 trees depth 10 (fit on ${trainRows.toLocaleString('en-US')} rows in ${fitSeconds.toFixed(1)} s), one thread, median of ${repeats}`,
   ['path', 'input', 'seconds', 'rows/s', 'vs bare session'],
   [
-    ['bare onnxruntime-node session', 'Float32Array tensor', bareSeconds.toFixed(4), rate(bareSeconds), '1.00x'],
-    ['LoadedModel.predict (onnx)', 'number[][]', onnxSeconds.toFixed(4), rate(onnxSeconds), `${(bareSeconds / onnxSeconds).toFixed(2)}x`],
-    ['LoadedModel.predict (native JS)', 'number[][]', nativeSeconds.toFixed(4), rate(nativeSeconds), `${(bareSeconds / nativeSeconds).toFixed(2)}x`],
+    [
+      'bare onnxruntime-node session',
+      'Float32Array tensor',
+      bareSeconds.toFixed(4),
+      rate(bareSeconds),
+      '1.00x',
+    ],
+    [
+      'LoadedModel.predict (onnx)',
+      'number[][]',
+      onnxSeconds.toFixed(4),
+      rate(onnxSeconds),
+      `${(bareSeconds / onnxSeconds).toFixed(2)}x`,
+    ],
+    [
+      'LoadedModel.predict (native JS)',
+      'number[][]',
+      nativeSeconds.toFixed(4),
+      rate(nativeSeconds),
+      `${(bareSeconds / nativeSeconds).toFixed(2)}x`,
+    ],
   ],
 );
 
 const single = [];
-const oneTensor = (i) => new ort.Tensor('float32', x32.subarray((i % nRows) * nFeatures, (i % nRows + 1) * nFeatures), [1, nFeatures]);
+const oneTensor = (i) =>
+  new ort.Tensor('float32', x32.subarray((i % nRows) * nFeatures, ((i % nRows) + 1) * nFeatures), [
+    1,
+    nFeatures,
+  ]);
 for (const [label, fn] of [
   ['bare session, Float32Array', (i) => session.run({ input: oneTensor(i) })],
   ['LoadedModel.predict (onnx), one record', (i) => onnxModel.predict([records[i % records.length]])],
   ['LoadedModel.predict (native), one record', (i) => nativeModel.predict([records[i % records.length]])],
-  ['registry.predict(uri) (onnx), one record', (i) => registry.predict('models:/bench/1', [records[i % records.length]])],
+  [
+    'registry.predict(uri) (onnx), one record',
+    (i) => registry.predict('models:/bench/1', [records[i % records.length]]),
+  ],
 ]) {
   const l = await latencies(fn);
   single.push([label, quantile(l, 0.5).toFixed(1), quantile(l, 0.99).toFixed(1)]);
 }
-printTable(`Single-row warm predict latency (µs), ${singleIterations.toLocaleString('en-US')} calls`, ['path', 'p50 µs', 'p99 µs'], single);
+printTable(
+  `Single-row warm predict latency (µs), ${singleIterations.toLocaleString('en-US')} calls`,
+  ['path', 'p50 µs', 'p99 µs'],
+  single,
+);
 await session.release();
 await registry.close();

@@ -22,12 +22,21 @@ for (const { name, target } of sharedDatasets) {
       table: split.table,
       target,
       trainer: trainers.get('random-forest'),
-      params: engine === 'ml-random-forest' && !trainers.get('random-forest').paramsSchema?.shape?.engine ? { nEstimators } : params,
+      params:
+        engine === 'ml-random-forest' && !trainers.get('random-forest').paramsSchema?.shape?.engine
+          ? { nEstimators }
+          : params,
       split: { testSize: split.testSize, seed: split.seed },
     });
     ours.push({ engine, quality: fit.metrics[metric], seconds: (performance.now() - t0) / 1000 });
   }
-  const sk = sklearnForest({ train: split.train, test: split.test, task: split.task, nEstimators, maxDepth: null });
+  const sk = sklearnForest({
+    train: split.train,
+    test: split.test,
+    task: split.task,
+    nEstimators,
+    maxDepth: null,
+  });
   for (const o of ours) {
     rows.push([
       name,
@@ -43,6 +52,15 @@ for (const { name, target } of sharedDatasets) {
 }
 printTable(
   `Held-out quality, ${nEstimators} trees, 25% stratified holdout (seed 42), same split for both`,
-  ['dataset', 'metric', 'modelreg engine', 'modelreg', 'scikit-learn', 'difference', 'modelreg fit', 'sklearn fit'],
+  [
+    'dataset',
+    'metric',
+    'modelreg engine',
+    'modelreg',
+    'scikit-learn',
+    'difference',
+    'modelreg fit',
+    'sklearn fit',
+  ],
   rows,
 );

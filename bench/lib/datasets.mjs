@@ -29,7 +29,12 @@ export async function loadSplit(name, target, { testSize = 0.25, seed = 42 } = {
   const encoded = encodeTarget(table, target);
   const classification = encoded.task === 'classification';
   const { features } = selectFeatures(table, target);
-  const split = trainTestSplit({ n: encoded.rows.length, testSize, seed, stratify: classification ? encoded.y : undefined });
+  const split = trainTestSplit({
+    n: encoded.rows.length,
+    testSize,
+    seed,
+    stratify: classification ? encoded.y : undefined,
+  });
   const trainRows = split.train.map((p) => encoded.rows[p]);
   const testRows = split.test.map((p) => encoded.rows[p]);
   const specs = fitFeatureSpecs(table, features, encoded.rows, trainRows);
@@ -39,5 +44,12 @@ export async function loadSplit(name, target, { testSize = 0.25, seed = 42 } = {
     nRows: rows.length,
     nFeatures: specs.length,
   });
-  return { table, task: encoded.task, train: part(trainRows, split.train), test: part(testRows, split.test), testSize, seed };
+  return {
+    table,
+    task: encoded.task,
+    train: part(trainRows, split.train),
+    test: part(testRows, split.test),
+    testSize,
+    seed,
+  };
 }

@@ -12,9 +12,12 @@ let available;
 /** Whether scikit-learn can be used; prints why not once. */
 export function sklearnAvailable() {
   if (available === undefined) {
-    const probe = spawnSync(PYTHON, ['-c', 'import sklearn; print(sklearn.__version__)'], { encoding: 'utf8' });
+    const probe = spawnSync(PYTHON, ['-c', 'import sklearn; print(sklearn.__version__)'], {
+      encoding: 'utf8',
+    });
     available = probe.status === 0 ? probe.stdout.trim() : null;
-    if (!available) console.log('scikit-learn: not installed (apt-get install -y python3-sklearn); its columns are empty');
+    if (!available)
+      console.log('scikit-learn: not installed (apt-get install -y python3-sklearn); its columns are empty');
   }
   return available;
 }
@@ -38,15 +41,24 @@ export function sklearnForest({ train, test, task, nEstimators, maxDepth, maxFea
     writeFileSync(join(dir, 'y.bin'), Buffer.from(y.buffer, y.byteOffset, y.byteLength));
     const args = [
       SCRIPT,
-      '--x', join(dir, 'x.bin'),
-      '--y', join(dir, 'y.bin'),
-      '--n-train', String(train.nRows),
-      '--n-features', String(nFeatures),
-      '--task', task,
-      '--n-estimators', String(nEstimators),
-      '--max-depth', maxDepth == null ? 'none' : String(maxDepth),
-      '--max-features', String(maxFeatures ?? (task === 'classification' ? 'sqrt' : 'all')),
-      '--seed', String(seed),
+      '--x',
+      join(dir, 'x.bin'),
+      '--y',
+      join(dir, 'y.bin'),
+      '--n-train',
+      String(train.nRows),
+      '--n-features',
+      String(nFeatures),
+      '--task',
+      task,
+      '--n-estimators',
+      String(nEstimators),
+      '--max-depth',
+      maxDepth == null ? 'none' : String(maxDepth),
+      '--max-features',
+      String(maxFeatures ?? (task === 'classification' ? 'sqrt' : 'all')),
+      '--seed',
+      String(seed),
     ];
     const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (run.status !== 0) throw new Error(`sklearn_rf.py failed: ${run.stderr}`);

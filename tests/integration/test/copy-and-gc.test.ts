@@ -41,20 +41,36 @@ describe.skipIf(!pgReachable)('dev registry (SQLite + files) to production regis
     const stores = prodStores(s3);
     schemas.push(stores.schema);
     const prod = await ModelRegistry.open(stores);
-    const { version, files } = await copyModelVersion(dev, prod, { name: 'iris', version: 1, stage: 'production' });
+    const { version, files } = await copyModelVersion(dev, prod, {
+      name: 'iris',
+      version: 1,
+      stage: 'production',
+    });
     expect(version).toMatchObject({ name: 'iris', version: 1, stage: 'production', runId: trained.run.id });
     expect(version.tags['modelreg.source']).toBe('models:/iris/1');
-    expect(version.files.map((f) => [f.path, f.sha256])).toEqual(trained.version!.files.map((f) => [f.path, f.sha256]));
+    expect(version.files.map((f) => [f.path, f.sha256])).toEqual(
+      trained.version!.files.map((f) => [f.path, f.sha256]),
+    );
     expect(files).toHaveLength(trained.version!.files.length);
     const prodRun = await prod.getRun(trained.run.id);
-    expect(prodRun).toMatchObject({ params: trained.run.params, latestMetrics: trained.run.latestMetrics, status: 'finished' });
-    const history = await prod.stores.artifacts.get(`runs/${trained.run.id}/artifacts/modelreg/history/iris-v1.json`);
-    const carried = JSON.parse(new TextDecoder().decode(history!)) as { history: { kind: string; toStage: string | null; alias: string | null }[] };
+    expect(prodRun).toMatchObject({
+      params: trained.run.params,
+      latestMetrics: trained.run.latestMetrics,
+      status: 'finished',
+    });
+    const history = await prod.stores.artifacts.get(
+      `runs/${trained.run.id}/artifacts/modelreg/history/iris-v1.json`,
+    );
+    const carried = JSON.parse(new TextDecoder().decode(history!)) as {
+      history: { kind: string; toStage: string | null; alias: string | null }[];
+    };
     expect(carried.history.map((h) => [h.kind, h.toStage ?? h.alias])).toEqual([
       ['stage', 'staging'],
       ['alias_set', 'candidate'],
     ]);
-    expect(await prod.predict('models:/iris/production', rows)).toEqual(await dev.predict('models:/iris/1', rows));
+    expect(await prod.predict('models:/iris/production', rows)).toEqual(
+      await dev.predict('models:/iris/1', rows),
+    );
     // A second copy of the same version is a new version in prod that reuses the run.
     const again = await copyModelVersion(dev, prod, { name: 'iris', version: 1 });
     expect(again.version.version).toBe(2);
@@ -84,7 +100,12 @@ describe.skipIf(!pgReachable)('dev registry (SQLite + files) to production regis
     const prod = await ModelRegistry.open({ metadata: failing, artifacts: stores.artifacts });
     await prod.datasets.upload('iris.csv', readFileSync(irisCsv));
     await expect(
-      prod.train({ dataset: 'iris', target: 'species', model: { type: 'decision-tree' }, register: { name: 'iris' } }),
+      prod.train({
+        dataset: 'iris',
+        target: 'species',
+        model: { type: 'decision-tree' },
+        register: { name: 'iris' },
+      }),
     ).rejects.toMatchObject({ code: 'STORE_FAILURE', message: expect.stringContaining('injected') });
     expect(await prod.getModel('iris')).toBeNull();
     const keys = (await prod.stores.artifacts.list('')).map((o) => o.key);
@@ -98,7 +119,12 @@ describe.skipIf(!pgReachable)('dev registry (SQLite + files) to production regis
     expect(left).toEqual(keys.filter((k) => !orphans.includes(k)));
     expect(left.some((k) => k.startsWith('datasets/iris/'))).toBe(true);
     // The registry still works after the failure.
-    const ok = await prod.train({ dataset: 'iris', target: 'species', model: { type: 'decision-tree' }, register: { name: 'iris' } });
+    const ok = await prod.train({
+      dataset: 'iris',
+      target: 'species',
+      model: { type: 'decision-tree' },
+      register: { name: 'iris' },
+    });
     expect(ok.version!.version).toBe(1);
     await prod.close();
   });

@@ -13,7 +13,10 @@ describe('several processes share one SQLite file and artifact folder', () => {
     const children = Array.from({ length: 4 }, () => startChild('register-many', [dir, run.id, '50']));
     await new Promise((r) => setTimeout(r, 1500)); // let all four open the file before they race
     children.forEach((c) => c.go());
-    const results = (await Promise.all(children.map((c) => c.result))) as { versions: number[]; errors: string[] }[];
+    const results = (await Promise.all(children.map((c) => c.result))) as {
+      versions: number[];
+      errors: string[];
+    }[];
     expect(results.flatMap((r) => r.errors)).toEqual([]);
     const all = results.flatMap((r) => r.versions).sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
@@ -31,7 +34,8 @@ describe('several processes share one SQLite file and artifact folder', () => {
       { sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 },
       { sepal_length_cm: 6.7, sepal_width_cm: 3.0, petal_length_cm: 5.2, petal_width_cm: 2.3 },
     ];
-    const other = (await startChild('predict', [dir, 'models:/iris/production', JSON.stringify(rows)]).result) as {
+    const other = (await startChild('predict', [dir, 'models:/iris/production', JSON.stringify(rows)])
+      .result) as {
       version: number;
       format: string;
       predictions: string[];

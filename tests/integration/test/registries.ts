@@ -28,7 +28,10 @@ export async function openDev(dir: string): Promise<ModelRegistry> {
 }
 
 /** A production-shaped registry: a fresh Postgres schema and a fresh prefix in the test bucket. */
-export function prodStores(s3: TestS3, schema = randomSchema('mr_it')): {
+export function prodStores(
+  s3: TestS3,
+  schema = randomSchema('mr_it'),
+): {
   metadata: MetadataStore;
   artifacts: ReturnType<typeof createS3ArtifactStore>;
   schema: string;

@@ -44,15 +44,37 @@ export async function copyModelVersion(
 ): Promise<CopyModelVersionResult> {
   const opts = parseArg(copyModelVersionOptionsSchema, options, 'copy options', where);
   const targetName = opts.targetName ?? opts.name;
-  const stage = opts.stage === undefined ? undefined : target.stages.find((s) => s.toLowerCase() === opts.stage!.toLowerCase());
+  const stage =
+    opts.stage === undefined
+      ? undefined
+      : target.stages.find((s) => s.toLowerCase() === opts.stage!.toLowerCase());
   if (opts.stage !== undefined && stage === undefined) {
-    throw new RegistryError('INVALID_ARGUMENT', `stage "${opts.stage}" is not a stage of the target registry: ${target.stages.join(', ')}`, { where });
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `stage "${opts.stage}" is not a stage of the target registry: ${target.stages.join(', ')}`,
+      { where },
+    );
   }
   const src = await source.getVersion(opts.name, opts.version);
-  if (!src) throw new RegistryError('NOT_FOUND', `model "${opts.name}" has no version ${opts.version} in the source registry`, { where });
-  if (!src.runId) throw new RegistryError('UNSUPPORTED', `model "${opts.name}" version ${opts.version} has no run to copy`, { where });
+  if (!src)
+    throw new RegistryError(
+      'NOT_FOUND',
+      `model "${opts.name}" has no version ${opts.version} in the source registry`,
+      { where },
+    );
+  if (!src.runId)
+    throw new RegistryError(
+      'UNSUPPORTED',
+      `model "${opts.name}" version ${opts.version} has no run to copy`,
+      { where },
+    );
   const run = await source.getRun(src.runId);
-  if (!run) throw new RegistryError('NOT_FOUND', `run "${src.runId}" of the version is missing in the source registry`, { where });
+  if (!run)
+    throw new RegistryError(
+      'NOT_FOUND',
+      `run "${src.runId}" of the version is missing in the source registry`,
+      { where },
+    );
   const modelPath = src.source.split('/').slice(2).join('/') || 'model';
   const history = await source.getStageHistory(opts.name, { version: opts.version });
   const experiment = (await source.stores.metadata.getExperiment(run.experimentId))?.name ?? 'Default';
@@ -63,11 +85,20 @@ export async function copyModelVersion(
   const copied: FileRecord[] = [];
   for (const file of src.files) {
     const stream = await from.artifacts.getStream(file.key);
-    if (!stream) throw new RegistryError('INTEGRITY', `file "${file.path}" (key ${file.key}) is missing in the source registry`, { where });
+    if (!stream)
+      throw new RegistryError(
+        'INTEGRITY',
+        `file "${file.path}" (key ${file.key}) is missing in the source registry`,
+        { where },
+      );
     const key = `runs/${run.id}/artifacts/${modelPath}/${file.path}`;
     const put = await to.artifacts.put(key, stream);
     if (put.sha256 !== file.sha256 || put.size !== file.size) {
-      throw new RegistryError('INTEGRITY', `file "${file.path}" arrived with sha256 ${put.sha256.slice(0, 16)}…, expected ${file.sha256.slice(0, 16)}…`, { where });
+      throw new RegistryError(
+        'INTEGRITY',
+        `file "${file.path}" arrived with sha256 ${put.sha256.slice(0, 16)}…, expected ${file.sha256.slice(0, 16)}…`,
+        { where },
+      );
     }
     copied.push({ path: `${modelPath}/${file.path}`, key, sha256: file.sha256, size: file.size });
   }
@@ -77,14 +108,26 @@ export async function copyModelVersion(
   if (!(await to.metadata.getRun(run.id))) {
     let exp = await to.metadata.getExperimentByName(experiment);
     if (!exp) {
-      const created = { id: randomUUID().replace(/-/g, ''), name: experiment, tags: {}, createdAt: run.startTime };
+      const created = {
+        id: randomUUID().replace(/-/g, ''),
+        name: experiment,
+        tags: {},
+        createdAt: run.startTime,
+      };
       exp = await to.metadata.createExperiment(created).catch(async (e: unknown) => {
         const raced = await to.metadata.getExperimentByName(experiment);
         if (raced) return raced;
         throw e;
       });
     }
-    await to.metadata.createRun({ id: run.id, experimentId: exp.id, name: run.name, parentRunId: null, startTime: run.startTime, tags: run.tags });
+    await to.metadata.createRun({
+      id: run.id,
+      experimentId: exp.id,
+      name: run.name,
+      parentRunId: null,
+      startTime: run.startTime,
+      tags: run.tags,
+    });
     if (Object.keys(run.params).length > 0) await to.metadata.logParams(run.id, run.params);
     for (const key of Object.keys(run.latestMetrics)) {
       await to.metadata.logMetrics(run.id, await source.getMetricHistory(run.id, key));

@@ -18,7 +18,10 @@ export const logModelOptionsSchema = z
   .object({
     format: z.literal('onnx'),
     /** The `.onnx` bytes (for example from scikit-learn through skl2onnx). */
-    file: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be the model bytes (a Uint8Array or Buffer)'),
+    file: z.custom<Uint8Array>(
+      (v) => v instanceof Uint8Array,
+      'must be the model bytes (a Uint8Array or Buffer)',
+    ),
     /** Folder in the run's artifacts. Default `model`. */
     path: z.string().min(1).default('model'),
     /**
@@ -30,7 +33,14 @@ export const logModelOptionsSchema = z
     signature: z
       .object({
         inputs: z
-          .array(z.object({ name: z.string().min(1), type: z.enum(['number', 'integer', 'boolean']).default('number') }).strict())
+          .array(
+            z
+              .object({
+                name: z.string().min(1),
+                type: z.enum(['number', 'integer', 'boolean']).default('number'),
+              })
+              .strict(),
+          )
           .min(1)
           .optional(),
         task: z.enum(['classification', 'regression']).optional(),
@@ -55,11 +65,16 @@ export interface LoggedModel {
 
 function inferTask(info: OnnxModelInfo): Task {
   const labelTypes = new Set(['int64', 'int32', 'string']);
-  return info.outputs.some((o) => o.kind === 'tensor' && labelTypes.has(o.elemType)) ? 'classification' : 'regression';
+  return info.outputs.some((o) => o.kind === 'tensor' && labelTypes.has(o.elemType))
+    ? 'classification'
+    : 'regression';
 }
 
 function inferClasses(info: OnnxModelInfo): Label[] | undefined {
-  const proba = info.outputs.find((o) => o.kind === 'tensor' && o.elemType === 'float' && typeof o.shape?.[1] === 'number' && o.shape[1] >= 2);
+  const proba = info.outputs.find(
+    (o) =>
+      o.kind === 'tensor' && o.elemType === 'float' && typeof o.shape?.[1] === 'number' && o.shape[1] >= 2,
+  );
   const k = proba?.shape?.[1];
   return typeof k === 'number' ? Array.from({ length: k }, (_, i) => i) : undefined;
 }
@@ -69,7 +84,11 @@ function inferClasses(info: OnnxModelInfo): Label[] | undefined {
  * built-in model. The bytes are checked at log time: corrupt, truncated or non-ONNX bytes, external
  * data and file references are `INVALID_ARGUMENT` here rather than failures at predict time.
  */
-export async function logOnnxModel(ctx: RegistryContext, runId: string, options: LogModelOptions): Promise<LoggedModel> {
+export async function logOnnxModel(
+  ctx: RegistryContext,
+  runId: string,
+  options: LogModelOptions,
+): Promise<LoggedModel> {
   const opts = parseArg(logModelOptionsSchema, options, 'model options', where);
   const path = opts.path.replace(/\/+$/, '');
   const predictor = await createOnnxPredictor(opts.file);
@@ -78,7 +97,11 @@ export async function logOnnxModel(ctx: RegistryContext, runId: string, options:
   const sig = opts.signature;
   const width = sig.inputs?.length ?? nFeatures;
   if (width === null || width === undefined) {
-    throw new RegistryError('INVALID_ARGUMENT', `the input "${inputName}" has a symbolic width; give signature.inputs`, { where });
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `the input "${inputName}" has a symbolic width; give signature.inputs`,
+      { where },
+    );
   }
   if (nFeatures !== null && sig.inputs && sig.inputs.length !== nFeatures) {
     throw new RegistryError(
@@ -87,13 +110,17 @@ export async function logOnnxModel(ctx: RegistryContext, runId: string, options:
       { where },
     );
   }
-  const features: FeatureSpec[] = (sig.inputs ?? Array.from({ length: width }, (_, i) => ({ name: `x${i}`, type: 'number' as const }))).map(
-    (input) => ({ name: input.name, type: input.type, fill: 0 }),
-  );
+  const features: FeatureSpec[] = (
+    sig.inputs ?? Array.from({ length: width }, (_, i) => ({ name: `x${i}`, type: 'number' as const }))
+  ).map((input) => ({ name: input.name, type: input.type, fill: 0 }));
   const task: Task = sig.task ?? (sig.classes ? 'classification' : inferTask(info));
   const classes = task === 'classification' ? (sig.classes ?? inferClasses(info)) : undefined;
   if (task === 'classification' && !classes) {
-    throw new RegistryError('INVALID_ARGUMENT', 'the model looks like a classifier but its classes are unknown; give signature.classes', { where });
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      'the model looks like a classifier but its classes are unknown; give signature.classes',
+      { where },
+    );
   }
   const [onnxFile] = await logArtifacts(ctx, runId, [{ path: `${path}/model.onnx`, body: opts.file }]);
   const manifest: ModelManifest = {
@@ -109,6 +136,8 @@ export async function logOnnxModel(ctx: RegistryContext, runId: string, options:
     signature: describeSignature({ task, features, classes }),
     onnx: { inputName },
   };
-  const [manifestFile] = await logArtifacts(ctx, runId, [{ path: `${path}/MODEL.json`, body: JSON.stringify(manifest, null, 2) }]);
+  const [manifestFile] = await logArtifacts(ctx, runId, [
+    { path: `${path}/MODEL.json`, body: JSON.stringify(manifest, null, 2) },
+  ]);
   return { uri: `runs:/${runId}/${path}`, manifest, files: [onnxFile!, manifestFile!] };
 }

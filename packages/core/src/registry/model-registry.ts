@@ -5,6 +5,10 @@ import type { RuntimeLoader } from '../serving/load.js';
 import { createOnnxRuntimeLoader } from '../serving/onnx-runtime.js';
 import type { ClassProbabilities } from '../serving/loaded-model.js';
 import { ModelCache } from '../serving/model-cache.js';
+import type { Canary, CanaryOptions } from '../serving/canary.js';
+import { createCanary } from '../serving/canary.js';
+import type { LiveModel, WatchOptions } from '../serving/live-model.js';
+import { createLiveModel } from '../serving/live-model.js';
 import type { PredictInput } from '../serving/signature.js';
 import type { Label, Trainer, TrainerRegistry } from '../training/trainer.js';
 import { createDefaultTrainerRegistry } from '../training/trainers/index.js';
@@ -50,10 +54,15 @@ export class ModelRegistry {
   readonly datasets: DatasetCatalog;
   private readonly trainers: TrainerRegistry = createDefaultTrainerRegistry();
   private readonly cache: ModelCache<ModelRuntime>;
+  /** Live models and canaries made by `watch` and `canary`, closed with the registry. */
+  private readonly serving = new Set<{ close(): Promise<void> }>();
   private readonly loaders: { native: RuntimeLoader; onnx: RuntimeLoader };
 
   private constructor(ctx: RegistryContext, feed: EventFeed, cacheSize: number, onnxThreads: number) {
-    this.loaders = { native: loadNativeRuntime, onnx: createOnnxRuntimeLoader({ intraOpNumThreads: onnxThreads }) };
+    this.loaders = {
+      native: loadNativeRuntime,
+      onnx: createOnnxRuntimeLoader({ intraOpNumThreads: onnxThreads }),
+    };
     this.ctx = ctx;
     this.feed = feed;
     this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
@@ -72,18 +81,17 @@ export class ModelRegistry {
       await metadata.close();
       throw e;
     }
-    let feed: EventFeed | undefined;
+    const feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
+      process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
     const ctx: RegistryContext = {
       metadata,
       artifacts,
       stages: opts.stages,
       actor: opts.actor ?? defaultActor(),
       now: opts.now ?? Date.now,
-      changed: () => feed?.poke(),
+      changed: () => feed.poke(),
     };
-    feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
-      process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
-    });
     return new ModelRegistry(ctx, feed, opts.modelCacheSize, opts.onnxThreads);
   }
 
@@ -232,6 +240,43 @@ export class ModelRegistry {
     return evaluate(await this.load(uri), this.datasets, options);
   }
 
+  // ---- serving helpers ----
+  /**
+   * A model that follows `uri` (`models:/iris/production`, `models:/iris@champion`, `/latest`): it
+   * returns at once, loads in the background, and when the stage or alias moves (in this process or
+   * another one sharing the stores) loads the new version and swaps it in atomically; predictions in
+   * flight finish on the old one. If the URI stops resolving or the new version fails to load, it
+   * keeps serving the last good version and reports through `onError`. Closed with the registry.
+   */
+  watch(uri: string, options?: WatchOptions): LiveModel {
+    if (this.closed) throw new RegistryError('CONFLICT', 'the registry is closed', { where: 'watch' });
+    const live = createLiveModel(this, uri, options, () => this.serving.delete(live));
+    this.serving.add(live);
+    return live;
+  }
+
+  /**
+   * Splits the traffic of `model` between `current` and `next` (each a version number, a stage
+   * name or `'@alias'`): a `weight` share of rows goes to `next`, randomly or by a stable hash of
+   * `stickyKey(row)`; `shadow` answers with `current` only and runs `next` on the side. Both arms
+   * follow their stage or alias like {@link ModelRegistry.watch}. `promote()` moves current's stage
+   * or alias to next (recorded in the history), `rollback()` sets the weight to 0, `stats()` gives
+   * per-arm counts and latency percentiles. Closed with the registry.
+   */
+  canary(options: CanaryOptions): Canary {
+    if (this.closed) throw new RegistryError('CONFLICT', 'the registry is closed', { where: 'canary' });
+    const host = {
+      stages: this.stages,
+      watch: (uri: string, o?: WatchOptions) => createLiveModel(this, uri, o),
+      resolve: (uri: string) => this.resolve(uri),
+      transitionStage: this.transitionStage.bind(this),
+      setAlias: this.setAlias.bind(this),
+    };
+    const canary = createCanary(host, options, () => this.serving.delete(canary));
+    this.serving.add(canary);
+    return canary;
+  }
+
   // ---- events and housekeeping ----
   /**
    * Calls `handler` for each event of `type` (or every event with `'*'`) written from now on, by
@@ -255,6 +300,7 @@ export class ModelRegistry {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.serving].map((s) => s.close()));
     await this.feed.close();
     await this.cache.clear();
     await Promise.allSettled([this.ctx.metadata.close(), this.ctx.artifacts.close()]);

@@ -64,7 +64,10 @@ export const trainOptionsSchema = z.object({
    * Model files to write. Default: `['native', 'onnx']` for tree models (the ONNX export is checked
    * against the native model on the test rows), `['native']` for models of user trainers.
    */
-  formats: z.array(z.enum(['native', 'onnx'])).min(1).optional(),
+  formats: z
+    .array(z.enum(['native', 'onnx']))
+    .min(1)
+    .optional(),
   tags: tagsSchema.default({}),
   onProgress: z.custom<(p: TrainProgress) => void>((v) => typeof v === 'function').optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
@@ -191,9 +194,17 @@ export async function train(
     await run.logMetrics(fit.metrics);
     const modelFiles = [
       ...(formats.includes('native')
-        ? [{ path: 'model/model.native.json', body: Buffer.from(JSON.stringify(fit.nativeJson)), format: 'native' as const }]
+        ? [
+            {
+              path: 'model/model.native.json',
+              body: Buffer.from(JSON.stringify(fit.nativeJson)),
+              format: 'native' as const,
+            },
+          ]
         : []),
-      ...(onnx && formats.includes('onnx') ? [{ path: 'model/model.onnx', body: onnx.bytes, format: 'onnx' as const }] : []),
+      ...(onnx && formats.includes('onnx')
+        ? [{ path: 'model/model.onnx', body: onnx.bytes, format: 'onnx' as const }]
+        : []),
     ];
     const written = await logArtifacts(ctx, run.id, modelFiles);
     const files: ManifestFile[] = written.map((f, i) => ({
@@ -254,9 +265,13 @@ async function exportOnnx(
   if (!wanted) return null;
   if (!isTreeEnsembleModel(fit.model)) {
     if (formats === undefined) return null;
-    throw new RegistryError('UNSUPPORTED', `models of trainer "${trainerName}" cannot be exported to ONNX; use formats: ['native']`, {
-      where,
-    });
+    throw new RegistryError(
+      'UNSUPPORTED',
+      `models of trainer "${trainerName}" cannot be exported to ONNX; use formats: ['native']`,
+      {
+        where,
+      },
+    );
   }
   return exportWithParity(fit.model.ensemble, {
     ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),

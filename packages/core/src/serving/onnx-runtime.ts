@@ -42,18 +42,24 @@ export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }):
       async predict(input) {
         const { x, nRows } = encode(input);
         if (nRows === 0) return [];
-        if (task === 'regression') return decodePredictions(manifest, await predictor.predictRegression(x, nRows, width), nRows);
+        if (task === 'regression')
+          return decodePredictions(manifest, await predictor.predictRegression(x, nRows, width), nRows);
         const { labelIndex } = await predictor.predictClassification(x, nRows, width);
         return decodePredictions(manifest, labelIndex, nRows);
       },
       async predictProba(input) {
         if (task !== 'classification') {
-          throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classification models', { where: 'predict' });
+          throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classification models', {
+            where: 'predict',
+          });
         }
         const { x, nRows } = encode(input);
         if (nRows === 0) return [];
         const { proba } = await predictor.predictClassification(x, nRows, width);
-        if (!proba) throw new RegistryError('UNSUPPORTED', `${label}: model.onnx has no probabilities output`, { where: 'predict' });
+        if (!proba)
+          throw new RegistryError('UNSUPPORTED', `${label}: model.onnx has no probabilities output`, {
+            where: 'predict',
+          });
         return decodeProbabilities(manifest, proba, nRows);
       },
       dispose: () => predictor.release(),

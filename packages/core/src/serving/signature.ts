@@ -257,7 +257,10 @@ function parseCsv(features: readonly FeatureSpec[], csv: string): Record<string,
 }
 
 /** Validates and encodes `input` (see {@link PredictInput}) in one pass, into float64 (default) or float32. */
-export function encodeInput(features: readonly FeatureSpec[], input: PredictInput): EncodedInput<Float64Array>;
+export function encodeInput(
+  features: readonly FeatureSpec[],
+  input: PredictInput,
+): EncodedInput<Float64Array>;
 export function encodeInput(
   features: readonly FeatureSpec[],
   input: PredictInput,

@@ -98,7 +98,7 @@ export interface AliasChange {
   time: number;
 }
 
-export interface NewDatasetVersion extends Omit<DatasetVersion, 'version' | 'deletedAt'> {}
+export type NewDatasetVersion = Omit<DatasetVersion, 'version' | 'deletedAt'>;
 
 export interface ListModelsQuery {
   /** Case-sensitive substring of the name. */

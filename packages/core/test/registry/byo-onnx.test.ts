@@ -44,7 +44,13 @@ describe('bring your own ONNX model', () => {
     });
     expect(logged.manifest).toMatchObject({ task: 'classification', classes: [10, 20, 30], target: 'kind' });
     const model = await registry.load(logged.uri);
-    expect(await model.predict([{ a: 5, b: 0 }, { a: 0, b: 5 }, { a: -5, b: -5 }])).toEqual([10, 20, 30]);
+    expect(
+      await model.predict([
+        { a: 5, b: 0 },
+        { a: 0, b: 5 },
+        { a: -5, b: -5 },
+      ]),
+    ).toEqual([10, 20, 30]);
   });
 
   it('a classifier without known classes asks for signature.classes', async () => {
@@ -63,14 +69,22 @@ describe('bring your own ONNX model', () => {
     ['text', new TextEncoder().encode('this is not a model')],
     ['truncated', valid.subarray(0, Math.floor(valid.length / 2))],
     ['corrupt', Uint8Array.from(valid, (b, i) => (i % 7 === 3 ? b ^ 0xff : b))],
-    ...Object.entries(externalReferenceModels()).map(([k, v]): [string, Uint8Array] => [`external data (${k})`, v]),
+    ...Object.entries(externalReferenceModels()).map(([k, v]): [string, Uint8Array] => [
+      `external data (${k})`,
+      v,
+    ]),
   ];
 
-  it.each(corpus)('%s logged as ONNX is INVALID_ARGUMENT at log time and writes nothing', async (_label, file) => {
-    const registry = await openMemoryRegistry();
-    const run = await registry.startRun({ experiment: 'byo' });
-    const before = await snapshot(registry);
-    await expect(run.logModel({ format: 'onnx', file })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(await snapshot(registry)).toEqual(before);
-  });
+  it.each(corpus)(
+    '%s logged as ONNX is INVALID_ARGUMENT at log time and writes nothing',
+    async (_label, file) => {
+      const registry = await openMemoryRegistry();
+      const run = await registry.startRun({ experiment: 'byo' });
+      const before = await snapshot(registry);
+      await expect(run.logModel({ format: 'onnx', file })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+      expect(await snapshot(registry)).toEqual(before);
+    },
+  );
 });

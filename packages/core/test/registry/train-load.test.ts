@@ -41,7 +41,12 @@ describe('train, register, load and predict', () => {
       nEstimators: '10',
     });
     const artifacts = (await (await registry.openRun(result.run.id)).listArtifacts()).map((f) => f.path);
-    expect(artifacts).toEqual(['confusion_matrix.json', 'model/MODEL.json', 'model/model.native.json', 'model/model.onnx']);
+    expect(artifacts).toEqual([
+      'confusion_matrix.json',
+      'model/MODEL.json',
+      'model/model.native.json',
+      'model/model.onnx',
+    ]);
     expect(JSON.parse(result.run.tags['modelreg.onnx.parity']!)).toMatchObject({ mismatches: 0 });
 
     const model = await registry.load('models:/iris@champion');
@@ -142,8 +147,17 @@ describe('train, register, load and predict', () => {
     'flipping one byte of %s makes load fail with INTEGRITY',
     async (path) => {
       const artifacts = createMemoryArtifactStore();
-      const registry = await ModelRegistry.open({ metadata: createMemoryMetadataStore(), artifacts, now: fakeClock() });
-      const { version } = await registry.train({ dataset: { csv: csv('iris') }, target: 'species', model: fast, register: { name: 'iris' } });
+      const registry = await ModelRegistry.open({
+        metadata: createMemoryMetadataStore(),
+        artifacts,
+        now: fakeClock(),
+      });
+      const { version } = await registry.train({
+        dataset: { csv: csv('iris') },
+        target: 'species',
+        model: fast,
+        register: { name: 'iris' },
+      });
       const file = version!.files.find((f) => f.path === path)!;
       const bytes = (await artifacts.get(file.key))!;
       bytes[Math.floor(bytes.length / 2)]! ^= 0x01;

@@ -23,7 +23,9 @@ export interface ParityReport {
 }
 
 function classLabels(classes: readonly Label[]): string[] | number[] {
-  return classes.every((c) => typeof c === 'number' && Number.isInteger(c)) ? (classes as number[]) : classes.map(String);
+  return classes.every((c) => typeof c === 'number' && Number.isInteger(c))
+    ? (classes as number[])
+    : classes.map(String);
 }
 
 /**

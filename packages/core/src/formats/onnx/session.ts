@@ -1,3 +1,4 @@
+import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
 import { RegistryError } from '../../errors.js';
@@ -63,7 +64,7 @@ const WHERE = 'onnx';
 const DEFAULT_MAX_BATCH_ROWS = 65_536;
 const LABEL_TYPES = new Set(['string', 'int64', 'int32']);
 
-type Ort = typeof import('onnxruntime-node');
+type Ort = typeof OrtModule;
 let ortModule: Promise<Ort> | undefined;
 
 /** onnxruntime-node loads its native library on import, so it is imported on first use only. */

@@ -94,15 +94,13 @@ function assignBins(
   const { bins, binMin, binMax } = out;
   binMin.fill(Infinity, o, o + MAX_BINS);
   binMax.fill(-Infinity, o, o + MAX_BINS);
+  // The bin is the number of edges below v: a branch-free binary search over edges padded with +Infinity.
+  const padded = new Float64Array(MAX_BINS).fill(Infinity);
+  padded.set(edges);
   for (let r = 0; r < n; r++) {
     const v = col[r]!;
     let lo = 0;
-    let hi = nt;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (v <= edges[mid]!) hi = mid;
-      else lo = mid + 1;
-    }
+    for (let step = MAX_BINS >> 1; step > 0; step >>= 1) lo += step * +(padded[lo + step - 1]! < v);
     bins[base + r] = lo;
     if (v < binMin[o + lo]!) binMin[o + lo] = v;
     if (v > binMax[o + lo]!) binMax[o + lo] = v;

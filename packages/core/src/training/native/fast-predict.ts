@@ -124,7 +124,8 @@ export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: nu
         } else {
           for (let j = 0; r + j < b1; j++) {
             let node = root;
-            for (let s = depth; s > 0; s--) node = ch[2 * node + 1 - +(x[o + j * F + fe[node]!]! <= th[node]!)]!;
+            for (let s = depth; s > 0; s--)
+              node = ch[2 * node + 1 - +(x[o + j * F + fe[node]!]! <= th[node]!)]!;
             leaves[j] = node;
           }
         }

@@ -83,17 +83,19 @@ function prepare(input: FitNativeTreeInput, single: boolean, shared: boolean): P
       targets[i] = v;
     }
   }
-  // Histograms are built row by row: one cache line holds all of a row's bins.
+  // Histograms are built row by row: a row's bins sit together (rows padded to whole words).
+  const rowStride = Math.ceil(nFeatures / 4) * 4;
   const rowBins = shared
-    ? new Uint8Array(new SharedArrayBuffer(nRows * nFeatures))
-    : new Uint8Array(nRows * nFeatures);
+    ? new Uint8Array(new SharedArrayBuffer(nRows * rowStride))
+    : new Uint8Array(nRows * rowStride);
   for (let f = 0; f < nFeatures; f++) {
     const col = binned.bins.subarray(f * nRows, (f + 1) * nRows);
-    for (let r = 0; r < nRows; r++) rowBins[r * nFeatures + f] = col[r]!;
+    for (let r = 0; r < nRows; r++) rowBins[r * rowStride + f] = col[r]!;
   }
   const data: TreeData = {
     nRows,
     nFeatures,
+    rowStride,
     rowBins,
     nBins: binned.nBins,
     binMin: binned.binMin,

@@ -2,8 +2,10 @@
 // worker-source.ts), so no imports and no module-level values.
 //
 // Histograms hold all features, feature f at offset f * 256 * stride; per bin:
-//   regression      [sum w*y, sum w, rows]                  (stride 3)
-//   classification  [w of class 0 .. w of class K-1, rows] (stride K + 1)
+//   regression      [sum w*y, sum w] (+ rows)
+//   classification  [w of class 0 .. w of class K-1] (+ rows)
+// The row count is kept only when minSamplesLeaf > 1 needs it; a bin is empty when its weight is 0
+// (in-bag rows weigh at least 1, and integer weights sum and subtract exactly).
 
 /** The best split found so far at a node; `feature < 0` when none. Left = bins `<= bin`; `next` is the first non-empty bin to the right. */
 export interface BestSplit {
@@ -13,72 +15,103 @@ export interface BestSplit {
   next: number;
   leftW: number;
   leftS: number;
-  leftM: number;
   leftCounts: Float64Array;
 }
 
 /**
- * Adds rows `idx[a..b)` to the regression histograms (at `f * 768`) of the features `list[0..nl)`,
- * row by row (`rowBins` is row-major, `wyw` holds `[w*y, w]` per row), and marks each touched bin in
- * `mask` (8 words per feature).
+ * Adds rows `idx[a..b)` to the regression histograms of the features `list[0..nl)`, row by row:
+ * `rowBins[r * rs + f]` is row r's bin of feature f, `wyw[2r], wyw[2r+1]` its `w*y` and `w`.
+ * `stride` 3 also counts rows.
  */
-export function buildRegRows(
+export function addRegRows(
   h: Float64Array,
+  stride: number,
   list: Int32Array,
   nl: number,
-  F: number,
+  rs: number,
   rowBins: Uint8Array,
   idx: Uint32Array,
   a: number,
   b: number,
   wyw: Float64Array,
-  mask: Int32Array,
 ): void {
-  for (let i = a; i < b; i++) {
-    const r = idx[i]!;
-    const rb = r * F;
-    const v = wyw[2 * r]!;
-    const w = wyw[2 * r + 1]!;
-    for (let j = 0; j < nl; j++) {
-      const f = list[j]!;
-      const bin = rowBins[rb + f]!;
-      const o = f * 768 + bin * 3;
-      h[o]! += v;
-      h[o + 1]! += w;
-      h[o + 2]! += 1;
-      mask[(f << 3) | (bin >> 5)]! |= 1 << (bin & 31);
+  if (stride === 2) {
+    for (let i = a; i < b; i++) {
+      const r = idx[i]!;
+      const rb = r * rs;
+      const v = wyw[2 * r]!;
+      const w = wyw[2 * r + 1]!;
+      for (let j = 0; j < nl; j++) {
+        const f = list[j]!;
+        const o = f * 512 + rowBins[rb + f]! * 2;
+        h[o]! += v;
+        h[o + 1]! += w;
+      }
+    }
+  } else {
+    for (let i = a; i < b; i++) {
+      const r = idx[i]!;
+      const rb = r * rs;
+      const v = wyw[2 * r]!;
+      const w = wyw[2 * r + 1]!;
+      for (let j = 0; j < nl; j++) {
+        const f = list[j]!;
+        const o = f * 768 + rowBins[rb + f]! * 3;
+        h[o]! += v;
+        h[o + 1]! += w;
+        h[o + 2]! += 1;
+      }
     }
   }
 }
 
-/** Like {@link buildRegRows} for classification: per bin, the weight of each of the `k` classes and the rows. */
-export function buildClsRows(
+/** Like {@link addRegRows} for classification: per bin the weight of each of the `k` classes (`stride > k`: and rows). */
+export function addClsRows(
   h: Float64Array,
+  stride: number,
+  k: number,
   list: Int32Array,
   nl: number,
-  F: number,
-  k: number,
+  rs: number,
   rowBins: Uint8Array,
   idx: Uint32Array,
   a: number,
   b: number,
   cls: Int32Array,
   weights: Float64Array,
-  mask: Int32Array,
 ): void {
-  const stride = k + 1;
   const featureSize = 256 * stride;
+  const counted = stride > k;
   for (let i = a; i < b; i++) {
     const r = idx[i]!;
-    const rb = r * F;
+    const rb = r * rs;
     const c = cls[r]!;
     const w = weights[r]!;
     for (let j = 0; j < nl; j++) {
       const f = list[j]!;
-      const bin = rowBins[rb + f]!;
-      const o = f * featureSize + bin * stride;
+      const o = f * featureSize + rowBins[rb + f]! * stride;
       h[o + c]! += w;
-      h[o + k]! += 1;
+      if (counted) h[o + k]! += 1;
+    }
+  }
+}
+
+/** Marks the bins rows `idx[a..b)` fall in, for the features `list[0..nl)`, in `mask` (8 words per feature). */
+export function markTouched(
+  mask: Int32Array,
+  list: Int32Array,
+  nl: number,
+  rs: number,
+  rowBins: Uint8Array,
+  idx: Uint32Array,
+  a: number,
+  b: number,
+): void {
+  for (let i = a; i < b; i++) {
+    const rb = idx[i]! * rs;
+    for (let j = 0; j < nl; j++) {
+      const f = list[j]!;
+      const bin = rowBins[rb + f]!;
       mask[(f << 3) | (bin >> 5)]! |= 1 << (bin & 31);
     }
   }
@@ -121,13 +154,15 @@ export function clearTouched(
 
 /**
  * Squared error: maximizes `S_L^2/W_L + S_R^2/W_R` over the bins `list[0..count)` (or `0..count` when
- * `!useList`). Returns true when the feature is not constant in the node.
+ * `!useList`). With a row count in the layout (`stride` 3), both sides keep `minLeaf` rows. Returns
+ * true when the feature is not constant in the node.
  */
 export function scanReg(
   best: BestSplit,
   f: number,
   h: Float64Array,
   off: number,
+  stride: number,
   count: number,
   list: Int32Array,
   useList: boolean,
@@ -136,6 +171,7 @@ export function scanReg(
   m: number,
   minLeaf: number,
 ): boolean {
+  const counted = stride === 3;
   let wl = 0;
   let sl = 0;
   let ml = 0;
@@ -143,13 +179,12 @@ export function scanReg(
   let varies = false;
   for (let i = 0; i < count; i++) {
     const b = useList ? list[i]! : i;
-    const o = off + b * 3;
-    const cb = h[o + 2]!;
-    if (cb === 0) continue;
+    const o = off + b * stride;
+    const wb = h[o + 1]!;
+    if (wb === 0) continue;
     if (prev >= 0) {
       varies = true;
-      if (m - ml < minLeaf) break;
-      if (ml >= minLeaf) {
+      if (!counted || (ml >= minLeaf && m - ml >= minLeaf)) {
         const sr = S - sl;
         const proxy = (sl * sl) / wl + (sr * sr) / (W - wl);
         if (proxy > best.proxy) {
@@ -159,35 +194,40 @@ export function scanReg(
           best.next = b;
           best.leftW = wl;
           best.leftS = sl;
-          best.leftM = ml;
         }
       }
     }
     sl += h[o]!;
-    wl += h[o + 1]!;
-    ml += cb;
+    wl += wb;
+    if (counted) ml += h[o + 2]!;
     prev = b;
   }
   return varies;
 }
 
-/** Gini: maximizes `sum_k L_k^2/W_L + sum_k R_k^2/W_R`; `tot[totOff..+k)` are the node's class weights. */
-export function scanGini(
+/**
+ * Gini (`entropy` false): maximizes `sum_k L_k^2/W_L + sum_k R_k^2/W_R`. Entropy: maximizes
+ * `-(W_L H_L + W_R H_R)` = `sum c log c` over both sides minus `W log W` of each. `tot[0..k)` are the
+ * node's class weights; `prefix` is scratch.
+ */
+export function scanClasses(
   best: BestSplit,
   f: number,
   h: Float64Array,
   off: number,
+  stride: number,
   count: number,
   list: Int32Array,
   useList: boolean,
   k: number,
+  entropy: boolean,
   tot: Float64Array,
   W: number,
   m: number,
   minLeaf: number,
   prefix: Float64Array,
 ): boolean {
-  const stride = k + 1;
+  const counted = stride > k;
   prefix.fill(0, 0, k);
   let wl = 0;
   let ml = 0;
@@ -196,81 +236,32 @@ export function scanGini(
   for (let i = 0; i < count; i++) {
     const b = useList ? list[i]! : i;
     const o = off + b * stride;
-    const cb = h[o + k]!;
-    if (cb === 0) continue;
+    let wb = 0;
+    for (let c = 0; c < k; c++) wb += h[o + c]!;
+    if (wb === 0) continue;
     if (prev >= 0) {
       varies = true;
-      if (m - ml < minLeaf) break;
-      if (ml >= minLeaf) {
-        let sqL = 0;
-        let sqR = 0;
-        for (let c = 0; c < k; c++) {
-          const pl = prefix[c]!;
-          const pr = tot[c]! - pl;
-          sqL += pl * pl;
-          sqR += pr * pr;
-        }
-        const proxy = sqL / wl + sqR / (W - wl);
-        if (proxy > best.proxy) {
-          best.proxy = proxy;
-          best.feature = f;
-          best.bin = prev;
-          best.next = b;
-          best.leftW = wl;
-          best.leftM = ml;
-          for (let c = 0; c < k; c++) best.leftCounts[c] = prefix[c]!;
-        }
-      }
-    }
-    for (let c = 0; c < k; c++) {
-      const v = h[o + c]!;
-      prefix[c]! += v;
-      wl += v;
-    }
-    ml += cb;
-    prev = b;
-  }
-  return varies;
-}
-
-/** Entropy: maximizes `-(W_L H_L + W_R H_R)`, i.e. `sum c log c` over both sides minus `W log W` of each. */
-export function scanEntropy(
-  best: BestSplit,
-  f: number,
-  h: Float64Array,
-  off: number,
-  count: number,
-  list: Int32Array,
-  useList: boolean,
-  k: number,
-  tot: Float64Array,
-  W: number,
-  m: number,
-  minLeaf: number,
-  prefix: Float64Array,
-): boolean {
-  const stride = k + 1;
-  prefix.fill(0, 0, k);
-  let wl = 0;
-  let ml = 0;
-  let prev = -1;
-  let varies = false;
-  for (let i = 0; i < count; i++) {
-    const b = useList ? list[i]! : i;
-    const o = off + b * stride;
-    const cb = h[o + k]!;
-    if (cb === 0) continue;
-    if (prev >= 0) {
-      varies = true;
-      if (m - ml < minLeaf) break;
-      if (ml >= minLeaf) {
+      if (!counted || (ml >= minLeaf && m - ml >= minLeaf)) {
         const wr = W - wl;
-        let proxy = -wl * Math.log(wl) - wr * Math.log(wr);
-        for (let c = 0; c < k; c++) {
-          const pl = prefix[c]!;
-          const pr = tot[c]! - pl;
-          if (pl > 0) proxy += pl * Math.log(pl);
-          if (pr > 0) proxy += pr * Math.log(pr);
+        let proxy = 0;
+        if (entropy) {
+          proxy = -wl * Math.log(wl) - wr * Math.log(wr);
+          for (let c = 0; c < k; c++) {
+            const pl = prefix[c]!;
+            const pr = tot[c]! - pl;
+            if (pl > 0) proxy += pl * Math.log(pl);
+            if (pr > 0) proxy += pr * Math.log(pr);
+          }
+        } else {
+          let sqL = 0;
+          let sqR = 0;
+          for (let c = 0; c < k; c++) {
+            const pl = prefix[c]!;
+            const pr = tot[c]! - pl;
+            sqL += pl * pl;
+            sqR += pr * pr;
+          }
+          proxy = sqL / wl + sqR / wr;
         }
         if (proxy > best.proxy) {
           best.proxy = proxy;
@@ -278,17 +269,13 @@ export function scanEntropy(
           best.bin = prev;
           best.next = b;
           best.leftW = wl;
-          best.leftM = ml;
           for (let c = 0; c < k; c++) best.leftCounts[c] = prefix[c]!;
         }
       }
     }
-    for (let c = 0; c < k; c++) {
-      const v = h[o + c]!;
-      prefix[c]! += v;
-      wl += v;
-    }
-    ml += cb;
+    for (let c = 0; c < k; c++) prefix[c]! += h[o + c]!;
+    wl += wb;
+    if (counted) ml += h[o + k]!;
     prev = b;
   }
   return varies;
@@ -301,7 +288,7 @@ export function partitionRows(
   start: number,
   end: number,
   rowBins: Uint8Array,
-  F: number,
+  rs: number,
   f: number,
   bin: number,
 ): number {
@@ -309,7 +296,7 @@ export function partitionRows(
   let k = 0;
   for (let i = start; i < end; i++) {
     const r = idx[i]!;
-    if (rowBins[r * F + f]! <= bin) idx[l++] = r;
+    if (rowBins[r * rs + f]! <= bin) idx[l++] = r;
     else tmp[k++] = r;
   }
   for (let j = 0; j < k; j++) idx[l + j] = tmp[j]!;

@@ -2,14 +2,14 @@
 // so it may only call other kernel functions and must not use module-level values.
 import type { FlatTree } from '../../formats/tree-ensemble.js';
 import {
-  buildClsRows,
-  buildRegRows,
+  addClsRows,
+  addRegRows,
   clearTouched,
   extractTouched,
   isPureTarget,
+  markTouched,
   partitionRows,
-  scanEntropy,
-  scanGini,
+  scanClasses,
   scanReg,
   splitThreshold,
   subtractHist,
@@ -21,7 +21,7 @@ import type { TreeConfig, TreeData, TreeWorkspace } from './tree-workspace.js';
 /**
  * Builds the histograms of features `ws.list[0..nl)` for rows `idx[start..end)` in one row-wise pass:
  * into the dense buffer `hist` (zeroed first, then marked built) or, when `hist < 0`, into the sparse
- * scratch, whose touched bins stay marked in `ws.mask` until the feature is evaluated.
+ * scratch, with the touched bins marked in `ws.mask` until the feature is evaluated.
  */
 function buildFeatures(
   ws: TreeWorkspace,
@@ -32,7 +32,7 @@ function buildFeatures(
   end: number,
 ): void {
   const K = d.nClasses;
-  const stride = K > 0 ? K + 1 : 3;
+  const stride = ws.stride;
   const list = ws.list;
   const h = hist >= 0 ? ws.hists[hist]! : ws.sparse;
   if (hist >= 0) {
@@ -41,18 +41,14 @@ function buildFeatures(
       h.fill(0, off, off + d.nBins[list[j]!]! * stride);
     }
   }
-  if (K > 0) {
-    buildClsRows(h, list, nl, d.nFeatures, K, d.rowBins, ws.idx, start, end, d.cls, ws.w, ws.mask);
-  } else {
-    buildRegRows(h, list, nl, d.nFeatures, d.rowBins, ws.idx, start, end, ws.wyw, ws.mask);
-  }
+  const rs = d.rowStride;
+  if (K > 0) addClsRows(h, stride, K, list, nl, rs, d.rowBins, ws.idx, start, end, d.cls, ws.w);
+  else addRegRows(h, stride, list, nl, rs, d.rowBins, ws.idx, start, end, ws.wyw);
   if (hist >= 0) {
     const valid = ws.valid[hist]!;
-    for (let j = 0; j < nl; j++) {
-      const f = list[j]!;
-      ws.mask.fill(0, f * 8, f * 8 + 8);
-      valid[f] = 1;
-    }
+    for (let j = 0; j < nl; j++) valid[list[j]!] = 1;
+  } else {
+    markTouched(ws.mask, list, nl, rs, d.rowBins, ws.idx, start, end);
   }
 }
 
@@ -69,48 +65,33 @@ function evaluateFeature(
   S: number,
 ): boolean {
   const K = d.nClasses;
-  const stride = K > 0 ? K + 1 : 3;
+  const stride = ws.stride;
   const m = end - start;
   const off = f * 256 * stride;
   const sparse = hist < 0;
   const h = sparse ? ws.sparse : ws.hists[hist]!;
   const count = sparse ? extractTouched(ws.mask, f, ws.touched) : d.nBins[f]!;
   const minLeaf = c.minSamplesLeaf;
-  let varies: boolean;
-  if (c.criterion === 0) varies = scanReg(ws.best, f, h, off, count, ws.touched, sparse, W, S, m, minLeaf);
-  else if (c.criterion === 1) {
-    varies = scanGini(
-      ws.best,
-      f,
-      h,
-      off,
-      count,
-      ws.touched,
-      sparse,
-      K,
-      ws.nodeCounts,
-      W,
-      m,
-      minLeaf,
-      ws.prefix,
-    );
-  } else {
-    varies = scanEntropy(
-      ws.best,
-      f,
-      h,
-      off,
-      count,
-      ws.touched,
-      sparse,
-      K,
-      ws.nodeCounts,
-      W,
-      m,
-      minLeaf,
-      ws.prefix,
-    );
-  }
+  const varies =
+    K > 0
+      ? scanClasses(
+          ws.best,
+          f,
+          h,
+          off,
+          stride,
+          count,
+          ws.touched,
+          sparse,
+          K,
+          c.criterion === 2,
+          ws.nodeCounts,
+          W,
+          m,
+          minLeaf,
+          ws.prefix,
+        )
+      : scanReg(ws.best, f, h, off, stride, count, ws.touched, sparse, W, S, m, minLeaf);
   if (sparse) clearTouched(h, off, ws.touched, count, stride);
   return varies;
 }
@@ -139,7 +120,7 @@ function passHistograms(
     return;
   }
   const F = d.nFeatures;
-  const stride = d.nClasses > 0 ? d.nClasses + 1 : 3;
+  const stride = ws.stride;
   const valid = ws.valid[hist]!;
   const mark = ws.mark;
   const smallDense = smallM >= threshold;
@@ -186,6 +167,7 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
   const T = c.sparseThreshold;
   const rng = ws.rng;
   rng[0] = seed;
+  ws.stride = (isCls ? K : 2) + (c.minSamplesLeaf > 1 ? 1 : 0);
   // A tree depends only on its seed, not on the trees this workspace grew before.
   for (let f = 0; f < F; f++) ws.perm[f] = f;
   const w = ws.w;
@@ -195,12 +177,13 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
     for (let i = 0; i < n; i++) w[randBelow(rng, n)]! += 1;
   } else w.fill(1);
   let m = 0;
-  for (let r = 0; r < n; r++) if (w[r]! > 0) idx[m++] = r;
   let rootW = 0;
   let rootS = 0;
   ws.stCounts.fill(0, 0, k1);
   for (let r = 0; r < n; r++) {
     const wr = w[r]!;
+    if (wr === 0) continue;
+    idx[m++] = r;
     rootW += wr;
     if (isCls) ws.stCounts[d.cls[r]!]! += wr;
     else {
@@ -293,7 +276,7 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
       continue;
     }
     const f = best.feature;
-    const mid = partitionRows(idx, ws.tmp, start, end, d.rowBins, F, f, best.bin);
+    const mid = partitionRows(idx, ws.tmp, start, end, d.rowBins, d.rowStride, f, best.bin);
     reserveNodes(ws, ws.nNodes + 2, k1);
     const lid = ws.nNodes;
     ws.nNodes += 2;

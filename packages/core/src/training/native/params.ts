@@ -68,7 +68,7 @@ export function resolveMaxFeatures(maxFeatures: MaxFeatures, nFeatures: number):
 const countOf = (v: number, n: number): number => (Number.isInteger(v) ? v : Math.ceil(v * n));
 
 /** Nodes below this many rows use sparse histograms (only their touched bins), larger ones dense ones. */
-export const SPARSE_THRESHOLD = 512;
+export const SPARSE_THRESHOLD = 256;
 
 export interface ResolvedTreeSetup {
   params: ResolvedNativeTreeParams & {

@@ -7,7 +7,9 @@ import { randBelow } from './rng.js';
 export interface TreeData {
   nRows: number;
   nFeatures: number;
-  /** Row-major bins, `rowBins[r * nFeatures + f]`: histograms are built row by row, one cache line per row. */
+  /** Bytes per row of `rowBins`: `nFeatures` rounded up to a multiple of 4. */
+  rowStride: number;
+  /** Row-major bins, `rowBins[r * rowStride + f]`: histograms are built row by row. */
   rowBins: Uint8Array;
   nBins: Int32Array;
   /** Smallest / largest training value per bin, `[f * 256 + b]`; thresholds are midpoints between them. */
@@ -43,11 +45,14 @@ export interface TreeWorkspace {
   w: Float64Array;
   /** Regression: `[w * y, w]` per row. */
   wyw: Float64Array;
+  /** The in-bag rows; each pending node owns the range `start..end` of it. */
   idx: Uint32Array;
   tmp: Uint32Array;
   perm: Int32Array;
   list: Int32Array;
   mark: Uint8Array;
+  /** Values per histogram bin in the current tree's layout (see hist-kernel.ts). */
+  stride: number;
   histSize: number;
   hists: Float64Array[];
   valid: Uint8Array[];
@@ -82,7 +87,7 @@ export function createWorkspace(d: TreeData): TreeWorkspace {
   const n = d.nRows;
   const F = d.nFeatures;
   const K = d.nClasses;
-  const stride = K > 0 ? K + 1 : 3;
+  const maxStride = (K > 0 ? K : 2) + 1;
   const k1 = Math.max(K, 1);
   const perm = new Int32Array(F);
   for (let f = 0; f < F; f++) perm[f] = f;
@@ -97,11 +102,12 @@ export function createWorkspace(d: TreeData): TreeWorkspace {
     perm,
     list: new Int32Array(F),
     mark: new Uint8Array(F),
-    histSize: F * 256 * stride,
+    stride: maxStride,
+    histSize: F * 256 * maxStride,
     hists: [],
     valid: [],
     free: [],
-    sparse: new Float64Array(F * 256 * stride),
+    sparse: new Float64Array(F * 256 * maxStride),
     mask: new Int32Array(F * 8),
     touched: new Int32Array(256),
     prefix: new Float64Array(k1),
@@ -113,7 +119,6 @@ export function createWorkspace(d: TreeData): TreeWorkspace {
       next: 0,
       leftW: 0,
       leftS: 0,
-      leftM: 0,
       leftCounts: new Float64Array(k1),
     },
     sp: 0,
