@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseArg } from '../domain/names.js';
 import type { EventType, ModelVersion, RegistryEvent } from '../domain/types.js';
 import { parseModelUri } from '../domain/uri.js';
-import { RegistryError, isRegistryError } from '../errors.js';
+import { RegistryError } from '../errors.js';
 import type { EventHandler } from '../registry/events.js';
 import type { ResolvedUri } from '../registry/resolve.js';
 import type { Label } from '../training/trainer.js';
@@ -121,13 +121,6 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-/**
- * The model cache released this runtime (it was evicted because more distinct models were loaded
- * than `modelCacheSize`) while the live model still served it.
- */
-const isReleased = (e: unknown): boolean =>
-  isRegistryError(e, 'CONFLICT') && e.where === 'onnx' && /released/.test(e.message);
-
 function digestOf(resolved: ResolvedUri): string | undefined {
   return resolved.files.find((f) => f.path === 'MODEL.json')?.sha256;
 }
@@ -140,7 +133,6 @@ class LiveModelImpl implements LiveModel {
   private firstFailed = false;
   private refreshing: Promise<void> | undefined;
   private again = false;
-  private reload = false;
   private debounce: NodeJS.Timeout | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void) | undefined;
@@ -199,18 +191,7 @@ class LiveModelImpl implements LiveModel {
   /** Runs `f` on one model reference (a swap meanwhile does not change what answers this call). */
   private async withModel<T>(f: (m: LoadedModel) => Promise<T>): Promise<{ value: T; model: LoadedModel }> {
     const model = await this.serving();
-    try {
-      return { value: await f(model), model };
-    } catch (e) {
-      if (!isReleased(e) || this.closed) throw e;
-      // Evicted from the cache under us: load it again once and retry.
-      if (this.model === model) {
-        this.reload = true;
-        await this.refresh();
-      }
-      const again = await this.serving();
-      return { value: await f(again), model: again };
-    }
+    return { value: await f(model), model };
   }
 
   async predict(input: PredictInput): Promise<Label[]> {
@@ -266,10 +247,7 @@ class LiveModelImpl implements LiveModel {
       return;
     }
     const now = this.model;
-    const reload = this.reload;
-    this.reload = false;
     if (
-      !reload &&
       now &&
       now.digest === digestOf(resolved) &&
       now.version?.version === resolved.modelVersion?.version

@@ -184,7 +184,7 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
       where,
     });
   const cacheKey = `${manifestRecord.sha256}:${opts.format ?? 'auto'}`;
-  const runtime = await deps.cache.get(cacheKey, async () => {
+  const { value: runtime, pin } = await deps.cache.get(cacheKey, async () => {
     const { manifest } = await readManifest(ctx, resolved, label);
     const hasOnnx = manifest.files.some((f) => f.format === 'onnx');
     const format = opts.format ?? (hasOnnx && deps.loaders.onnx ? 'onnx' : 'native');
@@ -202,7 +202,7 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
       );
     }
   });
-  return {
+  const loaded: LoadedModel = {
     uri,
     version: resolved.modelVersion,
     runId: resolved.runId,
@@ -215,4 +215,6 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     predict: runtime.predict,
     predictProba: runtime.predictProba,
   };
+  pin(loaded);
+  return loaded;
 }

@@ -27,7 +27,15 @@ describe('native forest worker threads', () => {
   it.each(['esm', 'cjs'] as const)('work from a bundled %s build, as shipped in dist', async (format) => {
     const outfile = join(dir, format === 'esm' ? 'native.mjs' : 'native.cjs');
     // tsup (the package build) bundles with esbuild like this.
-    await build({ entryPoints: [entry], bundle: true, platform: 'node', format, target: 'node20', outfile, logLevel: 'error' });
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format,
+      target: 'node20',
+      outfile,
+      logLevel: 'error',
+    });
     const script = join(dir, format === 'esm' ? 'check.mjs' : 'check.cjs');
     writeFileSync(
       script,

@@ -112,6 +112,33 @@ describe('fitForest', () => {
     expect(model.trees).toHaveLength(3);
   });
 
+  it('degenerate data gives single-leaf trees: one class, one row, constant features', async () => {
+    const oneClass = await fitForest({
+      ...cls,
+      y: new Float64Array(cls.nRows),
+      nClasses: undefined,
+      task: 'classification',
+      params: { nEstimators: 2 },
+    });
+    expect(oneClass.nOutputs).toBe(1);
+    for (const t of oneClass.trees) expect([t.feature.length, t.value[0]]).toEqual([1, 1]);
+    const oneRow = await fitForest({
+      x: Float64Array.of(1, 2),
+      nRows: 1,
+      nFeatures: 2,
+      y: [3],
+      task: 'regression',
+    });
+    expect(oneRow.trees[0]!.value[0]).toBe(3);
+    const constant = await fitForest({
+      ...reg,
+      x: new Float64Array(reg.x.length),
+      task: 'regression',
+      params: { nEstimators: 2 },
+    });
+    for (const t of constant.trees) expect(t.feature.length).toBe(1);
+  });
+
   it('bad params and bad data are INVALID_ARGUMENT', async () => {
     await expectInvalid(regInput({ params: { nEstimators: 2, depth: 3 } as never }), /depth/);
     await expectInvalid(regInput({ params: { criterion: 'gini' } }), /does not fit the regression task/);

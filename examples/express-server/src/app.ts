@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import express from 'express';
+import type { RequestHandler } from 'express';
+import type { ModelRegistry } from '@modelreg/core';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { AuditSink } from './audit.js';
+import type { AppContext, Limits } from './context.js';
+import { defaultLimits, loggerOf } from './context.js';
+import { errorHandler, routeNotFound } from './errors.js';
+import type { MetricsOptions } from './metrics.js';
+import { createMetrics } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { CanaryBook, canaryRouter, canaryRoutes } from './routes/canary.js';
+import { datasetRoutes } from './routes/datasets.js';
+import { modelRoutes } from './routes/models.js';
+import { opsRoutes } from './routes/ops.js';
+import { predictRoutes } from './routes/predict.js';
+import { trainRoutes } from './routes/train.js';
+
+export type { AuditEntry, AuditSink } from './audit.js';
+export { canonicalJson, createMemoryAuditSink, createNdjsonAuditSink, inputSha256 } from './audit.js';
+export type { Limits } from './context.js';
+export { defaultLimits } from './context.js';
+export type { ErrorBody, ErrorCode } from './errors.js';
+export { statusOfRegistryCode } from './errors.js';
+export { buildOpenApiDocument } from './openapi.js';
+
+export interface AppOptions {
+  /** The registry to serve; the app never closes it. */
+  registry: ModelRegistry;
+  /** Structured logger; default: pino at `info` to stdout. */
+  logger?: Logger;
+  /** Where prediction audit entries go (e.g. `createNdjsonAuditSink(path)`); default: none. */
+  auditLog?: AuditSink;
+  /** Body size limits; each one defaults to {@link defaultLimits}. */
+  limits?: Partial<Limits>;
+  metrics?: MetricsOptions;
+  /** Folder for multipart spool files; default the OS temp folder. */
+  uploadDir?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Sets the request id (from a well-formed `X-Request-Id`, or a new UUID), a child logger, and logs each answer. */
+function requestLogging(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const header = req.get('x-request-id');
+    const requestId = header && REQUEST_ID.test(header) ? header : randomUUID();
+    const log = logger.child({ reqId: requestId });
+    res.locals['requestId'] = requestId;
+    res.locals['log'] = log;
+    res.setHeader('X-Request-Id', requestId);
+    const started = performance.now();
+    res.on('finish', () => {
+      const status = res.statusCode;
+      const line = {
+        method: req.method,
+        url: req.originalUrl,
+        status,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+        ...(typeof res.locals['errorCode'] === 'string' ? { code: res.locals['errorCode'] } : {}),
+      };
+      if (status >= 500) log.error(line, 'request failed');
+      else log.info(line, 'request');
+    });
+    next();
+  };
+}
+
+/**
+ * The REST app over a registry: datasets, training, models, versions, stages, aliases, predictions,
+ * canaries, health, metrics and the OpenAPI document. It does not listen; `server.ts` does.
+ */
+export function createApp(options: AppOptions): express.Application {
+  const logger = options.logger ?? pino({ level: 'info' });
+  const metrics = createMetrics(options.metrics);
+  const ctx: AppContext = {
+    registry: options.registry,
+    logger,
+    audit: options.auditLog,
+    metrics,
+    limits: { ...defaultLimits, ...options.limits },
+    uploadDir: options.uploadDir ?? tmpdir(),
+  };
+  const canaries = new CanaryBook();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLogging(logger));
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: ctx.limits.jsonBytes, strict: true }));
+
+  app.use(datasetRoutes(ctx));
+  app.use(trainRoutes(ctx));
+  app.use(predictRoutes(ctx, canaryRouter(ctx, canaries)));
+  app.use(canaryRoutes(ctx, canaries));
+  app.use(modelRoutes(ctx));
+  app.use(opsRoutes(ctx, { openapi: buildOpenApiDocument() }));
+  app.use(routeNotFound);
+  app.use(
+    errorHandler((error, cause, res) => {
+      res.locals['errorCode'] = error.code;
+      metrics.countError(error.code);
+      if (error.status >= 500) loggerOf(res, logger).error({ err: cause, code: error.code }, 'server error');
+    }),
+  );
+  return app;
+}

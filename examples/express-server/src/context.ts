@@ -1,0 +1,47 @@
+import type { Response } from 'express';
+import type { ModelRegistry } from '@modelreg/core';
+import type { Logger } from 'pino';
+import type { AuditSink } from './audit.js';
+import type { ServerMetrics } from './metrics.js';
+
+/** Size limits of request bodies. */
+export interface Limits {
+  /** JSON bodies (train, predict, stage, alias, canary). Default 1 MB. */
+  jsonBytes: number;
+  /** CSV uploads to `POST /datasets`. Default 100 MB. */
+  datasetUploadBytes: number;
+  /** CSV bodies and uploads to `POST /models/:name/predict`. Default 10 MB. */
+  predictCsvBytes: number;
+  /** Rows per prediction request (413 beyond). Default 10 000. */
+  predictRows: number;
+}
+
+export const defaultLimits: Limits = {
+  jsonBytes: 1024 * 1024,
+  datasetUploadBytes: 100 * 1024 * 1024,
+  predictCsvBytes: 10 * 1024 * 1024,
+  predictRows: 10_000,
+};
+
+/** What every route module gets. */
+export interface AppContext {
+  registry: ModelRegistry;
+  logger: Logger;
+  audit: AuditSink | undefined;
+  metrics: ServerMetrics;
+  limits: Limits;
+  /** Folder for multipart upload spool files. */
+  uploadDir: string;
+}
+
+/** The request id set by the request-id middleware (from `X-Request-Id`, or a fresh UUID). */
+export function requestIdOf(res: Response): string {
+  const id: unknown = res.locals['requestId'];
+  return typeof id === 'string' ? id : '';
+}
+
+/** The request's child logger (carries `reqId`). */
+export function loggerOf(res: Response, fallback: Logger): Logger {
+  const log: unknown = res.locals['log'];
+  return (log as Logger | undefined) ?? fallback;
+}

@@ -1,0 +1,161 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { RegistryErrorCode } from '@modelreg/core';
+import { isRegistryError } from '@modelreg/core';
+import type { z } from 'zod';
+
+/** Codes the HTTP layer adds to the registry's own (`RegistryErrorCode`). */
+export const httpErrorCodes = [
+  'INVALID_REQUEST',
+  'MALFORMED_BODY',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'ROUTE_NOT_FOUND',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type HttpErrorCode = (typeof httpErrorCodes)[number];
+export type ErrorCode = HttpErrorCode | RegistryErrorCode;
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** An error with an HTTP status, thrown by routes and turned into an {@link ErrorBody} by {@link errorHandler}. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(status: number, code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
+ * The status of each registry error code. The rule: 400 means the HTTP request itself is malformed
+ * (not parseable, or not the shape our zod request schemas describe — including path segments that
+ * are not valid names); 422 means the request was well-formed but the registry refused its content
+ * (`INVALID_ARGUMENT`: an unknown target column, a bad CSV, an unknown category; `UNSUPPORTED`:
+ * probabilities of a regressor).
+ */
+export const statusOfRegistryCode: Record<RegistryErrorCode, number> = {
+  INVALID_ARGUMENT: 422,
+  INVALID_CONFIG: 422,
+  UNSUPPORTED: 422,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  CONFLICT: 409,
+  INTEGRITY: 500,
+  STORE_FAILURE: 500,
+};
+
+/** A zod failure of a request schema: 400 `INVALID_REQUEST` listing every issue. */
+export function invalidRequest(where: string, error: z.ZodError): HttpError {
+  const issues = error.issues.map((i) => ({
+    path: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  const first = issues[0];
+  return new HttpError(
+    400,
+    'INVALID_REQUEST',
+    first ? `${first.path}: ${first.message}` : `${where} is invalid`,
+    { issues },
+  );
+}
+
+/** Parses part of a request with a zod schema, or throws 400 `INVALID_REQUEST`. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalidRequest(where, result.error);
+  return result.data;
+}
+
+interface BodyParserError {
+  type: string;
+  status?: number;
+  message?: string;
+}
+
+const isBodyParserError = (e: unknown): e is BodyParserError =>
+  typeof e === 'object' && e !== null && typeof (e as { type?: unknown }).type === 'string';
+
+const isMulterError = (e: unknown): e is Error & { code: string; field?: string } =>
+  e instanceof Error && e.name === 'MulterError';
+
+/** Maps anything thrown to a status and an error body; unknown errors become an opaque 500. */
+export function toHttpError(e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
+  if (isRegistryError(e)) {
+    return new HttpError(statusOfRegistryCode[e.code], e.code, e.message, e.details);
+  }
+  if (isMulterError(e)) {
+    if (e.code === 'LIMIT_FILE_SIZE')
+      return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the uploaded file is too large`);
+    if (e.code === 'LIMIT_UNEXPECTED_FILE')
+      return new HttpError(
+        400,
+        'INVALID_REQUEST',
+        `unexpected file field "${e.field ?? ''}": send the CSV as "file"`,
+      );
+    return new HttpError(400, 'MALFORMED_BODY', `multipart body refused: ${e.message}`);
+  }
+  if (isBodyParserError(e)) {
+    if (e.type === 'entity.too.large')
+      return new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the request body is too large');
+    if (e.type === 'entity.parse.failed')
+      return new HttpError(400, 'MALFORMED_BODY', `the body is not valid JSON: ${e.message ?? ''}`.trim());
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+      return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported encoding');
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      return new HttpError(e.status, 'MALFORMED_BODY', e.message ?? 'the body could not be read');
+  }
+  if (e instanceof Error && /^(Multipart|Malformed part header|Unexpected end of form)/i.test(e.message)) {
+    return new HttpError(400, 'MALFORMED_BODY', `multipart body refused: ${e.message}`);
+  }
+  return new HttpError(500, 'INTERNAL', 'internal server error');
+}
+
+/** Sends `{ error: { code, message, details? } }`. */
+export function sendError(res: Response, error: HttpError): void {
+  const body: ErrorBody = {
+    error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+  };
+  res.status(error.status).json(body);
+}
+
+/** Unknown routes: 404 `ROUTE_NOT_FOUND`. */
+export const routeNotFound: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));
+};
+
+/** Checks the media type of a body: 415 `UNSUPPORTED_MEDIA_TYPE` unless it is one of `types`. */
+export function requireContentType(...types: string[]): RequestHandler {
+  return (req, _res, next) => {
+    if (req.is(types)) return next();
+    next(
+      new HttpError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type ${JSON.stringify(req.get('content-type') ?? '(none)')} is not accepted here; send ${types.join(' or ')}`,
+      ),
+    );
+  };
+}
+
+/** The last middleware: logs server errors, counts every error by code, answers JSON. */
+export function errorHandler(
+  onError: (error: HttpError, cause: unknown, res: Response) => void,
+): ErrorRequestHandler {
+  return (e: unknown, _req, res, next) => {
+    const error = toHttpError(e);
+    onError(error, e, res);
+    if (res.headersSent) return next(e);
+    sendError(res, error);
+  };
+}

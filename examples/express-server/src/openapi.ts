@@ -1,0 +1,246 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import * as s from './schemas.js';
+
+type Responses = RouteConfig['responses'];
+
+const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const ok = (description: string, schema: z.ZodType, status = 200): Responses => ({
+  [status]: { description, content: jsonContent(schema) },
+});
+const errors = (...statuses: number[]): Responses => {
+  const text: Record<number, string> = {
+    400: 'The request is malformed (INVALID_REQUEST, MALFORMED_BODY)',
+    404: 'Not found (NOT_FOUND)',
+    409: 'Conflict (CONFLICT, ALREADY_EXISTS)',
+    413: 'Body or row count over the limit (PAYLOAD_TOO_LARGE)',
+    415: 'Unsupported Content-Type (UNSUPPORTED_MEDIA_TYPE)',
+    422: 'Well-formed but refused by the registry (INVALID_ARGUMENT, UNSUPPORTED)',
+    503: 'The metadata store does not answer',
+  };
+  return Object.fromEntries(
+    statuses.map((st) => [st, { description: text[st] ?? 'Error', content: jsonContent(s.errorSchema) }]),
+  );
+};
+const csvFile = z.object({
+  file: z.string().meta({ format: 'binary', description: 'The CSV file' }),
+  name: z.string().optional().meta({ description: 'Dataset name (default: from the file name)' }),
+});
+
+/** The OpenAPI 3.1 document of the server, generated from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+  const r = new OpenAPIRegistry();
+  const path = (config: RouteConfig) => r.registerPath(config);
+  const model = { params: s.modelParams };
+
+  path({
+    method: 'post',
+    path: '/datasets',
+    summary: 'Upload a CSV as the next version of a dataset',
+    description:
+      'multipart/form-data with the CSV in `file` (and an optional `name`), or a `text/csv` body with `?name=`. 201 when a version was created, 200 when the same bytes were already there.',
+    request: {
+      query: s.uploadDatasetQuery,
+      body: {
+        content: {
+          'multipart/form-data': { schema: csvFile },
+          'text/csv': { schema: z.string() },
+        },
+      },
+    },
+    responses: {
+      ...ok('Created', s.datasetUploadSchema, 201),
+      ...ok('Unchanged: the same bytes were already a version', s.datasetUploadSchema),
+      ...errors(400, 413, 415, 422),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/datasets',
+    summary: 'The latest version of every dataset',
+    responses: ok('Datasets', s.datasetListSchema),
+  });
+  path({
+    method: 'get',
+    path: '/datasets/{name}',
+    summary: 'A dataset: its latest version and every version',
+    request: { params: s.datasetParams },
+    responses: { ...ok('The dataset', s.datasetDetailSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/datasets/{name}/versions/{version}',
+    summary: 'One version of a dataset',
+    request: { params: s.versionParams },
+    responses: { ...ok('The version', s.datasetSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'post',
+    path: '/train',
+    summary: 'Train a model on a dataset, log the run and optionally register it',
+    request: { body: { content: jsonContent(s.trainBody) } },
+    responses: { ...ok('Trained', s.trainResultSchema, 201), ...errors(400, 404, 413, 415, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/models',
+    summary: 'Registered models',
+    request: { query: s.listModelsQuery },
+    responses: { ...ok('Models', s.modelListSchema), ...errors(400) },
+  });
+  path({
+    method: 'get',
+    path: '/models/{name}',
+    summary: 'A registered model with the highest version of each stage',
+    request: model,
+    responses: { ...ok('The model', s.modelDetailSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/models/{name}/versions',
+    summary: 'The versions of a model, ascending',
+    request: { params: s.modelParams, query: s.listVersionsQuery },
+    responses: { ...ok('Versions', s.versionListSchema), ...errors(400, 404, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/models/{name}/versions/{version}',
+    summary: 'One version',
+    request: { params: s.versionParams },
+    responses: { ...ok('The version', s.versionSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'post',
+    path: '/models/{name}/versions/{version}/stage',
+    summary: 'Move a version to a stage (recorded in the history)',
+    request: { params: s.versionParams, body: { content: jsonContent(s.stageBody) } },
+    responses: { ...ok('The moved version', s.versionSchema), ...errors(400, 404, 415, 422) },
+  });
+  path({
+    method: 'put',
+    path: '/models/{name}/aliases/{alias}',
+    summary: 'Point an alias at a version (compare-and-set with ifVersion)',
+    request: { params: s.aliasParams, body: { content: jsonContent(s.aliasBody) } },
+    responses: { ...ok('The alias', s.aliasResultSchema), ...errors(400, 404, 409, 415, 422) },
+  });
+  path({
+    method: 'delete',
+    path: '/models/{name}/aliases/{alias}',
+    summary: 'Remove an alias',
+    request: { params: s.aliasParams, query: s.deleteAliasQuery },
+    responses: { 204: { description: 'Removed' }, ...errors(400, 404, 409, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/models/{name}/history',
+    summary: 'The append-only history of stage and alias moves, oldest first',
+    request: { params: s.modelParams, query: s.historyQuery },
+    responses: { ...ok('History', s.historySchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'post',
+    path: '/models/{name}/predict',
+    summary:
+      'Predict with a version chosen by version, stage or alias (default: a canary if any, else production)',
+    description:
+      'Input: JSON `{ rows: [...] }`, a `text/csv` body, or multipart/form-data with the CSV in `file`. The answer names the version that served the rows (with a canary, `versions` names it per row).',
+    request: {
+      params: s.modelParams,
+      query: s.predictQuery,
+      body: {
+        content: {
+          'application/json': { schema: s.predictBody },
+          'text/csv': { schema: z.string() },
+          'multipart/form-data': { schema: csvFile.pick({ file: true }) },
+        },
+      },
+    },
+    responses: { ...ok('Predictions', s.predictResultSchema), ...errors(400, 404, 413, 415, 422) },
+  });
+  path({
+    method: 'post',
+    path: '/models/{name}/canary',
+    summary: 'Start a canary: a weight share of rows goes to next, the rest to current',
+    description:
+      'While a canary is active, `POST /models/{name}/predict` without version, stage or alias routes through it. `stickyKey` names a field of the rows: equal values always go to the same arm. `shadow` answers with current only and runs next on the side.',
+    request: { params: s.modelParams, body: { content: jsonContent(s.canaryBody) } },
+    responses: { ...ok('Started', s.canarySchema, 201), ...errors(400, 404, 409, 415, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/models/{name}/canary',
+    summary: 'The canary and the counters and latency of each arm',
+    request: model,
+    responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'patch',
+    path: '/models/{name}/canary',
+    summary: 'Change the share of rows that go to next',
+    request: { params: s.modelParams, body: { content: jsonContent(s.canaryWeightBody) } },
+    responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404, 415, 422) },
+  });
+  path({
+    method: 'post',
+    path: '/models/{name}/canary/promote',
+    summary: "Move current's stage or alias to next's version (recorded in the history) and end the canary",
+    request: { params: s.modelParams, body: { content: jsonContent(s.canaryPromoteBody) } },
+    responses: { ...ok('Promoted', s.canaryPromotedSchema), ...errors(400, 404, 409, 422) },
+  });
+  path({
+    method: 'post',
+    path: '/models/{name}/canary/rollback',
+    summary: 'Send every row back to current (weight 0); the canary stays until deleted',
+    request: model,
+    responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'delete',
+    path: '/models/{name}/canary',
+    summary: 'End the canary',
+    request: model,
+    responses: { 204: { description: 'Ended' }, ...errors(400, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness and a cheap read of the metadata store',
+    responses: {
+      ...ok('Healthy', s.healthSchema),
+      503: { description: 'Unhealthy', content: jsonContent(s.healthSchema) },
+    },
+  });
+  path({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    responses: {
+      200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+    },
+  });
+  path({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    responses: {
+      200: { description: 'OpenAPI 3.1', content: jsonContent(z.record(z.string(), z.unknown())) },
+    },
+  });
+  path({
+    method: 'get',
+    path: '/docs',
+    summary: 'This document as an HTML page',
+    responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } },
+  });
+
+  return new OpenApiGeneratorV31(r.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'modelreg REST server',
+      version: '0.1.0',
+      description:
+        'Datasets, training, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`.',
+    },
+  });
+}

@@ -1,0 +1,106 @@
+import { Router } from 'express';
+import type { ModelVersion } from '@modelreg/core';
+import type { AppContext } from '../context.js';
+import { HttpError, parseRequest, requireContentType } from '../errors.js';
+import {
+  aliasBody,
+  aliasParams,
+  deleteAliasQuery,
+  historyQuery,
+  listModelsQuery,
+  listVersionsQuery,
+  modelParams,
+  stageBody,
+  versionParams,
+} from '../schemas.js';
+
+const json = requireContentType('application/json');
+
+/** Registered models, versions, stage moves, aliases and their history. */
+export function modelRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { registry } = ctx;
+
+  const requireModel = async (name: string) => {
+    const model = await registry.getModel(name);
+    if (!model) throw new HttpError(404, 'NOT_FOUND', `model "${name}" does not exist`);
+    return model;
+  };
+
+  router.get('/models', async (req, res) => {
+    const query = parseRequest(listModelsQuery, req.query, 'query');
+    res.json({ models: await registry.listModels(query) });
+  });
+
+  router.get('/models/:name', async (req, res) => {
+    const { name } = parseRequest(modelParams, req.params, 'params');
+    const model = await requireModel(name);
+    const latest = new Map<string, ModelVersion>();
+    for (const v of await registry.listVersions(name)) latest.set(v.stage, v);
+    const latestVersions = registry.stages.flatMap((s) => latest.get(s) ?? []);
+    res.json({ ...model, latestVersions });
+  });
+
+  router.get('/models/:name/versions', async (req, res) => {
+    const { name } = parseRequest(modelParams, req.params, 'params');
+    const query = parseRequest(listVersionsQuery, req.query, 'query');
+    await requireModel(name);
+    res.json({ versions: await registry.listVersions(name, query.stage ? { stage: query.stage } : {}) });
+  });
+
+  router.get('/models/:name/versions/:version', async (req, res) => {
+    const { name, version } = parseRequest(versionParams, req.params, 'params');
+    const found = await registry.getVersion(name, version);
+    if (!found) {
+      await requireModel(name);
+      throw new HttpError(404, 'NOT_FOUND', `model "${name}" has no version ${version}`);
+    }
+    res.json(found);
+  });
+
+  router.post('/models/:name/versions/:version/stage', json, async (req, res) => {
+    const { name, version } = parseRequest(versionParams, req.params, 'params');
+    const body = parseRequest(stageBody, req.body, 'body');
+    const moved = await registry.transitionStage(name, version, body.stage, {
+      archiveExisting: body.archiveExisting ?? false,
+      comment: body.comment ?? '',
+      ...(body.actor ? { actor: body.actor } : {}),
+    });
+    res.json(moved);
+  });
+
+  router.put('/models/:name/aliases/:alias', json, async (req, res) => {
+    const { name, alias } = parseRequest(aliasParams, req.params, 'params');
+    const body = parseRequest(aliasBody, req.body, 'body');
+    await registry.setAlias(name, alias, body.version, {
+      ...(body.ifVersion !== undefined ? { ifVersion: body.ifVersion } : {}),
+      comment: body.comment ?? '',
+      ...(body.actor ? { actor: body.actor } : {}),
+    });
+    res.json({ name, alias, version: body.version });
+  });
+
+  router.delete('/models/:name/aliases/:alias', async (req, res) => {
+    const { name, alias } = parseRequest(aliasParams, req.params, 'params');
+    const query = parseRequest(deleteAliasQuery, req.query, 'query');
+    await registry.deleteAlias(
+      name,
+      alias,
+      query.ifVersion !== undefined ? { ifVersion: query.ifVersion } : {},
+    );
+    res.status(204).end();
+  });
+
+  router.get('/models/:name/history', async (req, res) => {
+    const { name } = parseRequest(modelParams, req.params, 'params');
+    const query = parseRequest(historyQuery, req.query, 'query');
+    res.json({
+      history: await registry.getStageHistory(
+        name,
+        query.version !== undefined ? { version: query.version } : {},
+      ),
+    });
+  });
+
+  return router;
+}

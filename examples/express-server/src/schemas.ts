@@ -1,0 +1,274 @@
+import {
+  datasetVersionSchema,
+  historyEntrySchema,
+  modelVersionSchema,
+  nameSchema,
+  registeredModelSchema,
+  registryErrorCodes,
+  runSchema,
+} from '@modelreg/core';
+import { z } from 'zod';
+import { httpErrorCodes } from './errors.js';
+
+// Request schemas validate the shape of a request (400 when they fail); the registry then checks
+// the content (422). `.meta({ id })` names a schema in the OpenAPI components.
+
+const name = nameSchema.meta({ description: '1–128 characters of [A-Za-z0-9._-], not "." or ".."' });
+const versionNumber = z.number().int().min(1);
+const pathVersion = z.coerce.number().int().min(1).meta({ description: 'A version number (from 1)' });
+const comment = z.string().max(5000);
+const actor = z
+  .string()
+  .min(1)
+  .max(256)
+  .meta({ description: 'Who made the change; default: the server user' });
+const booleanQuery = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1')
+  .meta({ type: 'boolean' });
+const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+// ---- path and query parameters ----
+export const modelParams = z.object({ name });
+export const datasetParams = z.object({ name });
+export const versionParams = z.object({ name, version: pathVersion });
+export const aliasParams = z.object({ name, alias: name });
+export const listModelsQuery = z
+  .object({
+    nameContains: z.string().max(128).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    offset: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+export const listVersionsQuery = z.object({ stage: z.string().min(1).max(128).optional() }).strict();
+export const historyQuery = z.object({ version: pathVersion.optional() }).strict();
+export const deleteAliasQuery = z.object({ ifVersion: pathVersion.optional() }).strict();
+export const uploadDatasetQuery = z
+  .object({
+    name: z.string().min(1).max(255).optional().meta({ description: 'Dataset name for text/csv bodies' }),
+  })
+  .strict();
+
+// ---- selectors: which version serves a prediction ----
+const selectorFields = {
+  version: versionNumber.optional().meta({ description: 'Serve this version' }),
+  stage: name.optional().meta({ description: 'Serve the highest version in this stage' }),
+  alias: name.optional().meta({ description: 'Serve the version this alias points at' }),
+};
+export const predictQuery = z
+  .object({
+    version: pathVersion.optional(),
+    stage: selectorFields.stage,
+    alias: selectorFields.alias,
+    proba: booleanQuery.optional().meta({ description: 'Also answer class probabilities (classifiers)' }),
+  })
+  .strict();
+export const predictBody = z
+  .object({
+    rows: z
+      .array(z.record(z.string(), z.unknown()))
+      .min(1)
+      .meta({ description: 'Records: one object per row, keyed by feature name' }),
+    ...selectorFields,
+    proba: z.boolean().optional(),
+  })
+  .strict()
+  .meta({ id: 'PredictRequest' });
+
+// ---- bodies ----
+export const trainBody = z
+  .object({
+    experiment: name.optional(),
+    runName: z.string().max(256).optional(),
+    dataset: z.union([
+      name,
+      z.object({ name, version: versionNumber.optional() }).strict(),
+      z.object({ csv: z.string().min(1) }).strict(),
+      z.object({ rows: z.array(z.record(z.string(), cell)).min(1) }).strict(),
+    ]),
+    target: z.string().min(1),
+    features: z.array(z.string().min(1)).min(1).optional(),
+    task: z.enum(['classification', 'regression']).optional(),
+    model: z
+      .object({
+        type: z.string().min(1).meta({ description: '`random-forest`, `decision-tree`, …' }),
+        params: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict(),
+    split: z
+      .object({ testSize: z.number().gt(0).lt(1).optional(), seed: z.number().int().optional() })
+      .strict()
+      .optional(),
+    register: z
+      .object({
+        name,
+        stage: z.string().min(1).optional(),
+        archiveExisting: z.boolean().optional(),
+        alias: name.optional(),
+        description: z.string().max(10_000).optional(),
+      })
+      .strict()
+      .optional(),
+    tags: z.record(z.string(), z.string().max(5000)).optional(),
+  })
+  .strict()
+  .meta({ id: 'TrainRequest' });
+
+export const stageBody = z
+  .object({
+    stage: z.string().min(1).max(128),
+    archiveExisting: z.boolean().optional(),
+    comment: comment.optional(),
+    actor: actor.optional(),
+  })
+  .strict()
+  .meta({ id: 'StageRequest' });
+
+export const aliasBody = z
+  .object({
+    version: versionNumber,
+    ifVersion: versionNumber
+      .nullable()
+      .optional()
+      .meta({ description: 'Compare-and-set: null = only if unset; n = only if it points at n now' }),
+    comment: comment.optional(),
+    actor: actor.optional(),
+  })
+  .strict()
+  .meta({ id: 'AliasRequest' });
+
+const canarySide = z
+  .union([versionNumber, z.string().min(1).max(128)])
+  .meta({ description: 'A version number, a stage name, or "@alias"' });
+export const canaryBody = z
+  .object({
+    current: canarySide,
+    next: canarySide,
+    weight: z.number().min(0).max(1).meta({ description: 'Share of traffic for next, 0–1' }),
+    stickyKey: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .meta({ description: 'A field of each row: rows with equal values always go to the same arm' }),
+    shadow: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Also run next on current’s rows, without answering it' }),
+  })
+  .strict()
+  .meta({ id: 'CanaryRequest' });
+export const canaryWeightBody = z
+  .object({ weight: z.number().min(0).max(1) })
+  .strict()
+  .meta({ id: 'CanaryWeight' });
+export const canaryPromoteBody = z
+  .object({ comment: comment.optional(), actor: actor.optional() })
+  .strict()
+  .meta({ id: 'CanaryPromoteRequest' });
+
+// ---- responses ----
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum([...registryErrorCodes, ...httpErrorCodes]),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const datasetSchema = datasetVersionSchema.meta({ id: 'DatasetVersion' });
+export const datasetUploadSchema = datasetVersionSchema
+  .extend({
+    created: z.boolean().meta({ description: 'false: the same bytes were already the latest version' }),
+  })
+  .meta({ id: 'DatasetUpload' });
+export const datasetListSchema = z.object({ datasets: z.array(datasetSchema) }).meta({ id: 'DatasetList' });
+export const datasetDetailSchema = z
+  .object({ dataset: datasetSchema, versions: z.array(datasetSchema) })
+  .meta({ id: 'DatasetDetail' });
+
+export const versionSchema = modelVersionSchema.meta({ id: 'ModelVersion' });
+export const modelSchema = registeredModelSchema.meta({ id: 'RegisteredModel' });
+export const modelDetailSchema = registeredModelSchema
+  .extend({
+    latestVersions: z.array(versionSchema).meta({ description: 'The highest version in each stage' }),
+  })
+  .meta({ id: 'ModelDetail' });
+export const modelListSchema = z.object({ models: z.array(modelSchema) }).meta({ id: 'ModelList' });
+export const versionListSchema = z.object({ versions: z.array(versionSchema) }).meta({ id: 'VersionList' });
+export const historySchema = z
+  .object({ history: z.array(historyEntrySchema.meta({ id: 'HistoryEntry' })) })
+  .meta({ id: 'History' });
+export const aliasResultSchema = z
+  .object({ name, alias: name, version: versionNumber })
+  .meta({ id: 'AliasResult' });
+
+export const trainResultSchema = z
+  .object({
+    run: runSchema.meta({ id: 'Run' }),
+    metrics: z.record(z.string(), z.number()),
+    version: versionSchema.nullable(),
+    modelUri: z.string(),
+  })
+  .meta({ id: 'TrainResult' });
+
+const label = z.union([z.string(), z.number(), z.boolean()]);
+export const predictResultSchema = z
+  .object({
+    model: name,
+    version: versionNumber
+      .nullable()
+      .meta({ description: 'The version that served every row (null: a canary split them)' }),
+    versions: z
+      .array(versionNumber)
+      .optional()
+      .meta({ description: 'With a canary: the version that served each row' }),
+    arms: z
+      .array(z.enum(['current', 'next']))
+      .optional()
+      .meta({ description: 'With a canary: the arm of each row' }),
+    via: z.enum(['version', 'stage', 'alias', 'canary']),
+    predictions: z.array(label),
+    probabilities: z.array(z.record(z.string(), z.number())).optional(),
+  })
+  .meta({ id: 'PredictResult' });
+
+export const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    metadata: z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() }),
+    uptimeSeconds: z.number(),
+  })
+  .meta({ id: 'Health' });
+
+const armSchema = z.object({
+  ref: z.union([versionNumber, z.string()]).meta({ description: 'As given: a version, a stage or "@alias"' }),
+  version: versionNumber.nullable().meta({ description: 'The version this arm serves now' }),
+  rows: z.number().int(),
+  requests: z.number().int(),
+  errors: z.number().int(),
+  latencyMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable(),
+});
+export const canarySchema = z
+  .object({
+    model: name,
+    weight: z.number(),
+    shadow: z.boolean(),
+    stickyKey: z.string().nullable(),
+    createdAt: z.number().int(),
+    current: armSchema,
+    next: armSchema,
+  })
+  .meta({ id: 'Canary' });
+export const canaryPromotedSchema = z
+  .object({
+    promoted: z.object({
+      from: versionNumber,
+      to: versionNumber,
+      target: z.union([z.object({ stage: z.string() }), z.object({ alias: z.string() })]),
+    }),
+    canary: canarySchema,
+  })
+  .meta({ id: 'CanaryPromoted' });

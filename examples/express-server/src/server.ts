@@ -1,0 +1,119 @@
+import { realpathSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { openRegistryFromEnv } from '@modelreg/example-config';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { createApp } from './app.js';
+import type { AuditSink } from './audit.js';
+import { createNdjsonAuditSink } from './audit.js';
+
+/** The server's own variables; the registry's (`MODELREG_DIR`, …) are read by `openRegistryFromEnv`. */
+const serverEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MODELREG_AUDIT_LOG: z.string().min(1).optional(),
+  MODELREG_MAX_JSON_BYTES: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_PREDICT_CSV_BYTES: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_PREDICT_ROWS: z.coerce.number().int().min(1).optional(),
+});
+
+const shutdownGraceMs = 10_000;
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** Stops accepting connections, waits for requests in flight, then closes the audit log and the registry. */
+  close(): Promise<void>;
+}
+
+/** Starts the server from environment variables. */
+export async function startServer(
+  env: Record<string, string | undefined> = process.env,
+): Promise<RunningServer> {
+  const nonEmpty = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = serverEnvSchema.safeParse(nonEmpty);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`[express-server] ${issue?.path.join('.')} is invalid: ${issue?.message}`);
+  }
+  const config = parsed.data;
+  const logger = pino({ level: config.LOG_LEVEL });
+  const { registry, describe } = await openRegistryFromEnv(env);
+  let audit: AuditSink | undefined;
+  try {
+    audit = config.MODELREG_AUDIT_LOG ? createNdjsonAuditSink(config.MODELREG_AUDIT_LOG) : undefined;
+  } catch (e) {
+    await registry.close();
+    throw e;
+  }
+  const app = createApp({
+    registry,
+    logger,
+    ...(audit ? { auditLog: audit } : {}),
+    limits: {
+      ...(config.MODELREG_MAX_JSON_BYTES ? { jsonBytes: config.MODELREG_MAX_JSON_BYTES } : {}),
+      ...(config.MODELREG_MAX_UPLOAD_BYTES ? { datasetUploadBytes: config.MODELREG_MAX_UPLOAD_BYTES } : {}),
+      ...(config.MODELREG_MAX_PREDICT_CSV_BYTES
+        ? { predictCsvBytes: config.MODELREG_MAX_PREDICT_CSV_BYTES }
+        : {}),
+      ...(config.MODELREG_MAX_PREDICT_ROWS ? { predictRows: config.MODELREG_MAX_PREDICT_ROWS } : {}),
+    },
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
+  }).catch(async (e: unknown) => {
+    await Promise.allSettled([audit?.close(), registry.close()]);
+    throw e;
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  logger.info({ url, registry: describe, audit: config.MODELREG_AUDIT_LOG ?? null }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        // Requests in flight get `shutdownGraceMs` to finish; then their connections are cut.
+        const force = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      await audit?.close();
+      await registry.close();
+      logger.info('stopped');
+    })());
+  return { server, url, close };
+}
+
+const isMain =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+
+if (isMain) {
+  try {
+    const running = await startServer();
+    const stop = (signal: NodeJS.Signals) => {
+      // A second signal exits at once.
+      process.once(signal, () => process.exit(1));
+      running.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          console.error(e);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Application } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry, AuditSink } from '../src/app.js';
+import { canonicalJson, createNdjsonAuditSink, inputSha256 } from '../src/app.js';
+import type { TestBackend } from './helpers.js';
+import { IRIS_ROWS, embeddedBackend, irisCsv, seedIrisModel, testApp } from './helpers.js';
+
+describe('health, metrics, OpenAPI, docs and the audit log', () => {
+  let backend: TestBackend;
+  let app: Application;
+  let auditDir: string;
+  let auditPath: string;
+  let audit: AuditSink;
+
+  beforeAll(async () => {
+    backend = await embeddedBackend();
+    auditDir = await mkdtemp(join(tmpdir(), 'modelreg-audit-'));
+    auditPath = join(auditDir, 'logs', 'audit.ndjson');
+    audit = createNdjsonAuditSink(auditPath);
+    app = testApp(backend.registry, { auditLog: audit, metrics: { defaultMetrics: true } });
+    await seedIrisModel(app);
+  });
+  afterAll(async () => {
+    await audit?.close();
+    await backend?.cleanup();
+    await rm(auditDir, { recursive: true, force: true });
+  });
+
+  it('serves an OpenAPI 3.1 document with a path for every endpoint', async () => {
+    const res = await request(app).get('/openapi.json').expect(200);
+    const doc = res.body as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(
+      [
+        'POST /datasets',
+        'GET /datasets',
+        'GET /datasets/{name}',
+        'GET /datasets/{name}/versions/{version}',
+        'POST /train',
+        'GET /models',
+        'GET /models/{name}',
+        'GET /models/{name}/versions',
+        'GET /models/{name}/versions/{version}',
+        'POST /models/{name}/versions/{version}/stage',
+        'PUT /models/{name}/aliases/{alias}',
+        'DELETE /models/{name}/aliases/{alias}',
+        'GET /models/{name}/history',
+        'POST /models/{name}/predict',
+        'POST /models/{name}/canary',
+        'GET /models/{name}/canary',
+        'PATCH /models/{name}/canary',
+        'DELETE /models/{name}/canary',
+        'POST /models/{name}/canary/promote',
+        'POST /models/{name}/canary/rollback',
+        'GET /health',
+        'GET /metrics',
+        'GET /openapi.json',
+        'GET /docs',
+      ].sort(),
+    );
+    for (const id of ['TrainRequest', 'PredictRequest', 'PredictResult', 'ModelVersion', 'Error', 'Canary']) {
+      expect(doc.components.schemas).toHaveProperty(id);
+    }
+    const predict = doc.paths['/models/{name}/predict']!['post'] as {
+      requestBody: { content: Record<string, unknown> };
+    };
+    expect(Object.keys(predict.requestBody.content).sort()).toEqual([
+      'application/json',
+      'multipart/form-data',
+      'text/csv',
+    ]);
+  });
+
+  it('serves a self-contained HTML docs page', async () => {
+    const res = await request(app).get('/docs').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('<!doctype html>');
+    expect(res.text).toContain('/models/{name}/predict');
+    expect(res.text).toContain('id="schema-PredictResult"');
+    expect(res.text).not.toMatch(/<script|https?:\/\/(?!127)/);
+  });
+
+  it('answers /health with 200 and echoes a well-formed X-Request-Id', async () => {
+    const res = await request(app).get('/health').set('X-Request-Id', 'abc-123').expect(200);
+    expect(res.headers['x-request-id']).toBe('abc-123');
+    const fresh = await request(app).get('/health').set('X-Request-Id', 'bad id <script>').expect(200);
+    expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('writes one audit line per prediction with the input hash, the version and the output', async () => {
+    const reordered = IRIS_ROWS.map((r) => Object.fromEntries(Object.entries(r).reverse()));
+    const a = await request(app)
+      .post('/models/iris_clf/predict')
+      .set('X-Request-Id', 'audit-1')
+      .send({ rows: IRIS_ROWS })
+      .expect(200);
+    await request(app)
+      .post('/models/iris_clf/predict?proba=true')
+      .set('X-Request-Id', 'audit-2')
+      .send({ rows: reordered })
+      .expect(200);
+    const csv = (await readFile(irisCsv, 'utf8')).split('\n').slice(0, 3).join('\n');
+    await request(app)
+      .post('/models/iris_clf/predict?version=1')
+      .set('X-Request-Id', 'audit-3')
+      .set('Content-Type', 'text/csv')
+      .send(csv)
+      .expect(200);
+    await audit.close();
+
+    const lines = (await readFile(auditPath, 'utf8')).trim().split('\n');
+    const entries = lines.map((l) => JSON.parse(l) as AuditEntry);
+    expect(entries.map((e) => e.requestId)).toEqual(['audit-1', 'audit-2', 'audit-3']);
+    const [first, second, third] = entries as [AuditEntry, AuditEntry, AuditEntry];
+    expect(first).toMatchObject({ model: 'iris_clf', version: 1, via: 'stage', rows: 3 });
+    expect(first.output.predictions).toEqual(a.body.predictions);
+    expect(first.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(first.time)).not.toBeNaN();
+    // The hash is over canonical JSON: key order does not change it.
+    expect(first.inputSha256).toBe(
+      createHash('sha256')
+        .update(canonicalJson({ rows: IRIS_ROWS }))
+        .digest('hex'),
+    );
+    expect(second.inputSha256).toBe(first.inputSha256);
+    expect(second.output.probabilities).toHaveLength(3);
+    expect(third).toMatchObject({ version: 1, via: 'version', rows: 2, inputSha256: inputSha256({ csv }) });
+  });
+
+  it('exposes request, latency, prediction and process metrics', async () => {
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(
+      /modelreg_http_requests_total\{method="POST",route="\/models\/:name\/predict",status="200"\} 3/,
+    );
+    expect(res.text).toMatch(
+      /modelreg_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/train",status="201"\}/,
+    );
+    expect(res.text).toMatch(/modelreg_predictions_total\{model="iris_clf",version="1"\} 8/);
+    expect(res.text).toContain('modelreg_process_cpu_seconds_total');
+  });
+
+  it('answers /health with 503 when the metadata store does not answer', async () => {
+    const other = await embeddedBackend();
+    const broken = testApp(other.registry);
+    await other.registry.close();
+    try {
+      const res = await request(broken).get('/health').expect(503);
+      expect(res.body).toMatchObject({ status: 'unavailable', metadata: { ok: false } });
+      expect(res.body.metadata.error).toEqual(expect.any(String));
+    } finally {
+      await other.cleanup();
+    }
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 'é' }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"x":"é","z":1}]},"b":1}',
+    );
+  });
+});

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { isRegistryError } from '@modelreg/core';
+import { openRegistryFromEnv } from '@modelreg/example-config';
+import type { LogEntry } from './run-worker.js';
+import { PredictionWorker } from './run-worker.js';
+
+const usage = `modelreg prediction worker
+
+Usage: node dist/worker.js --model <name> --input <file.ndjson | ->  [--output <file>]
+       node dist/worker.js --model <name> --watch-dir <dir> [--poll-ms 500]
+
+  --model <name>     serve models:/<name>/<stage> (stage: --stage, default production)
+  --uri <uri>        or serve any model URI, e.g. models:/iris@champion
+  --input <path|->   read NDJSON jobs from a file, or from stdin with "-"; results go to stdout
+                     (or --output) and the worker exits at the end of the input
+  --watch-dir <dir>  process each new *.ndjson file in <dir> into <name>.out.ndjson and move it
+                     to <dir>/done/; runs until SIGINT/SIGTERM
+
+Jobs: one JSON object per line, a record of features or { "id": ..., "rows": [...] }.
+Results: one JSON line per job: { id?, line, model, version, prediction | predictions, latencyMs }
+or { id?, line, model, error: { code, message } }. Logs (hot swaps...) are JSON lines on stderr.
+Storage follows MODELREG_DIR (default ./.modelreg), MODELREG_METADATA_URL, MODELREG_PG_SCHEMA and
+MODELREG_ARTIFACTS_URL.`;
+
+const log = (entry: LogEntry): void => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+};
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      uri: { type: 'string' },
+      stage: { type: 'string', default: 'production' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      'watch-dir': { type: 'string' },
+      'poll-ms': { type: 'string', default: '500' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const uri = values.uri ?? (values.model ? `models:/${values.model}/${values.stage}` : undefined);
+  const dir = values['watch-dir'];
+  const pollMs = Number(values['poll-ms']);
+  if (values.help || !uri || (values.input === undefined) === (dir === undefined) || !(pollMs >= 10)) {
+    (values.help ? console.log : console.error)(usage);
+    return values.help ? 0 : 2;
+  }
+
+  const { registry, describe } = await openRegistryFromEnv();
+  const controller = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log({ event: 'worker.stopping', signal });
+      controller.abort();
+    });
+  }
+  const worker = new PredictionWorker({ registry, uri, log });
+  log({
+    event: 'worker.started',
+    uri,
+    registry: describe,
+    mode: dir ? 'watch-dir' : 'input',
+    pid: process.pid,
+  });
+  try {
+    if (dir !== undefined) {
+      await worker.watchDir(dir, { signal: controller.signal, pollMs });
+    } else {
+      const input = values.input === '-' ? process.stdin : createReadStream(values.input!);
+      const output = values.output ? createWriteStream(values.output) : process.stdout;
+      const summary = await worker.processStream(input, output, controller.signal);
+      if (output !== process.stdout) {
+        output.end();
+        await once(output, 'finish');
+      }
+      log({ event: 'worker.finished', ...summary });
+    }
+    return 0;
+  } finally {
+    await worker.close();
+    await registry.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log({
+      event: 'worker.failed',
+      ...(isRegistryError(error) ? { code: error.code } : {}),
+      error: error instanceof Error ? error.message : String(error),
+    });
+    process.exit(1);
+  },
+);
