@@ -24,6 +24,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI runs in the browser, not in Node.
+    files: ['examples/web-ui/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,4 +1,5 @@
-// Training time and predict throughput of the ml-random-forest trainer (regression, 10 features).
+// Training time and predict throughput of the random-forest trainer's `ml-random-forest` engine
+// (regression, 10 features); the native engine is benchmarked in native-trees.mjs.
 // ml-random-forest's fit time grows with the square of the rows, so the 20k-row case fits fewer trees
 // and the table also gives the time per tree.
 import { predictEnsemble, randomForestTrainer } from '@modelreg/core';
@@ -18,7 +19,11 @@ const features = 10;
 const rows = [];
 for (const c of cases) {
   const data = friedman(c.rows, features, 7);
-  const params = randomForestTrainer.paramsSchema.parse({ nEstimators: c.trees, maxDepth });
+  const params = randomForestTrainer.paramsSchema.parse({
+    engine: 'ml-random-forest',
+    nEstimators: c.trees,
+    maxDepth,
+  });
   const t0 = performance.now();
   const model = await randomForestTrainer.fit({
     x: data.x,
@@ -47,7 +52,7 @@ for (const c of cases) {
   ]);
 }
 printTable(
-  'ml-random-forest trainer: fit time and predict throughput (rows x 10 features, regression; predict = the JS predictor over the converted forest, 100k rows, one core)',
+  'random-forest trainer, engine ml-random-forest: fit time and predict throughput (rows x 10 features, regression; predict = the JS predictor over the converted forest, 100k rows, one core)',
   ['rows', 'trees', 'max depth', 'fit', 'fit per tree', 'predict rows/s'],
   rows,
 );

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Native tree learner vs ml-random-forest vs scikit-learn: fit time, held-out quality, peak RSS,
-// predict throughput and model file size. Runs against the built core (packages/core/dist); build
-// it first (`npm run build -w @modelreg/core`). Single-threaded unless a row says otherwise.
+// predict throughput and model file size, in one run. Runs against the built core (packages/core/dist);
+// build it first (`npm run build -w @modelreg/core`). Single-threaded unless a row says otherwise.
+// Run with `node --expose-gc` (bench/run.mjs does).
 //
 // Env: BENCH_QUICK=1 tiny sizes (smoke test) · BENCH_TREES (default 20) · BENCH_DEPTH (default 12)
 //      BENCH_SKIP_1M=1 · BENCH_NO_SKLEARN=1 · BENCH_NO_MLRF=1 · BENCH_PYTHON (default /usr/bin/python3)
@@ -10,8 +11,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import {
+  createTreeEnsembleModel,
+  fitForest,
+  predictEnsemble,
+  predictEnsembleFast,
+  treeEnsembleFromJson,
+  treeEnsembleToJson,
+} from '@modelreg/core';
 import { accuracyOfProba, friedman, r2, splitRows, threeClasses, toRows } from './lib/bench-data.mjs';
 import { fixed, mb, printTable, seconds } from './lib/table.mjs';
 
@@ -23,45 +32,6 @@ const DEPTH = Number(env.BENCH_DEPTH ?? 12);
 const PYTHON = env.BENCH_PYTHON ?? '/usr/bin/python3';
 const tmp = mkdtempSync(join(tmpdir(), 'bench-native-trees-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-
-/** The core package: its dist when it exports the native learner, else the sources bundled with esbuild. */
-async function loadCore() {
-  try {
-    const core = await import('@modelreg/core');
-    if (typeof core.fitForest === 'function' && typeof core.predictEnsembleFast === 'function') {
-      return { core, from: '@modelreg/core (packages/core/dist)' };
-    }
-  } catch {
-    // not built: fall through
-  }
-  const src = join(here, '../packages/core/src');
-  const entry = join(tmp, 'entry.mjs');
-  writeFileSync(
-    entry,
-    [
-      `export { fitForest, predictEnsembleFast } from '${src}/training/native/index.ts';`,
-      `export { predictEnsemble } from '${src}/formats/tree-ensemble.ts';`,
-      `export { treeEnsembleToJson } from '${src}/formats/native/tree-ensemble-json.ts';`,
-    ].join('\n'),
-  );
-  const { build } = await import('esbuild');
-  const outfile = join(tmp, 'core-native.mjs');
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile,
-    logLevel: 'error',
-  });
-  return {
-    core: await import(pathToFileURL(outfile).href),
-    from: 'sources bundled with esbuild (dist has no fitForest yet)',
-  };
-}
-
-const { core, from } = await loadCore();
-const { fitForest, predictEnsemble, predictEnsembleFast, treeEnsembleToJson } = core;
 
 const maxFeaturesFor = (task) => (task === 'regression' ? 'all' : 'sqrt');
 const quality = (d, pred, model) =>
@@ -168,15 +138,29 @@ if (process.argv[2] === '--rss-child') {
   process.exit(0);
 }
 
-console.log(`native trees benchmark — core from ${from}; scikit-learn: ${sklearnState}`);
+console.log(
+  `native trees benchmark — core from @modelreg/core (packages/core/dist); scikit-learn: ${sklearnState}`,
+);
 console.log(
   `node ${process.version}; trees ${TREES}, max depth ${DEPTH}; single thread unless noted${QUICK ? '; QUICK sizes' : ''}`,
 );
 
 // --- 1. Fit time and held-out quality. ---
 const fitRows = [];
-const addRow = (name, learner, trees, r, base) =>
-  fitRows.push([name, learner, trees, seconds(r?.fitSeconds), fixed(r?.quality), ratio(r?.fitSeconds, base)]);
+const diff = (r, sk) =>
+  r?.quality !== undefined && sk?.quality !== undefined
+    ? (r.quality - sk.quality >= 0 ? '+' : '') + (r.quality - sk.quality).toFixed(4)
+    : undefined;
+const addRow = (name, learner, r, base, sk) =>
+  fitRows.push([
+    name,
+    learner,
+    TREES,
+    seconds(r?.fitSeconds),
+    fixed(r?.quality),
+    diff(r, sk),
+    ratio(r?.fitSeconds, base),
+  ]);
 const regSizes = QUICK ? [2000, 5000] : [10_000, 100_000, ...(env.BENCH_SKIP_1M === '1' ? [] : [1_000_000])];
 const mlRfRows = QUICK ? 500 : 4000;
 const jobs = [
@@ -184,23 +168,23 @@ const jobs = [
   ...regSizes.map((n) => ({ kind: 'regression', n, F: 10 })),
   { kind: 'classification', n: QUICK ? 5000 : 50_000, F: 20 },
 ];
-let mlRfSize;
+let mlRfRegression;
 for (const job of jobs) {
   const { d, nTrain, train, test } = dataset(job.kind, job.n, job.F);
   const name = `${job.kind === 'regression' ? 'friedman' : '3-class'} ${label(job.n)}×${job.F}`;
   const params = { trees: TREES, depth: DEPTH, maxFeatures: maxFeaturesFor(job.kind) };
   const native = await runNative(train, test, params);
-  addRow(name, 'native', TREES, native, native.fitSeconds);
+  const sk = runSklearn(d, nTrain, params);
+  addRow(name, 'native', native, native.fitSeconds, sk);
   if (job.mlrf) {
-    const ml = runMlRf(train, test, params);
-    mlRfSize = { bytesPerNode: ml.jsonBytes / ml.nodes, nodes: ml.nodes };
-    addRow(name, 'ml-random-forest', TREES, ml, native.fitSeconds);
+    mlRfRegression = runMlRf(train, test, params);
+    addRow(name, 'ml-random-forest', mlRfRegression, native.fitSeconds, sk);
   }
-  addRow(name, 'scikit-learn', TREES, runSklearn(d, nTrain, params), native.fitSeconds);
+  addRow(name, 'scikit-learn', sk, native.fitSeconds, sk);
 }
 printTable(
-  `Fit time and held-out quality (r2 for friedman, accuracy for 3-class; max_features 1.0 for regression, sqrt for classification)`,
-  ['data', 'learner', 'trees', 'fit', 'quality', 'time vs native'],
+  `Fit time and held-out quality (r2 for friedman, accuracy for 3-class; max_features 1.0 for regression, sqrt for classification; ml-random-forest: 1.0 per tree)`,
+  ['data', 'learner', 'trees', 'fit', 'quality', 'vs sklearn', 'time vs native'],
   fitRows,
 );
 
@@ -236,10 +220,7 @@ const child = JSON.parse(
   execFileSync(
     process.execPath,
     [fileURLToPath(import.meta.url), '--rss-child', String(rssRows), String(TREES), String(DEPTH)],
-    {
-      encoding: 'utf8',
-      env: { ...env },
-    },
+    { encoding: 'utf8', env: { ...env } },
   ),
 );
 printTable(
@@ -253,8 +234,11 @@ printTable(
 );
 
 // --- 4. Predict throughput: 20 trees, depth 10, 10 features. ---
-const pr = dataset('regression', 20_000, 10);
+const pr = dataset('regression', QUICK ? 20_000 : 100_000, 10);
 const predModel = (await runNative(pr.train, pr.test, { trees: 20, depth: 10, maxFeatures: 'all' })).model;
+const loaded = createTreeEnsembleModel(
+  treeEnsembleFromJson(JSON.parse(JSON.stringify(treeEnsembleToJson(predModel)))),
+);
 const probe = friedman(QUICK ? 50_000 : 1_000_000, 10, 11);
 const best = (fn) => {
   let s = Infinity;
@@ -267,63 +251,71 @@ const best = (fn) => {
 };
 const tBase = best(() => predictEnsemble(predModel, probe.x, probe.nRows));
 const tFast = best(() => predictEnsembleFast(predModel, probe.x, probe.nRows));
+const tLoaded = best(() => loaded.predict(probe.x, probe.nRows));
 const rate = (s) => `${(probe.nRows / s / 1e6).toFixed(2)}M rows/s`;
 printTable(
-  `Predict: 20 trees, depth 10, 10 features, ${label(probe.nRows)} rows (best of 3)`,
+  `Predict: 20 trees, depth 10 (${nodeCount(predModel)} nodes, fit on ${label(pr.nTrain)} rows), 10 features, ${label(probe.nRows)} rows, one thread (best of 3)`,
   ['predictor', 'throughput'],
   [
-    ['predictEnsemble', rate(tBase)],
-    ['predictEnsembleFast', rate(tFast)],
+    ['predictEnsemble (reference loop over the IR)', rate(tBase)],
+    ['predictEnsembleFast (packed flat arrays)', rate(tFast)],
+    ['native model loaded from model.native.json, .predict', rate(tLoaded)],
   ],
 );
 
-// --- 5. Model file size of the headline forest. ---
-const json = JSON.stringify(treeEnsembleToJson(headNative.model));
-const nodes = nodeCount(headNative.model);
-const sizeRows = [
-  [
-    'native tree-ensemble JSON',
-    mb(json.length),
-    mb(gzipSync(json).length),
-    (json.length / nodes).toFixed(1),
-    'measured',
-  ],
-];
-if (mlRfSize) {
-  const est = mlRfSize.bytesPerNode * nodes;
+// --- 5. Model file size: 100-tree, depth-12 forests, regression and 3 classes. ---
+const clsData = dataset('classification', QUICK ? 5000 : 50_000, 20);
+const clsParams = { trees: headParams.trees, depth: 12, maxFeatures: 'sqrt' };
+const clsForest = (await runNative(clsData.train, clsData.test, clsParams)).model;
+// ml-random-forest cannot fit these sizes in reasonable time (its fit grows with the square of the rows),
+// so its size is its measured JSON bytes per node, from real depth-12 fits on rows of the same
+// distributions, times the node count of the native forest.
+const mlRfCls = QUICK
+  ? undefined
+  : runMlRf(dataset('classification', mlRfRows, 20).train, clsData.test, { trees: 10, depth: 12 });
+const sizeRows = [];
+for (const [what, model, ml, mlHow] of [
+  ['regression', headNative.model, mlRfRegression, `${TREES} trees on friedman ${label(mlRfRows)}×10`],
+  ['3-class', clsForest, mlRfCls, `10 trees on 3-class ${label(mlRfRows)}×20`],
+]) {
+  const nodes = nodeCount(model);
+  const v2 = JSON.stringify(treeEnsembleToJson(model));
+  const v1 = JSON.stringify(treeEnsembleToJson(model, { version: 1 }));
+  const perNode = (bytes) => (bytes / nodes).toFixed(1);
   sizeRows.push([
-    'ml-random-forest toJSON',
-    mb(est),
-    undefined,
-    mlRfSize.bytesPerNode.toFixed(1),
-    `estimated: bytes/node of its ${label(mlRfRows)}-row fit (${mlRfSize.nodes} nodes) × ${nodes} nodes`,
-  ]);
-  sizeRows.push(['ml-random-forest / native', ratio(est, json.length), undefined, undefined, '']);
-  // Classification leaves carry one value per class, which changes the per-node sizes.
-  const small = dataset('classification', QUICK ? 300 : 1000, 10);
-  const smallParams = { trees: 3, depth: 12, maxFeatures: 'all' };
-  const mlCls = runMlRf(small.train, small.test, smallParams);
-  const nativeCls = (await runNative(small.train, small.test, smallParams)).model;
-  const clsBytes = JSON.stringify(treeEnsembleToJson(nativeCls)).length / nodeCount(nativeCls);
-  const how = `per node, 3-class forests of 3 trees on ${label(small.nTrain)} rows`;
-  sizeRows.push(['native JSON, 3 classes', undefined, undefined, clsBytes.toFixed(1), how]);
-  sizeRows.push([
-    'ml-random-forest, 3 classes',
-    undefined,
-    undefined,
-    (mlCls.jsonBytes / mlCls.nodes).toFixed(1),
-    how,
+    what,
+    'native JSON v2 (written)',
+    mb(v2.length),
+    mb(gzipSync(v2).length),
+    perNode(v2.length),
+    '—',
+    `${nodes} nodes`,
   ]);
   sizeRows.push([
-    'ml-random-forest / native, 3 classes',
-    ratio(mlCls.jsonBytes / mlCls.nodes, clsBytes),
-    undefined,
-    undefined,
+    what,
+    'native JSON v1 (previous)',
+    mb(v1.length),
+    mb(gzipSync(v1).length),
+    perNode(v1.length),
+    ratio(v1.length, v2.length),
     '',
   ]);
+  if (ml) {
+    const est = (ml.jsonBytes / ml.nodes) * nodes;
+    const how = `estimated: ${(ml.jsonBytes / ml.nodes).toFixed(1)} B/node measured on ${mlHow} (${ml.nodes} nodes, depth 12) × ${nodes} nodes`;
+    sizeRows.push([
+      what,
+      'ml-random-forest toJSON',
+      mb(est),
+      undefined,
+      perNode(est),
+      ratio(est, v2.length),
+      how,
+    ]);
+  }
 }
 printTable(
-  `Model size: the headline forest (${headParams.trees} trees, depth 12, ${nodes} nodes)`,
-  ['format', 'size', 'gzip', 'bytes/node', 'how'],
+  `Model size: ${headParams.trees}-tree depth-12 native forests (regression: the headline forest; 3-class: 50k×20, max_features sqrt)`,
+  ['task', 'format', 'size', 'gzip', 'bytes/node', '× v2 size', 'how'],
   sizeRows,
 );

@@ -17,7 +17,9 @@ import { datasetRoutes } from './routes/datasets.js';
 import { modelRoutes } from './routes/models.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
+import { runRoutes } from './routes/runs.js';
 import { trainRoutes } from './routes/train.js';
+import { defaultUiDir, uiRoutes } from './ui.js';
 
 export type { AuditEntry, AuditSink } from './audit.js';
 export { canonicalJson, createMemoryAuditSink, createNdjsonAuditSink, inputSha256 } from './audit.js';
@@ -39,6 +41,11 @@ export interface AppOptions {
   metrics?: MetricsOptions;
   /** Folder for multipart spool files; default the OS temp folder. */
   uploadDir?: string;
+  /**
+   * The built web UI served at `/`: a folder with `index.html` and `assets/`. Default: the `dist` of
+   * `@modelreg/example-web-ui` when it is built (else `/` says how to build it); `false`: no UI.
+   */
+  ui?: string | false;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -70,8 +77,9 @@ function requestLogging(logger: Logger): RequestHandler {
 }
 
 /**
- * The REST app over a registry: datasets, training, models, versions, stages, aliases, predictions,
- * canaries, health, metrics and the OpenAPI document. It does not listen; `server.ts` does.
+ * The REST app over a registry: datasets, training, experiments and runs, models, versions, stages,
+ * aliases, predictions, canaries, health, metrics, the OpenAPI document and the web UI at `/`.
+ * It does not listen; `server.ts` does.
  */
 export function createApp(options: AppOptions): express.Application {
   const logger = options.logger ?? pino({ level: 'info' });
@@ -98,7 +106,9 @@ export function createApp(options: AppOptions): express.Application {
   app.use(predictRoutes(ctx, canaryRouter(ctx, canaries)));
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));
+  app.use(runRoutes(ctx));
   app.use(opsRoutes(ctx, { openapi: buildOpenApiDocument() }));
+  if (options.ui !== false) app.use(uiRoutes(options.ui ?? defaultUiDir()));
   app.use(routeNotFound);
   app.use(
     errorHandler((error, cause, res) => {

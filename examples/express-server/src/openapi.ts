@@ -111,6 +111,14 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     responses: { ...ok('The version', s.versionSchema), ...errors(400, 404) },
   });
   path({
+    method: 'get',
+    path: '/models/{name}/versions/{version}/signature',
+    summary:
+      'The task, target, classes, trainer, test metrics and input signature of a version (its MODEL.json)',
+    request: { params: s.versionParams },
+    responses: { ...ok('The model info', s.versionSignatureSchema), ...errors(400, 404) },
+  });
+  path({
     method: 'post',
     path: '/models/{name}/versions/{version}/stage',
     summary: 'Move a version to a stage (recorded in the history)',
@@ -137,6 +145,52 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     summary: 'The append-only history of stage and alias moves, oldest first',
     request: { params: s.modelParams, query: s.historyQuery },
     responses: { ...ok('History', s.historySchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/experiments',
+    summary: 'Every experiment, oldest first',
+    responses: ok('Experiments', s.experimentListSchema),
+  });
+  path({
+    method: 'get',
+    path: '/experiments/{name}/runs',
+    summary: 'The runs of an experiment, sorted and paged (searchRuns)',
+    request: { params: s.experimentParams, query: s.searchRunsQuery },
+    responses: { ...ok('A page of runs', s.runListSchema), ...errors(400, 404, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/runs/{id}',
+    summary: 'A run with its recorded artifacts and, when it logged a model, the model info',
+    request: { params: s.runParams },
+    responses: { ...ok('The run', s.runDetailSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/runs/{id}/metrics/{key}',
+    summary: 'Every logged point of one metric of a run, by step then time',
+    request: { params: s.metricParams },
+    responses: { ...ok('The history', s.metricHistorySchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/runs/{id}/artifacts/{path}',
+    summary: 'Download a recorded artifact of a run',
+    description:
+      '`path` is the artifact path and may contain `/` (`model/MODEL.json`). A path that could leave the run (`..`, a backslash, an encoded slash, a control character) is 400. The body is streamed as an attachment with `X-Artifact-Sha256`.',
+    request: {
+      params: s.runParams.extend({
+        path: z.string().meta({ description: 'The artifact path, `/`-separated' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'The artifact bytes',
+        content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } },
+      },
+      ...errors(400, 404),
+    },
   });
   path({
     method: 'post',
@@ -233,6 +287,15 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     summary: 'This document as an HTML page',
     responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } },
   });
+  path({
+    method: 'get',
+    path: '/',
+    summary: 'The web UI (a single-page app over this API; pages route with the URL hash)',
+    responses: {
+      200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
+      503: { description: 'The web UI is not built', content: { 'text/html': { schema: z.string() } } },
+    },
+  });
 
   return new OpenApiGeneratorV31(r.definitions).generateDocument({
     openapi: '3.1.0',
@@ -240,7 +303,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       title: 'modelreg REST server',
       version: '0.1.0',
       description:
-        'Datasets, training, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`.',
+        'Datasets, training, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`.',
     },
   });
 }

@@ -1,11 +1,16 @@
 import {
   datasetVersionSchema,
+  experimentSchema,
   historyEntrySchema,
+  labelSchema,
+  metricPointSchema,
+  modelSignatureSchema,
   modelVersionSchema,
   nameSchema,
   registeredModelSchema,
   registryErrorCodes,
   runSchema,
+  runStatuses,
 } from '@modelreg/core';
 import { z } from 'zod';
 import { httpErrorCodes } from './errors.js';
@@ -38,11 +43,39 @@ export const listModelsQuery = z
     nameContains: z.string().max(128).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
     offset: z.coerce.number().int().min(0).optional(),
+    summary: booleanQuery
+      .optional()
+      .meta({ description: 'Also answer each model’s version count per stage and its last change' }),
   })
   .strict();
 export const listVersionsQuery = z.object({ stage: z.string().min(1).max(128).optional() }).strict();
 export const historyQuery = z.object({ version: pathVersion.optional() }).strict();
 export const deleteAliasQuery = z.object({ ifVersion: pathVersion.optional() }).strict();
+export const experimentParams = z.object({ name });
+const runId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a run id: 1–128 characters of [A-Za-z0-9_-]')
+  .meta({ description: 'A run id' });
+export const runParams = z.object({ id: runId });
+export const metricParams = z.object({ id: runId, key: name });
+export const searchRunsQuery = z
+  .object({
+    orderBy: z
+      .string()
+      .max(260)
+      .regex(
+        /^(metric:|param:)[A-Za-z0-9._-]{1,128}$|^(startTime|endTime|name)$/,
+        'must be metric:<key>, param:<key>, startTime, endTime or name',
+      )
+      .optional()
+      .meta({ description: '`metric:<key>`, `param:<key>`, `startTime`, `endTime` or `name`' }),
+    direction: z.enum(['asc', 'desc']).optional().meta({ description: 'Default asc' }),
+    status: z.enum(runStatuses).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    pageToken: z.string().min(1).max(2000).optional().meta({ description: 'nextPageToken of a page' }),
+  })
+  .strict();
+export type SearchRunsQuery = z.output<typeof searchRunsQuery>;
 export const uploadDatasetQuery = z
   .object({
     name: z.string().min(1).max(255).optional().meta({ description: 'Dataset name for text/csv bodies' }),
@@ -194,20 +227,36 @@ export const modelSchema = registeredModelSchema.meta({ id: 'RegisteredModel' })
 export const modelDetailSchema = registeredModelSchema
   .extend({
     latestVersions: z.array(versionSchema).meta({ description: 'The highest version in each stage' }),
+    stages: z.array(z.string()).meta({ description: 'The configured stages, in order' }),
   })
   .meta({ id: 'ModelDetail' });
-export const modelListSchema = z.object({ models: z.array(modelSchema) }).meta({ id: 'ModelList' });
+export const historyEntry = historyEntrySchema.meta({ id: 'HistoryEntry' });
+const modelSummarySchema = z
+  .object({
+    latestVersion: versionNumber.nullable().meta({ description: 'The highest version not deleted' }),
+    stages: z.record(z.string(), z.number().int()).meta({ description: 'Versions per stage' }),
+    lastChange: historyEntry.nullable().meta({ description: 'The latest stage or alias move' }),
+  })
+  .meta({ id: 'ModelSummary' });
+export const modelListSchema = z
+  .object({
+    models: z.array(
+      modelSchema.extend({
+        summary: modelSummarySchema.optional().meta({ description: 'With ?summary=true' }),
+      }),
+    ),
+  })
+  .meta({ id: 'ModelList' });
 export const versionListSchema = z.object({ versions: z.array(versionSchema) }).meta({ id: 'VersionList' });
-export const historySchema = z
-  .object({ history: z.array(historyEntrySchema.meta({ id: 'HistoryEntry' })) })
-  .meta({ id: 'History' });
+export const historySchema = z.object({ history: z.array(historyEntry) }).meta({ id: 'History' });
 export const aliasResultSchema = z
   .object({ name, alias: name, version: versionNumber })
   .meta({ id: 'AliasResult' });
 
+export const runResponseSchema = runSchema.meta({ id: 'Run' });
 export const trainResultSchema = z
   .object({
-    run: runSchema.meta({ id: 'Run' }),
+    run: runResponseSchema,
     metrics: z.record(z.string(), z.number()),
     version: versionSchema.nullable(),
     modelUri: z.string(),
@@ -272,3 +321,41 @@ export const canaryPromotedSchema = z
     canary: canarySchema,
   })
   .meta({ id: 'CanaryPromoted' });
+
+// ---- experiments, runs and the model files they made ----
+export const experimentListSchema = z
+  .object({ experiments: z.array(experimentSchema.meta({ id: 'Experiment' })) })
+  .meta({ id: 'ExperimentList' });
+export const runListSchema = z
+  .object({
+    runs: z.array(runResponseSchema),
+    nextPageToken: z.string().nullable().meta({ description: 'Pass as pageToken for the next page' }),
+  })
+  .meta({ id: 'RunList' });
+export const modelInfoSchema = z
+  .object({
+    task: z.enum(['classification', 'regression']),
+    target: z.string(),
+    classes: z.array(labelSchema).nullable(),
+    trainer: z.object({ name: z.string(), params: z.record(z.string(), z.unknown()) }),
+    metrics: z.record(z.string(), z.number()),
+    signature: modelSignatureSchema.meta({ id: 'ModelSignature' }),
+  })
+  .meta({ id: 'ModelInfo', description: 'From the MODEL.json of a logged model (sha256 verified)' });
+const artifactSchema = z
+  .object({ path: z.string(), size: z.number().int(), sha256: z.string() })
+  .meta({ id: 'Artifact' });
+export const runDetailSchema = z
+  .object({
+    run: runResponseSchema,
+    experiment: name.nullable(),
+    artifacts: z.array(artifactSchema),
+    model: modelInfoSchema.nullable().meta({ description: 'When the run logged a model (model/MODEL.json)' }),
+  })
+  .meta({ id: 'RunDetail' });
+export const metricHistorySchema = z
+  .object({ runId: z.string(), key: name, history: z.array(metricPointSchema.meta({ id: 'MetricPoint' })) })
+  .meta({ id: 'MetricHistory' });
+export const versionSignatureSchema = z
+  .object({ name, version: versionNumber, runId: z.string().nullable(), model: modelInfoSchema })
+  .meta({ id: 'VersionModelInfo' });

@@ -53,6 +53,7 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /models/{name}',
         'GET /models/{name}/versions',
         'GET /models/{name}/versions/{version}',
+        'GET /models/{name}/versions/{version}/signature',
         'POST /models/{name}/versions/{version}/stage',
         'PUT /models/{name}/aliases/{alias}',
         'DELETE /models/{name}/aliases/{alias}',
@@ -68,6 +69,12 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /metrics',
         'GET /openapi.json',
         'GET /docs',
+        'GET /experiments',
+        'GET /experiments/{name}/runs',
+        'GET /runs/{id}',
+        'GET /runs/{id}/metrics/{key}',
+        'GET /runs/{id}/artifacts/{path}',
+        'GET /',
       ].sort(),
     );
     for (const id of ['TrainRequest', 'PredictRequest', 'PredictResult', 'ModelVersion', 'Error', 'Canary']) {

@@ -47,6 +47,13 @@ export function headRecords(table: DataTable, n: number): Record<string, Cell>[]
   return rows;
 }
 
+/** `--type` and `--trees` as a model spec: the tree count applies to forests only. */
+function modelSpec(options: CommandOptions): { type: string; params: Record<string, number> } {
+  const type = options.type ?? 'random-forest';
+  const trees = positiveInt(options.trees, 'trees');
+  return { type, params: type === 'random-forest' ? { nEstimators: trees, maxDepth: 10 } : { maxDepth: 10 } };
+}
+
 async function upload(ctx: CommandContext) {
   const path = ctx.options.data ?? sampleCsv;
   const dataset = await ctx.registry.datasets.upload(basename(path), await readFile(path));
@@ -65,10 +72,7 @@ async function train(ctx: CommandContext, register: boolean) {
     experiment: ctx.options.name ?? 'energy_load',
     dataset: { name: dataset.name, version: dataset.version },
     target: ctx.options.target ?? 'target',
-    model: {
-      type: ctx.options.type ?? 'random-forest',
-      params: { nEstimators: positiveInt(ctx.options.trees, 'trees'), maxDepth: 10 },
-    },
+    model: modelSpec(ctx.options),
     split: { testSize: 0.2, seed: 42 },
     ...(register ? { register: { name: ctx.options.name ?? 'energy_load' } } : {}),
     onProgress: (p) => {

@@ -33,6 +33,7 @@ export type { TrainOptions, TrainResult } from './registry/train.js';
 export type { EvaluateOptions, EvaluateResult } from './registry/evaluate.js';
 export type { LoadedModel, LoadOptions } from './serving/load.js';
 export * from './training/index.js';
+export * from './training/native/index.js';
 export type { LogModelOptions, LoggedModel } from './registry/log-model.js';
 export type { LiveModel, WatchOptions, SwapEvent, WatchErrorEvent } from './serving/live-model.js';
 export type {

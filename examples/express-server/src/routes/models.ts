@@ -1,7 +1,8 @@
 import { Router } from 'express';
-import type { ModelVersion } from '@modelreg/core';
+import type { ModelRegistry, ModelVersion, RegisteredModel } from '@modelreg/core';
 import type { AppContext } from '../context.js';
 import { HttpError, parseRequest, requireContentType } from '../errors.js';
+import { readModelInfo } from '../model-info.js';
 import {
   aliasBody,
   aliasParams,
@@ -16,6 +17,24 @@ import {
 
 const json = requireContentType('application/json');
 
+/** Versions per stage, the highest version, and the latest stage or alias move of a model. */
+async function summarize(registry: ModelRegistry, model: RegisteredModel) {
+  const [versions, history] = await Promise.all([
+    registry.listVersions(model.name),
+    registry.getStageHistory(model.name),
+  ]);
+  const stages: Record<string, number> = {};
+  for (const v of versions) stages[v.stage] = (stages[v.stage] ?? 0) + 1;
+  return {
+    ...model,
+    summary: {
+      latestVersion: versions.at(-1)?.version ?? null,
+      stages,
+      lastChange: history.at(-1) ?? null,
+    },
+  };
+}
+
 /** Registered models, versions, stage moves, aliases and their history. */
 export function modelRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -28,8 +47,9 @@ export function modelRoutes(ctx: AppContext): Router {
   };
 
   router.get('/models', async (req, res) => {
-    const query = parseRequest(listModelsQuery, req.query, 'query');
-    res.json({ models: await registry.listModels(query) });
+    const { summary, ...query } = parseRequest(listModelsQuery, req.query, 'query');
+    const models = await registry.listModels(query);
+    res.json({ models: summary ? await Promise.all(models.map((m) => summarize(registry, m))) : models });
   });
 
   router.get('/models/:name', async (req, res) => {
@@ -38,7 +58,7 @@ export function modelRoutes(ctx: AppContext): Router {
     const latest = new Map<string, ModelVersion>();
     for (const v of await registry.listVersions(name)) latest.set(v.stage, v);
     const latestVersions = registry.stages.flatMap((s) => latest.get(s) ?? []);
-    res.json({ ...model, latestVersions });
+    res.json({ ...model, latestVersions, stages: registry.stages });
   });
 
   router.get('/models/:name/versions', async (req, res) => {
@@ -56,6 +76,20 @@ export function modelRoutes(ctx: AppContext): Router {
       throw new HttpError(404, 'NOT_FOUND', `model "${name}" has no version ${version}`);
     }
     res.json(found);
+  });
+
+  router.get('/models/:name/versions/:version/signature', async (req, res) => {
+    const { name, version } = parseRequest(versionParams, req.params, 'params');
+    const found = await registry.getVersion(name, version);
+    if (!found) {
+      await requireModel(name);
+      throw new HttpError(404, 'NOT_FOUND', `model "${name}" has no version ${version}`);
+    }
+    const manifest = found.files.find((f) => f.path === 'MODEL.json');
+    if (!manifest)
+      throw new HttpError(404, 'NOT_FOUND', `model "${name}" version ${version} has no MODEL.json`);
+    const model = await readModelInfo(registry, manifest, `model "${name}" version ${version}`);
+    res.json({ name, version, runId: found.runId, model });
   });
 
   router.post('/models/:name/versions/:version/stage', json, async (req, res) => {

@@ -12,7 +12,10 @@ export interface FlatTree {
   left: Int32Array;
   /** Per node: index of the right child, -1 for a leaf. */
   right: Int32Array;
-  /** Per node, `nOutputs` values row-major (`value[node * nOutputs + k]`); read at leaves only. */
+  /**
+   * Per node, `nOutputs` values row-major (`value[node * nOutputs + k]`); read at leaves only. The
+   * built-in learners leave zeros at internal nodes, and the model file does not store them.
+   */
   value: Float64Array;
 }
 

@@ -247,11 +247,7 @@ class LiveModelImpl implements LiveModel {
       return;
     }
     const now = this.model;
-    if (
-      now &&
-      now.digest === digestOf(resolved) &&
-      now.version?.version === resolved.modelVersion?.version
-    ) {
+    if (now && now.digest === digestOf(resolved) && now.version?.version === resolved.modelVersion?.version) {
       this.error = null;
       return;
     }

@@ -52,7 +52,13 @@ export {
   decisionTreeTrainer,
   decisionTreeParamsSchema,
 } from './trainers/index.js';
-export type { RandomForestParams, DecisionTreeParams } from './trainers/index.js';
+export type {
+  RandomForestParams,
+  NativeForestParams,
+  LibraryForestParams,
+  DecisionTreeParams,
+  LibraryTreeParams,
+} from './trainers/index.js';
 
 export {
   modelManifestSchema,
@@ -83,9 +89,11 @@ export {
   treeEnsembleToJson,
   treeEnsembleFromJson,
   treeEnsembleJsonSchema,
+  treeEnsembleJsonV1Schema,
+  treeEnsembleJsonV2Schema,
   TREE_ENSEMBLE_JSON_VERSION,
 } from '../formats/native/tree-ensemble-json.js';
-export type { TreeEnsembleJson } from '../formats/native/tree-ensemble-json.js';
+export type { TreeEnsembleJson, TreeEnsembleJsonOptions } from '../formats/native/tree-ensemble-json.js';
 export { createNativePredictor, decodePredictions, decodeProbabilities } from '../serving/loaded-model.js';
 export type { Predictor, PredictorSignature, ClassProbabilities } from '../serving/loaded-model.js';
 export { encodeInput, describeSignature, inputRecordSchema } from '../serving/signature.js';

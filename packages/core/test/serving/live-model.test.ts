@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRegistryError } from '../../src/errors.js';
 import type { ModelRegistry } from '../../src/registry/model-registry.js';
-import { RegistryError } from '../../src/errors.js';
-import type { LiveModelHost, SwapEvent, WatchErrorEvent } from '../../src/serving/live-model.js';
-import { createLiveModel } from '../../src/serving/live-model.js';
-import type { LoadedModel } from '../../src/serving/load.js';
+import type { SwapEvent, WatchErrorEvent } from '../../src/serving/live-model.js';
 import { openMemoryRegistry } from '../registry/helpers.js';
 import { forestModel, irisRows, sleep, trainIris, treeModel } from './helpers.js';
 

@@ -58,7 +58,14 @@ describe('fitModel quality', () => {
     });
     expect(r.trainRows + r.testRows).toBe(150);
     expect(r.testRows).toBe(30);
-    expect(r.params).toEqual({ nEstimators: 10, maxFeatures: 0.7, minSamplesSplit: 4, bootstrap: true });
+    expect(r.params).toEqual({
+      engine: 'native',
+      nEstimators: 10,
+      minSamplesSplit: 2,
+      minSamplesLeaf: 1,
+      bootstrap: true,
+      maxBins: 256,
+    });
     expect(Object.keys(r.metrics).sort()).toEqual(['accuracy', 'f1_macro', 'log_loss']);
     expect(r.confusionMatrix!.labels).toEqual(['setosa', 'versicolor', 'virginica']);
     expect(r.confusionMatrix!.matrix.flat().reduce((a, b) => a + b, 0)).toBe(30);

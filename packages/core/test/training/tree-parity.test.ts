@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isRegistryError } from '../../src/errors.js';
-import { treeEnsembleFromJson, treeEnsembleToJson } from '../../src/formats/native/tree-ensemble-json.js';
 import { argmaxRows, predictEnsemble } from '../../src/formats/tree-ensemble.js';
 import type { TreeEnsemble } from '../../src/formats/tree-ensemble.js';
 import { encodeTable, fitFeatureSpecs, selectFeatures } from '../../src/training/features.js';
@@ -99,43 +97,5 @@ describe('tree IR parity with the libraries', () => {
     const perForest = forests.map((f) => f.predict(input.rows));
     const lib = perForest[0]!.map((_, i) => (perForest[0]![i]! * 10 + perForest[1]![i]! * 3) / 13);
     compare(forestsToEnsemble(forests, 'regression', input.nFeatures, undefined), input.x, input.nRows, lib);
-  });
-});
-
-describe('tree-ensemble JSON', () => {
-  const ensemble: TreeEnsemble = {
-    task: 'classification',
-    nFeatures: 2,
-    nOutputs: 2,
-    mode: 'lt',
-    trees: [
-      {
-        feature: Int32Array.from([1, -1, -1]),
-        threshold: Float64Array.from([0.1 + 0.2, 0, 0]),
-        left: Int32Array.from([1, -1, -1]),
-        right: Int32Array.from([2, -1, -1]),
-        value: Float64Array.from([0, 0, 1 / 3, 2 / 3, 1, 0]),
-      },
-    ],
-  };
-
-  it('round-trips bit-exactly with a version field', () => {
-    const json = treeEnsembleToJson(ensemble);
-    expect(json.version).toBe(1);
-    const back = treeEnsembleFromJson(JSON.parse(JSON.stringify(json)));
-    expect(back).toEqual(ensemble);
-    expect(back.trees[0]!.threshold[0]).toBe(0.1 + 0.2);
-  });
-
-  it('rejects trees whose children do not come after their parent (no cycles) as INVALID_ARGUMENT', () => {
-    const bad = structuredClone(ensemble);
-    bad.trees[0]!.left[0] = 0;
-    try {
-      treeEnsembleFromJson(treeEnsembleToJson(bad));
-      expect.unreachable();
-    } catch (e) {
-      expect(isRegistryError(e, 'INVALID_ARGUMENT')).toBe(true);
-      expect(String(e)).toMatch(/tree 0 node 0/);
-    }
   });
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { RegistryError, invalidArgument, isRegistryError } from '../../errors.js';
 import type { NativeModel, TrainerRegistry } from '../../training/trainer.js';
-import { argmaxRows, predictEnsemble } from '../tree-ensemble.js';
+import { predictEnsembleFast } from '../../training/native/fast-predict.js';
+import { argmaxRows } from '../tree-ensemble.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { treeEnsembleFromJson, treeEnsembleToJson } from './tree-ensemble-json.js';
 import type { TreeEnsembleJson } from './tree-ensemble-json.js';
@@ -20,7 +21,9 @@ export interface TreeEnsembleModel extends NativeModel {
 /**
  * Wraps a tree ensemble as a native model. Regression predicts the mean of the trees' leaf values;
  * classification predicts the argmax (lowest class index on ties) of the mean leaf vectors, which
- * are also `predictProba`. User trainers that grow trees can return this too.
+ * are also `predictProba`. Predictions use the packed fast predictor (`predictEnsembleFast`), which
+ * gives `predictEnsemble`'s values bit for bit; treat `ensemble` as immutable once wrapped (the packing
+ * is cached). User trainers that grow trees can return this too.
  */
 export function createTreeEnsembleModel(ensemble: TreeEnsemble): TreeEnsembleModel {
   const check = (x: Float64Array, nRows: number): void => {
@@ -37,7 +40,7 @@ export function createTreeEnsembleModel(ensemble: TreeEnsemble): TreeEnsembleMod
     toJSON: () => treeEnsembleToJson(ensemble),
     predict(x, nRows) {
       check(x, nRows);
-      const out = predictEnsemble(ensemble, x, nRows);
+      const out = predictEnsembleFast(ensemble, x, nRows);
       return ensemble.task === 'regression' ? out : Float64Array.from(argmaxRows(out, ensemble.nOutputs));
     },
     predictProba(x, nRows) {
@@ -47,7 +50,7 @@ export function createTreeEnsembleModel(ensemble: TreeEnsemble): TreeEnsembleMod
         });
       }
       check(x, nRows);
-      return predictEnsemble(ensemble, x, nRows);
+      return predictEnsembleFast(ensemble, x, nRows);
     },
   };
 }

@@ -1,21 +1,26 @@
 import { z } from 'zod';
 import { invalidArgument } from '../../errors.js';
 import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
+import { decodeNumbers, encodeNumbers } from './bytes.js';
+import { decodeTreeV2, encodeTreeV2, treeV2Schema } from './tree-ensemble-v2.js';
 
-/** Version of the compact JSON layout below; bump on any incompatible change. */
-export const TREE_ENSEMBLE_JSON_VERSION = 1;
+/** Version written by {@link treeEnsembleToJson}; every earlier version stays readable. */
+export const TREE_ENSEMBLE_JSON_VERSION = 2;
 
-/**
- * The tree-ensemble IR as JSON: the typed arrays of each tree are base64 strings of their
- * little-endian bytes (Int32 for `feature`/`left`/`right`, Float64 for `threshold`/`value`), so a
- * round trip is bit-exact and the file stays small.
- */
-export const treeEnsembleJsonSchema = z.object({
-  version: z.literal(TREE_ENSEMBLE_JSON_VERSION),
+const header = {
   task: z.enum(['classification', 'regression']),
   nFeatures: z.number().int().min(1),
   nOutputs: z.number().int().min(1),
   mode: z.enum(['leq', 'lt']),
+};
+
+/**
+ * Version 1: every IR array of every node, base64 of its little-endian bytes (Int32 for
+ * `feature`/`left`/`right`, Float64 for `threshold`/`value`).
+ */
+export const treeEnsembleJsonV1Schema = z.object({
+  version: z.literal(1),
+  ...header,
   trees: z
     .array(
       z.object({
@@ -29,67 +34,102 @@ export const treeEnsembleJsonSchema = z.object({
     )
     .min(1),
 });
+
+/**
+ * Version 2, the compact layout (see `treeV2Schema`): features as `u8`/`i16`, one child index per
+ * internal node, thresholds only at internal nodes, leaf values only at leaves — classification
+ * distributions as integer counts when that is exact. Reads back bit for bit.
+ */
+export const treeEnsembleJsonV2Schema = z.object({
+  version: z.literal(2),
+  ...header,
+  trees: z.array(treeV2Schema).min(1),
+});
+
+/** The tree-ensemble IR as JSON, any version. */
+export const treeEnsembleJsonSchema = z.discriminatedUnion('version', [
+  treeEnsembleJsonV1Schema,
+  treeEnsembleJsonV2Schema,
+]);
 export type TreeEnsembleJson = z.infer<typeof treeEnsembleJsonSchema>;
 
-function int32ToBase64(a: Int32Array): string {
-  const view = new DataView(new ArrayBuffer(a.length * 4));
-  for (let i = 0; i < a.length; i++) view.setInt32(i * 4, a[i]!, true);
-  return Buffer.from(view.buffer).toString('base64');
+export interface TreeEnsembleJsonOptions {
+  /** The layout to write (default {@link TREE_ENSEMBLE_JSON_VERSION}); 1 only for readers that predate 2. */
+  version?: 1 | 2;
 }
 
-function float64ToBase64(a: Float64Array): string {
-  const view = new DataView(new ArrayBuffer(a.length * 8));
-  for (let i = 0; i < a.length; i++) view.setFloat64(i * 8, a[i]!, true);
-  return Buffer.from(view.buffer).toString('base64');
-}
-
-function bytesOf(b64: string, expected: number, what: string): DataView {
-  const bytes = Buffer.from(b64, 'base64');
-  if (bytes.length !== expected) {
-    throw invalidArgument(
-      `tree-ensemble model is malformed: ${what} has ${bytes.length} bytes, expected ${expected}`,
-      'native-model',
-    );
-  }
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function base64ToInt32(b64: string, n: number, what: string): Int32Array {
-  const view = bytesOf(b64, n * 4, what);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
-  return out;
-}
-
-function base64ToFloat64(b64: string, n: number, what: string): Float64Array {
-  const view = bytesOf(b64, n * 8, what);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
-  return out;
-}
-
-export function treeEnsembleToJson(model: TreeEnsemble): TreeEnsembleJson {
+function treeToV1(t: FlatTree): z.infer<typeof treeEnsembleJsonV1Schema>['trees'][number] {
   return {
-    version: TREE_ENSEMBLE_JSON_VERSION,
-    task: model.task,
-    nFeatures: model.nFeatures,
-    nOutputs: model.nOutputs,
-    mode: model.mode,
-    trees: model.trees.map((t) => ({
-      nodes: t.feature.length,
-      feature: int32ToBase64(t.feature),
-      threshold: float64ToBase64(t.threshold),
-      left: int32ToBase64(t.left),
-      right: int32ToBase64(t.right),
-      value: float64ToBase64(t.value),
-    })),
+    nodes: t.feature.length,
+    feature: encodeNumbers(t.feature, 'i32'),
+    threshold: encodeNumbers(t.threshold, 'f64'),
+    left: encodeNumbers(t.left, 'i32'),
+    right: encodeNumbers(t.right, 'i32'),
+    value: encodeNumbers(t.value, 'f64'),
+  };
+}
+
+export function treeEnsembleToJson(
+  model: TreeEnsemble,
+  options: TreeEnsembleJsonOptions = {},
+): TreeEnsembleJson {
+  const base = { task: model.task, nFeatures: model.nFeatures, nOutputs: model.nOutputs, mode: model.mode };
+  if (options.version === 1) return { version: 1, ...base, trees: model.trees.map(treeToV1) };
+  return { version: 2, ...base, trees: model.trees.map((t) => encodeTreeV2(t, model)) };
+}
+
+/**
+ * Every internal node tests a feature in range and points at two later nodes that no other node points
+ * at: prediction terminates, and the nodes form a tree.
+ */
+function checkTree(tree: FlatTree, k: number, nFeatures: number): void {
+  const n = tree.feature.length;
+  const hasParent = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = tree.feature[i]!;
+    const l = tree.left[i]!;
+    const r = tree.right[i]!;
+    const ok =
+      f === -1
+        ? l === -1 && r === -1
+        : f >= 0 &&
+          f < nFeatures &&
+          l > i &&
+          l < n &&
+          r > i &&
+          r < n &&
+          l !== r &&
+          hasParent[l] === 0 &&
+          hasParent[r] === 0 &&
+          !Number.isNaN(tree.threshold[i]!);
+    if (!ok)
+      throw invalidArgument(
+        `tree-ensemble model is malformed: tree ${k} node ${i} is invalid`,
+        'native-model',
+      );
+    if (f !== -1) hasParent[l] = hasParent[r] = 1;
+  }
+}
+
+function treeFromV1(
+  t: z.infer<typeof treeEnsembleJsonV1Schema>['trees'][number],
+  nOutputs: number,
+  where: string,
+): FlatTree {
+  const n = t.nodes;
+  return {
+    feature: Int32Array.from(decodeNumbers(t.feature, n, 'i32', `${where}.feature`)),
+    threshold: decodeNumbers(t.threshold, n, 'f64', `${where}.threshold`),
+    left: Int32Array.from(decodeNumbers(t.left, n, 'i32', `${where}.left`)),
+    right: Int32Array.from(decodeNumbers(t.right, n, 'i32', `${where}.right`)),
+    value: decodeNumbers(t.value, n * nOutputs, 'f64', `${where}.value`),
   };
 }
 
 /**
- * Parses and checks a tree-ensemble JSON. Every internal node must test a feature in range and
- * point at children with higher indices (so prediction always terminates); leaves have no children.
- * A malformed file is `INVALID_ARGUMENT`.
+ * Parses and checks a tree-ensemble JSON of any version. Every internal node must test a feature in
+ * range and point at two children with higher indices that have no other parent (so prediction always
+ * terminates); leaves have no children. A malformed file is `INVALID_ARGUMENT`.
  */
 export function treeEnsembleFromJson(json: unknown): TreeEnsemble {
   const parsed = treeEnsembleJsonSchema.safeParse(json);
@@ -100,34 +140,15 @@ export function treeEnsembleFromJson(json: unknown): TreeEnsemble {
       'native-model',
     );
   }
-  const { task, nFeatures, nOutputs, mode } = parsed.data;
+  const data = parsed.data;
+  const { task, nFeatures, nOutputs, mode } = data;
   if (task === 'regression' && nOutputs !== 1) {
     throw invalidArgument('tree-ensemble model is malformed: regression needs nOutputs 1', 'native-model');
   }
-  const trees = parsed.data.trees.map((t, k): FlatTree => {
-    const n = t.nodes;
-    const tree: FlatTree = {
-      feature: base64ToInt32(t.feature, n, `trees.${k}.feature`),
-      threshold: base64ToFloat64(t.threshold, n, `trees.${k}.threshold`),
-      left: base64ToInt32(t.left, n, `trees.${k}.left`),
-      right: base64ToInt32(t.right, n, `trees.${k}.right`),
-      value: base64ToFloat64(t.value, n * nOutputs, `trees.${k}.value`),
-    };
-    for (let i = 0; i < n; i++) {
-      const f = tree.feature[i]!;
-      const l = tree.left[i]!;
-      const r = tree.right[i]!;
-      const ok =
-        f === -1
-          ? l === -1 && r === -1
-          : f >= 0 && f < nFeatures && l > i && l < n && r > i && r < n && !Number.isNaN(tree.threshold[i]!);
-      if (!ok)
-        throw invalidArgument(
-          `tree-ensemble model is malformed: tree ${k} node ${i} is invalid`,
-          'native-model',
-        );
-    }
-    return tree;
-  });
+  const trees =
+    data.version === 1
+      ? data.trees.map((t, k) => treeFromV1(t, nOutputs, `trees.${k}`))
+      : data.trees.map((t, k) => decodeTreeV2(t, nOutputs, nFeatures, `trees.${k}`));
+  trees.forEach((tree, k) => checkTree(tree, k, nFeatures));
   return { task, nFeatures, nOutputs, mode, trees };
 }

@@ -1,10 +1,13 @@
+import { invalidArgument } from '../../errors.js';
 import type { TreeEnsemble } from '../../formats/tree-ensemble.js';
 
 /**
- * A tree ensemble packed for prediction: the nodes of all trees in one set of arrays, every test as
- * `x[f] <= threshold` (`lt` thresholds are moved to the next lower double, which is the same test).
- * Leaves point both children at themselves, so every row can take exactly `depths[t]` steps through
- * tree `t` without checking for leaves.
+ * A tree ensemble packed for prediction: the nodes of all trees in one buffer of 16 bytes per node
+ * (one cache line holds four), every test as `x[f] <= threshold` (`lt` thresholds are moved to the
+ * next lower double, which is the same test). Each tree is renumbered breadth-first so that the two
+ * children of a node are neighbours: a step is `node = left + 1 - (x[f] <= threshold)`. A leaf has
+ * threshold NaN (the test never holds) and `left = itself - 1`, so it steps onto itself and every row
+ * can take exactly `depths[t]` steps through tree `t` without checking for leaves.
  */
 export interface CompiledEnsemble {
   nFeatures: number;
@@ -12,10 +15,10 @@ export interface CompiledEnsemble {
   /** Per tree: the global index of its root and its depth (longest root-to-leaf path). */
   roots: Int32Array;
   depths: Int32Array;
-  feature: Int32Array;
+  /** Node `g`'s threshold is `threshold[2 * g]` (a Float64 view of the node buffer). */
   threshold: Float64Array;
-  /** `children[2 * node]` is taken when `x[feature] <= threshold`, `children[2 * node + 1]` otherwise. */
-  children: Int32Array;
+  /** Node `g`'s feature is `links[4 * g + 2]` and its left child `links[4 * g + 3]` (an Int32 view of the same buffer). */
+  links: Int32Array;
   /** `nOutputs` values per node (read at leaves). */
   value: Float64Array;
 }
@@ -31,43 +34,63 @@ export function previousDouble(t: number): number {
   return bits.getFloat64(0);
 }
 
+/** Packs `model`; `INVALID_ARGUMENT` when a node is reached from two parents (the IR must be trees). */
 export function compileEnsemble(model: TreeEnsemble): CompiledEnsemble {
   let total = 0;
   for (const t of model.trees) total += t.feature.length;
   const k = model.nOutputs;
   const leq = model.mode === 'leq';
+  const buffer = new ArrayBuffer(total * 16);
   const c: CompiledEnsemble = {
     nFeatures: model.nFeatures,
     nOutputs: k,
     roots: new Int32Array(model.trees.length),
     depths: new Int32Array(model.trees.length),
-    feature: new Int32Array(total),
-    threshold: new Float64Array(total),
-    children: new Int32Array(2 * total),
+    threshold: new Float64Array(buffer),
+    links: new Int32Array(buffer),
     value: new Float64Array(total * k),
   };
+  const { threshold, links, value } = c;
   let base = 0;
   model.trees.forEach((t, ti) => {
     const n = t.feature.length;
+    const id = new Int32Array(n).fill(-1);
     const depth = new Int32Array(n);
+    const order = new Int32Array(n);
+    let queued = 1;
+    let next = 1;
     let maxDepth = 0;
-    for (let i = 0; i < n; i++) {
-      const g = base + i;
+    id[0] = 0;
+    for (let q = 0; q < queued; q++) {
+      const i = order[q]!;
+      const g = base + id[i]!;
       if (t.feature[i]! >= 0) {
-        c.feature[g] = t.feature[i]!;
-        c.threshold[g] = leq ? t.threshold[i]! : previousDouble(t.threshold[i]!);
-        c.children[2 * g] = base + t.left[i]!;
-        c.children[2 * g + 1] = base + t.right[i]!;
-        // Children come after their parent in the IR, so depths fill in one forward pass.
-        depth[t.left[i]!] = depth[i]! + 1;
-        depth[t.right[i]!] = depth[i]! + 1;
+        const l = t.left[i]!;
+        const r = t.right[i]!;
+        if (id[l] !== -1 || id[r] !== -1 || l === r) {
+          throw invalidArgument(
+            `tree ${ti} is not a tree: node ${id[l] !== -1 ? l : r} has two parents`,
+            'predict',
+          );
+        }
+        id[l] = next;
+        id[r] = next + 1;
+        next += 2;
+        order[queued++] = l;
+        order[queued++] = r;
+        depth[l] = depth[i]! + 1;
+        depth[r] = depth[i]! + 1;
+        threshold[2 * g] = leq ? t.threshold[i]! : previousDouble(t.threshold[i]!);
+        links[4 * g + 2] = t.feature[i]!;
+        links[4 * g + 3] = base + id[l]!;
       } else {
-        c.children[2 * g] = g;
-        c.children[2 * g + 1] = g;
+        threshold[2 * g] = Number.NaN;
+        links[4 * g + 2] = 0;
+        links[4 * g + 3] = g - 1;
+        for (let j = 0; j < k; j++) value[g * k + j] = t.value[i * k + j]!;
         if (depth[i]! > maxDepth) maxDepth = depth[i]!;
       }
     }
-    c.value.set(t.value.subarray(0, n * k), base * k);
     c.roots[ti] = base;
     c.depths[ti] = maxDepth;
     base += n;
@@ -83,7 +106,7 @@ const BLOCK = 256;
  * rows at once with branch-free steps, so the CPU overlaps their independent loads.
  */
 export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: number): Float64Array {
-  const { nFeatures: F, nOutputs: k, roots, depths, feature: fe, threshold: th, children: ch, value } = c;
+  const { nFeatures: F, nOutputs: k, roots, depths, threshold: th, links: li, value } = c;
   const out = new Float64Array(n * k);
   const leaves = new Int32Array(8);
   const nTrees = roots.length;
@@ -94,24 +117,24 @@ export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: nu
       const depth = depths[t]!;
       for (let r = b0; r < b1; r += 8) {
         const o = r * F;
-        let a = root;
-        let b = root;
-        let c2 = root;
-        let d = root;
-        let e = root;
-        let f = root;
-        let g = root;
-        let h = root;
         if (r + 8 <= b1) {
+          let a = root;
+          let b = root;
+          let c2 = root;
+          let d = root;
+          let e = root;
+          let f = root;
+          let g = root;
+          let h = root;
           for (let s = depth; s > 0; s--) {
-            a = ch[2 * a + 1 - +(x[o + fe[a]!]! <= th[a]!)]!;
-            b = ch[2 * b + 1 - +(x[o + F + fe[b]!]! <= th[b]!)]!;
-            c2 = ch[2 * c2 + 1 - +(x[o + 2 * F + fe[c2]!]! <= th[c2]!)]!;
-            d = ch[2 * d + 1 - +(x[o + 3 * F + fe[d]!]! <= th[d]!)]!;
-            e = ch[2 * e + 1 - +(x[o + 4 * F + fe[e]!]! <= th[e]!)]!;
-            f = ch[2 * f + 1 - +(x[o + 5 * F + fe[f]!]! <= th[f]!)]!;
-            g = ch[2 * g + 1 - +(x[o + 6 * F + fe[g]!]! <= th[g]!)]!;
-            h = ch[2 * h + 1 - +(x[o + 7 * F + fe[h]!]! <= th[h]!)]!;
+            a = li[4 * a + 3]! + 1 - +(x[o + li[4 * a + 2]!]! <= th[2 * a]!);
+            b = li[4 * b + 3]! + 1 - +(x[o + F + li[4 * b + 2]!]! <= th[2 * b]!);
+            c2 = li[4 * c2 + 3]! + 1 - +(x[o + 2 * F + li[4 * c2 + 2]!]! <= th[2 * c2]!);
+            d = li[4 * d + 3]! + 1 - +(x[o + 3 * F + li[4 * d + 2]!]! <= th[2 * d]!);
+            e = li[4 * e + 3]! + 1 - +(x[o + 4 * F + li[4 * e + 2]!]! <= th[2 * e]!);
+            f = li[4 * f + 3]! + 1 - +(x[o + 5 * F + li[4 * f + 2]!]! <= th[2 * f]!);
+            g = li[4 * g + 3]! + 1 - +(x[o + 6 * F + li[4 * g + 2]!]! <= th[2 * g]!);
+            h = li[4 * h + 3]! + 1 - +(x[o + 7 * F + li[4 * h + 2]!]! <= th[2 * h]!);
           }
           leaves[0] = a;
           leaves[1] = b;
@@ -124,8 +147,9 @@ export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: nu
         } else {
           for (let j = 0; r + j < b1; j++) {
             let node = root;
+            const oj = o + j * F;
             for (let s = depth; s > 0; s--)
-              node = ch[2 * node + 1 - +(x[o + j * F + fe[node]!]! <= th[node]!)]!;
+              node = li[4 * node + 3]! + 1 - +(x[oj + li[4 * node + 2]!]! <= th[2 * node]!);
             leaves[j] = node;
           }
         }

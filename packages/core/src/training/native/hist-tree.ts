@@ -281,6 +281,8 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
     const lid = ws.nNodes;
     ws.nNodes += 2;
     ws.feature[id] = f;
+    // Internal nodes carry no value (predictions read leaves only), so files and IR agree exactly.
+    ws.value.fill(0, id * k1, id * k1 + k1);
     ws.threshold[id] = splitThreshold(d.binMax[f * 256 + best.bin]!, d.binMin[f * 256 + best.next]!);
     ws.left[id] = lid;
     ws.right[id] = lid + 1;

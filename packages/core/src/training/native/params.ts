@@ -13,6 +13,15 @@ const countOrFraction = (what: string, minCount: number) =>
       `${what} must be a fraction in (0, 1) or an integer >= ${minCount}`,
     );
 
+/** Features considered per split: `'sqrt'`, `'log2'`, `'all'`, a fraction in (0, 1) or an integer count. */
+export const maxFeaturesSchema = z.union([
+  z.enum(['sqrt', 'log2', 'all']),
+  z
+    .number()
+    .positive()
+    .refine((v) => v < 1 || Number.isInteger(v), 'must be a fraction in (0, 1) or an integer count'),
+]);
+
 /**
  * Params of the native tree learner, with scikit-learn's meaning (`RandomForestClassifier` /
  * `RandomForestRegressor`, `DecisionTree*`). Unknown keys are rejected.
@@ -33,15 +42,7 @@ export const nativeTreeParamsSchema = z
   .object({
     nEstimators: z.number().int().min(1).max(100_000).default(100),
     maxDepth: z.number().int().min(1).nullable().default(null),
-    maxFeatures: z
-      .union([
-        z.enum(['sqrt', 'log2', 'all']),
-        z
-          .number()
-          .positive()
-          .refine((v) => v < 1 || Number.isInteger(v), 'must be a fraction in (0, 1) or an integer count'),
-      ])
-      .optional(),
+    maxFeatures: maxFeaturesSchema.optional(),
     minSamplesSplit: countOrFraction('minSamplesSplit', 2).default(2),
     minSamplesLeaf: countOrFraction('minSamplesLeaf', 1).default(1),
     criterion: z.enum(['gini', 'entropy', 'squared_error']).optional(),

@@ -4,9 +4,9 @@ import { decisionTreeTrainer } from './decision-tree.js';
 import { randomForestTrainer } from './random-forest.js';
 
 export { randomForestTrainer, randomForestParamsSchema } from './random-forest.js';
-export type { RandomForestParams } from './random-forest.js';
+export type { RandomForestParams, NativeForestParams, LibraryForestParams } from './random-forest.js';
 export { decisionTreeTrainer, decisionTreeParamsSchema } from './decision-tree.js';
-export type { DecisionTreeParams } from './decision-tree.js';
+export type { DecisionTreeParams, LibraryTreeParams } from './decision-tree.js';
 
 /** The trainers every registry starts with: `random-forest` and `decision-tree`. */
 export const builtinTrainers: readonly Trainer[] = [randomForestTrainer, decisionTreeTrainer];

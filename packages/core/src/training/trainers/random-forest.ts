@@ -4,48 +4,87 @@ import { invalidArgument } from '../../errors.js';
 import { createTreeEnsembleModel } from '../../formats/native/native-model.js';
 import type { TreeEnsembleModel } from '../../formats/native/native-model.js';
 import { treeEnsembleFromJson } from '../../formats/native/tree-ensemble-json.js';
+import { fitForest } from '../native/forest.js';
+import { maxFeaturesSchema, nativeTreeParamsSchema } from '../native/params.js';
 import { createRandom } from '../random.js';
 import type { FitInput, Trainer } from '../trainer.js';
 import { callLibrary, definedOnly, toRows, yieldToEventLoop } from './common.js';
+import { engineParamsObject, withDefaultEngine } from './engine-params.js';
 import { forestsToEnsemble } from './to-ensemble.js';
 
 /** Trees trained per library call; abort and progress are checked between chunks. */
 export const FOREST_CHUNK_SIZE = 10;
 
+const nativeShape = {
+  engine: z.literal('native'),
+  nEstimators: z.number().int().min(1).max(100_000).default(100),
+  maxDepth: z.number().int().min(1).optional(),
+  maxFeatures: maxFeaturesSchema.optional(),
+  minSamplesSplit: nativeTreeParamsSchema.shape.minSamplesSplit,
+  minSamplesLeaf: nativeTreeParamsSchema.shape.minSamplesLeaf,
+  criterion: nativeTreeParamsSchema.shape.criterion,
+  bootstrap: z.boolean().default(true),
+  maxBins: nativeTreeParamsSchema.shape.maxBins,
+  workers: z.number().int().min(1).max(256).optional(),
+};
+
+const libraryShape = {
+  engine: z.literal('ml-random-forest'),
+  nEstimators: z.number().int().min(1).max(10_000).default(100),
+  maxDepth: z.number().int().min(1).optional(),
+  maxFeatures: maxFeaturesSchema.default(0.7),
+  minSamplesSplit: z.number().int().min(2).default(4),
+  bootstrap: z.boolean().default(true),
+};
+
+const shapes = (): Record<string, z.ZodRawShape> => ({
+  native: nativeShape,
+  'ml-random-forest': libraryShape,
+});
+
 /**
- * Params of the `random-forest` trainer (ml-random-forest 2.x). Unknown keys are rejected.
+ * Params of the `random-forest` trainer. `engine` picks the learner and with it the param set; a param
+ * of the other engine, or an unknown one, is `INVALID_ARGUMENT` naming it.
  *
+ * `engine: 'native'` (default) — the built-in histogram learner ({@link fitForest}), scikit-learn's
+ * `RandomForestClassifier` / `RandomForestRegressor` semantics:
  * - `nEstimators` (default 100): number of trees.
  * - `maxDepth` (default unlimited): levels of splits below the root.
- * - `maxFeatures` (default 0.7): features each tree may split on — a fraction in (0, 1), an integer
- *   count, `'sqrt'`, `'log2'` or `'all'`. ml-random-forest draws the subset once per tree (not per
- *   split as scikit-learn does), which is why the default is larger than scikit-learn's `sqrt`.
+ * - `maxFeatures`: features drawn at every split — `'sqrt'`, `'log2'`, `'all'`, a fraction in (0, 1)
+ *   or an integer count. Absent: `'sqrt'` for classification, `'all'` for regression (scikit-learn's
+ *   defaults; not written into the params).
+ * - `minSamplesSplit` (default 2) and `minSamplesLeaf` (default 1): counts, or fractions of the rows.
+ * - `criterion`: `'gini'` or `'entropy'` for classification, `'squared_error'` for regression.
+ *   Absent: `'gini'` / `'squared_error'`.
+ * - `bootstrap` (default true): each tree sees n rows drawn with replacement.
+ * - `maxBins` (default 256): quantile bins per feature.
+ * - `workers` (default 1): worker threads growing trees in parallel; the model does not depend on it.
+ *
+ * `engine: 'ml-random-forest'` — ml-random-forest 2.x:
+ * - `nEstimators` (default 100), `maxDepth` (default unlimited), `bootstrap` (default true): as above.
+ * - `maxFeatures` (default 0.7): ml-random-forest draws the subset once per tree (not per split as
+ *   scikit-learn does), which is why the default is larger than scikit-learn's `sqrt`.
  * - `minSamplesSplit` (default 4): a node with fewer rows becomes a leaf (ml-cart `minNumSamples` =
  *   `minSamplesSplit - 1`; the library has no min-samples-per-leaf).
- * - `bootstrap` (default true): train each tree on a bootstrap sample of the rows.
+ *
+ * Both engines are deterministic by seed, report progress (native after every tree, the library after
+ * every {@link FOREST_CHUNK_SIZE} trees) and stop on abort at the next such point.
  */
-export const randomForestParamsSchema = z
-  .object({
-    nEstimators: z.number().int().min(1).max(10_000).default(100),
-    maxDepth: z.number().int().min(1).optional(),
-    maxFeatures: z
-      .union([
-        z.enum(['sqrt', 'log2', 'all']),
-        z
-          .number()
-          .positive()
-          .refine((v) => v < 1 || Number.isInteger(v), 'must be a fraction in (0, 1) or an integer count'),
-      ])
-      .default(0.7),
-    minSamplesSplit: z.number().int().min(2).default(4),
-    bootstrap: z.boolean().default(true),
-  })
-  .strict();
+export const randomForestParamsSchema = z.preprocess(
+  withDefaultEngine('native'),
+  z.discriminatedUnion('engine', [
+    engineParamsObject('random-forest', 'native', nativeShape, shapes),
+    engineParamsObject('random-forest', 'ml-random-forest', libraryShape, shapes),
+  ]),
+);
 export type RandomForestParams = z.output<typeof randomForestParamsSchema>;
+export type NativeForestParams = Extract<RandomForestParams, { engine: 'native' }>;
+/** Params of the `ml-random-forest` engine (`engine` itself may be left out). */
+export type LibraryForestParams = Omit<Extract<RandomForestParams, { engine: 'ml-random-forest' }>, 'engine'>;
 
 /** How many features each tree sees. */
-export function resolveMaxFeatures(
-  maxFeatures: RandomForestParams['maxFeatures'],
+export function resolveLibraryMaxFeatures(
+  maxFeatures: LibraryForestParams['maxFeatures'],
   nFeatures: number,
 ): number {
   if (maxFeatures === 'all') return nFeatures;
@@ -69,9 +108,9 @@ export type LibraryForest = RandomForestClassifier | RandomForestRegression;
  * `createRandom(seed)` after that, so a forest of at most 10 trees is exactly the library's forest
  * for that seed. Features are drawn without replacement.
  */
-export async function trainLibraryForests(input: FitInput<RandomForestParams>): Promise<LibraryForest[]> {
+export async function trainLibraryForests(input: FitInput<LibraryForestParams>): Promise<LibraryForest[]> {
   const { x, nRows, nFeatures, y, task, params, seed, signal, onProgress } = input;
-  const count = resolveMaxFeatures(params.maxFeatures, nFeatures);
+  const count = resolveLibraryMaxFeatures(params.maxFeatures, nFeatures);
   // The library reads 1 as the fraction 1.0 and floors fractions: pass k + 0.5 of n to get exactly k.
   const maxFeatures = count === nFeatures ? 1 : (count + 0.5) / nFeatures;
   const rows = toRows(x, nRows, nFeatures);
@@ -114,13 +153,37 @@ export async function trainLibraryForests(input: FitInput<RandomForestParams>): 
   return forests;
 }
 
-/** The built-in `random-forest` trainer; its native model is the tree-ensemble IR. */
+/** Fits with the native learner; the trainer's params map one to one onto {@link fitForest}'s. */
+async function fitNativeForest(input: FitInput<NativeForestParams>): Promise<TreeEnsembleModel> {
+  const { engine: _engine, workers, maxDepth, ...params } = input.params;
+  const ensemble = await fitForest({
+    x: input.x,
+    nRows: input.nRows,
+    nFeatures: input.nFeatures,
+    y: input.y,
+    task: input.task,
+    ...(input.nClasses !== undefined ? { nClasses: input.nClasses } : {}),
+    params: { ...params, maxDepth: maxDepth ?? null },
+    seed: input.seed,
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+  });
+  return createTreeEnsembleModel(ensemble);
+}
+
+/**
+ * The built-in `random-forest` trainer; its native model is the tree-ensemble IR. See
+ * {@link randomForestParamsSchema} for the engines and their params.
+ */
 export const randomForestTrainer: Trainer<RandomForestParams> = {
   name: 'random-forest',
   tasks: ['classification', 'regression'],
   paramsSchema: randomForestParamsSchema,
   async fit(input): Promise<TreeEnsembleModel> {
-    const forests = await trainLibraryForests(input);
+    const { params } = input;
+    if (params.engine === 'native') return fitNativeForest({ ...input, params });
+    const forests = await trainLibraryForests({ ...input, params });
     return createTreeEnsembleModel(forestsToEnsemble(forests, input.task, input.nFeatures, input.nClasses));
   },
   load: (json) => createTreeEnsembleModel(treeEnsembleFromJson(json)),

@@ -1,0 +1,49 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openRegistryFromEnv, storesFromEnv } from '../src/index.js';
+
+describe('the example apps read the registry from the environment', () => {
+  it('defaults to SQLite and files under MODELREG_DIR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelreg-env-'));
+    const stores = storesFromEnv({ MODELREG_DIR: dir });
+    expect(stores.metadata.name).toBe('meta-sqlite');
+    expect(stores.artifacts.name).toBe('storage-fs');
+    expect(stores.describe).toBe(
+      `metadata: sqlite ${join(dir, 'registry.db')}; artifacts: ${join(dir, 'artifacts')}`,
+    );
+    const { registry } = await openRegistryFromEnv({ MODELREG_DIR: dir });
+    expect(await registry.listModels()).toEqual([]);
+    await registry.close();
+  });
+
+  it('uses Postgres and S3 when their URLs are set, and hides the password in the description', () => {
+    const stores = storesFromEnv({
+      MODELREG_METADATA_URL: 'postgres://app:secret@db.internal:5432/ml',
+      MODELREG_PG_SCHEMA: 'registry',
+      MODELREG_ARTIFACTS_URL: 's3://ml-artifacts/team/models',
+      MODELREG_S3_ENDPOINT: 'http://127.0.0.1:9000',
+    });
+    expect(stores.metadata.name).toBe('meta-postgres');
+    expect(stores.artifacts.name).toBe('storage-s3');
+    expect(stores.describe).toBe(
+      'metadata: postgres postgres://***@db.internal:5432/ml; artifacts: s3://ml-artifacts/team/models',
+    );
+  });
+
+  it('a folder in MODELREG_ARTIFACTS_URL is used as the artifact root', () => {
+    const stores = storesFromEnv({ MODELREG_DIR: '/tmp/a', MODELREG_ARTIFACTS_URL: '/tmp/b' });
+    expect(stores.describe).toBe('metadata: sqlite /tmp/a/registry.db; artifacts: /tmp/b');
+  });
+
+  it.each([
+    [{ MODELREG_METADATA_URL: 'mysql://x' }, 'MODELREG_METADATA_URL'],
+    [{ MODELREG_ARTIFACTS_URL: 's3://' }, 'no bucket'],
+    [{ MODELREG_S3_ENDPOINT: 'not a url' }, 'MODELREG_S3_ENDPOINT'],
+  ])('bad settings are INVALID_CONFIG naming the variable: %j', (env, text) => {
+    expect(() => storesFromEnv(env)).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(text) }),
+    );
+  });
+});

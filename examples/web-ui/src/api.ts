@@ -1,0 +1,206 @@
+// The REST API of the Express server, as the UI uses it. Every read and write goes through these
+// functions; URLs are relative to the page so the server can be mounted under a prefix.
+
+export type Label = string | number | boolean;
+
+export interface HistoryEntry {
+  id: number;
+  name: string;
+  kind: 'stage' | 'alias_set' | 'alias_deleted';
+  version: number;
+  fromStage: string | null;
+  toStage: string | null;
+  alias: string | null;
+  fromVersion: number | null;
+  actor: string;
+  comment: string;
+  time: number;
+}
+
+export interface RegisteredModel {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  aliases: Record<string, number>;
+  lastVersion: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ModelSummary extends RegisteredModel {
+  summary?: { latestVersion: number | null; stages: Record<string, number>; lastChange: HistoryEntry | null };
+}
+
+export interface ModelVersion {
+  name: string;
+  version: number;
+  stage: string;
+  source: string;
+  runId: string | null;
+  description: string;
+  aliases: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ModelDetail extends RegisteredModel {
+  latestVersions: ModelVersion[];
+  stages: string[];
+}
+
+export interface Experiment {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface Run {
+  id: string;
+  experimentId: string;
+  name: string;
+  status: 'running' | 'finished' | 'failed' | 'killed';
+  startTime: number;
+  endTime: number | null;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  latestMetrics: Record<string, number>;
+}
+
+export interface SignatureInput {
+  name: string;
+  type: string;
+  categories?: string[];
+  nullable: boolean;
+}
+
+export interface ModelInfo {
+  task: 'classification' | 'regression';
+  target: string;
+  classes: Label[] | null;
+  trainer: { name: string; params: Record<string, unknown> };
+  metrics: Record<string, number>;
+  signature: { inputs: SignatureInput[]; output: { type: 'label' | 'number'; classes?: Label[] } };
+}
+
+export interface RunDetail {
+  run: Run;
+  experiment: string | null;
+  artifacts: { path: string; size: number; sha256: string }[];
+  model: ModelInfo | null;
+}
+
+export interface MetricPoint {
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  nullCount: number;
+  distinctCount: number;
+  categories?: string[];
+  min?: number;
+  max?: number;
+}
+
+export interface DatasetVersion {
+  name: string;
+  version: number;
+  sha256: string;
+  size: number;
+  rows: number;
+  columns: ColumnInfo[];
+  originalName: string;
+  createdAt: number;
+}
+
+export interface CanaryArm {
+  ref: number | string;
+  version: number | null;
+  rows: number;
+  requests: number;
+  errors: number;
+  latencyMs: { p50: number; p95: number; p99: number } | null;
+}
+
+export interface CanaryState {
+  model: string;
+  weight: number;
+  shadow: boolean;
+  stickyKey: string | null;
+  createdAt: number;
+  current: CanaryArm;
+  next: CanaryArm;
+}
+
+/** An error answer of the API (`{ error: { code, message } }`), or a network failure (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const isErrorBody = (v: unknown): v is { error: { code: string; message: string } } =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { error?: { message?: unknown } }).error?.message === 'string';
+
+async function call<T>(method: string, path: string, body?: BodyInit, json = false): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { Accept: 'application/json', ...(json ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body } : {}),
+    });
+  } catch (e) {
+    throw new ApiError(
+      0,
+      'NETWORK',
+      `the server did not answer (${e instanceof Error ? e.message : 'network error'})`,
+    );
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    if (isErrorBody(parsed)) throw new ApiError(res.status, parsed.error.code, parsed.error.message);
+    throw new ApiError(res.status, 'HTTP', `${method} ${path} answered ${res.status} ${res.statusText}`);
+  }
+  return parsed as T;
+}
+
+/** Encodes one path segment (a name, a run id, an alias). */
+export const seg = encodeURIComponent;
+
+/** `a/b c.txt` -> `a/b%20c.txt`: each segment encoded, the slashes kept. */
+export const artifactUrl = (runId: string, path: string): string =>
+  `runs/${seg(runId)}/artifacts/${path.split('/').map(seg).join('/')}`;
+
+export const api = {
+  get: <T>(path: string): Promise<T> => call<T>('GET', path),
+  post: <T>(path: string, body?: unknown): Promise<T> =>
+    call<T>('POST', path, JSON.stringify(body ?? {}), true),
+  put: <T>(path: string, body: unknown): Promise<T> => call<T>('PUT', path, JSON.stringify(body), true),
+  patch: <T>(path: string, body: unknown): Promise<T> => call<T>('PATCH', path, JSON.stringify(body), true),
+  delete: (path: string): Promise<void> => call<void>('DELETE', path),
+  upload: <T>(path: string, form: FormData): Promise<T> => call<T>('POST', path, form),
+};
+
+/** The message of anything thrown, for the alert region. */
+export const messageOf = (e: unknown): string =>
+  e instanceof ApiError ? `${e.message} (${e.status ? `${e.status} ` : ''}${e.code})` : String(e);
