@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RegistryError } from '@modelreg/core';
+import { parseStoreOptions } from '@modelreg/core';
 import { z } from 'zod';
 
 const identifier = z
@@ -54,20 +54,7 @@ export type PostgresMetadataStoreOptions = z.input<typeof postgresMetadataStoreO
 export type ParsedPostgresMetadataStoreOptions = z.output<typeof postgresMetadataStoreOptionsSchema>;
 
 export function parsePostgresMetadataStoreOptions(options: unknown): ParsedPostgresMetadataStoreOptions {
-  const result = postgresMetadataStoreOptionsSchema.safeParse(options);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const option = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
-  const detail =
-    issue?.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.join(', ')}` : undefined;
-  const message = detail
-    ? `invalid options: ${detail}`
-    : `invalid option${option ? ` "${option}"` : 's'}: ${issue?.message ?? 'invalid'}`;
-  throw new RegistryError('INVALID_CONFIG', message, {
-    where: 'meta-postgres',
-    cause: result.error,
-    details: { option: option ?? (issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : null) },
-  });
+  return parseStoreOptions(postgresMetadataStoreOptionsSchema, options, 'meta-postgres');
 }
 
 /** The default channel is per schema so that registries sharing a database do not wake each other. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { RegistryError } from '@modelreg/core';
+import { parseStoreOptions } from '@modelreg/core';
 import { z } from 'zod';
 
 /** An open better-sqlite3 connection (an interface so declaration files can name it). */
@@ -45,18 +45,5 @@ export type SqliteMetadataStoreOptions = z.input<typeof sqliteMetadataStoreOptio
 export type ParsedSqliteMetadataStoreOptions = z.output<typeof sqliteMetadataStoreOptionsSchema>;
 
 export function parseSqliteMetadataStoreOptions(options: unknown): ParsedSqliteMetadataStoreOptions {
-  const result = sqliteMetadataStoreOptionsSchema.safeParse(options);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const option = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
-  const detail =
-    issue?.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.join(', ')}` : undefined;
-  const message = detail
-    ? `invalid options: ${detail}`
-    : `invalid option${option ? ` "${option}"` : 's'}: ${issue?.message ?? 'invalid'}`;
-  throw new RegistryError('INVALID_CONFIG', message, {
-    where: 'meta-sqlite',
-    cause: result.error,
-    details: { option: option ?? (issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : null) },
-  });
+  return parseStoreOptions(sqliteMetadataStoreOptionsSchema, options, 'meta-sqlite');
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RegistryError } from '@modelreg/core';
+import { parseStoreOptions } from '@modelreg/core';
 
 const modeSchema = z
   .number()
@@ -35,12 +35,5 @@ export type FsArtifactStoreOptions = z.input<typeof fsArtifactStoreOptionsSchema
 export type ResolvedFsArtifactStoreOptions = z.output<typeof fsArtifactStoreOptionsSchema>;
 
 export function parseFsArtifactStoreOptions(options: unknown): ResolvedFsArtifactStoreOptions {
-  const result = fsArtifactStoreOptionsSchema.safeParse(options);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new RegistryError('INVALID_CONFIG', `invalid options: ${path}${issue?.message ?? 'invalid'}`, {
-    where: 'storage-fs',
-    cause: result.error,
-  });
+  return parseStoreOptions(fsArtifactStoreOptionsSchema, options, 'storage-fs');
 }

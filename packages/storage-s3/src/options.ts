@@ -1,6 +1,6 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { RegistryError, assertArtifactKey } from '@modelreg/core';
+import { assertArtifactKey, parseStoreOptions } from '@modelreg/core';
 
 const MiB = 1024 * 1024;
 
@@ -100,12 +100,5 @@ export type S3ArtifactStoreOptions = z.input<typeof s3ArtifactStoreOptionsSchema
 export type ResolvedS3ArtifactStoreOptions = z.output<typeof s3ArtifactStoreOptionsSchema>;
 
 export function parseS3ArtifactStoreOptions(options: unknown): ResolvedS3ArtifactStoreOptions {
-  const result = s3ArtifactStoreOptionsSchema.safeParse(options);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new RegistryError('INVALID_CONFIG', `invalid options: ${path}${issue?.message ?? 'invalid'}`, {
-    where: 'storage-s3',
-    cause: result.error,
-  });
+  return parseStoreOptions(s3ArtifactStoreOptionsSchema, options, 'storage-s3');
 }

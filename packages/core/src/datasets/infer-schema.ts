@@ -2,6 +2,7 @@ import type { ColumnInfo, ColumnType } from '../domain/types.js';
 import { readCsv } from './csv.js';
 import type { CsvReadOptions, CsvSource } from './csv.js';
 import { booleanOf, dateTimeOf, integerOf, isMissingText, numberOf } from './values.js';
+import { hash32 } from '../hash.js';
 
 /** Distinct values are counted exactly while a column has at most this many… */
 export const DISTINCT_EXACT_LIMIT = 10_000;
@@ -18,21 +19,6 @@ export const categoricalLimit = (nonMissing: number): number =>
   Math.min(MAX_CATEGORIES, Math.max(CATEGORICAL_MIN_LIMIT, Math.floor(CATEGORICAL_RATIO * nonMissing)));
 
 const SKETCH_BITS = 14;
-
-/** FNV-1a with a murmur3 finalizer: a fast 32-bit string hash with good avalanche for the sketch. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A copy of `text` that does not share memory with the parsed slice it was cut from: V8 keeps a

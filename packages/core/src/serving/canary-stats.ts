@@ -1,3 +1,4 @@
+import { hash32 } from '../hash.js';
 /** Counters and recent latencies of one canary arm. */
 export interface CanaryArmStats {
   /** The version the arm serves now (`null` before it loaded). */
@@ -78,15 +79,5 @@ export class ArmMeter {
  * gives the same number in every process and release.
  */
 export function stableFraction(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 0x1_0000_0000;
+  return hash32(key) / 0x1_0000_0000;
 }
