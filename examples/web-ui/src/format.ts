@@ -11,6 +11,12 @@ export const fmtNumber = (v: number | undefined | null): string => {
 export const fmtTime = (ms: number | null | undefined): string =>
   ms === null || ms === undefined ? '—' : new Date(ms).toLocaleString();
 
+/** An epoch-ms value of a datetime column, in UTC: `2024-01-02` at midnight, else `2024-01-02 13:45:00`. */
+export const fmtDate = (ms: number): string => {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.slice(0, 19).replace('T', ' ');
+};
+
 export function fmtAgo(ms: number, now = Date.now()): string {
   const s = Math.round((now - ms) / 1000);
   if (s < 45) return 'just now';

@@ -9,21 +9,34 @@ import { browserAvailability, startHarness } from './harness.js';
 
 const availability = browserAvailability();
 
+/**
+ * Evaluates an expression in the page. Expressions are strings so that the server package's
+ * typecheck needs no DOM types.
+ */
+const inPage = <T>(page: Page, expression: string): Promise<T> => page.evaluate(expression) as Promise<T>;
+
 /** The page does not scroll sideways: wide tables scroll inside their own box. */
 async function expectNoSidewaysScroll(page: Page): Promise<void> {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await inPage<number>(page, 'document.documentElement.scrollWidth - window.innerWidth');
   expect(overflow).toBeLessThanOrEqual(1);
 }
 
-/** Pixels of a canvas that are not transparent: the chart really drew something. */
+/** Pixels of the canvas under `selector` that are not transparent: the chart really drew something. */
 const paintedPixels = (page: Page, selector: string): Promise<number> =>
-  page.$eval(selector, (canvas) => {
-    const c = canvas as HTMLCanvasElement;
-    const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
-    let n = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-    return n;
-  });
+  inPage<number>(
+    page,
+    `(() => {
+      const c = document.querySelector(${JSON.stringify(selector)});
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n;
+    })()`,
+  );
+
+/** A property (or call) of the focused element. */
+const focused = (page: Page, what = 'textContent'): Promise<string | null> =>
+  inPage<string | null>(page, `document.activeElement?.${what} ?? null`);
 
 describe.runIf(availability.run)('web UI in chromium', () => {
   let h: Harness;
@@ -66,12 +79,10 @@ describe.runIf(availability.run)('web UI in chromium', () => {
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Move version 2 to production?' });
     await dialog.waitFor();
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Move');
+    expect(await focused(page)).toBe('Move');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
-      'Move version 2',
-    );
+    expect(await focused(page, "getAttribute('aria-label')")).toBe('Move version 2');
     expect((await h.getJson<{ stage: string }>('/models/iris/versions/2')).stage).toBe('staging');
 
     await move.click();
@@ -280,14 +291,16 @@ describe.runIf(availability.run)('web UI in chromium', () => {
     await page.goto(`${h.url}/#/models`);
     await page.getByTestId('models-table').waitFor();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await focused(page)).toBe('Skip to content');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await focused(page, 'id')).toBe('main');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Refresh');
+    expect(await focused(page)).toBe('Refresh');
   });
 });
 
-describe.runIf(!availability.run)('web UI in chromium (skipped)', () => {
-  it.skip(`needs chromium: ${availability.reason ?? ''}`, () => undefined);
-});
+if (!availability.run) {
+  describe('web UI in chromium (skipped)', () => {
+    it.skip(`needs chromium: ${availability.reason ?? ''}`, () => undefined);
+  });
+}

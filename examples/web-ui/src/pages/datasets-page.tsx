@@ -4,7 +4,7 @@ import { api, messageOf, seg } from '../api.js';
 import { TableWrap } from '../components/bits.js';
 import { useNotify } from '../components/notices.js';
 import { Async } from '../components/states.js';
-import { fmtBytes, fmtNumber, fmtTime } from '../format.js';
+import { fmtBytes, fmtDate, fmtNumber, fmtTime } from '../format.js';
 import { useApi, useTitle } from '../hooks.js';
 import { to } from '../router.js';
 
@@ -40,7 +40,9 @@ export function SchemaTable({ dataset }: { dataset: DatasetVersion }) {
                 {c.categories
                   ? c.categories.slice(0, 8).join(', ') + (c.categories.length > 8 ? ', …' : '')
                   : c.min !== undefined && c.max !== undefined
-                    ? `${fmtNumber(c.min)} … ${fmtNumber(c.max)}`
+                    ? c.type === 'datetime'
+                      ? `${fmtDate(c.min)} … ${fmtDate(c.max)}`
+                      : `${fmtNumber(c.min)} … ${fmtNumber(c.max)}`
                     : '—'}
               </td>
             </tr>
