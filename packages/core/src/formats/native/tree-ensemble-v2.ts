@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { invalidArgument } from '../../errors.js';
 import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
 import { decodeNumbers, encodeNumbers, floatTypeFor, unsignedTypeFor } from './bytes.js';
-import type { NumberType } from './bytes.js';
 
 /**
  * Version 2 of one tree in the tree-ensemble JSON: every field is base64 of little-endian numbers, and
@@ -186,7 +185,7 @@ export function decodeTreeV2(t: TreeV2Json, k: number, nFeatures: number, where:
     `${where}.children`,
   );
   const thresholds = decodeNumbers(t.threshold, nInternal, t.thresholdType, `${where}.threshold`);
-  const values = decodeNumbers(t.value, nLeaves * k, t.valueType as NumberType, `${where}.value`);
+  const values = decodeNumbers(t.value, nLeaves * k, t.valueType, `${where}.value`);
   const counts = t.valueType !== 'f32' && t.valueType !== 'f64';
   const tree: FlatTree = {
     feature,
