@@ -228,7 +228,7 @@ export function describeArtifactStoreConformance(options: ArtifactConformanceOpt
         expect((await store.list('concurrent/')).length).toBe(40);
       });
 
-      it.runIf(options.inspect !== undefined)(
+      (options.inspect !== undefined ? it : () => undefined)(
         'the backend holds exactly the bytes that were put',
         async () => {
           const inspector = (options.inspect as (s: ArtifactStore) => ArtifactInspector)(store);

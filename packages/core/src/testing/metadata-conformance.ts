@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe } from 'vitest';
+import { afterEach, beforeEach, describe, it } from 'vitest';
 import type { MetadataStore } from '../stores/metadata-store.js';
 import type { MetadataConformanceOptions, MetadataInspector, SuiteContext } from './metadata/context.js';
 import { datasetTests, referencedKeyTests } from './metadata/datasets.js';
@@ -51,6 +51,9 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
         return inspector;
       },
       hasInspector: options.inspect !== undefined,
+      itWithInspector: (name, fn) => {
+        if (options.inspect !== undefined) it(name, fn);
+      },
     };
 
     describe('experiments', () => experimentTests(ctx));

@@ -33,4 +33,9 @@ export interface SuiteContext {
   /** The inspector of the running test's store; only call it in tests guarded by `hasInspector`. */
   inspector(): MetadataInspector;
   hasInspector: boolean;
+  /**
+   * `it` for tests that need the inspector: registered only when the suite has one, so a store
+   * without an `inspect` hook runs fewer cases instead of reporting skipped ones.
+   */
+  itWithInspector: (name: string, fn: () => Promise<void>) => void;
 }

@@ -223,7 +223,7 @@ export function eventTests(ctx: SuiteContext): void {
     expect(await store.readEvents(seq, 100)).toEqual([]);
   });
 
-  it.skipIf(!ctx.hasInspector)('failed changes store no event and no history entry', async () => {
+  ctx.itWithInspector('failed changes store no event and no history entry', async () => {
     const store = ctx.store();
     await seedModel(store, 'iris', 2);
     await store.setAlias({ ...aliasChange('iris', 'champion'), version: 1 });

@@ -103,7 +103,7 @@ export function modelTests(ctx: SuiteContext): void {
     expect((await store.createVersion(newVersion('iris'))).version).toBe(4);
   });
 
-  it.skipIf(!ctx.hasInspector)('deleting a model keeps the stored version records', async () => {
+  ctx.itWithInspector('deleting a model keeps the stored version records', async () => {
     const store = ctx.store();
     await seedModel(store, 'iris', 2);
     await store.deleteModel('iris', at(9));
@@ -232,7 +232,7 @@ export function versionTests(ctx: SuiteContext): void {
     });
   });
 
-  it.skipIf(!ctx.hasInspector)('deleting a version keeps its stored record', async () => {
+  ctx.itWithInspector('deleting a version keeps its stored record', async () => {
     const store = ctx.store();
     await seedModel(store, 'iris', 1);
     await store.deleteVersion('iris', 1, at(9));
