@@ -129,9 +129,9 @@ export function selectFeatures(
     if (column.name === target) continue;
     const values = table.data[column.name] ?? [];
     let reason: string | null = null;
-    if (column.type === 'datetime') reason = 'datetime columns are left out by default';
+    if (values.every(isMissing)) reason = 'it has no values';
+    else if (column.type === 'datetime') reason = 'datetime columns are left out by default';
     else if (column.type === 'string') reason = 'free-text columns are left out by default';
-    else if (values.every(isMissing)) reason = 'it has no values';
     else reason = idLikeReason(column, values);
     if (reason) excluded.push({ name: column.name, reason });
     else chosen.push(column.name);

@@ -116,6 +116,26 @@ describe('train, register, load and predict', () => {
     expect(await snapshot(registry)).toEqual(before);
   });
 
+  it('an all-null column, a BOM, CRLF and quoted newlines: the column is left out and recorded why', async () => {
+    const registry = await openMemoryRegistry();
+    const lines = ['x,empty,note,y'];
+    for (let i = 0; i < 40; i++) lines.push(`${i},,"line one\nline ${i % 3}",${i % 2 === 0 ? 'a' : 'b'}`);
+    await registry.datasets.upload('quirky.csv', `\uFEFF${lines.join('\r\n')}\r\n`);
+    const dataset = await registry.datasets.get('quirky');
+    expect(dataset!.columns.map((c) => [c.name, c.type, c.nullCount])).toEqual([
+      ['x', 'integer', 0],
+      ['empty', 'string', 40],
+      ['note', 'categorical', 0],
+      ['y', 'categorical', 0],
+    ]);
+    const { manifest } = await registry.train({ dataset: 'quirky', target: 'y', model: fast });
+    expect(manifest.features.map((f) => f.name)).not.toContain('empty');
+    expect(manifest.training!.excludedColumns).toContainEqual({
+      name: 'empty',
+      reason: expect.stringMatching(/no values/),
+    });
+  });
+
   it('an aborted training leaves nothing behind', async () => {
     const registry = await openMemoryRegistry();
     await registry.datasets.upload('iris.csv', csv('iris'));
