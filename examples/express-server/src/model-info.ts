@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileRecord, ModelManifest, ModelRegistry, ModelSignature } from '@modelreg/core';
-import { parseManifest, RegistryError } from '@modelreg/core';
+import { describeSignature, parseManifest, RegistryError } from '@modelreg/core';
 import type { z } from 'zod';
 import type { modelInfoSchema } from './schemas.js';
 
@@ -8,20 +8,8 @@ import type { modelInfoSchema } from './schemas.js';
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
 /** The signature stored in MODEL.json, or one derived from its features for manifests written without it. */
-function signatureOf(manifest: ModelManifest): ModelSignature {
-  if (manifest.signature) return manifest.signature;
-  return {
-    inputs: manifest.features.map((f) =>
-      f.type === 'categorical'
-        ? { name: f.name, type: f.type, categories: [...f.categories], nullable: true }
-        : { name: f.name, type: f.type, nullable: true },
-    ),
-    output:
-      manifest.task === 'classification'
-        ? { type: 'label', classes: [...(manifest.classes ?? [])] }
-        : { type: 'number' },
-  };
-}
+const signatureOf = (manifest: ModelManifest): ModelSignature =>
+  manifest.signature ?? describeSignature(manifest);
 
 /**
  * Reads a MODEL.json (the record of a version's or run's files), checks its sha256 and parses it.

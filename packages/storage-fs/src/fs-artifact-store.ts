@@ -10,6 +10,7 @@ import {
   assertArtifactPrefix,
   compareArtifactKeys,
   hashChunks,
+  isArtifactKey,
   isRegistryError,
   toAsyncChunks,
 } from '@modelreg/core';
@@ -27,15 +28,6 @@ const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoExce
 /** Errors that mean "there is no file at this key". */
 const isMissing = (error: unknown): boolean => ['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(error) ?? '');
 const ignore = (): void => undefined;
-
-function isValidKey(key: string): boolean {
-  try {
-    assertArtifactKey(key, NAME);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function storeFailure(operation: string, subject: string, error: unknown): RegistryError {
   if (isRegistryError(error)) return error;
@@ -225,7 +217,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
           if (asFolder.startsWith(prefix) || prefix.startsWith(asFolder)) await walk(full, key, prefix, out);
           return;
         }
-        if (!entry.isFile() || TEMP_FILE.test(entry.name) || !key.startsWith(prefix) || !isValidKey(key))
+        if (!entry.isFile() || TEMP_FILE.test(entry.name) || !key.startsWith(prefix) || !isArtifactKey(key))
           return;
         const stats = await lstat(full).catch(() => null);
         if (stats?.isFile()) out.push(info(key, stats));

@@ -17,6 +17,7 @@ import {
   assertArtifactPrefix,
   compareArtifactKeys,
   hashChunks,
+  isArtifactKey,
   isRegistryError,
   toAsyncChunks,
 } from '@modelreg/core';
@@ -43,15 +44,6 @@ function isMissingObject(error: unknown): boolean {
   const { name } = awsError(error);
   if (name === 'NoSuchBucket') return false;
   return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
-}
-
-function isValidKey(key: string): boolean {
-  try {
-    assertArtifactKey(key, NAME);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function storeFailure(operation: string, subject: string, error: unknown): RegistryError {
@@ -142,7 +134,7 @@ export function createS3ArtifactStore(options: S3ArtifactStoreOptions): Artifact
         for (const object of page.Contents ?? []) {
           if (object.Key === undefined || !object.Key.startsWith(root)) continue;
           const key = object.Key.slice(root.length);
-          if (!isValidKey(key)) continue;
+          if (!isArtifactKey(key)) continue;
           out.push({ key, size: object.Size ?? 0, lastModified: object.LastModified?.getTime() ?? 0 });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;

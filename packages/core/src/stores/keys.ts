@@ -35,3 +35,13 @@ export function assertArtifactPrefix(prefix: unknown, where = 'artifacts'): asse
   }
   assertArtifactKey(prefix, where);
 }
+
+/** Whether `key` passes {@link assertArtifactKey}: for listings that skip foreign objects instead of failing. */
+export function isArtifactKey(key: string): boolean {
+  try {
+    assertArtifactKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,17 +9,12 @@ import {
   type OnnxTensor,
   type OnnxValueInfo,
 } from '../../src/formats/onnx/proto.js';
+import { createRandom } from '../../src/training/random.js';
 
-/** Seeded PRNG (mulberry32): the same seed gives the same trees and rows on every run. */
+/** A seeded generator in [0, 1) (core's mulberry32): the same seed gives the same values on every run. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
+  return () => random.next();
 }
 
 export function flatTree(

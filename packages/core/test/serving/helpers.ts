@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ModelRegistry } from '../../src/registry/model-registry.js';
+import { createRandom } from '../../src/training/random.js';
 
 export const irisCsv = readFileSync(new URL('../fixtures/datasets/iris.csv', import.meta.url), 'utf8');
 
@@ -33,16 +34,10 @@ export async function trainIris(
   return version!.version;
 }
 
-/** mulberry32: a tiny seeded generator in [0, 1), for deterministic routing tests. */
+/** A seeded generator in [0, 1) (core's mulberry32): the same seed gives the same values on every run. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
+  return () => random.next();
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
