@@ -124,6 +124,11 @@ async function tableFromOptions(
   return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 } };
 }
 
+function featureList(names: string[]): string {
+  const joined = names.join(',');
+  return joined.length <= 6000 ? joined : `${names.length} features (listed in MODEL.json)`;
+}
+
 function paramsToLog(
   fit: FitModelResult,
   options: z.output<typeof trainOptionsSchema>,
@@ -132,7 +137,8 @@ function paramsToLog(
     model_type: options.model.type,
     target: fit.manifest.target,
     task: fit.manifest.task,
-    features: fit.manifest.features.map((f) => f.name).join(','),
+    // Params hold at most 6,000 characters; very wide tables log the count (MODEL.json lists them all).
+    features: featureList(fit.manifest.features.map((f) => f.name)),
     test_size: String(fit.manifest.training?.testSize ?? ''),
     seed: String(fit.manifest.training?.seed ?? ''),
   };

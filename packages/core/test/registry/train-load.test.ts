@@ -136,6 +136,21 @@ describe('train, register, load and predict', () => {
     });
   });
 
+  it('a table too wide to list its features in one param logs their count instead', async () => {
+    const registry = await openMemoryRegistry();
+    const names = Array.from({ length: 400 }, (_, i) => `feature_with_a_long_name_${i}`);
+    const rows = Array.from({ length: 30 }, (_, r) =>
+      [...names.map((_, i) => (r * 7 + i) % 11), r % 2 ? 'a' : 'b'].join(','),
+    );
+    const { run, manifest } = await registry.train({
+      dataset: { csv: [[...names, 'y'].join(','), ...rows].join('\n') },
+      target: 'y',
+      model: { type: 'decision-tree' },
+    });
+    expect(run.params.features).toBe('400 features (listed in MODEL.json)');
+    expect(manifest.features).toHaveLength(400);
+  });
+
   it('an aborted training leaves nothing behind', async () => {
     const registry = await openMemoryRegistry();
     await registry.datasets.upload('iris.csv', csv('iris'));
