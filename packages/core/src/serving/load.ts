@@ -171,6 +171,10 @@ async function readManifest(
  * loading it once however many callers ask at the same time. Every file is verified against its
  * recorded sha256 before use.
  */
+/** The runtime behind a handle; referencing the handle from its own methods keeps it (and the pin) alive. */
+const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
+const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
+
 export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptions): Promise<LoadedModel> {
   const opts = loadOptionsSchema.parse(options ?? {});
   const { ctx } = deps;
@@ -212,9 +216,11 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     classes: runtime.manifest.classes,
     format: runtime.format,
     digest: manifestRecord.sha256,
-    predict: runtime.predict,
-    predictProba: runtime.predictProba,
+    // The methods close over the handle, so a caller holding only `predict` keeps the runtime pinned.
+    predict: (input) => pinned(loaded).predict(input),
+    predictProba: (input) => pinned(loaded).predictProba(input),
   };
+  runtimes.set(loaded, runtime);
   pin(loaded);
   return loaded;
 }
