@@ -1,10 +1,6 @@
 import { defineConfig } from 'tsup';
+import { buildConfig } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { server: 'src/server.ts', app: 'src/app.ts' },
-  format: ['esm'],
-  dts: false,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+export default defineConfig(
+  buildConfig({ server: 'src/server.ts', app: 'src/app.ts' }, { format: ['esm'], dts: false }),
+);

@@ -1,10 +1,4 @@
 import { defineConfig } from 'tsup';
+import { buildConfig } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { cli: 'src/cli.ts' },
-  format: ['esm'],
-  dts: false,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+export default defineConfig(buildConfig({ cli: 'src/cli.ts' }, { format: ['esm'], dts: false }));

@@ -1,11 +1,5 @@
 import { defineConfig } from 'tsup';
+import { buildConfig } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  splitting: true,
-});
+// `/testing` is ESM-only (vitest is): package.json neither exports nor ships its CommonJS files.
+export default defineConfig(buildConfig({ index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' }));

@@ -41,6 +41,14 @@ export class RegistryError extends Error {
   readonly details: Record<string, unknown> | undefined;
   readonly [BRAND] = true;
 
+  /**
+   * `instanceof RegistryError` holds for errors of any copy of this class — the ESM and the CJS
+   * build loaded in one process, or two installed versions — because it checks the brand.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isRegistryError(value);
+  }
+
   constructor(code: RegistryErrorCode, message: string, options: RegistryErrorOptions = {}) {
     const prefix = options.where ? `[modelreg] [${options.where}] ` : '[modelreg] ';
     super(message.startsWith('[modelreg]') ? message : prefix + message, { cause: options.cause });
