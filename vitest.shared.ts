@@ -1,3 +1,4 @@
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 const core = (p: string): string => fileURLToPath(new URL(`./packages/core/src/${p}`, import.meta.url));
@@ -19,3 +20,15 @@ export const sourceAlias = [
     replacement: pkg(name),
   })),
 ];
+
+/**
+ * The one vitest configuration of the repository: tests in `test/**`, core (or every package, with
+ * `alias: sourceAlias`) resolved to its source, generous timeouts for database and child-process tests.
+ */
+export function testConfig(options: { alias?: typeof coreAlias; timeoutMs?: number } = {}): ViteUserConfig {
+  const timeout = options.timeoutMs ?? 60_000;
+  return defineConfig({
+    resolve: { alias: options.alias ?? coreAlias },
+    test: { include: ['test/**/*.test.ts'], testTimeout: timeout, hookTimeout: Math.max(timeout, 60_000) },
+  });
+}

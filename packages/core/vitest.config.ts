@@ -1,9 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { testConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+// Core's tests import core by relative paths; no alias is needed, and none hurts.
+export default testConfig({ timeoutMs: 30_000 });

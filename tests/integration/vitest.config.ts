@@ -1,11 +1,3 @@
-import { defineConfig } from 'vitest/config';
-import { sourceAlias } from '../../vitest.shared.js';
+import { sourceAlias, testConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  resolve: { alias: sourceAlias },
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-  },
-});
+export default testConfig({ alias: sourceAlias, timeoutMs: 120_000 });
