@@ -56,7 +56,6 @@ describe('several processes on one SQLite file', () => {
     await store.close();
 
     console.info(`[meta-sqlite] 4 processes x 50 createVersion: ${elapsed} ms (spawn to last report)`);
-    expect(elapsed).toBeLessThan(30_000);
   });
 
   it('processes initializing a fresh file at the same moment all succeed and migrate it once', async () => {

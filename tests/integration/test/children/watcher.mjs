@@ -1,5 +1,5 @@
-// A child process of the cross-process hot-reload tests (JavaScript for the reason given in
-// adapters.mjs). It opens the registry on the stores named by its JSON argument, watches a URI and
+// A child process of the cross-process hot-reload tests (bundled by bundleForChildProcess, every
+// @modelreg/* package resolved to its source). It opens the registry on the stores named by its JSON argument, watches a URI and
 // predicts in a loop, printing one NDJSON line per event with a timestamp `t` (ms since epoch):
 //   { type: 'ready', version }            the first load completed
 //   { type: 'swap', from, to }            the live model swapped versions
@@ -10,11 +10,9 @@
 // argv[2]: { kind: 'postgres' | 'sqlite', connectionString?, schema?, filename?, artifactsRoot,
 //            uri, count, intervalMs, rows }
 import { ModelRegistry } from '@modelreg/core';
-import {
-  createPostgresMetadataStore,
-  createSqliteMetadataStore,
-  createFsArtifactStore,
-} from './adapters.mjs';
+import { createPostgresMetadataStore } from '@modelreg/meta-postgres';
+import { createSqliteMetadataStore } from '@modelreg/meta-sqlite';
+import { createFsArtifactStore } from '@modelreg/storage-fs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const out = (line) => process.stdout.write(`${JSON.stringify({ ...line, t: Date.now() })}\n`);

@@ -1,28 +1,46 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForChildProcess } from '../../../../test-utils/bundle.js';
-import {
-  adminPool,
-  dropSchema,
-  pgReachable,
-  pgUrl,
-  randomSchema,
-} from '../../../meta-postgres/test/pg-env.js';
-import { ModelRegistry } from '../../src/registry/model-registry.js';
-import type { ArtifactStore } from '../../src/stores/artifact-store.js';
-import type { MetadataStore } from '../../src/stores/metadata-store.js';
-import { forestModel, irisRows, trainIris, treeModel } from './helpers.js';
+import { ModelRegistry } from '@modelreg/core';
+import { createPostgresMetadataStore } from '@modelreg/meta-postgres';
+import { createSqliteMetadataStore } from '@modelreg/meta-sqlite';
+import { createFsArtifactStore } from '@modelreg/storage-fs';
+import { bundleForChildProcess } from '../../../test-utils/bundle.js';
+import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from '../../../test-utils/pg-env.js';
+import { irisCsv } from './registries.js';
 
-/** The adapter factories, from a bundle of child/adapters.mjs (see there why). */
-interface Adapters {
-  createPostgresMetadataStore(options: { connectionString: string; schema: string }): MetadataStore;
-  createSqliteMetadataStore(options: { filename: string }): MetadataStore;
-  createFsArtifactStore(options: { root: string }): ArtifactStore;
+const irisText = readFileSync(irisCsv, 'utf8');
+/** Iris rows without the target. */
+const irisRows = irisText
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => {
+    const [a, b, c, d] = line.split(',').map(Number);
+    return { sepal_length_cm: a!, sepal_width_cm: b!, petal_length_cm: c!, petal_width_cm: d! };
+  });
+const treeModel = { type: 'decision-tree' };
+const forestModel = { type: 'random-forest', params: { nEstimators: 5, maxDepth: 4 } };
+
+/** Trains and registers the next version of `name` on iris; returns its number. */
+async function trainIris(
+  registry: ModelRegistry,
+  name: string,
+  model: { type: string; params?: Record<string, unknown> },
+  register: { stage?: string } = {},
+): Promise<number> {
+  const { version } = await registry.train({
+    dataset: { csv: irisText },
+    target: 'species',
+    model,
+    split: { seed: 1 },
+    register: { name, ...register },
+  });
+  return version!.version;
 }
 
 interface Line {
@@ -35,19 +53,13 @@ interface Line {
   message?: string;
 }
 
-const child = (name: string): string => fileURLToPath(new URL(`./child/${name}`, import.meta.url));
+const child = (name: string): string => fileURLToPath(new URL(`./children/${name}`, import.meta.url));
 const COUNT = 1000;
 const PROMOTE_AFTER = 300;
 
 let watcher: string;
-let adapters: Adapters;
 beforeAll(async () => {
-  const [w, a] = await Promise.all([
-    bundleForChildProcess(child('watcher.mjs')),
-    bundleForChildProcess(child('adapters.mjs')),
-  ]);
-  watcher = w;
-  adapters = (await import(pathToFileURL(a).href)) as Adapters;
+  watcher = await bundleForChildProcess(child('watcher.mjs'));
 });
 
 /**
@@ -111,10 +123,10 @@ function checkHotReload(lines: Line[], promotedAt: number, label: string): void 
   expect(swap?.from).toBe(1);
   const swapMs = swap!.t - promotedAt;
   const servedMs = predictions[firstV2]!.t - promotedAt;
+  // Latency is reported, not asserted: timing belongs in benchmarks, behaviour in tests.
   console.info(
     `[live-model] ${label}: swap ${swapMs} ms after the promotion started, first v2 prediction after ${servedMs} ms; ${COUNT} predictions, 0 failed`,
   );
-  expect(servedMs).toBeLessThan(2000);
 }
 
 describe.skipIf(!pgReachable)('hot reload across processes on Postgres', () => {
@@ -131,10 +143,10 @@ describe.skipIf(!pgReachable)('hot reload across processes on Postgres', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('a worker process swaps to the version promoted by another process within 2 s, with no failed prediction', async () => {
+  it('a worker process swaps to the version promoted by another process, with no failed prediction and no prediction of the old version after the first of the new', async () => {
     const registry = await ModelRegistry.open({
-      metadata: adapters.createPostgresMetadataStore({ connectionString: pgUrl, schema }),
-      artifacts: adapters.createFsArtifactStore({ root }),
+      metadata: createPostgresMetadataStore({ connectionString: pgUrl, schema }),
+      artifacts: createFsArtifactStore({ root }),
     });
     try {
       const { lines, promotedAt } = await runHotReload(registry, {
@@ -162,12 +174,12 @@ describe('hot reload across processes on SQLite', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('a worker process swaps to the version promoted by another process within 2 s, with no failed prediction', async () => {
+  it('a worker process swaps to the version promoted by another process, with no failed prediction and no prediction of the old version after the first of the new', async () => {
     const filename = join(dir, 'registry.db');
     const root = join(dir, 'artifacts');
     const registry = await ModelRegistry.open({
-      metadata: adapters.createSqliteMetadataStore({ filename }),
-      artifacts: adapters.createFsArtifactStore({ root }),
+      metadata: createSqliteMetadataStore({ filename }),
+      artifacts: createFsArtifactStore({ root }),
     });
     try {
       const { lines, promotedAt } = await runHotReload(registry, {
