@@ -4,7 +4,7 @@ import { RegistryError, isRegistryError } from '../errors.js';
 import type { ArtifactInfo } from '../stores/artifact-store.js';
 import { REGISTRY_ID_KEY, bindStores } from './binding.js';
 import type { RegistryContext } from './context.js';
-import { defaultSpoolDir, sweepSpool } from './spool.js';
+import { defaultSpoolDir, sweepSpool } from '../stores/spool.js';
 
 const where = 'gc';
 

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /**
- * The folder where hosts spool uploads before they reach the artifact store (the Express server's
- * multipart dataset uploads). It holds nothing else, so gc may delete any file in it older than its
- * grace period: that is a spool file whose process died.
+ * The folder where uploads are spooled before they reach the artifact store: dataset uploads of the
+ * catalog, and the Express server's multipart bodies. It holds nothing else, so gc may delete any
+ * file in it older than its grace period: that is a spool file whose process died. One folder per
+ * OS user (`$TMPDIR/modelreg-spool-<uid>`), created on first use.
  */
 export function defaultSpoolDir(): string {
-  return path.join(tmpdir(), 'modelreg-spool');
+  return path.join(tmpdir(), `modelreg-spool-${process.getuid?.() ?? 'user'}`);
 }
 
 /** Deletes (or, on a dry run, lists) the plain files directly in `dirs` last modified before `cutoff`. */
