@@ -64,8 +64,8 @@ const fail = (what: string, error: unknown): RegistryError =>
  * store, its temp files and the spool files; ends runs of dead processes as `failed`.
  *
  * An object is deleted only when all of these hold at delete time: it was unreferenced after the
- * listing was taken, its `head` right before the final reference check shows the modification time
- * of the listing and one older than the grace period, and the reference check after those heads
+ * listing was taken, its `head` right before the final reference check shows no modification after
+ * the listing's and one older than the grace period, and the reference check after those heads
  * still does not name it. So a key written again (and committed) after the listing is kept.
  */
 export async function collectGarbage(ctx: RegistryContext, options?: GcOptions): Promise<GcResult> {
@@ -99,7 +99,8 @@ export async function collectGarbage(ctx: RegistryContext, options?: GcOptions):
   for (const listed of candidates) {
     const now = await ctx.artifacts.head(listed.key);
     if (now === null) continue;
-    if (now.lastModified !== listed.lastModified || now.lastModified > cutoff) result.young++;
+    // Written again since the listing (a store's head may round times down to the second, as S3's does).
+    if (now.lastModified > listed.lastModified || now.lastModified > cutoff) result.young++;
     else unchanged.push(listed.key);
   }
   if (unchanged.length > 0) {

@@ -35,6 +35,7 @@ import { EventFeed } from './events.js';
 import type { GcOptions, GcResult } from './gc.js';
 import { collectGarbage } from './gc.js';
 import { bindStores } from './binding.js';
+import type { Binding } from './binding.js';
 import { RunLeases } from './leases.js';
 import * as models from './models.js';
 import type { RegistryOptions } from './options.js';
@@ -43,6 +44,8 @@ import type { ResolvedUri } from './resolve.js';
 import { resolveUri } from './resolve.js';
 import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
 import { RunHandle, searchRuns, startRun } from './runs.js';
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * The registry: one object over a metadata store and an artifact store. Open it once per process
@@ -90,18 +93,19 @@ export class ModelRegistry {
     }
     const now = opts.now ?? Date.now;
     const leases = new RunLeases(metadata, now, opts.runLeaseMs);
-    try {
-      const binding = await bindStores(metadata, artifacts);
-      if (!binding.bound) {
-        process.emitWarning(`[modelreg] ${binding.reason}; gc will delete nothing`, {
-          code: 'MODELREG_STORES_NOT_BOUND',
-        });
-      }
-      await leases.expire();
-    } catch (e) {
-      await Promise.allSettled([metadata.close(), artifacts.close()]);
-      throw e;
+    // Neither step may keep a registry from opening (a worker may hold read-only credentials).
+    const binding = await bindStores(metadata, artifacts).catch((e: unknown): Binding => ({
+      bound: false,
+      reason: `checking the registry id failed (${messageOf(e)})`,
+    }));
+    if (!binding.bound) {
+      process.emitWarning(`[modelreg] ${binding.reason}; gc will delete nothing`, {
+        code: 'MODELREG_STORES_NOT_BOUND',
+      });
     }
+    await leases.expire().catch((e: unknown) => {
+      process.emitWarning(`[modelreg] ending the runs of dead processes failed: ${messageOf(e)}`);
+    });
     const feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
       process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
     });
