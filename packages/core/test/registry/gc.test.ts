@@ -215,6 +215,43 @@ describe('gc and the binding of the stores', () => {
     await registry.close();
   });
 
+  it('a new, empty artifact store adopts the registry id of its metadata store', async () => {
+    const metadata = createMemoryMetadataStore();
+    const first = await ModelRegistry.open({ metadata, artifacts: createMemoryArtifactStore() });
+    await runWithModel(first);
+    await first.close();
+    const fresh = createMemoryArtifactStore();
+    const warned = warnings();
+    const registry = await ModelRegistry.open({ metadata, artifacts: fresh });
+    expect(warned).not.toHaveBeenCalled();
+    expect(new TextDecoder().decode((await fresh.get(REGISTRY_ID_KEY))!).trim()).toBe(
+      await metadata.getRegistryId(),
+    );
+    expect((await registry.gc()).refused).toBeUndefined();
+    await registry.close();
+  });
+
+  it('an artifact store that refuses writes (read-only credentials) still opens, with a warning, and gc deletes nothing', async () => {
+    const inner = createMemoryArtifactStore();
+    await inner.put('runs/r/artifacts/a.bin', 'x');
+    const readOnly: ArtifactStore = {
+      ...inner,
+      put: async () => {
+        throw new Error('AccessDenied');
+      },
+    };
+    const warned = warnings();
+    const metadata = createMemoryMetadataStore();
+    await metadata.createExperiment({ id: 'e', name: 'e', tags: {}, createdAt: 1 });
+    const registry = await ModelRegistry.open({ metadata, artifacts: readOnly });
+    expect(warned).toHaveBeenCalledWith(expect.stringContaining('checking the registry id failed'), {
+      code: 'MODELREG_STORES_NOT_BOUND',
+    });
+    await expect(registry.gc({ gracePeriodMs: 0 })).rejects.toMatchObject({ code: 'STORE_FAILURE' });
+    expect(await inner.head('runs/r/artifacts/a.bin')).not.toBeNull();
+    await registry.close();
+  });
+
   it('processes opening a new registry together agree on one registry id', async () => {
     const metadata = createMemoryMetadataStore();
     const artifacts = createMemoryArtifactStore();
