@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import express from 'express';
 import type { RequestHandler } from 'express';
+import { defaultSpoolDir } from '@modelreg/core';
 import type { ModelRegistry } from '@modelreg/core';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -39,7 +39,10 @@ export interface AppOptions {
   /** Body size limits; each one defaults to {@link defaultLimits}. */
   limits?: Partial<Limits>;
   metrics?: MetricsOptions;
-  /** Folder for multipart spool files; default the OS temp folder. */
+  /**
+   * Folder for multipart spool files; default `defaultSpoolDir()` (`$TMPDIR/modelreg-spool`), which
+   * `registry.gc()` sweeps: the spool files of a killed server are deleted after the grace period.
+   */
   uploadDir?: string;
   /**
    * The built web UI served at `/`: a folder with `index.html` and `assets/`. Default: the `dist` of
@@ -90,7 +93,7 @@ export function createApp(options: AppOptions): express.Application {
     audit: options.auditLog,
     metrics,
     limits: { ...defaultLimits, ...options.limits },
-    uploadDir: options.uploadDir ?? tmpdir(),
+    uploadDir: options.uploadDir ?? defaultSpoolDir(),
   };
   const canaries = new CanaryBook();
 

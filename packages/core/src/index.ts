@@ -23,6 +23,8 @@ export type {
 } from './registry/models.js';
 export type { ResolvedUri } from './registry/resolve.js';
 export type { GcOptions, GcResult } from './registry/gc.js';
+export { defaultSpoolDir } from './stores/spool.js';
+export { REGISTRY_ID_KEY } from './registry/binding.js';
 export type { RegistryOptions } from './registry/options.js';
 export { defaultStages } from './registry/options.js';
 export type { EventHandler } from './registry/events.js';

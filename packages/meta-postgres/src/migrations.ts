@@ -123,6 +123,18 @@ CREATE TABLE $S.events (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'registry id and run heartbeats',
+    sql: `
+CREATE TABLE $S.registry_info (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+ALTER TABLE $S.runs ADD COLUMN heartbeat_at bigint;
+CREATE INDEX runs_running_idx ON $S.runs ((COALESCE(heartbeat_at, start_time))) WHERE status = 'running';
+`,
+  },
 ];
 
 /**

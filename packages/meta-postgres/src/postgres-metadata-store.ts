@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { MetadataStore } from '@modelreg/core';
 import { createDb, translateError, WHERE } from './db.js';
 import { datasetMethods } from './datasets.js';
+import { housekeepingMethods } from './housekeeping.js';
 import { createListener } from './listener.js';
 import { migrate } from './migrations.js';
 import { modelMethods } from './models.js';
@@ -57,6 +58,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataStoreOption
     ...modelMethods(db),
     ...stageMethods(db),
     ...datasetMethods(db),
+    ...housekeepingMethods(db),
 
     subscribe: (onWake) => listener.subscribe(onWake),
   };

@@ -18,6 +18,7 @@ const tables = [
   'datasets',
   'dataset_names',
   'events',
+  'registry_info',
 ];
 
 if (pgReachable) {

@@ -135,6 +135,18 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'registry id and run heartbeats',
+    sql: `
+      CREATE TABLE registry_info (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+      CREATE INDEX runs_running ON runs (COALESCE(heartbeat_at, start_time)) WHERE status = 'running';
+    `,
+  },
 ];
 
 const createLedger = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -5,6 +5,7 @@ import type { MetadataStore } from '@modelreg/core';
 import { createContext } from './context.js';
 import { LAST_EVENT_SEQ, createDatasetAndEventMethods } from './datasets.js';
 import { applyMigrations } from './migrations.js';
+import { createHousekeepingMethods } from './housekeeping.js';
 import { createRegistryMethods } from './model-registry.js';
 import { parseSqliteMetadataStoreOptions } from './options.js';
 import type { SqliteMetadataStoreOptions } from './options.js';
@@ -76,6 +77,7 @@ export function createSqliteMetadataStore(options: SqliteMetadataStoreOptions): 
     ...createTrackingMethods(ctx),
     ...createRegistryMethods(ctx),
     ...createDatasetAndEventMethods(ctx),
+    ...createHousekeepingMethods(ctx),
 
     async subscribe(onWake) {
       const current = (): number | undefined => {

@@ -3,7 +3,7 @@ import { describeMetadataStoreConformance } from '@modelreg/core/testing';
 import type { MetadataStore } from '@modelreg/core';
 import { expect, it } from 'vitest';
 import { createSqliteMetadataStore } from '../src/index.js';
-import { migrations } from '../src/migrations.js';
+import { applyMigrations, migrations } from '../src/migrations.js';
 import { sqliteInspector, tempDbPath } from './helpers.js';
 
 const files = new Map<MetadataStore, { filename: string; cleanup: () => void }>();
@@ -41,6 +41,35 @@ describeMetadataStoreConformance({
       await again.init();
       await again.close();
       expect(read()).toEqual(first);
+    });
+
+    it('a file made before run heartbeats keeps its running runs, which expire by their start time', async () => {
+      const { filename, cleanup } = tempDbPath();
+      try {
+        const old = new Database(filename);
+        applyMigrations(
+          old,
+          migrations.filter((m) => m.version < 3),
+        );
+        old.prepare("INSERT INTO experiments (id, name, created_at) VALUES ('e', 'e', 1)").run();
+        old
+          .prepare(
+            "INSERT INTO runs (id, experiment_id, name, status, start_time) VALUES ('old', 'e', 'old', 'running', 1000), ('new', 'e', 'new', 'running', 5000)",
+          )
+          .run();
+        old.close();
+        const store = createSqliteMetadataStore({ filename });
+        await store.init();
+        try {
+          expect(await store.getRegistryId()).toBeNull();
+          expect(await store.expireRuns({ heartbeatBefore: 3000, endTime: 9000 })).toEqual(['old']);
+          expect(await store.getRun('new')).toMatchObject({ status: 'running' });
+        } finally {
+          await store.close();
+        }
+      } finally {
+        cleanup();
+      }
     });
 
     it('opens the file in WAL mode with foreign keys on', async () => {

@@ -203,7 +203,14 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
     lastModified: Math.floor(stats.mtimeMs),
   });
 
-  const walk = async (dir: string, dirKey: string, prefix: string, out: ArtifactInfo[]): Promise<void> => {
+  /** Collects objects under `prefix` into `out`, and the temp files of writers into `temps` when given. */
+  const walk = async (
+    dir: string,
+    dirKey: string,
+    prefix: string,
+    out: ArtifactInfo[],
+    temps?: ArtifactInfo[],
+  ): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
       if (isMissing(error)) return [];
       throw error;
@@ -214,7 +221,13 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) {
           const asFolder = `${key}/`;
-          if (asFolder.startsWith(prefix) || prefix.startsWith(asFolder)) await walk(full, key, prefix, out);
+          if (asFolder.startsWith(prefix) || prefix.startsWith(asFolder))
+            await walk(full, key, prefix, out, temps);
+          return;
+        }
+        if (entry.isFile() && TEMP_FILE.test(entry.name) && temps && isArtifactKey(key)) {
+          const stats = await lstat(full).catch(() => null);
+          if (stats?.isFile()) temps.push(info(key, stats));
           return;
         }
         if (!entry.isFile() || TEMP_FILE.test(entry.name) || !key.startsWith(prefix) || !isArtifactKey(key))
@@ -359,6 +372,39 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
         return true;
       } catch (error) {
         throw storeFailure('delete', key, error);
+      }
+    },
+
+    async listTemporary(): Promise<ArtifactInfo[]> {
+      try {
+        const temps: ArtifactInfo[] = [];
+        await walk(await realRoot(), '', '', [], temps);
+        return temps.sort((a, b) => compareArtifactKeys(a.key, b.key));
+      } catch (error) {
+        throw storeFailure('listTemporary', '', error);
+      }
+    },
+
+    async deleteTemporary(key: string): Promise<boolean> {
+      assertArtifactKey(key, NAME);
+      if (!TEMP_FILE.test(key.slice(key.lastIndexOf('/') + 1))) {
+        throw outsideRoot(key, 'it is not the name of a temp file');
+      }
+      try {
+        const rootReal = await realRoot();
+        const slash = key.lastIndexOf('/');
+        const dir = await existingDir(rootReal, slash === -1 ? '' : key.slice(0, slash));
+        if (!dir) return false;
+        try {
+          await unlink(pathOf(rootReal, key));
+        } catch (error) {
+          if (isMissing(error)) return false;
+          throw error;
+        }
+        await pruneEmptyDirs(rootReal, dir);
+        return true;
+      } catch (error) {
+        throw storeFailure('deleteTemporary', key, error);
       }
     },
 

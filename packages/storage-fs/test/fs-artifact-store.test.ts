@@ -147,6 +147,32 @@ describeArtifactStoreConformance({
         await expectCode(() => store.put('a/.real.0123456789abcdef.tmp', 'x'), 'INVALID_ARGUMENT');
       });
 
+      it('listTemporary lists the temp files of killed writers, and deleteTemporary removes one with its emptied folders', async () => {
+        const store = await create();
+        await store.put('a/real', 'x');
+        await mkdir(path.join(rootOf(store), 'b', 'c'), { recursive: true });
+        await writeFile(path.join(rootOf(store), 'a', '.real.0123456789abcdef.tmp'), 'partial');
+        await writeFile(path.join(rootOf(store), 'b', 'c', '.big.fedcba9876543210.tmp'), 'partial');
+        const temps = await store.listTemporary!();
+        expect(temps.map((t) => [t.key, t.size])).toEqual([
+          ['a/.real.0123456789abcdef.tmp', 7],
+          ['b/c/.big.fedcba9876543210.tmp', 7],
+        ]);
+        expect(await store.deleteTemporary!('b/c/.big.fedcba9876543210.tmp')).toBe(true);
+        expect(await store.deleteTemporary!('b/c/.big.fedcba9876543210.tmp')).toBe(false);
+        expect(await store.deleteTemporary!('a/.real.0123456789abcdef.tmp')).toBe(true);
+        expect(await tree(rootOf(store))).toEqual(['a', path.join('a', 'real')]);
+        expect(await store.listTemporary!()).toEqual([]);
+      });
+
+      it('deleteTemporary refuses a key that is not a temp file name, and leaves the object', async () => {
+        const store = await create();
+        await store.put('a/real', 'x');
+        await expectCode(() => store.deleteTemporary!('a/real'), 'INVALID_ARGUMENT');
+        await expectCode(() => store.deleteTemporary!('../.x.0123456789abcdef.tmp'), 'INVALID_ARGUMENT');
+        expect((await store.list('')).map((i) => i.key)).toEqual(['a/real']);
+      });
+
       it('deletePrefix and delete remove the folders they empty, but not the root', async () => {
         const store = await create();
         await store.put('gc/1/a/b', 'x');

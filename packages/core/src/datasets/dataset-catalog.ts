@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
@@ -11,6 +10,7 @@ import type { DatasetVersion } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
+import { defaultSpoolDir } from '../stores/spool.js';
 import type { CsvSource } from './csv.js';
 import { profileCsv } from './infer-schema.js';
 import { normalizeDatasetName } from './normalize-name.js';
@@ -23,7 +23,10 @@ export interface DatasetCatalogOptions {
   artifacts: ArtifactStore;
   /** Clock for `createdAt`/`deletedAt`; default `Date.now`. */
   now?: () => number;
-  /** Folder for upload spool files; default `os.tmpdir()`. */
+  /**
+   * An existing folder for upload spool files; default `defaultSpoolDir()` (created when missing),
+   * which `registry.gc()` sweeps.
+   */
   tmpDir?: string;
 }
 
@@ -44,12 +47,14 @@ export class DatasetCatalog {
   private readonly artifacts: ArtifactStore;
   private readonly now: () => number;
   private readonly tmpDir: string;
+  private readonly ownSpoolDir: boolean;
 
   constructor(options: DatasetCatalogOptions) {
     this.metadata = options.metadata;
     this.artifacts = options.artifacts;
     this.now = options.now ?? Date.now;
-    this.tmpDir = options.tmpDir ?? tmpdir();
+    this.tmpDir = options.tmpDir ?? defaultSpoolDir();
+    this.ownSpoolDir = options.tmpDir === undefined;
   }
 
   /**
@@ -229,6 +234,7 @@ export class DatasetCatalog {
 
   private async spoolFile(path: string): Promise<FileHandle> {
     try {
+      if (this.ownSpoolDir) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       return await open(path, 'wx', 0o600);
     } catch (error) {
       throw new RegistryError('STORE_FAILURE', `creating the upload spool file failed: ${message(error)}`, {

@@ -29,6 +29,9 @@ export function createMemoryMetadataStore(): MetadataStore {
   const datasets = new Map<string, DatasetVersion[]>();
   const history: HistoryEntry[] = [];
   const events: RegistryEvent[] = [];
+  /** Last heartbeat per run that sent one. */
+  const heartbeats = new Map<string, number>();
+  let registryId: string | null = null;
   let metricOrder = 0;
 
   const journal: Journal = {
@@ -231,6 +234,36 @@ export function createMemoryMetadataStore(): MetadataStore {
     },
     async lastEventSeq() {
       return events.length;
+    },
+
+    async getRegistryId() {
+      return registryId;
+    },
+    async claimRegistryId(id) {
+      registryId ??= id;
+      return registryId;
+    },
+    async heartbeatRuns(runIds, time) {
+      const alive = runIds.filter((id) => runs.get(id)?.run.status === 'running');
+      for (const id of alive) heartbeats.set(id, time);
+      return alive;
+    },
+    async expireRuns({ heartbeatBefore, endTime, dryRun }) {
+      const expired = [...runs.values()]
+        .filter((s) => s.run.status === 'running')
+        .filter((s) => (heartbeats.get(s.run.id) ?? s.run.startTime) < heartbeatBefore)
+        .map((s) => s.run.id)
+        .sort(compareText);
+      if (dryRun) return expired;
+      for (const id of expired) {
+        const { run } = runOf(id);
+        run.status = 'failed';
+        run.endTime = endTime;
+      }
+      emit(
+        ...expired.map((runId) => ({ type: 'run.updated' as const, payload: { runId, status: 'failed' } })),
+      );
+      return expired;
     },
   };
   internals.set(store, { events, history, models });

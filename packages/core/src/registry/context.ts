@@ -1,5 +1,6 @@
 import type { ArtifactStore } from '../stores/artifact-store.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
+import type { RunLeases } from './leases.js';
 
 /** What every registry module gets: the guarded stores and the settings fixed at `open`. */
 export interface RegistryContext {
@@ -12,4 +13,6 @@ export interface RegistryContext {
   readonly now: () => number;
   /** Called after this process changed something, so event listeners hear about it promptly. */
   readonly changed: () => void;
+  /** Heartbeats of the runs this process has open, and expiry of the runs of dead processes. */
+  readonly leases: RunLeases;
 }

@@ -34,6 +34,9 @@ import type { EventHandler } from './events.js';
 import { EventFeed } from './events.js';
 import type { GcOptions, GcResult } from './gc.js';
 import { collectGarbage } from './gc.js';
+import { bindStores } from './binding.js';
+import type { Binding } from './binding.js';
+import { RunLeases } from './leases.js';
 import * as models from './models.js';
 import type { RegistryOptions } from './options.js';
 import { defaultActor, parseRegistryOptions } from './options.js';
@@ -41,6 +44,8 @@ import type { ResolvedUri } from './resolve.js';
 import { resolveUri } from './resolve.js';
 import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
 import { RunHandle, searchRuns, startRun } from './runs.js';
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * The registry: one object over a metadata store and an artifact store. Open it once per process
@@ -69,7 +74,12 @@ export class ModelRegistry {
     this.cache = new ModelCache<ModelRuntime>(cacheSize, (runtime) => runtime.dispose());
   }
 
-  /** Validates the options, initializes both stores (migrations, folders) and returns the registry. */
+  /**
+   * Validates the options, initializes both stores (migrations, folders), checks that they belong to
+   * one registry (binding them on first use; a warning `MODELREG_STORES_NOT_BOUND` when they do not,
+   * and then `gc` deletes nothing), ends as `failed` the runs whose process died (no heartbeat for
+   * `runLeaseMs`), and returns the registry.
+   */
   static async open(options: RegistryOptions): Promise<ModelRegistry> {
     const opts = parseRegistryOptions(options);
     const metadata = guardMetadataStore(opts.metadata);
@@ -81,6 +91,21 @@ export class ModelRegistry {
       await metadata.close();
       throw e;
     }
+    const now = opts.now ?? Date.now;
+    const leases = new RunLeases(metadata, now, opts.runLeaseMs);
+    // Neither step may keep a registry from opening (a worker may hold read-only credentials).
+    const binding = await bindStores(metadata, artifacts).catch((e: unknown): Binding => ({
+      bound: false,
+      reason: `checking the registry id failed (${messageOf(e)})`,
+    }));
+    if (!binding.bound) {
+      process.emitWarning(`[modelreg] ${binding.reason}; gc will delete nothing`, {
+        code: 'MODELREG_STORES_NOT_BOUND',
+      });
+    }
+    await leases.expire().catch((e: unknown) => {
+      process.emitWarning(`[modelreg] ending the runs of dead processes failed: ${messageOf(e)}`);
+    });
     const feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
       process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
     });
@@ -89,8 +114,9 @@ export class ModelRegistry {
       artifacts,
       stages: opts.stages,
       actor: opts.actor ?? defaultActor(),
-      now: opts.now ?? Date.now,
+      now,
       changed: () => feed.poke(),
+      leases,
     };
     return new ModelRegistry(ctx, feed, opts.modelCacheSize, opts.onnxThreads);
   }
@@ -114,7 +140,7 @@ export class ModelRegistry {
   /** A handle on an existing run, for logging more or ending it. */
   async openRun(runId: string): Promise<RunHandle> {
     const handle = new RunHandle(this.ctx, runId);
-    await handle.info();
+    if ((await handle.info()).status === 'running') this.ctx.leases.hold(runId);
     return handle;
   }
 
@@ -291,7 +317,12 @@ export class ModelRegistry {
     return this.feed.ready();
   }
 
-  /** Deletes artifacts that no metadata references and that are older than the grace period. */
+  /**
+   * Deletes what no metadata references and is older than the grace period — artifact objects, the
+   * artifact store's temp files of killed writers, upload spool files — and ends as `failed` the runs
+   * whose process died. Deletes nothing, and says why in `refused`, when the metadata store is not
+   * the artifact store's own. `dryRun` reports without changing anything.
+   */
   gc(options?: GcOptions): Promise<GcResult> {
     return collectGarbage(this.ctx, options);
   }
@@ -301,6 +332,7 @@ export class ModelRegistry {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.serving].map((s) => s.close()));
+    this.ctx.leases.close();
     await this.feed.close();
     await this.cache.clear();
     await Promise.allSettled([this.ctx.metadata.close(), this.ctx.artifacts.close()]);

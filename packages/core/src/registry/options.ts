@@ -39,6 +39,17 @@ export const registryOptionsSchema = z.object({
   modelCacheSize: z.number().int().min(1).max(10_000).default(16),
   /** Intra-op threads of each onnxruntime session. Default 1 (one core per model; scale with processes). */
   onnxThreads: z.number().int().min(1).max(256).default(1),
+  /**
+   * How long a `running` run may go without a heartbeat before `open` or `gc` (in any process) ends it
+   * as `failed`. Processes send heartbeats for their open runs every third of this. Use one value for
+   * every process of a registry. Default 5 minutes.
+   */
+  runLeaseMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 24 * 3600 * 1000)
+    .default(5 * 60 * 1000),
   /** How often the event feed polls a store that cannot push wake-ups, in ms. Default 500. */
   eventPollIntervalMs: z.number().int().min(10).max(600_000).default(500),
 });

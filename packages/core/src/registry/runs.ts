@@ -182,6 +182,7 @@ export class RunHandle {
   async end(status: 'finished' | 'failed' | 'killed' = 'finished'): Promise<Run> {
     const parsed = parseArg(endStatusSchema, status, 'run status', where);
     const run = await this.ctx.metadata.endRun(this.id, parsed, this.ctx.now());
+    this.ctx.leases.release(this.id);
     this.ctx.changed();
     return run;
   }
@@ -232,6 +233,7 @@ export async function startRun(ctx: RegistryContext, options: StartRunOptions = 
     startTime,
     tags: opts.tags,
   });
+  ctx.leases.hold(id);
   ctx.changed();
   return new RunHandle(ctx, id);
 }

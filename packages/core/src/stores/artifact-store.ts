@@ -52,4 +52,13 @@ export interface ArtifactStore {
   delete(key: string): Promise<boolean>;
   /** Deletes every object whose key starts with `prefix` (which must not be empty); returns how many. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Optional: the partial writes this store keeps outside its objects (a killed writer's temp files,
+   * unfinished multipart uploads), which `list` never shows. `key` names the leftover for
+   * {@link deleteTemporary}; `lastModified` is when it was last written. A write in progress is
+   * listed too: gc deletes only leftovers older than its grace period.
+   */
+  listTemporary?(): Promise<ArtifactInfo[]>;
+  /** Optional, with `listTemporary`: removes one leftover it listed; returns whether it existed. */
+  deleteTemporary?(key: string): Promise<boolean>;
 }

@@ -267,6 +267,27 @@ export interface MetadataStore {
   /** Every artifact key any metadata refers to: run artifacts, version files (deleted versions too) and dataset files. */
   listReferencedKeys(): Promise<string[]>;
 
+  // ---- binding and run leases (for open and gc) ----
+  /** The id of the registry this metadata belongs to, or `null` before the first {@link claimRegistryId}. */
+  getRegistryId(): Promise<string | null>;
+  /**
+   * Records `id` as this metadata's registry id unless one is recorded already, atomically (the first
+   * of concurrent callers wins), and returns the id recorded now. Never changes an existing id. No event.
+   */
+  claimRegistryId(id: string): Promise<string>;
+  /**
+   * Sets the last heartbeat of each listed run that is still `running` to `time`; returns the ids of
+   * those runs (ended or unknown ones are left out). No event.
+   */
+  heartbeatRuns(runIds: string[], time: number): Promise<string[]>;
+  /**
+   * Ends as `failed` (end time `endTime`) every `running` run whose last heartbeat — its start time
+   * when it never sent one — is before `heartbeatBefore`, in one transaction, and returns their ids
+   * sorted. With `dryRun` nothing changes and the ids that would end are returned.
+   * Event `run.updated` `{ runId, status: 'failed' }` per run ended.
+   */
+  expireRuns(change: { heartbeatBefore: number; endTime: number; dryRun?: boolean }): Promise<string[]>;
+
   // ---- event log ----
   /** Events with `seq > afterSeq`, ascending, at most `limit`. */
   readEvents(afterSeq: number, limit: number): Promise<RegistryEvent[]>;

@@ -4,6 +4,7 @@ import type { MetadataConformanceOptions, MetadataInspector, SuiteContext } from
 import { datasetTests, referencedKeyTests } from './metadata/datasets.js';
 import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
+import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
 import { modelTests, versionTests } from './metadata/models-versions.js';
 import { runArtifactTests, searchRunTests } from './metadata/search-runs.js';
 import { aliasTests, historyTests, stageTests } from './metadata/stages-aliases.js';
@@ -68,6 +69,8 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('datasets', () => datasetTests(ctx));
     describe('referenced keys', () => referencedKeyTests(ctx));
     describe('event log', () => eventTests(ctx));
+    describe('registry id', () => registryIdTests(ctx));
+    describe('run leases', () => runLeaseTests(ctx));
 
     if (options.additionalTests) {
       describe('additional tests', () => {
