@@ -70,7 +70,7 @@ export async function insertRunRecord(db: Db, tx: Tx, record: NewRunRecord): Pro
     );
   }
   tx.emit('run.created', { runId: run.id, experimentId: found.id });
-  tx.emit('run.updated', { runId: run.id, status: record.status });
+  if (record.status !== 'running') tx.emit('run.updated', { runId: run.id, status: record.status });
 }
 
 export async function insertRunArtifacts(db: Db, tx: Tx, runId: string, files: FileRecord[]): Promise<void> {

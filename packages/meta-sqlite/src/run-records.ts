@@ -54,7 +54,7 @@ export function insertRunRecord(ctx: StoreContext, record: NewRunRecord): void {
     );
   }
   ctx.emit('run.created', { runId: run.id, experimentId });
-  ctx.emit('run.updated', { runId: run.id, status: record.status });
+  if (record.status !== 'running') ctx.emit('run.updated', { runId: run.id, status: record.status });
 }
 
 export function insertRunArtifacts(ctx: StoreContext, runId: string, files: FileRecord[]): void {

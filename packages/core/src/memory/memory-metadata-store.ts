@@ -96,8 +96,9 @@ export function createMemoryMetadataStore(): MetadataStore {
           store.createRun({ ...run.run, experimentId }),
           store.logParams(run.run.id, run.params),
           store.logMetrics(run.run.id, run.metrics),
-          store.endRun(run.run.id, run.status, run.endTime),
         );
+        if (run.status !== 'running')
+          writes.push(store.endRun(run.run.id, run.status, run.endTime ?? run.run.startTime));
       }
       if (runArtifacts.length > 0) writes.push(store.recordRunArtifacts(input.runId!, runArtifacts));
       const created = modelMethods.createVersion(input);

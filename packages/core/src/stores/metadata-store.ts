@@ -126,8 +126,9 @@ export interface NewRunRecord {
   params: Record<string, string>;
   /** The full metric history, in logging order. */
   metrics: MetricPoint[];
-  status: Exclude<RunStatus, 'running'>;
-  endTime: number;
+  /** A `running` run (with `endTime` null) is created as running; otherwise event `run.updated` follows `run.created`. */
+  status: RunStatus;
+  endTime: number | null;
 }
 
 export interface StageTransition {
