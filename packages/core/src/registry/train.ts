@@ -4,6 +4,7 @@ import { nameSchema, parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
 import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
+import type { NewRunRecord } from '../stores/metadata-store.js';
 import { tagsSchema } from '../domain/types.js';
 import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable } from '../datasets/table.js';
@@ -290,6 +291,21 @@ async function trainAndRegister(
   const { manifest, files } = await parts.writeModel((f) => putRunFiles(ctx, runId, f));
   opts.signal?.throwIfAborted();
   const endTime = ctx.now();
+  const experiment = await ctx.metadata.getExperimentByName(opts.experiment);
+  const record: NewRunRecord = {
+    experiment: { id: experiment?.id ?? newId(), name: opts.experiment, tags: {}, createdAt: startTime },
+    run: {
+      id: runId,
+      name: opts.runName ?? `run-${new Date(startTime).toISOString().replace(/[:.]/g, '-')}`,
+      parentRunId: null,
+      startTime,
+      tags: parts.tags,
+    },
+    params: parts.params,
+    metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: endTime })),
+    status: 'finished',
+    endTime,
+  };
   const version = await registerVersion(ctx, {
     name: register.name,
     runId,
@@ -304,25 +320,25 @@ async function trainAndRegister(
     archiveExisting: register.archiveExisting,
     ...(register.alias !== undefined ? { alias: register.alias } : {}),
     comment: `registered by train (run ${runId})`,
-    run: {
-      experiment: { id: newId(), name: opts.experiment, tags: {}, createdAt: startTime },
-      run: {
-        id: runId,
-        name: opts.runName ?? `run-${new Date(startTime).toISOString().replace(/[:.]/g, '-')}`,
-        parentRunId: null,
-        startTime,
-        tags: parts.tags,
-      },
-      params: parts.params,
-      metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: endTime })),
-      status: 'finished',
-      endTime,
-    },
+    run: record,
     runArtifacts: files,
   });
-  const run = await ctx.metadata.getRun(runId);
-  if (!run) throw new RegistryError('NOT_FOUND', `run "${runId}" vanished after it was committed`, { where });
-  return { run, manifest, version };
+  // Committed: a failing read-back must not turn the success into an error.
+  const run = await ctx.metadata.getRun(runId).catch(() => null);
+  return { run: run ?? localRun(record, experiment?.id ?? record.experiment.id), manifest, version };
+}
+
+function localRun(record: NewRunRecord, experimentId: string): Run {
+  const latestMetrics: Record<string, number> = {};
+  for (const p of record.metrics) latestMetrics[p.key] = p.value;
+  return {
+    ...record.run,
+    experimentId,
+    status: record.status,
+    endTime: record.endTime,
+    params: record.params,
+    latestMetrics,
+  };
 }
 
 /**
