@@ -3,7 +3,7 @@ import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import { parseModelUri } from '../domain/uri.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
 import { tagsSchema } from '../domain/types.js';
-import { RegistryError, isRegistryError } from '../errors.js';
+import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 import { registerVersion } from './register.js';
 

@@ -63,7 +63,8 @@ describe('copyModelVersion never destroys a good target', () => {
     const source = (await dev.getVersion('iris', 1))!;
     for (const file of source.files) {
       const bytes = (await dev.stores.artifacts.get(file.key))!;
-      bytes[bytes.length >> 1] ^= 0xff;
+      const middle = bytes.length >> 1;
+      bytes[middle] = bytes[middle]! ^ 0xff;
       await dev.stores.artifacts.put(file.key, bytes);
     }
     await expect(copyModelVersion(dev, prod, { name: 'iris', version: 1 })).rejects.toMatchObject({
