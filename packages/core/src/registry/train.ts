@@ -53,7 +53,11 @@ export const trainOptionsSchema = z.object({
     })
     .strict(),
   split: z.object({ testSize: z.number().optional(), seed: z.number().optional() }).strict().default({}),
-  /** Register the model as the next version of `name`, optionally moving it to a stage and pointing an alias at it. */
+  /**
+   * Register the model as the next version of `name`, optionally in a stage (archiving the others
+   * with `archiveExisting`) and with an alias. All or nothing: the run and the version are created in
+   * one metadata transaction, so a failure leaves neither (only unreferenced files, for `gc()`).
+   */
   register: z
     .object({
       name: nameSchema,

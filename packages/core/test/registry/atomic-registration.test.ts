@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { copyModelVersion } from '../../src/registry/copy.js';
-import type { ModelRegistry } from '../../src/registry/model-registry.js';
-import { Injector, openInjectable, registryState } from './inject.js';
-import type { Step } from './inject.js';
+import { Injector, describeStep, everyStep, openInjectable, registryState } from './inject.js';
 
 /**
  * Issue 11, acceptance 2: train with `register` and copyModelVersion are one metadata transaction.
@@ -15,39 +13,6 @@ const rows = [
   { sepal_length_cm: 6.7, sepal_width_cm: 3.0, petal_length_cm: 5.2, petal_width_cm: 2.3 },
 ];
 const small = { type: 'decision-tree', params: { maxDepth: 4 } };
-
-const describeStep = (s: Step): string => `${s.store}.${s.method} #${s.nth}`;
-
-/** Runs `operation` once to list its store calls, then once per call with a failure injected there. */
-async function everyStep(
-  setup: (injector: Injector) => Promise<{ target: ModelRegistry; operation: () => Promise<unknown> }>,
-  check: (target: ModelRegistry, before: unknown, step: Step) => Promise<void>,
-): Promise<Step[]> {
-  const dry = new Injector();
-  const { operation } = await setup(dry);
-  await dry.during(operation);
-  const commit = dry.steps.findIndex((s) => s.store.endsWith('.metadata') && s.method === 'createVersion');
-  for (const [index, step] of dry.steps.entries()) {
-    const injector = new Injector(step);
-    const { target, operation: op } = await setup(injector);
-    const before = await registryState(target);
-    const error = await injector.during(op).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    // After the commit only a read-back is left; its failure does not turn the success into an error.
-    if (index > commit) {
-      expect(error, `a failure at ${describeStep(step)}, after the commit`).toBeNull();
-      continue;
-    }
-    expect(error, `a failure at ${describeStep(step)} must reject the call`).toMatchObject({
-      name: 'RegistryError',
-      message: expect.stringContaining(`injected failure at ${describeStep(step)}`),
-    });
-    await check(target, before, step);
-  }
-  return dry.steps;
-}
 
 describe('train with register is all or nothing', () => {
   const setup = async (injector: Injector) => {
