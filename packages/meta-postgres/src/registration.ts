@@ -36,10 +36,11 @@ export async function insertRunRecord(db: Db, tx: Tx, record: NewRunRecord): Pro
     if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) latest[p.key] = p;
   }
   const latestMetrics = Object.fromEntries(Object.entries(latest).map(([k, p]) => [k, p.value]));
-  await tx.query(
+  // A concurrent copy of the same run may have committed it meanwhile: then it is left as it is.
+  const inserted = await tx.query(
     `INSERT INTO ${s}.runs (id, experiment_id, name, status, parent_run_id, start_time, end_time, params, tags,
        latest_metrics)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
     [
       run.id,
       found.id,
@@ -53,6 +54,7 @@ export async function insertRunRecord(db: Db, tx: Tx, record: NewRunRecord): Pro
       JSON.stringify(latestMetrics),
     ],
   );
+  if (inserted.length === 0) return;
   if (record.metrics.length > 0) {
     const points = record.metrics;
     await tx.query(
