@@ -6,7 +6,7 @@ import { ModelRegistry, copyModelVersion } from '@modelreg/core';
 import { createPostgresMetadataStore } from '@modelreg/meta-postgres';
 import { createSqliteMetadataStore } from '@modelreg/meta-sqlite';
 import { createFsArtifactStore } from '@modelreg/storage-fs';
-import type { Injector} from '../../../test-utils/inject.js';
+import type { Injector } from '../../../test-utils/inject.js';
 import { describeStep, everyStep, registryState } from '../../../test-utils/inject.js';
 import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from '../../../test-utils/pg-env.js';
 import { irisCsv, tempDir } from './registries.js';
