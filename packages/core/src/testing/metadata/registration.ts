@@ -254,6 +254,33 @@ export function registrationTests(ctx: SuiteContext): void {
     expect((await eventsAfter(store, seq)).map((e) => e.type)).toEqual(['version.created']);
   });
 
+  it('concurrent createVersion calls with createModel on a missing model create it once and number 1..n', async () => {
+    const store = ctx.store();
+    const seq = await store.lastEventSeq();
+    const created = await Promise.all(
+      Array.from({ length: 6 }, () => store.createVersion(newVersion('iris', { createModel: true }))),
+    );
+    expect(created.map((v) => v.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    const types = (await eventsAfter(store, seq)).map((e) => e.type);
+    expect(types.filter((t) => t === 'model.created')).toHaveLength(1);
+  });
+
+  it('concurrent createVersion calls into a stage with archiveTo leave exactly one version in it', async () => {
+    const store = ctx.store();
+    await seedModel(store, 'iris');
+    await Promise.all(
+      Array.from({ length: 6 }, () =>
+        store.createVersion(
+          newVersion('iris', { stage: 'production', placement: placement({ archiveTo: 'archived' }) }),
+        ),
+      ),
+    );
+    const stages = (await store.listVersions('iris')).map((v) => v.stage);
+    expect(stages.filter((s) => s === 'production')).toHaveLength(1);
+    expect(stages.filter((s) => s === 'archived')).toHaveLength(5);
+    expect((await store.getHistory('iris')).filter((h) => h.toStage === 'archived')).toHaveLength(5);
+  });
+
   it('a failing createVersion leaves no part of its run, model, files, stage moves or alias', async () => {
     const store = ctx.store();
     await seedRuns(store, 1);
