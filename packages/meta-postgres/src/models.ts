@@ -132,10 +132,11 @@ export function modelMethods(db: Db): ModelMethods {
 
     createVersion: (input) =>
       db.transaction(async (tx) => {
+        // Lock order: run rows before the model row, so two registrations cannot deadlock.
         if (input.run) await insertRunRecord(db, tx, input.run);
-        if (input.createModel) await ensureModel(db, tx, input);
         if (input.runArtifacts?.length)
           await insertRunArtifacts(db, tx, input.runId ?? '', input.runArtifacts);
+        if (input.createModel) await ensureModel(db, tx, input);
         const initialStage = input.placement?.fromStage ?? input.stage;
         // The counter row is the allocation: its row lock serializes concurrent creators, and a
         // rolled-back transaction rolls the counter back too, so numbers have no gaps and are never reused.

@@ -251,6 +251,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
       ctx.write('createVersion', () => {
         const { placement } = version;
         if (version.run) insertRunRecord(ctx, version.run);
+        if (version.runArtifacts?.length) insertRunArtifacts(ctx, version.runId ?? '', version.runArtifacts);
         if (!liveModel(version.name)) {
           if (!version.createModel) requireModel(version.name);
           const revive = ctx.get('SELECT 1 FROM models WHERE name = ?', version.name) !== undefined;
@@ -259,7 +260,6 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
             revive,
           );
         }
-        if (version.runArtifacts?.length) insertRunArtifacts(ctx, version.runId ?? '', version.runArtifacts);
         const initialStage = placement?.fromStage ?? version.stage;
         const next = ctx.get<{ last_version: number }>(
           'UPDATE models SET last_version = last_version + 1, updated_at = max(updated_at, ?) WHERE name = ? RETURNING last_version',

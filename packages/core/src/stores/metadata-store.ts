@@ -263,7 +263,7 @@ export interface MetadataStore {
    * Event `version.created` `{ name, version, stage }`.
    *
    * The optional members make one registration one transaction, in this order: the experiment and
-   * run (`run`), the model (`createModel`), the run's files (`runArtifacts`), the version, its stage
+   * run (`run`), the run's files (`runArtifacts`), the model (`createModel`), the version, its stage
    * history and the archiving of others (`placement`), the alias. Either all of it is visible, with
    * all its events and history, or none of it. The returned version carries the alias.
    */
