@@ -1,6 +1,7 @@
 import { RegistryError } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
 import { WHERE } from './db.js';
+import { applyPlacement, ensureModel, insertRunArtifacts, insertRunRecord } from './registration.js';
 import type { Db, Tx } from './db.js';
 import { modelColumns, toModel, toVersion, versionColumns } from './rows.js';
 import type { ModelRow, VersionRow } from './rows.js';
@@ -131,6 +132,12 @@ export function modelMethods(db: Db): ModelMethods {
 
     createVersion: (input) =>
       db.transaction(async (tx) => {
+        // Lock order: run rows before the model row, so two registrations cannot deadlock.
+        if (input.run) await insertRunRecord(db, tx, input.run);
+        if (input.runArtifacts?.length)
+          await insertRunArtifacts(db, tx, input.runId ?? '', input.runArtifacts);
+        if (input.createModel) await ensureModel(db, tx, input);
+        const initialStage = input.placement?.fromStage ?? input.stage;
         // The counter row is the allocation: its row lock serializes concurrent creators, and a
         // rolled-back transaction rolls the counter back too, so numbers have no gaps and are never reused.
         const [counter] = await tx.query<{ last_version: string }>(
@@ -147,7 +154,7 @@ export function modelMethods(db: Db): ModelMethods {
           [
             input.name,
             version,
-            input.stage,
+            initialStage,
             input.source,
             input.runId,
             JSON.stringify(input.files),
@@ -156,7 +163,8 @@ export function modelMethods(db: Db): ModelMethods {
             input.createdAt,
           ],
         );
-        tx.emit('version.created', { name: input.name, version, stage: input.stage });
+        tx.emit('version.created', { name: input.name, version, stage: initialStage });
+        if (input.placement) await applyPlacement(db, tx, input, version, input.placement);
         return toVersion(await liveVersion(db, tx, input.name, version));
       }),
 

@@ -3,6 +3,7 @@ import type { MetadataStore, ModelVersion, RegisteredModel } from '@modelreg/cor
 import type { StoreContext } from './context.js';
 import type { HistoryRow, ModelRow, VersionRow } from './rows.js';
 import { parseTags, toHistory, toModel, toVersion } from './rows.js';
+import { insertRunArtifacts, insertRunRecord } from './run-records.js';
 import { STORE_NAME } from './transactions.js';
 
 type RegistryMethods = Pick<
@@ -23,6 +24,8 @@ type RegistryMethods = Pick<
   | 'getHistory'
 >;
 
+type NewModel = Parameters<MetadataStore['createModel']>[0];
+
 interface HistoryDraft {
   name: string;
   kind: HistoryRow['kind'];
@@ -35,6 +38,12 @@ interface HistoryDraft {
   comment: string;
   time: number;
 }
+
+const who = ({ actor, comment, time }: { actor: string; comment: string; time: number }) => ({
+  actor,
+  comment,
+  time,
+});
 
 const mergeTags = (json: string, change: Record<string, string | null> | undefined): string => {
   const tags = parseTags(json);
@@ -137,6 +146,49 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
     });
   };
 
+  const pointAlias = (
+    name: string,
+    alias: string,
+    version: number,
+    by: { actor: string; comment: string; time: number },
+  ): void => {
+    const current = aliasRow(name, alias)?.version ?? null;
+    ctx.run(
+      'INSERT INTO aliases (name, alias, version) VALUES (?, ?, ?) ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version',
+      name,
+      alias,
+      version,
+    );
+    appendHistory({ ...who(by), name, alias, version, kind: 'alias_set', fromVersion: current });
+    ctx.emit('alias.set', { name, alias, version, fromVersion: current });
+  };
+
+  /** Inserts a model, or revives the deleted one of that name (its version counter continues). */
+  const insertModel = (model: NewModel, revive: boolean): void => {
+    if (revive) {
+      ctx.run(
+        `UPDATE models SET description = ?, tags = ?, created_at = ?, updated_at = ?, deleted_at = NULL
+         WHERE name = ?`,
+        model.description,
+        JSON.stringify(model.tags),
+        model.createdAt,
+        model.createdAt,
+        model.name,
+      );
+    } else {
+      ctx.run(
+        `INSERT INTO models (name, description, tags, last_version, created_at, updated_at, deleted_at)
+         VALUES (?, ?, ?, 0, ?, ?, NULL)`,
+        model.name,
+        model.description,
+        JSON.stringify(model.tags),
+        model.createdAt,
+        model.createdAt,
+      );
+    }
+    ctx.emit('model.created', { name: model.name });
+  };
+
   return {
     createModel: (model) =>
       ctx.write('createModel', () => {
@@ -144,28 +196,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
         if (existing && existing.deleted_at === null) {
           throw alreadyExists(`model "${model.name}" already exists`, STORE_NAME);
         }
-        if (existing) {
-          ctx.run(
-            `UPDATE models SET description = ?, tags = ?, created_at = ?, updated_at = ?, deleted_at = NULL
-             WHERE name = ?`,
-            model.description,
-            JSON.stringify(model.tags),
-            model.createdAt,
-            model.createdAt,
-            model.name,
-          );
-        } else {
-          ctx.run(
-            `INSERT INTO models (name, description, tags, last_version, created_at, updated_at, deleted_at)
-             VALUES (?, ?, ?, 0, ?, ?, NULL)`,
-            model.name,
-            model.description,
-            JSON.stringify(model.tags),
-            model.createdAt,
-            model.createdAt,
-          );
-        }
-        ctx.emit('model.created', { name: model.name });
+        insertModel(model, existing !== undefined);
         return modelOf(liveModel(model.name)!);
       }),
 
@@ -218,7 +249,18 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
 
     createVersion: (version) =>
       ctx.write('createVersion', () => {
-        requireModel(version.name);
+        const { placement } = version;
+        if (version.run) insertRunRecord(ctx, version.run);
+        if (version.runArtifacts?.length) insertRunArtifacts(ctx, version.runId ?? '', version.runArtifacts);
+        if (!liveModel(version.name)) {
+          if (!version.createModel) requireModel(version.name);
+          const revive = ctx.get('SELECT 1 FROM models WHERE name = ?', version.name) !== undefined;
+          insertModel(
+            { name: version.name, description: '', tags: {}, createdAt: version.createdAt },
+            revive,
+          );
+        }
+        const initialStage = placement?.fromStage ?? version.stage;
         const next = ctx.get<{ last_version: number }>(
           'UPDATE models SET last_version = last_version + 1, updated_at = max(updated_at, ?) WHERE name = ? RETURNING last_version',
           version.createdAt,
@@ -230,7 +272,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
           version.name,
           next,
-          version.stage,
+          initialStage,
           version.source,
           version.runId,
           JSON.stringify(version.files),
@@ -239,7 +281,25 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
           version.createdAt,
           version.createdAt,
         );
-        ctx.emit('version.created', { name: version.name, version: next, stage: version.stage });
+        ctx.emit('version.created', { name: version.name, version: next, stage: initialStage });
+        if (placement) {
+          const by = { actor: placement.actor, comment: placement.comment, time: version.createdAt };
+          if (version.stage !== initialStage) {
+            const others =
+              placement.archiveTo !== undefined && placement.archiveTo !== version.stage
+                ? ctx.all<VersionRow>(
+                    `SELECT * FROM model_versions WHERE name = ? AND stage = ? AND version != ? AND deleted_at IS NULL
+                     ORDER BY version`,
+                    version.name,
+                    version.stage,
+                    next,
+                  )
+                : [];
+            moveStage(versionRow(version.name, next)!, version.stage, by);
+            for (const other of others) moveStage(other, placement.archiveTo!, by);
+          }
+          if (placement.alias !== undefined) pointAlias(version.name, placement.alias, next, by);
+        }
         return loadVersion(version.name, next);
       }),
 
@@ -347,19 +407,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
             STORE_NAME,
           );
         }
-        ctx.run(
-          'INSERT INTO aliases (name, alias, version) VALUES (?, ?, ?) ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version',
-          change.name,
-          change.alias,
-          change.version,
-        );
-        appendHistory({ ...change, kind: 'alias_set', fromVersion: current });
-        ctx.emit('alias.set', {
-          name: change.name,
-          alias: change.alias,
-          version: change.version,
-          fromVersion: current,
-        });
+        pointAlias(change.name, change.alias, change.version, change);
       }),
 
     deleteAlias: (change) =>

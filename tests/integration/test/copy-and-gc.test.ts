@@ -58,9 +58,11 @@ describe.skipIf(!pgReachable)('dev registry (SQLite + files) to production regis
       latestMetrics: trained.run.latestMetrics,
       status: 'finished',
     });
-    const history = await prod.stores.artifacts.get(
-      `runs/${trained.run.id}/artifacts/modelreg/history/iris-v1.json`,
+    const [historyFile] = await prod.stores.metadata.listRunArtifacts(
+      trained.run.id,
+      'modelreg/history/iris-v1.json',
     );
+    const history = await prod.stores.artifacts.get(historyFile!.key);
     const carried = JSON.parse(new TextDecoder().decode(history!)) as {
       history: { kind: string; toStage: string | null; alias: string | null }[];
     };
@@ -85,13 +87,13 @@ describe.skipIf(!pgReachable)('dev registry (SQLite + files) to production regis
     const failing: MetadataStore = new Proxy(stores.metadata, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver) as unknown;
-        if (prop === 'recordRunArtifacts') {
-          return async (...args: Parameters<MetadataStore['recordRunArtifacts']>) => {
+        if (prop === 'createVersion') {
+          return async (...args: Parameters<MetadataStore['createVersion']>) => {
             if (failNext) {
               failNext = false;
               throw new Error('injected: connection lost during commit');
             }
-            return target.recordRunArtifacts(...args);
+            return target.createVersion(...args);
           };
         }
         return typeof value === 'function' ? value.bind(target) : value;
@@ -108,8 +110,10 @@ describe.skipIf(!pgReachable)('dev registry (SQLite + files) to production regis
       }),
     ).rejects.toMatchObject({ code: 'STORE_FAILURE', message: expect.stringContaining('injected') });
     expect(await prod.getModel('iris')).toBeNull();
+    expect(await prod.searchRuns({ experiment: 'Default' })).toMatchObject({ runs: [] });
     const keys = (await prod.stores.artifacts.list('')).map((o) => o.key);
-    const orphans = keys.filter((k) => k.includes('/artifacts/model/'));
+    // No run and no version were committed, so every file train wrote is an orphan.
+    const orphans = keys.filter((k) => k.startsWith('runs/'));
     expect(orphans.length).toBeGreaterThan(0);
     const young = await prod.gc({ gracePeriodMs: 60 * 60 * 1000 });
     expect(young.deleted).toEqual([]);

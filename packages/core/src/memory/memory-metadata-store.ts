@@ -44,6 +44,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     },
   };
   const { emit } = journal;
+  const modelMethods = memoryModelMethods(models, history, journal);
 
   const runOf = (id: string): RunState => {
     const state = runs.get(id);
@@ -62,7 +63,51 @@ export function createMemoryMetadataStore(): MetadataStore {
     name: WHERE,
     async init() {},
     async close() {},
-    ...memoryModelMethods(models, history, journal),
+    ...modelMethods,
+
+    async createVersion(input) {
+      // Validate everything, then write without awaiting in between: no other call can see a part.
+      const { run, runArtifacts = [] } = input;
+      const model = models.get(input.name);
+      if ((!model || model.deletedAt !== null) && !input.createModel) {
+        throw notFound(`model "${input.name}" does not exist`);
+      }
+      const newRun = run !== undefined && !runs.has(run.run.id);
+      const experiment = run && [...experiments.values()].find((e) => e.name === run.experiment.name);
+      if (newRun && !experiment && experiments.has(run.experiment.id)) {
+        throw exists(`experiment id "${run.experiment.id}" is already taken`);
+      }
+      if (runArtifacts.length > 0) {
+        const runId = input.runId ?? '';
+        const known = runs.get(runId)?.artifacts ?? new Map<string, FileRecord>();
+        if (!runs.has(runId) && !(newRun && run.run.id === runId))
+          throw notFound(`run "${runId}" does not exist`);
+        const batch = new Map<string, string>();
+        for (const file of runArtifacts) {
+          const sha256 = batch.get(file.path) ?? known.get(file.path)?.sha256;
+          if (sha256 !== undefined && sha256 !== file.sha256) {
+            throw exists(`run "${runId}" already has artifact "${file.path}" with another sha256`);
+          }
+          batch.set(file.path, file.sha256);
+        }
+      }
+      const writes: Promise<unknown>[] = [];
+      if (newRun) {
+        if (!experiment) writes.push(store.createExperiment(run.experiment));
+        const experimentId = experiment?.id ?? run.experiment.id;
+        writes.push(
+          store.createRun({ ...run.run, experimentId }),
+          store.logParams(run.run.id, run.params),
+          store.logMetrics(run.run.id, run.metrics),
+        );
+        if (run.status !== 'running')
+          writes.push(store.endRun(run.run.id, run.status, run.endTime ?? run.run.startTime));
+      }
+      if (runArtifacts.length > 0) writes.push(store.recordRunArtifacts(input.runId!, runArtifacts));
+      const created = modelMethods.createVersion(input);
+      await Promise.all(writes);
+      return created;
+    },
 
     async createExperiment(experiment) {
       for (const existing of experiments.values()) {

@@ -4,6 +4,7 @@ import { compareText, conflict, exists, mergeTags, notFound } from './memory-sta
 import type { Journal, ModelState, VersionRecord } from './memory-state.js';
 
 type Who = Pick<HistoryEntry, 'actor' | 'comment' | 'time'>;
+type NewModel = Parameters<MetadataStore['createModel']>[0];
 type Entry = Omit<HistoryEntry, 'id'>;
 const who = ({ actor, comment, time }: Who): Who => ({ actor, comment, time });
 const stageEntry = (name: string, version: number, fromStage: string, toStage: string, by: Who): Entry => ({
@@ -72,27 +73,77 @@ export function memoryModelMethods(
     return structuredClone({ ...version, aliases });
   };
 
+  /** Creates or revives a model; the caller checked that no live model has the name. */
+  const addModel = ({ name, description, tags, createdAt }: NewModel): ModelState => {
+    const current = models.get(name);
+    const lastVersion = current?.model.lastVersion ?? 0;
+    const state: ModelState = {
+      model: {
+        name,
+        description,
+        tags: structuredClone(tags),
+        lastVersion,
+        createdAt,
+        updatedAt: createdAt,
+      },
+      deletedAt: null,
+      aliases: new Map(),
+      versions: current?.versions ?? new Map(),
+    };
+    models.set(name, state);
+    emit({ type: 'model.created', payload: { name } });
+    return state;
+  };
+  /** Moves a version (and, with `archiveStage`, the others of its new stage): history and events, target first. */
+  const moveStage = (
+    state: ModelState,
+    target: VersionRecord,
+    toStage: string,
+    archiveStage: string | undefined,
+    by: Who,
+  ): VersionRecord[] => {
+    const others = [...state.versions.values()]
+      .filter(
+        (v) =>
+          archiveStage !== undefined &&
+          archiveStage !== toStage &&
+          v !== target &&
+          v.deletedAt === null &&
+          v.stage === toStage,
+      )
+      .sort((a, b) => a.version - b.version);
+    const moves: Array<[VersionRecord, string]> = [
+      [target, toStage],
+      ...others.map((v): [VersionRecord, string] => [v, archiveStage!]),
+    ];
+    const drafts: EventDraft[] = [];
+    const name = state.model.name;
+    for (const [version, to] of moves) {
+      const fromStage = version.stage;
+      version.stage = to;
+      version.updatedAt = by.time;
+      record(stageEntry(name, version.version, fromStage, to, by));
+      drafts.push({
+        type: 'version.stage_changed',
+        payload: { name, version: version.version, fromStage, toStage: to },
+      });
+    }
+    emit(...drafts);
+    return others;
+  };
+  const pointAlias = (state: ModelState, alias: string, version: number, by: Who): void => {
+    const name = state.model.name;
+    const current = state.aliases.get(alias) ?? null;
+    state.aliases.set(alias, version);
+    record(aliasEntry('alias_set', name, alias, version, current, by));
+    emit({ type: 'alias.set', payload: { name, alias, version, fromVersion: current } });
+  };
+
   return {
-    async createModel({ name, description, tags, createdAt }) {
-      const current = models.get(name);
-      if (current && current.deletedAt === null) throw exists(`model "${name}" already exists`);
-      const lastVersion = current?.model.lastVersion ?? 0;
-      const state: ModelState = {
-        model: {
-          name,
-          description,
-          tags: structuredClone(tags),
-          lastVersion,
-          createdAt,
-          updatedAt: createdAt,
-        },
-        deletedAt: null,
-        aliases: new Map(),
-        versions: current?.versions ?? new Map(),
-      };
-      models.set(name, state);
-      emit({ type: 'model.created', payload: { name } });
-      return toModel(state);
+    async createModel(input) {
+      const current = models.get(input.name);
+      if (current && current.deletedAt === null) throw exists(`model "${input.name}" already exists`);
+      return toModel(addModel(input));
     },
     async getModel(name) {
       const state = models.get(name);
@@ -124,18 +175,33 @@ export function memoryModelMethods(
     },
 
     async createVersion(input) {
-      const state = liveModel(input.name);
+      // `run` and `runArtifacts` are the memory store's part (it owns the runs); see memory-metadata-store.
+      const { createModel, placement, run: _run, runArtifacts: _files, ...fields } = input;
+      const current = models.get(fields.name);
+      const state =
+        current && current.deletedAt === null
+          ? current
+          : createModel
+            ? addModel({ name: fields.name, description: '', tags: {}, createdAt: fields.createdAt })
+            : liveModel(fields.name);
       const number = state.model.lastVersion + 1;
+      const initialStage = placement?.fromStage ?? fields.stage;
       const version: VersionRecord = {
-        ...structuredClone(input),
+        ...structuredClone(fields),
+        stage: initialStage,
         version: number,
-        updatedAt: input.createdAt,
+        updatedAt: fields.createdAt,
         deletedAt: null,
       };
       state.versions.set(number, version);
       state.model.lastVersion = number;
-      state.model.updatedAt = Math.max(state.model.updatedAt, input.createdAt);
-      emit({ type: 'version.created', payload: { name: input.name, version: number, stage: input.stage } });
+      state.model.updatedAt = Math.max(state.model.updatedAt, fields.createdAt);
+      emit({ type: 'version.created', payload: { name: fields.name, version: number, stage: initialStage } });
+      if (placement) {
+        const by = { actor: placement.actor, comment: placement.comment, time: fields.createdAt };
+        if (fields.stage !== initialStage) moveStage(state, version, fields.stage, placement.archiveTo, by);
+        if (placement.alias !== undefined) pointAlias(state, placement.alias, number, by);
+      }
       return toVersion(state, version);
     },
     async getVersion(name, version, options = {}) {
@@ -182,27 +248,8 @@ export function memoryModelMethods(
       const target = liveVersion(change.name, change.version);
       const state = liveModel(change.name);
       if (target.stage === change.toStage) return { version: toVersion(state, target), archived: [] };
-      const archiving = change.archiveExisting && change.archiveStage !== change.toStage;
-      const others = [...state.versions.values()]
-        .filter((v) => archiving && v !== target && v.deletedAt === null && v.stage === change.toStage)
-        .sort((a, b) => a.version - b.version);
-      const moves: Array<[VersionRecord, string]> = [
-        [target, change.toStage],
-        ...others.map((v): [VersionRecord, string] => [v, change.archiveStage]),
-      ];
-      const drafts: EventDraft[] = [];
-      for (const [version, toStage] of moves) {
-        const fromStage = version.stage;
-        version.stage = toStage;
-        version.updatedAt = change.time;
-        const { name } = change;
-        record(stageEntry(name, version.version, fromStage, toStage, change));
-        drafts.push({
-          type: 'version.stage_changed',
-          payload: { name, version: version.version, fromStage, toStage },
-        });
-      }
-      emit(...drafts);
+      const archiveStage = change.archiveExisting ? change.archiveStage : undefined;
+      const others = moveStage(state, target, change.toStage, archiveStage, who(change));
       return { version: toVersion(state, target), archived: others.map((v) => toVersion(state, v)) };
     },
 
@@ -216,9 +263,7 @@ export function memoryModelMethods(
           `alias "${alias}" of model "${name}" points at ${current ?? 'nothing'}, expected ${change.ifVersion ?? 'nothing'}`,
         );
       }
-      state.aliases.set(alias, version);
-      record(aliasEntry('alias_set', name, alias, version, current, change));
-      emit({ type: 'alias.set', payload: { name, alias, version, fromVersion: current } });
+      pointAlias(state, alias, version, who(change));
     },
     async deleteAlias(change) {
       const { name, alias } = change;

@@ -126,6 +126,11 @@ export class ModelRegistry {
     return this.ctx.stages;
   }
 
+  /** @internal The context of a registry, for modules that work on two (`copyModelVersion`). */
+  static contextOf(registry: ModelRegistry): RegistryContext {
+    return registry.ctx;
+  }
+
   /** The guarded stores, for tools that need them directly. */
   get stores(): { metadata: MetadataStore; artifacts: ArtifactStore } {
     return { metadata: this.ctx.metadata, artifacts: this.ctx.artifacts };

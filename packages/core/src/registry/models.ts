@@ -3,8 +3,9 @@ import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import { parseModelUri } from '../domain/uri.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
 import { tagsSchema } from '../domain/types.js';
-import { RegistryError, isRegistryError } from '../errors.js';
+import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
+import { registerVersion } from './register.js';
 
 const where = 'registry';
 
@@ -169,25 +170,15 @@ export async function registerModel(
     throw new RegistryError('NOT_FOUND', `run "${run.id}" has no artifacts under "${path}/"`, { where });
   }
   const files = recorded.map((f) => ({ ...f, path: f.path.slice(path.length + 1) }));
-  if (!(await ctx.metadata.getModel(model))) {
-    try {
-      await ctx.metadata.createModel({ name: model, description: '', tags: {}, createdAt: ctx.now() });
-    } catch (e) {
-      if (!isRegistryError(e, 'ALREADY_EXISTS')) throw e;
-    }
-  }
-  const version = await ctx.metadata.createVersion({
+  // One transaction creates the model when missing and the version: no model is left without it.
+  return registerVersion(ctx, {
     name: model,
-    source: `runs:/${run.id}/${path}`,
     runId: run.id,
+    path,
     files,
     description: opts.description,
     tags: opts.tags,
-    stage: ctx.stages[0]!,
-    createdAt: ctx.now(),
   });
-  ctx.changed();
-  return version;
 }
 
 export async function getVersion(

@@ -2,7 +2,9 @@ import Papa from 'papaparse';
 import { z } from 'zod';
 import { nameSchema, parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
-import type { ModelVersion, Run } from '../domain/types.js';
+import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
+import type { ArtifactBody } from '../stores/artifact-store.js';
+import type { NewRunRecord } from '../stores/metadata-store.js';
 import { tagsSchema } from '../domain/types.js';
 import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable } from '../datasets/table.js';
@@ -16,11 +18,13 @@ import type { ParityReport } from '../formats/onnx/parity.js';
 import type { TrainerRegistry, TrainProgress } from '../training/trainer.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { RegistryContext } from './context.js';
-import { aliasSchema, canonicalStage, registerModel, setAlias, transitionStage } from './models.js';
+import { aliasSchema, canonicalStage } from './models.js';
+import { newId, putRunFiles, registerVersion } from './register.js';
 import { logArtifacts, startRun } from './runs.js';
 
 const where = 'train';
 
+const finiteSchema = z.number().refine(Number.isFinite, 'must be a finite number (not NaN or Infinity)');
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 export const trainOptionsSchema = z.object({
@@ -49,7 +53,11 @@ export const trainOptionsSchema = z.object({
     })
     .strict(),
   split: z.object({ testSize: z.number().optional(), seed: z.number().optional() }).strict().default({}),
-  /** Register the model as the next version of `name`, optionally moving it to a stage and pointing an alias at it. */
+  /**
+   * Register the model as the next version of `name`, optionally in a stage (archiving the others
+   * with `archiveExisting`) and with an alias. All or nothing: the run and the version are created in
+   * one metadata transaction, so a failure leaves neither (only unreferenced files, for `gc()`).
+   */
   register: z
     .object({
       name: nameSchema,
@@ -182,78 +190,158 @@ export async function train(
   const formats = opts.formats ?? (onnx ? ['native', 'onnx'] : ['native']);
   opts.signal?.throwIfAborted();
 
-  const run = await startRun(ctx, {
-    experiment: opts.experiment,
-    ...(opts.runName ? { name: opts.runName } : {}),
-    tags: {
-      ...opts.tags,
-      ...source.tags,
-      'modelreg.trainer': trainer.name,
-      'modelreg.task': fit.manifest.task,
-      'modelreg.formats': formats.join(','),
-      ...(onnx ? { 'modelreg.onnx.parity': JSON.stringify(onnx.report) } : {}),
-    },
-  });
-  let manifest: ModelManifest;
-  try {
-    await run.logParams(paramsToLog(fit, opts));
-    await run.logMetrics(fit.metrics);
-    const modelFiles = [
-      ...(formats.includes('native')
-        ? [
-            {
-              path: 'model/model.native.json',
-              body: Buffer.from(JSON.stringify(fit.nativeJson)),
-              format: 'native' as const,
-            },
-          ]
-        : []),
-      ...(onnx && formats.includes('onnx')
-        ? [{ path: 'model/model.onnx', body: onnx.bytes, format: 'onnx' as const }]
-        : []),
-    ];
-    const written = await logArtifacts(ctx, run.id, modelFiles);
+  const runTags = {
+    ...opts.tags,
+    ...source.tags,
+    'modelreg.trainer': trainer.name,
+    'modelreg.task': fit.manifest.task,
+    'modelreg.formats': formats.join(','),
+    ...(onnx ? { 'modelreg.onnx.parity': JSON.stringify(onnx.report) } : {}),
+  };
+  const modelFiles = [
+    ...(formats.includes('native')
+      ? [
+          {
+            path: 'model/model.native.json',
+            body: Buffer.from(JSON.stringify(fit.nativeJson)),
+            format: 'native' as const,
+          },
+        ]
+      : []),
+    ...(onnx && formats.includes('onnx')
+      ? [{ path: 'model/model.onnx', body: onnx.bytes, format: 'onnx' as const }]
+      : []),
+  ];
+  /** Writes the model folder (files, then MODEL.json with their digests) and the extras with `write`. */
+  const writeModel = async (
+    write: (files: { path: string; body: ArtifactBody }[]) => Promise<FileRecord[]>,
+  ): Promise<{ manifest: ModelManifest; files: FileRecord[] }> => {
+    const written = await write(modelFiles);
     const files: ManifestFile[] = written.map((f, i) => ({
       path: f.path.slice('model/'.length),
       sha256: f.sha256,
       size: f.size,
       format: modelFiles[i]!.format,
     }));
-    manifest = { ...fit.manifest, files, ...(onnx ? { onnx: { inputName: 'input' } } : {}) };
+    const manifest = { ...fit.manifest, files, ...(onnx ? { onnx: { inputName: 'input' } } : {}) };
     const extra = fit.confusionMatrix
       ? [{ path: 'confusion_matrix.json', body: JSON.stringify(fit.confusionMatrix) }]
       : [];
-    await logArtifacts(ctx, run.id, [
+    const rest = await write([
       { path: 'model/MODEL.json', body: JSON.stringify(manifest, null, 2) },
       ...extra,
     ]);
+    return { manifest, files: [...written, ...rest] };
+  };
+
+  if (opts.register) {
+    const { run, manifest, version } = await trainAndRegister(ctx, opts, {
+      registerStage,
+      tags: runTags,
+      params: paramsToLog(fit, opts),
+      metrics: fit.metrics,
+      writeModel,
+    });
+    return { run, metrics: fit.metrics, version, manifest, modelUri: `runs:/${run.id}/model` };
+  }
+
+  const run = await startRun(ctx, {
+    experiment: opts.experiment,
+    ...(opts.runName ? { name: opts.runName } : {}),
+    tags: runTags,
+  });
+  let manifest: ModelManifest;
+  try {
+    await run.logParams(paramsToLog(fit, opts));
+    await run.logMetrics(fit.metrics);
+    ({ manifest } = await writeModel((files) => logArtifacts(ctx, run.id, files)));
     await run.end('finished');
   } catch (e) {
     await run.end('failed').catch(() => undefined);
     throw e;
   }
-
-  let version: ModelVersion | null = null;
-  if (opts.register) {
-    const { name, alias, archiveExisting, description } = opts.register;
-    version = await registerModel(ctx, name, { runId: run.id, description });
-    if (registerStage !== undefined && registerStage !== version.stage) {
-      version = await transitionStage(ctx, name, version.version, registerStage, {
-        archiveExisting,
-        comment: `registered by train (run ${run.id})`,
-      });
-    }
-    if (alias !== undefined) {
-      await setAlias(ctx, name, alias, version.version, { comment: `registered by train (run ${run.id})` });
-      version = (await ctx.metadata.getVersion(name, version.version)) ?? version;
-    }
-  }
   return {
     run: await run.info(),
     metrics: fit.metrics,
-    version,
+    version: null,
     manifest,
     modelUri: `runs:/${run.id}/model`,
+  };
+}
+
+/**
+ * Train with `register`: the model files are written first (unreferenced until the commit), then one
+ * metadata transaction creates the finished run (experiment, params, metrics, tags, files) together
+ * with the version, its model, stage (archiving others), alias and tags. A failure at any step leaves
+ * the metadata exactly as it was — no run, no version — and at most unreferenced files for `gc`.
+ */
+async function trainAndRegister(
+  ctx: RegistryContext,
+  opts: z.output<typeof trainOptionsSchema>,
+  parts: {
+    registerStage: string | undefined;
+    tags: Record<string, string>;
+    params: Record<string, string>;
+    metrics: Record<string, number>;
+    writeModel: (
+      write: (files: { path: string; body: ArtifactBody }[]) => Promise<FileRecord[]>,
+    ) => Promise<{ manifest: ModelManifest; files: FileRecord[] }>;
+  },
+): Promise<{ run: Run; manifest: ModelManifest; version: ModelVersion }> {
+  const register = opts.register!;
+  const metrics = parseArg(z.record(nameSchema, finiteSchema), parts.metrics, 'metrics', where);
+  const runId = newId();
+  const startTime = ctx.now();
+  const { manifest, files } = await parts.writeModel((f) => putRunFiles(ctx, runId, f));
+  opts.signal?.throwIfAborted();
+  const endTime = ctx.now();
+  const experiment = await ctx.metadata.getExperimentByName(opts.experiment);
+  const record: NewRunRecord = {
+    experiment: { id: experiment?.id ?? newId(), name: opts.experiment, tags: {}, createdAt: startTime },
+    run: {
+      id: runId,
+      name: opts.runName ?? `run-${new Date(startTime).toISOString().replace(/[:.]/g, '-')}`,
+      parentRunId: null,
+      startTime,
+      tags: parts.tags,
+    },
+    params: parts.params,
+    metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: endTime })),
+    status: 'finished',
+    endTime,
+  };
+  const version = await registerVersion(ctx, {
+    name: register.name,
+    runId,
+    path: 'model',
+    files: files
+      .filter((f) => f.path.startsWith('model/'))
+      .map((f) => ({ ...f, path: f.path.slice('model/'.length) }))
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    description: register.description,
+    tags: {},
+    ...(parts.registerStage !== undefined ? { stage: parts.registerStage } : {}),
+    archiveExisting: register.archiveExisting,
+    ...(register.alias !== undefined ? { alias: register.alias } : {}),
+    comment: `registered by train (run ${runId})`,
+    run: record,
+    runArtifacts: files,
+  });
+  // Committed: a failing read-back must not turn the success into an error.
+  const run = await ctx.metadata.getRun(runId).catch(() => null);
+  return { run: run ?? localRun(record, experiment?.id ?? record.experiment.id), manifest, version };
+}
+
+function localRun(record: NewRunRecord, experimentId: string): Run {
+  const latestMetrics: Record<string, number> = {};
+  for (const p of record.metrics) latestMetrics[p.key] = p.value;
+  return {
+    ...record.run,
+    experimentId,
+    status: record.status,
+    endTime: record.endTime,
+    params: record.params,
+    latestMetrics,
   };
 }
 

@@ -68,9 +68,67 @@ export interface NewModelVersion {
   files: FileRecord[];
   description: string;
   tags: Record<string, string>;
-  /** The stage a new version starts in (the first configured stage). */
+  /** The stage the new version is in (the first configured stage, unless `placement` says otherwise). */
   stage: string;
   createdAt: number;
+  /**
+   * Create the registered model (empty description and tags, event `model.created`) when no live
+   * model has the name, in the same transaction; a deleted one is revived as `createModel` does.
+   * Without it a missing model is `NOT_FOUND`.
+   */
+  createModel?: boolean;
+  /** Stage moves and an alias applied with the creation, in the same transaction. */
+  placement?: VersionPlacement;
+  /**
+   * A finished run to create with the version, in the same transaction (copying a version between
+   * registries). When a run with `run.id` exists already it is left exactly as it is.
+   */
+  run?: NewRunRecord;
+  /**
+   * Files to record as artifacts of `runId` in the same transaction, by the rules of
+   * `recordRunArtifacts` (same path with another sha256: `ALREADY_EXISTS`, and nothing is written).
+   */
+  runArtifacts?: FileRecord[];
+}
+
+/**
+ * What `train({ register })` and `copyModelVersion` do after creating a version, done by the store
+ * inside the creating transaction so that a failure leaves no version at all.
+ */
+export interface VersionPlacement {
+  /**
+   * The stage versions start in. When `stage` differs, the store appends a `stage` history entry
+   * `fromStage -> stage` and emits `version.stage_changed`, exactly as a `transitionStage` right
+   * after the creation would.
+   */
+  fromStage: string;
+  /**
+   * Every other live version in `stage` moves to this stage (one `stage` history entry and one
+   * `version.stage_changed` event each, ascending by number), as `transitionStage` with
+   * `archiveExisting` does. Ignored when `stage` equals `fromStage` (no move) or `archiveTo`.
+   */
+  archiveTo?: string;
+  /** An alias to point at the new version (moved when it exists): `alias_set` history and event `alias.set`. */
+  alias?: string;
+  /** Recorded in the history entries appended above. */
+  actor: string;
+  comment: string;
+}
+
+/** A run with its params, metric history and end state, created in one step (see `NewModelVersion.run`). */
+export interface NewRunRecord {
+  /**
+   * The run's experiment, found by name; created with this id, tags and time when missing
+   * (event `experiment.created`). The run's `experimentId` is the found or created one.
+   */
+  experiment: Experiment;
+  run: Omit<NewRun, 'experimentId'>;
+  params: Record<string, string>;
+  /** The full metric history, in logging order. */
+  metrics: MetricPoint[];
+  /** A `running` run (with `endTime` null) is created as running; otherwise event `run.updated` follows `run.created`. */
+  status: RunStatus;
+  endTime: number | null;
 }
 
 export interface StageTransition {
@@ -201,8 +259,13 @@ export interface MetadataStore {
   // ---- versions ----
   /**
    * Allocates the next version number of the model (last + 1, atomically, never reused) and
-   * creates the version in `stage`. `NOT_FOUND` when the model does not exist.
+   * creates the version in `stage`. `NOT_FOUND` when the model does not exist (unless `createModel`).
    * Event `version.created` `{ name, version, stage }`.
+   *
+   * The optional members make one registration one transaction, in this order: the experiment and
+   * run (`run`), the run's files (`runArtifacts`), the model (`createModel`), the version, its stage
+   * history and the archiving of others (`placement`), the alias. Either all of it is visible, with
+   * all its events and history, or none of it. The returned version carries the alias.
    */
   createVersion(version: NewModelVersion): Promise<ModelVersion>;
   /** A live version, or a deleted one too with `includeDeleted`. */

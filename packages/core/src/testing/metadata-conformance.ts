@@ -6,6 +6,7 @@ import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
 import { modelTests, versionTests } from './metadata/models-versions.js';
+import { registrationTests } from './metadata/registration.js';
 import { runArtifactTests, searchRunTests } from './metadata/search-runs.js';
 import { aliasTests, historyTests, stageTests } from './metadata/stages-aliases.js';
 
@@ -66,6 +67,7 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('stages', () => stageTests(ctx));
     describe('aliases', () => aliasTests(ctx));
     describe('history', () => historyTests(ctx));
+    describe('registration in one createVersion transaction', () => registrationTests(ctx));
     describe('datasets', () => datasetTests(ctx));
     describe('referenced keys', () => referencedKeyTests(ctx));
     describe('event log', () => eventTests(ctx));

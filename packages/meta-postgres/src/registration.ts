@@ -1,0 +1,218 @@
+import { RegistryError } from '@modelreg/core';
+import type { FileRecord, NewModelVersion, NewRunRecord, VersionPlacement } from '@modelreg/core';
+import { WHERE } from './db.js';
+import type { Db, Tx } from './db.js';
+
+/**
+ * The optional parts of `createVersion`, as statements of its transaction, with the same rules and
+ * events as createExperiment/createRun/endRun/recordRunArtifacts, createModel, transitionStage and setAlias.
+ */
+export async function insertRunRecord(db: Db, tx: Tx, record: NewRunRecord): Promise<void> {
+  const { s } = db;
+  const { experiment, run } = record;
+  const [known] = await tx.query(`SELECT 1 FROM ${s}.runs WHERE id = $1`, [run.id]);
+  if (known) return;
+  await tx.query(
+    `INSERT INTO ${s}.experiments (id, name, tags, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+    [experiment.id, experiment.name, JSON.stringify(experiment.tags), experiment.createdAt],
+  );
+  const [found] = await tx.query<{ id: string }>(
+    `SELECT id FROM ${s}.experiments WHERE name = $1 FOR SHARE`,
+    [experiment.name],
+  );
+  if (!found) {
+    throw new RegistryError('ALREADY_EXISTS', `experiment id "${experiment.id}" is already taken`, {
+      where: WHERE,
+    });
+  }
+  if (found.id === experiment.id) {
+    tx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+  }
+  const latest: Record<string, { value: number; step: number; timestamp: number }> = Object.create(
+    null,
+  ) as Record<string, { value: number; step: number; timestamp: number }>;
+  for (const p of record.metrics) {
+    const cur = latest[p.key];
+    if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) latest[p.key] = p;
+  }
+  const latestMetrics = Object.fromEntries(Object.entries(latest).map(([k, p]) => [k, p.value]));
+  // A concurrent copy of the same run may have committed it meanwhile: then it is left as it is.
+  const inserted = await tx.query(
+    `INSERT INTO ${s}.runs (id, experiment_id, name, status, parent_run_id, start_time, end_time, params, tags,
+       latest_metrics)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [
+      run.id,
+      found.id,
+      run.name,
+      record.status,
+      run.parentRunId,
+      run.startTime,
+      record.endTime,
+      JSON.stringify(record.params),
+      JSON.stringify(run.tags),
+      JSON.stringify(latestMetrics),
+    ],
+  );
+  if (inserted.length === 0) return;
+  if (record.metrics.length > 0) {
+    const points = record.metrics;
+    await tx.query(
+      `INSERT INTO ${s}.metrics (run_id, key, value, step, time)
+       SELECT $1, p.key, p.value, p.step, p.time
+       FROM unnest($2::text[], $3::float8[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS p(key, value, step, time, n)
+       ORDER BY p.n`,
+      [
+        run.id,
+        points.map((p) => p.key),
+        points.map((p) => p.value),
+        points.map((p) => p.step),
+        points.map((p) => p.timestamp),
+      ],
+    );
+  }
+  tx.emit('run.created', { runId: run.id, experimentId: found.id });
+  if (record.status !== 'running') tx.emit('run.updated', { runId: run.id, status: record.status });
+}
+
+export async function insertRunArtifacts(db: Db, tx: Tx, runId: string, files: FileRecord[]): Promise<void> {
+  const { s } = db;
+  const [run] = await tx.query(`SELECT 1 FROM ${s}.runs WHERE id = $1 FOR UPDATE`, [runId]);
+  if (!run) throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where: WHERE });
+  const rows = await tx.query<{ path: string; sha256: string }>(
+    `SELECT path, sha256 FROM ${s}.run_artifacts WHERE run_id = $1 AND path = ANY($2::text[])`,
+    [runId, files.map((f) => f.path)],
+  );
+  const known = new Map(rows.map((r) => [r.path, r.sha256]));
+  const pending = new Map<string, FileRecord>();
+  for (const file of files) {
+    const sha256 = pending.get(file.path)?.sha256 ?? known.get(file.path);
+    if (sha256 !== undefined && sha256 !== file.sha256) {
+      throw new RegistryError(
+        'ALREADY_EXISTS',
+        `run "${runId}" already has artifact "${file.path}" with another sha256`,
+        { where: WHERE },
+      );
+    }
+    if (sha256 === undefined) pending.set(file.path, file);
+  }
+  if (pending.size === 0) return;
+  const list = [...pending.values()];
+  await tx.query(
+    `INSERT INTO ${s}.run_artifacts (run_id, path, key, sha256, size)
+     SELECT $1, f.path, f.key, f.sha256, f.size FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
+       AS f(path, key, sha256, size)`,
+    [
+      runId,
+      list.map((f) => f.path),
+      list.map((f) => f.key),
+      list.map((f) => f.sha256),
+      list.map((f) => f.size),
+    ],
+  );
+}
+
+/** Creates (or revives) the model when no live one has the name. */
+export async function ensureModel(db: Db, tx: Tx, input: NewModelVersion): Promise<void> {
+  const { s } = db;
+  const rows = await tx.query(
+    `INSERT INTO ${s}.models AS m (name, description, tags, created_at, updated_at) VALUES ($1, '', '{}', $2, $2)
+     ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, tags = EXCLUDED.tags,
+       created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, deleted_at = NULL
+     WHERE m.deleted_at IS NOT NULL
+     RETURNING name`,
+    [input.name, input.createdAt],
+  );
+  if (rows.length > 0) tx.emit('model.created', { name: input.name });
+}
+
+const insertHistory = async (
+  db: Db,
+  tx: Tx,
+  h: {
+    name: string;
+    kind: 'stage' | 'alias_set';
+    version: number;
+    fromStage?: string;
+    toStage?: string;
+    alias?: string;
+    fromVersion?: number | null;
+  },
+  by: { actor: string; comment: string; time: number },
+): Promise<void> => {
+  await tx.query(
+    `INSERT INTO ${db.s}.history (model_name, kind, version, from_stage, to_stage, alias, from_version, actor, comment, time)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      h.name,
+      h.kind,
+      h.version,
+      h.fromStage ?? null,
+      h.toStage ?? null,
+      h.alias ?? null,
+      h.fromVersion ?? null,
+      by.actor,
+      by.comment,
+      by.time,
+    ],
+  );
+};
+
+/** Moves the new version from `placement.fromStage` to its stage (archiving others) and sets the alias. */
+export async function applyPlacement(
+  db: Db,
+  tx: Tx,
+  input: NewModelVersion,
+  version: number,
+  placement: VersionPlacement,
+): Promise<void> {
+  const { s } = db;
+  const { name, stage } = input;
+  const by = { actor: placement.actor, comment: placement.comment, time: input.createdAt };
+  if (stage !== placement.fromStage) {
+    await tx.query(
+      `UPDATE ${s}.model_versions SET stage = $3, updated_at = $4 WHERE model_name = $1 AND version = $2`,
+      [name, version, stage, input.createdAt],
+    );
+    await insertHistory(
+      db,
+      tx,
+      { name, kind: 'stage', version, fromStage: placement.fromStage, toStage: stage },
+      by,
+    );
+    tx.emit('version.stage_changed', { name, version, fromStage: placement.fromStage, toStage: stage });
+    const archiveTo = placement.archiveTo;
+    if (archiveTo !== undefined && archiveTo !== stage) {
+      const moved = await tx.query<{ version: string }>(
+        `UPDATE ${s}.model_versions SET stage = $3, updated_at = $4
+         WHERE model_name = $1 AND stage = $2 AND version <> $5 AND deleted_at IS NULL
+         RETURNING version`,
+        [name, stage, archiveTo, input.createdAt, version],
+      );
+      for (const other of moved.map((r) => Number(r.version)).sort((a, b) => a - b)) {
+        await insertHistory(
+          db,
+          tx,
+          { name, kind: 'stage', version: other, fromStage: stage, toStage: archiveTo },
+          by,
+        );
+        tx.emit('version.stage_changed', { name, version: other, fromStage: stage, toStage: archiveTo });
+      }
+    }
+  }
+  if (placement.alias !== undefined) {
+    const alias = placement.alias;
+    const [row] = await tx.query<{ version: string }>(
+      `SELECT version FROM ${s}.aliases WHERE model_name = $1 AND alias = $2`,
+      [name, alias],
+    );
+    const fromVersion = row ? Number(row.version) : null;
+    await tx.query(
+      `INSERT INTO ${s}.aliases (model_name, alias, version) VALUES ($1, $2, $3)
+       ON CONFLICT (model_name, alias) DO UPDATE SET version = EXCLUDED.version`,
+      [name, alias, version],
+    );
+    await insertHistory(db, tx, { name, kind: 'alias_set', version, alias, fromVersion }, by);
+    tx.emit('alias.set', { name, alias, version, fromVersion });
+  }
+}
