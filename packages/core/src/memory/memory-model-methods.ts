@@ -35,6 +35,7 @@ export type ModelMethods = Pick<
   | 'createVersion'
   | 'getVersion'
   | 'listVersions'
+  | 'resolveVersion'
   | 'updateVersion'
   | 'deleteVersion'
   | 'transitionStage'
@@ -151,6 +152,24 @@ export function memoryModelMethods(
         .filter((v) => options.stage === undefined || v.stage === options.stage)
         .sort((a, b) => a.version - b.version)
         .map((v) => toVersion(state, v));
+    },
+    async resolveVersion(name, selector) {
+      const state = models.get(name);
+      if (!state || state.deletedAt !== null) return null;
+      const live = (n: number | undefined): VersionRecord | undefined => {
+        const found = n === undefined ? undefined : state.versions.get(n);
+        return found && found.deletedAt === null ? found : undefined;
+      };
+      let picked: VersionRecord | undefined;
+      if (selector.type === 'version') picked = live(selector.version);
+      else if (selector.type === 'alias') picked = live(state.aliases.get(selector.alias));
+      else {
+        for (let n = state.model.lastVersion; n >= 1 && !picked; n--) {
+          const found = live(n);
+          if (found && (selector.type === 'latest' || found.stage === selector.stage)) picked = found;
+        }
+      }
+      return { version: picked ? toVersion(state, picked) : null };
     },
     async updateVersion(name, number, change) {
       const version = liveVersion(name, number);
