@@ -1,3 +1,4 @@
+import { ownValue } from '../domain/records.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
 import type { EventDraft, MetadataStore } from '../stores/metadata-store.js';
 import { compareText, conflict, exists, mergeTags, notFound } from './memory-state.js';
@@ -103,7 +104,7 @@ export function memoryModelMethods(
       return [...models.values()]
         .filter((s) => s.deletedAt === null)
         .filter((s) => query.nameContains === undefined || s.model.name.includes(query.nameContains))
-        .filter((s) => Object.entries(query.tags ?? {}).every(([k, v]) => s.model.tags[k] === v))
+        .filter((s) => Object.entries(query.tags ?? {}).every(([k, v]) => ownValue(s.model.tags, k) === v))
         .sort((a, b) => compareText(a.model.name, b.model.name))
         .slice(query.offset, query.offset + query.limit)
         .map(toModel);

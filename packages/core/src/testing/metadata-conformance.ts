@@ -5,6 +5,8 @@ import { datasetTests, referencedKeyTests } from './metadata/datasets.js';
 import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { modelTests, versionTests } from './metadata/models-versions.js';
+import { prototypeNameTests } from './metadata/prototype-names.js';
+import { resolutionTests } from './metadata/resolution.js';
 import { runArtifactTests, searchRunTests } from './metadata/search-runs.js';
 import { aliasTests, historyTests, stageTests } from './metadata/stages-aliases.js';
 
@@ -65,6 +67,8 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('stages', () => stageTests(ctx));
     describe('aliases', () => aliasTests(ctx));
     describe('history', () => historyTests(ctx));
+    describe('resolution', () => resolutionTests(ctx));
+    describe('Object.prototype names', () => prototypeNameTests(ctx));
     describe('datasets', () => datasetTests(ctx));
     describe('referenced keys', () => referencedKeyTests(ctx));
     describe('event log', () => eventTests(ctx));
