@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Records keyed by a user's string (tags, params, metrics, aliases, features, classes). Every key
  * in `[A-Za-z0-9._-]` is valid, `__proto__`, `constructor` and `toString` included, so a record is
@@ -18,4 +20,42 @@ export function setOwn<V>(record: Record<string, V>, key: string, value: V): voi
 /** Copies every own entry of `source` into `target` with {@link setOwn} (an `Object.assign` that keeps `__proto__`). */
 export function assignOwn<V>(target: Record<string, V>, source: Readonly<Record<string, V>>): void {
   for (const [key, value] of Object.entries(source)) setOwn(target, key, value);
+}
+
+const isPlainRecord = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * `z.record(key, value)` that keeps every own key. zod's record drops a `__proto__` key without an
+ * issue, which silently lost tags and params of that name; this one parses each own entry and
+ * builds the output with `Object.fromEntries`, so `__proto__` stays an ordinary key.
+ */
+export function ownRecordSchema<V extends z.ZodType>(
+  key: z.ZodType<string>,
+  value: V,
+): z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>> {
+  return z
+    .custom<Record<string, z.input<V>>>(isPlainRecord, 'expected an object of keys to values')
+    .transform((input, ctx) => {
+      const out: Array<[string, z.output<V>]> = [];
+      for (const [k, v] of Object.entries(input)) {
+        const parsedKey = key.safeParse(k);
+        if (!parsedKey.success) {
+          ctx.addIssue({ code: 'custom', path: [k], message: `key: ${parsedKey.error.issues[0]?.message}` });
+          continue;
+        }
+        const parsed = value.safeParse(v);
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) {
+            ctx.addIssue({ code: 'custom', path: [k, ...issue.path], message: issue.message });
+          }
+          continue;
+        }
+        out.push([parsedKey.data, parsed.data as z.output<V>]);
+      }
+      return Object.fromEntries(out);
+    });
 }

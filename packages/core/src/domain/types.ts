@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { nameSchema } from './names.js';
+import { ownRecordSchema } from './records.js';
 
 /** Milliseconds since the Unix epoch. */
 export const timestampSchema = z.number().int().nonnegative();
 
-export const tagsSchema = z.record(nameSchema, z.string().max(5000));
+export const tagsSchema = ownRecordSchema(nameSchema, z.string().max(5000));
 export type Tags = z.infer<typeof tagsSchema>;
 
 export const experimentSchema = z.object({

@@ -4,6 +4,7 @@ import { nameSchema, parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
 import type { ModelVersion, Run } from '../domain/types.js';
 import { tagsSchema } from '../domain/types.js';
+import { setOwn } from '../domain/records.js';
 import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable } from '../datasets/table.js';
 import { RegistryError } from '../errors.js';
@@ -143,7 +144,7 @@ function paramsToLog(
     seed: String(fit.manifest.training?.seed ?? ''),
   };
   for (const [k, v] of Object.entries(fit.params)) {
-    if (/^[A-Za-z0-9._-]{1,128}$/.test(k)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    if (/^[A-Za-z0-9._-]{1,128}$/.test(k)) setOwn(out, k, typeof v === 'string' ? v : JSON.stringify(v));
   }
   return out;
 }
