@@ -28,10 +28,21 @@ const isPlainRecord = (value: unknown): value is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
+/** The JSON schema of a record's values, for generators that cannot see through a transform. */
+function valuesJsonSchema(value: z.ZodType): Record<string, unknown> {
+  try {
+    const { $schema: _, ...schema } = z.toJSONSchema(value, { io: 'input', unrepresentable: 'any' });
+    return schema;
+  } catch {
+    return {};
+  }
+}
+
 /**
  * `z.record(key, value)` that keeps every own key. zod's record drops a `__proto__` key without an
  * issue, which silently lost tags and params of that name; this one parses each own entry and
- * builds the output with `Object.fromEntries`, so `__proto__` stays an ordinary key.
+ * builds the output with `Object.fromEntries`, so `__proto__` stays an ordinary key. Its metadata
+ * describes it as a JSON object (`additionalProperties`) for OpenAPI and JSON Schema generators.
  */
 export function ownRecordSchema<V extends z.ZodType>(
   key: z.ZodType<string>,
@@ -57,5 +68,6 @@ export function ownRecordSchema<V extends z.ZodType>(
         out.push([parsedKey.data, parsed.data as z.output<V>]);
       }
       return Object.fromEntries(out);
-    });
+    })
+    .meta({ type: 'object', additionalProperties: valuesJsonSchema(value) });
 }
