@@ -1,5 +1,5 @@
 import { RegistryError } from '@modelreg/core';
-import type { MetadataStore } from '@modelreg/core';
+import type { MetadataStore, VersionSelector } from '@modelreg/core';
 import { WHERE } from './db.js';
 import type { Db, Tx } from './db.js';
 import { modelColumns, toModel, toVersion, versionColumns } from './rows.js';
@@ -55,6 +55,37 @@ export async function liveVersion(db: Db, tx: Tx, name: string, version: number)
   );
   if (!row) throw notFound(`model "${name}" has no version ${version}`);
   return row;
+}
+
+/**
+ * The one statement that resolves a selector: the live model row, left-joined to the version the
+ * selector picks through the unique (model_name, version) index or the partial live-version
+ * indexes of migration 2. No row: no live model; `picked` false: the model exists, nothing matches.
+ */
+export function resolveVersionQuery(s: string, name: string, selector: VersionSelector): [string, unknown[]] {
+  const picked =
+    selector.type === 'version'
+      ? `SELECT * FROM ${s}.model_versions l WHERE l.model_name = m.name AND l.version = $2::bigint
+           AND l.deleted_at IS NULL`
+      : selector.type === 'alias'
+        ? `SELECT l.* FROM ${s}.aliases a JOIN ${s}.model_versions l
+             ON l.model_name = a.model_name AND l.version = a.version AND l.deleted_at IS NULL
+           WHERE a.model_name = m.name AND a.alias = $2::text`
+        : `SELECT * FROM ${s}.model_versions l WHERE l.model_name = m.name AND l.deleted_at IS NULL
+             ${selector.type === 'stage' ? 'AND l.stage = $2::text' : ''}
+           ORDER BY l.version DESC LIMIT 1`;
+  const arg =
+    selector.type === 'version'
+      ? [selector.version]
+      : selector.type === 'alias'
+        ? [selector.alias]
+        : selector.type === 'stage'
+          ? [selector.stage]
+          : [];
+  const sql = `SELECT v.model_name IS NOT NULL AS picked, ${versionColumns(s)}
+    FROM ${s}.models m LEFT JOIN LATERAL (${picked}) v ON true
+    WHERE m.name = $1 AND m.deleted_at IS NULL`;
+  return [sql, [name, ...arg]];
 }
 
 export function modelMethods(db: Db): ModelMethods {
@@ -180,33 +211,8 @@ export function modelMethods(db: Db): ModelMethods {
     },
 
     async resolveVersion(name, selector) {
-      // One round trip: the live model row, left-joined to the version the selector picks through
-      // the unique (model_name, version) index or the partial live-version indexes of migration 2.
-      const picked =
-        selector.type === 'version'
-          ? `SELECT * FROM ${s}.model_versions l WHERE l.model_name = m.name AND l.version = $2::bigint
-               AND l.deleted_at IS NULL`
-          : selector.type === 'alias'
-            ? `SELECT l.* FROM ${s}.aliases a JOIN ${s}.model_versions l
-                 ON l.model_name = a.model_name AND l.version = a.version AND l.deleted_at IS NULL
-               WHERE a.model_name = m.name AND a.alias = $2::text`
-            : `SELECT * FROM ${s}.model_versions l WHERE l.model_name = m.name AND l.deleted_at IS NULL
-                 ${selector.type === 'stage' ? 'AND l.stage = $2::text' : ''}
-               ORDER BY l.version DESC LIMIT 1`;
-      const arg =
-        selector.type === 'version'
-          ? [selector.version]
-          : selector.type === 'alias'
-            ? [selector.alias]
-            : selector.type === 'stage'
-              ? [selector.stage]
-              : [];
-      const [row] = await db.read<VersionRow & { found: string; picked: boolean }>(
-        `SELECT m.name AS found, v.model_name IS NOT NULL AS picked, ${versionColumns(s)}
-         FROM ${s}.models m LEFT JOIN LATERAL (${picked}) v ON true
-         WHERE m.name = $1 AND m.deleted_at IS NULL`,
-        [name, ...arg],
-      );
+      const [sql, params] = resolveVersionQuery(s, name, selector);
+      const [row] = await db.read<VersionRow & { picked: boolean }>(sql, params);
       if (!row) return null;
       return { version: row.picked ? toVersion(row) : null };
     },

@@ -55,7 +55,7 @@ const withAliases = `SELECT m.name AS model_name, v.*,
   (SELECT json_group_array(a.alias) FROM aliases a WHERE a.name = v.name AND a.version = v.version) AS alias_list
   FROM models m`;
 const liveModelWhere = 'WHERE m.name = ? AND m.deleted_at IS NULL';
-const resolveSql = {
+export const resolveSql = {
   version: `${withAliases} LEFT JOIN model_versions v
     ON v.name = m.name AND v.version = ? AND v.deleted_at IS NULL ${liveModelWhere}`,
   latest: `${withAliases} LEFT JOIN model_versions v ON v.name = m.name AND v.version = (
