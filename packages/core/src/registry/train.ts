@@ -4,7 +4,7 @@ import { nameSchema, parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
 import type { ModelVersion, Run } from '../domain/types.js';
 import { tagsSchema } from '../domain/types.js';
-import { setOwn } from '../domain/records.js';
+import { ownRecordSchema, setOwn } from '../domain/records.js';
 import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable } from '../datasets/table.js';
 import { RegistryError } from '../errors.js';
@@ -46,7 +46,7 @@ export const trainOptionsSchema = z.object({
     .object({
       /** A trainer name: `random-forest`, `decision-tree`, or one added with `registerTrainer`. */
       type: z.string().min(1),
-      params: z.record(z.string(), z.unknown()).default({}),
+      params: ownRecordSchema(z.string(), z.unknown()).default({}),
     })
     .strict(),
   split: z.object({ testSize: z.number().optional(), seed: z.number().optional() }).strict().default({}),

@@ -128,4 +128,18 @@ describe('names that are Object.prototype members are ordinary names', () => {
     expect(await snapshot(registry)).toEqual(before);
     expect(entries((await registry.getRun(run.id))!.params)).toEqual(entries(keyed(() => '1')));
   });
+
+  it('a model param named like a prototype member is an unknown param, not one of another engine', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => ({ x: (i * 7) % 13, y: i % 2 ? 'a' : 'b' }));
+    const before = await snapshot(registry);
+    for (const key of PROTOTYPE_NAMES) {
+      const params = Object.fromEntries([[key, 3]]);
+      const error = await registry
+        .train({ dataset: { rows }, target: 'y', model: { type: 'decision-tree', params } })
+        .catch((e: unknown) => e);
+      expect(isRegistryError(error, 'INVALID_ARGUMENT')).toBe(true);
+      expect((error as Error).message).toContain(`unknown param "${key}"`);
+    }
+    expect(await snapshot(registry)).toEqual(before);
+  });
 });
