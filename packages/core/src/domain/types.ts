@@ -32,10 +32,10 @@ export const runSchema = z.object({
   parentRunId: z.string().nullable(),
   startTime: timestampSchema,
   endTime: timestampSchema.nullable(),
-  params: z.record(z.string(), z.string()),
-  tags: z.record(z.string(), z.string()),
+  params: ownRecordSchema(z.string(), z.string()),
+  tags: ownRecordSchema(z.string(), z.string()),
   /** The latest value of each metric: highest step, then latest timestamp, then last logged. */
-  latestMetrics: z.record(z.string(), z.number()),
+  latestMetrics: ownRecordSchema(z.string(), z.number()),
 });
 export type Run = z.infer<typeof runSchema>;
 
@@ -63,7 +63,7 @@ export const registeredModelSchema = z.object({
   description: z.string(),
   tags: tagsSchema,
   /** Alias -> version number. */
-  aliases: z.record(z.string(), z.number().int()),
+  aliases: ownRecordSchema(z.string(), z.number().int()),
   /** The highest version number ever allocated (0 before the first); never decreases. */
   lastVersion: z.number().int().nonnegative(),
   createdAt: timestampSchema,
