@@ -72,39 +72,62 @@ async function seed(registry, total, bulkCopy) {
 
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
-async function measure(fn, n = iterations, warm = warmup) {
+const summarize = (samples) => {
+  const sorted = Float64Array.from(samples).sort();
+  return { p50: pct(sorted, 0.5), mean: sorted.reduce((x, y) => x + y, 0) / sorted.length };
+};
+
+/** Times `n` sequential calls of `fn` (ms each), after `warm` untimed ones. */
+async function sample(fn, n, warm = 0) {
   for (let i = 0; i < warm; i++) await fn();
-  const out = new Float64Array(n);
+  const out = [];
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
     await fn();
-    out[i] = Number(process.hrtime.bigint() - t) / 1e6;
+    out.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  out.sort();
-  return { p50: pct(out, 0.5), mean: out.reduce((a, b) => a + b, 0) / out.length };
+  return out;
 }
 
+/**
+ * Both history sizes are open at once and measured in alternating blocks, so that load from other
+ * processes on a shared machine falls on both sides of each ratio alike.
+ */
 async function benchStore(label, open) {
-  const results = new Map();
-  for (const total of sizes) {
-    const { registry, bulkCopy, cleanup } = await open();
-    try {
+  const opened = [];
+  try {
+    for (const total of sizes) {
+      const handle = await open();
+      opened.push(handle);
       const t0 = performance.now();
-      await seed(registry, total, bulkCopy);
-      const seedMs = performance.now() - t0;
-      console.log(`${label}: seeded ${total} versions in ${(seedMs / 1000).toFixed(2)}s`);
-      for (const [name, uri] of cases)
-        results.set(`${name}@${total}`, await measure(() => registry.resolve(uri)));
-      results.set(
-        `listVersions@${total}`,
-        await measure(() => registry.stores.metadata.listVersions('bench', { stage: 'archived' }), 50, 5),
-      );
-    } finally {
+      await seed(handle.registry, total, handle.bulkCopy);
+      console.log(`${label}: seeded ${total} versions in ${((performance.now() - t0) / 1000).toFixed(2)}s`);
+    }
+    const samples = new Map();
+    const add = (key, values) => samples.set(key, [...(samples.get(key) ?? []), ...values]);
+    for (const i of sizes.keys()) {
+      for (const [, uri] of cases) await sample(() => opened[i].registry.resolve(uri), 0, warmup);
+    }
+    const rounds = 10;
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, uri] of cases) {
+        for (const [i, total] of sizes.entries()) {
+          add(`${name}@${total}`, await sample(() => opened[i].registry.resolve(uri), iterations / rounds));
+        }
+      }
+    }
+    const results = new Map([...samples].map(([key, values]) => [key, summarize(values)]));
+    for (const [i, total] of sizes.entries()) {
+      const list = () => opened[i].registry.stores.metadata.listVersions('bench', { stage: 'archived' });
+      results.set(`listVersions@${total}`, summarize(await sample(list, 50, 5)));
+    }
+    return results;
+  } finally {
+    for (const { registry, cleanup } of opened) {
       await registry.close();
       await cleanup();
     }
   }
-  return results;
 }
 
 function sqliteStore() {
@@ -205,7 +228,7 @@ try {
 }
 
 printTable(
-  `registry.resolve latency in ms, ${iterations} calls per case after ${warmup} warm-up calls (10 vs 10,000 versions)`,
+  `registry.resolve latency in ms, ${iterations} calls per case (10 alternating blocks) after ${warmup} warm-up calls, 10 vs 10,000 versions`,
   [
     'store',
     'case',
