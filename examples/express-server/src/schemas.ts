@@ -7,6 +7,7 @@ import {
   modelSignatureSchema,
   modelVersionSchema,
   nameSchema,
+  ownRecordSchema,
   registeredModelSchema,
   registryErrorCodes,
   runSchema,
@@ -142,7 +143,7 @@ export const trainBody = z
       })
       .strict()
       .optional(),
-    tags: z.record(z.string(), z.string().max(5000)).optional(),
+    tags: ownRecordSchema(z.string(), z.string().max(5000)).optional(),
   })
   .strict()
   .meta({ id: 'TrainRequest' });

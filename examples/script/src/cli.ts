@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     },
   });
   const command = positionals[0] ?? 'quickstart';
-  if (values.help || !(command in commands)) {
+  if (values.help || !Object.hasOwn(commands, command)) {
     console.log(usage);
     return values.help ? 0 : 2;
   }

@@ -49,3 +49,7 @@ export function describeMove(e: {
       : `@${e.alias ?? ''} moved from version ${e.fromVersion} to ${e.version}`;
   return `@${e.alias ?? ''} removed (was version ${e.version})`;
 }
+
+/** `record[key]` for own keys only: a metric or param named `constructor` is data, not `Object.prototype`'s. */
+export const own = <V>(record: Readonly<Record<string, V>>, key: string): V | undefined =>
+  Object.hasOwn(record, key) ? record[key] : undefined;

@@ -124,6 +124,15 @@ CREATE TABLE $S.events (
 `,
   },
   {
+    version: 2,
+    name: 'live version indexes for resolution',
+    sql: `
+CREATE INDEX model_versions_live_idx ON $S.model_versions (model_name, version) WHERE deleted_at IS NULL;
+CREATE INDEX model_versions_live_stage_idx ON $S.model_versions (model_name, stage, version)
+  WHERE deleted_at IS NULL;
+`,
+  },
+  {
     version: 3,
     name: 'registry id and run heartbeats',
     sql: `

@@ -1,5 +1,5 @@
 import { RegistryError } from '@modelreg/core';
-import type { MetadataStore } from '@modelreg/core';
+import type { MetadataStore, VersionSelector } from '@modelreg/core';
 import { WHERE } from './db.js';
 import { applyPlacement, ensureModel, insertRunArtifacts, insertRunRecord } from './registration.js';
 import type { Db, Tx } from './db.js';
@@ -16,6 +16,7 @@ type ModelMethods = Pick<
   | 'createVersion'
   | 'getVersion'
   | 'listVersions'
+  | 'resolveVersion'
   | 'updateVersion'
   | 'deleteVersion'
 >;
@@ -25,13 +26,13 @@ export const notFound = (message: string): RegistryError =>
 
 /** Splits a tag change into what to merge (`||`) and which keys to remove (`-`). */
 export function tagChange(tags: Record<string, string | null> | undefined): [string, string[]] {
-  const set: Record<string, string> = {};
+  const set: [string, string][] = [];
   const removed: string[] = [];
   for (const [key, value] of Object.entries(tags ?? {})) {
     if (value === null) removed.push(key);
-    else set[key] = value;
+    else set.push([key, value]);
   }
-  return [JSON.stringify(set), removed];
+  return [JSON.stringify(Object.fromEntries(set)), removed];
 }
 
 /**
@@ -55,6 +56,37 @@ export async function liveVersion(db: Db, tx: Tx, name: string, version: number)
   );
   if (!row) throw notFound(`model "${name}" has no version ${version}`);
   return row;
+}
+
+/**
+ * The one statement that resolves a selector: the live model row, left-joined to the version the
+ * selector picks through the unique (model_name, version) index or the partial live-version
+ * indexes of migration 2. No row: no live model; `picked` false: the model exists, nothing matches.
+ */
+export function resolveVersionQuery(s: string, name: string, selector: VersionSelector): [string, unknown[]] {
+  const picked =
+    selector.type === 'version'
+      ? `SELECT * FROM ${s}.model_versions l WHERE l.model_name = m.name AND l.version = $2::bigint
+           AND l.deleted_at IS NULL`
+      : selector.type === 'alias'
+        ? `SELECT l.* FROM ${s}.aliases a JOIN ${s}.model_versions l
+             ON l.model_name = a.model_name AND l.version = a.version AND l.deleted_at IS NULL
+           WHERE a.model_name = m.name AND a.alias = $2::text`
+        : `SELECT * FROM ${s}.model_versions l WHERE l.model_name = m.name AND l.deleted_at IS NULL
+             ${selector.type === 'stage' ? 'AND l.stage = $2::text' : ''}
+           ORDER BY l.version DESC LIMIT 1`;
+  const arg =
+    selector.type === 'version'
+      ? [selector.version]
+      : selector.type === 'alias'
+        ? [selector.alias]
+        : selector.type === 'stage'
+          ? [selector.stage]
+          : [];
+  const sql = `SELECT v.model_name IS NOT NULL AS picked, ${versionColumns(s)}
+    FROM ${s}.models m LEFT JOIN LATERAL (${picked}) v ON true
+    WHERE m.name = $1 AND m.deleted_at IS NULL`;
+  return [sql, [name, ...arg]];
 }
 
 export function modelMethods(db: Db): ModelMethods {
@@ -184,6 +216,13 @@ export function modelMethods(db: Db): ModelMethods {
         [name, options.includeDeleted === true, options.stage ?? null],
       );
       return rows.map(toVersion);
+    },
+
+    async resolveVersion(name, selector) {
+      const [sql, params] = resolveVersionQuery(s, name, selector);
+      const [row] = await db.read<VersionRow & { picked: boolean }>(sql, params);
+      if (!row) return null;
+      return { version: row.picked ? toVersion(row) : null };
     },
 
     updateVersion: (name, version, change) =>

@@ -1,4 +1,4 @@
-import { RegistryError } from '@modelreg/core';
+import { RegistryError, ownValue } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
 import { WHERE } from './db.js';
 import type { Db, Tx } from './db.js';
@@ -131,7 +131,7 @@ export function runMethods(db: Db): RunMethods {
       db.transaction(async (tx) => {
         const current = (await lockRun(tx, runId)).params;
         for (const [key, value] of Object.entries(params)) {
-          const existing = current[key];
+          const existing = ownValue(current, key);
           if (existing !== undefined && existing !== value) {
             throw new RegistryError(
               'CONFLICT',

@@ -136,6 +136,14 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 2,
+    name: 'live version indexes for resolution',
+    sql: `
+      CREATE INDEX model_versions_live ON model_versions (name, version) WHERE deleted_at IS NULL;
+      CREATE INDEX model_versions_live_by_stage ON model_versions (name, stage, version) WHERE deleted_at IS NULL;
+    `,
+  },
+  {
     version: 3,
     name: 'registry id and run heartbeats',
     sql: `

@@ -16,6 +16,7 @@ type RegistryMethods = Pick<
   | 'createVersion'
   | 'getVersion'
   | 'listVersions'
+  | 'resolveVersion'
   | 'updateVersion'
   | 'deleteVersion'
   | 'transitionStage'
@@ -46,13 +47,43 @@ const who = ({ actor, comment, time }: { actor: string; comment: string; time: n
 });
 
 const mergeTags = (json: string, change: Record<string, string | null> | undefined): string => {
-  const tags = parseTags(json);
+  const tags = new Map(Object.entries(parseTags(json)));
   for (const [key, value] of Object.entries(change ?? {})) {
-    if (value === null) delete tags[key];
-    else tags[key] = value;
+    if (value === null) tags.delete(key);
+    else tags.set(key, value);
   }
-  return JSON.stringify(tags);
+  return JSON.stringify(Object.fromEntries(tags));
 };
+
+/**
+ * One statement per selector: the live model row left-joined to the picked version, with that
+ * version's aliases as a JSON array. Each is a lookup on a primary key or a partial index on live
+ * versions (migration 2), so its cost does not grow with the number of versions.
+ */
+const withAliases = `SELECT m.name AS model_name, v.*,
+  (SELECT json_group_array(a.alias) FROM aliases a WHERE a.name = v.name AND a.version = v.version) AS alias_list
+  FROM models m`;
+const liveModelWhere = 'WHERE m.name = ? AND m.deleted_at IS NULL';
+export const resolveSql = {
+  version: `${withAliases} LEFT JOIN model_versions v
+    ON v.name = m.name AND v.version = ? AND v.deleted_at IS NULL ${liveModelWhere}`,
+  latest: `${withAliases} LEFT JOIN model_versions v ON v.name = m.name AND v.version = (
+    SELECT l.version FROM model_versions l WHERE l.name = m.name AND l.deleted_at IS NULL
+    ORDER BY l.version DESC LIMIT 1) ${liveModelWhere}`,
+  stage: `${withAliases} LEFT JOIN model_versions v ON v.name = m.name AND v.version = (
+    SELECT l.version FROM model_versions l WHERE l.name = m.name AND l.stage = ? AND l.deleted_at IS NULL
+    ORDER BY l.version DESC LIMIT 1) ${liveModelWhere}`,
+  alias: `${withAliases} LEFT JOIN aliases p ON p.name = m.name AND p.alias = ?
+    LEFT JOIN model_versions v ON v.name = p.name AND v.version = p.version AND v.deleted_at IS NULL
+    ${liveModelWhere}`,
+};
+type ResolvedRow = Omit<VersionRow, 'name' | 'version'> & {
+  model_name: string;
+  name: string | null;
+  version: number | null;
+  alias_list: string;
+};
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
   const liveModel = (name: string): ModelRow | undefined =>
@@ -79,14 +110,13 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
     ctx.get<{ version: number }>('SELECT version FROM aliases WHERE name = ? AND alias = ?', name, alias);
 
   const modelOf = (row: ModelRow): RegisteredModel => {
-    const aliases: Record<string, number> = {};
-    for (const a of ctx.all<{ alias: string; version: number }>(
-      'SELECT alias, version FROM aliases WHERE name = ? ORDER BY alias',
-      row.name,
-    )) {
-      aliases[a.alias] = a.version;
-    }
-    return toModel(row, aliases);
+    const aliases = ctx
+      .all<{ alias: string; version: number }>(
+        'SELECT alias, version FROM aliases WHERE name = ? ORDER BY alias',
+        row.name,
+      )
+      .map((a): [string, number] => [a.alias, a.version]);
+    return toModel(row, Object.fromEntries(aliases));
   };
   const versionOf = (row: VersionRow): ModelVersion => {
     const aliases = ctx
@@ -327,6 +357,22 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
                 options.stage,
               );
         return rows.map(versionOf);
+      }),
+
+    resolveVersion: (name, selector) =>
+      ctx.read('resolveVersion', () => {
+        const row =
+          selector.type === 'version'
+            ? ctx.get<ResolvedRow>(resolveSql.version, selector.version, name)
+            : selector.type === 'latest'
+              ? ctx.get<ResolvedRow>(resolveSql.latest, name)
+              : selector.type === 'stage'
+                ? ctx.get<ResolvedRow>(resolveSql.stage, selector.stage, name)
+                : ctx.get<ResolvedRow>(resolveSql.alias, selector.alias, name);
+        if (!row) return null;
+        if (row.name === null || row.version === null) return { version: null };
+        const aliases = (JSON.parse(row.alias_list) as string[]).sort(compareText);
+        return { version: toVersion({ ...row, name: row.name, version: row.version }, aliases) };
       }),
 
     updateVersion: (name, version, change) =>

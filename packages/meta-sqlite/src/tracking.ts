@@ -1,4 +1,4 @@
-import { RegistryError, alreadyExists, conflict, notFound } from '@modelreg/core';
+import { RegistryError, alreadyExists, conflict, notFound, setOwn } from '@modelreg/core';
 import type { Experiment, FileRecord, MetadataStore, MetricPoint, Run } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow, RunRow } from './rows.js';
@@ -72,13 +72,13 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
     const of = (runId: string) => details.get(runId)!;
     const inRuns = 'WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key';
     for (const p of ctx.all<KeyValueRow>(`SELECT run_id, key, value FROM params ${inRuns}`, ids)) {
-      of(p.run_id).params[p.key] = p.value;
+      setOwn(of(p.run_id).params, p.key, p.value);
     }
     for (const t of ctx.all<KeyValueRow>(`SELECT run_id, key, value FROM run_tags ${inRuns}`, ids)) {
-      of(t.run_id).tags[t.key] = t.value;
+      setOwn(of(t.run_id).tags, t.key, t.value);
     }
     for (const m of ctx.all<MetricValueRow>(LATEST_METRICS_OF_RUNS, ids))
-      of(m.run_id).latestMetrics[m.key] = m.value;
+      setOwn(of(m.run_id).latestMetrics, m.key, m.value);
     return rows.map((r) => toRun(r, of(r.id)));
   };
   const loadRun = (id: string): Run | null => {

@@ -63,7 +63,7 @@ export function describeCanary(model: string, entry: CanaryEntry) {
 /** The value of `field` in a row, as the canary's sticky key. */
 function stickyKeyOf(field: string): (row: Record<string, unknown>) => string | number {
   return (row) => {
-    const value = row[field];
+    const value = Object.hasOwn(row, field) ? row[field] : undefined;
     if (typeof value === 'string' || typeof value === 'number') return value;
     if (typeof value === 'boolean') return String(value);
     throw new RegistryError(

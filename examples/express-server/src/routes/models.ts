@@ -23,8 +23,9 @@ async function summarize(registry: ModelRegistry, model: RegisteredModel) {
     registry.listVersions(model.name),
     registry.getStageHistory(model.name),
   ]);
-  const stages: Record<string, number> = {};
-  for (const v of versions) stages[v.stage] = (stages[v.stage] ?? 0) + 1;
+  const counts = new Map<string, number>();
+  for (const v of versions) counts.set(v.stage, (counts.get(v.stage) ?? 0) + 1);
+  const stages = Object.fromEntries(counts);
   return {
     ...model,
     summary: {

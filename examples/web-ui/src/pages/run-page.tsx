@@ -4,7 +4,7 @@ import { api, artifactUrl, seg } from '../api.js';
 import { TableWrap } from '../components/bits.js';
 import { LineChart } from '../components/line-chart.js';
 import { Async } from '../components/states.js';
-import { fmtBytes, fmtNumber, fmtTime } from '../format.js';
+import { fmtBytes, fmtNumber, fmtTime, own } from '../format.js';
 import { useApi, useTitle } from '../hooks.js';
 import { to } from '../router.js';
 
@@ -89,7 +89,7 @@ function Metrics({ runId, latest }: { runId: string; latest: Record<string, numb
   const keys = Object.keys(latest).sort();
   const histories = useMetricHistories(runId, keys);
   if (keys.length === 0) return <p className="muted">No metrics.</p>;
-  const charted = keys.filter((k) => (histories[k]?.length ?? 0) > 1);
+  const charted = keys.filter((k) => (own(histories, k)?.length ?? 0) > 1);
   return (
     <>
       <TableWrap label="Metrics">
@@ -105,8 +105,8 @@ function Metrics({ runId, latest }: { runId: string; latest: Record<string, numb
             {keys.map((k) => (
               <tr key={k}>
                 <th scope="row">{k}</th>
-                <td className="num">{fmtNumber(latest[k])}</td>
-                <td className="num">{histories[k]?.length ?? '…'}</td>
+                <td className="num">{fmtNumber(own(latest, k))}</td>
+                <td className="num">{own(histories, k)?.length ?? '…'}</td>
               </tr>
             ))}
           </tbody>
@@ -119,7 +119,7 @@ function Metrics({ runId, latest }: { runId: string; latest: Record<string, numb
             title={k}
             testId={`metric-chart-${k}`}
             height={160}
-            series={[{ label: k, points: (histories[k] ?? []).map((p) => ({ x: p.step, y: p.value })) }]}
+            series={[{ label: k, points: (own(histories, k) ?? []).map((p) => ({ x: p.step, y: p.value })) }]}
           />
         ))}
       </div>

@@ -4,7 +4,7 @@ import { api, messageOf, seg } from '../api.js';
 import { TableWrap } from '../components/bits.js';
 import { useNotify } from '../components/notices.js';
 import { Async } from '../components/states.js';
-import { fmtNumber, fmtTime } from '../format.js';
+import { fmtNumber, fmtTime, own } from '../format.js';
 import { useApi, useTitle } from '../hooks.js';
 import { to } from '../router.js';
 import { CompareRuns } from './runs/compare-runs.js';
@@ -163,11 +163,11 @@ export function RunsPage({ experiment }: { experiment: string }) {
                       <td>{r.status}</td>
                       <td>{fmtTime(r.startTime)}</td>
                       {paramKeys.map((k) => (
-                        <td key={`p-${k}`}>{r.params[k] ?? '—'}</td>
+                        <td key={`p-${k}`}>{own(r.params, k) ?? '—'}</td>
                       ))}
                       {metricKeys.map((k) => (
                         <td key={`m-${k}`} className="num">
-                          {fmtNumber(r.latestMetrics[k])}
+                          {fmtNumber(own(r.latestMetrics, k))}
                         </td>
                       ))}
                     </tr>

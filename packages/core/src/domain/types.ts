@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { nameSchema } from './names.js';
+import { ownRecordSchema } from './records.js';
 
 /** Milliseconds since the Unix epoch. */
 export const timestampSchema = z.number().int().nonnegative();
 
-export const tagsSchema = z.record(nameSchema, z.string().max(5000));
+export const tagsSchema = ownRecordSchema(nameSchema, z.string().max(5000));
 export type Tags = z.infer<typeof tagsSchema>;
 
 export const experimentSchema = z.object({
@@ -31,10 +32,10 @@ export const runSchema = z.object({
   parentRunId: z.string().nullable(),
   startTime: timestampSchema,
   endTime: timestampSchema.nullable(),
-  params: z.record(z.string(), z.string()),
-  tags: z.record(z.string(), z.string()),
+  params: ownRecordSchema(z.string(), z.string()),
+  tags: ownRecordSchema(z.string(), z.string()),
   /** The latest value of each metric: highest step, then latest timestamp, then last logged. */
-  latestMetrics: z.record(z.string(), z.number()),
+  latestMetrics: ownRecordSchema(z.string(), z.number()),
 });
 export type Run = z.infer<typeof runSchema>;
 
@@ -62,7 +63,7 @@ export const registeredModelSchema = z.object({
   description: z.string(),
   tags: tagsSchema,
   /** Alias -> version number. */
-  aliases: z.record(z.string(), z.number().int()),
+  aliases: ownRecordSchema(z.string(), z.number().int()),
   /** The highest version number ever allocated (0 before the first); never decreases. */
   lastVersion: z.number().int().nonnegative(),
   createdAt: timestampSchema,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invalidArgument } from '../errors.js';
 import { timestampSchema } from '../domain/types.js';
+import { ownRecordSchema } from '../domain/records.js';
 import { featureSpecSchema } from '../training/features.js';
 
 /** A class label as it appeared in the data. */
@@ -68,8 +69,8 @@ export const modelManifestSchema = z
     /** Classification: the labels, sorted; class index `i` is `classes[i]`. */
     classes: z.array(labelSchema).min(2).optional(),
     files: z.array(manifestFileSchema),
-    trainer: z.object({ name: z.string(), params: z.record(z.string(), z.json()) }),
-    metrics: z.record(z.string(), z.number()),
+    trainer: z.object({ name: z.string(), params: ownRecordSchema(z.string(), z.json()) }),
+    metrics: ownRecordSchema(z.string(), z.number()),
     createdAt: timestampSchema,
     signature: modelSignatureSchema.optional(),
     /** How to feed `model.onnx`: its input name (modelreg exports use `input`). */

@@ -7,6 +7,7 @@ import type {
   RegistryEvent,
   Run,
 } from '../domain/types.js';
+import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
 import type { MetadataInspector } from '../testing/metadata/context.js';
 import { memoryModelMethods } from './memory-model-methods.js';
@@ -52,8 +53,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     return state;
   };
   const toRun = (state: RunState): Run => {
-    const latestMetrics: Record<string, number> = {};
-    for (const [key, point] of state.latest) latestMetrics[key] = point.value;
+    const latestMetrics = Object.fromEntries([...state.latest].map(([key, point]) => [key, point.value]));
     return structuredClone({ ...state.run, latestMetrics });
   };
   const liveDatasets = (name: string): DatasetVersion[] =>
@@ -163,14 +163,14 @@ export function createMemoryMetadataStore(): MetadataStore {
     async logParams(runId, params) {
       const state = runOf(runId);
       for (const [key, value] of Object.entries(params)) {
-        const current = state.run.params[key];
+        const current = ownValue(state.run.params, key);
         if (current !== undefined && current !== value) {
           throw conflict(
             `param "${key}" of run "${runId}" is already ${JSON.stringify(current)}, cannot set ${JSON.stringify(value)}`,
           );
         }
       }
-      Object.assign(state.run.params, params);
+      assignOwn(state.run.params, params);
     },
     async logMetrics(runId, points) {
       const state = runOf(runId);
@@ -182,7 +182,7 @@ export function createMemoryMetadataStore(): MetadataStore {
       }
     },
     async setRunTags(runId, tags) {
-      Object.assign(runOf(runId).run.tags, tags);
+      assignOwn(runOf(runId).run.tags, tags);
     },
     async deleteRunTag(runId, key) {
       delete runOf(runId).run.tags[key];

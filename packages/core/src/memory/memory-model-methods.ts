@@ -1,3 +1,4 @@
+import { ownValue } from '../domain/records.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
 import type { EventDraft, MetadataStore } from '../stores/metadata-store.js';
 import { compareText, conflict, exists, mergeTags, notFound } from './memory-state.js';
@@ -36,6 +37,7 @@ export type ModelMethods = Pick<
   | 'createVersion'
   | 'getVersion'
   | 'listVersions'
+  | 'resolveVersion'
   | 'updateVersion'
   | 'deleteVersion'
   | 'transitionStage'
@@ -153,7 +155,7 @@ export function memoryModelMethods(
       return [...models.values()]
         .filter((s) => s.deletedAt === null)
         .filter((s) => query.nameContains === undefined || s.model.name.includes(query.nameContains))
-        .filter((s) => Object.entries(query.tags ?? {}).every(([k, v]) => s.model.tags[k] === v))
+        .filter((s) => Object.entries(query.tags ?? {}).every(([k, v]) => ownValue(s.model.tags, k) === v))
         .sort((a, b) => compareText(a.model.name, b.model.name))
         .slice(query.offset, query.offset + query.limit)
         .map(toModel);
@@ -217,6 +219,24 @@ export function memoryModelMethods(
         .filter((v) => options.stage === undefined || v.stage === options.stage)
         .sort((a, b) => a.version - b.version)
         .map((v) => toVersion(state, v));
+    },
+    async resolveVersion(name, selector) {
+      const state = models.get(name);
+      if (!state || state.deletedAt !== null) return null;
+      const live = (n: number | undefined): VersionRecord | undefined => {
+        const found = n === undefined ? undefined : state.versions.get(n);
+        return found && found.deletedAt === null ? found : undefined;
+      };
+      let picked: VersionRecord | undefined;
+      if (selector.type === 'version') picked = live(selector.version);
+      else if (selector.type === 'alias') picked = live(state.aliases.get(selector.alias));
+      else {
+        for (let n = state.model.lastVersion; n >= 1 && !picked; n--) {
+          const found = live(n);
+          if (found && (selector.type === 'latest' || found.stage === selector.stage)) picked = found;
+        }
+      }
+      return { version: picked ? toVersion(state, picked) : null };
     },
     async updateVersion(name, number, change) {
       const version = liveVersion(name, number);

@@ -1,3 +1,4 @@
+import { ownValue } from '../domain/records.js';
 import type { RunOrderBy, RunWhere } from '../stores/metadata-store.js';
 import { compareText } from './memory-state.js';
 import type { LoggedPoint, RunState } from './memory-state.js';
@@ -8,7 +9,7 @@ export const comparePoints = (a: LoggedPoint, b: LoggedPoint): number =>
 
 function sortValue(state: RunState, key: RunOrderBy): string | number | null {
   if ('metric' in key) return state.latest.get(key.metric)?.value ?? null;
-  if ('param' in key) return state.run.params[key.param] ?? null;
+  if ('param' in key) return ownValue(state.run.params, key.param) ?? null;
   return state.run[key.field];
 }
 
@@ -37,10 +38,10 @@ export function matchesRun(state: RunState, where: RunWhere): boolean {
   }
   if (where.parentRunId !== undefined && run.parentRunId !== where.parentRunId) return false;
   for (const [key, value] of Object.entries(where.params ?? {})) {
-    if (run.params[key] !== String(value)) return false;
+    if (ownValue(run.params, key) !== String(value)) return false;
   }
   for (const [key, value] of Object.entries(where.tags ?? {})) {
-    if (run.tags[key] !== value) return false;
+    if (ownValue(run.tags, key) !== value) return false;
   }
   for (const [key, filter] of Object.entries(where.metrics ?? {})) {
     const value = state.latest.get(key)?.value;

@@ -1,3 +1,4 @@
+import { setOwn } from '../domain/records.js';
 import { RegistryError } from '../errors.js';
 import type {
   FileRecord,
@@ -48,6 +49,6 @@ export function mergeTags(
 ): void {
   for (const [key, value] of Object.entries(change ?? {})) {
     if (value === null) delete tags[key];
-    else tags[key] = value;
+    else setOwn(tags, key, value);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseArg } from '../domain/names.js';
+import { ownRecordSchema } from '../domain/records.js';
 import type { FileRecord } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ModelManifest } from '../formats/manifest.js';
@@ -51,7 +52,7 @@ export const logModelOptionsSchema = z
       .strict()
       .default({ target: 'prediction' }),
     /** Metrics to record in MODEL.json (they are not logged on the run; use `logMetrics` for that). */
-    metrics: z.record(z.string(), z.number()).default({}),
+    metrics: ownRecordSchema(z.string(), z.number()).default({}),
   })
   .strict();
 export type LogModelOptions = z.input<typeof logModelOptionsSchema>;

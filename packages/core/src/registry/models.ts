@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
+import { ownRecordSchema } from '../domain/records.js';
 import { parseModelUri } from '../domain/uri.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
 import { tagsSchema } from '../domain/types.js';
@@ -10,7 +11,7 @@ import { registerVersion } from './register.js';
 const where = 'registry';
 
 const descriptionSchema = z.string().max(10_000);
-const tagChangesSchema = z.record(nameSchema, z.string().max(5000).nullable());
+const tagChangesSchema = ownRecordSchema(nameSchema, z.string().max(5000).nullable());
 const commentSchema = z.string().max(5000).default('');
 const actorSchema = z.string().min(1).max(256).optional();
 
@@ -28,7 +29,7 @@ export type CreateModelOptions = z.input<typeof createModelOptionsSchema>;
 
 export const listModelsOptionsSchema = z.object({
   nameContains: z.string().max(128).optional(),
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: ownRecordSchema(z.string(), z.string()).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   offset: z.number().int().min(0).default(0),
 });

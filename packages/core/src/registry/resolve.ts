@@ -2,7 +2,7 @@ import { parseModelUri } from '../domain/uri.js';
 import type { FileRecord, ModelVersion } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
-import { canonicalStage, requireModel, requireVersion } from './models.js';
+import { canonicalStage } from './models.js';
 
 /** What a URI points at now. */
 export interface ResolvedUri {
@@ -18,37 +18,29 @@ export interface ResolvedUri {
 
 const where = 'resolve';
 
+/** One store read per URI: the model's existence and the picked version come back together. */
 async function resolveVersion(ctx: RegistryContext, uri: string): Promise<ModelVersion> {
   const parsed = parseModelUri(uri);
   if (parsed.kind !== 'model') throw new Error('unreachable');
   const { name, selector } = parsed;
+  const stage = selector.type === 'stage' ? canonicalStage(ctx, selector.stage) : undefined;
+  const found = await ctx.metadata.resolveVersion(
+    name,
+    stage === undefined ? selector : { type: 'stage', stage },
+  );
+  if (!found) throw new RegistryError('NOT_FOUND', `model "${name}" does not exist`, { where: 'registry' });
+  if (found.version) return found.version;
   switch (selector.type) {
     case 'version':
-      return requireVersion(ctx, name, selector.version);
-    case 'latest': {
-      await requireModel(ctx, name);
-      const versions = await ctx.metadata.listVersions(name);
-      const last = versions[versions.length - 1];
-      if (!last) throw new RegistryError('NOT_FOUND', `model "${name}" has no versions`, { where });
-      return last;
-    }
-    case 'stage': {
-      const stage = canonicalStage(ctx, selector.stage);
-      await requireModel(ctx, name);
-      const versions = await ctx.metadata.listVersions(name, { stage });
-      const last = versions[versions.length - 1];
-      if (!last)
-        throw new RegistryError('NOT_FOUND', `model "${name}" has no version in stage "${stage}"`, { where });
-      return last;
-    }
-    case 'alias': {
-      const model = await requireModel(ctx, name);
-      const version = model.aliases[selector.alias];
-      if (version === undefined) {
-        throw new RegistryError('NOT_FOUND', `model "${name}" has no alias "${selector.alias}"`, { where });
-      }
-      return requireVersion(ctx, name, version);
-    }
+      throw new RegistryError('NOT_FOUND', `model "${name}" has no version ${selector.version}`, {
+        where: 'registry',
+      });
+    case 'latest':
+      throw new RegistryError('NOT_FOUND', `model "${name}" has no versions`, { where });
+    case 'stage':
+      throw new RegistryError('NOT_FOUND', `model "${name}" has no version in stage "${stage}"`, { where });
+    case 'alias':
+      throw new RegistryError('NOT_FOUND', `model "${name}" has no alias "${selector.alias}"`, { where });
   }
 }
 

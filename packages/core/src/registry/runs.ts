@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { nameSchema, parseArg } from '../domain/names.js';
+import { ownRecordSchema } from '../domain/records.js';
 import type { Experiment, FileRecord, MetricPoint, Run } from '../domain/types.js';
 import { endStatusSchema, paramValueSchema, tagsSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
@@ -37,9 +38,9 @@ export const searchRunsOptionsSchema = z.object({
         z.enum(['running', 'finished', 'failed', 'killed']),
         z.array(z.enum(['running', 'finished', 'failed', 'killed'])),
       ]),
-      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-      tags: z.record(z.string(), z.string()),
-      metrics: z.record(z.string(), numberFilterSchema),
+      params: ownRecordSchema(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+      tags: ownRecordSchema(z.string(), z.string()),
+      metrics: ownRecordSchema(z.string(), numberFilterSchema),
       parentRunId: z.string().nullable(),
     })
     .partial()
@@ -110,7 +111,7 @@ export class RunHandle {
 
   /** Logs params, write-once: the same value again is accepted, another value is `CONFLICT` and nothing of the call is written. */
   async logParams(params: Record<string, string | number | boolean>): Promise<void> {
-    const parsed = parseArg(z.record(nameSchema, paramValueSchema), params, 'params', where);
+    const parsed = parseArg(ownRecordSchema(nameSchema, paramValueSchema), params, 'params', where);
     const values = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
     await this.ctx.metadata.logParams(this.id, values);
   }
@@ -132,7 +133,7 @@ export class RunHandle {
     metrics: Record<string, number>,
     options?: { step?: number; timestamp?: number },
   ): Promise<void> {
-    const values = parseArg(z.record(nameSchema, metricValueSchema), metrics, 'metrics', where);
+    const values = parseArg(ownRecordSchema(nameSchema, metricValueSchema), metrics, 'metrics', where);
     const opts = parseArg(metricOptionsSchema, options, 'metric options', where);
     const timestamp = opts.timestamp ?? this.ctx.now();
     const points: MetricPoint[] = Object.entries(values).map(([key, value]) => ({

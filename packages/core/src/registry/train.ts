@@ -6,6 +6,7 @@ import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
 import type { NewRunRecord } from '../stores/metadata-store.js';
 import { tagsSchema } from '../domain/types.js';
+import { ownRecordSchema, setOwn } from '../domain/records.js';
 import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable } from '../datasets/table.js';
 import { RegistryError } from '../errors.js';
@@ -49,7 +50,7 @@ export const trainOptionsSchema = z.object({
     .object({
       /** A trainer name: `random-forest`, `decision-tree`, or one added with `registerTrainer`. */
       type: z.string().min(1),
-      params: z.record(z.string(), z.unknown()).default({}),
+      params: ownRecordSchema(z.string(), z.unknown()).default({}),
     })
     .strict(),
   split: z.object({ testSize: z.number().optional(), seed: z.number().optional() }).strict().default({}),
@@ -151,7 +152,7 @@ function paramsToLog(
     seed: String(fit.manifest.training?.seed ?? ''),
   };
   for (const [k, v] of Object.entries(fit.params)) {
-    if (/^[A-Za-z0-9._-]{1,128}$/.test(k)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    if (/^[A-Za-z0-9._-]{1,128}$/.test(k)) setOwn(out, k, typeof v === 'string' ? v : JSON.stringify(v));
   }
   return out;
 }

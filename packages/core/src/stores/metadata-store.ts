@@ -156,6 +156,13 @@ export interface AliasChange {
   time: number;
 }
 
+/** Which version of a model a `models:/` URI picks, as {@link MetadataStore.resolveVersion} reads it. */
+export type VersionSelector =
+  | { type: 'version'; version: number }
+  | { type: 'latest' }
+  | { type: 'stage'; stage: string }
+  | { type: 'alias'; alias: string };
+
 export type NewDatasetVersion = Omit<DatasetVersion, 'version' | 'deletedAt'>;
 
 export interface ListModelsQuery {
@@ -276,6 +283,14 @@ export interface MetadataStore {
   ): Promise<ModelVersion | null>;
   /** Live versions of a model (optionally of one stage), ascending by number. */
   listVersions(name: string, options?: { stage?: string; includeDeleted?: boolean }): Promise<ModelVersion[]>;
+  /**
+   * The live version a selector picks now, read in one indexed query whose cost does not grow with
+   * the number of versions: `version` = that number; `latest` = the highest live version; `stage` =
+   * the highest live version in that stage; `alias` = the version the alias points at.
+   * `null` when the model does not exist or is deleted; `{ version: null }` when the model exists
+   * but the selector picks nothing.
+   */
+  resolveVersion(name: string, selector: VersionSelector): Promise<{ version: ModelVersion | null } | null>;
   /** Sets the description and/or merges tags (`null` deletes). Event `version.updated` `{ name, version }`. */
   updateVersion(
     name: string,

@@ -7,6 +7,8 @@ import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
 import { modelTests, versionTests } from './metadata/models-versions.js';
 import { registrationTests } from './metadata/registration.js';
+import { prototypeNameTests } from './metadata/prototype-names.js';
+import { resolutionTests } from './metadata/resolution.js';
 import { runArtifactTests, searchRunTests } from './metadata/search-runs.js';
 import { aliasTests, historyTests, stageTests } from './metadata/stages-aliases.js';
 
@@ -68,6 +70,8 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('aliases', () => aliasTests(ctx));
     describe('history', () => historyTests(ctx));
     describe('registration in one createVersion transaction', () => registrationTests(ctx));
+    describe('resolution', () => resolutionTests(ctx));
+    describe('Object.prototype names', () => prototypeNameTests(ctx));
     describe('datasets', () => datasetTests(ctx));
     describe('referenced keys', () => referencedKeyTests(ctx));
     describe('event log', () => eventTests(ctx));

@@ -5,7 +5,7 @@ import { TableWrap } from '../../components/bits.js';
 import type { ChartSeries } from '../../components/line-chart.js';
 import { LineChart } from '../../components/line-chart.js';
 import { ErrorState, Loading } from '../../components/states.js';
-import { fmtNumber, fmtTime } from '../../format.js';
+import { fmtNumber, fmtTime, own } from '../../format.js';
 import { to } from '../../router.js';
 
 /** The history of `key` for each run, as chart series (one per run, x = step). */
@@ -48,7 +48,7 @@ export function CompareRuns({
   const [key, setKey] = useState(metricKeys[0] ?? '');
   const histories = useHistories(runs, key);
   const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
-  const differs = (k: string) => new Set(runs.map((r) => r.params[k])).size > 1;
+  const differs = (k: string) => new Set(runs.map((r) => own(r.params, k))).size > 1;
 
   return (
     <section className="card compare" aria-labelledby="compare-heading" data-testid="compare">
@@ -84,7 +84,7 @@ export function CompareRuns({
                   {differs(k) ? <span className="visually-hidden"> (differs)</span> : null}
                 </th>
                 {runs.map((r) => (
-                  <td key={r.id}>{r.params[k] ?? '—'}</td>
+                  <td key={r.id}>{own(r.params, k) ?? '—'}</td>
                 ))}
               </tr>
             ))}
@@ -93,7 +93,7 @@ export function CompareRuns({
                 <th scope="row">metric {k}</th>
                 {runs.map((r) => (
                   <td key={r.id} className="num">
-                    {fmtNumber(r.latestMetrics[k])}
+                    {fmtNumber(own(r.latestMetrics, k))}
                   </td>
                 ))}
               </tr>

@@ -264,9 +264,8 @@ export async function createOnnxPredictor(
     } catch (e) {
       throw invalid(`onnxruntime failed to run the model: ${message(e)}`, e);
     }
-    const out: OnnxOutputs = {};
-    for (const name of fetch) out[name] = (result[name] as Tensor).data;
-    return out;
+    // Output names come from the model file: build with fromEntries so `__proto__` stays a key.
+    return Object.fromEntries(fetch.map((name) => [name, (result[name] as Tensor).data]));
   }
 
   // Runs in flight; release() waits for them so a hot swap never frees a session under a running call.
@@ -290,9 +289,7 @@ export async function createOnnxPredictor(
         const rows = Math.min(maxBatchRows, nRows - start);
         parts.push(await runChunk(x.subarray(start * f, (start + rows) * f), rows, f, fetch));
       }
-      const out: OnnxOutputs = {};
-      for (const name of fetch) out[name] = concatOutputs(parts.map((p) => p[name]!));
-      return out;
+      return Object.fromEntries(fetch.map((name) => [name, concatOutputs(parts.map((p) => p[name]!))]));
     } finally {
       if (--inFlight === 0 && drained) drained();
     }

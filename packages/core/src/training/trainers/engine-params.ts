@@ -30,7 +30,7 @@ export function engineParamsObject<S extends z.ZodRawShape>(
       if (issue.code !== 'unrecognized_keys') return undefined;
       const messages = issue.keys.map((key) => {
         const owners = Object.entries(others())
-          .filter(([, s]) => key in s)
+          .filter(([, s]) => Object.hasOwn(s, key))
           .map(([name]) => `"${name}"`);
         return owners.length
           ? `param "${key}" does not apply to engine "${engine}" (it is a param of engine ${owners.join(', ')})`
