@@ -45,6 +45,7 @@ export async function evaluate(
       { where: 'evaluate' },
     );
   }
+  const columns = table.data;
   const classIndex = new Map((model.classes ?? []).map((c, i) => [String(c), i]));
   const records: Record<string, Cell>[] = [];
   const yTrue: number[] = [];
@@ -61,8 +62,9 @@ export async function evaluate(
       skipped++;
       continue;
     }
-    const record: Record<string, Cell> = {};
-    for (const f of features) record[f.name] = table.data[f.name]?.[r] ?? null;
+    // No prototype: a feature may be named `__proto__` or `constructor`.
+    const record = Object.create(null) as Record<string, Cell>;
+    for (const f of features) record[f.name] = columns[f.name]?.[r] ?? null;
     records.push(record);
     yTrue.push(y);
   }
