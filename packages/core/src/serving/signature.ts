@@ -97,26 +97,35 @@ export function inputRecordSchema(features: readonly FeatureSpec[]): z.ZodObject
 
 type Encoder = (value: unknown) => number | Invalid;
 
-/** Encodes one value of a feature: read with the model's value rules, then coded as in training (`encodeTable`). */
+/**
+ * Encodes one value of a feature: read with the model's value rules (`valueReader`), then coded as in
+ * training (`encodeTable`). The fast paths give the reader's answer for the commonest values without
+ * calling it: a number for a numeric feature, a boolean for a boolean one, a category's exact text.
+ */
 function featureEncoder(spec: FeatureSpec, rules: ValueRules): Encoder {
   const { fill } = spec;
   if (spec.type === 'categorical') {
     const read = valueReader('categorical', rules);
     const codes = new Map(spec.categories.map((c, i) => [c, i] as const));
     return (v) => {
+      // Categories are never missing markers (training read those as missing), so an exact hit is final.
+      // It also keeps untrimmed categories of models trained before string features were trimmed.
+      if (typeof v === 'string') {
+        const exact = codes.get(v);
+        if (exact !== undefined) return exact;
+      }
       const value = read(v);
       if (value === null) return fill;
       if (value === INVALID) return INVALID;
       const code = codes.get(value as string);
       if (code !== undefined) return code;
-      if (value === MISSING_CATEGORY) return fill;
-      // Models trained before string categories were trimmed hold them as written.
-      return (typeof v === 'string' ? codes.get(v) : undefined) ?? INVALID;
+      return value === MISSING_CATEGORY ? fill : INVALID;
     };
   }
   const read = valueReader(spec.type, rules);
   if (spec.type === 'boolean') {
     return (v) => {
+      if (typeof v === 'boolean') return v ? 1 : 0;
       const value = read(v);
       if (value === null) return fill;
       if (value === INVALID) return INVALID;
@@ -124,6 +133,7 @@ function featureEncoder(spec: FeatureSpec, rules: ValueRules): Encoder {
     };
   }
   return (v) => {
+    if (typeof v === 'number') return v === v ? v : fill;
     const value = read(v);
     return value === null ? fill : (value as number | Invalid);
   };
