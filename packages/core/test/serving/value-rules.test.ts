@@ -4,6 +4,12 @@ import { tableFromRecords } from '../../src/datasets/table.js';
 import { DEFAULT_VALUE_RULES, INVALID, valueReader } from '../../src/datasets/values.js';
 import { isRegistryError } from '../../src/errors.js';
 import type { ModelManifest } from '../../src/formats/manifest.js';
+import { parseManifest } from '../../src/formats/manifest.js';
+import { loadNativeModel } from '../../src/formats/native/native-model.js';
+import { createNativePredictor } from '../../src/serving/loaded-model.js';
+import { fitModel } from '../../src/training/fit.js';
+import { createTrainerRegistry } from '../../src/training/trainer.js';
+import { decisionTreeTrainer } from '../../src/training/trainers/index.js';
 import { createInputEncoder } from '../../src/serving/signature.js';
 import type { FeatureSpec } from '../../src/training/features.js';
 import { openMemoryRegistry } from '../registry/helpers.js';
@@ -249,6 +255,27 @@ describe('inline { rows } training data', () => {
 });
 
 describe('MODEL.json value rules', () => {
+  it('training records the rules version and missing markers; a manifest written before them still loads and predicts', async () => {
+    const table = tableFromRecords(
+      Array.from({ length: 40 }, (_, i) => ({
+        size: i % 7 === 0 ? 'NA' : String(i),
+        label: i < 20 ? 'a' : 'b',
+      })),
+    );
+    const fit = await fitModel({ table, target: 'label', trainer: decisionTreeTrainer });
+    expect(fit.manifest.values).toEqual({ version: 1, missing: ['na', 'n/a', 'nan', 'null', 'none'] });
+    const { values: _recorded, ...old } = JSON.parse(JSON.stringify(fit.manifest)) as ModelManifest;
+    const manifest = parseManifest(old);
+    expect(manifest.values).toBeUndefined();
+    const predictor = createNativePredictor(
+      manifest,
+      loadNativeModel(JSON.parse(JSON.stringify(fit.nativeJson)), createTrainerRegistry()),
+    );
+    expect(predictor.predict({ csv: 'size\n3\n30\nNA' })).toEqual(
+      predictor.predict([{ size: 3 }, { size: 30 }, { size: null }]),
+    );
+  });
+
   it('a manifest without values predicts with the default rules (those its training used)', () => {
     const manifest = { features: specs } as Pick<ModelManifest, 'features' | 'values'>;
     const encode = createInputEncoder(manifest.features, manifest.values);
