@@ -212,6 +212,11 @@ export function createInputEncoder(
   ): EncodedInput<Float64Array | Float32Array> {
     const nRows = rows.length;
     const x = allocate(target, nRows * nFeatures);
+    // Locals, not closure slots, in the hot loop.
+    const n = nFeatures;
+    const keys = names;
+    const read = encoders;
+    const own = guarded;
     for (let i = 0; i < nRows; i++) {
       const row = rows[i];
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
@@ -222,27 +227,20 @@ export function createInputEncoder(
         );
       }
       const record = row as Record<string, unknown>;
-      for (let j = 0; j < nFeatures; j++) {
-        const name = names[j]!;
-        let value: unknown;
-        let present: boolean;
-        if (guarded[j]) {
-          present = Object.hasOwn(record, name);
-          value = present ? record[name] : undefined;
-        } else {
-          value = record[name];
-          present = value !== undefined || name in record;
-        }
-        if (!present) {
+      for (let j = 0; j < n; j++) {
+        const name = keys[j]!;
+        const value = record[name];
+        // An inherited member (`toString`, `__proto__`, …) is not a value: those names count only as own keys.
+        if (value === undefined ? !(name in record) : own[j] === true && !Object.hasOwn(record, name)) {
           throw invalidArgument(
             `row ${i}: missing feature ${JSON.stringify(name)} (pass null to have it imputed)`,
             'predict',
             { row: i, column: name },
           );
         }
-        const v = encoders[j]!(value);
+        const v = read[j]!(value);
         if (v === INVALID) throw fail(i, j, value);
-        x[i * nFeatures + j] = v;
+        x[i * n + j] = v;
       }
     }
     return { x, nRows };
