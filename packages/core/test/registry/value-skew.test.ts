@@ -55,6 +55,35 @@ describe('one value semantics from CSV to prediction (issue 11, acceptance 1)', 
     expect(changed).toBeGreaterThan(10);
   });
 
+  it("the canary reads a CSV with the same rules: each row gets its arm model's { csv } prediction", async () => {
+    const c = skewCases().find((s) => s.name === 'mixed_values')!;
+    await trainSkewCase(registry, c);
+    await registry.train({
+      dataset: 'mixed_values',
+      target: c.target,
+      features: [...c.features!],
+      model: { type: 'decision-tree', params: { maxDepth: 3 } },
+      register: { name: 'mixed_values' },
+    });
+    let draw = 0;
+    const canary = registry.canary({
+      model: 'mixed_values',
+      current: 1,
+      next: 2,
+      weight: 0.5,
+      random: () => (draw++ % 2 === 0 ? 0.1 : 0.9),
+    });
+    const expected = {
+      current: await (await registry.load('models:/mixed_values/1')).predict({ csv: c.csv }),
+      next: await (await registry.load('models:/mixed_values/2')).predict({ csv: c.csv }),
+    };
+    for (const input of [{ csv: c.csv }, stringRecords(c.csv)]) {
+      const answer = await canary.predict(input);
+      expect(new Set(answer.arms)).toEqual(new Set(['current', 'next']));
+      expect(answer.predictions).toEqual(answer.arms.map((arm, i) => expected[arm][i]));
+    }
+  });
+
   it('the mixed CSV holds every kind of value the rules cover', () => {
     const csv = mixedValuesCsv();
     for (const text of [
