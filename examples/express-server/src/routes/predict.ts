@@ -79,9 +79,11 @@ function readPredictRequest(req: Request, maxRows: number): PredictRequest {
         `${body.rows.length} rows is more than the limit of ${maxRows}`,
       );
     }
+    // The parsed JSON rows, not zod's copies: a record schema drops a `__proto__` key, a valid feature name.
+    const rows = (req.body as { rows: Record<string, unknown>[] }).rows;
     return {
-      input: body.rows,
-      canonical: { rows: body.rows },
+      input: rows,
+      canonical: { rows },
       selector: pickSelector(query, body),
       proba: body.proba ?? query.proba ?? false,
     };

@@ -292,3 +292,50 @@ export async function readCsv(source: CsvSource, options: CsvReadOptions = {}): 
   if (failure) throw failure.error;
   return { columns: checker.columns ?? [], rows: checker.rows, size, sha256 };
 }
+
+/**
+ * {@link readCsv} for text already in memory, synchronously: the same format, header checks and
+ * errors (it is the same splitter and checker), without hashing. A leading byte-order mark is
+ * dropped. With `allowNoRows`, a header without data rows is accepted (0 rows) instead of refused.
+ */
+export function readCsvText(
+  text: string,
+  options: Pick<CsvReadOptions, 'onHeader' | 'onRow' | 'label'> & { allowNoRows?: boolean } = {},
+): { columns: string[]; rows: number } {
+  const label = options.label ?? 'CSV';
+  const checker = new RowChecker(label, options);
+  const splitter = new RowSplitter(label, checker.accept);
+  splitter.push(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  splitter.end();
+  if (!checker.columns) throw fail(label, 'the file is empty (no header row)');
+  if (checker.rows === 0 && !options.allowNoRows) {
+    const line = checker.headerLine;
+    throw fail(label, `the file has a header (line ${line}) but no data rows`, { line });
+  }
+  return { columns: checker.columns, rows: checker.rows };
+}
+
+/**
+ * Reads CSV text into records of cell text, one per data row, keyed by the (trimmed) header names.
+ * The records have no prototype, so any column name — `__proto__` and `constructor` included — is
+ * an ordinary key.
+ */
+export function readCsvRecords(
+  text: string,
+  options: { label?: string; allowNoRows?: boolean } = {},
+): Record<string, string>[] {
+  const records: Record<string, string>[] = [];
+  let names: string[] = [];
+  readCsvText(text, {
+    ...options,
+    onHeader: (columns) => {
+      names = columns;
+    },
+    onRow: (fields) => {
+      const record = Object.create(null) as Record<string, string>;
+      for (let i = 0; i < names.length; i++) record[names[i] as string] = fields[i] as string;
+      records.push(record);
+    },
+  });
+  return records;
+}

@@ -1,5 +1,6 @@
 export { normalizeDatasetName } from './normalize-name.js';
-export { readCsv, MAX_ROW_CHARS } from './csv.js';
+export { readCsv, readCsvText, readCsvRecords, MAX_ROW_CHARS } from './csv.js';
+export type { ValueRules } from './values.js';
 export type { CsvSource, CsvReadOptions, CsvReadResult } from './csv.js';
 export {
   createColumnProfiler,
@@ -13,9 +14,11 @@ export {
   MAX_CATEGORIES,
 } from './infer-schema.js';
 export type { ColumnProfiler, CsvProfile } from './infer-schema.js';
-export { loadTable } from './table.js';
+export { loadTable, tableFromRecords } from './table.js';
 export {
   MISSING_MARKERS,
+  VALUE_RULES_VERSION,
+  DEFAULT_VALUE_RULES,
   isMissing,
   parseBoolean,
   parseDateTime,

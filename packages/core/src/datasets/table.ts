@@ -1,21 +1,29 @@
-import type { ColumnInfo, ColumnType } from '../domain/types.js';
+import type { ColumnInfo } from '../domain/types.js';
 import type { Cell, DataTable } from '../domain/table.js';
 import { RegistryError } from '../errors.js';
 import { readCsv } from './csv.js';
 import type { CsvReadOptions, CsvSource } from './csv.js';
-import { booleanOf, dateTimeOf, integerOf, isMissingText, numberOf } from './values.js';
+import { createColumnProfiler } from './infer-schema.js';
+import { cellConverter, isMissingText } from './values.js';
+import type { CellConverter as Converter } from './values.js';
 
-/** Converts a cell, given trimmed and as written; `undefined` when it does not fit. */
-type Converter = (text: string, cell: string) => Cell | undefined;
+/** Per column, the cell converter of its type (known categories share one string each). */
+function convertersOf(columns: readonly ColumnInfo[]): Converter[] {
+  return columns.map((c): Converter => {
+    if (c.type !== 'categorical' || !c.categories) return cellConverter(c.type);
+    // Known categories share one string each instead of pinning the parsed text they came from.
+    const known = new Map(c.categories.map((category) => [category, category]));
+    return (text) => known.get(text) ?? text;
+  });
+}
 
-const converters: Record<ColumnType, Converter> = {
-  integer: integerOf,
-  number: numberOf,
-  boolean: booleanOf,
-  datetime: dateTimeOf,
-  categorical: (text) => text,
-  string: (_, cell) => cell,
-};
+function badCell(label: string, where: string, column: ColumnInfo, cell: string): RegistryError {
+  return new RegistryError(
+    'INVALID_ARGUMENT',
+    `${label}: ${where}, column "${column.name}": ${JSON.stringify(cell.slice(0, 40))} is not a valid ${column.type} value`,
+    { where: 'datasets', details: { column: column.name, type: column.type } },
+  );
+}
 
 /**
  * Reads a CSV into a typed, column-major {@link DataTable} using known column types (normally the
@@ -39,12 +47,7 @@ export async function loadTable(
     data[c.name] = values;
     return values;
   });
-  const convert = columns.map((c): Converter => {
-    if (c.type !== 'categorical' || !c.categories) return converters[c.type];
-    // Known categories share one string each instead of pinning the parsed text they came from.
-    const known = new Map(c.categories.map((category) => [category, category]));
-    return (text) => known.get(text) ?? text;
-  });
+  const convert = convertersOf(columns);
   let rowCount = 0;
 
   await readCsv(source, {
@@ -84,4 +87,74 @@ export async function loadTable(
   });
 
   return { columns: columns.map((c) => structuredClone(c)), rowCount, data: { ...data } };
+}
+
+/** The cell text of a JSON value of an inline record: strings as given, numbers and booleans as `String(v)`, `null` empty. */
+function cellText(value: unknown, label: string, row: number, column: string): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new RegistryError(
+    'INVALID_ARGUMENT',
+    `${label}: row ${row}, column ${JSON.stringify(column)}: expected a string, a finite number, a boolean or null`,
+    { where: 'datasets', details: { row, column } },
+  );
+}
+
+/**
+ * Builds a typed table from inline records (`train({ dataset: { rows } })`) with exactly the rules
+ * of a CSV (see `createColumnProfiler` and {@link loadTable}): each value is read as the cell text
+ * a CSV would hold (`String(value)`; `null` or an absent key is an empty cell), so `{ a: 'NA' }`,
+ * `{ a: null }` and an `NA` cell in a file all mean "missing". Columns are the own keys of the
+ * records in first-seen order (any name, `__proto__` included).
+ */
+export function tableFromRecords(
+  rows: ReadonlyArray<Readonly<Record<string, unknown>>>,
+  options: { label?: string } = {},
+): DataTable {
+  const label = options.label ?? 'records';
+  const index = new Map<string, number>();
+  for (const row of rows) {
+    for (const key of Object.keys(row)) if (!index.has(key)) index.set(key, index.size);
+  }
+  const names = [...index.keys()];
+  if (names.length === 0 || rows.length === 0) {
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `${label}: no columns (give at least one record with a key)`,
+      {
+        where: 'datasets',
+      },
+    );
+  }
+  const texts = rows.map((row, r) => {
+    const fields = new Array<string>(names.length).fill('');
+    for (const key of Object.keys(row)) {
+      fields[index.get(key) as number] = cellText(row[key], label, r, key);
+    }
+    return fields;
+  });
+  const profiler = createColumnProfiler(names);
+  for (const fields of texts) profiler.add(fields);
+  const columns = profiler.finish();
+  const convert = convertersOf(columns);
+  const data = Object.create(null) as Record<string, Cell[]>;
+  columns.forEach((column, j) => {
+    const values = new Array<Cell>(texts.length);
+    const to = convert[j] as Converter;
+    for (let r = 0; r < texts.length; r++) {
+      const cell = (texts[r] as string[])[j] as string;
+      const text = cell.trim();
+      if (isMissingText(text)) {
+        values[r] = null;
+        continue;
+      }
+      const value = to(text, cell);
+      if (value === undefined) throw badCell(label, `row ${r}`, column, cell);
+      values[r] = value;
+    }
+    data[column.name] = values;
+  });
+  return { columns, rowCount: rows.length, data: { ...data } };
 }

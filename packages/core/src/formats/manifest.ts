@@ -40,6 +40,18 @@ export const modelSignatureSchema = z.object({
 });
 export type ModelSignature = z.infer<typeof modelSignatureSchema>;
 
+/**
+ * How prediction reads input values (see `valueReader` in `datasets/values.ts`): the version of the
+ * value rules the model was trained under and the texts that mean "missing". A manifest without it
+ * (written before modelreg recorded it) is read with version 1 and the default markers, which are
+ * the rules its training used.
+ */
+export const valueRulesSchema = z.object({
+  version: z.number().int().min(1),
+  /** Lowercase texts that mean missing besides the empty cell, compared trimmed and case-insensitively. */
+  missing: z.array(z.string()),
+});
+
 /** How the training rows were chosen; informative only. */
 export const trainingInfoSchema = z.object({
   seed: z.number().int(),
@@ -76,6 +88,8 @@ export const modelManifestSchema = z
     /** How to feed `model.onnx`: its input name (modelreg exports use `input`). */
     onnx: z.object({ inputName: z.string().min(1) }).optional(),
     training: trainingInfoSchema.optional(),
+    /** How prediction reads input values; absent in manifests written before it was recorded. */
+    values: valueRulesSchema.optional(),
   })
   .refine((m) => (m.task === 'classification') === (m.classes !== undefined), {
     message: 'classes must be given for classification and only for it',

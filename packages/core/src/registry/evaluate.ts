@@ -37,7 +37,10 @@ export async function evaluate(
   const version = typeof opts.dataset === 'string' ? undefined : opts.dataset.version;
   const table = await datasets.load(name, version);
   const { target, features } = model.manifest;
-  const truth = table.data[target];
+  const column = (key: string): Cell[] | undefined =>
+    Object.hasOwn(table.data, key) ? table.data[key] : undefined;
+  const truth = column(target);
+  const featureColumns = features.map((f) => column(f.name));
   if (!truth) {
     throw new RegistryError(
       'INVALID_ARGUMENT',
@@ -61,8 +64,11 @@ export async function evaluate(
       skipped++;
       continue;
     }
-    const record: Record<string, Cell> = {};
-    for (const f of features) record[f.name] = table.data[f.name]?.[r] ?? null;
+    // No prototype: a feature may be named `__proto__` or `constructor`.
+    const record = Object.create(null) as Record<string, Cell>;
+    features.forEach((f, j) => {
+      record[f.name] = featureColumns[j]?.[r] ?? null;
+    });
     records.push(record);
     yTrue.push(y);
   }

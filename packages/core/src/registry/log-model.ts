@@ -8,6 +8,7 @@ import { labelSchema } from '../formats/manifest.js';
 import { createOnnxPredictor } from '../formats/onnx/session.js';
 import type { OnnxModelInfo } from '../formats/onnx/inspect.js';
 import { describeSignature } from '../serving/signature.js';
+import { MISSING_MARKERS, VALUE_RULES_VERSION } from '../datasets/values.js';
 import type { FeatureSpec } from '../training/features.js';
 import type { Label, Task } from '../training/trainer.js';
 import type { RegistryContext } from './context.js';
@@ -135,6 +136,7 @@ export async function logOnnxModel(
     metrics: opts.metrics,
     createdAt: ctx.now(),
     signature: describeSignature({ task, features, classes }),
+    values: { version: VALUE_RULES_VERSION, missing: [...MISSING_MARKERS] },
     onnx: { inputName },
   };
   const [manifestFile] = await logArtifacts(ctx, runId, [

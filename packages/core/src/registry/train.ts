@@ -1,4 +1,4 @@
-import Papa from 'papaparse';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { nameSchema, parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
@@ -8,7 +8,7 @@ import type { NewRunRecord } from '../stores/metadata-store.js';
 import { tagsSchema } from '../domain/types.js';
 import { ownRecordSchema, setOwn } from '../domain/records.js';
 import { profileCsv } from '../datasets/infer-schema.js';
-import { loadTable } from '../datasets/table.js';
+import { loadTable, tableFromRecords } from '../datasets/table.js';
 import { RegistryError } from '../errors.js';
 import type { ManifestFile, ModelManifest } from '../formats/manifest.js';
 import type { FitModelResult } from '../training/fit.js';
@@ -103,6 +103,7 @@ interface TableSource {
 async function tableFromOptions(
   datasets: DatasetCatalog,
   dataset: z.output<typeof trainOptionsSchema>['dataset'],
+  raw: TrainOptions['dataset'],
 ): Promise<TableSource> {
   if (typeof dataset === 'string' || 'name' in dataset) {
     const name = typeof dataset === 'string' ? dataset : dataset.name;
@@ -127,7 +128,14 @@ async function tableFromOptions(
       },
     };
   }
-  const csv = 'csv' in dataset ? dataset.csv : Papa.unparse(dataset.rows);
+  if ('rows' in dataset) {
+    // The caller's records, not zod's copy: parsing a record drops a `__proto__` key.
+    const rows = typeof raw === 'object' && 'rows' in raw ? raw.rows : dataset.rows;
+    const table = tableFromRecords(rows, { label: 'inline dataset' });
+    const sha256 = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+    return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': sha256 } };
+  }
+  const csv = dataset.csv;
   const profile = await profileCsv(csv, { label: 'inline dataset' });
   const table = await loadTable(csv, profile.columns, { label: 'inline dataset' });
   return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 } };
@@ -173,7 +181,7 @@ export async function train(
   const registerStage =
     opts.register?.stage === undefined ? undefined : canonicalStage(ctx, opts.register.stage);
   opts.signal?.throwIfAborted();
-  const source = await tableFromOptions(datasets, opts.dataset);
+  const source = await tableFromOptions(datasets, opts.dataset, options.dataset);
   const fit = await fitModel({
     table: source.table,
     target: opts.target,

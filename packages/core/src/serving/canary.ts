@@ -1,5 +1,5 @@
-import Papa from 'papaparse';
 import { z } from 'zod';
+import { readCsvRecords } from '../datasets/csv.js';
 import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import type { ModelVersion } from '../domain/types.js';
 import { RegistryError, invalidArgument } from '../errors.js';
@@ -158,15 +158,8 @@ const inputSchema = z.union([z.array(z.unknown()), z.object({ csv: z.string() })
 function rowsOf(input: PredictInput): ReadonlyArray<unknown> {
   const parsed = parseArg(inputSchema, input, 'canary predict input', where);
   if (Array.isArray(parsed)) return input as ReadonlyArray<unknown>;
-  const csv = Papa.parse<Record<string, string>>((parsed as { csv: string }).csv, {
-    header: true,
-    skipEmptyLines: 'greedy',
-    dynamicTyping: false,
-  });
-  const fatal = csv.errors.find((e) => e.type !== 'Delimiter');
-  if (fatal)
-    throw invalidArgument(`CSV row ${fatal.row ?? '?'}: ${fatal.message}`, where, { row: fatal.row });
-  return csv.data;
+  // The dataset CSV reader, as `predict({ csv })` uses: records of cell text that the models read with their value rules.
+  return readCsvRecords((parsed as { csv: string }).csv, { label: 'canary predict CSV', allowNoRows: true });
 }
 
 const pick = <T>(rows: ReadonlyArray<T>, idx: readonly number[]): T[] => idx.map((i) => rows[i]!);

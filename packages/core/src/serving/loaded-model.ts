@@ -3,7 +3,7 @@ import { RegistryError, invalidArgument } from '../errors.js';
 import type { ModelManifest, ModelSignature } from '../formats/manifest.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
 import type { Label, NativeModel, Task } from '../training/trainer.js';
-import { describeSignature, encodeInput, inputRecordSchema } from './signature.js';
+import { createInputEncoder, describeSignature, inputRecordSchema } from './signature.js';
 import type { EncodedInput, PredictInput } from './signature.js';
 
 /**
@@ -64,10 +64,21 @@ export function decodeProbabilities(
   const k = classes.length;
   checkLength('probabilities', proba.length, nRows * k);
   const keys = classes.map(String);
+  // Assigning to `__proto__` would set the prototype instead of a key: that label is defined as an own property.
+  const proto = keys.indexOf('__proto__');
   const out = new Array<ClassProbabilities>(nRows);
   for (let i = 0; i < nRows; i++) {
     const row: ClassProbabilities = {};
-    for (let j = 0; j < k; j++) row[keys[j]!] = proba[i * k + j]!;
+    for (let j = 0; j < k; j++) {
+      if (j === proto) {
+        Object.defineProperty(row, '__proto__', {
+          value: proba[i * k + j]!,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else row[keys[j]!] = proba[i * k + j]!;
+    }
     out[i] = row;
   }
   return out;
@@ -93,7 +104,8 @@ export function createNativePredictor(manifest: ModelManifest, model: NativeMode
     ...describeSignature(manifest),
     schema: inputRecordSchema(features),
   };
-  const encode = (input: PredictInput): EncodedInput => encodeInput(features, input);
+  const encoder = createInputEncoder(features, manifest.values);
+  const encode = (input: PredictInput): EncodedInput => encoder(input);
   return {
     manifest,
     task,

@@ -3,7 +3,7 @@ import { createOnnxPredictor } from '../formats/onnx/session.js';
 import { decodePredictions, decodeProbabilities } from './loaded-model.js';
 import type { ModelRuntime, RuntimeLoader } from './load.js';
 import { fileOf, readVerified } from './load.js';
-import { describeSignature, encodeInput, inputRecordSchema } from './signature.js';
+import { createInputEncoder, describeSignature, inputRecordSchema } from './signature.js';
 
 /** Class labels as the ONNX label output carries them: integers stay integers, others become strings. */
 function onnxClassList(classes: readonly (string | number | boolean)[]): string[] | number[] {
@@ -17,6 +17,7 @@ function onnxClassList(classes: readonly (string | number | boolean)[]): string[
  */
 export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }): RuntimeLoader {
   return async ({ ctx, manifest, files, label }): Promise<ModelRuntime> => {
+    const encoder = createInputEncoder(manifest.features, manifest.values);
     const record = fileOf(files, manifest, 'onnx', label);
     const bytes = await readVerified(ctx, record, label);
     const predictor = await createOnnxPredictor(bytes, {
@@ -34,7 +35,7 @@ export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }):
         { where: 'load' },
       );
     }
-    const encode = (input: Parameters<ModelRuntime['predict']>[0]) => encodeInput(features, input, 'float32');
+    const encode = (input: Parameters<ModelRuntime['predict']>[0]) => encoder(input, 'float32');
     return {
       manifest,
       format: 'onnx',

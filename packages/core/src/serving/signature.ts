@@ -1,27 +1,44 @@
-import Papa from 'papaparse';
 import { z } from 'zod';
-import { invalidArgument } from '../errors.js';
+import { RegistryError, invalidArgument } from '../errors.js';
 import { describeValue } from '../domain/names.js';
+import { readCsvText } from '../datasets/csv.js';
+import { DEFAULT_VALUE_RULES, INVALID, VALUE_RULES_VERSION, valueReader } from '../datasets/values.js';
+import type { Invalid, ValueRules } from '../datasets/values.js';
 import type { ModelManifest, ModelSignature } from '../formats/manifest.js';
 import { MISSING_CATEGORY } from '../training/features.js';
 import type { FeatureSpec } from '../training/features.js';
 
 /**
- * What `predict` accepts:
+ * What `predict` accepts. Values are read with the same rules as the training data (one module,
+ * `datasets/values.ts`, owns them; MODEL.json records their version and missing markers in
+ * `values`), so a CSV gives the same predictions whether it is passed as `{ csv }`, as records of
+ * the strings any CSV parser returns, or as the typed records of `datasets.load`:
  *
- * - **records** — `[{ feature: value, ... }]`. Every feature key must be present (a missing key is
- *   an error, so typos do not silently become imputed values); `null`, `undefined`, `''` and `NaN`
- *   mean "missing" and are imputed as in training (numeric: the training median; categorical: the
- *   `__missing__` code). Extra keys (the target, ids) are ignored. Numeric features take numbers or
- *   decimal strings (`"5.1"`, as from query strings or CSV); datetime features also take `Date`s and
- *   date strings (epoch ms otherwise); booleans take `true`/`false`, `0`/`1` and
- *   `"true"`/`"false"`/`"0"`/`"1"`; categorical features take one of the training categories (numbers
- *   and booleans are compared as strings). An unknown category is an error.
- * - **matrix** — `number[][]`, each row the encoded features in model order: numbers, booleans as
+ * - **Missing**: `null`, `undefined`, `NaN`, and text that is empty, whitespace or a missing
+ *   marker (`NA`, `N/A`, `NaN`, `null`, `None`, any case). Missing values are imputed as in
+ *   training (numeric: the training median; categorical: the `__missing__` code).
+ * - **Text is trimmed** before it is read.
+ * - **Numbers** (`number`/`integer` features): numbers, or text in decimal or exponent notation
+ *   (`"5.1"`, `"-1e3"`).
+ * - **Booleans**: `true`/`false`, text `true`/`false`/`yes`/`no` in any case, and `0`/`1` (numbers
+ *   or text).
+ * - **Datetimes**: epoch milliseconds (numbers or digits), `Date`s, or ISO 8601 text
+ *   (`2024-01-05`, `2024-01-05 10:00`, `2024-01-05T10:00:00+02:00`); text without an offset is
+ *   UTC, whatever the process's `TZ`.
+ * - **Categories**: one of the training categories (numbers and booleans compared as
+ *   `String(value)`); an unknown category is an error.
+ *
+ * The forms:
+ *
+ * - **records** — `[{ feature: value, ... }]`. Every feature must be an own key (a missing key is an
+ *   error, so typos do not silently become imputed values; pass `null` to impute). Extra keys (the
+ *   target, ids) are ignored. Any feature name works, `__proto__` and `constructor` included.
+ * - **matrix** — `number[][]`, each row the *encoded* features in model order: numbers, booleans as
  *   0/1, categorical features as the category's index in `categories` (`categories.length` =
  *   missing); `null` or `NaN` means missing.
- * - **CSV** — `{ csv: 'a,b\n1,2' }`: a header row naming every feature, then data rows, read as
- *   records of strings.
+ * - **CSV** — `{ csv: 'a,b\n1,2' }`, read by the dataset CSV reader (`readCsv`: UTF-8, `,`, `"`
+ *   quotes, header names trimmed): a header naming every feature (other columns are ignored), then
+ *   data rows.
  *
  * Errors are `INVALID_ARGUMENT` naming the row (0-based, data rows) and the column, also in
  * `details.row` / `details.column`.
@@ -64,7 +81,7 @@ export function describeSignature(
  * `predict` does not run it per row; it validates with the faster checks of {@link encodeInput}.
  */
 export function inputRecordSchema(features: readonly FeatureSpec[]): z.ZodObject {
-  const shape: Record<string, z.ZodType> = {};
+  const shape = Object.create(null) as Record<string, z.ZodType>;
   for (const f of features) {
     let schema: z.ZodType;
     if (f.type === 'categorical')
@@ -75,56 +92,50 @@ export function inputRecordSchema(features: readonly FeatureSpec[]): z.ZodObject
     else schema = z.number();
     shape[f.name] = schema.nullable();
   }
-  return z.object(shape);
+  return z.object({ ...shape });
 }
 
-const INVALID = Symbol('invalid');
-type Encoder = (value: unknown) => number | typeof INVALID;
+type Encoder = (value: unknown) => number | Invalid;
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-function recordEncoder(spec: FeatureSpec): Encoder {
+/**
+ * Encodes one value of a feature: read with the model's value rules (`valueReader`), then coded as in
+ * training (`encodeTable`). The fast paths give the reader's answer for the commonest values without
+ * calling it: a number for a numeric feature, a boolean for a boolean one, a category's exact text.
+ */
+function featureEncoder(spec: FeatureSpec, rules: ValueRules): Encoder {
   const { fill } = spec;
-  const missing = (v: unknown): boolean => v === null || v === undefined || v === '' || Number.isNaN(v);
   if (spec.type === 'categorical') {
+    const read = valueReader('categorical', rules);
     const codes = new Map(spec.categories.map((c, i) => [c, i] as const));
     return (v) => {
-      if (typeof v === 'string') return codes.get(v) ?? (v === '' || v === MISSING_CATEGORY ? fill : INVALID);
-      if (missing(v)) return fill;
-      if (typeof v === 'number' || typeof v === 'boolean') return codes.get(String(v)) ?? INVALID;
-      return INVALID;
+      // Categories are never missing markers (training read those as missing), so an exact hit is final.
+      // It also keeps untrimmed categories of models trained before string features were trimmed.
+      if (typeof v === 'string') {
+        const exact = codes.get(v);
+        if (exact !== undefined) return exact;
+      }
+      const value = read(v);
+      if (value === null) return fill;
+      if (value === INVALID) return INVALID;
+      const code = codes.get(value as string);
+      if (code !== undefined) return code;
+      return value === MISSING_CATEGORY ? fill : INVALID;
     };
   }
+  const read = valueReader(spec.type, rules);
   if (spec.type === 'boolean') {
     return (v) => {
-      if (v === true || v === 1) return 1;
-      if (v === false || v === 0) return 0;
-      if (missing(v)) return fill;
-      if (typeof v === 'string') {
-        const s = v.trim().toLowerCase();
-        if (s === 'true' || s === '1') return 1;
-        if (s === 'false' || s === '0') return 0;
-        if (s === '') return fill;
-      }
-      return INVALID;
+      if (typeof v === 'boolean') return v ? 1 : 0;
+      const value = read(v);
+      if (value === null) return fill;
+      if (value === INVALID) return INVALID;
+      return value ? 1 : 0;
     };
   }
-  const datetime = spec.type === 'datetime';
   return (v) => {
-    if (typeof v === 'number') return Number.isNaN(v) ? fill : v;
-    if (missing(v)) return fill;
-    if (typeof v === 'string') {
-      const s = v.trim();
-      if (s === '') return fill;
-      if (DECIMAL.test(s)) return Number(s);
-      if (datetime) {
-        const t = Date.parse(s);
-        return Number.isNaN(t) ? INVALID : t;
-      }
-      return INVALID;
-    }
-    if (datetime && v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime();
-    return INVALID;
+    if (typeof v === 'number') return v === v ? v : fill;
+    const value = read(v);
+    return value === null ? fill : (value as number | Invalid);
   };
 }
 
@@ -134,129 +145,216 @@ function expected(spec: FeatureSpec): string {
     const more = spec.categories.length > 10 ? `, … (${spec.categories.length} in all)` : '';
     return `one of ${shown.join(', ')}${more}`;
   }
-  if (spec.type === 'boolean') return 'a boolean';
-  if (spec.type === 'datetime') return 'a date or epoch milliseconds';
+  if (spec.type === 'boolean') return 'a boolean (true/false/yes/no/0/1)';
+  if (spec.type === 'datetime') return 'an ISO 8601 date or epoch milliseconds';
   return 'a number';
 }
 
-function cellError(i: number, spec: FeatureSpec, value: unknown, unknownCategory: boolean): Error {
+function cellError(
+  i: number,
+  spec: FeatureSpec,
+  value: unknown,
+  unknownCategory: boolean,
+  details: Record<string, unknown> = {},
+): Error {
   const what = unknownCategory ? `unknown category ${describeValue(value)}` : `got ${describeValue(value)}`;
   return invalidArgument(
     `row ${i}, column ${JSON.stringify(spec.name)}: ${what}; expected ${expected(spec)}`,
     'predict',
-    {
-      row: i,
-      column: spec.name,
-    },
+    { row: i, column: spec.name, ...details },
   );
 }
 
-function encodeRecords(
-  features: readonly FeatureSpec[],
-  rows: ReadonlyArray<unknown>,
-  target: EncodeTarget,
-): EncodedInput<Float64Array | Float32Array> {
-  const encoders = features.map(recordEncoder);
-  const nFeatures = features.length;
-  const nRows = rows.length;
-  const x = allocate(target, nRows * nFeatures);
-  for (let i = 0; i < nRows; i++) {
-    const row = rows[i];
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-      throw invalidArgument(
-        `row ${i}: expected an object of feature values, got ${describeValue(row)}`,
-        'predict',
-        { row: i },
-      );
-    }
-    const record = row as Record<string, unknown>;
-    for (let j = 0; j < nFeatures; j++) {
-      const spec = features[j]!;
-      const value = record[spec.name];
-      if (value === undefined && !(spec.name in record)) {
-        throw invalidArgument(
-          `row ${i}: missing feature ${JSON.stringify(spec.name)} (pass null to have it imputed)`,
-          'predict',
-          { row: i, column: spec.name },
-        );
-      }
-      const v = encoders[j]!(value);
-      if (v === INVALID)
-        throw cellError(i, spec, value, spec.type === 'categorical' && typeof value === 'string');
-      x[i * nFeatures + j] = v;
-    }
-  }
-  return { x, nRows };
+/** Names that every plain object inherits (`__proto__`, `constructor`, `toString`, …): read them as own keys only. */
+const inherited = (name: string): boolean => name in Object.prototype;
+
+/**
+ * Validates and encodes predict input for one model. Built once per loaded model: the value
+ * readers and category maps are made here, not per call.
+ */
+export interface InputEncoder {
+  (input: PredictInput): EncodedInput<Float64Array>;
+  (input: PredictInput, target: 'float32'): EncodedInput<Float32Array>;
+  (input: PredictInput, target: EncodeTarget): EncodedInput<Float64Array | Float32Array>;
 }
 
-function encodeMatrix(
+/**
+ * Creates the {@link InputEncoder} of a model from its features and value rules (`MODEL.json#values`;
+ * default: the rules of manifests written before they were recorded). `UNSUPPORTED` when the rules
+ * are newer than this modelreg.
+ */
+export function createInputEncoder(
   features: readonly FeatureSpec[],
-  rows: ReadonlyArray<unknown>,
-  target: EncodeTarget,
-): EncodedInput<Float64Array | Float32Array> {
-  const nFeatures = features.length;
-  const nRows = rows.length;
-  const x = allocate(target, nRows * nFeatures);
-  for (let i = 0; i < nRows; i++) {
-    const row = rows[i];
-    if (!Array.isArray(row) || row.length !== nFeatures) {
-      throw invalidArgument(
-        `row ${i}: expected an array of ${nFeatures} values (${features.map((f) => f.name).join(', ')}), got ${Array.isArray(row) ? `${row.length} values` : describeValue(row)}`,
-        'predict',
-        { row: i },
-      );
-    }
-    for (let j = 0; j < nFeatures; j++) {
-      const spec = features[j]!;
-      let v: unknown = row[j];
-      if (typeof v === 'boolean') v = v ? 1 : 0;
-      let out: number;
-      if (v === null || v === undefined || Number.isNaN(v)) out = spec.fill;
-      else if (typeof v !== 'number') throw cellError(i, spec, v, false);
-      else out = v;
-      if (
-        spec.type === 'categorical' &&
-        !(Number.isInteger(out) && out >= 0 && out <= spec.categories.length)
-      ) {
-        throw invalidArgument(
-          `row ${i}, column ${JSON.stringify(spec.name)}: ${out} is not a category code (0..${spec.categories.length - 1}, or ${spec.categories.length} for missing)`,
-          'predict',
-          { row: i, column: spec.name },
-        );
-      }
-      if (spec.type === 'boolean' && out !== 0 && out !== 1 && out !== spec.fill)
-        throw cellError(i, spec, v, false);
-      x[i * nFeatures + j] = out;
-    }
-  }
-  return { x, nRows };
-}
-
-function parseCsv(features: readonly FeatureSpec[], csv: string): Record<string, string>[] {
-  const parsed = Papa.parse<Record<string, string>>(csv, {
-    header: true,
-    skipEmptyLines: 'greedy',
-    dynamicTyping: false,
-  });
-  const fatal = parsed.errors.find((e) => e.type !== 'Delimiter');
-  if (fatal) {
-    throw invalidArgument(`CSV row ${fatal.row ?? '?'}: ${fatal.message}`, 'predict', { row: fatal.row });
-  }
-  const header = new Set(parsed.meta.fields ?? []);
-  const missing = features.filter((f) => !header.has(f.name)).map((f) => f.name);
-  if (missing.length > 0) {
-    throw invalidArgument(
-      `CSV is missing the column(s) ${missing.map((m) => JSON.stringify(m)).join(', ')}`,
-      'predict',
-      {
-        column: missing[0],
-      },
+  rules: ValueRules = DEFAULT_VALUE_RULES,
+): InputEncoder {
+  if (rules.version > VALUE_RULES_VERSION) {
+    throw new RegistryError(
+      'UNSUPPORTED',
+      `the model reads values with rules version ${rules.version}; this modelreg knows up to version ${VALUE_RULES_VERSION}`,
+      { where: 'predict' },
     );
   }
-  return parsed.data;
+  const encoders = features.map((f) => featureEncoder(f, rules));
+  const names = features.map((f) => f.name);
+  const guarded = names.map(inherited);
+  const nFeatures = features.length;
+
+  const fail = (i: number, j: number, value: unknown, details?: Record<string, unknown>): Error => {
+    const spec = features[j]!;
+    const unknownCategory =
+      spec.type === 'categorical' && valueReader('categorical', rules)(value) !== INVALID;
+    return cellError(i, spec, value, unknownCategory, details);
+  };
+
+  function encodeRecords(
+    rows: ReadonlyArray<unknown>,
+    target: EncodeTarget,
+  ): EncodedInput<Float64Array | Float32Array> {
+    const nRows = rows.length;
+    const x = allocate(target, nRows * nFeatures);
+    // Locals, not closure slots, in the hot loop.
+    const n = nFeatures;
+    const keys = names;
+    const read = encoders;
+    const own = guarded;
+    for (let i = 0; i < nRows; i++) {
+      const row = rows[i];
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+        throw invalidArgument(
+          `row ${i}: expected an object of feature values, got ${describeValue(row)}`,
+          'predict',
+          { row: i },
+        );
+      }
+      const record = row as Record<string, unknown>;
+      for (let j = 0; j < n; j++) {
+        const name = keys[j]!;
+        const value = record[name];
+        // An inherited member (`toString`, `__proto__`, …) is not a value: those names count only as own keys.
+        if (value === undefined ? !(name in record) : own[j] === true && !Object.hasOwn(record, name)) {
+          throw invalidArgument(
+            `row ${i}: missing feature ${JSON.stringify(name)} (pass null to have it imputed)`,
+            'predict',
+            { row: i, column: name },
+          );
+        }
+        const v = read[j]!(value);
+        if (v === INVALID) throw fail(i, j, value);
+        x[i * n + j] = v;
+      }
+    }
+    return { x, nRows };
+  }
+
+  function encodeMatrix(
+    rows: ReadonlyArray<unknown>,
+    target: EncodeTarget,
+  ): EncodedInput<Float64Array | Float32Array> {
+    const nRows = rows.length;
+    const x = allocate(target, nRows * nFeatures);
+    for (let i = 0; i < nRows; i++) {
+      const row = rows[i];
+      if (!Array.isArray(row) || row.length !== nFeatures) {
+        throw invalidArgument(
+          `row ${i}: expected an array of ${nFeatures} values (${names.join(', ')}), got ${Array.isArray(row) ? `${row.length} values` : describeValue(row)}`,
+          'predict',
+          { row: i },
+        );
+      }
+      for (let j = 0; j < nFeatures; j++) {
+        const spec = features[j]!;
+        let v: unknown = row[j];
+        if (typeof v === 'boolean') v = v ? 1 : 0;
+        let out: number;
+        if (v === null || v === undefined || Number.isNaN(v)) out = spec.fill;
+        else if (typeof v !== 'number') throw cellError(i, spec, v, false);
+        else out = v;
+        if (
+          spec.type === 'categorical' &&
+          !(Number.isInteger(out) && out >= 0 && out <= spec.categories.length)
+        ) {
+          throw invalidArgument(
+            `row ${i}, column ${JSON.stringify(spec.name)}: ${out} is not a category code (0..${spec.categories.length - 1}, or ${spec.categories.length} for missing)`,
+            'predict',
+            { row: i, column: spec.name },
+          );
+        }
+        if (spec.type === 'boolean' && out !== 0 && out !== 1 && out !== spec.fill)
+          throw cellError(i, spec, v, false);
+        x[i * nFeatures + j] = out;
+      }
+    }
+    return { x, nRows };
+  }
+
+  function encodeCsv(csv: string, target: EncodeTarget): EncodedInput<Float64Array | Float32Array> {
+    const positions = new Array<number>(nFeatures);
+    let x = allocate(target, 256 * nFeatures);
+    let nRows = 0;
+    readCsvText(csv, {
+      label: 'predict CSV',
+      allowNoRows: true,
+      onHeader(columns) {
+        const at = new Map(columns.map((c, k) => [c, k] as const));
+        const absent: string[] = [];
+        names.forEach((name, j) => {
+          const k = at.get(name);
+          if (k === undefined) absent.push(name);
+          else positions[j] = k;
+        });
+        if (absent.length > 0) {
+          throw invalidArgument(
+            `CSV is missing the column(s) ${absent.map((m) => JSON.stringify(m)).join(', ')}`,
+            'predict',
+            { column: absent[0] },
+          );
+        }
+      },
+      onRow(fields, line) {
+        if ((nRows + 1) * nFeatures > x.length) {
+          const grown = allocate(target, x.length * 2);
+          grown.set(x);
+          x = grown;
+        }
+        const base = nRows * nFeatures;
+        for (let j = 0; j < nFeatures; j++) {
+          const cell = fields[positions[j]!]!;
+          const v = encoders[j]!(cell);
+          if (v === INVALID) throw fail(nRows, j, cell, { line });
+          x[base + j] = v;
+        }
+        nRows += 1;
+      },
+    });
+    return { x: x.slice(0, nRows * nFeatures), nRows };
+  }
+
+  function encode(
+    input: PredictInput,
+    target: EncodeTarget = 'float64',
+  ): EncodedInput<Float64Array | Float32Array> {
+    if (Array.isArray(input)) {
+      const rows: ReadonlyArray<unknown> = input;
+      return rows.length > 0 && Array.isArray(rows[0])
+        ? encodeMatrix(rows, target)
+        : encodeRecords(rows, target);
+    }
+    if (typeof input === 'object' && input !== null && typeof (input as { csv?: unknown }).csv === 'string') {
+      return encodeCsv((input as { csv: string }).csv, target);
+    }
+    throw invalidArgument(
+      'predict input must be an array of records, an array of number arrays, or { csv: string }',
+      'predict',
+    );
+  }
+  return encode as InputEncoder;
 }
 
-/** Validates and encodes `input` (see {@link PredictInput}) in one pass, into float64 (default) or float32. */
+/**
+ * Validates and encodes `input` (see {@link PredictInput}) in one pass, into float64 (default) or
+ * float32, with the default value rules. Builds the encoders on every call: a loaded model uses
+ * {@link createInputEncoder} once instead.
+ */
 export function encodeInput(
   features: readonly FeatureSpec[],
   input: PredictInput,
@@ -271,17 +369,5 @@ export function encodeInput(
   input: PredictInput,
   target: EncodeTarget = 'float64',
 ): EncodedInput<Float64Array | Float32Array> {
-  if (Array.isArray(input)) {
-    const rows: ReadonlyArray<unknown> = input;
-    return rows.length > 0 && Array.isArray(rows[0])
-      ? encodeMatrix(features, rows, target)
-      : encodeRecords(features, rows, target);
-  }
-  if (typeof input === 'object' && input !== null && typeof (input as { csv?: unknown }).csv === 'string') {
-    return encodeRecords(features, parseCsv(features, (input as { csv: string }).csv), target);
-  }
-  throw invalidArgument(
-    'predict input must be an array of records, an array of number arrays, or { csv: string }',
-    'predict',
-  );
+  return createInputEncoder(features)(input, target);
 }

@@ -176,10 +176,12 @@ export function fitFeatureSpecs(
     const values = table.data[name] ?? [];
     const type = column.type;
     if (type === 'categorical' || type === 'string') {
+      // Categorical cells are trimmed when read; free-text cells are kept as written, so trim them here as prediction does.
+      const text = type === 'string' ? (c: Cell) => String(c).trim() : String;
       const set = new Set<string>();
       for (let i = 0; i < rows.length; i++) {
         const cell = values[rows[i]!];
-        if (!isMissing(cell)) set.add(String(cell));
+        if (!isMissing(cell)) set.add(text(cell!));
       }
       const categories = [...set].sort();
       return { name, type: 'categorical', categories, fill: categories.length };
@@ -208,10 +210,11 @@ export function encodeTable(
     const values = table.data[spec.name] ?? [];
     const codes =
       spec.type === 'categorical' ? new Map(spec.categories.map((c, k) => [c, k] as const)) : undefined;
+    const trim = table.columns.find((c) => c.name === spec.name)?.type === 'string';
     for (let i = 0; i < rows.length; i++) {
       const cell = values[rows[i]!];
       let v: number | null;
-      if (codes) v = isMissing(cell) ? null : (codes.get(String(cell)) ?? null);
+      if (codes) v = isMissing(cell) ? null : (codes.get(trim ? String(cell).trim() : String(cell)) ?? null);
       else v = numericCell(cell);
       x[i * nFeatures + j] = v ?? spec.fill;
     }

@@ -6,6 +6,7 @@ import type { ModelManifest } from '../formats/manifest.js';
 import { toNativeModelFile, TREE_ENSEMBLE_KIND } from '../formats/native/native-model.js';
 import type { NativeModelFile } from '../formats/native/native-model.js';
 import { describeSignature } from '../serving/signature.js';
+import { MISSING_MARKERS, VALUE_RULES_VERSION } from '../datasets/values.js';
 import { encodeTable, fitFeatureSpecs, selectFeatures } from './features.js';
 import type { ExcludedColumn } from './features.js';
 import { classificationMetrics, confusionMatrix, regressionMetrics } from './metrics.js';
@@ -183,6 +184,7 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     metrics,
     createdAt: input.createdAt ?? Date.now(),
     signature: describeSignature({ task, features: specs, classes }),
+    values: { version: VALUE_RULES_VERSION, missing: [...MISSING_MARKERS] },
     training: {
       seed: split.seed,
       testSize: split.testSize,

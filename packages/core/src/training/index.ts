@@ -96,5 +96,10 @@ export {
 export type { TreeEnsembleJson, TreeEnsembleJsonOptions } from '../formats/native/tree-ensemble-json.js';
 export { createNativePredictor, decodePredictions, decodeProbabilities } from '../serving/loaded-model.js';
 export type { Predictor, PredictorSignature, ClassProbabilities } from '../serving/loaded-model.js';
-export { encodeInput, describeSignature, inputRecordSchema } from '../serving/signature.js';
-export type { PredictInput, EncodedInput } from '../serving/signature.js';
+export {
+  encodeInput,
+  createInputEncoder,
+  describeSignature,
+  inputRecordSchema,
+} from '../serving/signature.js';
+export type { PredictInput, EncodedInput, InputEncoder } from '../serving/signature.js';
