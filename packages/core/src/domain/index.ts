@@ -1,3 +1,4 @@
 export * from './names.js';
 export * from './types.js';
 export * from './uri.js';
+export * from './limits.js';

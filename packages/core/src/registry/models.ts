@@ -2,14 +2,18 @@ import { z } from 'zod';
 import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import { parseModelUri } from '../domain/uri.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
-import { tagsSchema } from '../domain/types.js';
+import { callLimits, maxEntries, tagsArgSchema } from '../domain/limits.js';
 import { RegistryError, isRegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 
 const where = 'registry';
 
 const descriptionSchema = z.string().max(10_000);
-const tagChangesSchema = z.record(nameSchema, z.string().max(5000).nullable());
+const tagChangesSchema = maxEntries(
+  z.record(nameSchema, z.string().max(callLimits.tagValueLength).nullable()),
+  callLimits.tagsPerCall,
+  'tags',
+);
 const commentSchema = z.string().max(5000).default('');
 const actorSchema = z.string().min(1).max(256).optional();
 
@@ -21,7 +25,7 @@ export const aliasSchema = nameSchema.refine(
 
 export const createModelOptionsSchema = z.object({
   description: descriptionSchema.default(''),
-  tags: tagsSchema.default({}),
+  tags: tagsArgSchema.default({}),
 });
 export type CreateModelOptions = z.input<typeof createModelOptionsSchema>;
 
@@ -42,7 +46,7 @@ export const registerModelOptionsSchema = z
     /** Alternatively `runs:/<runId>/<path>`. */
     source: z.string().optional(),
     description: descriptionSchema.default(''),
-    tags: tagsSchema.default({}),
+    tags: tagsArgSchema.default({}),
   })
   .refine((o) => (o.runId === undefined) !== (o.source === undefined), 'give exactly one of runId or source');
 export type RegisterModelOptions = z.input<typeof registerModelOptionsSchema>;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { assertMaxEntries, callLimits, tagsArgSchema } from '../domain/limits.js';
 import { nameSchema, parseArg } from '../domain/names.js';
 import type { Experiment, FileRecord, MetricPoint, Run } from '../domain/types.js';
-import { endStatusSchema, paramValueSchema, tagsSchema } from '../domain/types.js';
+import { endStatusSchema, paramValueSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
 import { assertArtifactKey } from '../stores/keys.js';
@@ -17,7 +18,7 @@ export const startRunOptionsSchema = z.object({
   /** Experiment name; created when missing. Default `Default`. */
   experiment: nameSchema.default('Default'),
   name: z.string().max(256).optional(),
-  tags: tagsSchema.default({}),
+  tags: tagsArgSchema.default({}),
   parentRunId: z.string().min(1).optional(),
 });
 export type StartRunOptions = z.input<typeof startRunOptionsSchema>;
@@ -108,8 +109,13 @@ export class RunHandle {
     return run;
   }
 
-  /** Logs params, write-once: the same value again is accepted, another value is `CONFLICT` and nothing of the call is written. */
+  /**
+   * Logs params, write-once: the same value again is accepted, another value is `CONFLICT` and nothing
+   * of the call is written. At most 100 params per call, values up to 6,000 characters
+   * ({@link callLimits}).
+   */
   async logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    assertMaxEntries(params, callLimits.paramsPerCall, 'params', where);
     const parsed = parseArg(z.record(nameSchema, paramValueSchema), params, 'params', where);
     const values = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
     await this.ctx.metadata.logParams(this.id, values);
@@ -128,10 +134,12 @@ export class RunHandle {
     await this.logMetrics({ [key]: value }, options);
   }
 
+  /** Appends one point per metric, all with the same step and timestamp; at most 1,000 metrics per call. */
   async logMetrics(
     metrics: Record<string, number>,
     options?: { step?: number; timestamp?: number },
   ): Promise<void> {
+    assertMaxEntries(metrics, callLimits.metricsPerCall, 'metrics', where);
     const values = parseArg(z.record(nameSchema, metricValueSchema), metrics, 'metrics', where);
     const opts = parseArg(metricOptionsSchema, options, 'metric options', where);
     const timestamp = opts.timestamp ?? this.ctx.now();
@@ -144,8 +152,10 @@ export class RunHandle {
     await this.ctx.metadata.logMetrics(this.id, points);
   }
 
+  /** Sets (or overwrites) tags; at most 100 per call. */
   async setTags(tags: Record<string, string>): Promise<void> {
-    await this.ctx.metadata.setRunTags(this.id, parseArg(tagsSchema, tags, 'tags', where));
+    assertMaxEntries(tags, callLimits.tagsPerCall, 'tags', where);
+    await this.ctx.metadata.setRunTags(this.id, parseArg(tagsArgSchema, tags, 'tags', where));
   }
 
   async setTag(key: string, value: string): Promise<void> {
