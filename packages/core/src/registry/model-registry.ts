@@ -213,9 +213,10 @@ export class ModelRegistry {
   }
 
   /**
-   * Loads the model a URI points at now. Files are verified against their recorded sha256
-   * (`INTEGRITY` on mismatch); loaded models are cached by content, and concurrent loads of the same
-   * content share one read.
+   * Loads the model a URI points at now. The first load of a model's content in this process reads
+   * MODEL.json and every file of the model folder (the served one and the others) and checks each
+   * against its recorded size and sha256 (`INTEGRITY` on mismatch); loaded models are then cached by
+   * content, and concurrent loads of the same content share one read.
    */
   load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
     return loadModel(

@@ -20,7 +20,9 @@ const where = 'resolve';
 
 async function resolveVersion(ctx: RegistryContext, uri: string): Promise<ModelVersion> {
   const parsed = parseModelUri(uri);
-  if (parsed.kind !== 'model') throw new Error('unreachable');
+  if (parsed.kind !== 'model') {
+    throw new RegistryError('INVALID_ARGUMENT', `"${uri}" is not a models:/ URI`, { where });
+  }
   const { name, selector } = parsed;
   switch (selector.type) {
     case 'version':
