@@ -39,7 +39,7 @@ export const maxFeaturesSchema = z.union([
  * accuracy long before 5,000 trees (scikit-learn's default is 100), and 5,000 trees of depth 12 are
  * already a model file of hundreds of MB and an ONNX graph near protobuf's 2 GB limit. A depth of 64
  * allows 2^64 leaves, more than any table in memory has rows; deeper trees are chains of one-row
- * splits (use `maxDepth: null`, unlimited, for trees bounded only by the rows).
+ * splits (leave `maxDepth` out, or `null` for `fitForest`, for trees bounded only by their rows).
  */
 export const treeLimits = { nEstimators: 5000, maxDepth: 64 } as const;
 
@@ -55,7 +55,7 @@ export const maxDepthSchema = z
   .number()
   .int()
   .min(1)
-  .max(treeLimits.maxDepth, `must be at most ${treeLimits.maxDepth} (use null for unlimited depth)`);
+  .max(treeLimits.maxDepth, `must be at most ${treeLimits.maxDepth} (leave it out for unlimited depth)`);
 
 /**
  * Params of the native tree learner, with scikit-learn's meaning (`RandomForestClassifier` /
