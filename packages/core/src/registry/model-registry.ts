@@ -24,7 +24,9 @@ import type {
   RegisteredModel,
   Run,
 } from '../domain/types.js';
+import { z } from 'zod';
 import { nameSchema, parseArg } from '../domain/names.js';
+import { eventTypeSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
 import { guardArtifactStore, guardMetadataStore } from '../stores/guard.js';
@@ -40,7 +42,7 @@ import { defaultActor, parseRegistryOptions } from './options.js';
 import type { ResolvedUri } from './resolve.js';
 import { resolveUri } from './resolve.js';
 import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
-import { RunHandle, searchRuns, startRun } from './runs.js';
+import { RunHandle, runIdSchema, searchRuns, startRun } from './runs.js';
 
 /**
  * The registry: one object over a metadata store and an artifact store. Open it once per process
@@ -113,13 +115,13 @@ export class ModelRegistry {
 
   /** A handle on an existing run, for logging more or ending it. */
   async openRun(runId: string): Promise<RunHandle> {
-    const handle = new RunHandle(this.ctx, runId);
+    const handle = new RunHandle(this.ctx, parseArg(runIdSchema, runId, 'run id', 'runs'));
     await handle.info();
     return handle;
   }
 
-  getRun(runId: string): Promise<Run | null> {
-    return this.ctx.metadata.getRun(runId);
+  async getRun(runId: string): Promise<Run | null> {
+    return this.ctx.metadata.getRun(parseArg(runIdSchema, runId, 'run id', 'runs'));
   }
 
   searchRuns(options: SearchRunsOptions): Promise<SearchRunsResult> {
@@ -127,6 +129,8 @@ export class ModelRegistry {
   }
 
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
+    parseArg(runIdSchema, runId, 'run id', 'runs');
+    parseArg(nameSchema, key, 'metric key', 'runs');
     if (!(await this.ctx.metadata.getRun(runId))) {
       throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where: 'runs' });
     }
@@ -284,6 +288,13 @@ export class ModelRegistry {
    * this process or another one sharing the stores. Returns a function that removes the handler.
    */
   on(type: EventType | '*', handler: EventHandler): () => void {
+    parseArg(eventTypeSchema.or(z.literal('*')), type, 'event type', 'events');
+    parseArg(
+      z.custom<EventHandler>((v) => typeof v === 'function', 'must be a function'),
+      handler,
+      'event handler',
+      'events',
+    );
     return this.feed.on(type, handler);
   }
 

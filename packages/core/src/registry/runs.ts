@@ -14,7 +14,7 @@ import { logOnnxModel } from './log-model.js';
 
 const where = 'runs';
 
-export const startRunOptionsSchema = z.object({
+export const startRunOptionsSchema = z.strictObject({
   /** Experiment name; created when missing. Default `Default`. */
   experiment: nameSchema.default('Default'),
   name: z.string().max(256).optional(),
@@ -29,7 +29,7 @@ const numberFilterSchema = z
   .strict();
 const direction = z.enum(['asc', 'desc']).optional();
 
-export const searchRunsOptionsSchema = z.object({
+export const searchRunsOptionsSchema = z.strictObject({
   /** One experiment name, or several. */
   experiment: z.union([nameSchema, z.array(nameSchema).min(1)]),
   where: z
@@ -65,9 +65,15 @@ export interface SearchRunsResult {
   nextPageToken: string | null;
 }
 
+/** A run id as the caller passes it: a non-empty string (modelreg's own are 32 hex characters). */
+export const runIdSchema = z.string().min(1, 'must not be empty').max(256);
+
 const metricValueSchema = z.number().refine(Number.isFinite, 'must be a finite number (not NaN or Infinity)');
 const metricOptionsSchema = z
-  .object({ step: z.number().int().min(0).default(0), timestamp: z.number().int().nonnegative().optional() })
+  .strictObject({
+    step: z.number().int().min(0).default(0),
+    timestamp: z.number().int().nonnegative().optional(),
+  })
   .default({ step: 0 });
 
 function runKey(runId: string, path: string): string {
@@ -122,7 +128,7 @@ export class RunHandle {
   }
 
   async logParam(key: string, value: string | number | boolean): Promise<void> {
-    await this.logParams({ [key]: value });
+    await this.logParams({ [parseArg(nameSchema, key, 'param key', where)]: value });
   }
 
   /** Appends a metric point; the history keeps every (value, step, timestamp). */
@@ -131,7 +137,7 @@ export class RunHandle {
     value: number,
     options?: { step?: number; timestamp?: number },
   ): Promise<void> {
-    await this.logMetrics({ [key]: value }, options);
+    await this.logMetrics({ [parseArg(nameSchema, key, 'metric key', where)]: value }, options);
   }
 
   /** Appends one point per metric, all with the same step and timestamp; at most 1,000 metrics per call. */
@@ -159,7 +165,7 @@ export class RunHandle {
   }
 
   async setTag(key: string, value: string): Promise<void> {
-    await this.setTags({ [key]: value });
+    await this.setTags({ [parseArg(nameSchema, key, 'tag key', where)]: value });
   }
 
   async deleteTag(key: string): Promise<void> {
@@ -185,7 +191,8 @@ export class RunHandle {
 
   /** The run's recorded artifacts under `prefix` (all when omitted). */
   async listArtifacts(prefix?: string): Promise<FileRecord[]> {
-    return this.ctx.metadata.listRunArtifacts(this.id, prefix);
+    const parsed = parseArg(z.string().optional(), prefix, 'artifact prefix', where);
+    return this.ctx.metadata.listRunArtifacts(this.id, parsed);
   }
 
   /** Ends the run with a status (`finished` by default). Ending twice is `CONFLICT`. */

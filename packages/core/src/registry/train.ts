@@ -23,7 +23,7 @@ const where = 'train';
 
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const trainOptionsSchema = z.object({
+export const trainOptionsSchema = z.strictObject({
   /** Experiment of the run (created when missing). Default `Default`. */
   experiment: nameSchema.default('Default'),
   /** Name of the run. */

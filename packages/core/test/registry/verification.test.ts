@@ -34,7 +34,7 @@ describe('load verifies MODEL.json and every file of the model folder, not only 
     const version = (await registry.getVersion('iris', 1))!;
     const file = version.files.find((f) => f.path === path)!;
     const bytes = Buffer.from((await registry.stores.artifacts.get(file.key))!);
-    bytes[bytes.length - 2] ^= 1;
+    bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 1;
     await registry.stores.artifacts.put(file.key, bytes);
   }
 
