@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RegistryError } from '../errors.js';
 import { tagsSchema } from './types.js';
 
