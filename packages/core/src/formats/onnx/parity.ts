@@ -2,7 +2,7 @@ import { RegistryError, abortedError, throwIfAborted } from '../../errors.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { argmaxRows, predictEnsemble } from '../tree-ensemble.js';
 import type { Label } from '../../training/trainer.js';
-import { exportTreeEnsembleToOnnx } from './export-tree-ensemble.js';
+import { exportTreeEnsembleToOnnxAsync } from './export-tree-ensemble.js';
 import { createOnnxPredictor } from './session.js';
 
 /** Rows whose two best native class probabilities are closer than this are near-ties: float32 summation may order them either way. */
@@ -66,10 +66,11 @@ export async function exportWithParity(
   },
 ): Promise<{ bytes: Uint8Array; report: ParityReport }> {
   const { signal } = options;
-  throwIfAborted(signal, 'train');
-  const bytes = exportTreeEnsembleToOnnx(ensemble, {
-    ...(options.classes ? { classes: classLabels(options.classes) } : {}),
-  });
+  const bytes = await exportTreeEnsembleToOnnxAsync(
+    ensemble,
+    { ...(options.classes ? { classes: classLabels(options.classes) } : {}) },
+    signal,
+  );
   const { nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
   throwIfAborted(signal, 'train');
