@@ -148,6 +148,9 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     signal,
     onProgress,
   });
+  // An abort that arrived during the last tree is seen before the test rows are scored (a timer,
+  // unlike setImmediate, lets due timers run first).
+  if (signal) await new Promise((resolve) => setTimeout(resolve, 0));
   throwIfAborted(signal, 'train');
   if (model.kind !== TREE_ENSEMBLE_KIND && model.kind !== trainer.name) {
     throw invalidArgument(
