@@ -148,10 +148,14 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     signal,
     onProgress,
   });
-  // An abort that arrived during the last tree is seen before the test rows are scored (a timer,
-  // unlike setImmediate, lets due timers run first).
-  if (signal) await new Promise((resolve) => setTimeout(resolve, 0));
-  throwIfAborted(signal, 'train');
+  // Between the steps after the fit (scoring the test rows, writing the native JSON: each a few
+  // hundred ms on deep forests) an abort is seen: a timer, unlike setImmediate, lets due timers run.
+  const checkpoint = async (): Promise<void> => {
+    if (!signal) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    throwIfAborted(signal, 'train');
+  };
+  await checkpoint();
   if (model.kind !== TREE_ENSEMBLE_KIND && model.kind !== trainer.name) {
     throw invalidArgument(
       `trainer "${trainer.name}" returned a model of kind "${model.kind}"; kind must be "${trainer.name}" or "${TREE_ENSEMBLE_KIND}"`,
@@ -176,6 +180,7 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     metrics = regressionMetrics(yTest, predicted);
   }
   onProgress?.({ fraction: 1, message: `evaluated on ${test.length} test rows` });
+  await checkpoint();
 
   const manifest: ModelManifest = {
     formatVersion: 1,
@@ -198,9 +203,11 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
       excludedColumns: excluded,
     },
   };
+  const nativeJson = toNativeModelFile(model);
+  await checkpoint();
   return {
     manifest,
-    nativeJson: toNativeModelFile(model),
+    nativeJson,
     model,
     metrics,
     ...(confusion ? { confusionMatrix: confusion } : {}),

@@ -28,6 +28,13 @@ function classLabels(classes: readonly Label[]): string[] | number[] {
     : classes.map(String);
 }
 
+/** Lets due timers run (an abort among them), then throws `ABORTED` if the signal fired. */
+async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  throwIfAborted(signal, 'train');
+}
+
 /** Settles like `promise`, or rejects with `ABORTED` as soon as `signal` fires. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
@@ -73,10 +80,10 @@ export async function exportWithParity(
   );
   const { nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
-  throwIfAborted(signal, 'train');
+  await checkpoint(signal);
   const x32 = Float32Array.from(options.x);
   const native = predictEnsemble(ensemble, x32, nRows);
-  throwIfAborted(signal, 'train');
+  await checkpoint(signal);
   const creating = createOnnxPredictor(bytes);
   // A session created after an abort is released as soon as it exists.
   creating.then(
