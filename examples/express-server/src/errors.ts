@@ -52,6 +52,8 @@ export const statusOfRegistryCode: Record<RegistryErrorCode, number> = {
   CONFLICT: 409,
   INTEGRITY: 500,
   STORE_FAILURE: 500,
+  // The caller gave up (nginx's "client closed request"); a client that aborted sees no answer anyway.
+  ABORTED: 499,
 };
 
 /** A zod failure of a request schema: 400 `INVALID_REQUEST` listing every issue. */

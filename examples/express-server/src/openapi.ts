@@ -178,7 +178,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     path: '/runs/{id}/artifacts/{path}',
     summary: 'Download a recorded artifact of a run',
     description:
-      '`path` is the artifact path and may contain `/` (`model/MODEL.json`). A path that could leave the run (`..`, a backslash, an encoded slash, a control character) is 400. The body is streamed as an attachment with `X-Artifact-Sha256`.',
+      '`path` is the artifact path and may contain `/` (`model/MODEL.json`). A path that could leave the run (`..`, a backslash, an encoded slash, a control character) is 400. The body is streamed as an attachment with `X-Artifact-Sha256` and checked against it as it passes: bytes that do not match stop the transfer (500 `INTEGRITY` before the first byte, else a cut connection and an error in the log), so a complete body always matches the header.',
     request: {
       params: s.runParams.extend({
         path: z.string().meta({ description: 'The artifact path, `/`-separated' }),

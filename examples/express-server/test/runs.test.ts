@@ -179,6 +179,61 @@ describe('experiments, runs, metric history, artifacts and model info', () => {
     expect(html.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  /** A GET that reports how many body bytes arrived and whether the transfer completed. */
+  function download(
+    path: string,
+  ): Promise<{ status: number; length: number; received: number; complete: boolean; body: string }> {
+    const server = app.listen(0, '127.0.0.1');
+    return new Promise((resolve) => {
+      server.once('listening', () => {
+        const { port } = server.address() as AddressInfo;
+        const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+          const chunks: Buffer[] = [];
+          let complete = false;
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => (complete = true));
+          res.on('close', () => {
+            server.close();
+            const body = Buffer.concat(chunks);
+            resolve({
+              status: res.statusCode ?? 0,
+              length: Number(res.headers['content-length']),
+              received: body.length,
+              complete: complete && !res.aborted,
+              body: body.toString('utf8'),
+            });
+          });
+        });
+        req.on('error', () => undefined);
+        req.end();
+      });
+    });
+  }
+
+  it('a download whose stored bytes were damaged stops: 500 INTEGRITY before the first byte, a cut transfer after it', async () => {
+    const run = await backend.registry.startRun({ experiment: 'iris', name: 'damaged' });
+    const small = await run.logArtifact('small.txt', 'hello world');
+    // Large enough to be read in several chunks, so the first bytes leave before the damage is seen.
+    const big = Buffer.alloc(1 << 20, 7);
+    const large = await run.logArtifact('large.bin', big);
+    await run.end();
+    const { artifacts } = backend.registry.stores;
+    await artifacts.put(small.key, 'hello_world');
+    const flipped = Buffer.from(big);
+    flipped[flipped.length - 1] = 8;
+    await artifacts.put(large.key, flipped);
+
+    const early = await download(`/runs/${run.id}/artifacts/small.txt`);
+    expect(early.status).toBe(500);
+    expect((JSON.parse(early.body) as ErrorAnswer).error.code).toBe('INTEGRITY');
+
+    const late = await download(`/runs/${run.id}/artifacts/large.bin`);
+    expect(late.status).toBe(200);
+    expect(late.length).toBe(big.length);
+    expect(late.complete).toBe(false);
+    expect(late.received).toBeLessThan(big.length);
+  });
+
   it('refuses artifact paths that could leave the run, and answers 404 for unknown ones', async () => {
     const run = `/runs/${manualRunId}/artifacts`;
     expectError(await request(app).get(`${run}/..%2f..%2fregistry.db`), 400, 'INVALID_REQUEST');

@@ -10,6 +10,7 @@
  * - `INTEGRITY`: stored bytes do not match their recorded sha256 or size.
  * - `STORE_FAILURE`: a store failed in a way it did not report as one of the above.
  * - `UNSUPPORTED`: the operation is valid but this store or format cannot do it.
+ * - `ABORTED`: the caller's `AbortSignal` fired; the call stopped and left nothing behind.
  */
 export const registryErrorCodes = [
   'NOT_FOUND',
@@ -20,6 +21,7 @@ export const registryErrorCodes = [
   'INTEGRITY',
   'STORE_FAILURE',
   'UNSUPPORTED',
+  'ABORTED',
 ] as const;
 
 export type RegistryErrorCode = (typeof registryErrorCodes)[number];
@@ -87,3 +89,18 @@ export const conflict = (message: string, where?: string): RegistryError =>
   new RegistryError('CONFLICT', message, { where });
 export const alreadyExists = (message: string, where?: string): RegistryError =>
   new RegistryError('ALREADY_EXISTS', message, { where });
+
+/**
+ * The `ABORTED` error of a call whose `signal` fired; the signal's reason is the `cause`. `what`
+ * names the call (`train`), shown in the message.
+ */
+export function abortedError(signal: AbortSignal | undefined, what: string): RegistryError {
+  const reason: unknown = signal?.reason;
+  const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
+  return new RegistryError('ABORTED', `${what} was aborted${why}`, { where: what, cause: reason });
+}
+
+/** Throws {@link abortedError} when `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortedError(signal, what);
+}

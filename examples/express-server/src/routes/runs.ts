@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import type { Response } from 'express';
 import type { ModelRegistry, SearchRunsOptions } from '@modelreg/core';
-import { assertArtifactKey, isRegistryError, RegistryError } from '@modelreg/core';
+import { assertArtifactKey, isRegistryError, RegistryError, verifyChunks } from '@modelreg/core';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { loggerOf } from '../context.js';
@@ -55,11 +55,32 @@ function artifactPathOf(segments: string[]): string {
 }
 
 /** Streams `body` to `res`; a failure after the headers went out cuts the connection. */
-async function streamTo(res: Response, body: NodeJS.ReadableStream, onLateError: (e: unknown) => void) {
+/** Headers of a download, removed when it fails before the first byte so the error answer is plain JSON. */
+const DOWNLOAD_HEADERS = ['Content-Disposition', 'Content-Length', 'Content-Type', 'X-Artifact-Sha256'];
+
+/**
+ * Streams a body to the response. A failure before the first chunk is thrown (the error handler
+ * answers it); a failure after it is logged and the connection destroyed, so the client sees a
+ * cut transfer (fewer bytes than `Content-Length`), never a complete wrong body.
+ */
+async function streamTo(res: Response, body: AsyncIterable<Uint8Array>, onLateError: (e: unknown) => void) {
+  const chunks = body[Symbol.asyncIterator]();
+  // The first chunk is read before anything is sent: a failure there is still a clean error answer
+  // (pipeline would destroy the response).
+  let first: IteratorResult<Uint8Array>;
   try {
-    await pipeline(body, res);
+    first = await chunks.next();
   } catch (e) {
-    if (!res.headersSent) throw e;
+    for (const header of DOWNLOAD_HEADERS) res.removeHeader(header);
+    throw e;
+  }
+  try {
+    await pipeline(async function* rest() {
+      if (first.done) return;
+      yield first.value;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    }, res);
+  } catch (e) {
     onLateError(e);
     res.destroy();
   }
@@ -131,8 +152,20 @@ export function runRoutes(ctx: AppContext): Router {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     res.setHeader('X-Artifact-Sha256', record.sha256);
-    await streamTo(res, body, (e) =>
-      loggerOf(res, ctx.logger).warn({ err: e, runId: id, path }, 'artifact download cut'),
+    // The bytes are checked against the record as they pass; the last chunk waits for the check.
+    const verified = verifyChunks(
+      body as AsyncIterable<Uint8Array>,
+      record,
+      `run "${id}": artifact "${path}"`,
+      'express-server',
+    );
+    await streamTo(res, verified, (e) =>
+      isRegistryError(e, 'INTEGRITY')
+        ? loggerOf(res, ctx.logger).error(
+            { err: e, code: 'INTEGRITY', runId: id, path },
+            'artifact download stopped: bytes do not match their sha256',
+          )
+        : loggerOf(res, ctx.logger).warn({ err: e, runId: id, path }, 'artifact download cut'),
     );
   });
 

@@ -2,3 +2,4 @@ export * from './names.js';
 export * from './types.js';
 export * from './uri.js';
 export * from './records.js';
+export * from './limits.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nameSchema, parseArg } from '../domain/names.js';
 import type { Cell } from '../domain/table.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
-import { RegistryError } from '../errors.js';
+import { RegistryError, isRegistryError } from '../errors.js';
 import type { LoadedModel } from '../serving/load.js';
 import { classificationMetrics, regressionMetrics } from '../training/metrics.js';
 
@@ -89,7 +89,12 @@ export async function evaluate(
   }
   const k = model.classes!.length;
   const yPred = predicted.map((p) => classIndex.get(String(p))!);
-  const probaRows = await model.predictProba(records).catch(() => undefined);
+  // A model without probabilities (an ONNX file with no probability output) is scored without
+  // log_loss; any other failure is the caller's to see.
+  const probaRows = await model.predictProba(records).catch((e: unknown) => {
+    if (isRegistryError(e, 'UNSUPPORTED')) return undefined;
+    throw e;
+  });
   const proba = probaRows
     ? Float64Array.from(probaRows.flatMap((row) => model.classes!.map((c) => row[String(c)] ?? 0)))
     : undefined;

@@ -24,7 +24,9 @@ import type {
   RegisteredModel,
   Run,
 } from '../domain/types.js';
+import { z } from 'zod';
 import { nameSchema, parseArg } from '../domain/names.js';
+import { eventTypeSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
 import { guardArtifactStore, guardMetadataStore } from '../stores/guard.js';
@@ -43,7 +45,7 @@ import { defaultActor, parseRegistryOptions } from './options.js';
 import type { ResolvedUri } from './resolve.js';
 import { resolveUri } from './resolve.js';
 import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
-import { RunHandle, searchRuns, startRun } from './runs.js';
+import { RunHandle, runIdSchema, searchRuns, startRun } from './runs.js';
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -144,13 +146,13 @@ export class ModelRegistry {
 
   /** A handle on an existing run, for logging more or ending it. */
   async openRun(runId: string): Promise<RunHandle> {
-    const handle = new RunHandle(this.ctx, runId);
+    const handle = new RunHandle(this.ctx, parseArg(runIdSchema, runId, 'run id', 'runs'));
     if ((await handle.info()).status === 'running') this.ctx.leases.hold(runId);
     return handle;
   }
 
-  getRun(runId: string): Promise<Run | null> {
-    return this.ctx.metadata.getRun(runId);
+  async getRun(runId: string): Promise<Run | null> {
+    return this.ctx.metadata.getRun(parseArg(runIdSchema, runId, 'run id', 'runs'));
   }
 
   searchRuns(options: SearchRunsOptions): Promise<SearchRunsResult> {
@@ -158,6 +160,8 @@ export class ModelRegistry {
   }
 
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
+    parseArg(runIdSchema, runId, 'run id', 'runs');
+    parseArg(nameSchema, key, 'metric key', 'runs');
     if (!(await this.ctx.metadata.getRun(runId))) {
       throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where: 'runs' });
     }
@@ -244,9 +248,10 @@ export class ModelRegistry {
   }
 
   /**
-   * Loads the model a URI points at now. Files are verified against their recorded sha256
-   * (`INTEGRITY` on mismatch); loaded models are cached by content, and concurrent loads of the same
-   * content share one read.
+   * Loads the model a URI points at now. The first load of a model's content in this process reads
+   * MODEL.json and every file of the model folder (the served one and the others) and checks each
+   * against its recorded size and sha256 (`INTEGRITY` on mismatch); loaded models are then cached by
+   * content, and concurrent loads of the same content share one read.
    */
   load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
     return loadModel(
@@ -314,6 +319,13 @@ export class ModelRegistry {
    * this process or another one sharing the stores. Returns a function that removes the handler.
    */
   on(type: EventType | '*', handler: EventHandler): () => void {
+    parseArg(eventTypeSchema.or(z.literal('*')), type, 'event type', 'events');
+    parseArg(
+      z.custom<EventHandler>((v) => typeof v === 'function', 'must be a function'),
+      handler,
+      'event handler',
+      'events',
+    );
     return this.feed.on(type, handler);
   }
 

@@ -3,7 +3,7 @@ import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import { ownRecordSchema } from '../domain/records.js';
 import { parseModelUri } from '../domain/uri.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
-import { tagsSchema } from '../domain/types.js';
+import { callLimits, maxEntries, tagsArgSchema } from '../domain/limits.js';
 import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 import { registerVersion } from './register.js';
@@ -11,7 +11,11 @@ import { registerVersion } from './register.js';
 const where = 'registry';
 
 const descriptionSchema = z.string().max(10_000);
-const tagChangesSchema = ownRecordSchema(nameSchema, z.string().max(5000).nullable());
+const tagChangesSchema = maxEntries(
+  ownRecordSchema(nameSchema, z.string().max(callLimits.tagValueLength).nullable()),
+  callLimits.tagsPerCall,
+  'tags',
+);
 const commentSchema = z.string().max(5000).default('');
 const actorSchema = z.string().min(1).max(256).optional();
 
@@ -21,13 +25,13 @@ export const aliasSchema = nameSchema.refine(
   'must not be "latest" or look like a version number',
 );
 
-export const createModelOptionsSchema = z.object({
+export const createModelOptionsSchema = z.strictObject({
   description: descriptionSchema.default(''),
-  tags: tagsSchema.default({}),
+  tags: tagsArgSchema.default({}),
 });
 export type CreateModelOptions = z.input<typeof createModelOptionsSchema>;
 
-export const listModelsOptionsSchema = z.object({
+export const listModelsOptionsSchema = z.strictObject({
   nameContains: z.string().max(128).optional(),
   tags: ownRecordSchema(z.string(), z.string()).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
@@ -44,12 +48,13 @@ export const registerModelOptionsSchema = z
     /** Alternatively `runs:/<runId>/<path>`. */
     source: z.string().optional(),
     description: descriptionSchema.default(''),
-    tags: tagsSchema.default({}),
+    tags: tagsArgSchema.default({}),
   })
+  .strict()
   .refine((o) => (o.runId === undefined) !== (o.source === undefined), 'give exactly one of runId or source');
 export type RegisterModelOptions = z.input<typeof registerModelOptionsSchema>;
 
-export const transitionOptionsSchema = z.object({
+export const transitionOptionsSchema = z.strictObject({
   /** Move the other versions of the target stage to the last stage, in the same transaction. */
   archiveExisting: z.boolean().default(false),
   comment: commentSchema,
@@ -57,7 +62,7 @@ export const transitionOptionsSchema = z.object({
 });
 export type TransitionStageOptions = z.input<typeof transitionOptionsSchema>;
 
-export const aliasOptionsSchema = z.object({
+export const aliasOptionsSchema = z.strictObject({
   /** Compare-and-set: `null` = the alias must not exist; a number = it must point at that version now. */
   ifVersion: versionNumberSchema.nullable().optional(),
   comment: commentSchema,
@@ -65,7 +70,7 @@ export const aliasOptionsSchema = z.object({
 });
 export type AliasOptions = z.input<typeof aliasOptionsSchema>;
 
-export const updateOptionsSchema = z.object({
+export const updateOptionsSchema = z.strictObject({
   description: descriptionSchema.optional(),
   tags: tagChangesSchema.optional(),
 });
@@ -190,12 +195,16 @@ export async function getVersion(
   return ctx.metadata.getVersion(modelName(name), versionNumber(version));
 }
 
+const listVersionsOptionsSchema = z.strictObject({ stage: z.string().optional() });
+const historyOptionsSchema = z.strictObject({ version: z.unknown().optional() });
+
 export async function listVersions(
   ctx: RegistryContext,
   name: string,
   options?: { stage?: string },
 ): Promise<ModelVersion[]> {
-  const stage = options?.stage === undefined ? undefined : canonicalStage(ctx, options.stage);
+  const opts = parseArg(listVersionsOptionsSchema, options ?? {}, 'list options', where);
+  const stage = opts.stage === undefined ? undefined : canonicalStage(ctx, opts.stage);
   return ctx.metadata.listVersions(modelName(name), stage === undefined ? {} : { stage });
 }
 
@@ -293,7 +302,8 @@ export async function getStageHistory(
   options?: { version?: number },
 ): Promise<HistoryEntry[]> {
   const n = modelName(name);
-  const version = options?.version === undefined ? undefined : versionNumber(options.version);
+  const opts = parseArg(historyOptionsSchema, options ?? {}, 'history options', where);
+  const version = opts.version === undefined ? undefined : versionNumber(opts.version);
   await requireModel(ctx, n);
   return ctx.metadata.getHistory(n, version === undefined ? {} : { version });
 }

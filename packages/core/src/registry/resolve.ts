@@ -21,7 +21,9 @@ const where = 'resolve';
 /** One store read per URI: the model's existence and the picked version come back together. */
 async function resolveVersion(ctx: RegistryContext, uri: string): Promise<ModelVersion> {
   const parsed = parseModelUri(uri);
-  if (parsed.kind !== 'model') throw new Error('unreachable');
+  if (parsed.kind !== 'model') {
+    throw new RegistryError('INVALID_ARGUMENT', `"${uri}" is not a models:/ URI`, { where });
+  }
   const { name, selector } = parsed;
   const stage = selector.type === 'stage' ? canonicalStage(ctx, selector.stage) : undefined;
   const found = await ctx.metadata.resolveVersion(

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { assertMaxEntries, callLimits, tagsArgSchema } from '../domain/limits.js';
 import { nameSchema, parseArg } from '../domain/names.js';
 import { ownRecordSchema } from '../domain/records.js';
 import type { Experiment, FileRecord, MetricPoint, Run } from '../domain/types.js';
-import { endStatusSchema, paramValueSchema, tagsSchema } from '../domain/types.js';
+import { endStatusSchema, paramValueSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
 import { assertArtifactKey } from '../stores/keys.js';
@@ -14,11 +15,11 @@ import { logOnnxModel } from './log-model.js';
 
 const where = 'runs';
 
-export const startRunOptionsSchema = z.object({
+export const startRunOptionsSchema = z.strictObject({
   /** Experiment name; created when missing. Default `Default`. */
   experiment: nameSchema.default('Default'),
   name: z.string().max(256).optional(),
-  tags: tagsSchema.default({}),
+  tags: tagsArgSchema.default({}),
   parentRunId: z.string().min(1).optional(),
 });
 export type StartRunOptions = z.input<typeof startRunOptionsSchema>;
@@ -29,7 +30,7 @@ const numberFilterSchema = z
   .strict();
 const direction = z.enum(['asc', 'desc']).optional();
 
-export const searchRunsOptionsSchema = z.object({
+export const searchRunsOptionsSchema = z.strictObject({
   /** One experiment name, or several. */
   experiment: z.union([nameSchema, z.array(nameSchema).min(1)]),
   where: z
@@ -65,9 +66,15 @@ export interface SearchRunsResult {
   nextPageToken: string | null;
 }
 
+/** A run id as the caller passes it: a non-empty string (modelreg's own are 32 hex characters). */
+export const runIdSchema = z.string().min(1, 'must not be empty').max(256);
+
 const metricValueSchema = z.number().refine(Number.isFinite, 'must be a finite number (not NaN or Infinity)');
 const metricOptionsSchema = z
-  .object({ step: z.number().int().min(0).default(0), timestamp: z.number().int().nonnegative().optional() })
+  .strictObject({
+    step: z.number().int().min(0).default(0),
+    timestamp: z.number().int().nonnegative().optional(),
+  })
   .default({ step: 0 });
 
 function runKey(runId: string, path: string): string {
@@ -109,15 +116,20 @@ export class RunHandle {
     return run;
   }
 
-  /** Logs params, write-once: the same value again is accepted, another value is `CONFLICT` and nothing of the call is written. */
+  /**
+   * Logs params, write-once: the same value again is accepted, another value is `CONFLICT` and nothing
+   * of the call is written. At most 100 params per call, values up to 6,000 characters
+   * ({@link callLimits}).
+   */
   async logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    assertMaxEntries(params, callLimits.paramsPerCall, 'params', where);
     const parsed = parseArg(ownRecordSchema(nameSchema, paramValueSchema), params, 'params', where);
     const values = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
     await this.ctx.metadata.logParams(this.id, values);
   }
 
   async logParam(key: string, value: string | number | boolean): Promise<void> {
-    await this.logParams({ [key]: value });
+    await this.logParams({ [parseArg(nameSchema, key, 'param key', where)]: value });
   }
 
   /** Appends a metric point; the history keeps every (value, step, timestamp). */
@@ -126,13 +138,15 @@ export class RunHandle {
     value: number,
     options?: { step?: number; timestamp?: number },
   ): Promise<void> {
-    await this.logMetrics({ [key]: value }, options);
+    await this.logMetrics({ [parseArg(nameSchema, key, 'metric key', where)]: value }, options);
   }
 
+  /** Appends one point per metric, all with the same step and timestamp; at most 1,000 metrics per call. */
   async logMetrics(
     metrics: Record<string, number>,
     options?: { step?: number; timestamp?: number },
   ): Promise<void> {
+    assertMaxEntries(metrics, callLimits.metricsPerCall, 'metrics', where);
     const values = parseArg(ownRecordSchema(nameSchema, metricValueSchema), metrics, 'metrics', where);
     const opts = parseArg(metricOptionsSchema, options, 'metric options', where);
     const timestamp = opts.timestamp ?? this.ctx.now();
@@ -145,12 +159,14 @@ export class RunHandle {
     await this.ctx.metadata.logMetrics(this.id, points);
   }
 
+  /** Sets (or overwrites) tags; at most 100 per call. */
   async setTags(tags: Record<string, string>): Promise<void> {
-    await this.ctx.metadata.setRunTags(this.id, parseArg(tagsSchema, tags, 'tags', where));
+    assertMaxEntries(tags, callLimits.tagsPerCall, 'tags', where);
+    await this.ctx.metadata.setRunTags(this.id, parseArg(tagsArgSchema, tags, 'tags', where));
   }
 
   async setTag(key: string, value: string): Promise<void> {
-    await this.setTags({ [key]: value });
+    await this.setTags({ [parseArg(nameSchema, key, 'tag key', where)]: value });
   }
 
   async deleteTag(key: string): Promise<void> {
@@ -176,7 +192,8 @@ export class RunHandle {
 
   /** The run's recorded artifacts under `prefix` (all when omitted). */
   async listArtifacts(prefix?: string): Promise<FileRecord[]> {
-    return this.ctx.metadata.listRunArtifacts(this.id, prefix);
+    const parsed = parseArg(z.string().optional(), prefix, 'artifact prefix', where);
+    return this.ctx.metadata.listRunArtifacts(this.id, parsed);
   }
 
   /** Ends the run with a status (`finished` by default). Ending twice is `CONFLICT`. */

@@ -5,11 +5,11 @@ import type { DataTable } from '../domain/table.js';
 import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
 import type { NewRunRecord } from '../stores/metadata-store.js';
-import { tagsSchema } from '../domain/types.js';
+import { callLimits, tagsArgSchema } from '../domain/limits.js';
 import { ownRecordSchema, setOwn } from '../domain/records.js';
 import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable, tableFromRecords } from '../datasets/table.js';
-import { RegistryError } from '../errors.js';
+import { RegistryError, abortedError, isRegistryError, throwIfAborted } from '../errors.js';
 import type { ManifestFile, ModelManifest } from '../formats/manifest.js';
 import type { FitModelResult } from '../training/fit.js';
 import { fitModel } from '../training/fit.js';
@@ -28,7 +28,7 @@ const where = 'train';
 const finiteSchema = z.number().refine(Number.isFinite, 'must be a finite number (not NaN or Infinity)');
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const trainOptionsSchema = z.object({
+export const trainOptionsSchema = z.strictObject({
   /** Experiment of the run (created when missing). Default `Default`. */
   experiment: nameSchema.default('Default'),
   /** Name of the run. */
@@ -77,9 +77,14 @@ export const trainOptionsSchema = z.object({
     .array(z.enum(['native', 'onnx']))
     .min(1)
     .optional(),
-  tags: tagsSchema.default({}),
+  tags: tagsArgSchema.default({}),
   onProgress: z.custom<(p: TrainProgress) => void>((v) => typeof v === 'function').optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+  /**
+   * Stops the call: until the run is created (reading, fitting, exporting) an abort rejects with
+   * `ABORTED` at the next tree (at once with `workers`) and leaves nothing behind; once the run is
+   * being written, the call completes.
+   */
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
 });
 export type TrainOptions = z.input<typeof trainOptionsSchema>;
 
@@ -141,6 +146,14 @@ async function tableFromOptions(
   return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 } };
 }
 
+/** Splits a record into records of at most `size` entries (none for an empty record). */
+function batches<V>(record: Record<string, V>, size: number): Record<string, V>[] {
+  const entries = Object.entries(record);
+  const out: Record<string, V>[] = [];
+  for (let i = 0; i < entries.length; i += size) out.push(Object.fromEntries(entries.slice(i, i + size)));
+  return out;
+}
+
 function featureList(names: string[]): string {
   const joined = names.join(',');
   return joined.length <= 6000 ? joined : `${names.length} features (listed in MODEL.json)`;
@@ -180,24 +193,34 @@ export async function train(
   const trainer = trainers.get(opts.model.type);
   const registerStage =
     opts.register?.stage === undefined ? undefined : canonicalStage(ctx, opts.register.stage);
-  opts.signal?.throwIfAborted();
-  const source = await tableFromOptions(datasets, opts.dataset, options.dataset);
-  const fit = await fitModel({
-    table: source.table,
-    target: opts.target,
-    ...(opts.features ? { features: opts.features } : {}),
-    ...(opts.task ? { task: opts.task } : {}),
-    trainer,
-    params: opts.model.params,
-    split: opts.split,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    createdAt: ctx.now(),
-  });
-  opts.signal?.throwIfAborted();
-  const onnx = await exportOnnx(fit, opts.formats, trainer.name);
+  const { signal } = opts;
+  // Everything before anything is written is pure and checks the signal, so an abort there leaves
+  // nothing behind. The store phase after it is short and not interrupted.
+  let source: TableSource;
+  let fit: FitModelResult;
+  let onnx: Awaited<ReturnType<typeof exportOnnx>>;
+  try {
+    throwIfAborted(signal, where);
+    source = await tableFromOptions(datasets, opts.dataset, options.dataset);
+    fit = await fitModel({
+      table: source.table,
+      target: opts.target,
+      ...(opts.features ? { features: opts.features } : {}),
+      ...(opts.task ? { task: opts.task } : {}),
+      trainer,
+      params: opts.model.params,
+      split: opts.split,
+      ...(signal ? { signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      createdAt: ctx.now(),
+    });
+    throwIfAborted(signal, where);
+    onnx = await exportOnnx(fit, opts.formats, trainer.name, signal);
+    throwIfAborted(signal, where);
+  } catch (e) {
+    throw signal?.aborted && !isRegistryError(e, 'ABORTED') ? abortedError(signal, where) : e;
+  }
   const formats = opts.formats ?? (onnx ? ['native', 'onnx'] : ['native']);
-  opts.signal?.throwIfAborted();
 
   const runTags = {
     ...opts.tags,
@@ -254,15 +277,20 @@ export async function train(
     return { run, metrics: fit.metrics, version, manifest, modelUri: `runs:/${run.id}/model` };
   }
 
+  // The user's tags (up to 100) plus modelreg's own go in batches within the per-call limits.
+  const [firstTags, ...moreTags] = batches(runTags, callLimits.tagsPerCall);
   const run = await startRun(ctx, {
     experiment: opts.experiment,
     ...(opts.runName ? { name: opts.runName } : {}),
-    tags: runTags,
+    tags: firstTags ?? {},
   });
   let manifest: ModelManifest;
   try {
-    await run.logParams(paramsToLog(fit, opts));
-    await run.logMetrics(fit.metrics);
+    for (const tags of moreTags) await run.setTags(tags);
+    for (const params of batches(paramsToLog(fit, opts), callLimits.paramsPerCall)) {
+      await run.logParams(params);
+    }
+    for (const metrics of batches(fit.metrics, callLimits.metricsPerCall)) await run.logMetrics(metrics);
     ({ manifest } = await writeModel((files) => logArtifacts(ctx, run.id, files)));
     await run.end('finished');
   } catch (e) {
@@ -298,11 +326,11 @@ async function trainAndRegister(
   },
 ): Promise<{ run: Run; manifest: ModelManifest; version: ModelVersion }> {
   const register = opts.register!;
-  const metrics = parseArg(z.record(nameSchema, finiteSchema), parts.metrics, 'metrics', where);
+  const metrics = parseArg(ownRecordSchema(nameSchema, finiteSchema), parts.metrics, 'metrics', where);
   const runId = newId();
   const startTime = ctx.now();
   const { manifest, files } = await parts.writeModel((f) => putRunFiles(ctx, runId, f));
-  opts.signal?.throwIfAborted();
+  throwIfAborted(opts.signal, where);
   const endTime = ctx.now();
   const experiment = await ctx.metadata.getExperimentByName(opts.experiment);
   const record: NewRunRecord = {
@@ -363,6 +391,7 @@ async function exportOnnx(
   fit: FitModelResult,
   formats: ('native' | 'onnx')[] | undefined,
   trainerName: string,
+  signal: AbortSignal | undefined,
 ): Promise<{ bytes: Uint8Array; report: ParityReport } | null> {
   const wanted = formats === undefined || formats.includes('onnx');
   if (!wanted) return null;
@@ -381,5 +410,6 @@ async function exportOnnx(
     x: fit.testSet.x,
     nRows: fit.testSet.nRows,
     y: fit.testSet.y,
+    ...(signal ? { signal } : {}),
   });
 }

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FileRecord, ModelVersion } from '../domain/types.js';
 import { RegistryError, isRegistryError } from '../errors.js';
+import { parseArg } from '../domain/names.js';
 import type { ModelManifest } from '../formats/manifest.js';
 import { modelManifestSchema } from '../formats/manifest.js';
 import { loadNativeModel } from '../formats/native/native-model.js';
 import type { RegistryContext } from '../registry/context.js';
 import type { ResolvedUri } from '../registry/resolve.js';
 import { resolveUri } from '../registry/resolve.js';
+import { verifyChunks } from '../stores/body.js';
 import type { Label, Task, TrainerRegistry } from '../training/trainer.js';
 import type { ClassProbabilities, PredictorSignature } from './loaded-model.js';
 import { createNativePredictor } from './loaded-model.js';
@@ -83,6 +85,30 @@ export async function readVerified(
     );
   }
   return bytes;
+}
+
+/**
+ * Streams a recorded file through {@link verifyChunks} without keeping it: `INTEGRITY` when it is
+ * missing or its bytes differ from the record.
+ */
+async function verifyStored(ctx: RegistryContext, file: FileRecord, label: string): Promise<void> {
+  const stream = await ctx.artifacts.getStream(file.key);
+  if (!stream) {
+    throw new RegistryError(
+      'INTEGRITY',
+      `${label}: file "${file.path}" is missing from the artifact store (key ${file.key})`,
+      { where },
+    );
+  }
+  const chunks = verifyChunks(
+    stream as AsyncIterable<Uint8Array>,
+    file,
+    `${label}: file "${file.path}"`,
+    where,
+  );
+  for await (const _chunk of chunks) {
+    // Reading is the check.
+  }
 }
 
 function parseJson(bytes: Uint8Array, label: string, path: string): unknown {
@@ -176,7 +202,7 @@ const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
 const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
 
 export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptions): Promise<LoadedModel> {
-  const opts = loadOptionsSchema.parse(options ?? {});
+  const opts = parseArg(loadOptionsSchema, options ?? {}, 'load options', where);
   const { ctx } = deps;
   const resolved = await resolveUri(ctx, uri);
   const label = resolved.modelVersion
@@ -192,6 +218,12 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     const { manifest } = await readManifest(ctx, resolved, label);
     const hasOnnx = manifest.files.some((f) => f.format === 'onnx');
     const format = opts.format ?? (hasOnnx && deps.loaders.onnx ? 'onnx' : 'native');
+    // Every file of the model folder is verified, not only the one served: a damaged native file
+    // behind a good ONNX one fails the load now, not the day someone loads the native format.
+    const served = manifest.files.find((f) => f.format === format)?.path;
+    for (const file of resolved.files) {
+      if (file.path !== 'MODEL.json' && file.path !== served) await verifyStored(ctx, file, label);
+    }
     const loader = deps.loaders[format];
     if (!loader)
       throw new RegistryError('UNSUPPORTED', `${format} models cannot be served by this build`, { where });

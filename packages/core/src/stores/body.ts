@@ -96,3 +96,50 @@ export async function readBody(
 export function compareArtifactKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** What a body must be: its recorded size and lowercase hex sha256. */
+export interface ExpectedBody {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Passes `source` through while checking it against `expected`, and throws `INTEGRITY` (naming
+ * `label`) as soon as it is known to differ: when more bytes than `expected.size` arrive, or at the
+ * end when the size or sha256 differ. The last chunk is held back until the check passed, so a
+ * consumer streaming the chunks onwards (an HTTP download) never delivers a complete wrong body.
+ */
+export function verifyChunks(
+  source: AsyncIterable<Uint8Array>,
+  expected: ExpectedBody,
+  label: string,
+  where = 'artifacts',
+): AsyncIterable<Uint8Array> {
+  return (async function* verified() {
+    const hash = createHash('sha256');
+    let size = 0;
+    let held: Uint8Array | undefined;
+    for await (const chunk of source) {
+      size += chunk.byteLength;
+      if (size > expected.size) {
+        throw new RegistryError(
+          'INTEGRITY',
+          `${label} has more than the ${expected.size} bytes the registry recorded`,
+          { where, details: { expectedSize: expected.size } },
+        );
+      }
+      hash.update(chunk);
+      if (held) yield held;
+      held = chunk;
+    }
+    const sha256 = hash.digest('hex');
+    if (size !== expected.size || sha256 !== expected.sha256) {
+      throw new RegistryError(
+        'INTEGRITY',
+        `${label} has sha256 ${sha256.slice(0, 16)}… and ${size} bytes, but the registry recorded ${expected.sha256.slice(0, 16)}… and ${expected.size} bytes`,
+        { where, details: { expected: expected.sha256, actual: sha256, expectedSize: expected.size, size } },
+      );
+    }
+    if (held) yield held;
+  })();
+}

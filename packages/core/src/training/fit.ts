@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RegistryError, invalidArgument, isRegistryError } from '../errors.js';
+import { RegistryError, abortedError, invalidArgument, isRegistryError, throwIfAborted } from '../errors.js';
 import { parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
 import type { ModelManifest } from '../formats/manifest.js';
@@ -28,7 +28,7 @@ export interface FitModelInput {
   params?: Record<string, unknown>;
   /** Holdout share (default 0.2) and seed (default 42) of the split; the seed is also the trainer's. */
   split?: SplitOptions;
-  /** Checked before fitting and by the trainer (between trees for `random-forest`); on abort `fitModel` rejects with `signal.reason`. */
+  /** Checked before fitting and by the trainer (between trees for `random-forest`); on abort `fitModel` rejects with `ABORTED`. */
   signal?: AbortSignal;
   /** Progress from 0 (data encoded) through the trainer's reports to 1 (evaluated). */
   onProgress?: (progress: TrainProgress) => void;
@@ -84,7 +84,9 @@ async function runTrainer(trainer: Trainer, input: Parameters<Trainer['fit']>[0]
   try {
     return await trainer.fit(input);
   } catch (e) {
-    if (isRegistryError(e) || (input.signal?.aborted && e === input.signal.reason)) throw e;
+    if (isRegistryError(e)) throw e;
+    // A trainer may stop with the signal's reason (`signal.throwIfAborted()`): that is an abort.
+    if (input.signal?.aborted) throw abortedError(input.signal, 'train');
     const message = e instanceof Error ? e.message : String(e);
     throw new RegistryError('INVALID_ARGUMENT', `trainer "${trainer.name}" failed: ${message}`, {
       where: 'train',
@@ -102,7 +104,7 @@ async function runTrainer(trainer: Trainer, input: Parameters<Trainer['fit']>[0]
  */
 export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
   const { table, target, trainer, signal, onProgress } = input;
-  signal?.throwIfAborted();
+  throwIfAborted(signal, 'train');
   if (typeof target !== 'string' || target === '')
     throw invalidArgument('target must name a column', 'train');
   const split = parseArg(splitOptionsSchema, input.split ?? {}, 'split', 'train');
@@ -147,7 +149,14 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     signal,
     onProgress,
   });
-  signal?.throwIfAborted();
+  // Between the steps after the fit (scoring the test rows, writing the native JSON: each a few
+  // hundred ms on deep forests) an abort is seen: a timer, unlike setImmediate, lets due timers run.
+  const checkpoint = async (): Promise<void> => {
+    if (!signal) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    throwIfAborted(signal, 'train');
+  };
+  await checkpoint();
   if (model.kind !== TREE_ENSEMBLE_KIND && model.kind !== trainer.name) {
     throw invalidArgument(
       `trainer "${trainer.name}" returned a model of kind "${model.kind}"; kind must be "${trainer.name}" or "${TREE_ENSEMBLE_KIND}"`,
@@ -172,6 +181,7 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     metrics = regressionMetrics(yTest, predicted);
   }
   onProgress?.({ fraction: 1, message: `evaluated on ${test.length} test rows` });
+  await checkpoint();
 
   const manifest: ModelManifest = {
     formatVersion: 1,
@@ -195,9 +205,11 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
       excludedColumns: excluded,
     },
   };
+  const nativeJson = toNativeModelFile(model);
+  await checkpoint();
   return {
     manifest,
-    nativeJson: toNativeModelFile(model),
+    nativeJson,
     model,
     metrics,
     ...(confusion ? { confusionMatrix: confusion } : {}),

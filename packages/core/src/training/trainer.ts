@@ -55,7 +55,10 @@ export interface FitInput<P = Record<string, unknown>> {
   params: P;
   /** A 32-bit unsigned seed; the same seed and input must give the same model. */
   seed: number;
-  /** When aborted, `fit` should stop soon and throw `signal.reason` (`signal.throwIfAborted()`). */
+  /**
+   * When aborted, `fit` should stop soon and throw (`signal.throwIfAborted()` will do); whatever it
+   * throws once the signal fired, `train` rejects with `ABORTED`.
+   */
   signal?: AbortSignal;
   /** Report progress; optional to call. */
   onProgress?: (progress: TrainProgress) => void;

@@ -1,13 +1,15 @@
-import { RegistryError } from '../../errors.js';
+import { RegistryError, throwIfAborted } from '../../errors.js';
 import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
 import { float32AtOrAbove, float32AtOrBelow } from './float32.js';
 import {
   encodeOnnxModel,
+  encodeOnnxModelInSteps,
   OnnxAttributeType,
   OnnxDataType,
   utf8,
   type OnnxAttribute,
   type OnnxGraph,
+  type OnnxModel,
   type OnnxNode,
   type OnnxTensor,
   type OnnxValueInfo,
@@ -132,24 +134,26 @@ function tensorInfo(name: string, elemType: number, dims: (number | string)[]): 
  * float32 inputs are exactly those of the IR: `leq` takes the largest float32 ≤ t, `lt` the smallest
  * float32 ≥ t (see float32.ts).
  */
-function nodeAttributes(model: TreeEnsemble): OnnxAttribute[] {
+function* nodeAttributes(model: TreeEnsemble): Generator<void, OnnxAttribute[]> {
   const treeIds: number[] = [];
   const nodeIds: number[] = [];
   const featureIds: number[] = [];
-  const modes: string[] = [];
+  // Encoded once and shared: encoding one string per node took half a second on deep forests.
+  const modes: Uint8Array[] = [];
   const values: number[] = [];
   const trueIds: number[] = [];
   const falseIds: number[] = [];
   const leq = model.mode === 'leq';
-  const branch = leq ? 'BRANCH_LEQ' : 'BRANCH_LT';
-  model.trees.forEach((tree, t) => {
+  const branch = utf8(leq ? 'BRANCH_LEQ' : 'BRANCH_LT');
+  const leaf = utf8('LEAF');
+  for (const [t, tree] of model.trees.entries()) {
     for (let i = 0; i < tree.feature.length; i++) {
       const feature = tree.feature[i]!;
       treeIds.push(t);
       nodeIds.push(i);
       if (feature < 0) {
         featureIds.push(0);
-        modes.push('LEAF');
+        modes.push(leaf);
         values.push(0);
         trueIds.push(0);
         falseIds.push(0);
@@ -162,29 +166,37 @@ function nodeAttributes(model: TreeEnsemble): OnnxAttribute[] {
         falseIds.push(tree.right[i]!);
       }
     }
-  });
+    yield;
+  }
   return [
     ints('nodes_treeids', treeIds),
     ints('nodes_nodeids', nodeIds),
     ints('nodes_featureids', featureIds),
-    strs('nodes_modes', modes),
+    { name: 'nodes_modes', type: OnnxAttributeType.STRINGS, strings: modes },
     floats('nodes_values', values),
     ints('nodes_truenodeids', trueIds),
     ints('nodes_falsenodeids', falseIds),
   ];
 }
 
+interface LeafWeights {
+  treeIds: number[];
+  nodeIds: number[];
+  ids: number[];
+  weights: number[];
+}
+
 /**
  * Leaf weights `(tree, node, output k, weight)`: one per leaf and output, zeros included, so every
  * class has a score in every row (onnxruntime's argmax skips classes that never received a weight).
  */
-function leafWeights(model: TreeEnsemble, scale: number) {
+function* leafWeights(model: TreeEnsemble, scale: number): Generator<void, LeafWeights> {
   const treeIds: number[] = [];
   const nodeIds: number[] = [];
   const ids: number[] = [];
   const weights: number[] = [];
   const { nOutputs } = model;
-  model.trees.forEach((tree, t) => {
+  for (const [t, tree] of model.trees.entries()) {
     for (let i = 0; i < tree.feature.length; i++) {
       if (tree.feature[i]! >= 0) continue;
       for (let k = 0; k < nOutputs; k++) {
@@ -194,12 +206,12 @@ function leafWeights(model: TreeEnsemble, scale: number) {
         weights.push(tree.value[i * nOutputs + k]! * scale);
       }
     }
-  });
+    yield;
+  }
   return { treeIds, nodeIds, ids, weights };
 }
 
-function regressor(model: TreeEnsemble, inputName: string, nodes: OnnxAttribute[]): OnnxNode {
-  const w = leafWeights(model, 1);
+function regressor(model: TreeEnsemble, inputName: string, nodes: OnnxAttribute[], w: LeafWeights): OnnxNode {
   return {
     input: [inputName],
     output: ['variable'],
@@ -228,8 +240,8 @@ function classifier(
   inputName: string,
   nodes: OnnxAttribute[],
   labels: { strings: string[] } | { ints: number[] },
+  w: LeafWeights,
 ): { graphNodes: OnnxNode[]; initializer: OnnxTensor[] } {
-  const w = leafWeights(model, 1 / model.trees.length);
   const binary = model.nOutputs === 2;
   const ensemble: OnnxNode = {
     input: [inputName],
@@ -289,25 +301,28 @@ function classifier(
  * so parity holds against `predictEnsemble` on float32-cast inputs. onnxruntime accumulates scores in
  * float32 (≈1e-7 relative), so labels can differ only where two classes tie within that.
  */
-export function exportTreeEnsembleToOnnx(
+function* buildOnnxModel(
   model: TreeEnsemble,
-  options: ExportTreeEnsembleOptions = {},
-): Uint8Array {
+  options: ExportTreeEnsembleOptions,
+): Generator<void, OnnxModel> {
   const { nFeatures, nOutputs, trees } = model;
   if (!Number.isSafeInteger(nFeatures) || nFeatures < 1) throw bad('nFeatures must be a positive integer');
   if (!Number.isSafeInteger(nOutputs) || nOutputs < 1) throw bad('nOutputs must be a positive integer');
   if (trees.length === 0) throw bad('the ensemble has no trees');
   if (model.mode !== 'leq' && model.mode !== 'lt') throw bad(`unknown split mode "${String(model.mode)}"`);
-  trees.forEach((tree, t) => validateTree(tree, t, nFeatures, nOutputs));
+  for (const [t, tree] of trees.entries()) {
+    validateTree(tree, t, nFeatures, nOutputs);
+    yield;
+  }
   const inputName = options.inputName ?? 'input';
   if (inputName.length === 0) throw bad('inputName must not be empty');
 
-  const nodes = nodeAttributes(model);
+  const nodes = yield* nodeAttributes(model);
   const input = [tensorInfo(inputName, OnnxDataType.FLOAT, ['N', nFeatures])];
   let graph: OnnxGraph;
   if (model.task === 'regression') {
     graph = {
-      node: [regressor(model, inputName, nodes)],
+      node: [regressor(model, inputName, nodes, yield* leafWeights(model, 1))],
       input,
       output: [tensorInfo('variable', OnnxDataType.FLOAT, ['N', nOutputs])],
     };
@@ -318,7 +333,8 @@ export function exportTreeEnsembleToOnnx(
       });
     }
     const labels = resolveClasses(model, options.classes);
-    const { graphNodes, initializer } = classifier(model, inputName, nodes, labels);
+    const weights = yield* leafWeights(model, 1 / model.trees.length);
+    const { graphNodes, initializer } = classifier(model, inputName, nodes, labels, weights);
     const labelType = 'strings' in labels ? OnnxDataType.STRING : OnnxDataType.INT64;
     graph = {
       node: graphNodes,
@@ -333,11 +349,45 @@ export function exportTreeEnsembleToOnnx(
     throw bad(`unknown task "${String(model.task)}"`);
   }
 
-  return encodeOnnxModel({
+  return {
     irVersion: ONNX_EXPORT_IR_VERSION,
     opsetImport: ONNX_EXPORT_OPSETS.map((o) => ({ ...o })),
     producerName: options.producer ?? 'modelreg',
     ...(options.producerVersion ? { producerVersion: options.producerVersion } : {}),
     graph: { name: `modelreg_tree_ensemble_${model.task}`, ...graph },
-  });
+  };
+}
+
+/** Exports a tree ensemble as ONNX bytes: the model that `buildOnnxModel` describes above. */
+export function exportTreeEnsembleToOnnx(
+  model: TreeEnsemble,
+  options: ExportTreeEnsembleOptions = {},
+): Uint8Array {
+  const steps = buildOnnxModel(model, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return encodeOnnxModel(step.value);
+  }
+}
+
+/**
+ * {@link exportTreeEnsembleToOnnx} that lets the event loop run after each tree it converts and
+ * each attribute it encodes, and checks `signal` there (`ABORTED`), so a long export of a large forest can be stopped.
+ */
+export async function exportTreeEnsembleToOnnxAsync(
+  model: TreeEnsemble,
+  options: ExportTreeEnsembleOptions = {},
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const between = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    throwIfAborted(signal, 'train');
+  };
+  throwIfAborted(signal, 'train');
+  // One step per tree while the graph is built, one per attribute while it is encoded.
+  const steps = buildOnnxModel(model, options);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return encodeOnnxModelInSteps(step.value, between);
+    await between();
+  }
 }

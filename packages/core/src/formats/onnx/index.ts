@@ -1,5 +1,6 @@
 export {
   exportTreeEnsembleToOnnx,
+  exportTreeEnsembleToOnnxAsync,
   ONNX_EXPORT_IR_VERSION,
   ONNX_EXPORT_OPSETS,
 } from './export-tree-ensemble.js';

@@ -1,8 +1,8 @@
-import { RegistryError } from '../../errors.js';
+import { RegistryError, abortedError, throwIfAborted } from '../../errors.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { argmaxRows, predictEnsemble } from '../tree-ensemble.js';
 import type { Label } from '../../training/trainer.js';
-import { exportTreeEnsembleToOnnx } from './export-tree-ensemble.js';
+import { exportTreeEnsembleToOnnxAsync } from './export-tree-ensemble.js';
 import { createOnnxPredictor } from './session.js';
 
 /** Rows whose two best native class probabilities are closer than this are near-ties: float32 summation may order them either way. */
@@ -28,26 +28,73 @@ function classLabels(classes: readonly Label[]): string[] | number[] {
     : classes.map(String);
 }
 
+/** Lets due timers run (an abort among them), then throws `ABORTED` if the signal fired. */
+async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  throwIfAborted(signal, 'train');
+}
+
+/** Settles like `promise`, or rejects with `ABORTED` as soon as `signal` fires. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortedError(signal, 'train'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(signal, 'train'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /**
  * Exports a tree ensemble to ONNX and checks, on the given rows, that onnxruntime predicts what the
  * native predictor does (on the same float32-rounded inputs): regression within 1e-4 of the target's
  * scale, classification with identical labels except documented near-ties. Throws `INTEGRITY` otherwise.
+ * With a `signal`, it is checked between the steps and raced against the onnxruntime calls (which
+ * run off the main thread): an abort rejects with `ABORTED` and the session is released after.
  */
 export async function exportWithParity(
   ensemble: TreeEnsemble,
-  options: { classes?: readonly Label[]; x: Float64Array; nRows: number; y: Float64Array },
+  options: {
+    classes?: readonly Label[];
+    x: Float64Array;
+    nRows: number;
+    y: Float64Array;
+    signal?: AbortSignal;
+  },
 ): Promise<{ bytes: Uint8Array; report: ParityReport }> {
-  const bytes = exportTreeEnsembleToOnnx(ensemble, {
-    ...(options.classes ? { classes: classLabels(options.classes) } : {}),
-  });
+  const { signal } = options;
+  const bytes = await exportTreeEnsembleToOnnxAsync(
+    ensemble,
+    { ...(options.classes ? { classes: classLabels(options.classes) } : {}) },
+    signal,
+  );
   const { nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
+  await checkpoint(signal);
   const x32 = Float32Array.from(options.x);
   const native = predictEnsemble(ensemble, x32, nRows);
-  const predictor = await createOnnxPredictor(bytes);
+  await checkpoint(signal);
+  const creating = createOnnxPredictor(bytes);
+  // A session created after an abort is released as soon as it exists.
+  creating.then(
+    (p) => (signal?.aborted ? p.release() : undefined),
+    () => undefined,
+  );
+  const predictor = await raceAbort(creating, signal);
+  const run = <T>(p: Promise<T>): Promise<T> => raceAbort(p, signal);
   try {
     if (ensemble.task === 'regression') {
-      const onnx = await predictor.predictRegression(x32, nRows, ensemble.nFeatures);
+      const onnx = await run(predictor.predictRegression(x32, nRows, ensemble.nFeatures));
       let min = Infinity;
       let max = -Infinity;
       for (const v of options.y) {
@@ -67,7 +114,7 @@ export async function exportWithParity(
       return { bytes, report: { rows: nRows, maxAbsDiff, allowed } };
     }
     const k = ensemble.nOutputs;
-    const { labelIndex } = await predictor.predictClassification(x32, nRows, ensemble.nFeatures);
+    const { labelIndex } = await run(predictor.predictClassification(x32, nRows, ensemble.nFeatures));
     const nativeLabels = argmaxRows(native, k);
     let mismatches = 0;
     let nearTies = 0;
@@ -88,6 +135,8 @@ export async function exportWithParity(
     }
     return { bytes, report: { rows: nRows, mismatches, nearTies } };
   } finally {
-    await predictor.release();
+    // After an abort, release in the background: it waits for the call still running in the session.
+    if (signal?.aborted) void predictor.release().catch(() => undefined);
+    else await predictor.release();
   }
 }

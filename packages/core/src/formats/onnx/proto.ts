@@ -399,6 +399,89 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   return out;
 }
 
+const root = modelType.root;
+const graphType = root.lookupType('onnx.GraphProto');
+const nodeType = root.lookupType('onnx.NodeProto');
+const attributeType = root.lookupType('onnx.AttributeProto');
+
+/** Field numbers of the nested messages {@link encodeOnnxModelInSteps} writes itself. */
+const MODEL_GRAPH = 7;
+const GRAPH_NODE = 1;
+const NODE_ATTRIBUTE = 5;
+/** List entries encoded per step. */
+const ENCODE_SLICE = 50_000;
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  while (v > 0x7f) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
+/** A length-delimited field: tag, length, bytes. */
+function lengthDelimited(field: number, parts: Uint8Array[]): Uint8Array[] {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return [Uint8Array.from([...varint((field << 3) | 2), ...varint(length)]), ...parts];
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/**
+ * Serializes a ModelProto like {@link encodeOnnxModel} (the same message, with the fields of nested
+ * messages in another order and long attribute lists in several packed runs, both of which protobuf
+ * parsers read as one), in steps of at most 50,000 list entries, awaiting `between()` after each:
+ * the caller yields to the event loop there and can stop a large export (the attribute lists of a
+ * deep forest take seconds to encode in one call).
+ */
+export async function encodeOnnxModelInSteps(
+  model: OnnxModel,
+  between: () => Promise<void>,
+): Promise<Uint8Array> {
+  const { graph, ...rest } = model;
+  const parts: Uint8Array[] = [modelType.encode(rest).finish()];
+  if (graph) {
+    const { node = [], ...graphRest } = graph;
+    const graphParts: Uint8Array[] = [graphType.encode(graphRest).finish()];
+    for (const n of node) {
+      const { attribute = [], ...nodeRest } = n;
+      const nodeParts: Uint8Array[] = [nodeType.encode(nodeRest).finish()];
+      for (const a of attribute) {
+        // Concatenated encodings of one message merge, and repeated fields append: a long list is
+        // encoded in slices, with a step between them.
+        const { ints, floats, strings, ...head } = a;
+        const attributeParts: Uint8Array[] = [attributeType.encode(head).finish()];
+        for (const [key, list] of [
+          ['ints', ints],
+          ['floats', floats],
+          ['strings', strings],
+        ] as const) {
+          for (let i = 0; list && i < list.length; i += ENCODE_SLICE) {
+            attributeParts.push(attributeType.encode({ [key]: list.slice(i, i + ENCODE_SLICE) }).finish());
+            await between();
+          }
+        }
+        nodeParts.push(...lengthDelimited(NODE_ATTRIBUTE, attributeParts));
+        await between();
+      }
+      graphParts.push(...lengthDelimited(GRAPH_NODE, nodeParts));
+    }
+    parts.push(...lengthDelimited(MODEL_GRAPH, graphParts));
+  }
+  return concat(parts);
+}
+
 /**
  * Parses ModelProto bytes. Throws whatever protobufjs throws on malformed input (callers wrap it);
  * the result is structurally an {@link OnnxModel} but carries no semantic guarantees. With

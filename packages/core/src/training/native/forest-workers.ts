@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { abortedError } from '../../errors.js';
 import type { FlatTree } from '../../formats/tree-ensemble.js';
 import { nativeTreeWorkerSource } from './worker-source.js';
 import type { WorkerInit } from './worker-source.js';
@@ -11,8 +12,8 @@ interface TreeMessage {
 /**
  * Grows trees `0..nTrees-1` on `nWorkers` worker threads that share `init.data` (SharedArrayBuffers).
  * Tree `t` depends only on `init.seed` and `t`, so the forest is the same for any worker count.
- * `onTree(done)` runs as each tree arrives; an abort terminates the workers and rejects with
- * `signal.reason`.
+ * `onTree(done)` runs as each tree arrives; an abort terminates the workers at once (a tree half
+ * grown is dropped) and rejects with `ABORTED`.
  */
 export function growTreesInWorkers(
   init: WorkerInit,
@@ -23,7 +24,7 @@ export function growTreesInWorkers(
 ): Promise<FlatTree[]> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(abortedError(signal, 'train'));
       return;
     }
     const trees = new Array<FlatTree>(nTrees);
@@ -31,7 +32,7 @@ export function growTreesInWorkers(
     let next = 0;
     let done = 0;
     let settled = false;
-    const onAbort = (): void => finish(true, signal?.reason);
+    const onAbort = (): void => finish(true, abortedError(signal, 'train'));
     function finish(failed: boolean, error?: unknown): void {
       if (settled) return;
       settled = true;
@@ -56,7 +57,7 @@ export function growTreesInWorkers(
           finish(true, e);
           return;
         }
-        if (signal?.aborted) finish(true, signal.reason);
+        if (signal?.aborted) finish(true, abortedError(signal, 'train'));
         else if (done === nTrees) finish(false);
         else if (next < nTrees) worker.postMessage(next++);
       });

@@ -1,4 +1,5 @@
-import { invalidArgument } from '../../errors.js';
+import { availableParallelism } from 'node:os';
+import { invalidArgument, throwIfAborted } from '../../errors.js';
 import type { FlatTree, TreeEnsemble } from '../../formats/tree-ensemble.js';
 import type { Task, TrainProgress } from '../trainer.js';
 import { yieldToEventLoop } from '../trainers/common.js';
@@ -29,11 +30,14 @@ export interface FitNativeTreeInput {
 
 /** Input of {@link fitForest}. */
 export interface FitForestInput extends FitNativeTreeInput {
-  /** When aborted, fitting stops before the next tree and throws `signal.reason`. */
+  /** When aborted, fitting stops before the next tree (workers are terminated at once) and throws `ABORTED`. */
   signal?: AbortSignal;
   /** Called after every tree. */
   onProgress?: (progress: TrainProgress) => void;
-  /** Worker threads growing trees in parallel (default 1: grow on the calling thread). The model does not depend on it. */
+  /**
+   * Worker threads growing trees in parallel (default 1: grow on the calling thread), at most
+   * `os.availableParallelism()`. The model does not depend on it.
+   */
   workers?: number;
 }
 
@@ -120,8 +124,14 @@ function toEnsemble(input: FitNativeTreeInput, nOutputs: number, trees: FlatTree
  */
 export async function fitForest(input: FitForestInput): Promise<TreeEnsemble> {
   const { signal, onProgress } = input;
-  signal?.throwIfAborted();
+  throwIfAborted(signal, 'train');
   const workers = Math.max(1, Math.floor(input.workers ?? 1));
+  if (workers > availableParallelism()) {
+    throw invalidArgument(
+      `workers ${workers} is more than the ${availableParallelism()} this machine can run in parallel`,
+      'train',
+    );
+  }
   const { data, config, nTrees, nOutputs } = prepare(
     input,
     false,
@@ -138,7 +148,7 @@ export async function fitForest(input: FitForestInput): Promise<TreeEnsemble> {
     trees = [];
     for (let t = 0; t < nTrees; t++) {
       if (t > 0) await yieldToEventLoop();
-      signal?.throwIfAborted();
+      throwIfAborted(signal, 'train');
       trees.push(growTree(data, config, ws, deriveSeed(seed, t)));
       report(t + 1);
     }

@@ -13,23 +13,59 @@ const countOrFraction = (what: string, minCount: number) =>
       `${what} must be a fraction in (0, 1) or an integer >= ${minCount}`,
     );
 
-/** Features considered per split: `'sqrt'`, `'log2'`, `'all'`, a fraction in (0, 1) or an integer count. */
+/**
+ * Features considered per split: `'sqrt'`, `'log2'`, `'all'`, a fraction in (0, 1), an integer
+ * count from 2, or `{ count: n }` for any count.
+ *
+ * `1` is refused: scikit-learn reads `max_features=1.0` as every feature and `max_features=1` as one
+ * feature, and JavaScript cannot tell the two apart. Write `'all'` for every feature (scikit-learn's
+ * `1.0`) or `{ count: 1 }` for one feature per split.
+ */
 export const maxFeaturesSchema = z.union([
   z.enum(['sqrt', 'log2', 'all']),
   z
     .number()
     .positive()
+    .refine(
+      (v) => v !== 1,
+      "maxFeatures 1 is ambiguous: write 'all' for every feature (scikit-learn's max_features=1.0) or { count: 1 } for one feature per split",
+    )
     .refine((v) => v < 1 || Number.isInteger(v), 'must be a fraction in (0, 1) or an integer count'),
+  z.strictObject({ count: z.number().int().min(1) }),
 ]);
+
+/**
+ * Caps on the size of a tree model, refused with `INVALID_ARGUMENT` above them. Forests stop gaining
+ * accuracy long before 5,000 trees (scikit-learn's default is 100), and 5,000 trees of depth 12 are
+ * already a model file of hundreds of MB and an ONNX graph near protobuf's 2 GB limit. A depth of 64
+ * allows 2^64 leaves, more than any table in memory has rows; deeper trees are chains of one-row
+ * splits (leave `maxDepth` out, or `null` for `fitForest`, for trees bounded only by their rows).
+ */
+export const treeLimits = { nEstimators: 5000, maxDepth: 64 } as const;
+
+/** `nEstimators` from 1 to {@link treeLimits}`.nEstimators`. */
+export const nEstimatorsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(treeLimits.nEstimators, `must be at most ${treeLimits.nEstimators} trees`);
+
+/** `maxDepth` from 1 to {@link treeLimits}`.maxDepth`. */
+export const maxDepthSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(treeLimits.maxDepth, `must be at most ${treeLimits.maxDepth} (leave it out for unlimited depth)`);
 
 /**
  * Params of the native tree learner, with scikit-learn's meaning (`RandomForestClassifier` /
  * `RandomForestRegressor`, `DecisionTree*`). Unknown keys are rejected.
  *
- * - `nEstimators` (default 100): trees in the forest (ignored by `fitTree`).
- * - `maxDepth` (default `null`, unlimited): levels of splits below the root.
+ * - `nEstimators` (default 100, at most 5,000): trees in the forest (ignored by `fitTree`).
+ * - `maxDepth` (default `null`, unlimited; at most 64 when given): levels of splits below the root.
  * - `maxFeatures`: features drawn at random at every node — `'sqrt'`, `'log2'`, `'all'`, a fraction in
- *   (0, 1) or an integer count (so scikit-learn's `1.0` is `'all'`). Like scikit-learn, a node keeps
+ *   (0, 1), an integer count from 2 or `{ count: n }`. `1` is refused as ambiguous: scikit-learn's
+ *   `1.0` is `'all'`, one feature is `{ count: 1 }` (see {@link maxFeaturesSchema}). Like scikit-learn, a node keeps
  *   drawing past the count until it has seen a feature that is not constant in it.
  *   Default: `'sqrt'` for classification forests, `'all'` for regression forests and single trees.
  * - `minSamplesSplit` (default 2): a node with fewer (distinct) rows is a leaf; a fraction means `ceil(f * n)`.
@@ -40,8 +76,8 @@ export const maxFeaturesSchema = z.union([
  */
 export const nativeTreeParamsSchema = z
   .object({
-    nEstimators: z.number().int().min(1).max(100_000).default(100),
-    maxDepth: z.number().int().min(1).nullable().default(null),
+    nEstimators: nEstimatorsSchema.default(100),
+    maxDepth: maxDepthSchema.nullable().default(null),
     maxFeatures: maxFeaturesSchema.optional(),
     minSamplesSplit: countOrFraction('minSamplesSplit', 2).default(2),
     minSamplesLeaf: countOrFraction('minSamplesLeaf', 1).default(1),
@@ -54,16 +90,21 @@ export type NativeTreeParams = z.input<typeof nativeTreeParamsSchema>;
 export type ResolvedNativeTreeParams = z.output<typeof nativeTreeParamsSchema>;
 export type MaxFeatures = NonNullable<ResolvedNativeTreeParams['maxFeatures']>;
 
-/** Features drawn per node for `nFeatures` features. */
-export function resolveMaxFeatures(maxFeatures: MaxFeatures, nFeatures: number): number {
+/** Features drawn per node (or per tree, for ml-random-forest) for `nFeatures` features. */
+export function resolveMaxFeatures(
+  maxFeatures: MaxFeatures,
+  nFeatures: number,
+  what = 'maxFeatures',
+): number {
   if (maxFeatures === 'all') return nFeatures;
   if (maxFeatures === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(nFeatures)));
   if (maxFeatures === 'log2') return Math.max(1, Math.floor(Math.log2(nFeatures)));
-  if (maxFeatures < 1) return Math.max(1, Math.floor(maxFeatures * nFeatures));
-  if (maxFeatures > nFeatures) {
-    throw invalidArgument(`maxFeatures ${maxFeatures} is more than the ${nFeatures} features`, 'train');
+  const count = typeof maxFeatures === 'number' ? maxFeatures : maxFeatures.count;
+  if (count < 1) return Math.max(1, Math.floor(count * nFeatures));
+  if (count > nFeatures) {
+    throw invalidArgument(`${what} ${count} is more than the ${nFeatures} features`, 'train');
   }
-  return maxFeatures;
+  return count;
 }
 
 const countOf = (v: number, n: number): number => (Number.isInteger(v) ? v : Math.ceil(v * n));

@@ -1,4 +1,4 @@
-import { RegistryError, isRegistryError } from '../../errors.js';
+import { RegistryError, abortedError, isRegistryError } from '../../errors.js';
 
 /** Row-major Float64Array -> the number[][] the ml-* libraries take. */
 export function toRows(x: Float64Array, nRows: number, nFeatures: number): number[][] {
@@ -7,12 +7,13 @@ export function toRows(x: Float64Array, nRows: number, nFeatures: number): numbe
   return rows;
 }
 
-/** Runs a library call; its throws become `INVALID_ARGUMENT` saying what failed (abort reasons pass through). */
+/** Runs a library call; its throws become `INVALID_ARGUMENT` saying what failed (`ABORTED` once the signal fired). */
 export function callLibrary<T>(what: string, signal: AbortSignal | undefined, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (isRegistryError(e) || (signal?.aborted && e === signal.reason)) throw e;
+    if (isRegistryError(e)) throw e;
+    if (signal?.aborted) throw abortedError(signal, 'train');
     const message = e instanceof Error ? e.message : String(e);
     throw new RegistryError('INVALID_ARGUMENT', `${what} failed: ${message}`, { where: 'train', cause: e });
   }

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { DecisionTreeClassifier, DecisionTreeRegression } from 'ml-cart';
+import { throwIfAborted } from '../../errors.js';
 import { createTreeEnsembleModel } from '../../formats/native/native-model.js';
 import type { TreeEnsembleModel } from '../../formats/native/native-model.js';
 import { treeEnsembleFromJson } from '../../formats/native/tree-ensemble-json.js';
 import type { TreeEnsemble } from '../../formats/tree-ensemble.js';
 import { fitTree } from '../native/forest.js';
-import { maxFeaturesSchema, nativeTreeParamsSchema } from '../native/params.js';
+import { maxDepthSchema, maxFeaturesSchema, nativeTreeParamsSchema } from '../native/params.js';
 import type { FitInput, Trainer } from '../trainer.js';
 import { callLibrary, definedOnly, toRows } from './common.js';
 import { engineParamsObject, withDefaultEngine } from './engine-params.js';
@@ -13,7 +14,7 @@ import { cartTreeToEnsemble } from './to-ensemble.js';
 
 const nativeShape = {
   engine: z.literal('native'),
-  maxDepth: z.number().int().min(1).optional(),
+  maxDepth: maxDepthSchema.optional(),
   maxFeatures: maxFeaturesSchema.optional(),
   minSamplesSplit: nativeTreeParamsSchema.shape.minSamplesSplit,
   minSamplesLeaf: nativeTreeParamsSchema.shape.minSamplesLeaf,
@@ -23,7 +24,7 @@ const nativeShape = {
 
 const libraryShape = {
   engine: z.literal('ml-cart'),
-  maxDepth: z.number().int().min(1).optional(),
+  maxDepth: maxDepthSchema.optional(),
   minSamplesSplit: z.number().int().min(2).default(4),
 };
 
@@ -35,14 +36,15 @@ const shapes = (): Record<string, z.ZodRawShape> => ({ native: nativeShape, 'ml-
  *
  * `engine: 'native'` (default) — the built-in histogram learner ({@link fitTree}), scikit-learn's
  * `DecisionTreeClassifier` / `DecisionTreeRegressor` semantics:
- * - `maxDepth` (default unlimited): levels of splits below the root.
- * - `maxFeatures` (default `'all'`): features drawn at every split, as for `random-forest`.
+ * - `maxDepth` (default unlimited, at most 64 when given): levels of splits below the root.
+ * - `maxFeatures` (default `'all'`): features drawn at every split, as for `random-forest` (`1` is
+ *   refused as ambiguous: `'all'` or `{ count: 1 }`).
  * - `minSamplesSplit` (default 2) and `minSamplesLeaf` (default 1): counts, or fractions of the rows.
  * - `criterion`: `'gini'` (default) or `'entropy'` for classification, `'squared_error'` for regression.
  * - `maxBins` (default 256): quantile bins per feature.
  *
  * `engine: 'ml-cart'` — ml-cart 2.x CART (gini / squared error):
- * - `maxDepth` (default unlimited).
+ * - `maxDepth` (default unlimited, at most 64 when given).
  * - `minSamplesSplit` (default 4): a node with fewer rows becomes a leaf (ml-cart `minNumSamples` =
  *   `minSamplesSplit - 1`).
  */
@@ -62,7 +64,7 @@ export type LibraryTree = DecisionTreeClassifier | DecisionTreeRegression;
 /** Trains the ml-cart tree (one synchronous call; abort is checked before it). */
 export function trainLibraryTree(input: FitInput<LibraryTreeParams>): LibraryTree {
   const { x, nRows, nFeatures, y, task, params, signal } = input;
-  signal?.throwIfAborted();
+  throwIfAborted(signal, 'train');
   const options = definedOnly({ maxDepth: params.maxDepth, minNumSamples: params.minSamplesSplit - 1 });
   const rows = toRows(x, nRows, nFeatures);
   return callLibrary(`ml-cart training (${nRows} rows x ${nFeatures} features)`, signal, () => {
@@ -80,7 +82,7 @@ export const decisionTreeTrainer: Trainer<DecisionTreeParams> = {
   paramsSchema: decisionTreeParamsSchema,
   fit(input): TreeEnsembleModel {
     const { params, task, nFeatures, nClasses } = input;
-    input.signal?.throwIfAborted();
+    throwIfAborted(input.signal, 'train');
     let ensemble: TreeEnsemble;
     if (params.engine === 'native') {
       const { engine: _engine, maxDepth, ...rest } = params;

@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
-import { invalidArgument } from '../../errors.js';
+import { throwIfAborted } from '../../errors.js';
 import { createTreeEnsembleModel } from '../../formats/native/native-model.js';
 import type { TreeEnsembleModel } from '../../formats/native/native-model.js';
 import { treeEnsembleFromJson } from '../../formats/native/tree-ensemble-json.js';
 import { fitForest } from '../native/forest.js';
-import { maxFeaturesSchema, nativeTreeParamsSchema } from '../native/params.js';
+import { availableParallelism } from 'node:os';
+import {
+  maxDepthSchema,
+  maxFeaturesSchema,
+  nativeTreeParamsSchema,
+  nEstimatorsSchema,
+  resolveMaxFeatures,
+} from '../native/params.js';
 import { createRandom } from '../random.js';
 import type { FitInput, Trainer } from '../trainer.js';
 import { callLibrary, definedOnly, toRows, yieldToEventLoop } from './common.js';
@@ -17,21 +24,29 @@ export const FOREST_CHUNK_SIZE = 10;
 
 const nativeShape = {
   engine: z.literal('native'),
-  nEstimators: z.number().int().min(1).max(100_000).default(100),
-  maxDepth: z.number().int().min(1).optional(),
+  nEstimators: nEstimatorsSchema.default(100),
+  maxDepth: maxDepthSchema.optional(),
   maxFeatures: maxFeaturesSchema.optional(),
   minSamplesSplit: nativeTreeParamsSchema.shape.minSamplesSplit,
   minSamplesLeaf: nativeTreeParamsSchema.shape.minSamplesLeaf,
   criterion: nativeTreeParamsSchema.shape.criterion,
   bootstrap: z.boolean().default(true),
   maxBins: nativeTreeParamsSchema.shape.maxBins,
-  workers: z.number().int().min(1).max(256).optional(),
+  workers: z
+    .number()
+    .int()
+    .min(1)
+    .max(
+      availableParallelism(),
+      `must be at most ${availableParallelism()}, the available parallelism of this machine`,
+    )
+    .optional(),
 };
 
 const libraryShape = {
   engine: z.literal('ml-random-forest'),
-  nEstimators: z.number().int().min(1).max(10_000).default(100),
-  maxDepth: z.number().int().min(1).optional(),
+  nEstimators: nEstimatorsSchema.default(100),
+  maxDepth: maxDepthSchema.optional(),
   maxFeatures: maxFeaturesSchema.default(0.7),
   minSamplesSplit: z.number().int().min(2).default(4),
   bootstrap: z.boolean().default(true),
@@ -48,17 +63,19 @@ const shapes = (): Record<string, z.ZodRawShape> => ({
  *
  * `engine: 'native'` (default) — the built-in histogram learner ({@link fitForest}), scikit-learn's
  * `RandomForestClassifier` / `RandomForestRegressor` semantics:
- * - `nEstimators` (default 100): number of trees.
- * - `maxDepth` (default unlimited): levels of splits below the root.
- * - `maxFeatures`: features drawn at every split — `'sqrt'`, `'log2'`, `'all'`, a fraction in (0, 1)
- *   or an integer count. Absent: `'sqrt'` for classification, `'all'` for regression (scikit-learn's
+ * - `nEstimators` (default 100, at most 5,000): number of trees.
+ * - `maxDepth` (default unlimited, at most 64 when given): levels of splits below the root.
+ * - `maxFeatures`: features drawn at every split — `'sqrt'`, `'log2'`, `'all'`, a fraction in (0, 1),
+ *   an integer count from 2 or `{ count: n }`. `1` is refused as ambiguous: scikit-learn's
+ *   `max_features=1.0` is `'all'` here, one feature per split is `{ count: 1 }`. Absent: `'sqrt'` for classification, `'all'` for regression (scikit-learn's
  *   defaults; not written into the params).
  * - `minSamplesSplit` (default 2) and `minSamplesLeaf` (default 1): counts, or fractions of the rows.
  * - `criterion`: `'gini'` or `'entropy'` for classification, `'squared_error'` for regression.
  *   Absent: `'gini'` / `'squared_error'`.
  * - `bootstrap` (default true): each tree sees n rows drawn with replacement.
  * - `maxBins` (default 256): quantile bins per feature.
- * - `workers` (default 1): worker threads growing trees in parallel; the model does not depend on it.
+ * - `workers` (default 1, at most `os.availableParallelism()`): worker threads growing trees in
+ *   parallel; the model does not depend on it.
  *
  * `engine: 'ml-random-forest'` — ml-random-forest 2.x:
  * - `nEstimators` (default 100), `maxDepth` (default unlimited), `bootstrap` (default true): as above.
@@ -87,17 +104,7 @@ export function resolveLibraryMaxFeatures(
   maxFeatures: LibraryForestParams['maxFeatures'],
   nFeatures: number,
 ): number {
-  if (maxFeatures === 'all') return nFeatures;
-  if (maxFeatures === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(nFeatures)));
-  if (maxFeatures === 'log2') return Math.max(1, Math.floor(Math.log2(nFeatures)));
-  if (maxFeatures < 1) return Math.max(1, Math.floor(maxFeatures * nFeatures));
-  if (maxFeatures > nFeatures) {
-    throw invalidArgument(
-      `random-forest maxFeatures ${maxFeatures} is more than the ${nFeatures} features`,
-      'train',
-    );
-  }
-  return maxFeatures;
+  return resolveMaxFeatures(maxFeatures, nFeatures, 'random-forest maxFeatures');
 }
 
 export type LibraryForest = RandomForestClassifier | RandomForestRegression;
@@ -118,7 +125,7 @@ export async function trainLibraryForests(input: FitInput<LibraryForestParams>):
   const seeds = createRandom(seed);
   const forests: LibraryForest[] = [];
   for (let done = 0; done < params.nEstimators;) {
-    signal?.throwIfAborted();
+    throwIfAborted(signal, 'train');
     const size = Math.min(FOREST_CHUNK_SIZE, params.nEstimators - done);
     const options = {
       nEstimators: size,
@@ -149,7 +156,7 @@ export async function trainLibraryForests(input: FitInput<LibraryForestParams>):
     });
     if (done < params.nEstimators) await yieldToEventLoop();
   }
-  signal?.throwIfAborted();
+  throwIfAborted(signal, 'train');
   return forests;
 }
 
