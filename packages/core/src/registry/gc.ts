@@ -8,7 +8,7 @@ import { defaultSpoolDir, sweepSpool } from '../stores/spool.js';
 
 const where = 'gc';
 
-export const gcOptionsSchema = z.object({
+export const gcOptionsSchema = z.strictObject({
   /**
    * Only objects, temp files and spool files older than this are deleted, so uploads whose metadata
    * is not committed yet are safe. Default one hour.

@@ -322,6 +322,7 @@ describeCases<ModelRegistry>(
     gc: [
       ['options not an object', BAD, (r) => r.gc(options('now'))],
       ['negative grace period', BAD, (r) => r.gc({ gracePeriodMs: -1 })],
+      ['unknown key', BAD, (r) => r.gc(options({ dryrun: true }))],
     ],
     close: [],
   }),
