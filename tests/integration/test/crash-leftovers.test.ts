@@ -16,7 +16,7 @@ import { devStores, irisCsv, openDev, tempDir } from './registries.js';
 type StoreOptions = Pick<RegistryOptions, 'metadata' | 'artifacts'>;
 
 const KILLS = 30;
-const OPS = ['train', 'upload', 'copy'] as const;
+const OPS = ['train', 'upload', 'copy', 'track'] as const;
 const TEMP_FILE = /^\..*\.[0-9a-f]{16}\.tmp$/;
 const child = bundleForChildProcess(new URL('./children/crash-writes.ts', import.meta.url).pathname);
 
@@ -121,7 +121,7 @@ afterAll(async () => {
 describe.each(setups.filter((s) => pgReachable || !s.name.startsWith('Postgres')))(
   'crash leftovers on $name',
   ({ stores }) => {
-    it(`after ${KILLS} kill -9s during train, upload and copy, one gc with grace 0 leaves no temp file, no spool file, no unreferenced object and no running run`, async () => {
+    it(`after ${KILLS} kill -9s during train, upload, copy and run tracking, one gc with grace 0 leaves no temp file, no spool file, no unreferenced object and no running run`, async () => {
       const dir = tempDir('crash');
       const tmp = join(dir, 'tmp');
       const spoolDir = join(tmp, `modelreg-spool-${process.getuid?.() ?? 'user'}`);
@@ -185,6 +185,6 @@ describe.each(setups.filter((s) => pgReachable || !s.name.startsWith('Postgres')
         }
       }
       await registry.close();
-    });
+    }, 600_000);
   },
 );

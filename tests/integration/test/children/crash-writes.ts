@@ -1,5 +1,5 @@
-// Child: repeats one kind of write (train, upload or copy) until the parent kills it with SIGKILL.
-// Arguments: <sqlite|postgres> <registry folder> <postgres schema or -> <train|upload|copy> <source folder>
+// Child: repeats one kind of write (train, upload, copy or track) until the parent kills it with SIGKILL.
+// Arguments: <sqlite|postgres> <registry folder> <postgres schema or -> <train|upload|copy|track> <source folder>
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ModelRegistry, copyModelVersion } from '@modelreg/core';
@@ -38,13 +38,23 @@ async function* bigCsv(): AsyncGenerator<Uint8Array> {
 process.stdout.write('ready\n');
 for (let i = 0; ; i++) {
   if (op === 'train') {
+    // Alternately registered (one transaction at the end) and not (a run that logs as it goes).
     await registry.train({
       experiment: 'crash',
       dataset: 'iris',
       target: 'species',
       model: { type: 'random-forest', params: { nEstimators: 40, maxDepth: 8 } },
-      register: { name: 'crash_train', stage: 'staging' },
+      ...(i % 2 === 0 ? { register: { name: 'crash_train', stage: 'staging' } } : {}),
     });
+  } else if (op === 'track') {
+    // A tracking script: a run that logs a metric and an artifact per step until it is killed.
+    const run = await registry.startRun({ experiment: 'crash', name: `track-${process.pid}-${i}` });
+    for (let step = 0; step < 50; step++) {
+      await run.logMetric('loss', 1 / (step + 1), { step });
+      await run.logArtifact(`steps/${step}.txt`, `step ${step}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await run.end('finished');
   } else if (op === 'upload') {
     await registry.datasets.upload(`crash_${process.pid}_${i}.csv`, bigCsv());
   } else {
