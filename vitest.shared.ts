@@ -29,6 +29,11 @@ export function testConfig(options: { alias?: typeof coreAlias; timeoutMs?: numb
   const timeout = options.timeoutMs ?? 60_000;
   return defineConfig({
     resolve: { alias: options.alias ?? coreAlias },
-    test: { include: ['test/**/*.test.ts'], testTimeout: timeout, hookTimeout: Math.max(timeout, 60_000) },
+    test: {
+      include: ['test/**/*.test.ts'],
+      setupFiles: [fileURLToPath(new URL('./test-utils/isolated-tmpdir.ts', import.meta.url))],
+      testTimeout: timeout,
+      hookTimeout: Math.max(timeout, 60_000),
+    },
   });
 }
