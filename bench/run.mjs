@@ -3,7 +3,16 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const all = ['ml-random-forest', 'predict', 'encode', 'quality', 'native-trees', 'resolve', 'gc', 'abort-and-limits'];
+const all = [
+  'ml-random-forest',
+  'predict',
+  'encode',
+  'quality',
+  'native-trees',
+  'resolve',
+  'gc',
+  'abort-and-limits',
+];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {
   if (!all.includes(name)) {

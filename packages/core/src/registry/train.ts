@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { nameSchema, parseArg } from '../domain/names.js';
+import { aliasSchema, nameSchema, parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
 import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
@@ -19,9 +19,10 @@ import type { ParityReport } from '../formats/onnx/parity.js';
 import type { TrainerRegistry, TrainProgress } from '../training/trainer.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { RegistryContext } from './context.js';
-import { aliasSchema, canonicalStage } from './models.js';
+import { canonicalStage } from './models.js';
 import { newId, putRunFiles, registerVersion } from './register.js';
-import { logArtifacts, startRun } from './runs.js';
+import { logArtifacts } from './run-artifacts.js';
+import { startRun } from './runs.js';
 
 const where = 'train';
 

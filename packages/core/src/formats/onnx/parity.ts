@@ -1,7 +1,7 @@
 import { RegistryError, abortedError, throwIfAborted } from '../../errors.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { argmaxRows, predictEnsemble } from '../tree-ensemble.js';
-import type { Label } from '../../training/trainer.js';
+import type { Label } from '../model.js';
 import { exportTreeEnsembleToOnnxAsync } from './export-tree-ensemble.js';
 import { createOnnxPredictor } from './session.js';
 
