@@ -24,7 +24,10 @@ export const layerRules = {
     'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs', '.cjs'],
     'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
     'import-x/resolver-next': [
-      createTypeScriptImportResolver({ project: ['packages/*/tsconfig.json', 'examples/*/tsconfig.json'] }),
+      createTypeScriptImportResolver({
+        project: ['packages/*/tsconfig.json', 'examples/*/tsconfig.json'],
+        noWarnOnMultipleProjects: true,
+      }),
     ],
   },
   rules: {
