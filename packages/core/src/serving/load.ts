@@ -186,15 +186,15 @@ async function readManifest(
   return parseManifest(json, label, where);
 }
 
+/** The runtime behind a handle; referencing the handle from its own methods keeps it (and the pin) alive. */
+const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
+const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
+
 /**
  * Resolves the URI, then returns the cached runtime of that content (MODEL.json digest + format),
  * loading it once however many callers ask at the same time. Every file is verified against its
  * recorded sha256 before use.
  */
-/** The runtime behind a handle; referencing the handle from its own methods keeps it (and the pin) alive. */
-const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
-const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
-
 export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptions): Promise<LoadedModel> {
   const opts = parseArg(loadOptionsSchema, options ?? {}, 'load options', where);
   const { artifacts } = deps.source;
