@@ -19,8 +19,15 @@ export const layerRules = {
   files: ['packages/*/src/**/*.ts', 'examples/*/src/**/*.{ts,tsx}'],
   plugins: { 'import-x': importX },
   settings: {
+    // Without these, import-x treats only .js/.mjs/.cjs as modules and no-cycle silently skips
+    // every TypeScript file (it reported zero cycles while registry/runs.ts ↔ log-model.ts existed).
+    'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs', '.cjs'],
+    'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
     'import-x/resolver-next': [
-      createTypeScriptImportResolver({ project: ['packages/*/tsconfig.json', 'examples/*/tsconfig.json'] }),
+      createTypeScriptImportResolver({
+        project: ['packages/*/tsconfig.json', 'examples/*/tsconfig.json'],
+        noWarnOnMultipleProjects: true,
+      }),
     ],
   },
   rules: {

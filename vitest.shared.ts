@@ -5,7 +5,10 @@ const core = (p: string): string => fileURLToPath(new URL(`./packages/core/src/$
 
 /** Tests run against core's TypeScript source, so no build is needed between a core change and a test. */
 export const coreAlias = [
-  { find: /^@modelreg\/core\/testing$/, replacement: core('testing/index.ts') },
+  ...['testing', 'datasets', 'formats', 'training', 'serving'].map((entry) => ({
+    find: new RegExp(`^@modelreg/core/${entry}$`),
+    replacement: core(`${entry}/index.ts`),
+  })),
   { find: /^@modelreg\/core$/, replacement: core('index.ts') },
 ];
 

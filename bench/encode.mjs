@@ -1,6 +1,6 @@
 // Input encoding alone (validation + value rules + coding, no model): what each predict input form
 // costs per call, with the encoder built once per model as LoadedModel does. 100k rows x 10 features.
-import { createInputEncoder } from '@modelreg/core';
+import { createInputEncoder } from '@modelreg/core/serving';
 import { printTable } from './lib/table.mjs';
 
 const quick = process.env.BENCH_QUICK === '1';

@@ -2,7 +2,8 @@
 // (regression, 10 features); the native engine is benchmarked in native-trees.mjs.
 // ml-random-forest's fit time grows with the square of the rows, so the 20k-row case fits fewer trees
 // and the table also gives the time per tree.
-import { predictEnsemble, randomForestTrainer } from '@modelreg/core';
+import { predictEnsemble } from '@modelreg/core/formats';
+import { randomForestTrainer } from '@modelreg/core/training';
 import { friedman } from './lib/bench-data.mjs';
 import { printTable, seconds } from './lib/table.mjs';
 

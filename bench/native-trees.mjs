@@ -15,12 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import {
   createTreeEnsembleModel,
-  fitForest,
   predictEnsemble,
   predictEnsembleFast,
   treeEnsembleFromJson,
   treeEnsembleToJson,
-} from '@modelreg/core';
+} from '@modelreg/core/formats';
+import { fitForest } from '@modelreg/core/training';
 import { accuracyOfProba, friedman, r2, splitRows, threeClasses, toRows } from './lib/bench-data.mjs';
 import { fixed, mb, printTable, seconds } from './lib/table.mjs';
 

@@ -5,7 +5,7 @@
 // splits (split seed = model seed = scikit-learn random_state = 42, 43, ...), with the standard error
 // of the paired difference; the first table is the single seed-42 split.
 // Env: BENCH_TREES (default 100) · BENCH_ENGINES (default native,ml-random-forest) · BENCH_SEEDS (default 10).
-import { createDefaultTrainerRegistry, fitModel } from '@modelreg/core';
+import { createDefaultTrainerRegistry, fitModel } from '@modelreg/core/training';
 import { loadSplit, sharedDatasets } from './lib/datasets.mjs';
 import { sklearnForest } from './lib/sklearn.mjs';
 import { fixed, printTable, seconds } from './lib/table.mjs';

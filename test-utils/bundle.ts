@@ -40,7 +40,12 @@ export async function bundleForChildProcess(entry: string): Promise<string> {
       'protobufjs',
     ],
     alias: {
-      '@modelreg/core/testing': join(coreSrc, 'testing/index.ts'),
+      ...Object.fromEntries(
+        ['testing', 'datasets', 'formats', 'training', 'serving'].map((entry) => [
+          `@modelreg/core/${entry}`,
+          join(coreSrc, `${entry}/index.ts`),
+        ]),
+      ),
       '@modelreg/core': join(coreSrc, 'index.ts'),
       '@modelreg/meta-sqlite': pkg('meta-sqlite'),
       '@modelreg/meta-postgres': pkg('meta-postgres'),

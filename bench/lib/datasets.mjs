@@ -1,14 +1,8 @@
 // The shared public datasets, split exactly as registry.train splits them, for comparisons with scikit-learn.
 import { readFileSync } from 'node:fs';
-import {
-  encodeTable,
-  encodeTarget,
-  fitFeatureSpecs,
-  loadTable,
-  profileCsv,
-  selectFeatures,
-  trainTestSplit,
-} from '@modelreg/core';
+import { loadTable, profileCsv } from '@modelreg/core/datasets';
+import { encodeTable, fitFeatureSpecs, selectFeatures } from '@modelreg/core/formats';
+import { encodeTarget, trainTestSplit } from '@modelreg/core/training';
 
 export const sharedDatasets = [
   { name: 'iris', target: 'species' },

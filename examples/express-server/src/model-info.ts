@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileRecord, ModelManifest, ModelRegistry, ModelSignature } from '@modelreg/core';
-import { describeSignature, parseManifest, RegistryError } from '@modelreg/core';
+import { RegistryError } from '@modelreg/core';
+import { describeSignature, parseManifest } from '@modelreg/core/formats';
 import type { z } from 'zod';
 import type { modelInfoSchema } from './schemas.js';
 

@@ -2,9 +2,7 @@ import {
   datasetVersionSchema,
   experimentSchema,
   historyEntrySchema,
-  labelSchema,
   metricPointSchema,
-  modelSignatureSchema,
   modelVersionSchema,
   nameSchema,
   ownRecordSchema,
@@ -13,6 +11,7 @@ import {
   runSchema,
   runStatuses,
 } from '@modelreg/core';
+import { labelSchema, modelSignatureSchema } from '@modelreg/core/formats';
 import { z } from 'zod';
 import { httpErrorCodes } from './errors.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cell, DataTable, ModelRegistry } from '@modelreg/core';
-import { RegistryError } from '@modelreg/core';
+import { formatModelUri, RegistryError } from '@modelreg/core';
 
 export const sampleCsv = fileURLToPath(new URL('../data/energy_load.csv', import.meta.url));
 
@@ -127,7 +127,7 @@ export const commands = {
       comment: 'quickstart promotion',
     });
     ctx.print(`promote   ${name} v${promoted.version} -> ${promoted.stage} (others archived)`);
-    const predicted = await predict(ctx, `models:/${name}/production`, trained.dataset.name);
+    const predicted = await predict(ctx, formatModelUri(name, 'production'), trained.dataset.name);
     const history = await ctx.registry.getStageHistory(name);
     ctx.print(
       `history   ${history.length} moves; last: v${history.at(-1)?.version} ${history.at(-1)?.fromStage} -> ${history.at(-1)?.toStage} by ${history.at(-1)?.actor}`,
@@ -165,7 +165,7 @@ export const commands = {
   },
   async predict(ctx: CommandContext) {
     const dataset = await upload(ctx);
-    const uri = ctx.options.model ?? `models:/${ctx.options.name ?? 'energy_load'}/production`;
+    const uri = ctx.options.model ?? formatModelUri(ctx.options.name ?? 'energy_load', 'production');
     return predict(ctx, uri, dataset.name, 10);
   },
   async list(ctx: CommandContext) {

@@ -2,7 +2,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { isRegistryError } from '@modelreg/core';
+import { formatModelUri, isRegistryError } from '@modelreg/core';
 import { openRegistryFromEnv } from '@modelreg/example-config';
 import type { LogEntry } from './run-worker.js';
 import { PredictionWorker } from './run-worker.js';
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const uri = values.uri ?? (values.model ? `models:/${values.model}/${values.stage}` : undefined);
+  const uri = values.uri ?? (values.model ? formatModelUri(values.model, values.stage) : undefined);
   const dir = values['watch-dir'];
   const pollMs = Number(values['poll-ms']);
   if (values.help || !uri || (values.input === undefined) === (dir === undefined) || !(pollMs >= 10)) {

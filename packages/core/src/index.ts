@@ -1,15 +1,23 @@
+// `@modelreg/core`: the documented API — the registry facade, errors, domain schemas and types, the
+// store contracts with the helpers adapters need, and the memory stores. Specialist pieces live in
+// subpath entries: `/formats` (model files, ONNX), `/training` (trainers, fit pipeline), `/datasets`
+// (CSV reading and value rules), `/serving` (input encoding, predictors) and `/testing` (conformance).
 export * from './errors.js';
 export * from './domain/index.js';
+
+// Store contracts and what adapters build on.
 export type * from './stores/metadata-store.js';
 export type * from './stores/artifact-store.js';
 export { assertArtifactKey, assertArtifactPrefix, isArtifactKey } from './stores/keys.js';
 export { guardMetadataStore, guardArtifactStore } from './stores/guard.js';
-export type * from './domain/table.js';
-export type { FlatTree, TreeEnsemble } from './formats/tree-ensemble.js';
-export { predictEnsemble, argmaxRows } from './formats/tree-ensemble.js';
-export { createMemoryArtifactStore } from './memory/memory-artifact-store.js';
 export { toAsyncChunks, hashChunks, readBody, compareArtifactKeys, verifyChunks } from './stores/body.js';
 export type { HashedChunks, ExpectedBody } from './stores/body.js';
+export { defaultSpoolDir } from './stores/spool.js';
+export { parseStoreOptions } from './config.js';
+export { createMemoryArtifactStore } from './memory/memory-artifact-store.js';
+export { createMemoryMetadataStore } from './memory/memory-metadata-store.js';
+
+// The registry facade and the types of its methods.
 export { ModelRegistry } from './registry/model-registry.js';
 export { RunHandle } from './registry/runs.js';
 export type { StartRunOptions, SearchRunsOptions, SearchRunsResult } from './registry/runs.js';
@@ -21,32 +29,60 @@ export type {
   AliasOptions,
   UpdateOptions,
 } from './registry/models.js';
-export type { ResolvedUri } from './registry/resolve.js';
 export type { GcOptions, GcResult } from './registry/gc.js';
-export { defaultSpoolDir } from './stores/spool.js';
 export { REGISTRY_ID_KEY } from './registry/binding.js';
 export type { RegistryOptions } from './registry/options.js';
 export { defaultStages } from './registry/options.js';
-export type { EventHandler } from './registry/events.js';
-export * from './datasets/index.js';
-export { createMemoryMetadataStore } from './memory/memory-metadata-store.js';
-export * from './formats/onnx/index.js';
 export type { TrainOptions, TrainResult } from './registry/train.js';
 export type { EvaluateOptions, EvaluateResult } from './registry/evaluate.js';
-export type { LoadedModel, LoadOptions } from './serving/load.js';
-export * from './training/index.js';
-export * from './training/native/index.js';
 export type { LogModelOptions, LoggedModel } from './registry/log-model.js';
-export type { LiveModel, WatchOptions, SwapEvent, WatchErrorEvent } from './serving/live-model.js';
+export { copyModelVersion } from './registry/copy.js';
+export type { CopyModelVersionOptions, CopyModelVersionResult } from './registry/copy.js';
+export type { DatasetCatalog, DatasetUpload } from './datasets/dataset-catalog.js';
+export type { CsvSource } from './datasets/csv.js';
+export type { ValueRules } from './datasets/values.js';
+export type * from './domain/table.js';
+
+// Serving: what `load`, `watch` and `canary` return.
 export type {
+  ResolvedUri,
+  EventHandler,
+  LoadedModel,
+  LoadOptions,
+  PredictInput,
+  ClassProbabilities,
+  PredictorSignature,
+  LiveModel,
+  WatchOptions,
+  SwapEvent,
+  WatchErrorEvent,
   Canary,
   CanaryArm,
   CanaryOptions,
   CanaryPrediction,
   PromoteOptions,
   PromoteResult,
-} from './serving/canary.js';
-export type { CanaryStats, CanaryArmStats } from './serving/canary-stats.js';
-export { copyModelVersion } from './registry/copy.js';
-export type { CopyModelVersionOptions, CopyModelVersionResult } from './registry/copy.js';
-export { parseStoreOptions } from './config.js';
+  CanaryStats,
+  CanaryArmStats,
+} from './serving/index.js';
+
+// Custom trainers (`registry.registerTrainer`) and the model files they produce.
+export { defineTrainer } from './training/trainer.js';
+export type {
+  Task,
+  Label,
+  NativeModel,
+  FitInput,
+  Trainer,
+  TrainerRegistry,
+  TrainProgress,
+} from './training/trainer.js';
+export type {
+  ModelManifest,
+  ManifestFile,
+  ModelSignature,
+  SignatureInput,
+  TrainingInfo,
+  FeatureSpec,
+  FeatureType,
+} from './formats/index.js';

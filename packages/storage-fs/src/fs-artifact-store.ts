@@ -26,7 +26,8 @@ const DELETE_CONCURRENCY = 16;
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 /** Errors that mean "there is no file at this key". */
-const isMissing = (error: unknown): boolean => ['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(error) ?? '');
+const isNotFoundError = (error: unknown): boolean =>
+  ['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(error) ?? '');
 const ignore = (): void => undefined;
 
 function storeFailure(operation: string, subject: string, error: unknown): RegistryError {
@@ -110,7 +111,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
     for (const segment of dirKey === '' ? [] : dirKey.split('/')) {
       current = path.join(current, segment);
       const stats = await lstat(current).catch((error: unknown) => {
-        if (isMissing(error)) return null;
+        if (isNotFoundError(error)) return null;
         throw error;
       });
       if (!stats?.isDirectory()) return null;
@@ -155,12 +156,12 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
     try {
       real = await realpath(file);
     } catch (error) {
-      if (isMissing(error)) return null;
+      if (isNotFoundError(error)) return null;
       throw error;
     }
     if (real !== file) throw outsideRoot(key, 'its path goes through a symbolic link');
     const stats = await lstat(file).catch((error: unknown) => {
-      if (isMissing(error)) return null;
+      if (isNotFoundError(error)) return null;
       throw error;
     });
     return stats?.isFile() ? { file, stats } : null;
@@ -212,7 +213,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
     temps?: ArtifactInfo[],
   ): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
-      if (isMissing(error)) return [];
+      if (isNotFoundError(error)) return [];
       throw error;
     });
     await Promise.all(
@@ -322,7 +323,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
         const found = await existingFile(key);
         if (!found) return null;
         return await readFile(found.file).catch((error: unknown) => {
-          if (isMissing(error)) return null;
+          if (isNotFoundError(error)) return null;
           throw error;
         });
       } catch (error) {
@@ -336,7 +337,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
         const found = await existingFile(key);
         if (!found) return null;
         const handle = await open(found.file, 'r').catch((error: unknown) => {
-          if (isMissing(error)) return null;
+          if (isNotFoundError(error)) return null;
           throw error;
         });
         return handle ? handle.createReadStream() : null;
@@ -365,7 +366,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
         try {
           await unlink(found.file);
         } catch (error) {
-          if (isMissing(error)) return false;
+          if (isNotFoundError(error)) return false;
           throw error;
         }
         await pruneEmptyDirs(await realRoot(), path.dirname(found.file));
@@ -398,7 +399,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
         try {
           await unlink(pathOf(rootReal, key));
         } catch (error) {
-          if (isMissing(error)) return false;
+          if (isNotFoundError(error)) return false;
           throw error;
         }
         await pruneEmptyDirs(rootReal, dir);
@@ -427,7 +428,7 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
                 await unlink(file);
                 deleted += 1;
               } catch (error) {
-                if (!isMissing(error)) throw error;
+                if (!isNotFoundError(error)) throw error;
               }
             }),
           );

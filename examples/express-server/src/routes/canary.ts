@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Canary, CanaryArm, PredictInput } from '@modelreg/core';
-import { RegistryError } from '@modelreg/core';
+import { formatModelUri, RegistryError } from '@modelreg/core';
 import type { AppContext } from '../context.js';
 import { HttpError, parseRequest, requireContentType } from '../errors.js';
 import { canaryBody, canaryPromoteBody, canaryWeightBody, modelParams } from '../schemas.js';
@@ -116,7 +116,7 @@ async function probabilitiesByVersion(
   const byVersion = new Map<number, unknown[]>();
   await Promise.all(
     distinct.map(async (v) => {
-      const loaded = await ctx.registry.load(`models:/${model}/${v}`);
+      const loaded = await ctx.registry.load(formatModelUri(model, v));
       byVersion.set(v, await loaded.predictProba(input));
     }),
   );

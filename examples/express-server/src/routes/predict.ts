@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
 import type { PredictInput } from '@modelreg/core';
+import { formatModelUri } from '@modelreg/core';
 import type { AuditEntry } from '../audit.js';
 import { inputSha256 } from '../audit.js';
 import type { AppContext } from '../context.js';
@@ -42,11 +43,7 @@ export type CanaryRouter = (
 export const DEFAULT_STAGE = 'production';
 
 const uriOf = (name: string, s: Selector): string =>
-  s.kind === 'version'
-    ? `models:/${name}/${s.version}`
-    : s.kind === 'stage'
-      ? `models:/${name}/${s.stage}`
-      : `models:/${name}@${s.alias}`;
+  formatModelUri(name, s.kind === 'version' ? s.version : s.kind === 'stage' ? s.stage : { alias: s.alias });
 
 function pickSelector(
   ...candidates: Array<{ version?: number; stage?: string; alias?: string }>

@@ -241,10 +241,11 @@ export async function readCsv(source: CsvSource, options: CsvReadOptions = {}): 
     }
   };
 
-  let inBody = false;
+  // True while waiting on the source for the next chunk: an error then is the body's, not ours.
+  let readingBody = true;
   try {
     for await (const chunk of toAsyncChunks(source, WHERE)) {
-      inBody = true;
+      readingBody = false;
       hash.update(chunk);
       size += chunk.byteLength;
       if (!failure) {
@@ -255,9 +256,9 @@ export async function readCsv(source: CsvSource, options: CsvReadOptions = {}): 
           failure = { error };
         }
       }
-      inBody = false;
+      readingBody = true;
     }
-    inBody = true;
+    readingBody = false;
     if (!failure) {
       try {
         splitter.push(decode(undefined, size));
@@ -273,7 +274,7 @@ export async function readCsv(source: CsvSource, options: CsvReadOptions = {}): 
       }
     }
   } catch (error) {
-    if (inBody || isRegistryError(error)) throw error;
+    if (!readingBody || isRegistryError(error)) throw error;
     throw new RegistryError('INVALID_ARGUMENT', `${label}: reading the body failed: ${message(error)}`, {
       where: WHERE,
       cause: error,

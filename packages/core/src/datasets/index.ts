@@ -19,7 +19,7 @@ export {
   MISSING_MARKERS,
   VALUE_RULES_VERSION,
   DEFAULT_VALUE_RULES,
-  isMissing,
+  isMissingCsvCell,
   parseBoolean,
   parseDateTime,
   parseInteger,

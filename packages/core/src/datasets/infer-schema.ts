@@ -164,7 +164,7 @@ export interface ColumnProfiler {
  * {@link DISTINCT_EXACT_LIMIT} distinct values (and {@link DISTINCT_EXACT_CHARS} characters of them),
  * then a 16 KiB sketch. Inference rules:
  *
- * - Missing cells (see `isMissing`: empty, `NA`, `N/A`, `NaN`, `null`, `None`, any case) count in
+ * - Missing cells (see `isMissingCsvCell`: empty, `NA`, `N/A`, `NaN`, `null`, `None`, any case) count in
  *   `nullCount` and take no part in typing. Other cells are trimmed before they are typed or counted.
  * - The type is the first of these that **every** non-missing value fits:
  *   `boolean` (`true`/`false`/`yes`/`no`, any case; `0`/`1` are integers) → `integer` (sign and

@@ -27,7 +27,7 @@ function badCell(label: string, where: string, column: ColumnInfo, cell: string)
 
 /**
  * Reads a CSV into a typed, column-major {@link DataTable} using known column types (normally the
- * ones recorded when the dataset was uploaded). Missing cells (see `isMissing`) become `null`;
+ * ones recorded when the dataset was uploaded). Missing cells (see `isMissingCsvCell`) become `null`;
  * `integer`/`number` cells become numbers, `boolean` cells booleans, `datetime` cells epoch
  * milliseconds, `categorical` cells their trimmed text and `string` cells their text as written.
  *

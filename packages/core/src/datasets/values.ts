@@ -36,11 +36,11 @@ export const DEFAULT_VALUE_RULES: ValueRules = Object.freeze({
 const MISSING = new Set(MISSING_MARKERS);
 
 /** True when the cell is missing: empty or whitespace, or one of {@link MISSING_MARKERS} in any case. */
-export function isMissing(cell: string): boolean {
+export function isMissingCsvCell(cell: string): boolean {
   return isMissingText(cell.trim());
 }
 
-/** {@link isMissing} for text that is already trimmed. */
+/** {@link isMissingCsvCell} for text that is already trimmed. */
 export function isMissingText(text: string): boolean {
   if (text.length === 0) return true;
   if (text.length > 4) return false;

@@ -44,4 +44,8 @@ export function parseArg<S extends z.ZodType>(
   );
 }
 
-export const assertName = (value: unknown, what: string): string => parseArg(nameSchema, value, what);
+/** Aliases look like names but may not be `latest` or a version (`3`, `v3`), which URIs already mean. */
+export const aliasSchema = nameSchema.refine(
+  (s) => s.toLowerCase() !== 'latest' && !/^v?\d+$/i.test(s),
+  'must not be "latest" or look like a version number',
+);

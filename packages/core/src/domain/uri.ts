@@ -77,6 +77,11 @@ export function parseModelUri(uri: unknown): ModelUri {
   return bad(uri, 'it must start with "models:/" or "runs:/"');
 }
 
-export function formatModelUri(name: string, version: number): string {
-  return `models:/${name}/${version}`;
+/**
+ * The `models:/` URI of a model's version (`3`), `'latest'`, a stage (`'production'`) or an alias
+ * (`{ alias: 'champion' }`): the inverse of {@link parseModelUri}.
+ */
+export function formatModelUri(name: string, selector: number | string | { alias: string }): string {
+  if (typeof selector === 'object') return `models:/${name}@${selector.alias}`;
+  return `models:/${name}/${selector}`;
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { invalidArgument } from '../errors.js';
+import { RegistryError } from '../errors.js';
 import { timestampSchema } from '../domain/types.js';
 import { ownRecordSchema } from '../domain/records.js';
-import { featureSpecSchema } from '../training/features.js';
+import { featureSpecSchema } from './features.js';
 
 /** A class label as it appeared in the data. */
 export const labelSchema = z.union([z.string(), z.number(), z.boolean()]);
@@ -97,11 +97,39 @@ export const modelManifestSchema = z
   });
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
-/** Parses MODEL.json content (already JSON-parsed); `INVALID_ARGUMENT` naming the first bad field. */
-export function parseManifest(json: unknown): ModelManifest {
+/**
+ * Parses MODEL.json content (already JSON-parsed); `INVALID_ARGUMENT` naming the first bad field,
+ * prefixed with `label` (e.g. `model "iris" version 2`) when given.
+ */
+export function parseManifest(json: unknown, label?: string, where = 'model'): ModelManifest {
   const result = modelManifestSchema.safeParse(json);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  throw invalidArgument(`MODEL.json is invalid${at}: ${issue?.message ?? 'invalid'}`, 'model');
+  const prefix = label ? `${label}: ` : '';
+  throw new RegistryError(
+    'INVALID_ARGUMENT',
+    `${prefix}MODEL.json is invalid${at}: ${issue?.message ?? 'invalid'}`,
+    {
+      where,
+      cause: result.error,
+    },
+  );
+}
+
+/** The JSON signature of a model, derived from its manifest (stored as `MODEL.json#signature`). */
+export function describeSignature(
+  manifest: Pick<ModelManifest, 'task' | 'features' | 'classes'>,
+): ModelSignature {
+  return {
+    inputs: manifest.features.map((f) =>
+      f.type === 'categorical'
+        ? { name: f.name, type: f.type, categories: [...f.categories], nullable: true }
+        : { name: f.name, type: f.type, nullable: true },
+    ),
+    output:
+      manifest.task === 'classification'
+        ? { type: 'label', classes: [...(manifest.classes ?? [])] }
+        : { type: 'number' },
+  };
 }

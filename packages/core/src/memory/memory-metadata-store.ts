@@ -9,7 +9,6 @@ import type {
 } from '../domain/types.js';
 import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
-import type { MetadataInspector } from '../testing/metadata/context.js';
 import { memoryModelMethods } from './memory-model-methods.js';
 import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
 import { compareText, conflict, exists, notFound, WHERE } from './memory-state.js';
@@ -317,15 +316,16 @@ export function createMemoryMetadataStore(): MetadataStore {
 
 /**
  * The conformance suite's backdoor into a memory store (what is really kept, not what reads return).
- * Internal: not exported from the package barrel.
+ * Internal: not exported from the package barrel. It returns the suite's `MetadataInspector` shape
+ * (checked where the suite receives it) without importing it, since memory sits below `testing`.
  */
-export function inspectMemoryMetadataStore(store: MetadataStore): MetadataInspector {
+export function inspectMemoryMetadataStore(store: MetadataStore) {
   const state = internals.get(store);
   if (!state) throw new RegistryError('INVALID_ARGUMENT', 'not a memory metadata store', { where: WHERE });
   return {
     countEvents: async () => state.events.length,
     countHistory: async () => state.history.length,
-    rawVersion: async (name, version) => {
+    rawVersion: async (name: string, version: number): Promise<unknown> => {
       const found = state.models.get(name)?.versions.get(version);
       return found ? structuredClone(found) : null;
     },

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
+import { aliasSchema, nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import type { FileRecord, MetricPoint, ModelVersion } from '../domain/types.js';
+import { formatModelUri } from '../domain/uri.js';
 import { RegistryError } from '../errors.js';
 import { ModelRegistry } from './model-registry.js';
-import { aliasSchema } from './models.js';
 import { newId, registerVersion } from './register.js';
 
 const where = 'copyModelVersion';
@@ -146,7 +146,7 @@ export async function copyModelVersion(
     }
     const historyPath = `modelreg/history/${opts.name}-v${opts.version}.json`;
     if (!recorded.has(historyPath)) {
-      const body = JSON.stringify({ source: `models:/${opts.name}/${opts.version}`, history }, null, 2);
+      const body = JSON.stringify({ source: formatModelUri(opts.name, opts.version), history }, null, 2);
       const key = `runs/${run.id}/copies/${copyId}/${historyPath}`;
       written.push(key);
       runFiles.push({ path: historyPath, key, ...(await to.artifacts.put(key, body)) });
@@ -166,7 +166,7 @@ export async function copyModelVersion(
       path: modelPath,
       files: versionFiles,
       description: src.description,
-      tags: { ...src.tags, 'modelreg.source': `models:/${opts.name}/${opts.version}` },
+      tags: { ...src.tags, 'modelreg.source': formatModelUri(opts.name, opts.version) },
       ...(stage !== undefined ? { stage } : {}),
       archiveExisting: opts.archiveExisting,
       ...(opts.alias !== undefined ? { alias: opts.alias } : {}),

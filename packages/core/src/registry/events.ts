@@ -1,7 +1,9 @@
 import type { EventType, RegistryEvent } from '../domain/types.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
 
-export type EventHandler = (event: RegistryEvent) => void;
+import type { EventHandler } from '../serving/ports.js';
+
+export type { EventHandler };
 
 /**
  * Delivers the store's event log to in-process listeners, in order and exactly once per feed:

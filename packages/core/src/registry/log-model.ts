@@ -7,12 +7,12 @@ import type { ModelManifest } from '../formats/manifest.js';
 import { labelSchema } from '../formats/manifest.js';
 import { createOnnxPredictor } from '../formats/onnx/session.js';
 import type { OnnxModelInfo } from '../formats/onnx/inspect.js';
-import { describeSignature } from '../serving/signature.js';
+import { describeSignature } from '../formats/manifest.js';
 import { MISSING_MARKERS, VALUE_RULES_VERSION } from '../datasets/values.js';
-import type { FeatureSpec } from '../training/features.js';
+import type { FeatureSpec } from '../formats/features.js';
 import type { Label, Task } from '../training/trainer.js';
 import type { RegistryContext } from './context.js';
-import { logArtifacts } from './runs.js';
+import { logArtifacts } from './run-artifacts.js';
 
 const where = 'logModel';
 

@@ -3,7 +3,7 @@ import type { LoadedModel, LoadOptions, ModelRuntime } from '../serving/load.js'
 import { loadModel, loadNativeRuntime } from '../serving/load.js';
 import type { RuntimeLoader } from '../serving/load.js';
 import { createOnnxRuntimeLoader } from '../serving/onnx-runtime.js';
-import type { ClassProbabilities } from '../serving/loaded-model.js';
+import type { ClassProbabilities } from '../serving/predictor.js';
 import { ModelCache } from '../serving/model-cache.js';
 import type { Canary, CanaryOptions } from '../serving/canary.js';
 import { createCanary } from '../serving/canary.js';
@@ -255,7 +255,12 @@ export class ModelRegistry {
    */
   load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
     return loadModel(
-      { ctx: this.ctx, trainers: this.trainers, cache: this.cache, loaders: this.loaders },
+      {
+        source: { resolve: (u) => resolveUri(this.ctx, u), artifacts: this.ctx.artifacts },
+        trainers: this.trainers,
+        cache: this.cache,
+        loaders: this.loaders,
+      },
       uri,
       options,
     );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
+import { aliasSchema, nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import { ownRecordSchema } from '../domain/records.js';
 import { parseModelUri } from '../domain/uri.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
@@ -18,12 +18,6 @@ const tagChangesSchema = maxEntries(
 );
 const commentSchema = z.string().max(5000).default('');
 const actorSchema = z.string().min(1).max(256).optional();
-
-/** Aliases look like names but may not be `latest` or a version (`3`, `v3`), which URIs already mean. */
-export const aliasSchema = nameSchema.refine(
-  (s) => s.toLowerCase() !== 'latest' && !/^v?\d+$/i.test(s),
-  'must not be "latest" or look like a version number',
-);
 
 export const createModelOptionsSchema = z.strictObject({
   description: descriptionSchema.default(''),

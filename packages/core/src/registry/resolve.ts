@@ -1,20 +1,11 @@
 import { parseModelUri } from '../domain/uri.js';
-import type { FileRecord, ModelVersion } from '../domain/types.js';
+import type { ModelVersion } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
+import type { ResolvedUri } from '../serving/ports.js';
+
+export type { ResolvedUri };
 import type { RegistryContext } from './context.js';
 import { canonicalStage } from './models.js';
-
-/** What a URI points at now. */
-export interface ResolvedUri {
-  uri: string;
-  /** The version for `models:/` URIs; `null` for `runs:/` URIs. */
-  modelVersion: ModelVersion | null;
-  runId: string | null;
-  /** The model folder inside the run's artifacts (e.g. `model`). */
-  path: string;
-  /** The files, with paths relative to the model folder. */
-  files: FileRecord[];
-}
 
 const where = 'resolve';
 

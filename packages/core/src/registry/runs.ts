@@ -7,11 +7,11 @@ import type { Experiment, FileRecord, MetricPoint, Run } from '../domain/types.j
 import { endStatusSchema, paramValueSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
-import { assertArtifactKey } from '../stores/keys.js';
 import type { RunOrderBy, RunWhere } from '../stores/metadata-store.js';
 import type { RegistryContext } from './context.js';
 import type { LoggedModel, LogModelOptions } from './log-model.js';
 import { logOnnxModel } from './log-model.js';
+import { logArtifacts } from './run-artifacts.js';
 
 const where = 'runs';
 
@@ -76,10 +76,6 @@ const metricOptionsSchema = z
     timestamp: z.number().int().nonnegative().optional(),
   })
   .default({ step: 0 });
-
-function runKey(runId: string, path: string): string {
-  return `runs/${runId}/artifacts/${path}`;
-}
 
 export async function getOrCreateExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
   const existing = await ctx.metadata.getExperimentByName(name);
@@ -204,33 +200,6 @@ export class RunHandle {
     this.ctx.changed();
     return run;
   }
-}
-
-/** Writes files for a run, then records them all in one metadata call. Keys are checked before any write. */
-export async function logArtifacts(
-  ctx: RegistryContext,
-  runId: string,
-  files: { path: string; body: ArtifactBody }[],
-): Promise<FileRecord[]> {
-  for (const f of files) assertArtifactKey(f.path, where);
-  const run = await ctx.metadata.getRun(runId);
-  if (!run) throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where });
-  const existing = new Set((await ctx.metadata.listRunArtifacts(runId)).map((f) => f.path));
-  for (const f of files) {
-    if (existing.has(f.path)) {
-      throw new RegistryError('ALREADY_EXISTS', `run "${runId}" already has an artifact at "${f.path}"`, {
-        where,
-      });
-    }
-  }
-  const records: FileRecord[] = [];
-  for (const f of files) {
-    const key = runKey(runId, f.path);
-    const { sha256, size } = await ctx.artifacts.put(key, f.body);
-    records.push({ path: f.path, key, sha256, size });
-  }
-  await ctx.metadata.recordRunArtifacts(runId, records);
-  return records;
 }
 
 export async function startRun(ctx: RegistryContext, options: StartRunOptions = {}): Promise<RunHandle> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { nameSchema, parseArg } from '../domain/names.js';
+import { aliasSchema, nameSchema, parseArg } from '../domain/names.js';
 import type { DataTable } from '../domain/table.js';
 import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
@@ -19,9 +19,10 @@ import type { ParityReport } from '../formats/onnx/parity.js';
 import type { TrainerRegistry, TrainProgress } from '../training/trainer.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { RegistryContext } from './context.js';
-import { aliasSchema, canonicalStage } from './models.js';
+import { canonicalStage } from './models.js';
 import { newId, putRunFiles, registerVersion } from './register.js';
-import { logArtifacts, startRun } from './runs.js';
+import { logArtifacts } from './run-artifacts.js';
+import { startRun } from './runs.js';
 
 const where = 'train';
 
@@ -179,9 +180,13 @@ function paramsToLog(
 }
 
 /**
- * Trains a model: fits it (pure, no store touched — so bad input leaves nothing behind), then logs
- * one run with params, metrics, tags and the model folder (`MODEL.json`, `model.native.json`, and a
- * confusion matrix for classifiers), and optionally registers it.
+ * Trains a model in two phases. First nothing is written: the dataset is read, the model fitted and,
+ * for tree models, exported to ONNX and checked for parity on the test split — so bad input or an
+ * abort leaves nothing behind. Then the files are written (`model/model.native.json`,
+ * `model/model.onnx` when exported, then `model/MODEL.json` with their digests, and
+ * `confusion_matrix.json` beside the folder for classifiers) and recorded: as one run with params,
+ * metrics and tags, or, with `register`, in one metadata transaction that creates the finished run
+ * together with the version (see {@link trainAndRegister}).
  */
 export async function train(
   ctx: RegistryContext,

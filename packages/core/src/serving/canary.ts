@@ -3,9 +3,9 @@ import { readCsvRecords } from '../datasets/csv.js';
 import { nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import type { ModelVersion } from '../domain/types.js';
 import { RegistryError, invalidArgument } from '../errors.js';
-import type { AliasOptions, TransitionStageOptions } from '../registry/models.js';
-import { aliasSchema } from '../registry/models.js';
-import type { ResolvedUri } from '../registry/resolve.js';
+import { aliasSchema } from '../domain/names.js';
+import { formatModelUri } from '../domain/uri.js';
+import type { AliasMoveOptions, ResolvedUri, StageMoveOptions } from './ports.js';
 import type { Label } from '../training/trainer.js';
 import type { CanaryStats } from './canary-stats.js';
 import { ArmMeter, stableFraction } from './canary-stats.js';
@@ -121,9 +121,9 @@ export interface CanaryHost {
     name: string,
     version: number,
     stage: string,
-    options?: TransitionStageOptions,
+    options?: StageMoveOptions,
   ): Promise<ModelVersion>;
-  setAlias(name: string, alias: string, version: number, options?: AliasOptions): Promise<void>;
+  setAlias(name: string, alias: string, version: number, options?: AliasMoveOptions): Promise<void>;
 }
 
 type ArmRef =
@@ -133,16 +133,16 @@ type ArmRef =
   | { kind: 'alias'; alias: string; uri: string };
 
 function parseArmRef(host: CanaryHost, model: string, ref: number | string, which: CanaryArm): ArmRef {
-  if (typeof ref === 'number') return { kind: 'version', version: ref, uri: `models:/${model}/${ref}` };
+  if (typeof ref === 'number') return { kind: 'version', version: ref, uri: formatModelUri(model, ref) };
   if (/^\d+$/.test(ref)) {
     const version = parseArg(versionNumberSchema, Number(ref), `canary ${which} version`, where);
-    return { kind: 'version', version, uri: `models:/${model}/${version}` };
+    return { kind: 'version', version, uri: formatModelUri(model, version) };
   }
   if (ref.startsWith('@')) {
     const alias = parseArg(aliasSchema, ref.slice(1), `canary ${which} alias`, where);
-    return { kind: 'alias', alias, uri: `models:/${model}@${alias}` };
+    return { kind: 'alias', alias, uri: formatModelUri(model, { alias }) };
   }
-  if (ref.toLowerCase() === 'latest') return { kind: 'latest', uri: `models:/${model}/latest` };
+  if (ref.toLowerCase() === 'latest') return { kind: 'latest', uri: formatModelUri(model, 'latest') };
   const stage = host.stages.find((s) => s.toLowerCase() === ref.toLowerCase());
   if (!stage) {
     throw invalidArgument(
@@ -150,7 +150,7 @@ function parseArmRef(host: CanaryHost, model: string, ref: number | string, whic
       where,
     );
   }
-  return { kind: 'stage', stage, uri: `models:/${model}/${stage}` };
+  return { kind: 'stage', stage, uri: formatModelUri(model, stage) };
 }
 
 const inputSchema = z.union([z.array(z.unknown()), z.object({ csv: z.string() })]);

@@ -3,11 +3,10 @@ import { parseArg } from '../domain/names.js';
 import type { EventType, ModelVersion, RegistryEvent } from '../domain/types.js';
 import { parseModelUri } from '../domain/uri.js';
 import { RegistryError } from '../errors.js';
-import type { EventHandler } from '../registry/events.js';
-import type { ResolvedUri } from '../registry/resolve.js';
+import type { EventHandler, ResolvedUri } from './ports.js';
 import type { Label } from '../training/trainer.js';
 import type { LoadedModel, LoadOptions } from './load.js';
-import type { ClassProbabilities } from './loaded-model.js';
+import type { ClassProbabilities } from './predictor.js';
 import type { PredictInput } from './signature.js';
 
 const where = 'watch';

@@ -4,16 +4,15 @@ import type { FileRecord, ModelVersion } from '../domain/types.js';
 import { RegistryError, isRegistryError } from '../errors.js';
 import { parseArg } from '../domain/names.js';
 import type { ModelManifest } from '../formats/manifest.js';
-import { modelManifestSchema } from '../formats/manifest.js';
+import { parseManifest } from '../formats/manifest.js';
 import { loadNativeModel } from '../formats/native/native-model.js';
-import type { RegistryContext } from '../registry/context.js';
-import type { ResolvedUri } from '../registry/resolve.js';
-import { resolveUri } from '../registry/resolve.js';
+import type { ArtifactStore } from '../stores/artifact-store.js';
 import { verifyChunks } from '../stores/body.js';
 import type { Label, Task, TrainerRegistry } from '../training/trainer.js';
-import type { ClassProbabilities, PredictorSignature } from './loaded-model.js';
-import { createNativePredictor } from './loaded-model.js';
+import type { ClassProbabilities, PredictorSignature } from './predictor.js';
+import { createNativePredictor } from './predictor.js';
 import type { ModelCache } from './model-cache.js';
+import type { ModelSource } from './ports.js';
 import type { PredictInput } from './signature.js';
 
 const where = 'load';
@@ -64,11 +63,11 @@ function sha256(bytes: Uint8Array): string {
 
 /** Reads a recorded file and checks its size and sha256 against the record: `INTEGRITY` on any mismatch. */
 export async function readVerified(
-  ctx: RegistryContext,
+  artifacts: Pick<ArtifactStore, 'get'>,
   file: FileRecord,
   label: string,
 ): Promise<Uint8Array> {
-  const bytes = await ctx.artifacts.get(file.key);
+  const bytes = await artifacts.get(file.key);
   if (!bytes) {
     throw new RegistryError(
       'INTEGRITY',
@@ -91,8 +90,12 @@ export async function readVerified(
  * Streams a recorded file through {@link verifyChunks} without keeping it: `INTEGRITY` when it is
  * missing or its bytes differ from the record.
  */
-async function verifyStored(ctx: RegistryContext, file: FileRecord, label: string): Promise<void> {
-  const stream = await ctx.artifacts.getStream(file.key);
+async function verifyStored(
+  artifacts: Pick<ArtifactStore, 'getStream'>,
+  file: FileRecord,
+  label: string,
+): Promise<void> {
+  const stream = await artifacts.getStream(file.key);
   if (!stream) {
     throw new RegistryError(
       'INTEGRITY',
@@ -119,9 +122,12 @@ function parseJson(bytes: Uint8Array, label: string, path: string): unknown {
   }
 }
 
-/** Builds a runtime for one format; the ONNX runtime is added by `registerOnnxRuntime`. */
+/**
+ * Builds a runtime for one format. The registry passes {@link loadNativeRuntime} and, for ONNX,
+ * `createOnnxRuntimeLoader` (serving/onnx-runtime.ts).
+ */
 export type RuntimeLoader = (input: {
-  ctx: RegistryContext;
+  artifacts: Pick<ArtifactStore, 'get'>;
   manifest: ModelManifest;
   files: FileRecord[];
   label: string;
@@ -149,9 +155,9 @@ export function fileOf(
   return record;
 }
 
-export const loadNativeRuntime: RuntimeLoader = async ({ ctx, manifest, files, label, trainers }) => {
+export const loadNativeRuntime: RuntimeLoader = async ({ artifacts, manifest, files, label, trainers }) => {
   const record = fileOf(files, manifest, 'native', label);
-  const json = parseJson(await readVerified(ctx, record, label), label, record.path);
+  const json = parseJson(await readVerified(artifacts, record, label), label, record.path);
   const predictor = createNativePredictor(manifest, loadNativeModel(json, trainers));
   return {
     manifest,
@@ -164,47 +170,35 @@ export const loadNativeRuntime: RuntimeLoader = async ({ ctx, manifest, files, l
 };
 
 export interface LoadDeps {
-  ctx: RegistryContext;
+  source: ModelSource;
   trainers: TrainerRegistry;
   cache: ModelCache<ModelRuntime>;
   loaders: { native: RuntimeLoader; onnx?: RuntimeLoader };
 }
 
+/** Reads, verifies and parses MODEL.json: `INTEGRITY` on a digest mismatch, `INVALID_ARGUMENT` when invalid. */
 async function readManifest(
-  ctx: RegistryContext,
-  resolved: ResolvedUri,
+  artifacts: Pick<ArtifactStore, 'get'>,
+  record: FileRecord,
   label: string,
-): Promise<{ record: FileRecord; manifest: ModelManifest }> {
-  const record = resolved.files.find((f) => f.path === 'MODEL.json');
-  if (!record)
-    throw new RegistryError('UNSUPPORTED', `${label} has no MODEL.json, so modelreg cannot load it`, {
-      where,
-    });
-  const json = parseJson(await readVerified(ctx, record, label), label, 'MODEL.json');
-  const parsed = modelManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new RegistryError(
-      'INVALID_ARGUMENT',
-      `${label}: MODEL.json is invalid: ${parsed.error.issues[0]?.message}`,
-      { where, cause: parsed.error },
-    );
-  }
-  return { record, manifest: parsed.data };
+): Promise<ModelManifest> {
+  const json = parseJson(await readVerified(artifacts, record, label), label, 'MODEL.json');
+  return parseManifest(json, label, where);
 }
+
+/** The runtime behind a handle; referencing the handle from its own methods keeps it (and the pin) alive. */
+const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
+const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
 
 /**
  * Resolves the URI, then returns the cached runtime of that content (MODEL.json digest + format),
  * loading it once however many callers ask at the same time. Every file is verified against its
  * recorded sha256 before use.
  */
-/** The runtime behind a handle; referencing the handle from its own methods keeps it (and the pin) alive. */
-const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
-const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
-
 export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptions): Promise<LoadedModel> {
   const opts = parseArg(loadOptionsSchema, options ?? {}, 'load options', where);
-  const { ctx } = deps;
-  const resolved = await resolveUri(ctx, uri);
+  const { artifacts } = deps.source;
+  const resolved = await deps.source.resolve(uri);
   const label = resolved.modelVersion
     ? `model "${resolved.modelVersion.name}" version ${resolved.modelVersion.version}`
     : uri;
@@ -215,20 +209,20 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     });
   const cacheKey = `${manifestRecord.sha256}:${opts.format ?? 'auto'}`;
   const { value: runtime, pin } = await deps.cache.get(cacheKey, async () => {
-    const { manifest } = await readManifest(ctx, resolved, label);
+    const manifest = await readManifest(artifacts, manifestRecord, label);
     const hasOnnx = manifest.files.some((f) => f.format === 'onnx');
     const format = opts.format ?? (hasOnnx && deps.loaders.onnx ? 'onnx' : 'native');
     // Every file of the model folder is verified, not only the one served: a damaged native file
     // behind a good ONNX one fails the load now, not the day someone loads the native format.
     const served = manifest.files.find((f) => f.format === format)?.path;
     for (const file of resolved.files) {
-      if (file.path !== 'MODEL.json' && file.path !== served) await verifyStored(ctx, file, label);
+      if (file.path !== 'MODEL.json' && file.path !== served) await verifyStored(artifacts, file, label);
     }
     const loader = deps.loaders[format];
     if (!loader)
       throw new RegistryError('UNSUPPORTED', `${format} models cannot be served by this build`, { where });
     try {
-      return await loader({ ctx, manifest, files: resolved.files, label, trainers: deps.trainers });
+      return await loader({ artifacts, manifest, files: resolved.files, label, trainers: deps.trainers });
     } catch (e) {
       if (isRegistryError(e)) throw e;
       throw new RegistryError(

@@ -1,9 +1,10 @@
 import { RegistryError } from '../errors.js';
 import { createOnnxPredictor } from '../formats/onnx/session.js';
-import { decodePredictions, decodeProbabilities } from './loaded-model.js';
+import { decodePredictions, decodeProbabilities } from './predictor.js';
 import type { ModelRuntime, RuntimeLoader } from './load.js';
 import { fileOf, readVerified } from './load.js';
-import { createInputEncoder, describeSignature, inputRecordSchema } from './signature.js';
+import { describeSignature } from '../formats/manifest.js';
+import { createInputEncoder, inputRecordSchema } from './signature.js';
 
 /** Class labels as the ONNX label output carries them: integers stay integers, others become strings. */
 function onnxClassList(classes: readonly (string | number | boolean)[]): string[] | number[] {
@@ -16,10 +17,10 @@ function onnxClassList(classes: readonly (string | number | boolean)[]): string[
  * batches are split by the predictor). The session is released when the model leaves the cache.
  */
 export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }): RuntimeLoader {
-  return async ({ ctx, manifest, files, label }): Promise<ModelRuntime> => {
+  return async ({ artifacts, manifest, files, label }): Promise<ModelRuntime> => {
     const encoder = createInputEncoder(manifest.features, manifest.values);
     const record = fileOf(files, manifest, 'onnx', label);
-    const bytes = await readVerified(ctx, record, label);
+    const bytes = await readVerified(artifacts, record, label);
     const predictor = await createOnnxPredictor(bytes, {
       intraOpNumThreads: options.intraOpNumThreads,
       ...(manifest.onnx ? { inputName: manifest.onnx.inputName } : {}),

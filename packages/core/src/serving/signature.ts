@@ -4,9 +4,8 @@ import { describeValue } from '../domain/names.js';
 import { readCsvText } from '../datasets/csv.js';
 import { DEFAULT_VALUE_RULES, INVALID, VALUE_RULES_VERSION, valueReader } from '../datasets/values.js';
 import type { Invalid, ValueRules } from '../datasets/values.js';
-import type { ModelManifest, ModelSignature } from '../formats/manifest.js';
-import { MISSING_CATEGORY } from '../training/features.js';
-import type { FeatureSpec } from '../training/features.js';
+import { MISSING_CATEGORY } from '../formats/features.js';
+import type { FeatureSpec } from '../formats/features.js';
 
 /**
  * What `predict` accepts. Values are read with the same rules as the training data (one module,
@@ -58,23 +57,6 @@ export interface EncodedInput<X extends Float64Array | Float32Array = Float64Arr
 export type EncodeTarget = 'float64' | 'float32';
 const allocate = (target: EncodeTarget, n: number): Float64Array | Float32Array =>
   target === 'float32' ? new Float32Array(n) : new Float64Array(n);
-
-/** The JSON signature of a model, derived from its manifest (stored as `MODEL.json#signature`). */
-export function describeSignature(
-  manifest: Pick<ModelManifest, 'task' | 'features' | 'classes'>,
-): ModelSignature {
-  return {
-    inputs: manifest.features.map((f) =>
-      f.type === 'categorical'
-        ? { name: f.name, type: f.type, categories: [...f.categories], nullable: true }
-        : { name: f.name, type: f.type, nullable: true },
-    ),
-    output:
-      manifest.task === 'classification'
-        ? { type: 'label', classes: [...(manifest.classes ?? [])] }
-        : { type: 'number' },
-  };
-}
 
 /**
  * A zod schema of one record in its canonical form (numbers as numbers), for docs and OpenAPI.

@@ -1,4 +1,5 @@
-// Public API of the training and native-model layer (re-exported by the package barrel).
+// `@modelreg/core/training`: trainers, the fit pipeline (features, split, metrics) and the native
+// tree learner. The root entry keeps what custom trainers need (`defineTrainer`, `Trainer`).
 export { defineTrainer, createTrainerRegistry } from './trainer.js';
 export type {
   Task,
@@ -9,15 +10,6 @@ export type {
   Trainer,
   TrainerRegistry,
 } from './trainer.js';
-export {
-  featureSpecSchema,
-  MISSING_CATEGORY,
-  selectFeatures,
-  fitFeatureSpecs,
-  encodeTable,
-  idLikeReason,
-} from './features.js';
-export type { FeatureSpec, FeatureType, FeatureSelection, ExcludedColumn } from './features.js';
 export {
   inferTask,
   encodeTarget,
@@ -61,45 +53,20 @@ export type {
 } from './trainers/index.js';
 
 export {
-  modelManifestSchema,
-  manifestFileSchema,
-  modelSignatureSchema,
-  signatureInputSchema,
-  trainingInfoSchema,
-  labelSchema,
-  parseManifest,
-} from '../formats/manifest.js';
+  fitForest,
+  fitTree,
+  nativeTreeParamsSchema,
+  maxFeaturesSchema,
+  resolveMaxFeatures,
+  binFeatures,
+  MAX_BINS,
+} from './native/index.js';
 export type {
-  ModelManifest,
-  ManifestFile,
-  ModelSignature,
-  SignatureInput,
-  TrainingInfo,
-} from '../formats/manifest.js';
-export {
-  TREE_ENSEMBLE_KIND,
-  createTreeEnsembleModel,
-  isTreeEnsembleModel,
-  nativeModelFileSchema,
-  toNativeModelFile,
-  loadNativeModel,
-} from '../formats/native/native-model.js';
-export type { TreeEnsembleModel, NativeModelFile } from '../formats/native/native-model.js';
-export {
-  treeEnsembleToJson,
-  treeEnsembleFromJson,
-  treeEnsembleJsonSchema,
-  treeEnsembleJsonV1Schema,
-  treeEnsembleJsonV2Schema,
-  TREE_ENSEMBLE_JSON_VERSION,
-} from '../formats/native/tree-ensemble-json.js';
-export type { TreeEnsembleJson, TreeEnsembleJsonOptions } from '../formats/native/tree-ensemble-json.js';
-export { createNativePredictor, decodePredictions, decodeProbabilities } from '../serving/loaded-model.js';
-export type { Predictor, PredictorSignature, ClassProbabilities } from '../serving/loaded-model.js';
-export {
-  encodeInput,
-  createInputEncoder,
-  describeSignature,
-  inputRecordSchema,
-} from '../serving/signature.js';
-export type { PredictInput, EncodedInput, InputEncoder } from '../serving/signature.js';
+  FitForestInput,
+  FitNativeTreeInput,
+  NativeTreeParams,
+  ResolvedNativeTreeParams,
+  MaxFeatures,
+  BinnedFeatures,
+  BinningOptions,
+} from './native/index.js';

@@ -1,6 +1,6 @@
 import { invalidArgument } from '../errors.js';
 import type { Cell, DataTable } from '../domain/table.js';
-import { isMissing } from './features.js';
+import { isEmptyCell } from '../formats/features.js';
 import type { Label, Task } from './trainer.js';
 
 /** An integer target is a class label when it has at most this many distinct values... */
@@ -19,7 +19,7 @@ export function inferTask(values: readonly Cell[]): Task {
   let n = 0;
   let integers = true;
   for (const v of values) {
-    if (isMissing(v)) continue;
+    if (isEmptyCell(v)) continue;
     if (typeof v !== 'number') return 'classification';
     if (!Number.isInteger(v)) integers = false;
     distinct.add(v);
@@ -68,7 +68,7 @@ export function encodeTarget(table: DataTable, target: string, task?: Task): Enc
     );
   }
   const rows: number[] = [];
-  for (let i = 0; i < table.rowCount; i++) if (!isMissing(values[i])) rows.push(i);
+  for (let i = 0; i < table.rowCount; i++) if (!isEmptyCell(values[i])) rows.push(i);
   if (rows.length === 0)
     throw invalidArgument(
       `target ${JSON.stringify(target)} has no values (every row is missing it)`,

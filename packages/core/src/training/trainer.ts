@@ -1,41 +1,15 @@
 import type { z } from 'zod';
 import { alreadyExists, invalidArgument } from '../errors.js';
 import { nameSchema, parseArg } from '../domain/names.js';
+import type { NativeModel, Task } from '../formats/model.js';
 
-/** What a model predicts: a class among known labels, or a number. */
-export type Task = 'classification' | 'regression';
-
-/** A class label, kept with the type it had in the data (`'setosa'`, `3`, `true`). */
-export type Label = string | number | boolean;
+export type { Task, Label, NativeModel } from '../formats/model.js';
 
 /** Progress reported while fitting. */
 export interface TrainProgress {
   /** From 0 to 1; never decreases within one fit. */
   fraction: number;
   message?: string;
-}
-
-/**
- * A fitted model in memory. It is data, never code: `toJSON()` must return plain JSON that the
- * trainer's `load` turns back into an equal model, so models can be stored and loaded without
- * running stored code.
- *
- * All matrices are row-major `Float64Array`s of `nRows * nFeatures` values, with features in the
- * order of the model's feature list and already encoded (see `FeatureSpec`): no missing values.
- */
-export interface NativeModel {
-  /**
-   * The native format: `'tree-ensemble'` for the built-in tree format (loadable without a trainer,
-   * exportable to ONNX; see `createTreeEnsembleModel`), otherwise the name of the trainer that
-   * fitted it, whose `load` reads `toJSON()` back. `fitModel` rejects any other value.
-   */
-  readonly kind: string;
-  /** A JSON-serializable description of the model (no functions, no class instances, no typed arrays). */
-  toJSON(): unknown;
-  /** Regression: one value per row. Classification: one class index (0..nClasses-1) per row. */
-  predict(x: Float64Array, nRows: number): Float64Array;
-  /** Classification only: `nRows * nClasses` probabilities row-major, each row summing to 1. */
-  predictProba?(x: Float64Array, nRows: number): Float64Array;
 }
 
 /** What a trainer's `fit` receives. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  isMissing,
+  isMissingCsvCell,
   parseBoolean,
   parseDateTime,
   parseInteger,
@@ -10,11 +10,11 @@ import {
 describe('cell values', () => {
   it.each(['', '   ', 'NA', 'na', 'N/A', 'n/a', 'NaN', 'nan', 'null', 'NULL', 'None', ' none '])(
     '%j counts as missing',
-    (cell) => expect(isMissing(cell)).toBe(true),
+    (cell) => expect(isMissingCsvCell(cell)).toBe(true),
   );
 
   it.each(['0', '-', '?', 'nil', 'NAN!', 'nothing', 'false'])('%j is not missing', (cell) =>
-    expect(isMissing(cell)).toBe(false),
+    expect(isMissingCsvCell(cell)).toBe(false),
   );
 
   it('integers are sign and digits only, within the safe range', () => {

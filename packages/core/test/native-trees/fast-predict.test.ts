@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { predictEnsemble } from '../../src/formats/tree-ensemble.js';
 import type { TreeEnsemble } from '../../src/formats/tree-ensemble.js';
 import { fitForest } from '../../src/training/native/index.js';
-import { predictEnsembleFast, previousDouble } from '../../src/training/native/fast-predict.js';
+import { predictEnsembleFast, previousDouble } from '../../src/formats/native/fast-predict.js';
 import { friedman, threeClasses } from './helpers.js';
 
 /** Rows that hit thresholds exactly, plus infinities and NaN, plus ordinary rows. */

@@ -6,12 +6,12 @@ import { isRegistryError } from '../../src/errors.js';
 import type { ModelManifest } from '../../src/formats/manifest.js';
 import { parseManifest } from '../../src/formats/manifest.js';
 import { loadNativeModel } from '../../src/formats/native/native-model.js';
-import { createNativePredictor } from '../../src/serving/loaded-model.js';
+import { createNativePredictor } from '../../src/serving/predictor.js';
 import { fitModel } from '../../src/training/fit.js';
 import { createTrainerRegistry } from '../../src/training/trainer.js';
 import { decisionTreeTrainer } from '../../src/training/trainers/index.js';
 import { createInputEncoder } from '../../src/serving/signature.js';
-import type { FeatureSpec } from '../../src/training/features.js';
+import type { FeatureSpec } from '../../src/formats/features.js';
 import { openMemoryRegistry } from '../registry/helpers.js';
 
 const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'] as const;

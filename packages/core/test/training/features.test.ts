@@ -5,7 +5,7 @@ import {
   fitFeatureSpecs,
   MISSING_CATEGORY,
   selectFeatures,
-} from '../../src/training/features.js';
+} from '../../src/formats/features.js';
 import { encodeTarget, inferTask } from '../../src/training/task.js';
 import { tableFromRows } from './helpers.js';
 

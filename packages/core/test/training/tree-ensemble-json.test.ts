@@ -4,7 +4,8 @@ import { treeEnsembleFromJson, treeEnsembleToJson } from '../../src/formats/nati
 import type { TreeEnsembleJson } from '../../src/formats/native/tree-ensemble-json.js';
 import { predictEnsemble } from '../../src/formats/tree-ensemble.js';
 import type { FlatTree, TreeEnsemble } from '../../src/formats/tree-ensemble.js';
-import { fitForest, fitTree, predictEnsembleFast } from '../../src/training/native/index.js';
+import { fitForest, fitTree } from '../../src/training/native/index.js';
+import { predictEnsembleFast } from '../../src/formats/native/fast-predict.js';
 import { trainLibraryTree } from '../../src/training/trainers/decision-tree.js';
 import { trainLibraryForests } from '../../src/training/trainers/random-forest.js';
 import { cartTreeToEnsemble, forestsToEnsemble } from '../../src/training/trainers/to-ensemble.js';

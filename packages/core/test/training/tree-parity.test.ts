@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { argmaxRows, predictEnsemble } from '../../src/formats/tree-ensemble.js';
 import type { TreeEnsemble } from '../../src/formats/tree-ensemble.js';
-import { encodeTable, fitFeatureSpecs, selectFeatures } from '../../src/training/features.js';
+import { encodeTable, fitFeatureSpecs, selectFeatures } from '../../src/formats/features.js';
 import { encodeTarget } from '../../src/training/task.js';
 import type { FitInput } from '../../src/training/trainer.js';
 import { toRows } from '../../src/training/trainers/common.js';

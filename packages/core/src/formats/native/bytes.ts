@@ -62,7 +62,7 @@ export function decodeNumbers(b64: string, count: number, type: NumberType, what
   return out;
 }
 
-/** The narrowest unsigned type holding every value of `values` (non-negative integers). */
+/** The narrowest unsigned type that holds every integer from 0 to `max`. */
 export function unsignedTypeFor(max: number): 'u8' | 'u16' | 'u32' {
   return max <= 0xff ? 'u8' : max <= 0xffff ? 'u16' : 'u32';
 }

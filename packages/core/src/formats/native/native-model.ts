@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RegistryError, invalidArgument, isRegistryError } from '../../errors.js';
-import type { NativeModel, TrainerRegistry } from '../../training/trainer.js';
-import { predictEnsembleFast } from '../../training/native/fast-predict.js';
+import type { NativeModel, NativeModelLoaders } from '../model.js';
+import { predictEnsembleFast } from './fast-predict.js';
 import { argmaxRows } from '../tree-ensemble.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { treeEnsembleFromJson, treeEnsembleToJson } from './tree-ensemble-json.js';
@@ -78,7 +78,7 @@ export function toNativeModelFile(model: NativeModel): NativeModelFile {
  * loaded by the trainer of that name in `trainers` (`UNSUPPORTED` when it is not registered). No
  * stored code is ever run: the file is data interpreted by registered code.
  */
-export function loadNativeModel(file: unknown, trainers?: Pick<TrainerRegistry, 'get' | 'has'>): NativeModel {
+export function loadNativeModel(file: unknown, trainers?: NativeModelLoaders): NativeModel {
   const parsed = nativeModelFileSchema.safeParse(file);
   if (!parsed.success) {
     throw invalidArgument('model.native.json is not a modelreg native model file', 'native-model');

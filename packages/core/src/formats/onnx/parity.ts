@@ -1,13 +1,16 @@
 import { RegistryError, abortedError, throwIfAborted } from '../../errors.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { argmaxRows, predictEnsemble } from '../tree-ensemble.js';
-import type { Label } from '../../training/trainer.js';
+import type { Label } from '../model.js';
 import { exportTreeEnsembleToOnnxAsync } from './export-tree-ensemble.js';
 import { createOnnxPredictor } from './session.js';
 
 /** Rows whose two best native class probabilities are closer than this are near-ties: float32 summation may order them either way. */
 export const NEAR_TIE = 1e-6;
-/** Regression tolerance, relative to the target's scale (its range on the test rows, at least 1e-12). */
+/**
+ * Regression tolerance, relative to the target's scale on the checked rows: the largest of its range
+ * (max − min), |max| and 1e-12.
+ */
 export const REGRESSION_TOLERANCE = 1e-4;
 
 export interface ParityReport {

@@ -4,5 +4,3 @@ export { nativeTreeParamsSchema, maxFeaturesSchema, resolveMaxFeatures } from '.
 export type { NativeTreeParams, ResolvedNativeTreeParams, MaxFeatures } from './params.js';
 export { binFeatures, MAX_BINS } from './binning.js';
 export type { BinnedFeatures, BinningOptions } from './binning.js';
-export { predictEnsembleFast, compileEnsemble, predictCompiled } from './fast-predict.js';
-export type { CompiledEnsemble } from './fast-predict.js';

@@ -3,7 +3,8 @@ import { RegistryError, invalidArgument } from '../errors.js';
 import type { ModelManifest, ModelSignature } from '../formats/manifest.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
 import type { Label, NativeModel, Task } from '../training/trainer.js';
-import { createInputEncoder, describeSignature, inputRecordSchema } from './signature.js';
+import { describeSignature } from '../formats/manifest.js';
+import { createInputEncoder, inputRecordSchema } from './signature.js';
 import type { EncodedInput, PredictInput } from './signature.js';
 
 /**

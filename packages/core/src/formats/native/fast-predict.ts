@@ -1,5 +1,5 @@
 import { invalidArgument } from '../../errors.js';
-import type { TreeEnsemble } from '../../formats/tree-ensemble.js';
+import type { TreeEnsemble } from '../tree-ensemble.js';
 
 /**
  * A tree ensemble packed for prediction: the nodes of all trees in one buffer of 16 bytes per node

@@ -56,7 +56,8 @@ const ID_MIN_ROWS = 10;
 const ID_NAME = /^(id|uuid|guid|index|idx|rownum|row_?id|row_?number|row_?index|unnamed:\s*\d*)$|[_\s.-]id$/i;
 const CAMEL_ID = /[a-z0-9]Id$/;
 
-export const isMissing = (cell: Cell | undefined): boolean =>
+/** A typed cell with no value (`null`, `undefined`, `""` or `NaN`); CSV text is checked by `isMissingCsvCell`. */
+export const isEmptyCell = (cell: Cell | undefined): boolean =>
   cell === null || cell === undefined || cell === '' || (typeof cell === 'number' && Number.isNaN(cell));
 
 /** Why `column` looks like a row identifier, or null. */
@@ -65,7 +66,7 @@ export function idLikeReason(column: ColumnInfo, values: readonly Cell[]): strin
     return 'its name looks like an identifier';
   const n = values.length;
   if (n < ID_MIN_ROWS) return null;
-  if (values.some(isMissing)) return null;
+  if (values.some(isEmptyCell)) return null;
   if (column.type === 'integer' || column.type === 'number') {
     let up = true;
     let down = true;
@@ -129,7 +130,7 @@ export function selectFeatures(
     if (column.name === target) continue;
     const values = table.data[column.name] ?? [];
     let reason: string | null = null;
-    if (values.every(isMissing)) reason = 'it has no values';
+    if (values.every(isEmptyCell)) reason = 'it has no values';
     else if (column.type === 'datetime') reason = 'datetime columns are left out by default';
     else if (column.type === 'string') reason = 'free-text columns are left out by default';
     else reason = idLikeReason(column, values);
@@ -154,7 +155,7 @@ function median(values: number[]): number {
 }
 
 function numericCell(cell: Cell | undefined): number | null {
-  if (isMissing(cell)) return null;
+  if (isEmptyCell(cell)) return null;
   if (typeof cell === 'number') return cell;
   if (typeof cell === 'boolean') return cell ? 1 : 0;
   const n = Number(cell);
@@ -181,7 +182,7 @@ export function fitFeatureSpecs(
       const set = new Set<string>();
       for (let i = 0; i < rows.length; i++) {
         const cell = values[rows[i]!];
-        if (!isMissing(cell)) set.add(text(cell!));
+        if (!isEmptyCell(cell)) set.add(text(cell!));
       }
       const categories = [...set].sort();
       return { name, type: 'categorical', categories, fill: categories.length };
@@ -214,7 +215,8 @@ export function encodeTable(
     for (let i = 0; i < rows.length; i++) {
       const cell = values[rows[i]!];
       let v: number | null;
-      if (codes) v = isMissing(cell) ? null : (codes.get(trim ? String(cell).trim() : String(cell)) ?? null);
+      if (codes)
+        v = isEmptyCell(cell) ? null : (codes.get(trim ? String(cell).trim() : String(cell)) ?? null);
       else v = numericCell(cell);
       x[i * nFeatures + j] = v ?? spec.fill;
     }
