@@ -50,3 +50,4 @@ export type { CanaryStats, CanaryArmStats } from './serving/canary-stats.js';
 export { copyModelVersion } from './registry/copy.js';
 export type { CopyModelVersionOptions, CopyModelVersionResult } from './registry/copy.js';
 export { parseStoreOptions } from './config.js';
+export * as storeRules from './stores/rules.js';

@@ -3,3 +3,4 @@ export * from './types.js';
 export * from './uri.js';
 export * from './records.js';
 export * from './limits.js';
+export * from './run-search.js';

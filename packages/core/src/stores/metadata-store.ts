@@ -1,3 +1,4 @@
+import type { RunOrderBy, RunWhere } from '../domain/run-search.js';
 import type {
   DatasetVersion,
   EventPayload,
@@ -13,34 +14,6 @@ import type {
   RunStatus,
 } from '../domain/types.js';
 
-/** A numeric comparison on a run's latest metric value. Every given bound must hold. */
-export interface NumberFilter {
-  eq?: number;
-  gt?: number;
-  gte?: number;
-  lt?: number;
-  lte?: number;
-}
-
-/** A typed run filter: every given clause must hold (AND). */
-export interface RunWhere {
-  status?: RunStatus | RunStatus[];
-  /** Equality on params; values are compared as strings (`1` matches `"1"`). */
-  params?: Record<string, string | number | boolean>;
-  /** Equality on tags. */
-  tags?: Record<string, string>;
-  /** Comparisons on the latest value of each metric; a run without the metric does not match. */
-  metrics?: Record<string, NumberFilter>;
-  /** `null` selects top-level runs only. */
-  parentRunId?: string | null;
-}
-
-export type SortDirection = 'asc' | 'desc';
-/** One sort key. Runs without the metric or param sort last, in either direction. */
-export type RunOrderBy =
-  | { metric: string; direction?: SortDirection }
-  | { param: string; direction?: SortDirection }
-  | { field: 'startTime' | 'endTime' | 'name'; direction?: SortDirection };
 
 export interface RunSearchQuery {
   experimentIds: string[];
