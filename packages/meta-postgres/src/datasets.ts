@@ -1,6 +1,5 @@
-import { RegistryError } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
-import { WHERE } from './db.js';
+import { errors } from './db.js';
 import type { Db } from './db.js';
 import { toDataset, toEvent } from './rows.js';
 import type { DatasetRow, EventRow } from './rows.js';
@@ -97,13 +96,7 @@ export function datasetMethods(db: Db): DatasetMethods {
            RETURNING version`,
           [name, version ?? null, time],
         );
-        if (deleted.length === 0) {
-          const message =
-            version === undefined
-              ? `dataset "${name}" does not exist`
-              : `dataset "${name}" has no version ${version}`;
-          throw new RegistryError('NOT_FOUND', message, { where: WHERE });
-        }
+        if (deleted.length === 0) throw errors.datasetNotFound(name, version);
         for (const v of deleted.map((r) => Number(r.version)).sort((a, b) => a - b)) {
           tx.emit('dataset.deleted', { name, version: v });
         }
