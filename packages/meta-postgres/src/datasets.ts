@@ -1,24 +1,12 @@
-import type { MetadataStore } from '@modelreg/core';
+import type { DatasetAndEventMethods } from '@modelreg/core';
 import { errors } from './db.js';
 import type { Db } from './db.js';
 import { toDataset, toEvent } from './rows.js';
 import type { DatasetRow, EventRow } from './rows.js';
 
-type DatasetMethods = Pick<
-  MetadataStore,
-  | 'createDatasetVersion'
-  | 'getDataset'
-  | 'listDatasets'
-  | 'listDatasetVersions'
-  | 'deleteDataset'
-  | 'listReferencedKeys'
-  | 'readEvents'
-  | 'lastEventSeq'
->;
-
 const columns = `name, version, sha256, size, row_count, columns, key, original_name, created_at, deleted_at`;
 
-export function datasetMethods(db: Db): DatasetMethods {
+export function datasetMethods(db: Db): DatasetAndEventMethods {
   const { s } = db;
 
   return {

@@ -1,26 +1,11 @@
 import { storeRules } from '@modelreg/core';
-import type { MetadataStore, VersionSelector } from '@modelreg/core';
+import type { ModelMethods, VersionSelector } from '@modelreg/core';
 import { errors } from './db.js';
 import { appendHistory } from './moves.js';
 import { applyPlacement, ensureModel, insertRunArtifacts, insertRunRecord } from './registration.js';
 import type { Db, Tx } from './db.js';
 import { modelColumns, toModel, toVersion, versionColumns } from './rows.js';
 import type { ModelRow, VersionRow } from './rows.js';
-
-type ModelMethods = Pick<
-  MetadataStore,
-  | 'createModel'
-  | 'getModel'
-  | 'listModels'
-  | 'updateModel'
-  | 'deleteModel'
-  | 'createVersion'
-  | 'getVersion'
-  | 'listVersions'
-  | 'resolveVersion'
-  | 'updateVersion'
-  | 'deleteVersion'
->;
 
 /** A tag change as SQL parameters: the object to merge (`||`) and the keys to remove (`-`). */
 function tagChange(change: storeRules.TagChange): [string, string[]] {

@@ -1,5 +1,5 @@
 import { ownValue, storeRules } from '@modelreg/core';
-import type { MetadataStore } from '@modelreg/core';
+import type { TrackingMethods } from '@modelreg/core';
 import { errors, WHERE } from './db.js';
 import { insertRunArtifacts } from './registration.js';
 import type { Db, Tx } from './db.js';
@@ -7,26 +7,7 @@ import { toExperiment, toFileRecord, toMetricPoint, toRun } from './rows.js';
 import type { ExperimentRow, FileRow, MetricRow, RunRow } from './rows.js';
 import { searchRuns } from './run-search.js';
 
-type RunMethods = Pick<
-  MetadataStore,
-  | 'createExperiment'
-  | 'getExperiment'
-  | 'getExperimentByName'
-  | 'listExperiments'
-  | 'createRun'
-  | 'getRun'
-  | 'endRun'
-  | 'logParams'
-  | 'logMetrics'
-  | 'setRunTags'
-  | 'deleteRunTag'
-  | 'getMetricHistory'
-  | 'searchRuns'
-  | 'recordRunArtifacts'
-  | 'listRunArtifacts'
->;
-
-export function runMethods(db: Db): RunMethods {
+export function runMethods(db: Db): TrackingMethods {
   const { s } = db;
   const runColumns = `id, experiment_id, name, status, parent_run_id, start_time, end_time, params, tags, latest_metrics`;
   const experimentColumns = 'id, name, tags, created_at';

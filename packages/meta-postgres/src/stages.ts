@@ -1,13 +1,11 @@
 import { storeRules } from '@modelreg/core';
-import type { MetadataStore } from '@modelreg/core';
+import type { StageMethods } from '@modelreg/core';
 import { errors, WHERE } from './db.js';
 import type { Db } from './db.js';
 import { liveVersion, lockModel } from './models.js';
 import { appendHistory, archiveOthers, currentAlias, moveStage, pointAlias } from './moves.js';
 import { toHistoryEntry, toVersion, versionColumns } from './rows.js';
 import type { HistoryRow, VersionRow } from './rows.js';
-
-type StageMethods = Pick<MetadataStore, 'transitionStage' | 'setAlias' | 'deleteAlias' | 'getHistory'>;
 
 export function stageMethods(db: Db): StageMethods {
   const { s } = db;

@@ -1,20 +1,8 @@
-import type { MetadataStore } from '@modelreg/core';
+import type { DatasetAndEventMethods } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { DatasetRow, EventRow } from './rows.js';
 import { toDataset, toEvent } from './rows.js';
 import { errors } from './transactions.js';
-
-type DatasetAndEventMethods = Pick<
-  MetadataStore,
-  | 'createDatasetVersion'
-  | 'getDataset'
-  | 'listDatasets'
-  | 'listDatasetVersions'
-  | 'deleteDataset'
-  | 'listReferencedKeys'
-  | 'readEvents'
-  | 'lastEventSeq'
->;
 
 export const LAST_EVENT_SEQ = 'SELECT coalesce(max(seq), 0) AS seq FROM events';
 

@@ -1,29 +1,16 @@
 import { storeRules } from '@modelreg/core';
-import type { MetadataStore, ModelVersion, RegisteredModel } from '@modelreg/core';
+import type {
+  MetadataStore,
+  ModelMethods,
+  ModelVersion,
+  RegisteredModel,
+  StageMethods,
+} from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { HistoryRow, ModelRow, VersionRow } from './rows.js';
 import { parseTags, toHistory, toModel, toVersion } from './rows.js';
 import { insertRunArtifacts, insertRunRecord } from './run-records.js';
 import { errors, STORE_NAME } from './transactions.js';
-
-type RegistryMethods = Pick<
-  MetadataStore,
-  | 'createModel'
-  | 'getModel'
-  | 'listModels'
-  | 'updateModel'
-  | 'deleteModel'
-  | 'createVersion'
-  | 'getVersion'
-  | 'listVersions'
-  | 'resolveVersion'
-  | 'updateVersion'
-  | 'deleteVersion'
-  | 'transitionStage'
-  | 'setAlias'
-  | 'deleteAlias'
-  | 'getHistory'
->;
 
 type NewModel = Parameters<MetadataStore['createModel']>[0];
 
@@ -62,7 +49,7 @@ type ResolvedRow = Omit<VersionRow, 'name' | 'version'> & {
   alias_list: string;
 };
 
-export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
+export function createRegistryMethods(ctx: StoreContext): ModelMethods & StageMethods {
   const liveModel = (name: string): ModelRow | undefined =>
     ctx.get<ModelRow>('SELECT * FROM models WHERE name = ? AND deleted_at IS NULL', name);
   const requireModel = (name: string): ModelRow => {

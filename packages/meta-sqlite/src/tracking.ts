@@ -1,30 +1,11 @@
 import { setOwn, storeRules } from '@modelreg/core';
-import type { Experiment, FileRecord, MetadataStore, MetricPoint, Run } from '@modelreg/core';
+import type { Experiment, FileRecord, MetricPoint, Run, TrackingMethods } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow, RunRow } from './rows.js';
 import { toExperiment, toFile, toRun } from './rows.js';
 import { insertRunArtifacts } from './run-records.js';
 import { buildSearchRuns } from './search-runs.js';
 import { errors, STORE_NAME } from './transactions.js';
-
-type TrackingMethods = Pick<
-  MetadataStore,
-  | 'createExperiment'
-  | 'getExperiment'
-  | 'getExperimentByName'
-  | 'listExperiments'
-  | 'createRun'
-  | 'getRun'
-  | 'endRun'
-  | 'logParams'
-  | 'logMetrics'
-  | 'setRunTags'
-  | 'deleteRunTag'
-  | 'getMetricHistory'
-  | 'searchRuns'
-  | 'recordRunArtifacts'
-  | 'listRunArtifacts'
->;
 
 interface KeyValueRow {
   run_id: string;

@@ -1,6 +1,6 @@
 import { ownValue } from '../domain/records.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
-import type { EventDraft, MetadataStore } from '../stores/metadata-store.js';
+import type { EventDraft, MetadataStore, ModelMethods, StageMethods } from '../stores/metadata-store.js';
 import {
   aliasEntry,
   archiveStageFor,
@@ -17,31 +17,12 @@ type Who = Pick<HistoryEntry, 'actor' | 'comment' | 'time'>;
 type NewModel = Parameters<MetadataStore['createModel']>[0];
 const who = ({ actor, comment, time }: Who): Who => ({ actor, comment, time });
 
-export type ModelMethods = Pick<
-  MetadataStore,
-  | 'createModel'
-  | 'getModel'
-  | 'listModels'
-  | 'updateModel'
-  | 'deleteModel'
-  | 'createVersion'
-  | 'getVersion'
-  | 'listVersions'
-  | 'resolveVersion'
-  | 'updateVersion'
-  | 'deleteVersion'
-  | 'transitionStage'
-  | 'setAlias'
-  | 'deleteAlias'
-  | 'getHistory'
->;
-
 /** Registered models, versions, stages, aliases and their history, over the memory store's state. */
 export function memoryModelMethods(
   models: Map<string, ModelState>,
   history: HistoryEntry[],
   { emit, record }: Journal,
-): ModelMethods {
+): ModelMethods & StageMethods {
   const liveModel = (name: string): ModelState => {
     const state = models.get(name);
     if (!state || state.deletedAt !== null) throw errors.modelNotFound(name);

@@ -14,7 +14,6 @@ import type {
   RunStatus,
 } from '../domain/types.js';
 
-
 export interface RunSearchQuery {
   experimentIds: string[];
   where?: RunWhere;
@@ -357,3 +356,60 @@ export interface EventDraft {
   type: EventType;
   payload: EventPayload;
 }
+
+/**
+ * The method groups of {@link MetadataStore}, for a store that implements them in separate
+ * modules (the memory store, meta-sqlite and meta-postgres each do).
+ */
+export type TrackingMethods = Pick<
+  MetadataStore,
+  | 'createExperiment'
+  | 'getExperiment'
+  | 'getExperimentByName'
+  | 'listExperiments'
+  | 'createRun'
+  | 'getRun'
+  | 'endRun'
+  | 'logParams'
+  | 'logMetrics'
+  | 'setRunTags'
+  | 'deleteRunTag'
+  | 'getMetricHistory'
+  | 'searchRuns'
+  | 'recordRunArtifacts'
+  | 'listRunArtifacts'
+>;
+/** Models and versions; see {@link TrackingMethods}. */
+export type ModelMethods = Pick<
+  MetadataStore,
+  | 'createModel'
+  | 'getModel'
+  | 'listModels'
+  | 'updateModel'
+  | 'deleteModel'
+  | 'createVersion'
+  | 'getVersion'
+  | 'listVersions'
+  | 'resolveVersion'
+  | 'updateVersion'
+  | 'deleteVersion'
+>;
+/** Stages, aliases and their history; see {@link TrackingMethods}. */
+export type StageMethods = Pick<MetadataStore, 'transitionStage' | 'setAlias' | 'deleteAlias' | 'getHistory'>;
+/** Datasets, the keys metadata references, and the event log; see {@link TrackingMethods}. */
+export type DatasetAndEventMethods = Pick<
+  MetadataStore,
+  | 'createDatasetVersion'
+  | 'getDataset'
+  | 'listDatasets'
+  | 'listDatasetVersions'
+  | 'deleteDataset'
+  | 'listReferencedKeys'
+  | 'readEvents'
+  | 'lastEventSeq'
+>;
+/** The registry id and run heartbeats; see {@link TrackingMethods}. */
+export type HousekeepingMethods = Pick<
+  MetadataStore,
+  'getRegistryId' | 'claimRegistryId' | 'heartbeatRuns' | 'expireRuns'
+>;
