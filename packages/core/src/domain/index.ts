@@ -4,3 +4,4 @@ export * from './uri.js';
 export * from './records.js';
 export * from './limits.js';
 export * from './run-search.js';
+export * from './parse.js';

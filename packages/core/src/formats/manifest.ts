@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { invalidArgument } from '../errors.js';
 import { timestampSchema } from '../domain/types.js';
+import { parseInput } from '../domain/parse.js';
 import { ownRecordSchema } from '../domain/records.js';
 import { featureSpecSchema } from '../training/features.js';
 
@@ -99,9 +99,5 @@ export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
 /** Parses MODEL.json content (already JSON-parsed); `INVALID_ARGUMENT` naming the first bad field. */
 export function parseManifest(json: unknown): ModelManifest {
-  const result = modelManifestSchema.safeParse(json);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  throw invalidArgument(`MODEL.json is invalid${at}: ${issue?.message ?? 'invalid'}`, 'model');
+  return parseInput(modelManifestSchema, json, { what: 'MODEL.json', where: 'model' });
 }

@@ -1,12 +1,5 @@
 import { RegistryError } from '../errors.js';
-import type {
-  DatasetVersion,
-  Experiment,
-  FileRecord,
-  HistoryEntry,
-  RegistryEvent,
-  Run,
-} from '../domain/types.js';
+import type { DatasetVersion, Experiment, HistoryEntry, RegistryEvent, Run } from '../domain/types.js';
 import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
 import type { MetadataInspector } from '../testing/metadata/context.js';

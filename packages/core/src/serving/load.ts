@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FileRecord, ModelVersion } from '../domain/types.js';
 import { RegistryError, isRegistryError } from '../errors.js';
 import { parseArg } from '../domain/names.js';
+import { parseInput } from '../domain/parse.js';
 import type { ModelManifest } from '../formats/manifest.js';
 import { modelManifestSchema } from '../formats/manifest.js';
 import { loadNativeModel } from '../formats/native/native-model.js';
@@ -181,15 +182,8 @@ async function readManifest(
       where,
     });
   const json = parseJson(await readVerified(ctx, record, label), label, 'MODEL.json');
-  const parsed = modelManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new RegistryError(
-      'INVALID_ARGUMENT',
-      `${label}: MODEL.json is invalid: ${parsed.error.issues[0]?.message}`,
-      { where, cause: parsed.error },
-    );
-  }
-  return { record, manifest: parsed.data };
+  const manifest = parseInput(modelManifestSchema, json, { what: `${label}: MODEL.json`, where });
+  return { record, manifest };
 }
 
 /**
