@@ -13,6 +13,7 @@ interface MemoryState {
   events: RegistryEvent[];
   history: HistoryEntry[];
   models: Map<string, ModelState>;
+  runs: Map<string, RunState>;
 }
 const internals = new WeakMap<MetadataStore, MemoryState>();
 
@@ -277,7 +278,7 @@ export function createMemoryMetadataStore(): MetadataStore {
       return expired;
     },
   };
-  internals.set(store, { events, history, models });
+  internals.set(store, { events, history, models, runs });
   return store;
 }
 
@@ -293,7 +294,20 @@ export function inspectMemoryMetadataStore(store: MetadataStore): MetadataInspec
     countHistory: async () => state.history.length,
     rawVersion: async (name, version) => {
       const found = state.models.get(name)?.versions.get(version);
-      return found ? structuredClone(found) : null;
+      if (!found) return null;
+      const { stage, deletedAt, tags, files } = structuredClone(found);
+      return { stage, deletedAt, tags, files };
     },
+    rawModel: async (name) => {
+      const found = state.models.get(name);
+      if (!found) return null;
+      const { lastVersion, tags } = structuredClone(found.model);
+      return { deletedAt: found.deletedAt, lastVersion, tags };
+    },
+    rawAlias: async (name, alias) => state.models.get(name)?.aliases.get(alias) ?? null,
+    rawRunArtifacts: async (runId) =>
+      [...(state.runs.get(runId)?.artifacts.values() ?? [])]
+        .map((f) => structuredClone(f))
+        .sort((a, b) => compareText(a.path, b.path)),
   };
 }
