@@ -1,5 +1,5 @@
 import { storeRules } from '@modelreg/core';
-import type { FileRecord, NewRunRecord } from '@modelreg/core';
+import type { Experiment, FileRecord, NewRunRecord } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow } from './rows.js';
 import { errors, STORE_NAME } from './transactions.js';
@@ -8,22 +8,27 @@ import { errors, STORE_NAME } from './transactions.js';
  * The run parts of `createVersion` (`run`, `runArtifacts`): plain statements for the caller's
  * transaction, with the same rules and events as createExperiment/createRun/endRun/recordRunArtifacts.
  */
+/** Inserts an experiment whose name is free (`ALREADY_EXISTS` when its id is taken), with its event. */
+export function insertExperiment(ctx: StoreContext, experiment: Experiment): void {
+  if (ctx.get('SELECT 1 FROM experiments WHERE id = ?', experiment.id)) {
+    throw errors.experimentIdTaken(experiment.id);
+  }
+  ctx.run(
+    'INSERT INTO experiments (id, name, tags, created_at) VALUES (?, ?, ?, ?)',
+    experiment.id,
+    experiment.name,
+    JSON.stringify(experiment.tags),
+    experiment.createdAt,
+  );
+  ctx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+}
+
 export function insertRunRecord(ctx: StoreContext, record: NewRunRecord): void {
   if (ctx.get('SELECT 1 FROM runs WHERE id = ?', record.run.id)) return;
   const { experiment, run } = record;
   let experimentId = ctx.get<ExperimentRow>('SELECT * FROM experiments WHERE name = ?', experiment.name)?.id;
   if (experimentId === undefined) {
-    if (ctx.get('SELECT 1 FROM experiments WHERE id = ?', experiment.id)) {
-      throw errors.experimentIdTaken(experiment.id);
-    }
-    ctx.run(
-      'INSERT INTO experiments (id, name, tags, created_at) VALUES (?, ?, ?, ?)',
-      experiment.id,
-      experiment.name,
-      JSON.stringify(experiment.tags),
-      experiment.createdAt,
-    );
-    ctx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+    insertExperiment(ctx, experiment);
     experimentId = experiment.id;
   }
   ctx.run(

@@ -3,7 +3,7 @@ import type { Experiment, FileRecord, MetricPoint, Run, TrackingMethods } from '
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow, RunRow } from './rows.js';
 import { toExperiment, toFile, toRun } from './rows.js';
-import { insertRunArtifacts } from './run-records.js';
+import { insertExperiment, insertRunArtifacts } from './run-records.js';
 import { buildSearchRuns } from './search-runs.js';
 import { errors, STORE_NAME } from './transactions.js';
 
@@ -74,17 +74,7 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
         if (ctx.get('SELECT 1 FROM experiments WHERE name = ?', experiment.name)) {
           throw errors.experimentExists(experiment.name);
         }
-        if (experimentById(experiment.id)) {
-          throw errors.experimentIdTaken(experiment.id);
-        }
-        ctx.run(
-          'INSERT INTO experiments (id, name, tags, created_at) VALUES (?, ?, ?, ?)',
-          experiment.id,
-          experiment.name,
-          JSON.stringify(experiment.tags),
-          experiment.createdAt,
-        );
-        ctx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+        insertExperiment(ctx, experiment);
         return toExperiment(experimentById(experiment.id)!);
       }),
 
