@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { ArtifactStore, MetadataStore, RegistryOptions } from '@modelreg/core';
-import { ModelRegistry, RegistryError } from '@modelreg/core';
+import { ModelRegistry, RegistryError, parseInput } from '@modelreg/core';
 import { createPostgresMetadataStore } from '@modelreg/meta-postgres';
 import { createSqliteMetadataStore } from '@modelreg/meta-sqlite';
 import { createFsArtifactStore } from '@modelreg/storage-fs';
@@ -45,14 +45,11 @@ const blankToUndefined = (env: Record<string, string | undefined>) =>
 
 /** Builds the two stores that the environment names (see {@link registryEnvSchema}). */
 export function storesFromEnv(env: Record<string, string | undefined> = process.env): StoresFromEnv {
-  const parsed = registryEnvSchema.safeParse(blankToUndefined(env));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RegistryError('INVALID_CONFIG', `${issue?.path.join('.')} is invalid: ${issue?.message}`, {
-      where: 'env',
-    });
-  }
-  const e = parsed.data;
+  const e = parseInput(registryEnvSchema, blankToUndefined(env), {
+    code: 'INVALID_CONFIG',
+    what: 'setting',
+    where: 'env',
+  });
   const dir = resolve(e.MODELREG_DIR);
   const metadata = e.MODELREG_METADATA_URL
     ? createPostgresMetadataStore({

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { parseInput } from '@modelreg/core';
 import { openRegistryFromEnv } from '@modelreg/example-config';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -34,12 +35,11 @@ export async function startServer(
   env: Record<string, string | undefined> = process.env,
 ): Promise<RunningServer> {
   const nonEmpty = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = serverEnvSchema.safeParse(nonEmpty);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`[express-server] ${issue?.path.join('.')} is invalid: ${issue?.message}`);
-  }
-  const config = parsed.data;
+  const config = parseInput(serverEnvSchema, nonEmpty, {
+    code: 'INVALID_CONFIG',
+    what: 'setting',
+    where: 'express-server',
+  });
   const logger = pino({ level: config.LOG_LEVEL });
   const { registry, describe } = await openRegistryFromEnv(env);
   let audit: AuditSink | undefined;

@@ -43,4 +43,11 @@ describe('startServer', () => {
       startServer({ PORT: '0', LOG_LEVEL: 'silent', MODELREG_METADATA_URL: 'mysql://x' }),
     ).rejects.toThrow(/MODELREG_METADATA_URL/);
   });
+
+  it('a bad server setting is INVALID_CONFIG naming the variable', async () => {
+    await expect(startServer({ PORT: 'eighty', MODELREG_DIR: join(dir, 'x') })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringMatching(/^\[modelreg\] \[express-server\] invalid setting "PORT": /),
+    });
+  });
 });

@@ -86,3 +86,4 @@ export type {
   FeatureSpec,
   FeatureType,
 } from './formats/index.js';
+export * as storeRules from './stores/rules.js';

@@ -1,25 +1,12 @@
-import { RegistryError } from '@modelreg/core';
-import type { MetadataStore } from '@modelreg/core';
-import { WHERE } from './db.js';
+import type { DatasetAndEventMethods } from '@modelreg/core';
+import { errors } from './db.js';
 import type { Db } from './db.js';
 import { toDataset, toEvent } from './rows.js';
 import type { DatasetRow, EventRow } from './rows.js';
 
-type DatasetMethods = Pick<
-  MetadataStore,
-  | 'createDatasetVersion'
-  | 'getDataset'
-  | 'listDatasets'
-  | 'listDatasetVersions'
-  | 'deleteDataset'
-  | 'listReferencedKeys'
-  | 'readEvents'
-  | 'lastEventSeq'
->;
-
 const columns = `name, version, sha256, size, row_count, columns, key, original_name, created_at, deleted_at`;
 
-export function datasetMethods(db: Db): DatasetMethods {
+export function datasetMethods(db: Db): DatasetAndEventMethods {
   const { s } = db;
 
   return {
@@ -97,13 +84,7 @@ export function datasetMethods(db: Db): DatasetMethods {
            RETURNING version`,
           [name, version ?? null, time],
         );
-        if (deleted.length === 0) {
-          const message =
-            version === undefined
-              ? `dataset "${name}" does not exist`
-              : `dataset "${name}" has no version ${version}`;
-          throw new RegistryError('NOT_FOUND', message, { where: WHERE });
-        }
+        if (deleted.length === 0) throw errors.datasetNotFound(name, version);
         for (const v of deleted.map((r) => Number(r.version)).sort((a, b) => a - b)) {
           tx.emit('dataset.deleted', { name, version: v });
         }

@@ -1,8 +1,10 @@
 import type pg from 'pg';
-import { RegistryError, isRegistryError } from '@modelreg/core';
+import { RegistryError, isRegistryError, storeRules } from '@modelreg/core';
 import type { EventPayload, EventType } from '@modelreg/core';
 
 export const WHERE = 'meta-postgres';
+/** The store's errors, worded as in every store. */
+export const errors = storeRules.storeErrors(WHERE);
 
 /** One transaction: run statements, and queue events that are appended when it commits. */
 export interface Tx {
@@ -52,14 +54,14 @@ export function isRetryable(e: unknown): boolean {
   return e.code === '23505' && e.constraint !== undefined && RACE_CONSTRAINTS.has(e.constraint);
 }
 
-/** Full-jitter exponential backoff: a random wait in [0, min(500, 5·2^attempt)) ms. */
-export const backoffMs = (attempt: number, base = 5, cap = 500): number =>
-  Math.random() * Math.min(cap, base * 2 ** attempt);
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Turns a driver error into one that says what failed; constraint errors become their RegistryError code. */
-export function translateError(e: unknown, attempts = 1): Error {
+/**
+ * Turns anything a driver call threw into a RegistryError that says what failed: constraint errors
+ * become their code, every other database or connection error `STORE_FAILURE` with the driver's
+ * error as `cause`.
+ */
+export function translateError(e: unknown, attempts = 1): RegistryError {
   if (isRegistryError(e)) return e;
   if (isPgError(e)) {
     const where = e.constraint ? ` (constraint ${e.constraint})` : '';
@@ -73,10 +75,20 @@ export function translateError(e: unknown, attempts = 1): Error {
       return new RegistryError('NOT_FOUND', `${e.detail ?? e.message}${where}`, { where: WHERE, cause: e });
     }
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    return new Error(`PostgreSQL error ${e.code}${tries}: ${e.message}${where}`, { cause: e });
+    return new RegistryError('STORE_FAILURE', `PostgreSQL error ${e.code}${tries}: ${e.message}${where}`, {
+      where: WHERE,
+      cause: e,
+      details: { sqlstate: e.code },
+    });
   }
-  if (isConnectionError(e)) return new Error(`PostgreSQL connection failed: ${e.message}`, { cause: e });
-  return e instanceof Error ? e : new Error(String(e));
+  if (isConnectionError(e)) {
+    return new RegistryError('STORE_FAILURE', `PostgreSQL connection failed: ${e.message}`, {
+      where: WHERE,
+      cause: e,
+    });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return new RegistryError('STORE_FAILURE', `unexpected error: ${message}`, { where: WHERE, cause: e });
 }
 
 /** Socket errors (`ECONNREFUSED`, ...) and the driver's own "connection terminated" family. */
@@ -156,7 +168,7 @@ export function createDb(options: DbOptions): Db {
         return await attempt(fn);
       } catch (e) {
         if (tries <= maxRetries && isRetryable(e)) {
-          await sleep(backoffMs(tries));
+          await sleep(storeRules.backoffMs(tries));
           continue;
         }
         throw translateError(e, tries);

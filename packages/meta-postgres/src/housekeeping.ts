@@ -1,10 +1,5 @@
-import type { MetadataStore } from '@modelreg/core';
+import type { HousekeepingMethods } from '@modelreg/core';
 import type { Db } from './db.js';
-
-type HousekeepingMethods = Pick<
-  MetadataStore,
-  'getRegistryId' | 'claimRegistryId' | 'heartbeatRuns' | 'expireRuns'
->;
 
 const REGISTRY_ID = 'registry_id';
 

@@ -1,38 +1,16 @@
-import { RegistryError } from '@modelreg/core';
-import type { MetadataStore, VersionSelector } from '@modelreg/core';
-import { WHERE } from './db.js';
+import { storeRules } from '@modelreg/core';
+import type { ModelMethods, VersionSelector } from '@modelreg/core';
+import { errors } from './db.js';
+import { appendHistory } from './moves.js';
 import { applyPlacement, ensureModel, insertRunArtifacts, insertRunRecord } from './registration.js';
 import type { Db, Tx } from './db.js';
 import { modelColumns, toModel, toVersion, versionColumns } from './rows.js';
 import type { ModelRow, VersionRow } from './rows.js';
 
-type ModelMethods = Pick<
-  MetadataStore,
-  | 'createModel'
-  | 'getModel'
-  | 'listModels'
-  | 'updateModel'
-  | 'deleteModel'
-  | 'createVersion'
-  | 'getVersion'
-  | 'listVersions'
-  | 'resolveVersion'
-  | 'updateVersion'
-  | 'deleteVersion'
->;
-
-export const notFound = (message: string): RegistryError =>
-  new RegistryError('NOT_FOUND', message, { where: WHERE });
-
-/** Splits a tag change into what to merge (`||`) and which keys to remove (`-`). */
-export function tagChange(tags: Record<string, string | null> | undefined): [string, string[]] {
-  const set: [string, string][] = [];
-  const removed: string[] = [];
-  for (const [key, value] of Object.entries(tags ?? {})) {
-    if (value === null) removed.push(key);
-    else set.push([key, value]);
-  }
-  return [JSON.stringify(Object.fromEntries(set)), removed];
+/** A tag change as SQL parameters: the object to merge (`||`) and the keys to remove (`-`). */
+function tagChange(change: storeRules.TagChange): [string, string[]] {
+  const { set, removed } = storeRules.splitTagChange(change);
+  return [JSON.stringify(set), removed];
 }
 
 /**
@@ -44,7 +22,7 @@ export async function lockModel(db: Db, tx: Tx, name: string): Promise<void> {
     `SELECT 1 FROM ${db.s}.models WHERE name = $1 AND deleted_at IS NULL FOR UPDATE`,
     [name],
   );
-  if (!row) throw notFound(`model "${name}" does not exist`);
+  if (!row) throw errors.modelNotFound(name);
 }
 
 /** Reads a live version inside a transaction (after {@link lockModel}); `NOT_FOUND` when missing or deleted. */
@@ -54,7 +32,7 @@ export async function liveVersion(db: Db, tx: Tx, name: string, version: number)
      WHERE v.model_name = $1 AND v.version = $2 AND v.deleted_at IS NULL`,
     [name, version],
   );
-  if (!row) throw notFound(`model "${name}" has no version ${version}`);
+  if (!row) throw errors.versionNotFound(name, version);
   return row;
 }
 
@@ -113,7 +91,7 @@ export function modelMethods(db: Db): ModelMethods {
           [name, description, JSON.stringify(tags), createdAt],
         );
         if (rows.length === 0) {
-          throw new RegistryError('ALREADY_EXISTS', `model "${name}" already exists`, { where: WHERE });
+          throw errors.modelExists(name);
         }
         tx.emit('model.created', { name });
         return toModel(await readModel(tx, name));
@@ -145,7 +123,7 @@ export function modelMethods(db: Db): ModelMethods {
            WHERE name = $1 AND deleted_at IS NULL RETURNING name`,
           [name, change.description ?? null, set, removed, change.time],
         );
-        if (rows.length === 0) throw notFound(`model "${name}" does not exist`);
+        if (rows.length === 0) throw errors.modelNotFound(name);
         tx.emit('model.updated', { name });
         return toModel(await readModel(tx, name));
       }),
@@ -177,7 +155,7 @@ export function modelMethods(db: Db): ModelMethods {
            WHERE name = $1 AND deleted_at IS NULL RETURNING last_version`,
           [input.name, input.createdAt],
         );
-        if (!counter) throw notFound(`model "${input.name}" does not exist`);
+        if (!counter) throw errors.modelNotFound(input.name);
         const version = Number(counter.last_version);
         await tx.query(
           `INSERT INTO ${s}.model_versions (model_name, version, stage, source, run_id, files, description, tags,
@@ -253,12 +231,19 @@ export function modelMethods(db: Db): ModelMethods {
           [name, version, time],
         );
         tx.emit('version.deleted', { name, version });
-        const aliases = dropped.map((r) => r.alias).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        const aliases = dropped.map((r) => r.alias).sort(storeRules.compareText);
         for (const alias of aliases) {
-          await tx.query(
-            `INSERT INTO ${s}.history (model_name, kind, version, alias, from_version, actor, comment, time)
-             VALUES ($1, 'alias_deleted', $2, $3, $2, 'system', '', $4)`,
-            [name, version, alias, time],
+          await appendHistory(
+            db,
+            tx,
+            storeRules.aliasEntry(
+              'alias_deleted',
+              name,
+              alias,
+              version,
+              version,
+              storeRules.systemActor(time),
+            ),
           );
           tx.emit('alias.deleted', { name, alias, version });
         }

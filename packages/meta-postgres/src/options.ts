@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { parseStoreOptions } from '@modelreg/core';
 import { z } from 'zod';
 
 const identifier = z
@@ -51,11 +50,6 @@ export const postgresMetadataStoreOptionsSchema = z
   });
 
 export type PostgresMetadataStoreOptions = z.input<typeof postgresMetadataStoreOptionsSchema>;
-export type ParsedPostgresMetadataStoreOptions = z.output<typeof postgresMetadataStoreOptionsSchema>;
-
-export function parsePostgresMetadataStoreOptions(options: unknown): ParsedPostgresMetadataStoreOptions {
-  return parseStoreOptions(postgresMetadataStoreOptionsSchema, options, 'meta-postgres');
-}
 
 /** The default channel is per schema so that registries sharing a database do not wake each other. */
 export const defaultNotifyChannel = (schema: string): string => `modelreg_events_${schema}`.slice(0, 63);

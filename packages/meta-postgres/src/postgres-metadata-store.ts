@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { parseStoreOptions } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
 import { createDb, translateError, WHERE } from './db.js';
 import { datasetMethods } from './datasets.js';
@@ -6,7 +7,7 @@ import { housekeepingMethods } from './housekeeping.js';
 import { createListener } from './listener.js';
 import { migrate } from './migrations.js';
 import { modelMethods } from './models.js';
-import { defaultNotifyChannel, parsePostgresMetadataStoreOptions } from './options.js';
+import { defaultNotifyChannel, postgresMetadataStoreOptionsSchema } from './options.js';
 import type { PostgresMetadataStoreOptions } from './options.js';
 import { runMethods } from './runs.js';
 import { stageMethods } from './stages.js';
@@ -18,7 +19,7 @@ import { stageMethods } from './stages.js';
  * The store ends on `close()` the pool it created from `connectionString`, never a `pool` it was given.
  */
 export function createPostgresMetadataStore(options: PostgresMetadataStoreOptions): MetadataStore {
-  const parsed = parsePostgresMetadataStoreOptions(options);
+  const parsed = parseStoreOptions(postgresMetadataStoreOptionsSchema, options, WHERE);
   const owned = parsed.pool === undefined;
   const pool = parsed.pool ?? new pg.Pool({ connectionString: parsed.connectionString, keepAlive: true });
   // An idle pooled connection that the server drops emits 'error' on the pool; the next query

@@ -1,7 +1,8 @@
-import { RegistryError } from '@modelreg/core';
+import { storeRules } from '@modelreg/core';
 import type { FileRecord, NewModelVersion, NewRunRecord, VersionPlacement } from '@modelreg/core';
-import { WHERE } from './db.js';
+import { errors, WHERE } from './db.js';
 import type { Db, Tx } from './db.js';
+import { archiveOthers, currentAlias, moveStage, pointAlias } from './moves.js';
 
 /**
  * The optional parts of `createVersion`, as statements of its transaction, with the same rules and
@@ -21,9 +22,7 @@ export async function insertRunRecord(db: Db, tx: Tx, record: NewRunRecord): Pro
     [experiment.name],
   );
   if (!found) {
-    throw new RegistryError('ALREADY_EXISTS', `experiment id "${experiment.id}" is already taken`, {
-      where: WHERE,
-    });
+    throw errors.experimentIdTaken(experiment.id);
   }
   if (found.id === experiment.id) {
     tx.emit('experiment.created', { id: experiment.id, name: experiment.name });
@@ -78,26 +77,14 @@ export async function insertRunRecord(db: Db, tx: Tx, record: NewRunRecord): Pro
 export async function insertRunArtifacts(db: Db, tx: Tx, runId: string, files: FileRecord[]): Promise<void> {
   const { s } = db;
   const [run] = await tx.query(`SELECT 1 FROM ${s}.runs WHERE id = $1 FOR UPDATE`, [runId]);
-  if (!run) throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where: WHERE });
+  if (!run) throw errors.runNotFound(runId);
   const rows = await tx.query<{ path: string; sha256: string }>(
     `SELECT path, sha256 FROM ${s}.run_artifacts WHERE run_id = $1 AND path = ANY($2::text[])`,
     [runId, files.map((f) => f.path)],
   );
   const known = new Map(rows.map((r) => [r.path, r.sha256]));
-  const pending = new Map<string, FileRecord>();
-  for (const file of files) {
-    const sha256 = pending.get(file.path)?.sha256 ?? known.get(file.path);
-    if (sha256 !== undefined && sha256 !== file.sha256) {
-      throw new RegistryError(
-        'ALREADY_EXISTS',
-        `run "${runId}" already has artifact "${file.path}" with another sha256`,
-        { where: WHERE },
-      );
-    }
-    if (sha256 === undefined) pending.set(file.path, file);
-  }
-  if (pending.size === 0) return;
-  const list = [...pending.values()];
+  const list = storeRules.newArtifacts(WHERE, runId, files, (path) => known.get(path));
+  if (list.length === 0) return;
   await tx.query(
     `INSERT INTO ${s}.run_artifacts (run_id, path, key, sha256, size)
      SELECT $1, f.path, f.key, f.sha256, f.size FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
@@ -126,38 +113,6 @@ export async function ensureModel(db: Db, tx: Tx, input: NewModelVersion): Promi
   if (rows.length > 0) tx.emit('model.created', { name: input.name });
 }
 
-const insertHistory = async (
-  db: Db,
-  tx: Tx,
-  h: {
-    name: string;
-    kind: 'stage' | 'alias_set';
-    version: number;
-    fromStage?: string;
-    toStage?: string;
-    alias?: string;
-    fromVersion?: number | null;
-  },
-  by: { actor: string; comment: string; time: number },
-): Promise<void> => {
-  await tx.query(
-    `INSERT INTO ${db.s}.history (model_name, kind, version, from_stage, to_stage, alias, from_version, actor, comment, time)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      h.name,
-      h.kind,
-      h.version,
-      h.fromStage ?? null,
-      h.toStage ?? null,
-      h.alias ?? null,
-      h.fromVersion ?? null,
-      by.actor,
-      by.comment,
-      by.time,
-    ],
-  );
-};
-
 /** Moves the new version from `placement.fromStage` to its stage (archiving others) and sets the alias. */
 export async function applyPlacement(
   db: Db,
@@ -166,53 +121,14 @@ export async function applyPlacement(
   version: number,
   placement: VersionPlacement,
 ): Promise<void> {
-  const { s } = db;
   const { name, stage } = input;
   const by = { actor: placement.actor, comment: placement.comment, time: input.createdAt };
   if (stage !== placement.fromStage) {
-    await tx.query(
-      `UPDATE ${s}.model_versions SET stage = $3, updated_at = $4 WHERE model_name = $1 AND version = $2`,
-      [name, version, stage, input.createdAt],
-    );
-    await insertHistory(
-      db,
-      tx,
-      { name, kind: 'stage', version, fromStage: placement.fromStage, toStage: stage },
-      by,
-    );
-    tx.emit('version.stage_changed', { name, version, fromStage: placement.fromStage, toStage: stage });
-    const archiveTo = placement.archiveTo;
-    if (archiveTo !== undefined && archiveTo !== stage) {
-      const moved = await tx.query<{ version: string }>(
-        `UPDATE ${s}.model_versions SET stage = $3, updated_at = $4
-         WHERE model_name = $1 AND stage = $2 AND version <> $5 AND deleted_at IS NULL
-         RETURNING version`,
-        [name, stage, archiveTo, input.createdAt, version],
-      );
-      for (const other of moved.map((r) => Number(r.version)).sort((a, b) => a - b)) {
-        await insertHistory(
-          db,
-          tx,
-          { name, kind: 'stage', version: other, fromStage: stage, toStage: archiveTo },
-          by,
-        );
-        tx.emit('version.stage_changed', { name, version: other, fromStage: stage, toStage: archiveTo });
-      }
-    }
+    await moveStage(db, tx, name, version, placement.fromStage, stage, by);
+    await archiveOthers(db, tx, name, stage, placement.archiveTo, version, by);
   }
   if (placement.alias !== undefined) {
-    const alias = placement.alias;
-    const [row] = await tx.query<{ version: string }>(
-      `SELECT version FROM ${s}.aliases WHERE model_name = $1 AND alias = $2`,
-      [name, alias],
-    );
-    const fromVersion = row ? Number(row.version) : null;
-    await tx.query(
-      `INSERT INTO ${s}.aliases (model_name, alias, version) VALUES ($1, $2, $3)
-       ON CONFLICT (model_name, alias) DO UPDATE SET version = EXCLUDED.version`,
-      [name, alias, version],
-    );
-    await insertHistory(db, tx, { name, kind: 'alias_set', version, alias, fromVersion }, by);
-    tx.emit('alias.set', { name, alias, version, fromVersion });
+    const fromVersion = await currentAlias(db, tx, name, placement.alias);
+    await pointAlias(db, tx, name, placement.alias, version, fromVersion, by);
   }
 }

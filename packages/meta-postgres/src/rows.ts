@@ -1,3 +1,4 @@
+import { storeRules } from '@modelreg/core';
 import type {
   ColumnInfo,
   DatasetVersion,
@@ -19,8 +20,6 @@ type Int8 = string | number;
 
 const num = (value: Int8): number => Number(value);
 const numOrNull = (value: Int8 | null): number | null => (value === null ? null : Number(value));
-
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface ExperimentRow {
   id: string;
@@ -106,7 +105,7 @@ export const toModel = (r: ModelRow): RegisteredModel => ({
   name: r.name,
   description: r.description,
   tags: r.tags,
-  aliases: Object.fromEntries(Object.entries(r.aliases).sort(([a], [b]) => compareText(a, b))),
+  aliases: Object.fromEntries(Object.entries(r.aliases).sort(([a], [b]) => storeRules.compareText(a, b))),
   lastVersion: num(r.last_version),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at),

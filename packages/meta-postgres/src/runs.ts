@@ -1,34 +1,13 @@
-import { RegistryError, ownValue } from '@modelreg/core';
-import type { MetadataStore } from '@modelreg/core';
-import { WHERE } from './db.js';
+import { ownValue, storeRules } from '@modelreg/core';
+import type { TrackingMethods } from '@modelreg/core';
+import { errors, WHERE } from './db.js';
+import { insertRunArtifacts } from './registration.js';
 import type { Db, Tx } from './db.js';
 import { toExperiment, toFileRecord, toMetricPoint, toRun } from './rows.js';
 import type { ExperimentRow, FileRow, MetricRow, RunRow } from './rows.js';
 import { searchRuns } from './run-search.js';
 
-type RunMethods = Pick<
-  MetadataStore,
-  | 'createExperiment'
-  | 'getExperiment'
-  | 'getExperimentByName'
-  | 'listExperiments'
-  | 'createRun'
-  | 'getRun'
-  | 'endRun'
-  | 'logParams'
-  | 'logMetrics'
-  | 'setRunTags'
-  | 'deleteRunTag'
-  | 'getMetricHistory'
-  | 'searchRuns'
-  | 'recordRunArtifacts'
-  | 'listRunArtifacts'
->;
-
-const notFound = (message: string): RegistryError =>
-  new RegistryError('NOT_FOUND', message, { where: WHERE });
-
-export function runMethods(db: Db): RunMethods {
+export function runMethods(db: Db): TrackingMethods {
   const { s } = db;
   const runColumns = `id, experiment_id, name, status, parent_run_id, start_time, end_time, params, tags, latest_metrics`;
   const experimentColumns = 'id, name, tags, created_at';
@@ -38,7 +17,7 @@ export function runMethods(db: Db): RunMethods {
     const [row] = await tx.query<RunRow>(`SELECT ${runColumns} FROM ${s}.runs WHERE id = $1 FOR UPDATE`, [
       id,
     ]);
-    if (!row) throw notFound(`run "${id}" does not exist`);
+    if (!row) throw errors.runNotFound(id);
     return row;
   };
 
@@ -54,13 +33,7 @@ export function runMethods(db: Db): RunMethods {
           const [byName] = await tx.query(`SELECT 1 FROM ${s}.experiments WHERE name = $1`, [
             experiment.name,
           ]);
-          throw new RegistryError(
-            'ALREADY_EXISTS',
-            byName
-              ? `experiment "${experiment.name}" already exists`
-              : `experiment id "${experiment.id}" is already taken`,
-            { where: WHERE },
-          );
+          throw byName ? errors.experimentExists(experiment.name) : errors.experimentIdTaken(experiment.id);
         }
         tx.emit('experiment.created', { id: experiment.id, name: experiment.name });
         return toExperiment(row);
@@ -94,14 +67,13 @@ export function runMethods(db: Db): RunMethods {
         const [experiment] = await tx.query(`SELECT 1 FROM ${s}.experiments WHERE id = $1 FOR SHARE`, [
           run.experimentId,
         ]);
-        if (!experiment) throw notFound(`experiment "${run.experimentId}" does not exist`);
+        if (!experiment) throw errors.experimentNotFound(run.experimentId);
         const [row] = await tx.query<RunRow>(
           `INSERT INTO ${s}.runs (id, experiment_id, name, status, parent_run_id, start_time, tags)
            VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING ${runColumns}`,
           [run.id, run.experimentId, run.name, run.parentRunId, run.startTime, JSON.stringify(run.tags)],
         );
-        if (!row)
-          throw new RegistryError('ALREADY_EXISTS', `run "${run.id}" already exists`, { where: WHERE });
+        if (!row) throw errors.runExists(run.id);
         tx.emit('run.created', { runId: run.id, experimentId: run.experimentId });
         return toRun(row);
       }),
@@ -115,9 +87,7 @@ export function runMethods(db: Db): RunMethods {
       db.transaction(async (tx) => {
         const current = await lockRun(tx, id);
         if (current.status !== 'running') {
-          throw new RegistryError('CONFLICT', `run "${id}" has already ended (${current.status})`, {
-            where: WHERE,
-          });
+          throw errors.runEnded(id, current.status);
         }
         const [row] = await tx.query<RunRow>(
           `UPDATE ${s}.runs SET status = $2, end_time = $3 WHERE id = $1 RETURNING ${runColumns}`,
@@ -130,16 +100,7 @@ export function runMethods(db: Db): RunMethods {
     logParams: (runId, params) =>
       db.transaction(async (tx) => {
         const current = (await lockRun(tx, runId)).params;
-        for (const [key, value] of Object.entries(params)) {
-          const existing = ownValue(current, key);
-          if (existing !== undefined && existing !== value) {
-            throw new RegistryError(
-              'CONFLICT',
-              `param "${key}" of run "${runId}" is already ${JSON.stringify(existing)}, cannot set ${JSON.stringify(value)}`,
-              { where: WHERE },
-            );
-          }
-        }
+        storeRules.newParams(WHERE, runId, params, (key) => ownValue(current, key));
         await tx.query(`UPDATE ${s}.runs SET params = params || $2::jsonb WHERE id = $1`, [
           runId,
           JSON.stringify(params),
@@ -183,7 +144,7 @@ export function runMethods(db: Db): RunMethods {
           `UPDATE ${s}.runs SET tags = tags || $2::jsonb WHERE id = $1 RETURNING id`,
           [runId, JSON.stringify(tags)],
         );
-        if (rows.length === 0) throw notFound(`run "${runId}" does not exist`);
+        if (rows.length === 0) throw errors.runNotFound(runId);
       }),
 
     deleteRunTag: (runId, key) =>
@@ -192,7 +153,7 @@ export function runMethods(db: Db): RunMethods {
           `UPDATE ${s}.runs SET tags = tags - $2::text WHERE id = $1 RETURNING id`,
           [runId, key],
         );
-        if (rows.length === 0) throw notFound(`run "${runId}" does not exist`);
+        if (rows.length === 0) throw errors.runNotFound(runId);
       }),
 
     async getMetricHistory(runId, key) {
@@ -208,41 +169,7 @@ export function runMethods(db: Db): RunMethods {
       return (await db.read<RunRow>(sql, params)).map(toRun);
     },
 
-    recordRunArtifacts: (runId, files) =>
-      db.transaction(async (tx) => {
-        await lockRun(tx, runId);
-        const rows = await tx.query<FileRow>(
-          `SELECT path, key, sha256, size FROM ${s}.run_artifacts WHERE run_id = $1 AND path = ANY($2::text[])`,
-          [runId, files.map((f) => f.path)],
-        );
-        const known = new Map(rows.map((r) => [r.path, r.sha256]));
-        const pending = new Map<string, (typeof files)[number]>();
-        for (const file of files) {
-          const sha256 = pending.get(file.path)?.sha256 ?? known.get(file.path);
-          if (sha256 !== undefined && sha256 !== file.sha256) {
-            throw new RegistryError(
-              'ALREADY_EXISTS',
-              `run "${runId}" already has artifact "${file.path}" with another sha256`,
-              { where: WHERE },
-            );
-          }
-          if (sha256 === undefined) pending.set(file.path, file);
-        }
-        if (pending.size === 0) return;
-        const list = [...pending.values()];
-        await tx.query(
-          `INSERT INTO ${s}.run_artifacts (run_id, path, key, sha256, size)
-           SELECT $1, f.path, f.key, f.sha256, f.size FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
-             AS f(path, key, sha256, size)`,
-          [
-            runId,
-            list.map((f) => f.path),
-            list.map((f) => f.key),
-            list.map((f) => f.sha256),
-            list.map((f) => f.size),
-          ],
-        );
-      }),
+    recordRunArtifacts: (runId, files) => db.transaction((tx) => insertRunArtifacts(db, tx, runId, files)),
 
     async listRunArtifacts(runId, prefix = '') {
       const rows = await db.read<FileRow>(

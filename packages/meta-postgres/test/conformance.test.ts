@@ -1,6 +1,7 @@
 import { afterAll, describe, it } from 'vitest';
 import type { MetadataStore } from '@modelreg/core';
 import { describeMetadataStoreConformance } from '@modelreg/core/testing';
+import type { StoredFile } from '@modelreg/core/testing';
 import { createPostgresMetadataStore } from '../src/index.js';
 import { listenNotifyTests } from './listen-notify.js';
 import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from './pg-env.js';
@@ -77,13 +78,50 @@ if (pgReachable) {
       return {
         countEvents: () => count('events'),
         countHistory: () => count('history'),
-        rawVersion: async (name, version) =>
+        rawVersion: async (name, version) => {
+          const [row] = (
+            await admin.query<{
+              stage: string;
+              deleted_at: string | null;
+              tags: Record<string, string>;
+              files: StoredFile[];
+            }>(
+              `SELECT stage, deleted_at, tags, files FROM ${s}.model_versions WHERE model_name = $1 AND version = $2`,
+              [name, version],
+            )
+          ).rows;
+          if (!row) return null;
+          const deletedAt = row.deleted_at === null ? null : Number(row.deleted_at);
+          return { stage: row.stage, deletedAt, tags: row.tags, files: row.files };
+        },
+        rawModel: async (name) => {
+          const [row] = (
+            await admin.query<{
+              deleted_at: string | null;
+              last_version: string;
+              tags: Record<string, string>;
+            }>(`SELECT deleted_at, last_version, tags FROM ${s}.models WHERE name = $1`, [name])
+          ).rows;
+          if (!row) return null;
+          const deletedAt = row.deleted_at === null ? null : Number(row.deleted_at);
+          return { deletedAt, lastVersion: Number(row.last_version), tags: row.tags };
+        },
+        rawAlias: async (name, alias) => {
+          const [row] = (
+            await admin.query<{ version: string }>(
+              `SELECT version FROM ${s}.aliases WHERE model_name = $1 AND alias = $2`,
+              [name, alias],
+            )
+          ).rows;
+          return row ? Number(row.version) : null;
+        },
+        rawRunArtifacts: async (runId) =>
           (
-            await admin.query(`SELECT * FROM ${s}.model_versions WHERE model_name = $1 AND version = $2`, [
-              name,
-              version,
-            ])
-          ).rows[0] ?? null,
+            await admin.query<{ path: string; key: string; sha256: string; size: string }>(
+              `SELECT path, key, sha256, size FROM ${s}.run_artifacts WHERE run_id = $1 ORDER BY path COLLATE "C"`,
+              [runId],
+            )
+          ).rows.map((r) => ({ ...r, size: Number(r.size) })),
       };
     },
     additionalTests: ({ create }) =>

@@ -16,13 +16,28 @@ describe('meta-postgres error handling', () => {
     expect(isRetryable(new Error('socket hang up'))).toBe(false);
   });
 
-  it('maps constraint violations to RegistryError codes and wraps everything else without the raw error', () => {
+  it('maps constraint violations to RegistryError codes and everything else to STORE_FAILURE with the raw error as cause', () => {
     expect(isRegistryError(translateError(pgError('23505', 'x')), 'ALREADY_EXISTS')).toBe(true);
     expect(isRegistryError(translateError(pgError('23503', 'x')), 'NOT_FOUND')).toBe(true);
     const other = translateError(pgError('42P01'), 3);
-    expect(isRegistryError(other)).toBe(false);
-    expect(other.message).toBe('PostgreSQL error 42P01 after 3 attempts: fake 42P01');
+    expect(isRegistryError(other, 'STORE_FAILURE')).toBe(true);
+    expect(other.message).toBe(
+      '[modelreg] [meta-postgres] PostgreSQL error 42P01 after 3 attempts: fake 42P01',
+    );
     expect(other.cause).toBeInstanceOf(Error);
+  });
+
+  it('connection failures and unknown throws are STORE_FAILURE naming the store, never plain Errors', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const connection = translateError(refused);
+    expect(isRegistryError(connection, 'STORE_FAILURE')).toBe(true);
+    expect(connection.message).toBe(
+      '[modelreg] [meta-postgres] PostgreSQL connection failed: connect ECONNREFUSED 127.0.0.1:1',
+    );
+    expect(connection.cause).toBe(refused);
+    const odd = translateError('a string');
+    expect(isRegistryError(odd, 'STORE_FAILURE')).toBe(true);
+    expect(odd.message).toBe('[modelreg] [meta-postgres] unexpected error: a string');
   });
 });
 

@@ -68,7 +68,7 @@ describe.skipIf(!pgReachable)('meta-postgres migrations', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(Error);
-    expect(isRegistryError(error)).toBe(false);
+    expect(isRegistryError(error, 'STORE_FAILURE')).toBe(true);
     expect((error as Error).message).toMatch(/PostgreSQL connection failed/);
     await store.close();
   });

@@ -1,21 +1,8 @@
-import { notFound } from '@modelreg/core';
-import type { MetadataStore } from '@modelreg/core';
+import type { DatasetAndEventMethods } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { DatasetRow, EventRow } from './rows.js';
 import { toDataset, toEvent } from './rows.js';
-import { STORE_NAME } from './transactions.js';
-
-type DatasetAndEventMethods = Pick<
-  MetadataStore,
-  | 'createDatasetVersion'
-  | 'getDataset'
-  | 'listDatasets'
-  | 'listDatasetVersions'
-  | 'deleteDataset'
-  | 'listReferencedKeys'
-  | 'readEvents'
-  | 'lastEventSeq'
->;
+import { errors } from './transactions.js';
 
 export const LAST_EVENT_SEQ = 'SELECT coalesce(max(seq), 0) AS seq FROM events';
 
@@ -110,12 +97,7 @@ export function createDatasetAndEventMethods(ctx: StoreContext): DatasetAndEvent
                 version,
               );
         if (rows.length === 0) {
-          throw notFound(
-            version === undefined
-              ? `dataset "${name}" does not exist`
-              : `dataset "${name}" has no version ${version}`,
-            STORE_NAME,
-          );
+          throw errors.datasetNotFound(name, version);
         }
         for (const row of rows) {
           ctx.run(

@@ -1,10 +1,5 @@
-import type { MetadataStore } from '@modelreg/core';
+import type { HousekeepingMethods } from '@modelreg/core';
 import type { StoreContext } from './context.js';
-
-type HousekeepingMethods = Pick<
-  MetadataStore,
-  'getRegistryId' | 'claimRegistryId' | 'heartbeatRuns' | 'expireRuns'
->;
 
 const REGISTRY_ID = 'registry_id';
 const STALE_RUNS = `SELECT id FROM runs

@@ -1,59 +1,24 @@
-import { alreadyExists, conflict, notFound } from '@modelreg/core';
-import type { MetadataStore, ModelVersion, RegisteredModel } from '@modelreg/core';
+import { storeRules } from '@modelreg/core';
+import type {
+  MetadataStore,
+  ModelMethods,
+  ModelVersion,
+  RegisteredModel,
+  StageMethods,
+} from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { HistoryRow, ModelRow, VersionRow } from './rows.js';
 import { parseTags, toHistory, toModel, toVersion } from './rows.js';
 import { insertRunArtifacts, insertRunRecord } from './run-records.js';
-import { STORE_NAME } from './transactions.js';
-
-type RegistryMethods = Pick<
-  MetadataStore,
-  | 'createModel'
-  | 'getModel'
-  | 'listModels'
-  | 'updateModel'
-  | 'deleteModel'
-  | 'createVersion'
-  | 'getVersion'
-  | 'listVersions'
-  | 'resolveVersion'
-  | 'updateVersion'
-  | 'deleteVersion'
-  | 'transitionStage'
-  | 'setAlias'
-  | 'deleteAlias'
-  | 'getHistory'
->;
+import { errors, STORE_NAME } from './transactions.js';
 
 type NewModel = Parameters<MetadataStore['createModel']>[0];
 
-interface HistoryDraft {
-  name: string;
-  kind: HistoryRow['kind'];
-  version: number;
-  fromStage?: string | null;
-  toStage?: string | null;
-  alias?: string | null;
-  fromVersion?: number | null;
-  actor: string;
-  comment: string;
-  time: number;
-}
+type HistoryDraft = storeRules.HistoryDraft;
+const { aliasEntry, checkAliasCas, compareText, stageMoveEntry, systemActor } = storeRules;
 
-const who = ({ actor, comment, time }: { actor: string; comment: string; time: number }) => ({
-  actor,
-  comment,
-  time,
-});
-
-const mergeTags = (json: string, change: Record<string, string | null> | undefined): string => {
-  const tags = new Map(Object.entries(parseTags(json)));
-  for (const [key, value] of Object.entries(change ?? {})) {
-    if (value === null) tags.delete(key);
-    else tags.set(key, value);
-  }
-  return JSON.stringify(Object.fromEntries(tags));
-};
+const mergeTags = (json: string, change: storeRules.TagChange): string =>
+  JSON.stringify(storeRules.mergeTags(parseTags(json), change));
 
 /**
  * One statement per selector: the live model row left-joined to the picked version, with that
@@ -83,14 +48,13 @@ type ResolvedRow = Omit<VersionRow, 'name' | 'version'> & {
   version: number | null;
   alias_list: string;
 };
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
+export function createRegistryMethods(ctx: StoreContext): ModelMethods & StageMethods {
   const liveModel = (name: string): ModelRow | undefined =>
     ctx.get<ModelRow>('SELECT * FROM models WHERE name = ? AND deleted_at IS NULL', name);
   const requireModel = (name: string): ModelRow => {
     const row = liveModel(name);
-    if (!row) throw notFound(`model "${name}" does not exist`, STORE_NAME);
+    if (!row) throw errors.modelNotFound(name);
     return row;
   };
   const versionRow = (name: string, version: number, includeDeleted = false): VersionRow | undefined =>
@@ -103,7 +67,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
   const requireVersion = (name: string, version: number): VersionRow => {
     requireModel(name);
     const row = versionRow(name, version);
-    if (!row) throw notFound(`model "${name}" has no version ${version}`, STORE_NAME);
+    if (!row) throw errors.versionNotFound(name, version);
     return row;
   };
   const aliasRow = (name: string, alias: string): { version: number } | undefined =>
@@ -138,10 +102,10 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
       h.name,
       h.kind,
       h.version,
-      h.fromStage ?? null,
-      h.toStage ?? null,
-      h.alias ?? null,
-      h.fromVersion ?? null,
+      h.fromStage,
+      h.toStage,
+      h.alias,
+      h.fromVersion,
       h.actor,
       h.comment,
       h.time,
@@ -160,14 +124,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
       row.name,
       row.version,
     );
-    appendHistory({
-      ...change,
-      name: row.name,
-      kind: 'stage',
-      version: row.version,
-      fromStage: row.stage,
-      toStage,
-    });
+    appendHistory(stageMoveEntry(row.name, row.version, row.stage, toStage, change));
     ctx.emit('version.stage_changed', {
       name: row.name,
       version: row.version,
@@ -189,7 +146,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
       alias,
       version,
     );
-    appendHistory({ ...who(by), name, alias, version, kind: 'alias_set', fromVersion: current });
+    appendHistory(aliasEntry('alias_set', name, alias, version, current, by));
     ctx.emit('alias.set', { name, alias, version, fromVersion: current });
   };
 
@@ -224,7 +181,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
       ctx.write('createModel', () => {
         const existing = ctx.get<ModelRow>('SELECT * FROM models WHERE name = ?', model.name);
         if (existing && existing.deleted_at === null) {
-          throw alreadyExists(`model "${model.name}" already exists`, STORE_NAME);
+          throw errors.modelExists(model.name);
         }
         insertModel(model, existing !== undefined);
         return modelOf(liveModel(model.name)!);
@@ -315,8 +272,9 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
         if (placement) {
           const by = { actor: placement.actor, comment: placement.comment, time: version.createdAt };
           if (version.stage !== initialStage) {
+            const archiveTo = storeRules.archiveStageFor(version.stage, placement.archiveTo);
             const others =
-              placement.archiveTo !== undefined && placement.archiveTo !== version.stage
+              archiveTo !== undefined
                 ? ctx.all<VersionRow>(
                     `SELECT * FROM model_versions WHERE name = ? AND stage = ? AND version != ? AND deleted_at IS NULL
                      ORDER BY version`,
@@ -326,7 +284,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
                   )
                 : [];
             moveStage(versionRow(version.name, next)!, version.stage, by);
-            for (const other of others) moveStage(other, placement.archiveTo!, by);
+            for (const other of others) moveStage(other, archiveTo!, by);
           }
           if (placement.alias !== undefined) pointAlias(version.name, placement.alias, next, by);
         }
@@ -407,16 +365,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
         ctx.emit('version.deleted', { name, version });
         for (const { alias } of aliases) {
           ctx.run('DELETE FROM aliases WHERE name = ? AND alias = ?', name, alias);
-          appendHistory({
-            name,
-            kind: 'alias_deleted',
-            version,
-            alias,
-            fromVersion: version,
-            actor: 'system',
-            comment: '',
-            time,
-          });
+          appendHistory(aliasEntry('alias_deleted', name, alias, version, version, systemActor(time)));
           ctx.emit('alias.deleted', { name, alias, version });
         }
       }),
@@ -425,8 +374,12 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
       ctx.write('transitionStage', () => {
         const target = requireVersion(change.name, change.version);
         if (target.stage === change.toStage) return { version: versionOf(target), archived: [] };
+        const archiveTo = storeRules.archiveStageFor(
+          change.toStage,
+          change.archiveExisting ? change.archiveStage : undefined,
+        );
         const others =
-          change.archiveExisting && change.archiveStage !== change.toStage
+          archiveTo !== undefined
             ? ctx.all<VersionRow>(
                 `SELECT * FROM model_versions WHERE name = ? AND stage = ? AND version != ? AND deleted_at IS NULL
                  ORDER BY version`,
@@ -436,7 +389,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
               )
             : [];
         moveStage(target, change.toStage, change);
-        for (const other of others) moveStage(other, change.archiveStage, change);
+        for (const other of others) moveStage(other, archiveTo!, change);
         return {
           version: loadVersion(change.name, change.version),
           archived: others.map((o) => loadVersion(o.name, o.version)),
@@ -446,13 +399,7 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
     setAlias: (change) =>
       ctx.write('setAlias', () => {
         requireVersion(change.name, change.version);
-        const current = aliasRow(change.name, change.alias)?.version ?? null;
-        if (change.ifVersion !== undefined && change.ifVersion !== current) {
-          throw conflict(
-            `alias "${change.alias}" of model "${change.name}" points at ${current === null ? 'nothing' : `version ${current}`}, not ${change.ifVersion === null ? 'nothing' : `version ${change.ifVersion}`}`,
-            STORE_NAME,
-          );
-        }
+        checkAliasCas(STORE_NAME, change, aliasRow(change.name, change.alias)?.version ?? null);
         pointAlias(change.name, change.alias, change.version, change);
       }),
 
@@ -460,17 +407,10 @@ export function createRegistryMethods(ctx: StoreContext): RegistryMethods {
       ctx.write('deleteAlias', () => {
         requireModel(change.name);
         const current = aliasRow(change.name, change.alias)?.version;
-        if (current === undefined) {
-          throw notFound(`model "${change.name}" has no alias "${change.alias}"`, STORE_NAME);
-        }
-        if (change.ifVersion !== undefined && change.ifVersion !== current) {
-          throw conflict(
-            `alias "${change.alias}" of model "${change.name}" points at version ${current}, not ${change.ifVersion === null ? 'nothing' : `version ${change.ifVersion}`}`,
-            STORE_NAME,
-          );
-        }
+        if (current === undefined) throw errors.aliasNotFound(change.name, change.alias);
+        checkAliasCas(STORE_NAME, change, current);
         ctx.run('DELETE FROM aliases WHERE name = ? AND alias = ?', change.name, change.alias);
-        appendHistory({ ...change, kind: 'alias_deleted', version: current, fromVersion: current });
+        appendHistory(aliasEntry('alias_deleted', change.name, change.alias, current, current, change));
         ctx.emit('alias.deleted', { name: change.name, alias: change.alias, version: current });
       }),
 

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { parseStoreOptions } from '@modelreg/core';
 import { z } from 'zod';
 
 /** An open better-sqlite3 connection (an interface so declaration files can name it). */
@@ -42,8 +41,3 @@ export const sqliteMetadataStoreOptionsSchema = z
   });
 
 export type SqliteMetadataStoreOptions = z.input<typeof sqliteMetadataStoreOptionsSchema>;
-export type ParsedSqliteMetadataStoreOptions = z.output<typeof sqliteMetadataStoreOptionsSchema>;
-
-export function parseSqliteMetadataStoreOptions(options: unknown): ParsedSqliteMetadataStoreOptions {
-  return parseStoreOptions(sqliteMetadataStoreOptionsSchema, options, 'meta-sqlite');
-}

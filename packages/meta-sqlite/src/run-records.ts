@@ -1,29 +1,34 @@
-import { RegistryError, alreadyExists, notFound } from '@modelreg/core';
-import type { FileRecord, NewRunRecord } from '@modelreg/core';
+import { storeRules } from '@modelreg/core';
+import type { Experiment, FileRecord, NewRunRecord } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow } from './rows.js';
-import { STORE_NAME } from './transactions.js';
+import { errors, STORE_NAME } from './transactions.js';
 
 /**
  * The run parts of `createVersion` (`run`, `runArtifacts`): plain statements for the caller's
  * transaction, with the same rules and events as createExperiment/createRun/endRun/recordRunArtifacts.
  */
+/** Inserts an experiment whose name is free (`ALREADY_EXISTS` when its id is taken), with its event. */
+export function insertExperiment(ctx: StoreContext, experiment: Experiment): void {
+  if (ctx.get('SELECT 1 FROM experiments WHERE id = ?', experiment.id)) {
+    throw errors.experimentIdTaken(experiment.id);
+  }
+  ctx.run(
+    'INSERT INTO experiments (id, name, tags, created_at) VALUES (?, ?, ?, ?)',
+    experiment.id,
+    experiment.name,
+    JSON.stringify(experiment.tags),
+    experiment.createdAt,
+  );
+  ctx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+}
+
 export function insertRunRecord(ctx: StoreContext, record: NewRunRecord): void {
   if (ctx.get('SELECT 1 FROM runs WHERE id = ?', record.run.id)) return;
   const { experiment, run } = record;
   let experimentId = ctx.get<ExperimentRow>('SELECT * FROM experiments WHERE name = ?', experiment.name)?.id;
   if (experimentId === undefined) {
-    if (ctx.get('SELECT 1 FROM experiments WHERE id = ?', experiment.id)) {
-      throw alreadyExists(`an experiment with id "${experiment.id}" already exists`, STORE_NAME);
-    }
-    ctx.run(
-      'INSERT INTO experiments (id, name, tags, created_at) VALUES (?, ?, ?, ?)',
-      experiment.id,
-      experiment.name,
-      JSON.stringify(experiment.tags),
-      experiment.createdAt,
-    );
-    ctx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+    insertExperiment(ctx, experiment);
     experimentId = experiment.id;
   }
   ctx.run(
@@ -58,30 +63,21 @@ export function insertRunRecord(ctx: StoreContext, record: NewRunRecord): void {
 }
 
 export function insertRunArtifacts(ctx: StoreContext, runId: string, files: FileRecord[]): void {
-  if (!ctx.get('SELECT 1 FROM runs WHERE id = ?', runId)) {
-    throw notFound(`run "${runId}" does not exist`, STORE_NAME);
-  }
-  for (const file of files) {
-    const existing = ctx.get<FileRow>(
-      'SELECT path, key, sha256, size FROM run_artifacts WHERE run_id = ? AND path = ?',
+  if (!ctx.get('SELECT 1 FROM runs WHERE id = ?', runId)) throw errors.runNotFound(runId);
+  const stored = (path: string): string | undefined =>
+    ctx.get<Pick<FileRow, 'sha256'>>(
+      'SELECT sha256 FROM run_artifacts WHERE run_id = ? AND path = ?',
+      runId,
+      path,
+    )?.sha256;
+  for (const file of storeRules.newArtifacts(STORE_NAME, runId, files, stored)) {
+    ctx.run(
+      'INSERT INTO run_artifacts (run_id, path, key, sha256, size) VALUES (?, ?, ?, ?, ?)',
       runId,
       file.path,
+      file.key,
+      file.sha256,
+      file.size,
     );
-    if (existing === undefined) {
-      ctx.run(
-        'INSERT INTO run_artifacts (run_id, path, key, sha256, size) VALUES (?, ?, ?, ?, ?)',
-        runId,
-        file.path,
-        file.key,
-        file.sha256,
-        file.size,
-      );
-    } else if (existing.sha256 !== file.sha256) {
-      throw new RegistryError(
-        'ALREADY_EXISTS',
-        `artifact "${file.path}" of run "${runId}" is already recorded with another sha256`,
-        { where: STORE_NAME, details: { runId, path: file.path } },
-      );
-    }
   }
 }

@@ -1,4 +1,6 @@
+import { RegistryError } from '@modelreg/core';
 import type { NumberFilter, RunOrderBy, RunSearchQuery } from '@modelreg/core';
+import { STORE_NAME } from './transactions.js';
 
 type Param = string | number | null;
 
@@ -30,7 +32,11 @@ function orderTerm(order: RunOrderBy): { expr: string; params: Param[]; desc: bo
   if ('metric' in order) return { expr: LATEST_METRIC, params: [order.metric], desc };
   if ('param' in order) return { expr: PARAM_VALUE, params: [order.param], desc };
   const column = fieldColumns[order.field];
-  if (!column) throw new TypeError(`unknown sort field ${JSON.stringify(order.field)}`);
+  if (!column) {
+    throw new RegistryError('INVALID_ARGUMENT', `unknown sort field ${JSON.stringify(order.field)}`, {
+      where: STORE_NAME,
+    });
+  }
   return { expr: column, params: [], desc };
 }
 

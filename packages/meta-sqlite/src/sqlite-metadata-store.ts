@@ -1,13 +1,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseStoreOptions } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
 import { createContext } from './context.js';
 import { LAST_EVENT_SEQ, createDatasetAndEventMethods } from './datasets.js';
 import { applyMigrations } from './migrations.js';
 import { createHousekeepingMethods } from './housekeeping.js';
 import { createRegistryMethods } from './model-registry.js';
-import { parseSqliteMetadataStoreOptions } from './options.js';
+import { sqliteMetadataStoreOptionsSchema } from './options.js';
 import type { SqliteMetadataStoreOptions } from './options.js';
 import { createTrackingMethods } from './tracking.js';
 import { STORE_NAME, withBusyRetry } from './transactions.js';
@@ -31,7 +32,7 @@ function configure(db: Database.Database, busyTimeoutMs: number): void {
  * numbers come from a per-model counter updated in that same transaction.
  */
 export function createSqliteMetadataStore(options: SqliteMetadataStoreOptions): MetadataStore {
-  const config = parseSqliteMetadataStoreOptions(options);
+  const config = parseStoreOptions(sqliteMetadataStoreOptionsSchema, options, STORE_NAME);
   const subscribers = new Set<() => void>();
   const wakeLocal = (): void => {
     for (const onWake of [...subscribers]) setImmediate(onWake);

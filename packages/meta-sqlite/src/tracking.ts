@@ -1,29 +1,11 @@
-import { RegistryError, alreadyExists, conflict, notFound, setOwn } from '@modelreg/core';
-import type { Experiment, FileRecord, MetadataStore, MetricPoint, Run } from '@modelreg/core';
+import { setOwn, storeRules } from '@modelreg/core';
+import type { Experiment, FileRecord, MetricPoint, Run, TrackingMethods } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow, RunRow } from './rows.js';
 import { toExperiment, toFile, toRun } from './rows.js';
+import { insertExperiment, insertRunArtifacts } from './run-records.js';
 import { buildSearchRuns } from './search-runs.js';
-import { STORE_NAME } from './transactions.js';
-
-type TrackingMethods = Pick<
-  MetadataStore,
-  | 'createExperiment'
-  | 'getExperiment'
-  | 'getExperimentByName'
-  | 'listExperiments'
-  | 'createRun'
-  | 'getRun'
-  | 'endRun'
-  | 'logParams'
-  | 'logMetrics'
-  | 'setRunTags'
-  | 'deleteRunTag'
-  | 'getMetricHistory'
-  | 'searchRuns'
-  | 'recordRunArtifacts'
-  | 'listRunArtifacts'
->;
+import { errors, STORE_NAME } from './transactions.js';
 
 interface KeyValueRow {
   run_id: string;
@@ -51,7 +33,7 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
 
   const requireRun = (id: string): RunRow => {
     const row = runRow(id);
-    if (!row) throw notFound(`run "${id}" does not exist`, STORE_NAME);
+    if (!row) throw errors.runNotFound(id);
     return row;
   };
 
@@ -90,19 +72,9 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
     createExperiment: (experiment: Experiment) =>
       ctx.write('createExperiment', () => {
         if (ctx.get('SELECT 1 FROM experiments WHERE name = ?', experiment.name)) {
-          throw alreadyExists(`experiment "${experiment.name}" already exists`, STORE_NAME);
+          throw errors.experimentExists(experiment.name);
         }
-        if (experimentById(experiment.id)) {
-          throw alreadyExists(`an experiment with id "${experiment.id}" already exists`, STORE_NAME);
-        }
-        ctx.run(
-          'INSERT INTO experiments (id, name, tags, created_at) VALUES (?, ?, ?, ?)',
-          experiment.id,
-          experiment.name,
-          JSON.stringify(experiment.tags),
-          experiment.createdAt,
-        );
-        ctx.emit('experiment.created', { id: experiment.id, name: experiment.name });
+        insertExperiment(ctx, experiment);
         return toExperiment(experimentById(experiment.id)!);
       }),
 
@@ -126,9 +98,9 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
     createRun: (run) =>
       ctx.write('createRun', () => {
         if (!experimentById(run.experimentId)) {
-          throw notFound(`experiment "${run.experimentId}" does not exist`, STORE_NAME);
+          throw errors.experimentNotFound(run.experimentId);
         }
-        if (runRow(run.id)) throw alreadyExists(`run "${run.id}" already exists`, STORE_NAME);
+        if (runRow(run.id)) throw errors.runExists(run.id);
         ctx.run(
           `INSERT INTO runs (id, experiment_id, name, status, parent_run_id, start_time, end_time)
            VALUES (?, ?, ?, 'running', ?, ?, NULL)`,
@@ -150,8 +122,7 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
     endRun: (id, status, endTime) =>
       ctx.write('endRun', () => {
         const row = requireRun(id);
-        if (row.status !== 'running')
-          throw conflict(`run "${id}" has already ended (${row.status})`, STORE_NAME);
+        if (row.status !== 'running') throw errors.runEnded(id, row.status);
         ctx.run('UPDATE runs SET status = ?, end_time = ? WHERE id = ?', status, endTime, id);
         ctx.emit('run.updated', { runId: id, status });
         return loadRun(id)!;
@@ -160,20 +131,11 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
     logParams: (runId, params) =>
       ctx.write('logParams', () => {
         requireRun(runId);
-        for (const [key, value] of Object.entries(params)) {
-          const existing = ctx.get<{ value: string }>(
-            'SELECT value FROM params WHERE run_id = ? AND key = ?',
-            runId,
-            key,
-          );
-          if (existing === undefined) {
-            ctx.run('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)', runId, key, value);
-          } else if (existing.value !== value) {
-            throw conflict(
-              `param "${key}" of run "${runId}" is already ${JSON.stringify(existing.value)}; params are write-once`,
-              STORE_NAME,
-            );
-          }
+        const stored = (key: string): string | undefined =>
+          ctx.get<{ value: string }>('SELECT value FROM params WHERE run_id = ? AND key = ?', runId, key)
+            ?.value;
+        for (const [key, value] of storeRules.newParams(STORE_NAME, runId, params, stored)) {
+          ctx.run('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)', runId, key, value);
         }
       }),
 
@@ -228,32 +190,7 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
       }),
 
     recordRunArtifacts: (runId, files: FileRecord[]) =>
-      ctx.write('recordRunArtifacts', () => {
-        requireRun(runId);
-        for (const file of files) {
-          const existing = ctx.get<FileRow>(
-            'SELECT path, key, sha256, size FROM run_artifacts WHERE run_id = ? AND path = ?',
-            runId,
-            file.path,
-          );
-          if (existing === undefined) {
-            ctx.run(
-              'INSERT INTO run_artifacts (run_id, path, key, sha256, size) VALUES (?, ?, ?, ?, ?)',
-              runId,
-              file.path,
-              file.key,
-              file.sha256,
-              file.size,
-            );
-          } else if (existing.sha256 !== file.sha256) {
-            throw new RegistryError(
-              'ALREADY_EXISTS',
-              `artifact "${file.path}" of run "${runId}" is already recorded with another sha256`,
-              { where: STORE_NAME, details: { runId, path: file.path } },
-            );
-          }
-        }
-      }),
+      ctx.write('recordRunArtifacts', () => insertRunArtifacts(ctx, runId, files)),
 
     listRunArtifacts: (runId, prefix) =>
       ctx.read('listRunArtifacts', () => {

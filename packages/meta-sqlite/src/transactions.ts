@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
-import { RegistryError, isRegistryError } from '@modelreg/core';
+import { RegistryError, isRegistryError, storeRules } from '@modelreg/core';
 import type { RegistryErrorCode } from '@modelreg/core';
 
 export const STORE_NAME = 'meta-sqlite';
+/** The store's errors, worded as in every store. */
+export const errors = storeRules.storeErrors(STORE_NAME);
 
 /** Attempts after the first when SQLite stays busy past `busy_timeout` (writes are short, so this is rare). */
 const BUSY_RETRIES = 6;
-const BACKOFF_BASE_MS = 20;
-const BACKOFF_MAX_MS = 500;
 
 function sqliteCode(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
@@ -57,11 +57,6 @@ export function toRegistryError(error: unknown, method: string): RegistryError {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function backoff(attempt: number): number {
-  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
 /**
  * Runs `fn` (synchronous: one SQLite transaction), retrying with jittered exponential backoff when
  * the database is still busy after `busy_timeout`. Other errors are mapped to RegistryErrors at once.
@@ -72,7 +67,7 @@ export async function withBusyRetry<T>(method: string, fn: () => T): Promise<T> 
       return fn();
     } catch (error) {
       if (isBusyError(error) && attempt < BUSY_RETRIES) {
-        await sleep(backoff(attempt));
+        await sleep(storeRules.backoffMs(attempt));
         continue;
       }
       throw toRegistryError(error, method);

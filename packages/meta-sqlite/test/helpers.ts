@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MetadataConformanceOptions } from '@modelreg/core/testing';
+import type { MetadataConformanceOptions, StoredFile } from '@modelreg/core/testing';
 
 type MetadataInspector = ReturnType<NonNullable<MetadataConformanceOptions['inspect']>>;
 
@@ -33,10 +33,45 @@ export function sqliteInspector(source: string | Database.Database): MetadataIns
     countEvents: async () => count('events'),
     countHistory: async () => count('history'),
     rawVersion: async (name, version) =>
+      withDb((db) => {
+        const row = db
+          .prepare('SELECT stage, deleted_at, tags, files FROM model_versions WHERE name = ? AND version = ?')
+          .get(name, version) as
+          { stage: string; deleted_at: number | null; tags: string; files: string } | undefined;
+        if (!row) return null;
+        return {
+          stage: row.stage,
+          deletedAt: row.deleted_at,
+          tags: JSON.parse(row.tags) as Record<string, string>,
+          files: JSON.parse(row.files) as StoredFile[],
+        };
+      }),
+    rawModel: async (name) =>
+      withDb((db) => {
+        const row = db
+          .prepare('SELECT deleted_at, last_version, tags FROM models WHERE name = ?')
+          .get(name) as { deleted_at: number | null; last_version: number; tags: string } | undefined;
+        if (!row) return null;
+        return {
+          deletedAt: row.deleted_at,
+          lastVersion: row.last_version,
+          tags: JSON.parse(row.tags) as Record<string, string>,
+        };
+      }),
+    rawAlias: async (name, alias) =>
       withDb(
         (db) =>
-          db.prepare('SELECT * FROM model_versions WHERE name = ? AND version = ?').get(name, version) ??
-          null,
+          (
+            db.prepare('SELECT version FROM aliases WHERE name = ? AND alias = ?').get(name, alias) as
+              { version: number } | undefined
+          )?.version ?? null,
+      ),
+    rawRunArtifacts: async (runId) =>
+      withDb(
+        (db) =>
+          db
+            .prepare('SELECT path, key, sha256, size FROM run_artifacts WHERE run_id = ? ORDER BY path')
+            .all(runId) as StoredFile[],
       ),
   };
 }

@@ -1,4 +1,5 @@
-import { describeValue, nameSchema } from '../domain/names.js';
+import { nameSchema } from '../domain/names.js';
+import { describeValue, invalidInput } from '../domain/parse.js';
 import { RegistryError } from '../errors.js';
 
 const EXTENSION = /\.(csv|tsv|txt)$/i;
@@ -36,13 +37,10 @@ export function normalizeDatasetName(fileNameOrName: string): string {
     .replace(/[^a-z0-9._-]+/g, '_')
     .replace(/^[_.]+|[_.]+$/g, '');
   const result = nameSchema.safeParse(normalized);
-  if (!result.success) {
-    const issue = result.error.issues[0]?.message ?? 'is invalid';
-    throw new RegistryError(
-      'INVALID_ARGUMENT',
-      `cannot derive a dataset name from ${describeValue(fileNameOrName)}: ${JSON.stringify(normalized)} ${issue}`,
-      { where: 'datasets', cause: result.error },
-    );
-  }
-  return result.data;
+  if (result.success) return result.data;
+  throw invalidInput(result.error, {
+    what: `the dataset name derived from ${describeValue(fileNameOrName)}`,
+    where: 'datasets',
+    value: normalized,
+  });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RegistryError } from '../errors.js';
+import { parseInput } from './parse.js';
 
 /** Names of models, experiments, datasets, aliases and tag keys: 1–128 of `[A-Za-z0-9._-]`, not `.` or `..`. */
 export const nameSchema = z
@@ -14,15 +14,6 @@ export type Name = z.infer<typeof nameSchema>;
 /** A version number: an integer from 1. */
 export const versionNumberSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return JSON.stringify(shown);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return typeof value;
-}
-
 /**
  * Parses `value` with `schema`, or throws `INVALID_ARGUMENT` naming `what` and the first issue.
  * Core validates every input this way before a store is called.
@@ -33,15 +24,7 @@ export function parseArg<S extends z.ZodType>(
   what: string,
   where?: string,
 ): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  throw new RegistryError(
-    'INVALID_ARGUMENT',
-    `${what} ${describeValue(value)} is invalid${path}: ${issue?.message ?? 'invalid'}`,
-    { where, cause: result.error },
-  );
+  return parseInput(schema, value, { what, where, value });
 }
 
 /** Aliases look like names but may not be `latest` or a version (`3`, `v3`), which URIs already mean. */

@@ -1,5 +1,6 @@
 import { RegistryError } from '../errors.js';
 import { nameSchema } from './names.js';
+import { invalidInput } from './parse.js';
 
 /** What a `models:/…` or `runs:/…` URI selects. */
 export type ModelUri =
@@ -21,9 +22,12 @@ function bad(uri: string, why: string): never {
 
 function checkName(uri: string, value: string, what: string): string {
   const parsed = nameSchema.safeParse(value);
-  if (!parsed.success)
-    bad(uri, `${what} ${JSON.stringify(value)} ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
-  return value;
+  if (parsed.success) return value;
+  throw invalidInput(parsed.error, {
+    what: `the ${what} of URI ${JSON.stringify(uri)}`,
+    where: 'resolve',
+    value,
+  });
 }
 
 /**

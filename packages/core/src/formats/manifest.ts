@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RegistryError } from '../errors.js';
 import { timestampSchema } from '../domain/types.js';
+import { parseInput } from '../domain/parse.js';
 import { ownRecordSchema } from '../domain/records.js';
 import { featureSpecSchema } from './features.js';
 
@@ -102,19 +102,10 @@ export type ModelManifest = z.infer<typeof modelManifestSchema>;
  * prefixed with `label` (e.g. `model "iris" version 2`) when given.
  */
 export function parseManifest(json: unknown, label?: string, where = 'model'): ModelManifest {
-  const result = modelManifestSchema.safeParse(json);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  const prefix = label ? `${label}: ` : '';
-  throw new RegistryError(
-    'INVALID_ARGUMENT',
-    `${prefix}MODEL.json is invalid${at}: ${issue?.message ?? 'invalid'}`,
-    {
-      where,
-      cause: result.error,
-    },
-  );
+  return parseInput(modelManifestSchema, json, {
+    what: label ? `${label}: MODEL.json` : 'MODEL.json',
+    where,
+  });
 }
 
 /** The JSON signature of a model, derived from its manifest (stored as `MODEL.json#signature`). */

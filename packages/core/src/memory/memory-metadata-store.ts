@@ -1,23 +1,19 @@
 import { RegistryError } from '../errors.js';
-import type {
-  DatasetVersion,
-  Experiment,
-  FileRecord,
-  HistoryEntry,
-  RegistryEvent,
-  Run,
-} from '../domain/types.js';
+import type { MetadataInspector } from '../stores/inspector.js';
+import type { DatasetVersion, Experiment, HistoryEntry, RegistryEvent, Run } from '../domain/types.js';
 import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
 import { memoryModelMethods } from './memory-model-methods.js';
 import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
-import { compareText, conflict, exists, notFound, WHERE } from './memory-state.js';
+import { compareText, newArtifacts, newParams } from '../stores/rules.js';
+import { errors, WHERE } from './memory-state.js';
 import type { Journal, LoggedPoint, ModelState, RunState } from './memory-state.js';
 
 interface MemoryState {
   events: RegistryEvent[];
   history: HistoryEntry[];
   models: Map<string, ModelState>;
+  runs: Map<string, RunState>;
 }
 const internals = new WeakMap<MetadataStore, MemoryState>();
 
@@ -48,7 +44,7 @@ export function createMemoryMetadataStore(): MetadataStore {
 
   const runOf = (id: string): RunState => {
     const state = runs.get(id);
-    if (!state) throw notFound(`run "${id}" does not exist`);
+    if (!state) throw errors.runNotFound(id);
     return state;
   };
   const toRun = (state: RunState): Run => {
@@ -69,26 +65,18 @@ export function createMemoryMetadataStore(): MetadataStore {
       const { run, runArtifacts = [] } = input;
       const model = models.get(input.name);
       if ((!model || model.deletedAt !== null) && !input.createModel) {
-        throw notFound(`model "${input.name}" does not exist`);
+        throw errors.modelNotFound(input.name);
       }
       const newRun = run !== undefined && !runs.has(run.run.id);
       const experiment = run && [...experiments.values()].find((e) => e.name === run.experiment.name);
       if (newRun && !experiment && experiments.has(run.experiment.id)) {
-        throw exists(`experiment id "${run.experiment.id}" is already taken`);
+        throw errors.experimentIdTaken(run.experiment.id);
       }
       if (runArtifacts.length > 0) {
         const runId = input.runId ?? '';
-        const known = runs.get(runId)?.artifacts ?? new Map<string, FileRecord>();
-        if (!runs.has(runId) && !(newRun && run.run.id === runId))
-          throw notFound(`run "${runId}" does not exist`);
-        const batch = new Map<string, string>();
-        for (const file of runArtifacts) {
-          const sha256 = batch.get(file.path) ?? known.get(file.path)?.sha256;
-          if (sha256 !== undefined && sha256 !== file.sha256) {
-            throw exists(`run "${runId}" already has artifact "${file.path}" with another sha256`);
-          }
-          batch.set(file.path, file.sha256);
-        }
+        const known = runs.get(runId)?.artifacts;
+        if (!runs.has(runId) && !(newRun && run.run.id === runId)) throw errors.runNotFound(runId);
+        newArtifacts(WHERE, runId, runArtifacts, (path) => known?.get(path)?.sha256);
       }
       const writes: Promise<unknown>[] = [];
       if (newRun) {
@@ -110,9 +98,9 @@ export function createMemoryMetadataStore(): MetadataStore {
 
     async createExperiment(experiment) {
       for (const existing of experiments.values()) {
-        if (existing.name === experiment.name) throw exists(`experiment "${experiment.name}" already exists`);
+        if (existing.name === experiment.name) throw errors.experimentExists(experiment.name);
       }
-      if (experiments.has(experiment.id)) throw exists(`experiment id "${experiment.id}" is already taken`);
+      if (experiments.has(experiment.id)) throw errors.experimentIdTaken(experiment.id);
       experiments.set(experiment.id, structuredClone(experiment));
       emit({ type: 'experiment.created', payload: { id: experiment.id, name: experiment.name } });
       return structuredClone(experiment);
@@ -133,9 +121,8 @@ export function createMemoryMetadataStore(): MetadataStore {
     },
 
     async createRun(run) {
-      if (!experiments.has(run.experimentId))
-        throw notFound(`experiment "${run.experimentId}" does not exist`);
-      if (runs.has(run.id)) throw exists(`run "${run.id}" already exists`);
+      if (!experiments.has(run.experimentId)) throw errors.experimentNotFound(run.experimentId);
+      if (runs.has(run.id)) throw errors.runExists(run.id);
       const state: RunState = {
         run: { ...structuredClone(run), status: 'running', endTime: null, params: {} },
         metrics: [],
@@ -152,8 +139,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     },
     async endRun(id, status, endTime) {
       const state = runOf(id);
-      if (state.run.status !== 'running')
-        throw conflict(`run "${id}" has already ended (${state.run.status})`);
+      if (state.run.status !== 'running') throw errors.runEnded(id, state.run.status);
       state.run.status = status;
       state.run.endTime = endTime;
       emit({ type: 'run.updated', payload: { runId: id, status } });
@@ -161,15 +147,8 @@ export function createMemoryMetadataStore(): MetadataStore {
     },
     async logParams(runId, params) {
       const state = runOf(runId);
-      for (const [key, value] of Object.entries(params)) {
-        const current = ownValue(state.run.params, key);
-        if (current !== undefined && current !== value) {
-          throw conflict(
-            `param "${key}" of run "${runId}" is already ${JSON.stringify(current)}, cannot set ${JSON.stringify(value)}`,
-          );
-        }
-      }
-      assignOwn(state.run.params, params);
+      const added = newParams(WHERE, runId, params, (key) => ownValue(state.run.params, key));
+      assignOwn(state.run.params, Object.fromEntries(added));
     },
     async logMetrics(runId, points) {
       const state = runOf(runId);
@@ -203,15 +182,8 @@ export function createMemoryMetadataStore(): MetadataStore {
 
     async recordRunArtifacts(runId, files) {
       const state = runOf(runId);
-      const pending = new Map<string, FileRecord>();
-      for (const file of files) {
-        const current = pending.get(file.path) ?? state.artifacts.get(file.path);
-        if (current && current.sha256 !== file.sha256) {
-          throw exists(`run "${runId}" already has artifact "${file.path}" with another sha256`);
-        }
-        if (!current) pending.set(file.path, structuredClone(file));
-      }
-      for (const [path, file] of pending) state.artifacts.set(path, file);
+      const added = newArtifacts(WHERE, runId, files, (path) => state.artifacts.get(path)?.sha256);
+      for (const file of added) state.artifacts.set(file.path, structuredClone(file));
     },
     async listRunArtifacts(runId, prefix = '') {
       const files = [...(runs.get(runId)?.artifacts.values() ?? [])].filter((f) => f.path.startsWith(prefix));
@@ -245,11 +217,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     async deleteDataset(name, version, time) {
       const targets = liveDatasets(name).filter((d) => version === undefined || d.version === version);
       if (targets.length === 0) {
-        throw notFound(
-          version === undefined
-            ? `dataset "${name}" does not exist`
-            : `dataset "${name}" has no version ${version}`,
-        );
+        throw errors.datasetNotFound(name, version);
       }
       for (const d of targets) d.deletedAt = time;
       emit(
@@ -310,24 +278,37 @@ export function createMemoryMetadataStore(): MetadataStore {
       return expired;
     },
   };
-  internals.set(store, { events, history, models });
+  internals.set(store, { events, history, models, runs });
   return store;
 }
 
 /**
  * The conformance suite's backdoor into a memory store (what is really kept, not what reads return).
- * Internal: not exported from the package barrel. It returns the suite's `MetadataInspector` shape
- * (checked where the suite receives it) without importing it, since memory sits below `testing`.
+ * Internal: not exported from the package barrel. `MetadataInspector` is declared with the stores, so
+ * memory implements it without importing `testing`.
  */
-export function inspectMemoryMetadataStore(store: MetadataStore) {
+export function inspectMemoryMetadataStore(store: MetadataStore): MetadataInspector {
   const state = internals.get(store);
   if (!state) throw new RegistryError('INVALID_ARGUMENT', 'not a memory metadata store', { where: WHERE });
   return {
     countEvents: async () => state.events.length,
     countHistory: async () => state.history.length,
-    rawVersion: async (name: string, version: number): Promise<unknown> => {
+    rawVersion: async (name: string, version: number) => {
       const found = state.models.get(name)?.versions.get(version);
-      return found ? structuredClone(found) : null;
+      if (!found) return null;
+      const { stage, deletedAt, tags, files } = structuredClone(found);
+      return { stage, deletedAt, tags, files };
     },
+    rawModel: async (name) => {
+      const found = state.models.get(name);
+      if (!found) return null;
+      const { lastVersion, tags } = structuredClone(found.model);
+      return { deletedAt: found.deletedAt, lastVersion, tags };
+    },
+    rawAlias: async (name, alias) => state.models.get(name)?.aliases.get(alias) ?? null,
+    rawRunArtifacts: async (runId) =>
+      [...(state.runs.get(runId)?.artifacts.values() ?? [])]
+        .map((f) => structuredClone(f))
+        .sort((a, b) => compareText(a.path, b.path)),
   };
 }

@@ -1,65 +1,36 @@
 import { ownValue } from '../domain/records.js';
 import type { HistoryEntry, ModelVersion, RegisteredModel } from '../domain/types.js';
-import type { EventDraft, MetadataStore } from '../stores/metadata-store.js';
-import { compareText, conflict, exists, mergeTags, notFound } from './memory-state.js';
+import type { EventDraft, MetadataStore, ModelMethods, StageMethods } from '../stores/metadata-store.js';
+import {
+  aliasEntry,
+  archiveStageFor,
+  checkAliasCas,
+  compareText,
+  mergeTags,
+  stageMoveEntry,
+  systemActor,
+} from '../stores/rules.js';
+import { errors, WHERE } from './memory-state.js';
 import type { Journal, ModelState, VersionRecord } from './memory-state.js';
 
 type Who = Pick<HistoryEntry, 'actor' | 'comment' | 'time'>;
 type NewModel = Parameters<MetadataStore['createModel']>[0];
-type Entry = Omit<HistoryEntry, 'id'>;
 const who = ({ actor, comment, time }: Who): Who => ({ actor, comment, time });
-const stageEntry = (name: string, version: number, fromStage: string, toStage: string, by: Who): Entry => ({
-  name,
-  kind: 'stage',
-  version,
-  fromStage,
-  toStage,
-  alias: null,
-  fromVersion: null,
-  ...who(by),
-});
-const aliasEntry = (
-  kind: 'alias_set' | 'alias_deleted',
-  name: string,
-  alias: string,
-  version: number,
-  fromVersion: number | null,
-  by: Who,
-): Entry => ({ name, kind, version, fromStage: null, toStage: null, alias, fromVersion, ...who(by) });
-
-export type ModelMethods = Pick<
-  MetadataStore,
-  | 'createModel'
-  | 'getModel'
-  | 'listModels'
-  | 'updateModel'
-  | 'deleteModel'
-  | 'createVersion'
-  | 'getVersion'
-  | 'listVersions'
-  | 'resolveVersion'
-  | 'updateVersion'
-  | 'deleteVersion'
-  | 'transitionStage'
-  | 'setAlias'
-  | 'deleteAlias'
-  | 'getHistory'
->;
 
 /** Registered models, versions, stages, aliases and their history, over the memory store's state. */
 export function memoryModelMethods(
   models: Map<string, ModelState>,
   history: HistoryEntry[],
   { emit, record }: Journal,
-): ModelMethods {
+): ModelMethods & StageMethods {
   const liveModel = (name: string): ModelState => {
     const state = models.get(name);
-    if (!state || state.deletedAt !== null) throw notFound(`model "${name}" does not exist`);
+    if (!state || state.deletedAt !== null) throw errors.modelNotFound(name);
     return state;
   };
   const liveVersion = (name: string, version: number): VersionRecord => {
     const found = liveModel(name).versions.get(version);
-    if (!found || found.deletedAt !== null) throw notFound(`model "${name}" has no version ${version}`);
+    if (!found || found.deletedAt !== null) throw errors.versionNotFound(name, version);
     return found;
   };
 
@@ -101,17 +72,13 @@ export function memoryModelMethods(
     state: ModelState,
     target: VersionRecord,
     toStage: string,
-    archiveStage: string | undefined,
+    archiveTo: string | undefined,
     by: Who,
   ): VersionRecord[] => {
+    const archiveStage = archiveStageFor(toStage, archiveTo);
     const others = [...state.versions.values()]
       .filter(
-        (v) =>
-          archiveStage !== undefined &&
-          archiveStage !== toStage &&
-          v !== target &&
-          v.deletedAt === null &&
-          v.stage === toStage,
+        (v) => archiveStage !== undefined && v !== target && v.deletedAt === null && v.stage === toStage,
       )
       .sort((a, b) => a.version - b.version);
     const moves: Array<[VersionRecord, string]> = [
@@ -124,7 +91,7 @@ export function memoryModelMethods(
       const fromStage = version.stage;
       version.stage = to;
       version.updatedAt = by.time;
-      record(stageEntry(name, version.version, fromStage, to, by));
+      record(stageMoveEntry(name, version.version, fromStage, to, by));
       drafts.push({
         type: 'version.stage_changed',
         payload: { name, version: version.version, fromStage, toStage: to },
@@ -144,7 +111,7 @@ export function memoryModelMethods(
   return {
     async createModel(input) {
       const current = models.get(input.name);
-      if (current && current.deletedAt === null) throw exists(`model "${input.name}" already exists`);
+      if (current && current.deletedAt === null) throw errors.modelExists(input.name);
       return toModel(addModel(input));
     },
     async getModel(name) {
@@ -163,7 +130,7 @@ export function memoryModelMethods(
     async updateModel(name, change) {
       const state = liveModel(name);
       if (change.description !== undefined) state.model.description = change.description;
-      mergeTags(state.model.tags, change.tags);
+      state.model.tags = mergeTags(state.model.tags, change.tags);
       state.model.updatedAt = change.time;
       emit({ type: 'model.updated', payload: { name } });
       return toModel(state);
@@ -241,7 +208,7 @@ export function memoryModelMethods(
     async updateVersion(name, number, change) {
       const version = liveVersion(name, number);
       if (change.description !== undefined) version.description = change.description;
-      mergeTags(version.tags, change.tags);
+      version.tags = mergeTags(version.tags, change.tags);
       version.updatedAt = change.time;
       emit({ type: 'version.updated', payload: { name, version: number } });
       return toVersion(models.get(name), version);
@@ -257,9 +224,7 @@ export function memoryModelMethods(
       const drafts: EventDraft[] = [{ type: 'version.deleted', payload: { name, version: number } }];
       for (const alias of dropped) {
         state.aliases.delete(alias);
-        record(
-          aliasEntry('alias_deleted', name, alias, number, number, { actor: 'system', comment: '', time }),
-        );
+        record(aliasEntry('alias_deleted', name, alias, number, number, systemActor(time)));
         drafts.push({ type: 'alias.deleted', payload: { name, alias, version: number } });
       }
       emit(...drafts);
@@ -277,24 +242,15 @@ export function memoryModelMethods(
       const { name, alias, version } = change;
       liveVersion(name, version);
       const state = liveModel(name);
-      const current = state.aliases.get(alias) ?? null;
-      if (change.ifVersion !== undefined && change.ifVersion !== current) {
-        throw conflict(
-          `alias "${alias}" of model "${name}" points at ${current ?? 'nothing'}, expected ${change.ifVersion ?? 'nothing'}`,
-        );
-      }
+      checkAliasCas(WHERE, change, state.aliases.get(alias) ?? null);
       pointAlias(state, alias, version, who(change));
     },
     async deleteAlias(change) {
       const { name, alias } = change;
       const state = liveModel(name);
       const current = state.aliases.get(alias);
-      if (current === undefined) throw notFound(`model "${name}" has no alias "${alias}"`);
-      if (change.ifVersion !== undefined && change.ifVersion !== current) {
-        throw conflict(
-          `alias "${alias}" of model "${name}" points at ${current}, expected ${change.ifVersion ?? 'nothing'}`,
-        );
-      }
+      if (current === undefined) throw errors.aliasNotFound(name, alias);
+      checkAliasCas(WHERE, change, current);
       state.aliases.delete(alias);
       record(aliasEntry('alias_deleted', name, alias, current, current, change));
       emit({ type: 'alias.deleted', payload: { name, alias, version: current } });

@@ -1,6 +1,6 @@
 import { ownValue } from '../domain/records.js';
-import type { RunOrderBy, RunWhere } from '../stores/metadata-store.js';
-import { compareText } from './memory-state.js';
+import type { RunOrderBy, RunWhere } from '../domain/run-search.js';
+import { compareText } from '../stores/rules.js';
 import type { LoggedPoint, RunState } from './memory-state.js';
 
 /** Highest step, then latest timestamp, then last logged wins. */

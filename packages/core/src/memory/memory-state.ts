@@ -1,5 +1,3 @@
-import { setOwn } from '../domain/records.js';
-import { RegistryError } from '../errors.js';
 import type {
   FileRecord,
   HistoryEntry,
@@ -9,13 +7,12 @@ import type {
   Run,
 } from '../domain/types.js';
 import type { EventDraft } from '../stores/metadata-store.js';
+import { storeErrors } from '../stores/rules.js';
 
 /** Shared by the memory metadata store's modules: its state shapes and small helpers. */
 export const WHERE = 'memory';
 
-export const notFound = (message: string) => new RegistryError('NOT_FOUND', message, { where: WHERE });
-export const conflict = (message: string) => new RegistryError('CONFLICT', message, { where: WHERE });
-export const exists = (message: string) => new RegistryError('ALREADY_EXISTS', message, { where: WHERE });
+export const errors = storeErrors(WHERE);
 
 /** A metric point with its logging order, which breaks ties of step and timestamp. */
 export type LoggedPoint = MetricPoint & { order: number };
@@ -39,16 +36,4 @@ export interface ModelState {
 export interface Journal {
   emit(...drafts: EventDraft[]): void;
   record(entry: Omit<HistoryEntry, 'id'>): void;
-}
-
-export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-export function mergeTags(
-  tags: Record<string, string>,
-  change: Record<string, string | null> | undefined,
-): void {
-  for (const [key, value] of Object.entries(change ?? {})) {
-    if (value === null) delete tags[key];
-    else setOwn(tags, key, value);
-  }
 }

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { nameSchema } from '../domain/names.js';
-import { RegistryError } from '../errors.js';
+import { parseInput } from '../domain/parse.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
 
@@ -64,16 +64,12 @@ export type ResolvedRegistryOptions = z.output<typeof registryOptionsSchema> & {
 };
 
 export function parseRegistryOptions(options: unknown): ResolvedRegistryOptions {
-  const result = registryOptionsSchema.safeParse(options);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new RegistryError(
-      'INVALID_CONFIG',
-      `option "${issue?.path.join('.') || '(root)'}" is invalid: ${issue?.message ?? 'invalid'}`,
-      { where: 'open', cause: result.error },
-    );
-  }
-  return result.data as ResolvedRegistryOptions;
+  const parsed = parseInput(registryOptionsSchema, options, {
+    code: 'INVALID_CONFIG',
+    what: 'option',
+    where: 'open',
+  });
+  return parsed as ResolvedRegistryOptions;
 }
 
 export function defaultActor(): string {

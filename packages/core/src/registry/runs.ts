@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { assertMaxEntries, callLimits, tagsArgSchema } from '../domain/limits.js';
 import { nameSchema, parseArg } from '../domain/names.js';
 import { ownRecordSchema } from '../domain/records.js';
+import { runOrderBySchema, runWhereSchema } from '../domain/run-search.js';
 import type { Experiment, FileRecord, MetricPoint, Run } from '../domain/types.js';
 import { endStatusSchema, paramValueSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
-import type { RunOrderBy, RunWhere } from '../stores/metadata-store.js';
 import type { RegistryContext } from './context.js';
 import type { LoggedModel, LogModelOptions } from './log-model.js';
 import { logOnnxModel } from './log-model.js';
@@ -24,38 +24,11 @@ export const startRunOptionsSchema = z.strictObject({
 });
 export type StartRunOptions = z.input<typeof startRunOptionsSchema>;
 
-const numberFilterSchema = z
-  .object({ eq: z.number(), gt: z.number(), gte: z.number(), lt: z.number(), lte: z.number() })
-  .partial()
-  .strict();
-const direction = z.enum(['asc', 'desc']).optional();
-
 export const searchRunsOptionsSchema = z.strictObject({
   /** One experiment name, or several. */
   experiment: z.union([nameSchema, z.array(nameSchema).min(1)]),
-  where: z
-    .object({
-      status: z.union([
-        z.enum(['running', 'finished', 'failed', 'killed']),
-        z.array(z.enum(['running', 'finished', 'failed', 'killed'])),
-      ]),
-      params: ownRecordSchema(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-      tags: ownRecordSchema(z.string(), z.string()),
-      metrics: ownRecordSchema(z.string(), numberFilterSchema),
-      parentRunId: z.string().nullable(),
-    })
-    .partial()
-    .strict()
-    .optional(),
-  orderBy: z
-    .array(
-      z.union([
-        z.object({ metric: z.string().min(1), direction }).strict(),
-        z.object({ param: z.string().min(1), direction }).strict(),
-        z.object({ field: z.enum(['startTime', 'endTime', 'name']), direction }).strict(),
-      ]),
-    )
-    .optional(),
+  where: runWhereSchema.optional(),
+  orderBy: z.array(runOrderBySchema).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   pageToken: z.string().optional(),
 });
@@ -264,8 +237,8 @@ export async function searchRuns(
   if (experimentIds.length === 0) return { runs: [], nextPageToken: null };
   const page = await ctx.metadata.searchRuns({
     experimentIds,
-    where: opts.where as RunWhere | undefined,
-    orderBy: opts.orderBy as RunOrderBy[] | undefined,
+    where: opts.where,
+    orderBy: opts.orderBy,
     limit: opts.limit + 1,
     offset,
   });

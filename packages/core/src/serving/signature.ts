@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RegistryError, invalidArgument } from '../errors.js';
-import { describeValue } from '../domain/names.js';
+import { describeValue } from '../domain/parse.js';
 import { readCsvText } from '../datasets/csv.js';
 import { DEFAULT_VALUE_RULES, INVALID, VALUE_RULES_VERSION, valueReader } from '../datasets/values.js';
 import type { Invalid, ValueRules } from '../datasets/values.js';

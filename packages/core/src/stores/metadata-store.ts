@@ -1,3 +1,4 @@
+import type { RunOrderBy, RunWhere } from '../domain/run-search.js';
 import type {
   DatasetVersion,
   EventPayload,
@@ -12,35 +13,6 @@ import type {
   Run,
   RunStatus,
 } from '../domain/types.js';
-
-/** A numeric comparison on a run's latest metric value. Every given bound must hold. */
-export interface NumberFilter {
-  eq?: number;
-  gt?: number;
-  gte?: number;
-  lt?: number;
-  lte?: number;
-}
-
-/** A typed run filter: every given clause must hold (AND). */
-export interface RunWhere {
-  status?: RunStatus | RunStatus[];
-  /** Equality on params; values are compared as strings (`1` matches `"1"`). */
-  params?: Record<string, string | number | boolean>;
-  /** Equality on tags. */
-  tags?: Record<string, string>;
-  /** Comparisons on the latest value of each metric; a run without the metric does not match. */
-  metrics?: Record<string, NumberFilter>;
-  /** `null` selects top-level runs only. */
-  parentRunId?: string | null;
-}
-
-export type SortDirection = 'asc' | 'desc';
-/** One sort key. Runs without the metric or param sort last, in either direction. */
-export type RunOrderBy =
-  | { metric: string; direction?: SortDirection }
-  | { param: string; direction?: SortDirection }
-  | { field: 'startTime' | 'endTime' | 'name'; direction?: SortDirection };
 
 export interface RunSearchQuery {
   experimentIds: string[];
@@ -384,3 +356,60 @@ export interface EventDraft {
   type: EventType;
   payload: EventPayload;
 }
+
+/**
+ * The method groups of {@link MetadataStore}, for a store that implements them in separate
+ * modules (the memory store, meta-sqlite and meta-postgres each do).
+ */
+export type TrackingMethods = Pick<
+  MetadataStore,
+  | 'createExperiment'
+  | 'getExperiment'
+  | 'getExperimentByName'
+  | 'listExperiments'
+  | 'createRun'
+  | 'getRun'
+  | 'endRun'
+  | 'logParams'
+  | 'logMetrics'
+  | 'setRunTags'
+  | 'deleteRunTag'
+  | 'getMetricHistory'
+  | 'searchRuns'
+  | 'recordRunArtifacts'
+  | 'listRunArtifacts'
+>;
+/** Models and versions; see {@link TrackingMethods}. */
+export type ModelMethods = Pick<
+  MetadataStore,
+  | 'createModel'
+  | 'getModel'
+  | 'listModels'
+  | 'updateModel'
+  | 'deleteModel'
+  | 'createVersion'
+  | 'getVersion'
+  | 'listVersions'
+  | 'resolveVersion'
+  | 'updateVersion'
+  | 'deleteVersion'
+>;
+/** Stages, aliases and their history; see {@link TrackingMethods}. */
+export type StageMethods = Pick<MetadataStore, 'transitionStage' | 'setAlias' | 'deleteAlias' | 'getHistory'>;
+/** Datasets, the keys metadata references, and the event log; see {@link TrackingMethods}. */
+export type DatasetAndEventMethods = Pick<
+  MetadataStore,
+  | 'createDatasetVersion'
+  | 'getDataset'
+  | 'listDatasets'
+  | 'listDatasetVersions'
+  | 'deleteDataset'
+  | 'listReferencedKeys'
+  | 'readEvents'
+  | 'lastEventSeq'
+>;
+/** The registry id and run heartbeats; see {@link TrackingMethods}. */
+export type HousekeepingMethods = Pick<
+  MetadataStore,
+  'getRegistryId' | 'claimRegistryId' | 'heartbeatRuns' | 'expireRuns'
+>;

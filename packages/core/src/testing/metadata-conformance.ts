@@ -11,8 +11,15 @@ import { prototypeNameTests } from './metadata/prototype-names.js';
 import { resolutionTests } from './metadata/resolution.js';
 import { runArtifactTests, searchRunTests } from './metadata/search-runs.js';
 import { aliasTests, historyTests, stageTests } from './metadata/stages-aliases.js';
+import { storedValueTests } from './metadata/stored-values.js';
 
-export type { MetadataConformanceOptions, MetadataInspector } from './metadata/context.js';
+export type {
+  MetadataConformanceOptions,
+  MetadataInspector,
+  StoredFile,
+  StoredModel,
+  StoredVersion,
+} from './metadata/context.js';
 
 /**
  * The behaviour every {@link MetadataStore} must show. Each test gets a fresh store from `create()`,
@@ -72,6 +79,7 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('registration in one createVersion transaction', () => registrationTests(ctx));
     describe('resolution', () => resolutionTests(ctx));
     describe('Object.prototype names', () => prototypeNameTests(ctx));
+    if (ctx.hasInspector) describe('stored values (inspector)', () => storedValueTests(ctx));
     describe('datasets', () => datasetTests(ctx));
     describe('referenced keys', () => referencedKeyTests(ctx));
     describe('event log', () => eventTests(ctx));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInput } from '../../domain/parse.js';
 import { RegistryError, invalidArgument, isRegistryError } from '../../errors.js';
 import type { NativeModel, NativeModelLoaders } from '../model.js';
 import { predictEnsembleFast } from './fast-predict.js';
@@ -79,11 +80,10 @@ export function toNativeModelFile(model: NativeModel): NativeModelFile {
  * stored code is ever run: the file is data interpreted by registered code.
  */
 export function loadNativeModel(file: unknown, trainers?: NativeModelLoaders): NativeModel {
-  const parsed = nativeModelFileSchema.safeParse(file);
-  if (!parsed.success) {
-    throw invalidArgument('model.native.json is not a modelreg native model file', 'native-model');
-  }
-  const { kind, model } = parsed.data;
+  const { kind, model } = parseInput(nativeModelFileSchema, file, {
+    what: 'model.native.json (a modelreg native model file)',
+    where: 'native-model',
+  });
   if (kind === TREE_ENSEMBLE_KIND) return createTreeEnsembleModel(treeEnsembleFromJson(model));
   if (!trainers?.has(kind)) {
     throw new RegistryError(

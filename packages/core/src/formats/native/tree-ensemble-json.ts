@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInput } from '../../domain/parse.js';
 import { invalidArgument } from '../../errors.js';
 import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
 import { decodeNumbers, encodeNumbers } from './bytes.js';
@@ -132,15 +133,10 @@ function treeFromV1(
  * terminates); leaves have no children. A malformed file is `INVALID_ARGUMENT`.
  */
 export function treeEnsembleFromJson(json: unknown): TreeEnsemble {
-  const parsed = treeEnsembleJsonSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw invalidArgument(
-      `tree-ensemble model is malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      'native-model',
-    );
-  }
-  const data = parsed.data;
+  const data = parseInput(treeEnsembleJsonSchema, json, {
+    what: 'tree-ensemble model',
+    where: 'native-model',
+  });
   const { task, nFeatures, nOutputs, mode } = data;
   if (task === 'regression' && nOutputs !== 1) {
     throw invalidArgument('tree-ensemble model is malformed: regression needs nOutputs 1', 'native-model');

@@ -1,6 +1,7 @@
 import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
+import { parseInput } from '../../domain/parse.js';
 import { RegistryError } from '../../errors.js';
 import { inspectOnnxModel, type OnnxModelInfo, type OnnxValueSummary } from './inspect.js';
 
@@ -85,18 +86,11 @@ const invalid = (text: string, cause?: unknown, details?: Record<string, unknown
 const unsupported = (text: string): RegistryError => new RegistryError('UNSUPPORTED', text, { where: WHERE });
 
 function parseOptions(options: OnnxPredictorOptions): z.output<typeof onnxPredictorOptionsSchema> {
-  const parsed = onnxPredictorOptionsSchema.safeParse(options);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue?.path.join('.') || 'options';
-  throw new RegistryError(
-    'INVALID_CONFIG',
-    `invalid ONNX predictor option ${path}: ${issue?.message ?? ''}`,
-    {
-      where: WHERE,
-      cause: parsed.error,
-    },
-  );
+  return parseInput(onnxPredictorOptionsSchema, options, {
+    code: 'INVALID_CONFIG',
+    what: 'ONNX predictor option',
+    where: WHERE,
+  });
 }
 
 function pickInput(info: OnnxModelInfo, inputName: string | undefined): OnnxValueSummary {

@@ -1,17 +1,7 @@
 import type { MetadataStore } from '../../stores/metadata-store.js';
 
-/**
- * A backdoor into what a store really keeps, independent of its read methods (Auth.js's `db`).
- * Tests that use it run only when `inspect` is given.
- */
-export interface MetadataInspector {
-  /** How many events are physically stored. */
-  countEvents(): Promise<number>;
-  /** How many stage/alias history entries are physically stored, over all models. */
-  countHistory(): Promise<number>;
-  /** The stored record (row, document) of a version, deleted or not; `null` when nothing is stored. */
-  rawVersion(name: string, version: number): Promise<unknown>;
-}
+export type { MetadataInspector, StoredFile, StoredModel, StoredVersion } from '../../stores/inspector.js';
+import type { MetadataInspector } from '../../stores/inspector.js';
 
 export interface MetadataConformanceOptions {
   /** Shown in the suite's title, e.g. `meta-sqlite`. */

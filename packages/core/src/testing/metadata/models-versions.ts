@@ -110,6 +110,9 @@ export function modelTests(ctx: SuiteContext): void {
     expect(await ctx.inspector().rawVersion('iris', 1)).not.toBeNull();
     expect(await ctx.inspector().rawVersion('iris', 2)).not.toBeNull();
     expect(await ctx.inspector().rawVersion('iris', 3)).toBeNull();
+    expect(await ctx.inspector().rawVersion('iris', 1)).toMatchObject({ deletedAt: at(9), stage: 'none' });
+    expect(await ctx.inspector().rawVersion('iris', 2)).toMatchObject({ deletedAt: at(9), stage: 'none' });
+    expect(await ctx.inspector().rawModel('iris')).toEqual({ deletedAt: at(9), lastVersion: 2, tags: {} });
   });
 }
 
@@ -237,5 +240,12 @@ export function versionTests(ctx: SuiteContext): void {
     await seedModel(store, 'iris', 1);
     await store.deleteVersion('iris', 1, at(9));
     expect(await ctx.inspector().rawVersion('iris', 1)).not.toBeNull();
+    expect(await ctx.inspector().rawVersion('iris', 1)).toEqual({
+      stage: 'none',
+      deletedAt: at(9),
+      tags: {},
+      files: [file('model/MODEL.json', 7)],
+    });
+    expect(await ctx.inspector().rawModel('iris')).toMatchObject({ deletedAt: null, lastVersion: 1 });
   });
 }

@@ -1,3 +1,4 @@
+import { isRegistryError } from '../../errors.js';
 import { expect, it } from 'vitest';
 import type { HistoryEntry } from '../../domain/types.js';
 import type { SuiteContext } from './context.js';
@@ -117,6 +118,27 @@ export function stageTests(ctx: SuiteContext): void {
 }
 
 export function aliasTests(ctx: SuiteContext): void {
+  it('a lost compare-and-set says where the alias points and what was expected, in the shared wording', async () => {
+    const store = ctx.store();
+    await seedModel(store, 'iris', 3);
+    await store.setAlias({ ...aliasChange('iris', 'champion'), version: 1 });
+    const lost = await store
+      .setAlias({ ...aliasChange('iris', 'champion', { ifVersion: 2 }), version: 3 })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(isRegistryError(lost, 'CONFLICT')).toBe(true);
+    expect((lost as Error).message).toContain(
+      'alias "champion" of model "iris" points at version 1, not version 2',
+    );
+    const missing = await store.deleteAlias(aliasChange('iris', 'champion', { ifVersion: null })).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((missing as Error).message).toContain('points at version 1, not nothing');
+  });
+
   it('setAlias points an alias at a version, shown on the model and on the version', async () => {
     const store = ctx.store();
     await seedModel(store, 'iris', 2);
