@@ -6,6 +6,7 @@ import { parseArg } from '../domain/names.js';
 import type { ModelManifest } from '../formats/manifest.js';
 import { modelManifestSchema } from '../formats/manifest.js';
 import { loadNativeModel } from '../formats/native/native-model.js';
+import { isOnnxRuntimeAvailable } from '../formats/onnx/session.js';
 import type { RegistryContext } from '../registry/context.js';
 import type { ResolvedUri } from '../registry/resolve.js';
 import { resolveUri } from '../registry/resolve.js';
@@ -217,7 +218,11 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
   const { value: runtime, pin } = await deps.cache.get(cacheKey, async () => {
     const { manifest } = await readManifest(ctx, resolved, label);
     const hasOnnx = manifest.files.some((f) => f.format === 'onnx');
-    const format = opts.format ?? (hasOnnx && deps.loaders.onnx ? 'onnx' : 'native');
+    const hasNative = manifest.files.some((f) => f.format === 'native');
+    // Without onnxruntime-node (an optional peer dependency), a model with a native file serves that.
+    const serveOnnx =
+      hasOnnx && deps.loaders.onnx !== undefined && (!hasNative || (await isOnnxRuntimeAvailable()));
+    const format = opts.format ?? (serveOnnx ? 'onnx' : 'native');
     // Every file of the model folder is verified, not only the one served: a damaged native file
     // behind a good ONNX one fails the load now, not the day someone loads the native format.
     const served = manifest.files.find((f) => f.format === format)?.path;
