@@ -50,3 +50,6 @@ export type { CanaryStats, CanaryArmStats } from './serving/canary-stats.js';
 export { copyModelVersion } from './registry/copy.js';
 export type { CopyModelVersionOptions, CopyModelVersionResult } from './registry/copy.js';
 export { parseStoreOptions } from './config.js';
+
+// ---- what the example apps need, so none re-implements core (issue 12) ----
+export { trainOptionsSchema } from './registry/train.js';

@@ -1,6 +1,7 @@
 import { DatasetCatalog } from '../datasets/dataset-catalog.js';
+import type { ModelManifest } from '../formats/manifest.js';
 import type { LoadedModel, LoadOptions, ModelRuntime } from '../serving/load.js';
-import { loadModel, loadNativeRuntime } from '../serving/load.js';
+import { loadModel, loadNativeRuntime, readModelManifest } from '../serving/load.js';
 import type { RuntimeLoader } from '../serving/load.js';
 import { createOnnxRuntimeLoader } from '../serving/onnx-runtime.js';
 import type { ClassProbabilities } from '../serving/loaded-model.js';
@@ -259,6 +260,14 @@ export class ModelRegistry {
       uri,
       options,
     );
+  }
+
+  /**
+   * The MODEL.json of the model a URI points at (task, target, features, classes, files, trainer,
+   * metrics, signature), checked against its recorded sha256 (`INTEGRITY`), without loading the model.
+   */
+  readManifest(uri: string): Promise<ModelManifest> {
+    return readModelManifest(this.ctx, uri);
   }
 
   /** One call: load (cached) and predict. */

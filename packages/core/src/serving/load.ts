@@ -194,6 +194,18 @@ async function readManifest(
 }
 
 /**
+ * The MODEL.json of the model a URI points at, read, checked against its recorded size and sha256
+ * (`INTEGRITY`) and parsed (`INVALID_ARGUMENT` when malformed); the model itself is not loaded.
+ */
+export async function readModelManifest(ctx: RegistryContext, uri: string): Promise<ModelManifest> {
+  const resolved = await resolveUri(ctx, uri);
+  const label = resolved.modelVersion
+    ? `model "${resolved.modelVersion.name}" version ${resolved.modelVersion.version}`
+    : uri;
+  return (await readManifest(ctx, resolved, label)).manifest;
+}
+
+/**
  * Resolves the URI, then returns the cached runtime of that content (MODEL.json digest + format),
  * loading it once however many callers ask at the same time. Every file is verified against its
  * recorded sha256 before use.
