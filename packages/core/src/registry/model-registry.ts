@@ -33,6 +33,8 @@ import type { ArtifactStore } from '../stores/artifact-store.js';
 import { guardArtifactStore, guardMetadataStore } from '../stores/guard.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
 import type { RegistryContext } from './context.js';
+import type { CopyModelVersionOptions, CopyModelVersionResult } from './copy-version.js';
+import { copyVersion } from './copy-version.js';
 import type { EventHandler } from './events.js';
 import { EventFeed } from './events.js';
 import type { GcOptions, GcResult } from './gc.js';
@@ -129,11 +131,6 @@ export class ModelRegistry {
     return this.ctx.stages;
   }
 
-  /** @internal The context of a registry, for modules that work on two (`copyModelVersion`). */
-  static contextOf(registry: ModelRegistry): RegistryContext {
-    return registry.ctx;
-  }
-
   /** The guarded stores, for tools that need them directly. */
   get stores(): { metadata: MetadataStore; artifacts: ArtifactStore } {
     return { metadata: this.ctx.metadata, artifacts: this.ctx.artifacts };
@@ -227,6 +224,16 @@ export class ModelRegistry {
   getStageHistory(name: string, options?: { version?: number }): Promise<HistoryEntry[]> {
     return models.getStageHistory(this.ctx, name, options);
   }
+  /**
+   * Copies one version of `source` into this registry — its files (byte for byte, sha256 verified),
+   * its run (params, full metric history, tags), description, tags and stage/alias history — as the
+   * next version here: how a team promotes from a dev registry to a production one. All or nothing:
+   * a failure leaves this registry's metadata as it was (details at {@link copyVersion}).
+   */
+  copyVersionFrom(source: ModelRegistry, options: CopyModelVersionOptions): Promise<CopyModelVersionResult> {
+    return copyVersion(source.ctx, this.ctx, options);
+  }
+
   /** What a `models:/…` or `runs:/…` URI points at now. */
   resolve(uri: string): Promise<ResolvedUri> {
     return resolveUri(this.ctx, uri);
