@@ -230,7 +230,15 @@ export class ModelRegistry {
    * next version here: how a team promotes from a dev registry to a production one. All or nothing:
    * a failure leaves this registry's metadata as it was (details at {@link copyVersion}).
    */
-  copyVersionFrom(source: ModelRegistry, options: CopyModelVersionOptions): Promise<CopyModelVersionResult> {
+  async copyVersionFrom(
+    source: ModelRegistry,
+    options: CopyModelVersionOptions,
+  ): Promise<CopyModelVersionResult> {
+    if (!(source instanceof ModelRegistry)) {
+      throw new RegistryError('INVALID_ARGUMENT', 'the source of a copy must be a ModelRegistry', {
+        where: 'copyModelVersion',
+      });
+    }
     return copyVersion(source.ctx, this.ctx, options);
   }
 
