@@ -5,11 +5,11 @@ import {
   metricPointSchema,
   modelVersionSchema,
   nameSchema,
-  ownRecordSchema,
   registeredModelSchema,
   registryErrorCodes,
   runSchema,
   runStatuses,
+  trainOptionsSchema,
 } from '@modelreg/core';
 import { labelSchema, modelSignatureSchema } from '@modelreg/core/formats';
 import { z } from 'zod';
@@ -109,42 +109,18 @@ export const predictBody = z
   .meta({ id: 'PredictRequest' });
 
 // ---- bodies ----
-export const trainBody = z
-  .object({
-    experiment: name.optional(),
-    runName: z.string().max(256).optional(),
+// Core's train options as JSON: dataset CSV as text, no progress callback or abort signal (a client
+// that disconnects aborts).
+export const trainBody = trainOptionsSchema
+  .omit({ onProgress: true, signal: true })
+  .extend({
     dataset: z.union([
       name,
       z.object({ name, version: versionNumber.optional() }).strict(),
       z.object({ csv: z.string().min(1) }).strict(),
       z.object({ rows: z.array(z.record(z.string(), cell)).min(1) }).strict(),
     ]),
-    target: z.string().min(1),
-    features: z.array(z.string().min(1)).min(1).optional(),
-    task: z.enum(['classification', 'regression']).optional(),
-    model: z
-      .object({
-        type: z.string().min(1).meta({ description: '`random-forest`, `decision-tree`, …' }),
-        params: z.record(z.string(), z.unknown()).optional(),
-      })
-      .strict(),
-    split: z
-      .object({ testSize: z.number().gt(0).lt(1).optional(), seed: z.number().int().optional() })
-      .strict()
-      .optional(),
-    register: z
-      .object({
-        name,
-        stage: z.string().min(1).optional(),
-        archiveExisting: z.boolean().optional(),
-        alias: name.optional(),
-        description: z.string().max(10_000).optional(),
-      })
-      .strict()
-      .optional(),
-    tags: ownRecordSchema(z.string(), z.string().max(5000)).optional(),
   })
-  .strict()
   .meta({ id: 'TrainRequest' });
 
 export const stageBody = z

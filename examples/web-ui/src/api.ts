@@ -1,46 +1,32 @@
 // The REST API of the Express server, as the UI uses it. Every read and write goes through these
 // functions; URLs are relative to the page so the server can be mounted under a prefix.
 
-export type Label = string | number | boolean;
+import type {
+  CanaryArmStats,
+  HistoryEntry,
+  Label,
+  ModelManifest,
+  ModelSignature,
+  ModelVersion,
+  RegisteredModel,
+  Run,
+} from '@modelreg/core/types';
 
-export interface HistoryEntry {
-  id: number;
-  name: string;
-  kind: 'stage' | 'alias_set' | 'alias_deleted';
-  version: number;
-  fromStage: string | null;
-  toStage: string | null;
-  alias: string | null;
-  fromVersion: number | null;
-  actor: string;
-  comment: string;
-  time: number;
-}
-
-export interface RegisteredModel {
-  name: string;
-  description: string;
-  tags: Record<string, string>;
-  aliases: Record<string, number>;
-  lastVersion: number;
-  createdAt: number;
-  updatedAt: number;
-}
+export type {
+  ColumnInfo,
+  DatasetVersion,
+  Experiment,
+  HistoryEntry,
+  Label,
+  MetricPoint,
+  ModelVersion,
+  RegisteredModel,
+  Run,
+  SignatureInput,
+} from '@modelreg/core/types';
 
 export interface ModelSummary extends RegisteredModel {
   summary?: { latestVersion: number | null; stages: Record<string, number>; lastChange: HistoryEntry | null };
-}
-
-export interface ModelVersion {
-  name: string;
-  version: number;
-  stage: string;
-  source: string;
-  runId: string | null;
-  description: string;
-  aliases: string[];
-  createdAt: number;
-  updatedAt: number;
 }
 
 export interface ModelDetail extends RegisteredModel {
@@ -48,38 +34,10 @@ export interface ModelDetail extends RegisteredModel {
   stages: string[];
 }
 
-export interface Experiment {
-  id: string;
-  name: string;
-  createdAt: number;
-}
-
-export interface Run {
-  id: string;
-  experimentId: string;
-  name: string;
-  status: 'running' | 'finished' | 'failed' | 'killed';
-  startTime: number;
-  endTime: number | null;
-  params: Record<string, string>;
-  tags: Record<string, string>;
-  latestMetrics: Record<string, number>;
-}
-
-export interface SignatureInput {
-  name: string;
-  type: string;
-  categories?: string[];
-  nullable: boolean;
-}
-
-export interface ModelInfo {
-  task: 'classification' | 'regression';
-  target: string;
+/** What the server answers of a logged model's MODEL.json. */
+export interface ModelInfo extends Pick<ModelManifest, 'task' | 'target' | 'trainer' | 'metrics'> {
   classes: Label[] | null;
-  trainer: { name: string; params: Record<string, unknown> };
-  metrics: Record<string, number>;
-  signature: { inputs: SignatureInput[]; output: { type: 'label' | 'number'; classes?: Label[] } };
+  signature: ModelSignature;
 }
 
 export interface RunDetail {
@@ -89,41 +47,8 @@ export interface RunDetail {
   model: ModelInfo | null;
 }
 
-export interface MetricPoint {
-  key: string;
-  value: number;
-  step: number;
-  timestamp: number;
-}
-
-export interface ColumnInfo {
-  name: string;
-  type: string;
-  nullCount: number;
-  distinctCount: number;
-  categories?: string[];
-  min?: number;
-  max?: number;
-}
-
-export interface DatasetVersion {
-  name: string;
-  version: number;
-  sha256: string;
-  size: number;
-  rows: number;
-  columns: ColumnInfo[];
-  originalName: string;
-  createdAt: number;
-}
-
-export interface CanaryArm {
+export interface CanaryArm extends CanaryArmStats {
   ref: number | string;
-  version: number | null;
-  rows: number;
-  requests: number;
-  errors: number;
-  latencyMs: { p50: number; p95: number; p99: number } | null;
 }
 
 export interface CanaryState {

@@ -87,3 +87,6 @@ export type {
   FeatureType,
 } from './formats/index.js';
 export * as storeRules from './stores/rules.js';
+
+// ---- what the example apps need, so none re-implements core (issue 12) ----
+export { trainOptionsSchema } from './registry/train.js';

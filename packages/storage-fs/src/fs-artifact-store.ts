@@ -15,6 +15,8 @@ import {
   toAsyncChunks,
 } from '@modelreg/core';
 import type { ArtifactBody, ArtifactInfo, ArtifactStore, PutResult } from '@modelreg/core';
+import { runBounded } from './bounded-queue.js';
+import type { QueuedTask } from './bounded-queue.js';
 import { parseFsArtifactStoreOptions } from './options.js';
 import type { FsArtifactStoreOptions } from './options.js';
 
@@ -23,6 +25,7 @@ const NAME = 'storage-fs';
 const TEMP_FILE = /^\..*\.[0-9a-f]{16}\.tmp$/;
 const WRITE_BUFFER = 256 * 1024;
 const DELETE_CONCURRENCY = 16;
+const WALK_CONCURRENCY = 16;
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 /** Errors that mean "there is no file at this key". */
@@ -204,39 +207,42 @@ export function createFsArtifactStore(options: FsArtifactStoreOptions): Artifact
     lastModified: Math.floor(stats.mtimeMs),
   });
 
-  /** Collects objects under `prefix` into `out`, and the temp files of writers into `temps` when given. */
-  const walk = async (
-    dir: string,
-    dirKey: string,
+  /**
+   * Collects objects under `prefix` into `out`, and the temp files of writers into `temps` when given.
+   * At most WALK_CONCURRENCY directory reads and stats are in flight, however wide or deep the tree.
+   */
+  const walk = (
+    start: string,
+    startKey: string,
     prefix: string,
     out: ArtifactInfo[],
     temps?: ArtifactInfo[],
   ): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
-      if (isNotFoundError(error)) return [];
-      throw error;
-    });
-    await Promise.all(
-      entries.map(async (entry) => {
-        const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) {
-          const asFolder = `${key}/`;
-          if (asFolder.startsWith(prefix) || prefix.startsWith(asFolder))
-            await walk(full, key, prefix, out, temps);
-          return;
+    const visit =
+      (dir: string, dirKey: string): QueuedTask =>
+      async (add) => {
+        const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+          if (isNotFoundError(error)) return [];
+          throw error;
+        });
+        for (const entry of entries) {
+          const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
+          const full = path.join(dir, entry.name);
+          if (entry.isDirectory()) {
+            const asFolder = `${key}/`;
+            if (asFolder.startsWith(prefix) || prefix.startsWith(asFolder)) add(visit(full, key));
+            continue;
+          }
+          if (!entry.isFile() || !isArtifactKey(key)) continue;
+          const collect = TEMP_FILE.test(entry.name) ? temps : key.startsWith(prefix) ? out : undefined;
+          if (collect === undefined) continue;
+          add(async () => {
+            const stats = await lstat(full).catch(() => null);
+            if (stats?.isFile()) collect.push(info(key, stats));
+          });
         }
-        if (entry.isFile() && TEMP_FILE.test(entry.name) && temps && isArtifactKey(key)) {
-          const stats = await lstat(full).catch(() => null);
-          if (stats?.isFile()) temps.push(info(key, stats));
-          return;
-        }
-        if (!entry.isFile() || TEMP_FILE.test(entry.name) || !key.startsWith(prefix) || !isArtifactKey(key))
-          return;
-        const stats = await lstat(full).catch(() => null);
-        if (stats?.isFile()) out.push(info(key, stats));
-      }),
-    );
+      };
+    return runBounded(WALK_CONCURRENCY, visit(start, startKey));
   };
 
   const list = async (prefix: string): Promise<ArtifactInfo[]> => {

@@ -89,7 +89,7 @@ export function modelRoutes(ctx: AppContext): Router {
     const manifest = found.files.find((f) => f.path === 'MODEL.json');
     if (!manifest)
       throw new HttpError(404, 'NOT_FOUND', `model "${name}" version ${version} has no MODEL.json`);
-    const model = await readModelInfo(registry, manifest, `model "${name}" version ${version}`);
+    const model = await readModelInfo(registry, `models:/${name}/${version}`);
     res.json({ name, version, runId: found.runId, model });
   });
 

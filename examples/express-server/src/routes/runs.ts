@@ -119,7 +119,7 @@ export function runRoutes(ctx: AppContext): Router {
       run,
       experiment: experiments.find((e) => e.id === run.experimentId)?.name ?? null,
       artifacts: files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
-      model: manifest ? await readModelInfo(registry, manifest, `run "${id}"`) : null,
+      model: manifest ? await readModelInfo(registry, `runs:/${id}/model`) : null,
     });
   });
 

@@ -1,7 +1,9 @@
 import { DatasetCatalog } from '../datasets/dataset-catalog.js';
+import type { ModelManifest } from '../formats/manifest.js';
 import type { LoadedModel, LoadOptions, ModelRuntime } from '../serving/load.js';
-import { loadModel, loadNativeRuntime } from '../serving/load.js';
+import { loadModel, loadNativeRuntime, readModelManifest } from '../serving/load.js';
 import type { RuntimeLoader } from '../serving/load.js';
+import type { ModelSource } from '../serving/ports.js';
 import { createOnnxRuntimeLoader } from '../serving/onnx-runtime.js';
 import type { ClassProbabilities } from '../serving/predictor.js';
 import { ModelCache } from '../serving/model-cache.js';
@@ -32,6 +34,8 @@ import type { ArtifactStore } from '../stores/artifact-store.js';
 import { guardArtifactStore, guardMetadataStore } from '../stores/guard.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
 import type { RegistryContext } from './context.js';
+import type { CopyModelVersionOptions, CopyModelVersionResult } from './copy-version.js';
+import { copyVersion } from './copy-version.js';
 import type { EventHandler } from './events.js';
 import { EventFeed } from './events.js';
 import type { GcOptions, GcResult } from './gc.js';
@@ -128,11 +132,6 @@ export class ModelRegistry {
     return this.ctx.stages;
   }
 
-  /** @internal The context of a registry, for modules that work on two (`copyModelVersion`). */
-  static contextOf(registry: ModelRegistry): RegistryContext {
-    return registry.ctx;
-  }
-
   /** The guarded stores, for tools that need them directly. */
   get stores(): { metadata: MetadataStore; artifacts: ArtifactStore } {
     return { metadata: this.ctx.metadata, artifacts: this.ctx.artifacts };
@@ -226,6 +225,24 @@ export class ModelRegistry {
   getStageHistory(name: string, options?: { version?: number }): Promise<HistoryEntry[]> {
     return models.getStageHistory(this.ctx, name, options);
   }
+  /**
+   * Copies one version of `source` into this registry — its files (byte for byte, sha256 verified),
+   * its run (params, full metric history, tags), description, tags and stage/alias history — as the
+   * next version here: how a team promotes from a dev registry to a production one. All or nothing:
+   * a failure leaves this registry's metadata as it was (details at {@link copyVersion}).
+   */
+  async copyVersionFrom(
+    source: ModelRegistry,
+    options: CopyModelVersionOptions,
+  ): Promise<CopyModelVersionResult> {
+    if (!(source instanceof ModelRegistry)) {
+      throw new RegistryError('INVALID_ARGUMENT', 'the source of a copy must be a ModelRegistry', {
+        where: 'copyModelVersion',
+      });
+    }
+    return copyVersion(source.ctx, this.ctx, options);
+  }
+
   /** What a `models:/…` or `runs:/…` URI points at now. */
   resolve(uri: string): Promise<ResolvedUri> {
     return resolveUri(this.ctx, uri);
@@ -256,7 +273,7 @@ export class ModelRegistry {
   load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
     return loadModel(
       {
-        source: { resolve: (u) => resolveUri(this.ctx, u), artifacts: this.ctx.artifacts },
+        source: this.modelSource(),
         trainers: this.trainers,
         cache: this.cache,
         loaders: this.loaders,
@@ -264,6 +281,19 @@ export class ModelRegistry {
       uri,
       options,
     );
+  }
+
+  /**
+   * The MODEL.json of the model a URI points at (task, target, features, classes, files, trainer,
+   * metrics, signature), checked against its recorded sha256 (`INTEGRITY`), without loading the model.
+   */
+  readManifest(uri: string): Promise<ModelManifest> {
+    return readModelManifest(this.modelSource(), uri);
+  }
+
+  /** Where serving finds models: URI resolution and the guarded artifact store. */
+  private modelSource(): ModelSource {
+    return { resolve: (u) => resolveUri(this.ctx, u), artifacts: this.ctx.artifacts };
   }
 
   /** One call: load (cached) and predict. */

@@ -16,6 +16,7 @@ import { fitModel } from '../training/fit.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
 import { exportWithParity } from '../formats/onnx/parity.js';
 import type { ParityReport } from '../formats/onnx/parity.js';
+import { isOnnxRuntimeAvailable, requireOnnxRuntime } from '../formats/onnx/session.js';
 import type { TrainerRegistry, TrainProgress } from '../training/trainer.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { RegistryContext } from './context.js';
@@ -72,7 +73,8 @@ export const trainOptionsSchema = z.strictObject({
     .optional(),
   /**
    * Model files to write. Default: `['native', 'onnx']` for tree models (the ONNX export is checked
-   * against the native model on the test rows), `['native']` for models of user trainers.
+   * against the native model on the test rows), `['native']` for models of user trainers and when
+   * onnxruntime-node (an optional peer dependency) is not installed; `'onnx'` without it is `UNSUPPORTED`.
    */
   formats: z
     .array(z.enum(['native', 'onnx']))
@@ -390,7 +392,8 @@ function localRun(record: NewRunRecord, experimentId: string): Run {
 /**
  * Exports tree models to ONNX with a parity check on the test rows (`INTEGRITY` when it fails, before
  * any run exists). Returns `null` when ONNX was not asked for, or was only a default and the model is
- * not a tree ensemble.
+ * not a tree ensemble or onnxruntime-node (an optional peer dependency, needed for the parity check)
+ * is not installed; asked for explicitly without it, `UNSUPPORTED` names the install command.
  */
 async function exportOnnx(
   fit: FitModelResult,
@@ -409,6 +412,11 @@ async function exportOnnx(
         where,
       },
     );
+  }
+  if (formats === undefined) {
+    if (!(await isOnnxRuntimeAvailable())) return null;
+  } else {
+    await requireOnnxRuntime();
   }
   return exportWithParity(fit.model.ensemble, {
     ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),

@@ -7,6 +7,7 @@ import type { ModelManifest } from '../formats/manifest.js';
 import { parseManifest } from '../formats/manifest.js';
 import { loadNativeModel } from '../formats/native/native-model.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
+import { isOnnxRuntimeAvailable } from '../formats/onnx/session.js';
 import { verifyChunks } from '../stores/body.js';
 import type { Label, Task, TrainerRegistry } from '../training/trainer.js';
 import type { ClassProbabilities, PredictorSignature } from './predictor.js';
@@ -191,6 +192,23 @@ const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
 const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
 
 /**
+ * The MODEL.json of the model a URI points at, read, checked against its recorded size and sha256
+ * (`INTEGRITY`) and parsed (`INVALID_ARGUMENT` when malformed); the model itself is not loaded.
+ */
+export async function readModelManifest(source: ModelSource, uri: string): Promise<ModelManifest> {
+  const resolved = await source.resolve(uri);
+  const label = resolved.modelVersion
+    ? `model "${resolved.modelVersion.name}" version ${resolved.modelVersion.version}`
+    : uri;
+  const record = resolved.files.find((f) => f.path === 'MODEL.json');
+  if (!record)
+    throw new RegistryError('UNSUPPORTED', `${label} has no MODEL.json, so modelreg cannot load it`, {
+      where,
+    });
+  return readManifest(source.artifacts, record, label);
+}
+
+/**
  * Resolves the URI, then returns the cached runtime of that content (MODEL.json digest + format),
  * loading it once however many callers ask at the same time. Every file is verified against its
  * recorded sha256 before use.
@@ -211,7 +229,11 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
   const { value: runtime, pin } = await deps.cache.get(cacheKey, async () => {
     const manifest = await readManifest(artifacts, manifestRecord, label);
     const hasOnnx = manifest.files.some((f) => f.format === 'onnx');
-    const format = opts.format ?? (hasOnnx && deps.loaders.onnx ? 'onnx' : 'native');
+    const hasNative = manifest.files.some((f) => f.format === 'native');
+    // Without onnxruntime-node (an optional peer dependency), a model with a native file serves that.
+    const serveOnnx =
+      hasOnnx && deps.loaders.onnx !== undefined && (!hasNative || (await isOnnxRuntimeAvailable()));
+    const format = opts.format ?? (serveOnnx ? 'onnx' : 'native');
     // Every file of the model folder is verified, not only the one served: a damaged native file
     // behind a good ONNX one fails the load now, not the day someone loads the native format.
     const served = manifest.files.find((f) => f.format === format)?.path;

@@ -1,14 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
+import { build } from 'tsup';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConfig } from '../../../../tsup.shared.js';
+import { entry } from '../../tsup.config.js';
 
-const entry = fileURLToPath(new URL('../../src/training/native/index.ts', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'native-trees-bundle-'));
+// Inside the package (git-ignored `.tmp/`), so the build resolves its dependencies as dist does.
+const tmp = fileURLToPath(new URL('../../.tmp/', import.meta.url));
+mkdirSync(tmp, { recursive: true });
+const dir = mkdtempSync(join(tmp, 'native-trees-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The package's own tsup options and worker entry, with the native learner as the main entry.
+beforeAll(async () => {
+  const options = buildConfig(
+    { native: 'src/training/native/index.ts', 'training/forest-worker': entry['training/forest-worker'] },
+    { shims: true, dts: false, sourcemap: false, outDir: dir, silent: true },
+  );
+  await build({ ...options, config: false });
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+}, 60_000);
 
 // Fits the same small forest on the calling thread and on 2 workers and prints whether they match.
 const check = `
@@ -24,23 +37,12 @@ console.log(JSON.stringify({ same, trees: b.trees.length }));
 `;
 
 describe('native forest worker threads', () => {
-  it.each(['esm', 'cjs'] as const)('work from a bundled %s build, as shipped in dist', async (format) => {
-    const outfile = join(dir, format === 'esm' ? 'native.mjs' : 'native.cjs');
-    // tsup (the package build) bundles with esbuild like this.
-    await build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format,
-      target: 'node20',
-      outfile,
-      logLevel: 'error',
-    });
-    const script = join(dir, format === 'esm' ? 'check.mjs' : 'check.cjs');
+  it.each(['esm', 'cjs'] as const)('work from the %s build, as shipped in dist', (format) => {
+    const script = join(dir, format === 'esm' ? 'check.js' : 'check.cjs');
     writeFileSync(
       script,
       format === 'esm'
-        ? `import { fitForest } from './native.mjs';\n${check}`
+        ? `import { fitForest } from './native.js';\n${check}`
         : `const { fitForest } = require('./native.cjs');\n(async () => {\n${check}\n})();`,
     );
     const out = execFileSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });

@@ -233,6 +233,17 @@ describeCases<ModelRegistry>(
       ['version 0', BAD, (r) => r.getStageHistory('iris', { version: 0 })],
       ['unknown key', BAD, (r) => r.getStageHistory('iris', options({ stage: 'production' }))],
     ],
+    readManifest: [
+      ['uri a number', BAD, (r) => r.readManifest(options(42))],
+      ['no scheme', BAD, (r) => r.readManifest('iris/1')],
+      ['missing uri', BAD, (r) => r.readManifest(options(undefined))],
+    ],
+    copyVersionFrom: [
+      ['source not a registry', BAD, (r) => r.copyVersionFrom(options({}), { name: 'iris', version: 1 })],
+      ['missing options', BAD, (r) => r.copyVersionFrom(r, options(undefined))],
+      ['version 0', BAD, (r) => r.copyVersionFrom(r, { name: 'iris', version: 0 })],
+      ['unknown key', BAD, (r) => r.copyVersionFrom(r, options({ name: 'iris', version: 1, force: true }))],
+    ],
     resolve: [
       ['uri a number', BAD, (r) => r.resolve(options(42))],
       ['no scheme', BAD, (r) => r.resolve('iris/1')],

@@ -68,16 +68,37 @@ const LABEL_TYPES = new Set(['string', 'int64', 'int32']);
 type Ort = typeof OrtModule;
 let ortModule: Promise<Ort> | undefined;
 
-/** onnxruntime-node loads its native library on import, so it is imported on first use only. */
+/** The command that installs the optional peer dependency ONNX models need. */
+export const ONNX_RUNTIME_INSTALL = 'npm install onnxruntime-node';
+
+/**
+ * onnxruntime-node is an optional peer dependency that loads its native library on import, so it is
+ * imported on first use only. Missing (or unloadable), it is `UNSUPPORTED` naming the install command.
+ */
 function loadOrt(): Promise<Ort> {
   ortModule ??= import('onnxruntime-node').catch((e: unknown) => {
     ortModule = undefined;
-    throw new RegistryError('UNSUPPORTED', `onnxruntime-node could not be loaded: ${message(e)}`, {
-      where: WHERE,
-      cause: e,
-    });
+    const missing = (e as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND';
+    throw new RegistryError(
+      'UNSUPPORTED',
+      `ONNX models need onnxruntime-node, which ${missing ? 'is not installed' : `could not be loaded (${message(e)})`}: run \`${ONNX_RUNTIME_INSTALL}\``,
+      { where: WHERE, cause: e },
+    );
   });
   return ortModule;
+}
+
+/** Whether onnxruntime-node can be loaded in this process (it is then loaded, once). */
+export async function isOnnxRuntimeAvailable(): Promise<boolean> {
+  return loadOrt().then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Throws `UNSUPPORTED` naming the install command unless onnxruntime-node can be loaded. */
+export async function requireOnnxRuntime(): Promise<void> {
+  await loadOrt();
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -1,8 +1,19 @@
 import { Worker } from 'node:worker_threads';
 import { abortedError } from '../../errors.js';
 import type { FlatTree } from '../../formats/tree-ensemble.js';
-import { nativeTreeWorkerSource } from './worker-source.js';
-import type { WorkerInit } from './worker-source.js';
+import type { WorkerInit } from './forest-worker.js';
+
+/**
+ * The worker module next to this code. Built, this code sits in `dist/` (ESM `.js` or CJS `.cjs`,
+ * where tsup's shim supplies `import.meta.url`) and the worker is the `training/forest-worker` entry
+ * of the same format. From the TypeScript source (vitest), a worker cannot load `.ts`:
+ * `forest-worker.dev.mjs` bundles `forest-worker.ts` with esbuild and runs it.
+ */
+export function forestWorkerUrl(here: string = import.meta.url): URL {
+  const path = new URL(here).pathname;
+  if (path.endsWith('.ts')) return new URL('./forest-worker.dev.mjs', here);
+  return new URL(`./training/forest-worker${path.endsWith('.cjs') ? '.cjs' : '.js'}`, here);
+}
 
 interface TreeMessage {
   t: number;
@@ -42,10 +53,10 @@ export function growTreesInWorkers(
       else resolve(trees);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    const source = nativeTreeWorkerSource();
+    const url = forestWorkerUrl();
     const count = Math.max(1, Math.min(nWorkers, nTrees));
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(source, { eval: true, workerData: init });
+      const worker = new Worker(url, { workerData: init });
       workers.push(worker);
       worker.on('message', (msg: TreeMessage) => {
         if (settled) return;

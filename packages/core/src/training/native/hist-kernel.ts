@@ -1,5 +1,4 @@
-// Kernel code: the hot loops of the histogram learner. Serialized into the worker source (see
-// worker-source.ts), so no imports and no module-level values.
+// The hot loops of the histogram learner (run on the calling thread and in forest-worker.ts).
 //
 // Histograms hold all features, feature f at offset f * 256 * stride; per bin:
 //   regression      [sum w*y, sum w] (+ rows)

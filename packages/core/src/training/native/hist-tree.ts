@@ -1,5 +1,4 @@
-// Kernel code: grows one tree on binned data. Serialized into the worker source (see worker-source.ts),
-// so it may only call other kernel functions and must not use module-level values.
+// Grows one tree on binned data (on the calling thread and in forest-worker.ts).
 import type { FlatTree } from '../../formats/tree-ensemble.js';
 import {
   addClsRows,
@@ -327,11 +326,3 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
     value: ws.value.slice(0, nn * k1),
   };
 }
-
-/** Every function of this module, for the worker source (see worker-source.ts). */
-export const treeFunctions: readonly ((...args: never[]) => unknown)[] = [
-  buildFeatures,
-  evaluateFeature,
-  passHistograms,
-  growTree,
-];

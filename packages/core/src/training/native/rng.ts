@@ -1,6 +1,3 @@
-// Kernel code: these functions are also serialized into the worker source (see worker-source.ts),
-// so they must not reference imports or module-level values.
-
 /** mulberry32: the next uint32 from a one-word state. */
 export function rngNext(state: Uint32Array): number {
   const s = (state[0]! + 0x6d2b79f5) >>> 0;

@@ -1,5 +1,4 @@
-// Kernel code: the learner's data, config and reusable buffers. Serialized into the worker source
-// (see worker-source.ts), so functions here may only call other kernel functions.
+// The learner's data, config and reusable buffers (shared with forest-worker.ts).
 import type { BestSplit } from './hist-kernel.js';
 import { randBelow } from './rng.js';
 
@@ -201,13 +200,3 @@ export function drawCandidates(ws: TreeWorkspace, slot: number, F: number, mtry:
   }
   ws.stPerm.set(perm, slot * F);
 }
-
-/** Every function of this module, for the worker source (see worker-source.ts). */
-export const workspaceFunctions: readonly ((...args: never[]) => unknown)[] = [
-  createWorkspace,
-  growTyped,
-  pushSlot,
-  reserveNodes,
-  acquireHist,
-  drawCandidates,
-];
