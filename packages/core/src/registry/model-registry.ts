@@ -68,6 +68,8 @@ export class ModelRegistry {
   /** Live models and canaries made by `watch` and `canary`, closed with the registry. */
   private readonly serving = new Set<{ close(): Promise<void> }>();
   private readonly loaders: { native: RuntimeLoader; onnx: RuntimeLoader };
+  /** Where serving finds models: URI resolution and the guarded artifact store. */
+  private readonly source: ModelSource;
 
   private constructor(ctx: RegistryContext, feed: EventFeed, cacheSize: number, onnxThreads: number) {
     this.loaders = {
@@ -75,6 +77,7 @@ export class ModelRegistry {
       onnx: createOnnxRuntimeLoader({ intraOpNumThreads: onnxThreads }),
     };
     this.ctx = ctx;
+    this.source = { resolve: (u) => resolveUri(ctx, u), artifacts: ctx.artifacts };
     this.feed = feed;
     this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
     this.cache = new ModelCache<ModelRuntime>(cacheSize, (runtime) => runtime.dispose());
@@ -273,7 +276,7 @@ export class ModelRegistry {
   load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
     return loadModel(
       {
-        source: this.modelSource(),
+        source: this.source,
         trainers: this.trainers,
         cache: this.cache,
         loaders: this.loaders,
@@ -288,12 +291,7 @@ export class ModelRegistry {
    * metrics, signature), checked against its recorded sha256 (`INTEGRITY`), without loading the model.
    */
   readManifest(uri: string): Promise<ModelManifest> {
-    return readModelManifest(this.modelSource(), uri);
-  }
-
-  /** Where serving finds models: URI resolution and the guarded artifact store. */
-  private modelSource(): ModelSource {
-    return { resolve: (u) => resolveUri(this.ctx, u), artifacts: this.ctx.artifacts };
+    return readModelManifest(this.source, uri);
   }
 
   /** One call: load (cached) and predict. */
