@@ -85,6 +85,15 @@ describeArtifactStoreConformance({
         expect(Buffer.from((await store.get('slow/file')) as Uint8Array).toString()).toBe(newText);
       });
 
+      it('a body stream that fails before put starts reading it is a rejection, not an uncaught error', async () => {
+        const store = await create();
+        const failing = new Readable({ read() {} });
+        const pending = store.put('early/file', failing);
+        failing.destroy(new Error('failed early')); // before put has created its folders and temp file
+        await expect(pending).rejects.toThrow(/failed early/);
+        expect(await store.head('early/file')).toBeNull();
+      });
+
       it('a body stream that errors midway leaves neither the file nor a temp file', async () => {
         const store = await create();
         await store.put('keep/me', 'x');

@@ -40,6 +40,12 @@ export function toAsyncChunks(body: ArtifactBody, where = 'artifacts'): AsyncIte
   }
   if (isAsyncIterable(body)) {
     const source: AsyncIterable<unknown> = body;
+    // A stream that fails before the store starts reading it (while it creates folders, say) would
+    // emit 'error' with no listener: an uncaught exception. The error stays on the stream, and the
+    // iteration below throws it, so the caller still sees the failure as a rejection.
+    const emitter = body as { on?: unknown };
+    if (typeof emitter.on === 'function')
+      (body as unknown as NodeJS.EventEmitter).on('error', () => undefined);
     return (async function* stream() {
       for await (const chunk of source) yield toBytes(chunk, where);
     })();
