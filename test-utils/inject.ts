@@ -149,3 +149,39 @@ export async function everyStep<R extends { stores: SnapshotStores }>(
   }
   return dry.steps;
 }
+
+/** What the train-with-register scenario needs of a registry (any build of core). */
+export interface TrainingRegistry {
+  datasets: { upload(name: string, body: Uint8Array): Promise<unknown> };
+  train(options: {
+    experiment: string;
+    dataset: string;
+    target: string;
+    model: { type: string; params: Record<string, unknown> };
+    register: { name: string; stage: string; alias: string; archiveExisting?: boolean };
+  }): Promise<unknown>;
+}
+
+/**
+ * The train-with-register scenario of the atomicity tests: iris uploaded and `iris` v1 trained into
+ * production with the alias `champion`; returns the operation under test, a second training that
+ * would create v2 in production (archiving v1) and move the alias.
+ */
+export async function trainRegisterScenario(
+  target: TrainingRegistry,
+  iris: Uint8Array,
+): Promise<() => Promise<unknown>> {
+  const options = {
+    experiment: 'iris',
+    dataset: 'iris',
+    target: 'species',
+    model: { type: 'decision-tree', params: { maxDepth: 4 } },
+  };
+  await target.datasets.upload('iris.csv', iris);
+  await target.train({ ...options, register: { name: 'iris', stage: 'production', alias: 'champion' } });
+  return () =>
+    target.train({
+      ...options,
+      register: { name: 'iris', stage: 'production', archiveExisting: true, alias: 'champion' },
+    });
+}

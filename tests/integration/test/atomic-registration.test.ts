@@ -7,7 +7,7 @@ import { createPostgresMetadataStore } from '@modelreg/meta-postgres';
 import { createSqliteMetadataStore } from '@modelreg/meta-sqlite';
 import { createFsArtifactStore } from '@modelreg/storage-fs';
 import type { Injector } from '../../../test-utils/inject.js';
-import { describeStep, everyStep, registryState } from '../../../test-utils/inject.js';
+import { describeStep, everyStep, registryState, trainRegisterScenario } from '../../../test-utils/inject.js';
 import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from '../../../test-utils/pg-env.js';
 import { irisCsv, tempDir } from './registries.js';
 
@@ -59,22 +59,7 @@ describe.each(Object.entries(metadataStores))('%s', (_name, createMetadata) => {
       async (injector) => {
         const target = await open(injector, 'registry', createMetadata());
         opened.push(target);
-        await target.datasets.upload('iris.csv', iris);
-        await target.train({
-          experiment: 'iris',
-          dataset: 'iris',
-          target: 'species',
-          model: small,
-          register: { name: 'iris', stage: 'production', alias: 'champion' },
-        });
-        const operation = () =>
-          target.train({
-            experiment: 'iris',
-            dataset: 'iris',
-            target: 'species',
-            model: small,
-            register: { name: 'iris', stage: 'production', archiveExisting: true, alias: 'champion' },
-          });
+        const operation = await trainRegisterScenario(target, iris);
         return { target, operation };
       },
       async (target, before, step) => {

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { copyModelVersion } from '../../src/registry/copy.js';
-import { Injector, describeStep, everyStep, openInjectable, registryState } from './inject.js';
+import {
+  Injector,
+  describeStep,
+  everyStep,
+  openInjectable,
+  registryState,
+  trainRegisterScenario,
+} from './inject.js';
 
 /**
  * Issue 11, acceptance 2: train with `register` and copyModelVersion are one metadata transaction.
@@ -17,22 +24,7 @@ const small = { type: 'decision-tree', params: { maxDepth: 4 } };
 describe('train with register is all or nothing', () => {
   const setup = async (injector: Injector) => {
     const target = await openInjectable(injector, 'registry');
-    await target.datasets.upload('iris.csv', iris);
-    await target.train({
-      experiment: 'iris',
-      dataset: 'iris',
-      target: 'species',
-      model: small,
-      register: { name: 'iris', stage: 'production', alias: 'champion' },
-    });
-    const operation = () =>
-      target.train({
-        experiment: 'iris',
-        dataset: 'iris',
-        target: 'species',
-        model: small,
-        register: { name: 'iris', stage: 'production', archiveExisting: true, alias: 'champion' },
-      });
+    const operation = await trainRegisterScenario(target, iris);
     return { target, operation };
   };
 

@@ -4,7 +4,13 @@ import { ModelRegistry } from '../../src/registry/model-registry.js';
 import type { Injector } from '../../../../test-utils/inject.js';
 import { fakeClock } from './helpers.js';
 
-export { Injector, describeStep, everyStep, registryState } from '../../../../test-utils/inject.js';
+export {
+  Injector,
+  describeStep,
+  everyStep,
+  registryState,
+  trainRegisterScenario,
+} from '../../../../test-utils/inject.js';
 export type { Step } from '../../../../test-utils/inject.js';
 
 /** A memory registry whose stores go through `injector` (as `label.metadata` / `label.artifacts`). */
