@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,37 +11,7 @@ import { createSqliteMetadataStore } from '@modelreg/meta-sqlite';
 import { createFsArtifactStore } from '@modelreg/storage-fs';
 import { bundleForChildProcess } from '../../../test-utils/bundle.js';
 import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from '../../../test-utils/pg-env.js';
-import { irisCsv } from './registries.js';
-
-const irisText = readFileSync(irisCsv, 'utf8');
-/** Iris rows without the target. */
-const irisRows = irisText
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [a, b, c, d] = line.split(',').map(Number);
-    return { sepal_length_cm: a!, sepal_width_cm: b!, petal_length_cm: c!, petal_width_cm: d! };
-  });
-const treeModel = { type: 'decision-tree' };
-const forestModel = { type: 'random-forest', params: { nEstimators: 5, maxDepth: 4 } };
-
-/** Trains and registers the next version of `name` on iris; returns its number. */
-async function trainIris(
-  registry: ModelRegistry,
-  name: string,
-  model: { type: string; params?: Record<string, unknown> },
-  register: { stage?: string } = {},
-): Promise<number> {
-  const { version } = await registry.train({
-    dataset: { csv: irisText },
-    target: 'species',
-    model,
-    split: { seed: 1 },
-    register: { name, ...register },
-  });
-  return version!.version;
-}
+import { forestModel, irisRows, trainIris, treeModel } from '../../../test-utils/iris.js';
 
 interface Line {
   type: 'ready' | 'swap' | 'watch-error' | 'prediction' | 'error' | 'done';
