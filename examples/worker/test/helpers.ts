@@ -1,21 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ModelRegistry } from '@modelreg/core';
 
-export const irisCsv = readFileSync(
-  new URL('../../../packages/core/test/fixtures/datasets/iris.csv', import.meta.url),
-  'utf8',
-);
+import { irisCsv } from '../../../test-utils/iris.js';
 
-export const irisRows: Array<Record<string, number>> = irisCsv
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [a, b, c, d] = line.split(',').map(Number);
-    return { sepal_length_cm: a!, sepal_width_cm: b!, petal_length_cm: c!, petal_width_cm: d! };
-  });
+export { irisCsv, irisRows } from '../../../test-utils/iris.js';
 
 /** Trains and registers the next version of `name` on iris; returns its number. */
 export async function trainIris(
