@@ -12,6 +12,7 @@ export { assertArtifactKey, assertArtifactPrefix, isArtifactKey } from './stores
 export { guardMetadataStore, guardArtifactStore } from './stores/guard.js';
 export { toAsyncChunks, hashChunks, readBody, compareArtifactKeys, verifyChunks } from './stores/body.js';
 export type { HashedChunks, ExpectedBody } from './stores/body.js';
+export type { JobQueue, JobRunner } from './stores/job-queue.js';
 export { defaultSpoolDir } from './stores/spool.js';
 export { parseStoreOptions } from './config.js';
 export { createMemoryArtifactStore } from './memory/memory-artifact-store.js';

@@ -5,3 +5,4 @@ export * from './records.js';
 export * from './limits.js';
 export * from './run-search.js';
 export * from './parse.js';
+export * from './jobs.js';

@@ -156,6 +156,13 @@ export const eventTypes = [
   'alias.deleted',
   'dataset.created',
   'dataset.deleted',
+  'job.submitted',
+  'job.started',
+  'job.progress',
+  'job.succeeded',
+  'job.failed',
+  'job.cancelled',
+  'job.requeued',
 ] as const;
 export const eventTypeSchema = z.enum(eventTypes);
 export type EventType = z.infer<typeof eventTypeSchema>;

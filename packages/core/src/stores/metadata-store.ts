@@ -1,4 +1,5 @@
 import type { RunOrderBy, RunWhere } from '../domain/run-search.js';
+import type { ClaimJob, FinishJob, Job, ListJobsQuery, NewJob, RenewJob } from '../domain/jobs.js';
 import type {
   DatasetVersion,
   EventPayload,
@@ -338,6 +339,36 @@ export interface MetadataStore {
    */
   expireRuns(change: { heartbeatBefore: number; endTime: number; dryRun?: boolean }): Promise<string[]>;
 
+  // ---- training jobs (see domain/jobs.ts) ----
+  // Optional only while the stores gain them (issue 13); required once memory, SQLite and Postgres implement them.
+  /**
+   * Stores a new `queued` job and appends `job.submitted`. When `idempotencyKey` is already used,
+   * stores nothing and returns that job with `created: false`.
+   */
+  createJob?(job: NewJob): Promise<{ job: Job; created: boolean }>;
+  getJob?(id: string): Promise<Job | null>;
+  /** Newest first (createdAt, then id), filtered and paged. */
+  listJobs?(query: ListJobsQuery): Promise<Job[]>;
+  /**
+   * Compare-and-set claim of one attempt: a `queued` job, or a `running` job whose lease ended before
+   * `time`. Sets state `running`, attempts + 1, the lease and `startedAt` (first attempt), appends
+   * `job.started`. A claimable job whose attempts are used up is ended as `failed` (code
+   * `LEASE_EXPIRED`, event `job.failed`) instead. Null when there is nothing to claim.
+   */
+  claimJob?(claim: ClaimJob): Promise<Job | null>;
+  /**
+   * Renews the lease of the running attempt held by `owner`, records `progress` (appending
+   * `job.progress` when given). Null when the attempt no longer holds the job (cancelled, or claimed
+   * by another owner after the lease ran out): the attempt must stop.
+   */
+  renewJob?(change: RenewJob): Promise<Job | null>;
+  /**
+   * Ends an attempt or the job (see {@link FinishJob}) and appends `job.<state>` (`job.requeued` for
+   * `queued`). Null when the compare-and-set fails: the job is already terminal, or `owner` does not
+   * hold the running attempt.
+   */
+  finishJob?(change: FinishJob): Promise<Job | null>;
+
   // ---- event log ----
   /** Events with `seq > afterSeq`, ascending, at most `limit`. */
   readEvents(afterSeq: number, limit: number): Promise<RegistryEvent[]>;
@@ -407,6 +438,11 @@ export type DatasetAndEventMethods = Pick<
   | 'listReferencedKeys'
   | 'readEvents'
   | 'lastEventSeq'
+>;
+/** Training jobs; see {@link TrackingMethods}. */
+export type JobMethods = Pick<
+  MetadataStore,
+  'createJob' | 'getJob' | 'listJobs' | 'claimJob' | 'renewJob' | 'finishJob'
 >;
 /** The registry id and run heartbeats; see {@link TrackingMethods}. */
 export type HousekeepingMethods = Pick<
