@@ -196,13 +196,13 @@ export function createPgBossJobQueue(options: PgBossJobQueueOptions): JobQueue {
         clearTimeout(timer);
       }
       if (!ready) return;
-      const started = ready;
+      const starting = ready;
       ready = undefined;
-      const started_ = await started.catch(() => undefined);
-      if (!started_) return;
-      started_.off('error', onError);
+      const started = await starting.catch(() => undefined);
+      if (!started) return;
+      started.off('error', onError);
       // A job still running after stopTimeoutMs is failed by pg-boss here and retried elsewhere.
-      if (owned) await started_.stop({ graceful: true, wait: true, timeout: 1000, close: true });
+      if (owned) await started.stop({ graceful: true, wait: true, timeout: 1000, close: true });
     },
   };
 }
