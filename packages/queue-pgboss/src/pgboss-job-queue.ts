@@ -194,6 +194,8 @@ export function createPgBossJobQueue(options: PgBossJobQueueOptions): JobQueue {
           new Promise((r) => (timer = setTimeout(r, o.stopTimeoutMs))),
         ]);
         clearTimeout(timer);
+        // Let pg-boss's handlers send their complete/fail for the settled jobs before it stops.
+        await new Promise((r) => setImmediate(r));
       }
       if (!ready) return;
       const starting = ready;
