@@ -105,14 +105,15 @@ describe.skipIf(!pgReachable)('a fleet of training workers on the pg-boss queue'
       );
     }
 
-    // The victim: worker 0, once the job it was handed is claimed and running.
+    // The victim: worker 0, in the middle of a training (its job's stored progress is past the claim).
     const [victim, survivor] = workers as [Worker, Worker];
-    const killedJobId = await until('worker 0 runs a job', () =>
-      victim.lines.find((l) => l.startsWith('run '))?.slice(4),
-    );
-    await until('the job is claimed by worker 0', async () => {
-      const job = await registry.jobs.get(killedJobId);
-      return job.state === 'running' || undefined;
+    const killedJobId = await until('worker 0 is in the middle of a job', async () => {
+      const line = victim.lines.findLast((l) => l.startsWith('run '));
+      if (!line) return undefined;
+      const job = await registry.jobs.get(line.slice(4));
+      return job.state === 'running' && ['reading', 'fitting'].includes(job.progress.phase)
+        ? job.id
+        : undefined;
     });
     victim.child.kill('SIGKILL');
     const death = await victim.exited;
