@@ -49,6 +49,7 @@ type StopReason = 'cancelled' | 'lost' | 'closing';
 export class TrainingJobRunner implements JobRunner {
   private readonly owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
   private readonly active = new Map<string, (reason: StopReason) => void>();
+  private readonly settling = new Set<Promise<void>>();
   private closing = false;
 
   constructor(private readonly deps: JobRunnerDeps) {}
@@ -76,14 +77,25 @@ export class TrainingJobRunner implements JobRunner {
     });
     ctx.changed();
     if (!job) return jobId === undefined ? 'idle' : 'done';
-    await this.attempt(job, owner);
+    const attempt = this.attempt(job, owner);
+    const settled = attempt.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.settling.add(settled);
+    void settled.then(() => this.settling.delete(settled));
+    await attempt;
     return 'done';
   }
 
-  /** Aborts every running attempt and gives its job back to the queue (for `registry.close()`). */
+  /**
+   * Aborts every running attempt, and resolves once each has given its job back to the queue (for
+   * `registry.close()`, before the stores close).
+   */
   async close(): Promise<void> {
     this.closing = true;
     for (const stop of this.active.values()) stop('closing');
+    await Promise.all([...this.settling]);
   }
 
   private async attempt(job: Job, owner: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Job, JobState } from '../domain/jobs.js';
 import { jobStateSchema, terminalJobStates } from '../domain/jobs.js';
@@ -13,7 +14,6 @@ import type { EventHandler } from './events.js';
 import type { EventType } from '../domain/types.js';
 import { TrainingJobRunner } from './job-runner.js';
 import { canonicalStage } from './models.js';
-import { newId } from './register.js';
 import { trainOptionsSchema } from './train.js';
 import type { TrainOptions } from './train.js';
 
@@ -94,6 +94,19 @@ export interface JobsSettings {
   concurrency: number;
   leaseMs: number;
   maxAttempts: number;
+}
+
+let lastIdTime = 0;
+let idSequence = 0;
+/**
+ * Job ids sort like their submission in this process (time in ms, then a counter, then random
+ * bits), so jobs submitted in the same millisecond still list and run in submission order.
+ */
+function newJobId(time: number): string {
+  idSequence = time === lastIdTime ? idSequence + 1 : 0;
+  lastIdTime = time;
+  const ms = Math.max(0, Math.trunc(time)).toString(16).padStart(12, '0');
+  return `${ms}${(idSequence % 0x10000).toString(16).padStart(4, '0')}${randomBytes(8).toString('hex')}`;
 }
 
 const isTerminal = (state: JobState): boolean => terminalJobStates.includes(state);
@@ -185,14 +198,15 @@ export class Jobs {
         { where, details: { limit: MAX_OPTIONS_BYTES } },
       );
     }
+    const createdAt = this.ctx.now();
     const { job, created } = await this.ctx.metadata.createJob({
-      id: newId(),
+      id: newJobId(createdAt),
       kind: 'train',
       options: JSON.parse(text) as Record<string, unknown>,
       idempotencyKey: opts.idempotencyKey ?? null,
       maxAttempts: opts.maxAttempts ?? this.settings.maxAttempts,
       submittedBy: this.ctx.actor,
-      createdAt: this.ctx.now(),
+      createdAt,
     });
     this.ctx.changed();
     if (created) {
