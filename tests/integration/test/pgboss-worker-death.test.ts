@@ -63,34 +63,39 @@ afterAll(async () => {
   await admin.end();
 });
 
+/** A fresh fleet: a submitting registry (never runs jobs) and two worker processes, all listening. */
+async function openFleet(): Promise<{ registry: ModelRegistry; workers: Worker[]; bossSchema: string }> {
+  const schema = randomSchema('mr_it');
+  const bossSchema = randomSchema('mr_itboss');
+  const root = join(tempDir('fleet'), 'artifacts');
+  cleanups.push(
+    () => dropSchema(admin, schema),
+    () => dropSchema(admin, bossSchema),
+  );
+
+  // The submitting side: a serving-like process that never runs jobs.
+  const registry = await ModelRegistry.open({
+    metadata: createPostgresMetadataStore({ connectionString: pgUrl, schema }),
+    artifacts: createFsArtifactStore({ root }),
+    jobs: {
+      queue: createPgBossJobQueue({ connectionString: pgUrl, schema: bossSchema, ...fleetTimings.queue }),
+      ...fleetTimings.registry,
+    },
+  });
+  cleanups.push(() => registry.close());
+  await registry.datasets.upload('breast_cancer.csv', breastCancer);
+
+  const bundle = await bundleForChildProcess(new URL('./children/train-worker.ts', import.meta.url).pathname);
+  const workers = [0, 1].map(() => startWorker(bundle, [pgUrl, schema, bossSchema, root]));
+  cleanups.push(async () => workers.forEach((w) => w.child.exitCode === null && w.child.kill('SIGKILL')));
+  await until('both workers listen', () => workers.every((w) => w.lines.includes('ready')) || undefined);
+
+  return { registry, workers, bossSchema };
+}
+
 describe.skipIf(!pgReachable)('a fleet of training workers on the pg-boss queue', () => {
   it('2 workers run 20 jobs; one is killed (kill -9) mid-job: all 20 succeed, 20 versions, the killed job took 2 attempts', async () => {
-    const schema = randomSchema('mr_it');
-    const bossSchema = randomSchema('mr_itboss');
-    const root = join(tempDir('fleet'), 'artifacts');
-    cleanups.push(
-      () => dropSchema(admin, schema),
-      () => dropSchema(admin, bossSchema),
-    );
-
-    // The submitting side: a serving-like process that never runs jobs.
-    const registry = await ModelRegistry.open({
-      metadata: createPostgresMetadataStore({ connectionString: pgUrl, schema }),
-      artifacts: createFsArtifactStore({ root }),
-      jobs: {
-        queue: createPgBossJobQueue({ connectionString: pgUrl, schema: bossSchema, ...fleetTimings.queue }),
-        ...fleetTimings.registry,
-      },
-    });
-    cleanups.push(() => registry.close());
-    await registry.datasets.upload('breast_cancer.csv', breastCancer);
-
-    const bundle = await bundleForChildProcess(
-      new URL('./children/train-worker.ts', import.meta.url).pathname,
-    );
-    const workers = [0, 1].map(() => startWorker(bundle, [pgUrl, schema, bossSchema, root]));
-    cleanups.push(async () => workers.forEach((w) => w.child.exitCode === null && w.child.kill('SIGKILL')));
-    await until('both workers listen', () => workers.every((w) => w.lines.includes('ready')) || undefined);
+    const { registry, workers, bossSchema } = await openFleet();
 
     const jobs: Job[] = [];
     for (let i = 0; i < 20; i++) {
@@ -157,5 +162,38 @@ describe.skipIf(!pgReachable)('a fleet of training workers on the pg-boss queue'
 
     survivor.child.stdin.write('stop\n');
     expect(await survivor.exited).toMatchObject({ code: 0 });
+  });
+
+  it('a worker closed gracefully mid-job gives the job back, and another worker runs it', async () => {
+    const { registry, workers } = await openFleet();
+    const [leaving, staying] = workers as [Worker, Worker];
+    const submit = (seed: number) =>
+      registry.jobs.submit({
+        dataset: 'breast_cancer',
+        target: 'diagnosis',
+        model: { type: 'random-forest', params: { nEstimators: 30, maxDepth: 8 } },
+        split: { seed },
+        register: { name: 'cancer' },
+      });
+    const jobs = [await submit(1), await submit(2), await submit(3), await submit(4)];
+    const handedBack = await until('the leaving worker is in the middle of a job', async () => {
+      const line = leaving.lines.findLast((l) => l.startsWith('run '));
+      if (!line) return undefined;
+      const job = await registry.jobs.get(line.slice(4));
+      return job.state === 'running' && ['reading', 'fitting'].includes(job.progress.phase)
+        ? job.id
+        : undefined;
+    });
+    leaving.child.stdin.write('stop\n');
+    expect(await leaving.exited).toMatchObject({ code: 0 });
+    const finished = await Promise.all(jobs.map((j) => registry.jobs.wait(j.id, { timeoutMs: 45_000 })));
+    expect(finished.map((j) => j.state)).toEqual(Array(4).fill('succeeded'));
+    expect(finished.find((j) => j.id === handedBack)!.attempts).toBe(2);
+    expect(staying.lines).toContain(`run ${handedBack}`);
+    expect((await registry.listVersions('cancer')).map((v) => v.version).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    staying.child.stdin.write('stop\n');
+    expect(await staying.exited).toMatchObject({ code: 0 });
   });
 });

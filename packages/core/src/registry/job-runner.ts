@@ -207,7 +207,8 @@ export class TrainingJobRunner implements JobRunner {
       };
       if (stopped === 'closing') {
         await finish('queued', { error });
-        return;
+        // Given back: the queue must deliver it again (pg-boss only retries a rejected delivery).
+        throw e;
       }
       // Store failures are worth another attempt; bad input, bad params or a failing trainer are not.
       const transient = isRegistryError(e, 'STORE_FAILURE');
