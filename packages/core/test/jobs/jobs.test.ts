@@ -288,7 +288,7 @@ describe('registry.jobs', () => {
     expect((await registry.jobs.wait(good.id, { timeoutMs: 20_000 })).state).toBe('succeeded');
   });
 
-  it('close aborts a running attempt and gives the job back to the queue', async () => {
+  it('close aborts a running attempt, gives the job back and rejects the delivery so the queue delivers it again', async () => {
     const queue = manualQueue();
     const registry = await openJobsRegistry({ jobs: { queue } });
     const gated = gatedTrainer();
@@ -299,7 +299,7 @@ describe('registry.jobs', () => {
     await gated.started;
     const { metadata } = registry.stores;
     const closing = registry.close();
-    expect(await running).toBe('done');
+    await expect(running).rejects.toMatchObject({ code: 'ABORTED' });
     const after = await metadata.getJob(job.id);
     await closing;
     expect(after).toMatchObject({
