@@ -37,6 +37,18 @@ export { REGISTRY_ID_KEY } from './registry/binding.js';
 export type { RegistryOptions } from './registry/options.js';
 export { defaultStages } from './registry/options.js';
 export type { TrainOptions, TrainResult } from './registry/train.js';
+export { createEmbeddedQueue } from './registry/embedded-queue.js';
+export type { EmbeddedQueueOptions } from './registry/embedded-queue.js';
+export { jobTrainOptionsSchema } from './registry/jobs.js';
+export type {
+  Jobs,
+  JobTrainOptions,
+  SubmitJobOptions,
+  ListJobsOptions,
+  ListJobsResult,
+  WaitJobOptions,
+} from './registry/jobs.js';
+export { JOB_ID_TAG, JOB_KEY_TAG } from './registry/job-runner.js';
 export type { EvaluateOptions, EvaluateResult } from './registry/evaluate.js';
 export type { LogModelOptions, LoggedModel } from './registry/log-model.js';
 export { copyModelVersion } from './registry/copy.js';
@@ -90,6 +102,7 @@ export type {
   FeatureType,
 } from './formats/index.js';
 export * as storeRules from './stores/rules.js';
+export * as jobRules from './stores/job-rules.js';
 
 // ---- what the example apps need, so none re-implements core (issue 12) ----
 export { trainOptionsSchema } from './registry/train.js';

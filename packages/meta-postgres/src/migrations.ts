@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { jobsMigration } from './jobs.js';
 
 export interface Migration {
   version: number;
@@ -144,6 +145,7 @@ ALTER TABLE $S.runs ADD COLUMN heartbeat_at bigint;
 CREATE INDEX runs_running_idx ON $S.runs ((COALESCE(heartbeat_at, start_time))) WHERE status = 'running';
 `,
   },
+  jobsMigration,
 ];
 
 /**

@@ -4,6 +4,7 @@ import type { MetadataStore } from '@modelreg/core';
 import { createDb, translateError, WHERE } from './db.js';
 import { datasetMethods } from './datasets.js';
 import { housekeepingMethods } from './housekeeping.js';
+import { jobMethods } from './jobs.js';
 import { createListener } from './listener.js';
 import { migrate } from './migrations.js';
 import { modelMethods } from './models.js';
@@ -60,6 +61,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataStoreOption
     ...stageMethods(db),
     ...datasetMethods(db),
     ...housekeepingMethods(db),
+    ...jobMethods(db),
 
     subscribe: (onWake) => listener.subscribe(onWake),
   };

@@ -8,6 +8,7 @@ import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from './pg-en
 
 /** Every table, children before parents, so a reset can empty them with plain DELETEs. */
 const tables = [
+  'jobs',
   'aliases',
   'model_versions',
   'models',

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { jobsMigration } from './jobs.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -155,6 +156,7 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX runs_running ON runs (COALESCE(heartbeat_at, start_time)) WHERE status = 'running';
     `,
   },
+  jobsMigration,
 ];
 
 const createLedger = `CREATE TABLE IF NOT EXISTS schema_migrations (

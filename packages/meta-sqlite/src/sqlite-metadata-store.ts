@@ -7,6 +7,7 @@ import { createContext } from './context.js';
 import { LAST_EVENT_SEQ, createDatasetAndEventMethods } from './datasets.js';
 import { applyMigrations } from './migrations.js';
 import { createHousekeepingMethods } from './housekeeping.js';
+import { createJobMethods } from './jobs.js';
 import { createRegistryMethods } from './model-registry.js';
 import { sqliteMetadataStoreOptionsSchema } from './options.js';
 import type { SqliteMetadataStoreOptions } from './options.js';
@@ -79,6 +80,7 @@ export function createSqliteMetadataStore(options: SqliteMetadataStoreOptions): 
     ...createRegistryMethods(ctx),
     ...createDatasetAndEventMethods(ctx),
     ...createHousekeepingMethods(ctx),
+    ...createJobMethods(ctx),
 
     async subscribe(onWake) {
       const current = (): number | undefined => {

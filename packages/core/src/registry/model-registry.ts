@@ -18,6 +18,9 @@ import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
 import { evaluate } from './evaluate.js';
 import type { TrainOptions, TrainResult } from './train.js';
 import { train } from './train.js';
+import { createEmbeddedQueue } from './embedded-queue.js';
+import { Jobs } from './jobs.js';
+import type { JobsSettings } from './jobs.js';
 import type {
   EventType,
   HistoryEntry,
@@ -63,6 +66,8 @@ export class ModelRegistry {
   private closed = false;
   /** The dataset catalog: upload CSVs, list, load typed tables, delete. */
   readonly datasets: DatasetCatalog;
+  /** Durable training jobs: submit, get, list, cancel, wait; `start()` runs them in this process. */
+  readonly jobs: Jobs;
   private readonly trainers: TrainerRegistry = createDefaultTrainerRegistry();
   private readonly cache: ModelCache<ModelRuntime>;
   /** Live models and canaries made by `watch` and `canary`, closed with the registry. */
@@ -71,7 +76,13 @@ export class ModelRegistry {
   /** Where serving finds models: URI resolution and the guarded artifact store. */
   private readonly source: ModelSource;
 
-  private constructor(ctx: RegistryContext, feed: EventFeed, cacheSize: number, onnxThreads: number) {
+  private constructor(
+    ctx: RegistryContext,
+    feed: EventFeed,
+    cacheSize: number,
+    onnxThreads: number,
+    jobs: JobsSettings,
+  ) {
     this.loaders = {
       native: loadNativeRuntime,
       onnx: createOnnxRuntimeLoader({ intraOpNumThreads: onnxThreads }),
@@ -81,6 +92,14 @@ export class ModelRegistry {
     this.feed = feed;
     this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
     this.cache = new ModelCache<ModelRuntime>(cacheSize, (runtime) => runtime.dispose());
+    this.jobs = new Jobs(
+      ctx,
+      this.datasets,
+      this.trainers,
+      (type, handler) => feed.on(type, handler),
+      () => feed.ready(),
+      jobs,
+    );
   }
 
   /**
@@ -127,7 +146,16 @@ export class ModelRegistry {
       changed: () => feed.poke(),
       leases,
     };
-    return new ModelRegistry(ctx, feed, opts.modelCacheSize, opts.onnxThreads);
+    const queue = opts.jobs.queue ?? createEmbeddedQueue();
+    try {
+      await queue.init?.();
+    } catch (e) {
+      await feed.close();
+      leases.close();
+      await Promise.allSettled([metadata.close(), artifacts.close()]);
+      throw e;
+    }
+    return new ModelRegistry(ctx, feed, opts.modelCacheSize, opts.onnxThreads, { ...opts.jobs, queue });
   }
 
   /** The configured stages, in order. */
@@ -377,10 +405,17 @@ export class ModelRegistry {
     return collectGarbage(this.ctx, options);
   }
 
-  /** Stops event delivery and closes both stores. Safe to call twice. */
+  /**
+   * Stops the job queue in this process — running attempts are aborted and their jobs given back to
+   * the queue (`job.requeued`, the attempt counts) for another process or the next start — stops
+   * event delivery and closes both stores. Safe to call twice.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.jobs.close().catch((e: unknown) => {
+      process.emitWarning(`[modelreg] stopping the job queue failed: ${messageOf(e)}`);
+    });
     await Promise.allSettled([...this.serving].map((s) => s.close()));
     this.ctx.leases.close();
     await this.feed.close();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { nameSchema } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
+import type { JobQueue } from '../stores/job-queue.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
 
 export const defaultStages = ['none', 'staging', 'production', 'archived'] as const;
@@ -52,6 +53,42 @@ export const registryOptionsSchema = z.object({
     .default(5 * 60 * 1000),
   /** How often the event feed polls a store that cannot push wake-ups, in ms. Default 500. */
   eventPollIntervalMs: z.number().int().min(10).max(600_000).default(500),
+  /** Training jobs (`registry.jobs`). */
+  jobs: z
+    .strictObject({
+      /**
+       * Which processes run which jobs. Default `createEmbeddedQueue()`: jobs wait in the metadata
+       * store and the processes that call `registry.jobs.start()` claim them. `@modelreg/queue-pgboss`
+       * spreads them over worker processes on many machines.
+       */
+      queue: z
+        .custom<JobQueue>(
+          (v) =>
+            typeof v === 'object' &&
+            v !== null &&
+            ['enqueue', 'start', 'stop'].every(
+              (m) => typeof (v as Record<string, unknown>)[m] === 'function',
+            ),
+          { message: 'must be a JobQueue (enqueue, start, stop)' },
+        )
+        .optional(),
+      /** Jobs this process runs at once after `start()`. Default 1. */
+      concurrency: z.number().int().min(1).max(256).default(1),
+      /**
+       * How long a running attempt holds its job without renewing (it renews every third of this).
+       * When it runs out (the process died), another process claims the job for the next attempt.
+       * Default 30 s.
+       */
+      leaseMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(24 * 3600 * 1000)
+        .default(30_000),
+      /** Attempts before a job fails, unless `submit` says otherwise. Default 3. */
+      maxAttempts: z.number().int().min(1).max(100).default(3),
+    })
+    .default({ concurrency: 1, leaseMs: 30_000, maxAttempts: 3 }),
 });
 
 export type RegistryOptions = z.input<typeof registryOptionsSchema> & {

@@ -103,6 +103,11 @@ export interface TrainResult {
   modelUri: string;
 }
 
+/** Internal observers of a training (training jobs report its phases). */
+export interface TrainHooks {
+  onPhase?: (phase: 'reading' | 'fitting' | 'exporting' | 'writing') => void;
+}
+
 interface TableSource {
   table: DataTable;
   tags: Record<string, string>;
@@ -195,6 +200,7 @@ export async function train(
   datasets: DatasetCatalog,
   trainers: TrainerRegistry,
   options: TrainOptions,
+  hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const opts = parseArg(trainOptionsSchema, options, 'train options', where);
   const trainer = trainers.get(opts.model.type);
@@ -208,7 +214,9 @@ export async function train(
   let onnx: Awaited<ReturnType<typeof exportOnnx>>;
   try {
     throwIfAborted(signal, where);
+    hooks.onPhase?.('reading');
     source = await tableFromOptions(datasets, opts.dataset, options.dataset);
+    hooks.onPhase?.('fitting');
     fit = await fitModel({
       table: source.table,
       target: opts.target,
@@ -222,12 +230,14 @@ export async function train(
       createdAt: ctx.now(),
     });
     throwIfAborted(signal, where);
+    hooks.onPhase?.('exporting');
     onnx = await exportOnnx(fit, opts.formats, trainer.name, signal);
     throwIfAborted(signal, where);
   } catch (e) {
     throw signal?.aborted && !isRegistryError(e, 'ABORTED') ? abortedError(signal, where) : e;
   }
   const formats = opts.formats ?? (onnx ? ['native', 'onnx'] : ['native']);
+  hooks.onPhase?.('writing');
 
   const runTags = {
     ...opts.tags,

@@ -10,6 +10,12 @@ import type { Job } from '../domain/jobs.js';
 export interface JobRunner {
   /** Claims and runs this job, or, without an id, the oldest claimable job ('idle' when none). */
   runJob(jobId?: string): Promise<'done' | 'idle'>;
+  /**
+   * Calls `onWaiting` whenever a job may have become claimable (a `job.submitted` or `job.requeued`
+   * event, from any process sharing the metadata store). Returns a function that stops it. Queues
+   * that poll the metadata store (the embedded one) use it to react without waiting for their next poll.
+   */
+  watch?(onWaiting: () => void): () => void;
 }
 
 /**

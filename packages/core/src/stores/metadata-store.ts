@@ -339,35 +339,45 @@ export interface MetadataStore {
    */
   expireRuns(change: { heartbeatBefore: number; endTime: number; dryRun?: boolean }): Promise<string[]>;
 
-  // ---- training jobs (see domain/jobs.ts) ----
-  // Optional only while the stores gain them (issue 13); required once memory, SQLite and Postgres implement them.
+  // ---- training jobs (see domain/jobs.ts; the transitions are `jobRules` in core, shared by every store) ----
   /**
-   * Stores a new `queued` job and appends `job.submitted`. When `idempotencyKey` is already used,
-   * stores nothing and returns that job with `created: false`.
+   * Stores a new `queued` job (attempts 0, progress `queued` 0) and appends `job.submitted`
+   * `{ id, kind, submittedBy }`, in one transaction. When `idempotencyKey` is already used by any
+   * job (whatever its state), stores nothing and returns that job with `created: false`. An `id`
+   * already used is `ALREADY_EXISTS`.
    */
-  createJob?(job: NewJob): Promise<{ job: Job; created: boolean }>;
-  getJob?(id: string): Promise<Job | null>;
-  /** Newest first (createdAt, then id), filtered and paged. */
-  listJobs?(query: ListJobsQuery): Promise<Job[]>;
+  createJob(job: NewJob): Promise<{ job: Job; created: boolean }>;
+  /** The job, or `null` when no job has this id. */
+  getJob(id: string): Promise<Job | null>;
+  /** Newest first (`createdAt` desc, then `id` desc), filtered (AND) and paged by `offset`/`limit`. */
+  listJobs(query: ListJobsQuery): Promise<Job[]>;
   /**
-   * Compare-and-set claim of one attempt: a `queued` job, or a `running` job whose lease ended before
-   * `time`. Sets state `running`, attempts + 1, the lease and `startedAt` (first attempt), appends
-   * `job.started`. A claimable job whose attempts are used up is ended as `failed` (code
-   * `LEASE_EXPIRED`, event `job.failed`) instead. Null when there is nothing to claim.
+   * Compare-and-set claim of one attempt, atomic against concurrent claims (two claims of one job:
+   * exactly one wins). Claimable: a `queued` job, or a `running` job whose `leaseUntil` is before
+   * `time` (its owner died). With `id`, that job only; without, the oldest claimable job
+   * (`createdAt`, then `id`). Sets state `running`, attempts + 1, the lease, progress `queued` 0 and
+   * `startedAt` (first attempt only), and appends `job.started` `{ id, attempt, owner }`.
+   * A claimable job whose attempts are used up (`attempts >= maxAttempts`) is ended as `failed`
+   * instead — code `LEASE_EXPIRED` when its last attempt lost the lease, `ATTEMPTS_EXHAUSTED` when it
+   * was given back — with `job.failed` `{ id, code, attempts }`; without `id` the claim then goes on
+   * to the next claimable job. Returns the running job, or `null` when nothing was claimed.
    */
-  claimJob?(claim: ClaimJob): Promise<Job | null>;
+  claimJob(claim: ClaimJob): Promise<Job | null>;
   /**
-   * Renews the lease of the running attempt held by `owner`, records `progress` (appending
-   * `job.progress` when given). Null when the attempt no longer holds the job (cancelled, or claimed
-   * by another owner after the lease ran out): the attempt must stop.
+   * Renews the lease of the running attempt held by `owner` (`leaseUntil`, `updatedAt`) and records
+   * `progress`, appending `job.progress` `{ id, phase, fraction }` when it is given. A lease that ran
+   * out but was not claimed by anyone else is still renewed. `null` when the attempt no longer holds
+   * the job (cancelled, ended, or claimed by another owner after the lease ran out): it must stop.
    */
-  renewJob?(change: RenewJob): Promise<Job | null>;
+  renewJob(change: RenewJob): Promise<Job | null>;
   /**
-   * Ends an attempt or the job (see {@link FinishJob}) and appends `job.<state>` (`job.requeued` for
-   * `queued`). Null when the compare-and-set fails: the job is already terminal, or `owner` does not
-   * hold the running attempt.
+   * Ends an attempt or the job (see {@link FinishJob}) and appends its event: `job.succeeded`
+   * `{ id, runId, model, version }`, `job.failed` `{ id, code, attempts }`, `job.cancelled` `{ id }`,
+   * `job.requeued` `{ id, attempts }` (state `queued`, lease cleared, for another attempt).
+   * `null` when the compare-and-set fails: the job is missing or already terminal, or (all but
+   * `cancelled`) `owner` does not hold the running attempt.
    */
-  finishJob?(change: FinishJob): Promise<Job | null>;
+  finishJob(change: FinishJob): Promise<Job | null>;
 
   // ---- event log ----
   /** Events with `seq > afterSeq`, ascending, at most `limit`. */

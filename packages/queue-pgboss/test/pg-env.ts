@@ -1,0 +1,1 @@
+export * from '../../../test-utils/pg-env.js';
