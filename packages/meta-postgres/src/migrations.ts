@@ -144,6 +144,24 @@ ALTER TABLE $S.runs ADD COLUMN heartbeat_at bigint;
 CREATE INDEX runs_running_idx ON $S.runs ((COALESCE(heartbeat_at, start_time))) WHERE status = 'running';
 `,
   },
+  // Version 4 is the training jobs' (issue 13). \`migrate\` applies whatever the ledger lacks, by
+  // version, so a schema that got 5 before 4 existed gets 4 later; the two touch separate tables.
+  {
+    version: 5,
+    name: 'api tokens',
+    sql: `
+CREATE TABLE $S.api_tokens (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  role text NOT NULL CHECK (role IN ('reader', 'predictor', 'editor', 'admin')),
+  models jsonb,
+  secret_hash text NOT NULL UNIQUE,
+  created_at bigint NOT NULL,
+  last_used_at bigint,
+  revoked_at bigint
+);
+`,
+  },
 ];
 
 /**
@@ -170,7 +188,7 @@ export async function migrate(client: pg.ClientBase, schema: string, quoted: str
     );
     const applied = new Set(rows.map((r) => r.version));
     const done: number[] = [];
-    for (const migration of migrations) {
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql.replaceAll('$S', () => quoted));
       await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [

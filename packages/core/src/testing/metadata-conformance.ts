@@ -5,6 +5,7 @@ import { datasetTests, referencedKeyTests } from './metadata/datasets.js';
 import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
+import { identityTests } from './metadata/identity.js';
 import { modelTests, versionTests } from './metadata/models-versions.js';
 import { registrationTests } from './metadata/registration.js';
 import { prototypeNameTests } from './metadata/prototype-names.js';
@@ -85,6 +86,7 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('event log', () => eventTests(ctx));
     describe('registry id', () => registryIdTests(ctx));
     describe('run leases', () => runLeaseTests(ctx));
+    describe('identity (API tokens)', () => identityTests(ctx));
 
     if (options.additionalTests) {
       describe('additional tests', () => {
