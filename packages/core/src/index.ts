@@ -31,6 +31,8 @@ export type {
   UpdateOptions,
 } from './registry/models.js';
 export type { GcOptions, GcResult } from './registry/gc.js';
+export { RegistryAuth, TOKEN_PREFIX, hashToken } from './registry/auth.js';
+export type { AuthenticateOptions, CreatedToken } from './registry/auth.js';
 export { REGISTRY_ID_KEY } from './registry/binding.js';
 export type { RegistryOptions } from './registry/options.js';
 export { defaultStages } from './registry/options.js';

@@ -68,7 +68,9 @@ export function identityMethods(db: Db): IdentityMethods {
 
     revokeToken: (id, at) =>
       db.transaction(async (tx) => {
-        const [row] = await tx.query<TokenRow>(`SELECT * FROM ${s}.api_tokens WHERE id = $1 FOR UPDATE`, [id]);
+        const [row] = await tx.query<TokenRow>(`SELECT * FROM ${s}.api_tokens WHERE id = $1 FOR UPDATE`, [
+          id,
+        ]);
         if (!row) throw errors.tokenNotFound(id);
         if (row.revoked_at !== null) return toToken(row);
         const [updated] = await tx.query<TokenRow>(

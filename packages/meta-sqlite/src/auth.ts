@@ -30,7 +30,11 @@ export function createIdentityMethods(ctx: StoreContext): IdentityMethods {
   return {
     createToken: (token) =>
       ctx.write('createToken', () => {
-        const taken = ctx.get('SELECT 1 FROM api_tokens WHERE id = ? OR secret_hash = ?', token.id, token.secretHash);
+        const taken = ctx.get(
+          'SELECT 1 FROM api_tokens WHERE id = ? OR secret_hash = ?',
+          token.id,
+          token.secretHash,
+        );
         if (taken) throw errors.tokenExists(token.id);
         ctx.run(
           `INSERT INTO api_tokens (id, name, role, models, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,

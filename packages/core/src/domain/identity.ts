@@ -84,7 +84,8 @@ export const createTokenSchema = z
   })
   .strict()
   .refine((t) => t.models === undefined || t.role === 'predictor' || t.role === 'editor', {
-    message: 'model grants narrow a predictor or an editor only (a reader reads everything, an admin is never narrowed)',
+    message:
+      'model grants narrow a predictor or an editor only (a reader reads everything, an admin is never narrowed)',
     path: ['models'],
   });
 export type CreateTokenOptions = z.input<typeof createTokenSchema>;

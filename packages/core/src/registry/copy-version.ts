@@ -1,3 +1,4 @@
+import { authorize } from './access.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
@@ -59,6 +60,7 @@ export async function copyVersion(
 ): Promise<CopyModelVersionResult> {
   const opts = parseArg(copyModelVersionOptionsSchema, options, 'copy options', where);
   const targetName = opts.targetName ?? opts.name;
+  authorize(to.principal, 'edit', 'copy a version', targetName);
   const stage =
     opts.stage === undefined
       ? undefined

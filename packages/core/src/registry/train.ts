@@ -1,3 +1,4 @@
+import { authorize } from './access.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg } from '../domain/names.js';
@@ -197,6 +198,8 @@ export async function train(
   options: TrainOptions,
 ): Promise<TrainResult> {
   const opts = parseArg(trainOptionsSchema, options, 'train options', where);
+  // Checked before fitting: the stores would refuse the writes, but only after the work.
+  authorize(ctx.principal, 'edit', 'train', opts.register?.name);
   const trainer = trainers.get(opts.model.type);
   const registerStage =
     opts.register?.stage === undefined ? undefined : canonicalStage(ctx, opts.register.stage);
