@@ -19,13 +19,24 @@ describe('startServer: authentication from the environment', () => {
   it('refuses a non-loopback HOST without MODELREG_ADMIN_TOKEN, before opening anything', async () => {
     await expect(
       startServer({ PORT: '0', HOST: '0.0.0.0', LOG_LEVEL: 'silent', MODELREG_DIR: join(dir, 'refused') }),
-    ).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/MODELREG_ADMIN_TOKEN/) });
+    ).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringMatching(/MODELREG_ADMIN_TOKEN/),
+    });
   });
 
   it('refuses a short MODELREG_ADMIN_TOKEN', async () => {
     await expect(
-      startServer({ PORT: '0', LOG_LEVEL: 'silent', MODELREG_DIR: join(dir, 'short'), MODELREG_ADMIN_TOKEN: 'admin' }),
-    ).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/MODELREG_ADMIN_TOKEN/) });
+      startServer({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        MODELREG_DIR: join(dir, 'short'),
+        MODELREG_ADMIN_TOKEN: 'admin',
+      }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringMatching(/MODELREG_ADMIN_TOKEN/),
+    });
   });
 
   it('with MODELREG_ADMIN_TOKEN, requests need a token and that secret is an admin', async () => {
@@ -76,7 +87,14 @@ describe('startServer: authentication from the environment', () => {
     for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', 'api.localhost']) {
       expect(isLoopbackHost(host), host).toBe(true);
     }
-    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com', '10.0.0.1', 'localhost.example.com']) {
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '192.168.1.10',
+      'example.com',
+      '10.0.0.1',
+      'localhost.example.com',
+    ]) {
       expect(isLoopbackHost(host), host).toBe(false);
     }
   });
