@@ -165,11 +165,17 @@ CREATE TABLE $S.api_tokens (
 ];
 
 /**
- * Creates the schema when missing and applies the migrations it lacks, in one transaction under a
+ * Creates the schema when missing and applies the migrations it lacks, in ascending version order
+ * whatever the ledger already holds (a gap is filled later), in one transaction under a
  * transaction-level advisory lock keyed by the schema name: processes that start together wait for
  * each other, and every later one sees the migrations already recorded.
  */
-export async function migrate(client: pg.ClientBase, schema: string, quoted: string): Promise<number[]> {
+export async function migrate(
+  client: pg.ClientBase,
+  schema: string,
+  quoted: string,
+  list: readonly Migration[] = migrations,
+): Promise<number[]> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
@@ -188,7 +194,7 @@ export async function migrate(client: pg.ClientBase, schema: string, quoted: str
     );
     const applied = new Set(rows.map((r) => r.version));
     const done: number[] = [];
-    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    for (const migration of [...list].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql.replaceAll('$S', () => quoted));
       await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [
