@@ -1,4 +1,3 @@
-import { authorize } from './access.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
@@ -8,6 +7,7 @@ import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 import { getStageHistory, getVersion } from './models.js';
 import { newId, registerVersion } from './register.js';
+import { authorize } from './access.js';
 
 const where = 'copyModelVersion';
 

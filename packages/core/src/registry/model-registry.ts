@@ -390,12 +390,8 @@ export class ModelRegistry {
    */
   canary(options: CanaryOptions): Canary {
     if (this.closed) throw new RegistryError('CONFLICT', 'the registry is closed', { where: 'canary' });
-    authorize(
-      this.ctx.principal,
-      'predict',
-      'run a canary',
-      (options as { model?: unknown } | undefined)?.model as string | undefined,
-    );
+    const model: unknown = (options as { model?: unknown } | undefined)?.model;
+    authorize(this.ctx.principal, 'predict', 'run a canary', typeof model === 'string' ? model : undefined);
     const host = {
       stages: this.stages,
       watch: (uri: string, o?: WatchOptions) => createLiveModel(this, uri, o),

@@ -1,4 +1,3 @@
-import { actorOf } from './access.js';
 import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg, versionNumberSchema } from '../domain/names.js';
 import { ownRecordSchema } from '../domain/records.js';
@@ -8,6 +7,7 @@ import { callLimits, maxEntries, tagsArgSchema } from '../domain/limits.js';
 import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 import { registerVersion } from './register.js';
+import { actorOf } from './access.js';
 
 const where = 'registry';
 

@@ -1,4 +1,3 @@
-import { authorize } from './access.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg } from '../domain/names.js';
@@ -25,6 +24,7 @@ import { canonicalStage } from './models.js';
 import { newId, putRunFiles, registerVersion } from './register.js';
 import { logArtifacts } from './run-artifacts.js';
 import { startRun } from './runs.js';
+import { authorize } from './access.js';
 
 const where = 'train';
 
