@@ -6,6 +6,8 @@ import type { ModelRegistry } from '@modelreg/core';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { AuditSink } from './audit.js';
+import type { AuthOptions } from './auth.js';
+import { authentication, authRoutes } from './auth.js';
 import type { AppContext, Limits } from './context.js';
 import { defaultLimits, loggerOf } from './context.js';
 import { errorHandler, routeNotFound } from './errors.js';
@@ -23,6 +25,7 @@ import { defaultUiDir, uiRoutes } from './ui.js';
 
 export type { AuditEntry, AuditSink } from './audit.js';
 export { canonicalJson, createMemoryAuditSink, createNdjsonAuditSink, inputSha256 } from './audit.js';
+export type { AuthOptions } from './auth.js';
 export type { Limits } from './context.js';
 export { defaultLimits } from './context.js';
 export type { ErrorBody, ErrorCode } from './errors.js';
@@ -49,6 +52,12 @@ export interface AppOptions {
    * `@modelreg/example-web-ui` when it is built (else `/` says how to build it); `false`: no UI.
    */
   ui?: string | false;
+  /**
+   * Authentication: `{ mode: 'token', adminToken? }` requires a token on every route but the public
+   * ones (health, OpenAPI, docs, the UI shell); default `{ mode: 'open' }`: no credentials, every
+   * request acts as the server itself — for loopback only (`server.ts` enforces it).
+   */
+  auth?: AuthOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -103,6 +112,9 @@ export function createApp(options: AppOptions): express.Application {
   app.use(requestLogging(logger));
   app.use(metrics.middleware);
   app.use(express.json({ limit: ctx.limits.jsonBytes, strict: true }));
+  const auth = options.auth ?? { mode: 'open' };
+  app.use(authentication(ctx, auth));
+  app.use(authRoutes(auth));
 
   app.use(datasetRoutes(ctx));
   app.use(trainRoutes(ctx));

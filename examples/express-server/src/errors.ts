@@ -54,6 +54,8 @@ export const statusOfRegistryCode: Record<RegistryErrorCode, number> = {
   STORE_FAILURE: 500,
   // The caller gave up (nginx's "client closed request"); a client that aborted sees no answer anyway.
   ABORTED: 499,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
 };
 
 /** A zod failure of a request schema: 400 `INVALID_REQUEST` listing every issue. */

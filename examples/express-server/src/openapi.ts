@@ -15,6 +15,8 @@ const errors = (...statuses: number[]): Responses => {
     404: 'Not found (NOT_FOUND)',
     409: 'Conflict (CONFLICT, ALREADY_EXISTS)',
     413: 'Body or row count over the limit (PAYLOAD_TOO_LARGE)',
+    401: 'No credentials, or a token that is unknown, revoked or malformed (UNAUTHENTICATED)',
+    403: "The principal's role or model grants do not allow this (PERMISSION_DENIED)",
     415: 'Unsupported Content-Type (UNSUPPORTED_MEDIA_TYPE)',
     422: 'Well-formed but refused by the registry (INVALID_ARGUMENT, UNSUPPORTED)',
     503: 'The metadata store does not answer',
@@ -33,6 +35,46 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   const r = new OpenAPIRegistry();
   const path = (config: RouteConfig) => r.registerPath(config);
   const model = { params: s.modelParams };
+  r.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token (mr_…), or MODELREG_ADMIN_TOKEN',
+  });
+  r.registerComponent('securitySchemes', 'basic', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'Any user name, the token as the password (what MLflow clients send)',
+  });
+  const open = { security: [] };
+
+  path({
+    method: 'post',
+    path: '/auth/tokens',
+    summary: 'Create an API token (admin)',
+    description:
+      'Roles: reader < predictor < editor < admin. `models` narrows a predictor or an editor to those models. The secret `token` is in this answer only; the server stores its sha256.',
+    request: { body: { content: jsonContent(s.tokenRequestSchema) } },
+    responses: { ...ok('Created', s.createdTokenSchema, 201), ...errors(400, 401, 403, 415) },
+  });
+  path({
+    method: 'get',
+    path: '/auth/tokens',
+    summary: 'Every token, revoked ones too, without secrets (admin)',
+    responses: { ...ok('Tokens', s.tokenListSchema), ...errors(401, 403) },
+  });
+  path({
+    method: 'delete',
+    path: '/auth/tokens/{id}',
+    summary: 'Revoke a token (admin): it stops authenticating at once',
+    request: { params: s.tokenIdParams },
+    responses: { 204: { description: 'Revoked' }, ...errors(401, 403, 404, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/auth/whoami',
+    summary: 'The principal of the request (any valid token)',
+    responses: { ...ok('The principal', s.whoamiSchema), ...errors(401) },
+  });
 
   path({
     method: 'post',
@@ -260,6 +302,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     method: 'get',
     path: '/health',
     summary: 'Liveness and a cheap read of the metadata store',
+    ...open,
     responses: {
       ...ok('Healthy', s.healthSchema),
       503: { description: 'Unhealthy', content: jsonContent(s.healthSchema) },
@@ -277,6 +320,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     method: 'get',
     path: '/openapi.json',
     summary: 'This document',
+    ...open,
     responses: {
       200: { description: 'OpenAPI 3.1', content: jsonContent(z.record(z.string(), z.unknown())) },
     },
@@ -285,12 +329,14 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     method: 'get',
     path: '/docs',
     summary: 'This document as an HTML page',
+    ...open,
     responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } },
   });
   path({
     method: 'get',
     path: '/',
     summary: 'The web UI (a single-page app over this API; pages route with the URL hash)',
+    ...open,
     responses: {
       200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
       503: { description: 'The web UI is not built', content: { 'text/html': { schema: z.string() } } },
@@ -299,11 +345,12 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
 
   return new OpenApiGeneratorV31(r.definitions).generateDocument({
     openapi: '3.1.0',
+    security: [{ bearer: [] }, { basic: [] }],
     info: {
       title: 'modelreg REST server',
       version: '0.1.0',
       description:
-        'Datasets, training, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`.',
+        'Datasets, training, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`. Every route but /health, /openapi.json, /docs and the UI needs a token (`Authorization: Bearer mr_…`, or Basic with the token as the password) unless the server runs open on loopback: 401 for missing or bad credentials, 403 when the role (reader < predictor < editor < admin) or the model grants do not allow the call. Changes are recorded with the principal as the actor; a body `actor` is refused (400) when a token is used.',
     },
   });
 }

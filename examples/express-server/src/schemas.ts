@@ -1,4 +1,7 @@
 import {
+  apiTokenSchema,
+  createTokenSchema,
+  principalSchema,
   datasetVersionSchema,
   experimentSchema,
   historyEntrySchema,
@@ -335,3 +338,20 @@ export const metricHistorySchema = z
 export const versionSignatureSchema = z
   .object({ name, version: versionNumber, runId: z.string().nullable(), model: modelInfoSchema })
   .meta({ id: 'VersionModelInfo' });
+
+// ---- identity ----
+export const tokenRequestSchema = createTokenSchema.meta({
+  id: 'TokenRequest',
+  description:
+    'name: the principal (recorded as the actor of its changes); models: grants narrowing a predictor or an editor',
+});
+export const tokenSchema = apiTokenSchema.meta({ id: 'Token' });
+export const createdTokenSchema = apiTokenSchema
+  .pick({ id: true, name: true, role: true, models: true, createdAt: true })
+  .extend({ token: z.string().meta({ description: 'The secret (mr_…): shown only in this answer' }) })
+  .meta({ id: 'CreatedToken' });
+export const tokenListSchema = z.object({ tokens: z.array(tokenSchema) }).meta({ id: 'TokenList' });
+export const tokenIdParams = z.object({ id: z.string().min(1).max(64) });
+export const whoamiSchema = principalSchema
+  .extend({ auth: z.enum(['open', 'token']) })
+  .meta({ id: 'WhoAmI' });

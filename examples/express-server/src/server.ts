@@ -1,13 +1,15 @@
 import { realpathSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { parseInput } from '@modelreg/core';
+import { parseInput, RegistryError } from '@modelreg/core';
 import { openRegistryFromEnv } from '@modelreg/example-config';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { createApp } from './app.js';
 import type { AuditSink } from './audit.js';
 import { createNdjsonAuditSink } from './audit.js';
+import type { AuthOptions } from './auth.js';
 
 /** The server's own variables; the registry's (`MODELREG_DIR`, …) are read by `openRegistryFromEnv`. */
 const serverEnvSchema = z.object({
@@ -19,7 +21,35 @@ const serverEnvSchema = z.object({
   MODELREG_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).optional(),
   MODELREG_MAX_PREDICT_CSV_BYTES: z.coerce.number().int().min(1).optional(),
   MODELREG_MAX_PREDICT_ROWS: z.coerce.number().int().min(1).optional(),
+  MODELREG_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+    .max(1024)
+    .optional(),
 });
+
+/** Whether `host` is a loopback address or name: only there may the server run without auth. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIPv4(h)) return h.startsWith('127.');
+  if (isIPv6(h)) return h === '::1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/**
+ * Token auth when `MODELREG_ADMIN_TOKEN` is set (that secret is the first admin token); without it,
+ * open mode on a loopback `HOST`, and a refusal to start anywhere else.
+ */
+function authFromEnv(host: string, adminToken: string | undefined): AuthOptions {
+  if (adminToken) return { mode: 'token', adminToken };
+  if (isLoopbackHost(host)) return { mode: 'open' };
+  throw new RegistryError(
+    'INVALID_CONFIG',
+    `HOST=${host} is not a loopback address, and the server refuses to serve it without authentication: set MODELREG_ADMIN_TOKEN (the first admin token, at least 32 random characters)`,
+    { where: 'express-server' },
+  );
+}
 
 const shutdownGraceMs = 10_000;
 
@@ -41,6 +71,7 @@ export async function startServer(
     where: 'express-server',
   });
   const logger = pino({ level: config.LOG_LEVEL });
+  const auth = authFromEnv(config.HOST, config.MODELREG_ADMIN_TOKEN);
   const { registry, describe } = await openRegistryFromEnv(env);
   let audit: AuditSink | undefined;
   try {
@@ -52,6 +83,7 @@ export async function startServer(
   const app = createApp({
     registry,
     logger,
+    auth,
     ...(audit ? { auditLog: audit } : {}),
     limits: {
       ...(config.MODELREG_MAX_JSON_BYTES ? { jsonBytes: config.MODELREG_MAX_JSON_BYTES } : {}),
@@ -72,7 +104,16 @@ export async function startServer(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  logger.info({ url, registry: describe, audit: config.MODELREG_AUDIT_LOG ?? null }, 'listening');
+  logger.info(
+    { url, registry: describe, audit: config.MODELREG_AUDIT_LOG ?? null, auth: auth.mode },
+    'listening',
+  );
+  if (auth.mode === 'open') {
+    logger.warn(
+      { url },
+      'AUTHENTICATION IS OFF: every request to this server acts with full (admin) rights. This is allowed only on a loopback HOST; set MODELREG_ADMIN_TOKEN to require tokens.',
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>

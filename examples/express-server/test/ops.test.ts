@@ -75,6 +75,10 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /runs/{id}/metrics/{key}',
         'GET /runs/{id}/artifacts/{path}',
         'GET /',
+        'POST /auth/tokens',
+        'GET /auth/tokens',
+        'DELETE /auth/tokens/{id}',
+        'GET /auth/whoami',
       ].sort(),
     );
     for (const id of ['TrainRequest', 'PredictRequest', 'PredictResult', 'ModelVersion', 'Error', 'Canary']) {

@@ -11,6 +11,9 @@
  * - `STORE_FAILURE`: a store failed in a way it did not report as one of the above.
  * - `UNSUPPORTED`: the operation is valid but this store or format cannot do it.
  * - `ABORTED`: the caller's `AbortSignal` fired; the call stopped and left nothing behind.
+ * - `UNAUTHENTICATED`: no credentials, or credentials that match no live token (a host answers 401).
+ * - `PERMISSION_DENIED`: the principal a registry acts as (`registry.as(principal)`) may not do this:
+ *   its role is too low, or its model grants do not include the model (a host answers 403).
  */
 export const registryErrorCodes = [
   'NOT_FOUND',
@@ -22,6 +25,8 @@ export const registryErrorCodes = [
   'STORE_FAILURE',
   'UNSUPPORTED',
   'ABORTED',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
 ] as const;
 
 export type RegistryErrorCode = (typeof registryErrorCodes)[number];

@@ -33,6 +33,9 @@ export type {
   UpdateOptions,
 } from './registry/models.js';
 export type { GcOptions, GcResult } from './registry/gc.js';
+export { RegistryAuth, TOKEN_PREFIX, hashToken } from './registry/auth.js';
+export { authorize as checkPermission } from './registry/access.js';
+export type { AuthenticateOptions, CreatedToken } from './registry/auth.js';
 export { REGISTRY_ID_KEY } from './registry/binding.js';
 export type { RegistryOptions } from './registry/options.js';
 export { defaultStages } from './registry/options.js';

@@ -146,14 +146,38 @@ CREATE INDEX runs_running_idx ON $S.runs ((COALESCE(heartbeat_at, start_time))) 
 `,
   },
   jobsMigration,
+  // Version 4 is the training jobs' (issue 13). \`migrate\` applies whatever the ledger lacks, by
+  // version, so a schema that got 5 before 4 existed gets 4 later; the two touch separate tables.
+  {
+    version: 5,
+    name: 'api tokens',
+    sql: `
+CREATE TABLE $S.api_tokens (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  role text NOT NULL CHECK (role IN ('reader', 'predictor', 'editor', 'admin')),
+  models jsonb,
+  secret_hash text NOT NULL UNIQUE,
+  created_at bigint NOT NULL,
+  last_used_at bigint,
+  revoked_at bigint
+);
+`,
+  },
 ];
 
 /**
- * Creates the schema when missing and applies the migrations it lacks, in one transaction under a
+ * Creates the schema when missing and applies the migrations it lacks, in ascending version order
+ * whatever the ledger already holds (a gap is filled later), in one transaction under a
  * transaction-level advisory lock keyed by the schema name: processes that start together wait for
  * each other, and every later one sees the migrations already recorded.
  */
-export async function migrate(client: pg.ClientBase, schema: string, quoted: string): Promise<number[]> {
+export async function migrate(
+  client: pg.ClientBase,
+  schema: string,
+  quoted: string,
+  list: readonly Migration[] = migrations,
+): Promise<number[]> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
@@ -172,7 +196,7 @@ export async function migrate(client: pg.ClientBase, schema: string, quoted: str
     );
     const applied = new Set(rows.map((r) => r.version));
     const done: number[] = [];
-    for (const migration of migrations) {
+    for (const migration of [...list].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql.replaceAll('$S', () => quoted));
       await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [

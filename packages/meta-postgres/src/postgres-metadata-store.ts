@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { parseStoreOptions } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
+import { identityMethods } from './auth.js';
 import { createDb, translateError, WHERE } from './db.js';
 import { datasetMethods } from './datasets.js';
 import { housekeepingMethods } from './housekeeping.js';
@@ -62,6 +63,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataStoreOption
     ...datasetMethods(db),
     ...housekeepingMethods(db),
     ...jobMethods(db),
+    ...identityMethods(db),
 
     subscribe: (onWake) => listener.subscribe(onWake),
   };

@@ -21,6 +21,7 @@ const tables = [
   'dataset_names',
   'events',
   'registry_info',
+  'api_tokens',
 ];
 
 if (pgReachable) {

@@ -157,6 +157,24 @@ export const migrations: readonly Migration[] = [
     `,
   },
   jobsMigration,
+  // Version 4 is the training jobs' (issue 13). The runner applies whatever the ledger lacks, by
+  // version, so a database that got 5 before 4 existed gets 4 later; the two touch separate tables.
+  {
+    version: 5,
+    name: 'api tokens',
+    sql: `
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('reader', 'predictor', 'editor', 'admin')),
+        models TEXT,
+        secret_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+    `,
+  },
 ];
 
 const createLedger = `CREATE TABLE IF NOT EXISTS schema_migrations (

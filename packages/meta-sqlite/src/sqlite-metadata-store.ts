@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseStoreOptions } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
+import { createIdentityMethods } from './auth.js';
 import { createContext } from './context.js';
 import { LAST_EVENT_SEQ, createDatasetAndEventMethods } from './datasets.js';
 import { applyMigrations } from './migrations.js';
@@ -81,6 +82,7 @@ export function createSqliteMetadataStore(options: SqliteMetadataStoreOptions): 
     ...createDatasetAndEventMethods(ctx),
     ...createHousekeepingMethods(ctx),
     ...createJobMethods(ctx),
+    ...createIdentityMethods(ctx),
 
     async subscribe(onWake) {
       const current = (): number | undefined => {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Canary, CanaryArm, PredictInput } from '@modelreg/core';
 import { formatModelUri, RegistryError } from '@modelreg/core';
+import { actorOption, principalOf, requirePermission } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { HttpError, parseRequest, requireContentType } from '../errors.js';
 import { canaryBody, canaryPromoteBody, canaryWeightBody, modelParams } from '../schemas.js';
@@ -116,6 +117,7 @@ async function probabilitiesByVersion(
   const byVersion = new Map<number, unknown[]>();
   await Promise.all(
     distinct.map(async (v) => {
+      // The request's permission to predict with `model` was checked by the predict route.
       const loaded = await ctx.registry.load(formatModelUri(model, v));
       byVersion.set(v, await loaded.predictProba(input));
     }),
@@ -130,6 +132,7 @@ export function canaryRoutes(ctx: AppContext, book: CanaryBook): Router {
   router.post('/models/:name/canary', json, async (req, res) => {
     const { name } = parseRequest(modelParams, req.params, 'params');
     const body = parseRequest(canaryBody, req.body, 'body');
+    requirePermission(res, 'edit', 'start a canary', name);
     if (book.get(name)) {
       throw new HttpError(409, 'CONFLICT', `model "${name}" already has a canary; DELETE it first`);
     }
@@ -172,6 +175,7 @@ export function canaryRoutes(ctx: AppContext, book: CanaryBook): Router {
   router.patch('/models/:name/canary', json, (req, res) => {
     const { name } = parseRequest(modelParams, req.params, 'params');
     const body = parseRequest(canaryWeightBody, req.body, 'body');
+    requirePermission(res, 'edit', 'change a canary', name);
     const entry = book.require(name);
     entry.canary.setWeight(body.weight);
     res.json(describeCanary(name, entry));
@@ -180,10 +184,15 @@ export function canaryRoutes(ctx: AppContext, book: CanaryBook): Router {
   router.post('/models/:name/canary/promote', async (req, res) => {
     const { name } = parseRequest(modelParams, req.params, 'params');
     const body = parseRequest(canaryPromoteBody, req.body ?? {}, 'body');
+    requirePermission(res, 'edit', 'promote a canary', name);
+    const actor = actorOption(res, body.actor);
     const entry = book.require(name);
+    // The canary belongs to the server (any editor of the model may promote it): the history
+    // records the request's principal, or in open mode the body's actor.
+    const principal = principalOf(res);
     const promoted = await entry.canary.promote({
       ...(body.comment ? { comment: body.comment } : {}),
-      ...(body.actor ? { actor: body.actor } : {}),
+      ...(principal ? { actor: principal.name } : actor),
     });
     const final = describeCanary(name, entry);
     await book.remove(name);
@@ -192,6 +201,7 @@ export function canaryRoutes(ctx: AppContext, book: CanaryBook): Router {
 
   router.post('/models/:name/canary/rollback', (req, res) => {
     const { name } = parseRequest(modelParams, req.params, 'params');
+    requirePermission(res, 'edit', 'roll back a canary', name);
     const entry = book.require(name);
     entry.canary.rollback();
     res.json(describeCanary(name, entry));
@@ -199,6 +209,7 @@ export function canaryRoutes(ctx: AppContext, book: CanaryBook): Router {
 
   router.delete('/models/:name/canary', async (req, res) => {
     const { name } = parseRequest(modelParams, req.params, 'params');
+    requirePermission(res, 'edit', 'stop a canary', name);
     book.require(name);
     await book.remove(name);
     res.status(204).end();

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { DatasetUpload } from '@modelreg/core';
 import { z } from 'zod';
+import { registryOf, requirePermission } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { HttpError, parseRequest } from '../errors.js';
 import { datasetParams, uploadDatasetQuery, versionParams } from '../schemas.js';
@@ -21,7 +22,7 @@ export function datasetRoutes(ctx: AppContext): Router {
     try {
       const query = parseRequest(uploadDatasetQuery, req.query, 'query');
       const fields = parseRequest(uploadFields, req.body ?? {}, 'body');
-      const dataset = await ctx.registry.datasets.upload(
+      const dataset = await registryOf(res).datasets.upload(
         fields.name ?? query.name ?? file.originalname,
         createReadStream(file.path),
       );
@@ -37,7 +38,7 @@ export function datasetRoutes(ctx: AppContext): Router {
       throw new HttpError(400, 'INVALID_REQUEST', 'query.name: a text/csv upload needs ?name=');
     const { body, exceeded } = limitedBody(req, ctx.limits.datasetUploadBytes);
     try {
-      sendUpload(res, await ctx.registry.datasets.upload(query.name, body));
+      sendUpload(res, await registryOf(res).datasets.upload(query.name, body));
     } catch (e) {
       if (exceeded()) {
         throw new HttpError(
@@ -51,6 +52,13 @@ export function datasetRoutes(ctx: AppContext): Router {
   };
 
   router.post('/datasets', (req, res, next) => {
+    // Before the body is read: a principal that may not upload does not get to spool one.
+    try {
+      requirePermission(res, 'edit', 'upload datasets');
+    } catch (e) {
+      next(e);
+      return;
+    }
     if (req.is('multipart/form-data')) {
       multipart(req, res, (err?: unknown) => {
         if (err) return next(err);

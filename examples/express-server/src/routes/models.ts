@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ModelRegistry, ModelVersion, RegisteredModel } from '@modelreg/core';
+import { actorOption, registryOf } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { HttpError, parseRequest, requireContentType } from '../errors.js';
 import { readModelInfo } from '../model-info.js';
@@ -96,10 +97,10 @@ export function modelRoutes(ctx: AppContext): Router {
   router.post('/models/:name/versions/:version/stage', json, async (req, res) => {
     const { name, version } = parseRequest(versionParams, req.params, 'params');
     const body = parseRequest(stageBody, req.body, 'body');
-    const moved = await registry.transitionStage(name, version, body.stage, {
+    const moved = await registryOf(res).transitionStage(name, version, body.stage, {
       archiveExisting: body.archiveExisting ?? false,
       comment: body.comment ?? '',
-      ...(body.actor ? { actor: body.actor } : {}),
+      ...actorOption(res, body.actor),
     });
     res.json(moved);
   });
@@ -107,10 +108,10 @@ export function modelRoutes(ctx: AppContext): Router {
   router.put('/models/:name/aliases/:alias', json, async (req, res) => {
     const { name, alias } = parseRequest(aliasParams, req.params, 'params');
     const body = parseRequest(aliasBody, req.body, 'body');
-    await registry.setAlias(name, alias, body.version, {
+    await registryOf(res).setAlias(name, alias, body.version, {
       ...(body.ifVersion !== undefined ? { ifVersion: body.ifVersion } : {}),
       comment: body.comment ?? '',
-      ...(body.actor ? { actor: body.actor } : {}),
+      ...actorOption(res, body.actor),
     });
     res.json({ name, alias, version: body.version });
   });
@@ -118,7 +119,7 @@ export function modelRoutes(ctx: AppContext): Router {
   router.delete('/models/:name/aliases/:alias', async (req, res) => {
     const { name, alias } = parseRequest(aliasParams, req.params, 'params');
     const query = parseRequest(deleteAliasQuery, req.query, 'query');
-    await registry.deleteAlias(
+    await registryOf(res).deleteAlias(
       name,
       alias,
       query.ifVersion !== undefined ? { ifVersion: query.ifVersion } : {},

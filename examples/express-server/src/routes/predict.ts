@@ -1,9 +1,10 @@
 import express, { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
-import type { PredictInput } from '@modelreg/core';
+import type { ModelRegistry, PredictInput } from '@modelreg/core';
 import { formatModelUri } from '@modelreg/core';
 import type { AuditEntry } from '../audit.js';
 import { inputSha256 } from '../audit.js';
+import { registryOf, requirePermission } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { loggerOf, requestIdOf } from '../context.js';
 import { HttpError, parseRequest } from '../errors.js';
@@ -119,9 +120,13 @@ function predictBodyParser(ctx: AppContext): RequestHandler {
 export function predictRoutes(ctx: AppContext, canary?: CanaryRouter): Router {
   const router = Router();
 
-  const serveSelected = async (name: string, request: PredictRequest): Promise<PredictOutcome> => {
+  const serveSelected = async (
+    registry: ModelRegistry,
+    name: string,
+    request: PredictRequest,
+  ): Promise<PredictOutcome> => {
     const selector = request.selector ?? { kind: 'stage', stage: DEFAULT_STAGE };
-    const model = await ctx.registry.load(uriOf(name, selector));
+    const model = await registry.load(uriOf(name, selector));
     const predictions = await model.predict(request.input);
     const probabilities = request.proba ? await model.predictProba(request.input) : undefined;
     return {
@@ -135,10 +140,11 @@ export function predictRoutes(ctx: AppContext, canary?: CanaryRouter): Router {
   router.post('/models/:name/predict', predictBodyParser(ctx), async (req: Request, res: Response) => {
     const started = performance.now();
     const { name } = parseRequest(modelParams, req.params, 'params');
+    requirePermission(res, 'predict', 'predict', name);
     const request = readPredictRequest(req, ctx.limits.predictRows);
     const viaCanary =
       request.selector === undefined && canary ? await canary(name, request.input, request.proba) : undefined;
-    const outcome = viaCanary ?? (await serveSelected(name, request));
+    const outcome = viaCanary ?? (await serveSelected(registryOf(res), name, request));
     const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
 
     if (outcome.versions) {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
+import { registryOf } from '../auth.js';
 import { loggerOf } from '../context.js';
 import { parseRequest, requireContentType } from '../errors.js';
 import { trainBody } from '../schemas.js';
@@ -20,7 +21,7 @@ export function trainRoutes(ctx: AppContext): Router {
     res.on('close', abortIfGone);
     const started = performance.now();
     try {
-      const result = await ctx.registry.train({ ...body, signal: controller.signal });
+      const result = await registryOf(res).train({ ...body, signal: controller.signal });
       loggerOf(res, ctx.logger).info(
         {
           runId: result.run.id,

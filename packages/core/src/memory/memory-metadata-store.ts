@@ -4,6 +4,7 @@ import type { DatasetVersion, Experiment, HistoryEntry, RegistryEvent, Run } fro
 import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
 import { memoryJobMethods } from './memory-jobs.js';
+import { memoryIdentityMethods } from './memory-identity.js';
 import { memoryModelMethods } from './memory-model-methods.js';
 import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
 import { compareText, newArtifacts, newParams } from '../stores/rules.js';
@@ -61,6 +62,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     async close() {},
     ...modelMethods,
     ...memoryJobMethods(journal),
+    ...memoryIdentityMethods(journal),
 
     async createVersion(input) {
       // Validate everything, then write without awaiting in between: no other call can see a part.

@@ -1,3 +1,4 @@
+import type { Principal } from '../domain/identity.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
 import type { RunLeases } from './leases.js';
@@ -8,8 +9,13 @@ export interface RegistryContext {
   readonly artifacts: ArtifactStore;
   /** Ordered stages; the first is where new versions start, the last is where `archiveExisting` moves others. */
   readonly stages: readonly string[];
-  /** Recorded in the history when a call names no actor. */
+  /** Recorded in the history when a call names no actor; the principal's name when one is bound. */
   readonly actor: string;
+  /**
+   * Who the registry acts as (`registry.as(principal)`), or `null` for the host itself (unchecked).
+   * With one, `metadata` and `artifacts` are scoped: each method checks the principal's permission.
+   */
+  readonly principal: Principal | null;
   readonly now: () => number;
   /** Called after this process changed something, so event listeners hear about it promptly. */
   readonly changed: () => void;

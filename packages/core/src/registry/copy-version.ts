@@ -7,6 +7,7 @@ import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 import { getStageHistory, getVersion } from './models.js';
 import { newId, registerVersion } from './register.js';
+import { authorize } from './access.js';
 
 const where = 'copyModelVersion';
 
@@ -59,6 +60,7 @@ export async function copyVersion(
 ): Promise<CopyModelVersionResult> {
   const opts = parseArg(copyModelVersionOptionsSchema, options, 'copy options', where);
   const targetName = opts.targetName ?? opts.name;
+  authorize(to.principal, 'edit', 'copy a version', targetName);
   const stage =
     opts.stage === undefined
       ? undefined

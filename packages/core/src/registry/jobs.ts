@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { authorize } from './access.js';
 import { z } from 'zod';
 import type { Job, JobState } from '../domain/jobs.js';
 import { jobStateSchema, terminalJobStates } from '../domain/jobs.js';
@@ -153,6 +154,11 @@ export class Jobs {
     private readonly on: (type: EventType | '*', handler: EventHandler) => () => void,
     private readonly ready: () => Promise<void>,
     private readonly settings: JobsSettings,
+    /**
+     * The host registry's jobs, for a view (`registry.as(principal)`): the view submits, lists and
+     * cancels as its principal, while running jobs (`start`, `stop`, `close`) stays with the host.
+     */
+    private readonly host?: Jobs,
   ) {
     this.runner = new TrainingJobRunner({ ctx, datasets, trainers, on, leaseMs: settings.leaseMs });
   }
@@ -173,6 +179,8 @@ export class Jobs {
     this.assertOpen();
     const opts = parseArg(submitJobOptionsSchema, submitOptions, 'submit options', where);
     const parsed = parseArg(jobTrainOptionsSchema, options, 'job options', where);
+    // The job runs later with the host's rights: check the submitter's role and model grant now.
+    authorize(this.ctx.principal, 'edit', 'submit a training job', parsed.register?.name);
     const trainer = this.trainers.get(parsed.model.type);
     if (trainer.paramsSchema) parseArg(trainer.paramsSchema, parsed.model.params, 'model params', where);
     if (parsed.register?.stage !== undefined) canonicalStage(this.ctx, parsed.register.stage);
@@ -210,7 +218,8 @@ export class Jobs {
     });
     this.ctx.changed();
     if (created) {
-      if (isEmbeddedQueue(this.settings.queue) && !this.started) await this.start();
+      const worker = this.host ?? this;
+      if (isEmbeddedQueue(this.settings.queue) && !worker.started) await worker.start();
       await this.settings.queue.enqueue(job);
     }
     return job;
@@ -327,6 +336,7 @@ export class Jobs {
    * `jobs.concurrency`, 1). Hosts call it at boot, so jobs queued before a restart run. Idempotent.
    */
   start(options: { concurrency?: number } = {}): Promise<void> {
+    if (this.host) return this.host.start(options);
     this.assertOpen();
     const { concurrency } = parseArg(
       z.strictObject({ concurrency: z.number().int().min(1).max(256).optional() }),
@@ -345,6 +355,7 @@ export class Jobs {
 
   /** Stops taking jobs in this process and waits for the running attempts to end. Idempotent. */
   async stop(): Promise<void> {
+    if (this.host) return this.host.stop();
     const started = this.started;
     this.started = undefined;
     await started?.catch(() => undefined);
@@ -356,6 +367,7 @@ export class Jobs {
    * the queue (`job.requeued`; the attempt counts), then stops the queue.
    */
   async close(): Promise<void> {
+    if (this.host) return;
     if (this.closed) return;
     this.closed = true;
     await this.runner.close();
@@ -363,6 +375,7 @@ export class Jobs {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new RegistryError('CONFLICT', 'the registry is closed', { where });
+    if (this.closed || this.host?.closed)
+      throw new RegistryError('CONFLICT', 'the registry is closed', { where });
   }
 }

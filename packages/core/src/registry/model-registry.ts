@@ -53,6 +53,10 @@ import type { ResolvedUri } from './resolve.js';
 import { resolveUri } from './resolve.js';
 import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
 import { RunHandle, runIdSchema, searchRuns, startRun } from './runs.js';
+import type { Principal } from '../domain/identity.js';
+import { principalSchema } from '../domain/identity.js';
+import { authorize, authorizeModelUri, scopeStores } from './access.js';
+import { RegistryAuth } from './auth.js';
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -63,43 +67,44 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 export class ModelRegistry {
   private readonly ctx: RegistryContext;
   private readonly feed: EventFeed;
-  private closed = false;
+  /** What a registry and its views (`as`) share; `closed` is set by the registry's `close`. */
+  private readonly shared: Shared;
   /** The dataset catalog: upload CSVs, list, load typed tables, delete. */
   readonly datasets: DatasetCatalog;
   /** Durable training jobs: submit, get, list, cancel, wait; `start()` runs them in this process. */
   readonly jobs: Jobs;
-  private readonly trainers: TrainerRegistry = createDefaultTrainerRegistry();
+  /** API tokens and authentication; see {@link RegistryAuth}. */
+  readonly auth: RegistryAuth;
+  private readonly trainers: TrainerRegistry;
   private readonly cache: ModelCache<ModelRuntime>;
   /** Live models and canaries made by `watch` and `canary`, closed with the registry. */
-  private readonly serving = new Set<{ close(): Promise<void> }>();
+  private readonly serving: Set<{ close(): Promise<void> }>;
   private readonly loaders: { native: RuntimeLoader; onnx: RuntimeLoader };
   /** Where serving finds models: URI resolution and the guarded artifact store. */
   private readonly source: ModelSource;
 
-  private constructor(
-    ctx: RegistryContext,
-    feed: EventFeed,
-    cacheSize: number,
-    onnxThreads: number,
-    jobs: JobsSettings,
-  ) {
-    this.loaders = {
-      native: loadNativeRuntime,
-      onnx: createOnnxRuntimeLoader({ intraOpNumThreads: onnxThreads }),
-    };
+  private constructor(ctx: RegistryContext, shared: Shared) {
     this.ctx = ctx;
+    this.shared = shared;
+    ({ feed: this.feed, trainers: this.trainers, cache: this.cache, serving: this.serving } = shared);
+    this.loaders = shared.loaders;
     this.source = { resolve: (u) => resolveUri(ctx, u), artifacts: ctx.artifacts };
-    this.feed = feed;
     this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
-    this.cache = new ModelCache<ModelRuntime>(cacheSize, (runtime) => runtime.dispose());
+    this.auth = new RegistryAuth(ctx, shared.metadata);
     this.jobs = new Jobs(
       ctx,
       this.datasets,
       this.trainers,
-      (type, handler) => feed.on(type, handler),
-      () => feed.ready(),
-      jobs,
+      (type, handler) => shared.feed.on(type, handler),
+      () => shared.feed.ready(),
+      shared.jobSettings,
+      ctx.principal === null ? undefined : shared.hostJobs,
     );
+    if (ctx.principal === null) shared.hostJobs ??= this.jobs;
+  }
+
+  private get closed(): boolean {
+    return this.shared.closed;
   }
 
   /**
@@ -142,6 +147,7 @@ export class ModelRegistry {
       artifacts,
       stages: opts.stages,
       actor: opts.actor ?? defaultActor(),
+      principal: null,
       now,
       changed: () => feed.poke(),
       leases,
@@ -155,7 +161,48 @@ export class ModelRegistry {
       await Promise.allSettled([metadata.close(), artifacts.close()]);
       throw e;
     }
-    return new ModelRegistry(ctx, feed, opts.modelCacheSize, opts.onnxThreads, { ...opts.jobs, queue });
+    return new ModelRegistry(ctx, {
+      metadata,
+      feed,
+      trainers: createDefaultTrainerRegistry(),
+      cache: new ModelCache<ModelRuntime>(opts.modelCacheSize, (runtime) => runtime.dispose()),
+      serving: new Set(),
+      loaders: {
+        native: loadNativeRuntime,
+        onnx: createOnnxRuntimeLoader({ intraOpNumThreads: opts.onnxThreads }),
+      },
+      closed: false,
+      jobSettings: { ...opts.jobs, queue },
+    });
+  }
+
+  /**
+   * A view of this registry that acts as `principal` (from `auth.authenticate`): the same stores,
+   * model cache, trainers and event feed, but every change is checked against the principal's role
+   * and model grants (`PERMISSION_DENIED`) and records the principal's name as its actor; a per-call
+   * `actor` is refused (`INVALID_ARGUMENT`). Roles: `reader` reads; `predictor` also loads and
+   * predicts (`load`, `predict`, `evaluate`, `watch`, `canary`); `editor` also uploads datasets, logs
+   * runs, trains, registers and moves stages and aliases; `admin` also manages tokens, deletes and
+   * runs `gc`. Model grants narrow a predictor's predictions and an editor's model changes to the
+   * named models. A view is cheap (make one per request) and needs no closing; closing the registry
+   * closes its views.
+   */
+  as(principal: Principal): ModelRegistry {
+    if (this.ctx.principal !== null) {
+      throw new RegistryError(
+        'INVALID_ARGUMENT',
+        `this registry already acts as principal "${this.ctx.principal.name}"`,
+        { where: 'as' },
+      );
+    }
+    const p = parseArg(principalSchema, principal, 'principal', 'as');
+    const stores = scopeStores(p, { metadata: this.ctx.metadata, artifacts: this.ctx.artifacts });
+    return new ModelRegistry({ ...this.ctx, ...stores, actor: p.name, principal: p }, this.shared);
+  }
+
+  /** The principal this registry acts as, or `null` for the host's own registry (see {@link ModelRegistry.as}). */
+  get principal(): Principal | null {
+    return this.ctx.principal === null ? null : structuredClone(this.ctx.principal);
   }
 
   /** The configured stages, in order. */
@@ -302,6 +349,11 @@ export class ModelRegistry {
    * content, and concurrent loads of the same content share one read.
    */
   load(uri: string, options?: LoadOptions): Promise<LoadedModel> {
+    try {
+      authorizeModelUri(this.ctx.principal, 'predict', 'load a model', uri);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return loadModel(
       {
         source: this.source,
@@ -347,6 +399,7 @@ export class ModelRegistry {
    */
   watch(uri: string, options?: WatchOptions): LiveModel {
     if (this.closed) throw new RegistryError('CONFLICT', 'the registry is closed', { where: 'watch' });
+    authorizeModelUri(this.ctx.principal, 'predict', 'watch a model', uri);
     const live = createLiveModel(this, uri, options, () => this.serving.delete(live));
     this.serving.add(live);
     return live;
@@ -362,6 +415,8 @@ export class ModelRegistry {
    */
   canary(options: CanaryOptions): Canary {
     if (this.closed) throw new RegistryError('CONFLICT', 'the registry is closed', { where: 'canary' });
+    const model: unknown = (options as { model?: unknown } | undefined)?.model;
+    authorize(this.ctx.principal, 'predict', 'run a canary', typeof model === 'string' ? model : undefined);
     const host = {
       stages: this.stages,
       watch: (uri: string, o?: WatchOptions) => createLiveModel(this, uri, o),
@@ -402,17 +457,23 @@ export class ModelRegistry {
    * the artifact store's own. `dryRun` reports without changing anything.
    */
   gc(options?: GcOptions): Promise<GcResult> {
+    try {
+      authorize(this.ctx.principal, 'admin', 'collect garbage');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return collectGarbage(this.ctx, options);
   }
 
   /**
    * Stops the job queue in this process — running attempts are aborted and their jobs given back to
    * the queue (`job.requeued`, the attempt counts) for another process or the next start — stops
-   * event delivery and closes both stores. Safe to call twice.
+   * event delivery and closes both stores. Safe to call twice. On a view (`as`) it does nothing: the
+   * registry the view came from owns the stores and the queue.
    */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closed || this.ctx.principal !== null) return;
+    this.shared.closed = true;
     await this.jobs.close().catch((e: unknown) => {
       process.emitWarning(`[modelreg] stopping the job queue failed: ${messageOf(e)}`);
     });
@@ -422,4 +483,19 @@ export class ModelRegistry {
     await this.cache.clear();
     await Promise.allSettled([this.ctx.metadata.close(), this.ctx.artifacts.close()]);
   }
+}
+
+/** What a registry shares with its views. */
+interface Shared {
+  /** The guarded, unscoped metadata store (authentication reads tokens through it). */
+  readonly metadata: MetadataStore;
+  readonly feed: EventFeed;
+  readonly trainers: TrainerRegistry;
+  readonly cache: ModelCache<ModelRuntime>;
+  readonly serving: Set<{ close(): Promise<void> }>;
+  readonly loaders: { native: RuntimeLoader; onnx: RuntimeLoader };
+  closed: boolean;
+  readonly jobSettings: JobsSettings;
+  /** The host registry's jobs, which run them; views submit through their own. */
+  hostJobs?: Jobs;
 }

@@ -7,6 +7,7 @@ import { callLimits, maxEntries, tagsArgSchema } from '../domain/limits.js';
 import { RegistryError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 import { registerVersion } from './register.js';
+import { actorOf } from './access.js';
 
 const where = 'registry';
 
@@ -239,7 +240,7 @@ export async function transitionStage(
     toStage,
     archiveExisting: opts.archiveExisting,
     archiveStage: ctx.stages[ctx.stages.length - 1]!,
-    actor: opts.actor ?? ctx.actor,
+    actor: actorOf(ctx, opts.actor, where),
     comment: opts.comment,
     time: ctx.now(),
   });
@@ -263,7 +264,7 @@ export async function setAlias(
     alias: a,
     version: v,
     ...(opts.ifVersion !== undefined ? { ifVersion: opts.ifVersion } : {}),
-    actor: opts.actor ?? ctx.actor,
+    actor: actorOf(ctx, opts.actor, where),
     comment: opts.comment,
     time: ctx.now(),
   });
@@ -283,7 +284,7 @@ export async function deleteAlias(
     name: n,
     alias: a,
     ...(opts.ifVersion !== undefined ? { ifVersion: opts.ifVersion } : {}),
-    actor: opts.actor ?? ctx.actor,
+    actor: actorOf(ctx, opts.actor, where),
     comment: opts.comment,
     time: ctx.now(),
   });

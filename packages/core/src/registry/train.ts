@@ -24,6 +24,7 @@ import { canonicalStage } from './models.js';
 import { newId, putRunFiles, registerVersion } from './register.js';
 import { logArtifacts } from './run-artifacts.js';
 import { startRun } from './runs.js';
+import { authorize } from './access.js';
 
 const where = 'train';
 
@@ -203,6 +204,8 @@ export async function train(
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const opts = parseArg(trainOptionsSchema, options, 'train options', where);
+  // Checked before fitting: the stores would refuse the writes, but only after the work.
+  authorize(ctx.principal, 'edit', 'train', opts.register?.name);
   const trainer = trainers.get(opts.model.type);
   const registerStage =
     opts.register?.stage === undefined ? undefined : canonicalStage(ctx, opts.register.stage);

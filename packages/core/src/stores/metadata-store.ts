@@ -1,5 +1,6 @@
 import type { RunOrderBy, RunWhere } from '../domain/run-search.js';
 import type { ClaimJob, FinishJob, Job, ListJobsQuery, NewJob, RenewJob } from '../domain/jobs.js';
+import type { ApiToken } from '../domain/identity.js';
 import type {
   DatasetVersion,
   EventPayload,
@@ -390,6 +391,40 @@ export interface MetadataStore {
    * wake-up delays but never loses an event. Returns an unsubscribe function.
    */
   subscribe?(onWake: () => void): Promise<() => Promise<void>>;
+
+  // ---- identity (API tokens; see domain/identity.ts) ----
+  /**
+   * Stores a new token with its secret's hash (the secret itself is never given to a store).
+   * `ALREADY_EXISTS` when the id or the hash is taken. Event `token.created` `{ id, name, role }`.
+   */
+  createToken(token: NewApiToken): Promise<ApiToken>;
+  /** A token by id, revoked ones too. */
+  getToken(id: string): Promise<ApiToken | null>;
+  /**
+   * The token whose secret hash is `secretHash` (an indexed lookup), revoked ones too, with the hash
+   * so the caller can compare it in constant time. `null` when none has it.
+   */
+  findTokenByHash(secretHash: string): Promise<(ApiToken & { secretHash: string }) | null>;
+  /** Every token, revoked ones too, oldest first (`createdAt`, then `id`). */
+  listTokens(): Promise<ApiToken[]>;
+  /**
+   * Revokes a token at `time`. `NOT_FOUND` for an unknown id. Revoking a revoked token changes
+   * nothing and writes no event. Event `token.revoked` `{ id, name }`.
+   */
+  revokeToken(id: string, time: number): Promise<ApiToken>;
+  /** Sets a live token's `lastUsedAt` to `time` (unknown or revoked: nothing). No event. */
+  touchToken(id: string, time: number): Promise<void>;
+}
+
+/** A token as `createToken` stores it: the public fields and the sha256 (hex) of its secret. */
+export interface NewApiToken {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  models: string[] | null;
+  createdAt: number;
+  /** Lowercase hex sha256 of the full token string. */
+  secretHash: string;
 }
 
 /** What a store appends to its event log; `seq` and `time` come from the store's transaction. */
@@ -458,4 +493,9 @@ export type JobMethods = Pick<
 export type HousekeepingMethods = Pick<
   MetadataStore,
   'getRegistryId' | 'claimRegistryId' | 'heartbeatRuns' | 'expireRuns'
+>;
+/** API tokens; see {@link TrackingMethods}. */
+export type IdentityMethods = Pick<
+  MetadataStore,
+  'createToken' | 'getToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken' | 'touchToken'
 >;

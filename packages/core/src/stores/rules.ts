@@ -24,6 +24,8 @@ export function storeErrors(where: string) {
     runEnded: (id: string, status: string) => error('CONFLICT', `run "${id}" has already ended (${status})`),
     experimentExists: (name: string) => error('ALREADY_EXISTS', `experiment "${name}" already exists`),
     experimentIdTaken: (id: string) => error('ALREADY_EXISTS', `experiment id "${id}" is already taken`),
+    tokenNotFound: (id: string) => error('NOT_FOUND', `token "${id}" does not exist`),
+    tokenExists: (id: string) => error('ALREADY_EXISTS', `token "${id}" (or its secret) already exists`),
     datasetNotFound: (name: string, version?: number) =>
       error(
         'NOT_FOUND',

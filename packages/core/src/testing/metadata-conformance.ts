@@ -6,6 +6,7 @@ import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
 import { jobTests } from './metadata/jobs.js';
+import { identityTests } from './metadata/identity.js';
 import { modelTests, versionTests } from './metadata/models-versions.js';
 import { registrationTests } from './metadata/registration.js';
 import { prototypeNameTests } from './metadata/prototype-names.js';
@@ -87,6 +88,7 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('registry id', () => registryIdTests(ctx));
     describe('run leases', () => runLeaseTests(ctx));
     describe('training jobs', () => jobTests(ctx));
+    describe('identity (API tokens)', () => identityTests(ctx));
 
     if (options.additionalTests) {
       describe('additional tests', () => {

@@ -335,7 +335,36 @@ describeCases<ModelRegistry>(
       ['negative grace period', BAD, (r) => r.gc({ gracePeriodMs: -1 })],
       ['unknown key', BAD, (r) => r.gc(options({ dryrun: true }))],
     ],
+    as: [
+      ['principal missing', BAD, (r) => r.as(options(undefined))],
+      ['unknown role', BAD, (r) => r.as(options({ name: 'a', role: 'root', models: null, tokenId: null }))],
+      ['bad name', BAD, (r) => r.as({ name: 'a b', role: 'reader', models: null, tokenId: null })],
+      ['empty grants', BAD, (r) => r.as({ name: 'a', role: 'editor', models: [], tokenId: null })],
+    ],
     close: [],
+  }),
+);
+
+describeCases<ModelRegistry['auth']>(
+  'RegistryAuth',
+  () => registry.auth,
+  () => ({
+    createToken: [
+      ['options missing', BAD, (a) => a.createToken(options(undefined))],
+      ['unknown role', BAD, (a) => a.createToken(options({ name: 'ci', role: 'owner' }))],
+      ['bad name', BAD, (a) => a.createToken({ name: '', role: 'reader' })],
+      ['grants on a reader', BAD, (a) => a.createToken({ name: 'ci', role: 'reader', models: ['iris'] })],
+      ['grants on an admin', BAD, (a) => a.createToken({ name: 'ci', role: 'admin', models: ['iris'] })],
+      ['bad model name', BAD, (a) => a.createToken({ name: 'ci', role: 'editor', models: ['../x'] })],
+      ['unknown key', BAD, (a) => a.createToken(options({ name: 'ci', role: 'editor', secret: 'x' }))],
+    ],
+    listTokens: [],
+    revokeToken: [
+      ['id a number', BAD, (a) => a.revokeToken(options(42))],
+      ['malformed id', BAD, (a) => a.revokeToken('token-1')],
+      ['unknown id', 'NOT_FOUND', (a) => a.revokeToken(`tok_${'0'.repeat(24)}`)],
+    ],
+    authenticate: [],
   }),
 );
 

@@ -1,0 +1,4 @@
+import { describeAuthFlow } from './auth-flow.js';
+import { embeddedBackend } from './helpers.js';
+
+describeAuthFlow('SQLite + local folder', embeddedBackend);
