@@ -6,3 +6,4 @@ export * from './limits.js';
 export * from './run-search.js';
 export * from './parse.js';
 export * from './jobs.js';
+export * from './deployments.js';

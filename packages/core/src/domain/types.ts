@@ -163,6 +163,8 @@ export const eventTypes = [
   'job.failed',
   'job.cancelled',
   'job.requeued',
+  'deployment.updated',
+  'deployment.deleted',
 ] as const;
 export const eventTypeSchema = z.enum(eventTypes);
 export type EventType = z.infer<typeof eventTypeSchema>;

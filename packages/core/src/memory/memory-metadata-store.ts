@@ -3,6 +3,7 @@ import type { MetadataInspector } from '../stores/inspector.js';
 import type { DatasetVersion, Experiment, HistoryEntry, RegistryEvent, Run } from '../domain/types.js';
 import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
+import { memoryDeploymentMethods } from './memory-deployments.js';
 import { memoryModelMethods } from './memory-model-methods.js';
 import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
 import { compareText, newArtifacts, newParams } from '../stores/rules.js';
@@ -59,6 +60,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     async init() {},
     async close() {},
     ...modelMethods,
+    ...memoryDeploymentMethods(emit),
 
     async createVersion(input) {
       // Validate everything, then write without awaiting in between: no other call can see a part.
