@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parseStoreOptions } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
 import { createContext } from './context.js';
+import { createDeploymentMethods } from './deployments.js';
 import { LAST_EVENT_SEQ, createDatasetAndEventMethods } from './datasets.js';
 import { applyMigrations } from './migrations.js';
 import { createHousekeepingMethods } from './housekeeping.js';
@@ -79,6 +80,7 @@ export function createSqliteMetadataStore(options: SqliteMetadataStoreOptions): 
     ...createRegistryMethods(ctx),
     ...createDatasetAndEventMethods(ctx),
     ...createHousekeepingMethods(ctx),
+    ...createDeploymentMethods(ctx),
 
     async subscribe(onWake) {
       const current = (): number | undefined => {
