@@ -3,6 +3,7 @@ import { parseStoreOptions } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
 import { createDb, translateError, WHERE } from './db.js';
 import { datasetMethods } from './datasets.js';
+import { deploymentMethods } from './deployments.js';
 import { housekeepingMethods } from './housekeeping.js';
 import { createListener } from './listener.js';
 import { migrate } from './migrations.js';
@@ -60,6 +61,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataStoreOption
     ...stageMethods(db),
     ...datasetMethods(db),
     ...housekeepingMethods(db),
+    ...deploymentMethods(db),
 
     subscribe: (onWake) => listener.subscribe(onWake),
   };

@@ -20,6 +20,8 @@ const tables = [
   'dataset_names',
   'events',
   'registry_info',
+  'deployments',
+  'deployment_history',
 ];
 
 if (pgReachable) {

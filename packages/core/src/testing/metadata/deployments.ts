@@ -88,6 +88,22 @@ export function deploymentTests(ctx: SuiteContext): void {
     expect(await store.getDeployment('nothing')).toBeNull();
   });
 
+  it('of concurrent changes from one revision, exactly one wins', async () => {
+    const store = ctx.store();
+    await seedModel(store, 'iris', 2);
+    await store.saveDeployment(change());
+    const outcomes = await Promise.allSettled(
+      [0, 0.2, 0.4, 0.6].map((weight) =>
+        store.saveDeployment(change({ action: 'promote', ifRevision: 1 }, { weight })),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) {
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'CONFLICT' });
+    }
+    expect(await store.getDeployment('iris')).toMatchObject({ revision: 2 });
+  });
+
   it('each change appends its event in the same transaction', async () => {
     const store = ctx.store();
     await seedModel(store, 'iris', 2);
