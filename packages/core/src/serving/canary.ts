@@ -355,6 +355,11 @@ class CanaryImpl implements Canary {
     };
   }
 
+  /** Re-resolves both arms now (after a promote moved a stage or alias). */
+  async refresh(): Promise<void> {
+    await Promise.all([this.arms.current.refresh(), this.arms.next.refresh()]);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -369,7 +374,27 @@ export function createCanary(
   host: CanaryHost,
   options: CanaryOptions,
   onClose: () => void = () => undefined,
-): Canary {
+): Canary & { refresh(): Promise<void> } {
   const opts = parseArg(canaryOptionsSchema, options, 'canary options', where);
   return new CanaryImpl(host, opts, onClose);
+}
+
+/**
+ * The `stickyKey` function of a stored deployment's field name: the field's string or number
+ * (a boolean as text); a row without one is `INVALID_ARGUMENT` naming the field.
+ */
+export function stickyKeyField(field: string): (row: Record<string, unknown>) => string | number {
+  return (row) => {
+    const value = Object.hasOwn(row, field) ? row[field] : undefined;
+    if (typeof value === 'string' || typeof value === 'number') return value;
+    if (typeof value === 'boolean') return String(value);
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `a row has no string or number in the stickyKey field "${field}"`,
+      {
+        where,
+        details: { field },
+      },
+    );
+  };
 }
