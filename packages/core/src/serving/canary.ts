@@ -164,6 +164,11 @@ function rowsOf(input: PredictInput): ReadonlyArray<unknown> {
 
 const pick = <T>(rows: ReadonlyArray<T>, idx: readonly number[]): T[] => idx.map((i) => rows[i]!);
 
+/** How a canary's owner re-resolves both arms now (after a promote moved a stage or alias). */
+const refreshers = new WeakMap<Canary, () => Promise<void>>();
+export const refreshCanary = (canary: Canary): Promise<void> =>
+  refreshers.get(canary)?.() ?? Promise.resolve();
+
 class CanaryImpl implements Canary {
   readonly model: string;
   readonly shadow: boolean;
@@ -194,6 +199,9 @@ class CanaryImpl implements Canary {
         ...(opts.onError ? { onError: (e: WatchErrorEvent) => opts.onError?.({ ...e, arm }) } : {}),
       });
     this.arms = { current: watch('current'), next: watch('next') };
+    refreshers.set(this, async () => {
+      await Promise.all([this.arms.current.refresh(), this.arms.next.refresh()]);
+    });
     this.meters = { current: new ArmMeter(opts.latencySamples), next: new ArmMeter(opts.latencySamples) };
   }
 
@@ -355,11 +363,6 @@ class CanaryImpl implements Canary {
     };
   }
 
-  /** Re-resolves both arms now (after a promote moved a stage or alias). */
-  async refresh(): Promise<void> {
-    await Promise.all([this.arms.current.refresh(), this.arms.next.refresh()]);
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -374,7 +377,7 @@ export function createCanary(
   host: CanaryHost,
   options: CanaryOptions,
   onClose: () => void = () => undefined,
-): Canary & { refresh(): Promise<void> } {
+): Canary {
   const opts = parseArg(canaryOptionsSchema, options, 'canary options', where);
   return new CanaryImpl(host, opts, onClose);
 }

@@ -11,7 +11,7 @@ import type {
   PromoteOptions,
   PromoteResult,
 } from './canary.js';
-import { createCanary, stickyKeyField } from './canary.js';
+import { createCanary, refreshCanary, stickyKeyField } from './canary.js';
 import type { CanaryStats } from './canary-stats.js';
 import type { WatchErrorEvent } from './live-model.js';
 import type { EventHandler } from './ports.js';
@@ -215,7 +215,7 @@ class DeploymentCanaryImpl implements DeploymentCanary {
       ifRevision: this.revision(),
     });
     this.apply(deployment);
-    await this.inner?.refresh();
+    if (this.inner) await refreshCanary(this.inner);
     return { from, to, target };
   }
 
