@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRegistryFromEnv } from '@modelreg/example-config';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForChildProcess } from '../../../test-utils/bundle.js';
 import { IRIS_ROWS, seedIrisModel, testApp } from './helpers.js';
@@ -48,17 +49,12 @@ function stopReplica(replica: Replica): Promise<void> {
 
 async function call(
   base: string,
-  method: string,
+  method: 'get' | 'post' | 'patch' | 'delete',
   path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  body?: object,
+): Promise<request.Response> {
+  const req = request(base)[method](path);
+  return body === undefined ? req : req.send(body);
 }
 
 interface Served {
@@ -69,7 +65,7 @@ interface Served {
   next: { version: number | null };
 }
 const servedOf = async (base: string): Promise<Served[]> =>
-  (await call(base, 'GET', '/health')).body.deployments as Served[];
+  (await call(base, 'get', '/health')).body.deployments as Served[];
 
 /** Polls `/health` of `base` until `check` holds; returns how long it took in ms. */
 async function waitForHealth(base: string, check: (d: Served[]) => boolean): Promise<number> {
@@ -89,7 +85,7 @@ const ROWS = Array.from({ length: 100 }, (_, i) => IRIS_ROWS[i % IRIS_ROWS.lengt
 async function nextShare(base: string): Promise<number> {
   let next = 0;
   for (let i = 0; i < 10; i++) {
-    const res = await call(base, 'POST', '/models/iris_clf/predict', { rows: ROWS });
+    const res = await call(base, 'post', '/models/iris_clf/predict', { rows: ROWS });
     expect(res.status).toBe(200);
     expect(res.body.via).toBe('canary');
     next += (res.body.versions as number[]).filter((v) => v === 2).length;
@@ -131,14 +127,19 @@ function sharedDeploymentTests(
     it('a canary set through one replica is served by the other, and both route by the weight', async () => {
       const [a, b] = replicas.map((r) => r.url) as [string, string];
       expect(await servedOf(b)).toEqual([]);
-      const created = await call(a, 'POST', '/models/iris_clf/canary', {
+      const created = await call(a, 'post', '/models/iris_clf/canary', {
         current: 'production',
         next: 'staging',
         weight: 0.3,
       });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ revision: 1, weight: 0.3, mode: 'canary' });
-      const ms = await waitForHealth(b, (d) => d.length === 1 && d[0]!.weight === 0.3);
+      // Served: the deployment is known and both arms have loaded their versions.
+      const ms = await waitForHealth(
+        b,
+        (d) =>
+          d.length === 1 && d[0]!.weight === 0.3 && d[0]!.current.version === 1 && d[0]!.next.version === 2,
+      );
       console.info(
         `[shared deployments, ${label}] a canary set on A was served by B after ${ms.toFixed(0)} ms`,
       );
@@ -149,12 +150,12 @@ function sharedDeploymentTests(
         const share = await nextShare(base);
         expect(share).toBeGreaterThan(0.24);
         expect(share).toBeLessThan(0.36);
-        const stats = await call(base, 'GET', '/models/iris_clf/canary');
+        const stats = await call(base, 'get', '/models/iris_clf/canary');
         expect(stats.body.current.rows + stats.body.next.rows).toBe(1000);
       }
 
       // A weight change through B is followed by A.
-      const patched = await call(b, 'PATCH', '/models/iris_clf/canary', { weight: 0.8 });
+      const patched = await call(b, 'patch', '/models/iris_clf/canary', { weight: 0.8 });
       expect(patched.body).toMatchObject({ revision: 2, weight: 0.8 });
       const back = await waitForHealth(a, (d) => d[0]?.weight === 0.8);
       console.info(
@@ -169,9 +170,12 @@ function sharedDeploymentTests(
       await Promise.all(replicas.map(stopReplica));
       replicas = await Promise.all([startReplica(bundle, env), startReplica(bundle, env)]);
       for (const { url } of replicas) {
-        await waitForHealth(url, (d) => d.length === 1 && d[0]!.next.version === 2);
+        await waitForHealth(
+          url,
+          (d) => d.length === 1 && d[0]!.next.version === 2 && d[0]!.current.version === 1,
+        );
         expect(await servedOf(url)).toMatchObject([{ model: 'iris_clf', revision: 2, weight: 0.8 }]);
-        const stored = await call(url, 'GET', '/models/iris_clf/canary');
+        const stored = await call(url, 'get', '/models/iris_clf/canary');
         expect(stored.body).toMatchObject({ revision: 2, weight: 0.8, current: { ref: 'production' } });
         const share = await nextShare(url);
         expect(share).toBeGreaterThan(0.74);
@@ -181,17 +185,17 @@ function sharedDeploymentTests(
 
     it('a promote through one replica is seen by the other; a stale revision is 409', async () => {
       const [a, b] = replicas.map((r) => r.url) as [string, string];
-      const stale = await call(b, 'POST', '/models/iris_clf/canary/promote', { ifRevision: 1 });
+      const stale = await call(b, 'post', '/models/iris_clf/canary/promote', { ifRevision: 1 });
       expect(stale.status).toBe(409);
-      const promoted = await call(a, 'POST', '/models/iris_clf/canary/promote', { comment: 'forest wins' });
+      const promoted = await call(a, 'post', '/models/iris_clf/canary/promote', { comment: 'forest wins' });
       expect(promoted.status).toBe(200);
       expect(promoted.body.promoted).toEqual({ from: 1, to: 2, target: { stage: 'production' } });
       const ms = await waitForHealth(b, (d) => d.length === 0);
       console.info(`[shared deployments, ${label}] a promote on A was seen by B after ${ms.toFixed(0)} ms`);
-      const served = await call(b, 'POST', '/models/iris_clf/predict', { rows: ROWS });
+      const served = await call(b, 'post', '/models/iris_clf/predict', { rows: ROWS });
       expect(served.body).toMatchObject({ version: 2, via: 'stage' });
-      expect((await call(b, 'GET', '/models/iris_clf/canary')).status).toBe(404);
-      const history = await call(b, 'GET', '/models/iris_clf/history');
+      expect((await call(b, 'get', '/models/iris_clf/canary')).status).toBe(404);
+      const history = await call(b, 'get', '/models/iris_clf/history');
       expect(history.body.history.at(-2)).toMatchObject({
         version: 2,
         toStage: 'production',

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Migration } from '../src/migrations.js';
 import { migrate, migrations } from '../src/migrations.js';
