@@ -22,8 +22,6 @@ const json = requireContentType('application/json');
  */
 export class DeploymentBook {
   private readonly canaries = new Map<string, DeploymentCanary>();
-  private readonly stop: () => void;
-  private closed = false;
   /** Resolves once the stored deployments are being followed. */
   readonly started: Promise<void>;
 
@@ -31,7 +29,8 @@ export class DeploymentBook {
     private readonly registry: ModelRegistry,
     private readonly logger: Logger,
   ) {
-    this.stop = registry.on('deployment.updated', (e) => {
+    // The registry closes the canaries and the listener when it closes.
+    registry.on('deployment.updated', (e) => {
       const model = e.payload['model'];
       if (typeof model === 'string') this.follow(model);
     });
@@ -46,7 +45,7 @@ export class DeploymentBook {
   /** The canary of `model`, created when this replica does not follow it yet. */
   follow(model: string): DeploymentCanary {
     let canary = this.canaries.get(model);
-    if (canary || this.closed) return canary!;
+    if (canary) return canary;
     const log = this.logger.child({ model, canary: true });
     canary = this.registry.canary({
       model,
@@ -93,13 +92,6 @@ export class DeploymentBook {
       .filter((c) => c.deployment !== null)
       .map(describeServed)
       .sort((a, b) => (a.model < b.model ? -1 : 1));
-  }
-
-  async closeAll(): Promise<void> {
-    this.closed = true;
-    this.stop();
-    await Promise.allSettled([...this.canaries.values()].map((c) => c.close()));
-    this.canaries.clear();
   }
 }
 
