@@ -14,7 +14,7 @@ import { errorHandler, routeNotFound } from './errors.js';
 import type { MetricsOptions } from './metrics.js';
 import { createMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { CanaryBook, canaryRouter, canaryRoutes } from './routes/canary.js';
+import { DeploymentBook, canaryRouter, canaryRoutes } from './routes/canary.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { modelRoutes } from './routes/models.js';
 import { opsRoutes } from './routes/ops.js';
@@ -104,7 +104,7 @@ export function createApp(options: AppOptions): express.Application {
     limits: { ...defaultLimits, ...options.limits },
     uploadDir: options.uploadDir ?? defaultSpoolDir(),
   };
-  const canaries = new CanaryBook();
+  const canaries = new DeploymentBook(options.registry, logger);
 
   const app = express();
   app.disable('x-powered-by');
@@ -122,7 +122,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));
   app.use(runRoutes(ctx));
-  app.use(opsRoutes(ctx, { openapi: buildOpenApiDocument() }));
+  app.use(opsRoutes(ctx, { openapi: buildOpenApiDocument(), deployments: () => canaries.describeAll() }));
   if (options.ui !== false) app.use(uiRoutes(options.ui ?? defaultUiDir()));
   app.use(routeNotFound);
   app.use(

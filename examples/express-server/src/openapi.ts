@@ -259,28 +259,31 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     path: '/models/{name}/canary',
     summary: 'Start a canary: a weight share of rows goes to next, the rest to current',
     description:
-      'While a canary is active, `POST /models/{name}/predict` without version, stage or alias routes through it. `stickyKey` names a field of the rows: equal values always go to the same arm. `shadow` answers with current only and runs next on the side.',
+      'The canary is a deployment stored in the registry (`registry.deployments`): every replica of the server serves the same split within about a second, and a restart keeps it. While it is active, `POST /models/{name}/predict` without version, stage or alias routes through it. `stickyKey` names a field of the rows: equal values always go to the same arm. `shadow` answers with current only and runs next on the side. Each change bumps `revision`; `ifRevision` on later changes is compare-and-set (409 when stale). One canary per model (409).',
     request: { params: s.modelParams, body: { content: jsonContent(s.canaryBody) } },
     responses: { ...ok('Started', s.canarySchema, 201), ...errors(400, 404, 409, 415, 422) },
   });
   path({
     method: 'get',
     path: '/models/{name}/canary',
-    summary: 'The canary and the counters and latency of each arm',
+    summary:
+      'The stored canary (revision, who changed it and when) and this replica’s counters and latency per arm',
     request: model,
     responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404) },
   });
   path({
     method: 'patch',
     path: '/models/{name}/canary',
-    summary: 'Change the share of rows that go to next',
+    summary: 'Change the share of rows that go to next (every replica follows)',
     request: { params: s.modelParams, body: { content: jsonContent(s.canaryWeightBody) } },
-    responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404, 415, 422) },
+    responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404, 409, 415, 422) },
   });
   path({
     method: 'post',
     path: '/models/{name}/canary/promote',
     summary: "Move current's stage or alias to next's version (recorded in the history) and end the canary",
+    description:
+      'Compare-and-set against the stored revision (`ifRevision`, or the revision read when the call starts): of two concurrent promotes one gets 409 and moves nothing.',
     request: { params: s.modelParams, body: { content: jsonContent(s.canaryPromoteBody) } },
     responses: { ...ok('Promoted', s.canaryPromotedSchema), ...errors(400, 404, 409, 422) },
   });
@@ -288,8 +291,9 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     method: 'post',
     path: '/models/{name}/canary/rollback',
     summary: 'Send every row back to current (weight 0); the canary stays until deleted',
-    request: model,
-    responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404) },
+    description: 'Compare-and-set like promote (`ifRevision` optional).',
+    request: { params: s.modelParams, body: { content: jsonContent(s.canaryRevisionBody) } },
+    responses: { ...ok('The canary', s.canarySchema), ...errors(400, 404, 409) },
   });
   path({
     method: 'delete',
@@ -301,7 +305,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   path({
     method: 'get',
     path: '/health',
-    summary: 'Liveness and a cheap read of the metadata store',
+    summary: 'Liveness, a cheap read of the metadata store, and what each deployment serves here',
     ...open,
     responses: {
       ...ok('Healthy', s.healthSchema),

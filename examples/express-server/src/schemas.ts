@@ -151,7 +151,12 @@ export const aliasBody = z
 
 const canarySide = z
   .union([versionNumber, z.string().min(1).max(128)])
-  .meta({ description: 'A version number, a stage name, or "@alias"' });
+  .meta({ description: 'A version number, a stage name, "@alias" or "latest"' });
+const ifRevision = z
+  .number()
+  .int()
+  .min(1)
+  .meta({ description: 'Compare-and-set: only when the deployment is at this revision now, else 409' });
 export const canaryBody = z
   .object({
     current: canarySide,
@@ -167,17 +172,22 @@ export const canaryBody = z
       .boolean()
       .optional()
       .meta({ description: 'Also run next on current’s rows, without answering it' }),
+    comment: comment.optional(),
   })
   .strict()
   .meta({ id: 'CanaryRequest' });
 export const canaryWeightBody = z
-  .object({ weight: z.number().min(0).max(1) })
+  .object({ weight: z.number().min(0).max(1), ifRevision: ifRevision.optional() })
   .strict()
   .meta({ id: 'CanaryWeight' });
 export const canaryPromoteBody = z
-  .object({ comment: comment.optional(), actor: actor.optional() })
+  .object({ comment: comment.optional(), actor: actor.optional(), ifRevision: ifRevision.optional() })
   .strict()
   .meta({ id: 'CanaryPromoteRequest' });
+export const canaryRevisionBody = z
+  .object({ ifRevision: ifRevision.optional() })
+  .strict()
+  .meta({ id: 'CanaryRollbackRequest' });
 
 // ---- responses ----
 export const errorSchema = z
@@ -263,18 +273,12 @@ export const predictResultSchema = z
   })
   .meta({ id: 'PredictResult' });
 
-export const healthSchema = z
-  .object({
-    status: z.enum(['ok', 'unavailable']),
-    metadata: z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() }),
-    uptimeSeconds: z.number(),
-  })
-  .meta({ id: 'Health' });
-
 const armSchema = z.object({
-  ref: z.union([versionNumber, z.string()]).meta({ description: 'As given: a version, a stage or "@alias"' }),
+  ref: z
+    .union([versionNumber, z.string()])
+    .meta({ description: 'As stored: a version, a stage, "@alias" or "latest"' }),
   version: versionNumber.nullable().meta({ description: 'The version this arm serves now' }),
-  rows: z.number().int(),
+  rows: z.number().int().meta({ description: 'Rows this replica routed to the arm' }),
   requests: z.number().int(),
   errors: z.number().int(),
   latencyMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable(),
@@ -284,8 +288,12 @@ export const canarySchema = z
     model: name,
     weight: z.number(),
     shadow: z.boolean(),
+    mode: z.enum(['canary', 'shadow']),
     stickyKey: z.string().nullable(),
+    revision: z.number().int().meta({ description: 'The deployment revision, for compare-and-set' }),
     createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+    updatedBy: z.string().meta({ description: 'Who made the last change' }),
     current: armSchema,
     next: armSchema,
   })
@@ -297,9 +305,32 @@ export const canaryPromotedSchema = z
       to: versionNumber,
       target: z.union([z.object({ stage: z.string() }), z.object({ alias: z.string() })]),
     }),
-    canary: canarySchema,
+    canary: canarySchema.optional(),
   })
   .meta({ id: 'CanaryPromoted' });
+const servedArm = z.object({
+  ref: z.union([versionNumber, z.string()]),
+  version: versionNumber.nullable().meta({ description: 'The version this replica serves for the arm now' }),
+});
+export const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    metadata: z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() }),
+    deployments: z
+      .array(
+        z.object({
+          model: name,
+          mode: z.enum(['canary', 'shadow']),
+          revision: z.number().int(),
+          weight: z.number(),
+          current: servedArm,
+          next: servedArm,
+        }),
+      )
+      .meta({ description: 'What each deployment serves on this replica: versions and weights' }),
+    uptimeSeconds: z.number(),
+  })
+  .meta({ id: 'Health' });
 
 // ---- experiments, runs and the model files they made ----
 export const experimentListSchema = z

@@ -82,7 +82,15 @@ export type {
   PromoteResult,
   CanaryStats,
   CanaryArmStats,
+  DeploymentCanary,
+  DeploymentCanaryOptions,
 } from './serving/index.js';
+export type { Deployments } from './registry/deployments.js';
+export type {
+  SetDeploymentOptions,
+  ChangeDeploymentOptions,
+  DeploymentPromotion,
+} from './registry/deployments.js';
 
 // Custom trainers (`registry.registerTrainer`) and the model files they produce.
 export { defineTrainer } from './training/trainer.js';

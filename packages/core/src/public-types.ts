@@ -5,3 +5,4 @@ export type { RegistryErrorCode } from './errors.js';
 export type { Label } from './training/trainer.js';
 export type { ModelManifest, ModelSignature, SignatureInput } from './formats/manifest.js';
 export type { CanaryArmStats, CanaryStats } from './serving/canary-stats.js';
+export type * from './domain/deployments.js';

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { jobsMigration } from './jobs.js';
+import { RegistryError } from '@modelreg/core';
+import { WHERE } from './db.js';
 
 export interface Migration {
   version: number;
@@ -146,8 +148,6 @@ CREATE INDEX runs_running_idx ON $S.runs ((COALESCE(heartbeat_at, start_time))) 
 `,
   },
   jobsMigration,
-  // Version 4 is the training jobs' (issue 13). \`migrate\` applies whatever the ledger lacks, by
-  // version, so a schema that got 5 before 4 existed gets 4 later; the two touch separate tables.
   {
     version: 5,
     name: 'api tokens',
@@ -164,11 +164,61 @@ CREATE TABLE $S.api_tokens (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'deployments and their history',
+    sql: `
+CREATE TABLE $S.deployments (
+  model text PRIMARY KEY,
+  current_ref jsonb NOT NULL,
+  next_ref jsonb NOT NULL,
+  weight double precision NOT NULL CHECK (weight >= 0 AND weight <= 1),
+  sticky_key text,
+  mode text NOT NULL CHECK (mode IN ('canary', 'shadow')),
+  revision bigint NOT NULL CHECK (revision >= 1),
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  updated_by text NOT NULL,
+  deleted_at bigint
+);
+CREATE TABLE $S.deployment_history (
+  id bigserial PRIMARY KEY,
+  model text NOT NULL,
+  action text NOT NULL CHECK (action IN ('set', 'weight', 'promote', 'rollback', 'delete')),
+  revision bigint NOT NULL,
+  current_ref jsonb NOT NULL,
+  next_ref jsonb NOT NULL,
+  weight double precision NOT NULL,
+  sticky_key text,
+  mode text NOT NULL,
+  actor text NOT NULL,
+  comment text NOT NULL,
+  time bigint NOT NULL
+);
+CREATE INDEX deployment_history_model_idx ON $S.deployment_history (model, id);
+`,
+  },
 ];
 
 /**
- * Creates the schema when missing and applies the migrations it lacks, in ascending version order
- * whatever the ledger already holds (a gap is filled later), in one transaction under a
+ * Migration numbers must be unique and listed in ascending order; gaps are allowed (numbers are
+ * reserved by parallel changes and merged in any order). Each number is applied once, whatever
+ * order they arrive in: a schema that has 6 still gets 4 and 5 when they appear.
+ */
+export function checkMigrationList(list: readonly Migration[]): void {
+  for (let i = 1; i < list.length; i++) {
+    if (list[i]!.version <= list[i - 1]!.version) {
+      throw new RegistryError(
+        'INVALID_CONFIG',
+        `migration ${list[i]!.version} ("${list[i]!.name}") is listed after migration ${list[i - 1]!.version}: numbers must be unique and ascending`,
+        { where: WHERE },
+      );
+    }
+  }
+}
+
+/**
+ * Creates the schema when missing and applies the migrations it lacks, in one transaction under a
  * transaction-level advisory lock keyed by the schema name: processes that start together wait for
  * each other, and every later one sees the migrations already recorded.
  */
@@ -178,6 +228,7 @@ export async function migrate(
   quoted: string,
   list: readonly Migration[] = migrations,
 ): Promise<number[]> {
+  checkMigrationList(list);
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
@@ -196,7 +247,7 @@ export async function migrate(
     );
     const applied = new Set(rows.map((r) => r.version));
     const done: number[] = [];
-    for (const migration of [...list].sort((a, b) => a.version - b.version)) {
+    for (const migration of list) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql.replaceAll('$S', () => quoted));
       await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [

@@ -4,6 +4,7 @@ import type { MetadataStore } from '@modelreg/core';
 import { identityMethods } from './auth.js';
 import { createDb, translateError, WHERE } from './db.js';
 import { datasetMethods } from './datasets.js';
+import { deploymentMethods } from './deployments.js';
 import { housekeepingMethods } from './housekeeping.js';
 import { jobMethods } from './jobs.js';
 import { createListener } from './listener.js';
@@ -64,6 +65,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataStoreOption
     ...housekeepingMethods(db),
     ...jobMethods(db),
     ...identityMethods(db),
+    ...deploymentMethods(db),
 
     subscribe: (onWake) => listener.subscribe(onWake),
   };

@@ -22,6 +22,8 @@ const tables = [
   'events',
   'registry_info',
   'api_tokens',
+  'deployments',
+  'deployment_history',
 ];
 
 if (pgReachable) {

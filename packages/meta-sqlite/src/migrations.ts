@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import { jobsMigration } from './jobs.js';
+import { RegistryError } from '@modelreg/core';
+import { STORE_NAME } from './transactions.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -157,8 +159,6 @@ export const migrations: readonly Migration[] = [
     `,
   },
   jobsMigration,
-  // Version 4 is the training jobs' (issue 13). The runner applies whatever the ledger lacks, by
-  // version, so a database that got 5 before 4 existed gets 4 later; the two touch separate tables.
   {
     version: 5,
     name: 'api tokens',
@@ -175,7 +175,59 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'deployments and their history',
+    sql: `
+      CREATE TABLE deployments (
+        model TEXT PRIMARY KEY,
+        current_ref TEXT NOT NULL,
+        next_ref TEXT NOT NULL,
+        weight REAL NOT NULL CHECK (weight >= 0 AND weight <= 1),
+        sticky_key TEXT,
+        mode TEXT NOT NULL CHECK (mode IN ('canary', 'shadow')),
+        revision INTEGER NOT NULL CHECK (revision >= 1),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL,
+        deleted_at INTEGER
+      ) WITHOUT ROWID;
+
+      CREATE TABLE deployment_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('set', 'weight', 'promote', 'rollback', 'delete')),
+        revision INTEGER NOT NULL,
+        current_ref TEXT NOT NULL,
+        next_ref TEXT NOT NULL,
+        weight REAL NOT NULL,
+        sticky_key TEXT,
+        mode TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        time INTEGER NOT NULL
+      );
+      CREATE INDEX deployment_history_by_model ON deployment_history (model, id);
+    `,
+  },
 ];
+
+/**
+ * Migration numbers must be unique and listed in ascending order; gaps are allowed (numbers are
+ * reserved by parallel changes and merged in any order). Each number is applied once, whatever
+ * order they arrive in: a database that has 6 still gets 4 and 5 when they appear.
+ */
+export function checkMigrationList(list: readonly Migration[]): void {
+  for (let i = 1; i < list.length; i++) {
+    if (list[i]!.version <= list[i - 1]!.version) {
+      throw new RegistryError(
+        'INVALID_CONFIG',
+        `migration ${list[i]!.version} ("${list[i]!.name}") is listed after migration ${list[i - 1]!.version}: numbers must be unique and ascending`,
+        { where: STORE_NAME },
+      );
+    }
+  }
+}
 
 const createLedger = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
@@ -199,12 +251,13 @@ function appliedVersions(db: Database.Database): Set<number> {
  * (the caller retries the whole call).
  */
 export function applyMigrations(db: Database.Database, list: readonly Migration[] = migrations): number[] {
+  checkMigrationList(list);
   const done = appliedVersions(db);
   const pending = list.filter((m) => !done.has(m.version));
   if (pending.length === 0) return [];
   db.transaction(() => db.exec(createLedger)).immediate();
   const applied: number[] = [];
-  for (const migration of [...pending].sort((a, b) => a.version - b.version)) {
+  for (const migration of pending) {
     const ran = db
       .transaction(() => {
         const already = db

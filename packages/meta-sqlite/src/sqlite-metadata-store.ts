@@ -5,6 +5,7 @@ import { parseStoreOptions } from '@modelreg/core';
 import type { MetadataStore } from '@modelreg/core';
 import { createIdentityMethods } from './auth.js';
 import { createContext } from './context.js';
+import { createDeploymentMethods } from './deployments.js';
 import { LAST_EVENT_SEQ, createDatasetAndEventMethods } from './datasets.js';
 import { applyMigrations } from './migrations.js';
 import { createHousekeepingMethods } from './housekeeping.js';
@@ -83,6 +84,7 @@ export function createSqliteMetadataStore(options: SqliteMetadataStoreOptions): 
     ...createHousekeepingMethods(ctx),
     ...createJobMethods(ctx),
     ...createIdentityMethods(ctx),
+    ...createDeploymentMethods(ctx),
 
     async subscribe(onWake) {
       const current = (): number | undefined => {

@@ -7,6 +7,8 @@ export interface OpsOptions {
   openapi: unknown;
   /** How long `/health` waits for the metadata store. Default 2000 ms. */
   healthTimeoutMs?: number;
+  /** What each deployment serves on this replica, listed by `/health`. */
+  deployments?: () => unknown[];
 }
 
 /** `/health`, `/metrics`, `/openapi.json`, `/docs`. */
@@ -41,6 +43,7 @@ export function opsRoutes(ctx: AppContext, options: OpsOptions): Router {
         latencyMs: Math.round((performance.now() - t0) * 100) / 100,
         ...(error ? { error } : {}),
       },
+      deployments: options.deployments?.() ?? [],
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
     });
   });

@@ -7,3 +7,4 @@ export * from './run-search.js';
 export * from './parse.js';
 export * from './jobs.js';
 export * from './identity.js';
+export * from './deployments.js';

@@ -165,6 +165,8 @@ export const eventTypes = [
   'job.requeued',
   'token.created',
   'token.revoked',
+  'deployment.updated',
+  'deployment.deleted',
 ] as const;
 export const eventTypeSchema = z.enum(eventTypes);
 export type EventType = z.infer<typeof eventTypeSchema>;

@@ -5,6 +5,7 @@ import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
 import { memoryJobMethods } from './memory-jobs.js';
 import { memoryIdentityMethods } from './memory-identity.js';
+import { memoryDeploymentMethods } from './memory-deployments.js';
 import { memoryModelMethods } from './memory-model-methods.js';
 import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
 import { compareText, newArtifacts, newParams } from '../stores/rules.js';
@@ -63,6 +64,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     ...modelMethods,
     ...memoryJobMethods(journal),
     ...memoryIdentityMethods(journal),
+    ...memoryDeploymentMethods(emit),
 
     async createVersion(input) {
       // Validate everything, then write without awaiting in between: no other call can see a part.

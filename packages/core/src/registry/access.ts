@@ -95,6 +95,11 @@ const metadataRules = {
   listTokens: admin,
   revokeToken: admin,
   touchToken: admin,
+  saveDeployment: editModel((a) => (a[0] as { deployment?: { model?: string } }).deployment?.model),
+  getDeployment: read,
+  listDeployments: read,
+  deleteDeployment: editModel((a) => (a[0] as { model?: string }).model),
+  getDeploymentHistory: read,
 } satisfies Record<Exclude<keyof MetadataStore, 'name'>, Rule>;
 
 /**

@@ -9,6 +9,9 @@ import type { ClassProbabilities } from '../serving/predictor.js';
 import { ModelCache } from '../serving/model-cache.js';
 import type { Canary, CanaryOptions } from '../serving/canary.js';
 import { createCanary } from '../serving/canary.js';
+import type { DeploymentCanary, DeploymentCanaryOptions } from '../serving/deployment-canary.js';
+import { createDeploymentCanary } from '../serving/deployment-canary.js';
+import { Deployments } from './deployments.js';
 import type { LiveModel, WatchOptions } from '../serving/live-model.js';
 import { createLiveModel } from '../serving/live-model.js';
 import type { PredictInput } from '../serving/signature.js';
@@ -76,6 +79,8 @@ export class ModelRegistry {
   /** API tokens and authentication; see {@link RegistryAuth}. */
   readonly auth: RegistryAuth;
   private readonly trainers: TrainerRegistry;
+  /** Canary and shadow deployments stored in the metadata store, shared by every process. */
+  readonly deployments: Deployments;
   private readonly cache: ModelCache<ModelRuntime>;
   /** Live models and canaries made by `watch` and `canary`, closed with the registry. */
   private readonly serving: Set<{ close(): Promise<void> }>;
@@ -91,6 +96,7 @@ export class ModelRegistry {
     this.source = { resolve: (u) => resolveUri(ctx, u), artifacts: ctx.artifacts };
     this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
     this.auth = new RegistryAuth(ctx, shared.metadata);
+    this.deployments = new Deployments(ctx);
     this.jobs = new Jobs(
       ctx,
       this.datasets,
@@ -406,14 +412,25 @@ export class ModelRegistry {
   }
 
   /**
-   * Splits the traffic of `model` between `current` and `next` (each a version number, a stage
-   * name or `'@alias'`): a `weight` share of rows goes to `next`, randomly or by a stable hash of
-   * `stickyKey(row)`; `shadow` answers with `current` only and runs `next` on the side. Both arms
-   * follow their stage or alias like {@link ModelRegistry.watch}. `promote()` moves current's stage
-   * or alias to next (recorded in the history), `rollback()` sets the weight to 0, `stats()` gives
-   * per-arm counts and latency percentiles. Closed with the registry.
+   * Splits the traffic of `model` between two versions.
+   *
+   * - `registry.canary({ model })` follows the model's stored deployment (`registry.deployments`):
+   *   every process serves the same split, a change made anywhere is applied within the event feed's
+   *   delay (about 0.5 s on SQLite, at once on Postgres), and a restart starts from the stored state.
+   *   `setWeight`, `rollback` and `promote` write to the store, compare-and-set against the revision
+   *   it serves.
+   * - With `current`, `next` and `weight` it is an in-process canary, as before: each a version
+   *   number, a stage name, `'@alias'` or `'latest'`; a `weight` share of rows goes to `next`,
+   *   randomly or by a stable hash of `stickyKey(row)`; `shadow` answers with `current` only and runs
+   *   `next` on the side. `promote()` moves current's stage or alias to next (recorded in the
+   *   history), `rollback()` sets the weight to 0. Nothing is stored.
+   *
+   * Both arms follow their stage or alias like {@link ModelRegistry.watch}; `stats()` gives per-arm
+   * counts and latency percentiles. Closed with the registry.
    */
-  canary(options: CanaryOptions): Canary {
+  canary(options: CanaryOptions): Canary;
+  canary(options: DeploymentCanaryOptions): DeploymentCanary;
+  canary(options: CanaryOptions | DeploymentCanaryOptions): Canary | DeploymentCanary {
     if (this.closed) throw new RegistryError('CONFLICT', 'the registry is closed', { where: 'canary' });
     const model: unknown = (options as { model?: unknown } | undefined)?.model;
     authorize(this.ctx.principal, 'predict', 'run a canary', typeof model === 'string' ? model : undefined);
@@ -424,7 +441,27 @@ export class ModelRegistry {
       transitionStage: this.transitionStage.bind(this),
       setAlias: this.setAlias.bind(this),
     };
-    const canary = createCanary(host, options, () => this.serving.delete(canary));
+    const follows =
+      typeof options === 'object' &&
+      options !== null &&
+      !('current' in options) &&
+      !('next' in options) &&
+      !('weight' in options);
+    const canary: Canary | DeploymentCanary = follows
+      ? createDeploymentCanary(
+          {
+            ...host,
+            on: (type, handler) => this.feed.on(type, handler),
+            eventsReady: () => this.feed.ready(),
+            getDeployment: (model) => this.deployments.get(model),
+            setWeight: (model, weight, o) => this.deployments.setWeight(model, weight, o),
+            rollback: (model, o) => this.deployments.rollback(model, o),
+            promote: (model, o) => this.deployments.promote(model, o),
+          },
+          options,
+          () => this.serving.delete(canary),
+        )
+      : createCanary(host, options as CanaryOptions, () => this.serving.delete(canary));
     this.serving.add(canary);
     return canary;
   }

@@ -164,6 +164,11 @@ function rowsOf(input: PredictInput): ReadonlyArray<unknown> {
 
 const pick = <T>(rows: ReadonlyArray<T>, idx: readonly number[]): T[] => idx.map((i) => rows[i]!);
 
+/** How a canary's owner re-resolves both arms now (after a promote moved a stage or alias). */
+const refreshers = new WeakMap<Canary, () => Promise<void>>();
+export const refreshCanary = (canary: Canary): Promise<void> =>
+  refreshers.get(canary)?.() ?? Promise.resolve();
+
 class CanaryImpl implements Canary {
   readonly model: string;
   readonly shadow: boolean;
@@ -194,6 +199,9 @@ class CanaryImpl implements Canary {
         ...(opts.onError ? { onError: (e: WatchErrorEvent) => opts.onError?.({ ...e, arm }) } : {}),
       });
     this.arms = { current: watch('current'), next: watch('next') };
+    refreshers.set(this, async () => {
+      await Promise.all([this.arms.current.refresh(), this.arms.next.refresh()]);
+    });
     this.meters = { current: new ArmMeter(opts.latencySamples), next: new ArmMeter(opts.latencySamples) };
   }
 
@@ -372,4 +380,24 @@ export function createCanary(
 ): Canary {
   const opts = parseArg(canaryOptionsSchema, options, 'canary options', where);
   return new CanaryImpl(host, opts, onClose);
+}
+
+/**
+ * The `stickyKey` function of a stored deployment's field name: the field's string or number
+ * (a boolean as text); a row without one is `INVALID_ARGUMENT` naming the field.
+ */
+export function stickyKeyField(field: string): (row: Record<string, unknown>) => string | number {
+  return (row) => {
+    const value = Object.hasOwn(row, field) ? row[field] : undefined;
+    if (typeof value === 'string' || typeof value === 'number') return value;
+    if (typeof value === 'boolean') return String(value);
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `a row has no string or number in the stickyKey field "${field}"`,
+      {
+        where,
+        details: { field },
+      },
+    );
+  };
 }

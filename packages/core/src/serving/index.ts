@@ -16,3 +16,4 @@ export type {
   PromoteResult,
 } from './canary.js';
 export type { CanaryStats, CanaryArmStats } from './canary-stats.js';
+export type { DeploymentCanary, DeploymentCanaryOptions } from './deployment-canary.js';

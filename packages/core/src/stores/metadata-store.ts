@@ -1,4 +1,10 @@
 import type { RunOrderBy, RunWhere } from '../domain/run-search.js';
+import type {
+  Deployment,
+  DeploymentChange,
+  DeploymentDeletion,
+  DeploymentHistoryEntry,
+} from '../domain/deployments.js';
 import type { ClaimJob, FinishJob, Job, ListJobsQuery, NewJob, RenewJob } from '../domain/jobs.js';
 import type { ApiToken } from '../domain/identity.js';
 import type {
@@ -414,6 +420,29 @@ export interface MetadataStore {
   revokeToken(id: string, time: number): Promise<ApiToken>;
   /** Sets a live token's `lastUsedAt` to `time` (unknown or revoked: nothing). No event. */
   touchToken(id: string, time: number): Promise<void>;
+
+  // ---- deployments (see domain/deployments.ts) ----
+  /**
+   * Creates or replaces the live deployment of `change.deployment.model`, compare-and-set through
+   * `ifRevision` (`CONFLICT` when it does not hold; nothing is written). The new revision is the
+   * model's last revision + 1 — counting deleted deployments, so a revision is never reused — and
+   * `createdAt` is kept when a live deployment is replaced. Appends a history entry (the new state,
+   * `action`, actor, comment, time) and the event `deployment.updated` `{ model, revision, action }`
+   * in the same transaction. Core checks that the model and both references exist.
+   */
+  saveDeployment(change: DeploymentChange): Promise<Deployment>;
+  /** The live deployment of a model, or `null`. */
+  getDeployment(model: string): Promise<Deployment | null>;
+  /** Every live deployment, sorted by model name. */
+  listDeployments(): Promise<Deployment[]>;
+  /**
+   * Deletes the live deployment of a model (compare-and-set through `ifRevision`, `CONFLICT` when it
+   * does not hold). `NOT_FOUND` when there is none. Appends a `delete` history entry (the last state,
+   * at the next revision) and the event `deployment.deleted` `{ model, revision }` in one transaction.
+   */
+  deleteDeployment(change: DeploymentDeletion): Promise<void>;
+  /** The append-only history of a model's deployments, oldest first; empty when it never had one. */
+  getDeploymentHistory(model: string): Promise<DeploymentHistoryEntry[]>;
 }
 
 /** A token as `createToken` stores it: the public fields and the sha256 (hex) of its secret. */
@@ -488,6 +517,11 @@ export type DatasetAndEventMethods = Pick<
 export type JobMethods = Pick<
   MetadataStore,
   'createJob' | 'getJob' | 'listJobs' | 'claimJob' | 'renewJob' | 'finishJob'
+>;
+/** Deployments and their history; see {@link TrackingMethods}. */
+export type DeploymentMethods = Pick<
+  MetadataStore,
+  'saveDeployment' | 'getDeployment' | 'listDeployments' | 'deleteDeployment' | 'getDeploymentHistory'
 >;
 /** The registry id and run heartbeats; see {@link TrackingMethods}. */
 export type HousekeepingMethods = Pick<

@@ -26,6 +26,7 @@ export function storeErrors(where: string) {
     experimentIdTaken: (id: string) => error('ALREADY_EXISTS', `experiment id "${id}" is already taken`),
     tokenNotFound: (id: string) => error('NOT_FOUND', `token "${id}" does not exist`),
     tokenExists: (id: string) => error('ALREADY_EXISTS', `token "${id}" (or its secret) already exists`),
+    deploymentNotFound: (model: string) => error('NOT_FOUND', `model "${model}" has no deployment`),
     datasetNotFound: (name: string, version?: number) =>
       error(
         'NOT_FOUND',
@@ -53,6 +54,27 @@ export function checkAliasCas(
     'CONFLICT',
     `alias "${change.alias}" of model "${change.name}" points at ${versionText(current)}, not ${versionText(change.ifVersion)}`,
     { where, details: { alias: change.alias, current, expected: change.ifVersion } },
+  );
+}
+
+const revisionText = (r: number | null): string => (r === null ? 'no deployment' : `revision ${r}`);
+
+/**
+ * The deployment compare-and-set: with `ifRevision` given (a number, or `null` for "the model must
+ * have no live deployment"), the live deployment must be at it now, else `CONFLICT`. `current` is the
+ * live deployment's revision, `null` when there is none.
+ */
+export function checkDeploymentCas(
+  where: string,
+  model: string,
+  ifRevision: number | null | undefined,
+  current: number | null,
+): void {
+  if (ifRevision === undefined || ifRevision === current) return;
+  throw new RegistryError(
+    'CONFLICT',
+    `the deployment of model "${model}" is at ${revisionText(current)}, not ${revisionText(ifRevision)}`,
+    { where, details: { model, current, expected: ifRevision } },
   );
 }
 

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, it } from 'vitest';
 import type { MetadataStore } from '../stores/metadata-store.js';
 import type { MetadataConformanceOptions, MetadataInspector, SuiteContext } from './metadata/context.js';
 import { datasetTests, referencedKeyTests } from './metadata/datasets.js';
+import { deploymentTests } from './metadata/deployments.js';
 import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
@@ -89,6 +90,7 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('run leases', () => runLeaseTests(ctx));
     describe('training jobs', () => jobTests(ctx));
     describe('identity (API tokens)', () => identityTests(ctx));
+    describe('deployments', () => deploymentTests(ctx));
 
     if (options.additionalTests) {
       describe('additional tests', () => {

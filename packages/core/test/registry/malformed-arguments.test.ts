@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Deployments } from '../../src/registry/deployments.js';
 import { DatasetCatalog } from '../../src/datasets/dataset-catalog.js';
 import type { RegistryErrorCode } from '../../src/errors.js';
 import { isRegistryError } from '../../src/errors.js';
@@ -499,3 +500,30 @@ describe('the malformed calls above changed nothing', () => {
     expect(run).toBeInstanceOf(RunHandleClass);
   });
 });
+
+describeCases<Deployments>(
+  'Deployments (registry.deployments)',
+  () => registry.deployments,
+  () => ({
+    set: [
+      ['bad model name', BAD, (d) => d.set('../x', { current: 1, next: 1, weight: 0 })],
+      ['options not an object', BAD, (d) => d.set('iris', options('now'))],
+      ['weight 2', BAD, (d) => d.set('iris', { current: 1, next: 1, weight: 2 })],
+      ['unknown key', BAD, (d) => d.set('iris', options({ current: 1, next: 1, weight: 0, colour: 1 }))],
+      ['stage unknown', BAD, (d) => d.set('iris', { current: 'nowhere', next: 1, weight: 0 })],
+      [
+        'stickyKey a function',
+        BAD,
+        (d) => d.set('iris', options({ current: 1, next: 1, weight: 0, stickyKey: () => 1 })),
+      ],
+    ],
+    get: [['name a number', BAD, (d) => d.get(options(42))]],
+    list: [],
+    setWeight: [['weight a string', BAD, (d) => d.setWeight('iris', options('half'))]],
+    promote: [['revision 0', BAD, (d) => d.promote('iris', { ifRevision: 0 })]],
+    rollback: [['unknown key', BAD, (d) => d.rollback('iris', options({ force: true }))]],
+    delete: [['bad name', BAD, (d) => d.delete('a/b')]],
+    history: [['bad name', BAD, (d) => d.history('..')]],
+  }),
+  ['model', 'requireModel', 'require', 'versionOf', 'change'],
+);
