@@ -20,6 +20,7 @@ import type { TrainOptions, TrainResult } from './train.js';
 import { train } from './train.js';
 import type {
   EventType,
+  Experiment,
   HistoryEntry,
   MetricPoint,
   ModelVersion,
@@ -49,7 +50,7 @@ import { defaultActor, parseRegistryOptions } from './options.js';
 import type { ResolvedUri } from './resolve.js';
 import { resolveUri } from './resolve.js';
 import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
-import { RunHandle, runIdSchema, searchRuns, startRun } from './runs.js';
+import { getOrCreateExperiment, RunHandle, runIdSchema, searchRuns, startRun } from './runs.js';
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -168,6 +169,14 @@ export class ModelRegistry {
       throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where: 'runs' });
     }
     return this.ctx.metadata.getMetricHistory(runId, parseArg(nameSchema, key, 'metric key', 'runs'));
+  }
+
+  /**
+   * The experiment named `name`, created (without tags) when missing; concurrent calls in any
+   * process get the same experiment. `INVALID_ARGUMENT` for a bad name.
+   */
+  async getOrCreateExperiment(name: string): Promise<Experiment> {
+    return getOrCreateExperiment(this.ctx, parseArg(nameSchema, name, 'experiment name', 'runs'));
   }
 
   async listExperiments(): ReturnType<MetadataStore['listExperiments']> {
