@@ -7,7 +7,7 @@ import type { ErrorAnswer, TestBackend } from './helpers.js';
 import { embeddedBackend, seedIrisModel, testApp } from './helpers.js';
 
 /** Every write route of the app, with a path that reaches it. */
-const WRITE_ROUTES: Array<[method: 'post' | 'put' | 'delete', path: string]> = [
+const WRITE_ROUTES: Array<[method: 'post' | 'put' | 'patch' | 'delete', path: string]> = [
   ['post', '/datasets'],
   ['post', '/train'],
   ['post', '/models/iris_clf/predict'],
@@ -15,7 +15,7 @@ const WRITE_ROUTES: Array<[method: 'post' | 'put' | 'delete', path: string]> = [
   ['put', '/models/iris_clf/aliases/champion'],
   ['delete', '/models/iris_clf/aliases/champion'],
   ['post', '/models/iris_clf/canary'],
-  ['put', '/models/iris_clf/canary/weight'],
+  ['patch', '/models/iris_clf/canary'],
   ['post', '/models/iris_clf/canary/promote'],
   ['post', '/models/iris_clf/canary/rollback'],
   ['delete', '/models/iris_clf/canary'],
@@ -53,7 +53,11 @@ describe('browser safety', () => {
   it('refuses a write from another site on every write route, whatever its content type, and leaves the registry as it was', async () => {
     const before = await backend.registry.getStageHistory('iris_clf');
     for (const [method, path] of WRITE_ROUTES) {
-      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      for (const type of [
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+      ]) {
         const res = await request(app)
           [method](path)
           .set('Origin', 'http://evil.example')
@@ -70,7 +74,11 @@ describe('browser safety', () => {
 
   it('refuses simple-request bodies (text/plain, forms, multipart) on routes that take JSON, even without an Origin', async () => {
     for (const [method, path] of JSON_ONLY) {
-      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      for (const type of [
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+      ]) {
         const res = await request(app)[method](path).set('Content-Type', type).send('{"stage":"archived"}');
         expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
       }
@@ -95,7 +103,9 @@ describe('browser safety', () => {
     for (const host of ['evil.example', 'evil.example:8000', '127.0.0.2', 'localhost.evil.example'])
       expectError(await request(app).get('/models').set('Host', host), 421, 'HOST_NOT_ALLOWED');
 
-    const listed = testApp(backend.registry, { security: { allowedHosts: ['models.internal', 'api.example:443'] } });
+    const listed = testApp(backend.registry, {
+      security: { allowedHosts: ['models.internal', 'api.example:443'] },
+    });
     await request(listed).get('/models').set('Host', 'models.internal:8000').expect(200);
     await request(listed).get('/models').set('Host', 'api.example:443').expect(200);
     expectError(await request(listed).get('/models').set('Host', 'api.example:80'), 421, 'HOST_NOT_ALLOWED');
@@ -103,7 +113,9 @@ describe('browser safety', () => {
   });
 
   it('rate-limits writes per client with 429 JSON, and leaves reads and predictions alone', async () => {
-    const limited = testApp(backend.registry, { security: { writeRateLimit: { limit: 3, windowMs: 60_000 } } });
+    const limited = testApp(backend.registry, {
+      security: { writeRateLimit: { limit: 3, windowMs: 60_000 } },
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
       statuses.push((await request(limited).post('/experiments').send({ name: 'rate' })).status);
@@ -143,9 +155,13 @@ describe('browser safety', () => {
       const { RegistryError } = await import('@modelreg/core');
       metadata['listModels'] = () =>
         Promise.reject(
-          new RegistryError('STORE_FAILURE', 'SQLITE_CORRUPT: database disk image is malformed at /srv/x.db', {
-            where: 'meta-sqlite',
-          }),
+          new RegistryError(
+            'STORE_FAILURE',
+            'SQLITE_CORRUPT: database disk image is malformed at /srv/x.db',
+            {
+              where: 'meta-sqlite',
+            },
+          ),
         );
       const res = await request(brokenApp).get('/models').set('X-Request-Id', 'req-42');
       expectError(res, 500, 'STORE_FAILURE');
@@ -170,7 +186,13 @@ describe('browser safety', () => {
       ] as const) {
         const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
           const req = httpRequest(
-            { port, host: '127.0.0.1', method: 'POST', path, headers: { 'Content-Type': type, 'Content-Length': length } },
+            {
+              port,
+              host: '127.0.0.1',
+              method: 'POST',
+              path,
+              headers: { 'Content-Type': type, 'Content-Length': length },
+            },
             (res) => {
               let body = '';
               res.setEncoding('utf8');

@@ -47,12 +47,20 @@ describe('predict over HTTP: every form of input, every selector', () => {
     ];
     for (const body of bodies) {
       const res = await request(app).post('/models/iris_clf/predict').send(body).expect(200);
-      expect(res.body, JSON.stringify(body)).toMatchObject({ version: 1, via: 'stage', predictions: expected });
+      expect(res.body, JSON.stringify(body)).toMatchObject({
+        version: 1,
+        via: 'stage',
+        predictions: expected,
+      });
     }
   });
 
   it('refuses a body with no rows or with two forms, and a split row of the wrong width', async () => {
-    expectError(await request(app).post('/models/iris_clf/predict').send({ stage: 'production' }), 400, 'INVALID_REQUEST');
+    expectError(
+      await request(app).post('/models/iris_clf/predict').send({ stage: 'production' }),
+      400,
+      'INVALID_REQUEST',
+    );
     expectError(
       await request(app).post('/models/iris_clf/predict').send({ rows: IRIS_ROWS, inputs: MATRIX }),
       400,
@@ -75,9 +83,15 @@ describe('predict over HTTP: every form of input, every selector', () => {
   });
 
   it('version=latest serves the highest version, in the query, the body and a multipart field', async () => {
-    const q = await request(app).post('/models/iris_clf/predict?version=latest').send({ rows: IRIS_ROWS }).expect(200);
+    const q = await request(app)
+      .post('/models/iris_clf/predict?version=latest')
+      .send({ rows: IRIS_ROWS })
+      .expect(200);
     expect(q.body).toMatchObject({ version: 2, via: 'version' });
-    const b = await request(app).post('/models/iris_clf/predict').send({ rows: IRIS_ROWS, version: 'latest' }).expect(200);
+    const b = await request(app)
+      .post('/models/iris_clf/predict')
+      .send({ rows: IRIS_ROWS, version: 'latest' })
+      .expect(200);
     expect(b.body).toMatchObject({ version: 2, via: 'version' });
     const m = await request(app)
       .post('/models/iris_clf/predict')
@@ -143,7 +157,11 @@ describe('predict over HTTP: every form of input, every selector', () => {
       'PAYLOAD_TOO_LARGE',
     );
     const five = six.split('\n').slice(0, 6).join('\n');
-    const ok = await request(app).post('/models/iris_clf/predict').set('Content-Type', 'text/csv').send(five).expect(200);
+    const ok = await request(app)
+      .post('/models/iris_clf/predict')
+      .set('Content-Type', 'text/csv')
+      .send(five)
+      .expect(200);
     expect(ok.body.predictions).toHaveLength(5);
   });
 
