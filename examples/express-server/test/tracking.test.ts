@@ -175,7 +175,7 @@ describe('tracking over HTTP', () => {
       .attach('file', sklearnOnnx, 'iris-logreg.onnx')
       .expect(201);
     expect(res.body.version).toMatchObject({ name: 'iris_sklearn', version: 1, runId: res.body.run.id });
-    expect(res.body.run).toMatchObject({ status: 'finished', metrics: { train_accuracy: 0.97 } });
+    expect(res.body.run).toMatchObject({ status: 'finished', latestMetrics: { train_accuracy: 0.97 } });
     const run = await request(app).get(`/runs/${res.body.run.id}`).expect(200);
     expect(run.body.experiment).toBe('outside-models');
     expect(run.body.artifacts.map((a: { path: string }) => a.path).sort()).toEqual([
