@@ -74,6 +74,12 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /runs/{id}',
         'GET /runs/{id}/metrics/{key}',
         'GET /runs/{id}/artifacts/{path}',
+        'POST /experiments',
+        'POST /runs',
+        'POST /runs/{id}/log-batch',
+        'POST /runs/{id}/end',
+        'PUT /runs/{id}/artifacts/{path}',
+        'POST /models/{name}/versions/onnx',
         'GET /',
       ].sort(),
     );
