@@ -93,11 +93,13 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (isRegistryError(error)) console.error(`error ${error.code}: ${error.message}`);
-    else console.error(error);
-    process.exit(1);
-  },
-);
+/** Exits once stdout and stderr are flushed: a pipe may still hold the tail of a long output. */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main().then(exit, (error: unknown) => {
+  if (isRegistryError(error)) console.error(`error ${error.code}: ${error.message}`);
+  else console.error(error);
+  exit(1);
+});
