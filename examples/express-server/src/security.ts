@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
@@ -181,8 +181,8 @@ const awaitingContinue = new WeakSet<IncomingMessage>();
 
 /** For `server.on('checkContinue', …)`: runs the app without sending `100 Continue` first. */
 export function handleExpectContinue(
-  app: (req: IncomingMessage, res: import('node:http').ServerResponse) => void,
-): (req: IncomingMessage, res: import('node:http').ServerResponse) => void {
+  app: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     awaitingContinue.add(req);
     app(req, res);

@@ -58,8 +58,8 @@ describe('browser safety', () => {
         'application/x-www-form-urlencoded',
         'multipart/form-data; boundary=x',
       ]) {
-        const res = await request(app)
-          [method](path)
+        const agent = request(app);
+        const res = await agent[method](path)
           .set('Origin', 'http://evil.example')
           .set('Content-Type', type)
           .send('a=1');

@@ -86,7 +86,8 @@ describe('the example script (built CLI, embedded SQLite + files)', () => {
   });
 });
 
-describe('the CLI (issue 14)', () => {
+// Each test runs the built CLI several times; on a loaded machine that takes a while.
+describe('the CLI (issue 14)', { timeout: 180_000 }, () => {
   let dir: string;
   let csv25: string;
   beforeAll(async () => {
@@ -102,7 +103,7 @@ describe('the CLI (issue 14)', () => {
     };
     csv25 = join(dir, 'new-days.csv');
     writeFileSync(csv25, [pick(header!), ...lines.slice(0, 25).map(pick)].join('\n') + '\n');
-  });
+  }, 180_000);
 
   it('predict on a 25-row CSV returns 25 predictions and leaves the catalog unchanged', async () => {
     const before = JSON.parse(await modelreg(dir, 'list', '--json')) as unknown;
