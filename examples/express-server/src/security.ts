@@ -267,6 +267,8 @@ export const securityHeaders: RequestHandler = helmet({
       frameAncestors: ["'none'"],
       baseUri: ["'none'"],
       formAction: ["'self'"],
+      // The server often runs on plain http (loopback, a LAN): never ask a browser to upgrade.
+      upgradeInsecureRequests: null,
     },
   },
   referrerPolicy: { policy: 'same-origin' },
