@@ -12,16 +12,30 @@ import { createS3ArtifactStore } from '@modelreg/storage-s3';
  *
  * | variable | meaning | default |
  * |---|---|---|
- * | `MODELREG_DIR` | folder of the embedded default (SQLite file + artifact folder) | `./.modelreg` |
+ * | `MODELREG_DIR` | folder of the embedded default (SQLite file + artifact folder) | `./.modelreg` where the command is run |
+ * | `MODELREG_STAGES` | ordered stage names, comma-separated (new versions start in the first) | `none,staging,production,archived` |
  * | `MODELREG_METADATA_URL` | `postgres://…` to use meta-postgres instead of SQLite | unset |
  * | `MODELREG_PG_SCHEMA` | Postgres schema | `modelreg` |
  * | `MODELREG_ARTIFACTS_URL` | `s3://bucket/prefix` or a folder | unset (`$MODELREG_DIR/artifacts`) |
  * | `MODELREG_S3_ENDPOINT` | S3-compatible endpoint (MinIO, s3rver); path-style addressing | unset (AWS) |
  *
  * AWS credentials and region come from the usual `AWS_*` variables.
+ *
+ * "Where the command is run" is npm's `INIT_CWD` when the app is started through an npm script (so
+ * `npm run quickstart` at the repository root and `npm start -w examples/express-server` from there
+ * share one folder), else the process's working directory. A relative `MODELREG_DIR` is resolved
+ * against the same place.
  */
 export const registryEnvSchema = z.object({
   MODELREG_DIR: z.string().min(1).default('./.modelreg'),
+  MODELREG_STAGES: z
+    .string()
+    .regex(
+      /^[^,]+(,[^,]+)+$/,
+      'must be at least two comma-separated stage names, e.g. dev,staging,production',
+    )
+    .optional(),
+  INIT_CWD: z.string().min(1).optional(),
   MODELREG_METADATA_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -38,6 +52,10 @@ export interface StoresFromEnv {
   artifacts: ArtifactStore;
   /** A one-line description of where the registry lives, for logs. */
   describe: string;
+  /** The absolute registry folder (`MODELREG_DIR` resolved where the command was run). */
+  dir: string;
+  /** `MODELREG_STAGES` split on commas; `undefined`: the registry's default stages. */
+  stages: string[] | undefined;
 }
 
 const blankToUndefined = (env: Record<string, string | undefined>) =>
@@ -50,7 +68,9 @@ export function storesFromEnv(env: Record<string, string | undefined> = process.
     what: 'setting',
     where: 'env',
   });
-  const dir = resolve(e.MODELREG_DIR);
+  const base = resolve(e.INIT_CWD ?? process.cwd());
+  const dir = resolve(base, e.MODELREG_DIR);
+  const stages = e.MODELREG_STAGES?.split(',').map((s) => s.trim());
   const metadata = e.MODELREG_METADATA_URL
     ? createPostgresMetadataStore({
         connectionString: e.MODELREG_METADATA_URL,
@@ -75,22 +95,33 @@ export function storesFromEnv(env: Record<string, string | undefined> = process.
     });
     artifactsWhere = url;
   } else {
-    const root = url ? resolve(url.replace(/^file:\/\//, '')) : resolve(dir, 'artifacts');
+    const root = url ? resolve(base, url.replace(/^file:\/\//, '')) : resolve(dir, 'artifacts');
     artifacts = createFsArtifactStore({ root });
     artifactsWhere = root;
   }
   const metadataWhere = e.MODELREG_METADATA_URL
     ? `postgres ${e.MODELREG_METADATA_URL.replace(/\/\/[^@/]*@/, '//***@')}`
     : `sqlite ${resolve(dir, 'registry.db')}`;
-  return { metadata, artifacts, describe: `metadata: ${metadataWhere}; artifacts: ${artifactsWhere}` };
+  return {
+    metadata,
+    artifacts,
+    describe: `metadata: ${metadataWhere}; artifacts: ${artifactsWhere}${stages ? `; stages: ${stages.join(',')}` : ''}`,
+    dir,
+    stages,
+  };
 }
 
 /** Opens a registry on the stores that the environment names. */
 export async function openRegistryFromEnv(
   env: Record<string, string | undefined> = process.env,
   options: Omit<RegistryOptions, 'metadata' | 'artifacts'> = {},
-): Promise<{ registry: ModelRegistry; describe: string }> {
-  const { metadata, artifacts, describe } = storesFromEnv(env);
-  const registry = await ModelRegistry.open({ metadata, artifacts, ...options });
-  return { registry, describe };
+): Promise<{ registry: ModelRegistry; describe: string; dir: string }> {
+  const { metadata, artifacts, describe, dir, stages } = storesFromEnv(env);
+  const registry = await ModelRegistry.open({
+    metadata,
+    artifacts,
+    ...(stages ? { stages } : {}),
+    ...options,
+  });
+  return { registry, describe, dir };
 }

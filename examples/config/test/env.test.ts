@@ -47,3 +47,43 @@ describe('the example apps read the registry from the environment', () => {
     );
   });
 });
+
+describe('one registry folder and configurable stages (issue 14)', () => {
+  it('resolves the default ./.modelreg where the command was run: npm’s INIT_CWD, else the working directory', () => {
+    const root = mkdtempSync(join(tmpdir(), 'modelreg-root-'));
+    expect(storesFromEnv({ INIT_CWD: root }).dir).toBe(join(root, '.modelreg'));
+    expect(storesFromEnv({ INIT_CWD: root, MODELREG_DIR: 'reg' }).dir).toBe(join(root, 'reg'));
+    expect(storesFromEnv({ INIT_CWD: root, MODELREG_DIR: '/srv/reg' }).dir).toBe('/srv/reg');
+    expect(storesFromEnv({}).dir).toBe(join(process.cwd(), '.modelreg'));
+  });
+
+  it('MODELREG_STAGES sets the stages, new versions start in the first, and it is in the description', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelreg-stages-'));
+    const env = { MODELREG_DIR: dir, MODELREG_STAGES: 'dev, staging,production,archived' };
+    expect(storesFromEnv(env).describe).toMatch(/; stages: dev,staging,production,archived$/);
+    const { registry } = await openRegistryFromEnv(env);
+    try {
+      expect(registry.stages).toEqual(['dev', 'staging', 'production', 'archived']);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it.each([
+    [{ MODELREG_STAGES: 'production' }, 'MODELREG_STAGES'],
+    [{ MODELREG_STAGES: 'dev,,prod' }, 'MODELREG_STAGES'],
+  ])('a bad stage list is INVALID_CONFIG naming the variable: %j', (env, text) => {
+    expect(() => storesFromEnv(env)).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(text) }),
+    );
+  });
+
+  it('stage names the registry refuses fail at open, naming the stages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelreg-stages-'));
+    await expect(
+      openRegistryFromEnv({ MODELREG_DIR: dir, MODELREG_STAGES: 'dev,Dev' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+    });
+  });
+});

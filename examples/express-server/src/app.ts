@@ -20,7 +20,10 @@ import { modelRoutes } from './routes/models.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
 import { runRoutes } from './routes/runs.js';
+import { trackingRoutes } from './routes/tracking.js';
 import { trainRoutes } from './routes/train.js';
+import type { SecurityOptions } from './security.js';
+import { defaultSecurity, securityMiddleware } from './security.js';
 import { defaultUiDir, uiRoutes } from './ui.js';
 
 export type { AuditEntry, AuditSink } from './audit.js';
@@ -31,6 +34,8 @@ export { defaultLimits } from './context.js';
 export type { ErrorBody, ErrorCode } from './errors.js';
 export { statusOfRegistryCode } from './errors.js';
 export { buildOpenApiDocument } from './openapi.js';
+export type { SecurityOptions } from './security.js';
+export { defaultAllowedHosts, defaultSecurity, handleExpectContinue } from './security.js';
 
 export interface AppOptions {
   /** The registry to serve; the app never closes it. */
@@ -58,6 +63,8 @@ export interface AppOptions {
    * request acts as the server itself — for loopback only (`server.ts` enforces it).
    */
   auth?: AuthOptions;
+  /** Host allow-list and rate limits; each part defaults to {@link defaultSecurity}. */
+  security?: Partial<SecurityOptions>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -111,6 +118,7 @@ export function createApp(options: AppOptions): express.Application {
   app.set('etag', false);
   app.use(requestLogging(logger));
   app.use(metrics.middleware);
+  app.use(securityMiddleware({ ...defaultSecurity, ...options.security }, ctx.limits));
   app.use(express.json({ limit: ctx.limits.jsonBytes, strict: true }));
   const auth = options.auth ?? { mode: 'open' };
   app.use(authentication(ctx, auth));
@@ -122,6 +130,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));
   app.use(runRoutes(ctx));
+  app.use(trackingRoutes(ctx));
   app.use(opsRoutes(ctx, { openapi: buildOpenApiDocument(), deployments: () => canaries.describeAll() }));
   if (options.ui !== false) app.use(uiRoutes(options.ui ?? defaultUiDir()));
   app.use(routeNotFound);

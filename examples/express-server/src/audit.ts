@@ -18,7 +18,10 @@ export interface AuditEntry {
   /** sha256 (hex) of the canonical JSON of the input: `{"rows":[...]}` or `{"csv":"..."}`. */
   inputSha256: string;
   rows: number;
+  /** The first `limits.auditOutputRows` rows of the answer (and of `versions`). */
   output: { predictions: unknown[]; probabilities?: unknown[] };
+  /** Set when the answer had more rows than the entry keeps. */
+  outputTruncated?: true;
   latencyMs: number;
 }
 

@@ -12,8 +12,14 @@ export interface Limits {
   datasetUploadBytes: number;
   /** CSV bodies and uploads to `POST /models/:name/predict`. Default 10 MB. */
   predictCsvBytes: number;
-  /** Rows per prediction request (413 beyond). Default 10 000. */
+  /** Rows per prediction request, JSON or CSV (413 beyond). Default 10 000. */
   predictRows: number;
+  /** One artifact uploaded to `PUT /runs/:id/artifacts/*`. Default 1 GiB. */
+  artifactUploadBytes: number;
+  /** An ONNX file uploaded to `POST /models/:name/versions/onnx`. Default 512 MB. */
+  modelUploadBytes: number;
+  /** Rows of output an audit entry keeps (the rest is counted, not stored). Default 1 000. */
+  auditOutputRows: number;
 }
 
 export const defaultLimits: Limits = {
@@ -21,6 +27,9 @@ export const defaultLimits: Limits = {
   datasetUploadBytes: 100 * 1024 * 1024,
   predictCsvBytes: 10 * 1024 * 1024,
   predictRows: 10_000,
+  artifactUploadBytes: 1024 * 1024 * 1024,
+  modelUploadBytes: 512 * 1024 * 1024,
+  auditOutputRows: 1000,
 };
 
 /** What every route module gets. */

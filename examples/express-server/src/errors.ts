@@ -10,6 +10,9 @@ export const httpErrorCodes = [
   'UNSUPPORTED_MEDIA_TYPE',
   'PAYLOAD_TOO_LARGE',
   'ROUTE_NOT_FOUND',
+  'HOST_NOT_ALLOWED',
+  'CROSS_ORIGIN',
+  'RATE_LIMITED',
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -18,7 +21,13 @@ export type ErrorCode = HttpErrorCode | RegistryErrorCode;
 
 /** The body of every error answer. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+  error: {
+    code: ErrorCode;
+    message: string;
+    details?: Record<string, unknown>;
+    /** On 5xx answers: the request id under which the server logged the cause. */
+    requestId?: string;
+  };
 }
 
 /** An error with an HTTP status, thrown by routes and turned into an {@link ErrorBody} by {@link errorHandler}. */
@@ -96,8 +105,12 @@ const isMulterError = (e: unknown): e is Error & { code: string; field?: string 
 export function toHttpError(e: unknown): HttpError {
   if (e instanceof HttpError) return e;
   if (isRegistryError(e)) {
+    // A store failure's message may quote the driver (SQL, paths, hosts): it goes to the log only.
+    if (e.code === 'STORE_FAILURE')
+      return new HttpError(500, 'STORE_FAILURE', 'a metadata or artifact store operation failed');
     return new HttpError(statusOfRegistryCode[e.code], e.code, e.message, e.details);
   }
+  if (e instanceof URIError) return new HttpError(400, 'INVALID_REQUEST', 'the URL has malformed %-encoding');
   if (isMulterError(e)) {
     if (e.code === 'LIMIT_FILE_SIZE')
       return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the uploaded file is too large`);
@@ -125,10 +138,19 @@ export function toHttpError(e: unknown): HttpError {
   return new HttpError(500, 'INTERNAL', 'internal server error');
 }
 
-/** Sends `{ error: { code, message, details? } }`. */
+/** Sends `{ error: { code, message, details?, requestId? } }`; a 5xx carries the request id, never the cause. */
 export function sendError(res: Response, error: HttpError): void {
+  const requestId: unknown = res.locals['requestId'];
   const body: ErrorBody = {
-    error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+    error: {
+      code: error.code,
+      message:
+        error.status >= 500 && typeof requestId === 'string'
+          ? `${error.message} (request id ${requestId}; the server log has the cause)`
+          : error.message,
+      ...(error.details ? { details: error.details } : {}),
+      ...(error.status >= 500 && typeof requestId === 'string' ? { requestId } : {}),
+    },
   };
   res.status(error.status).json(body);
 }

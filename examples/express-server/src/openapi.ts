@@ -16,9 +16,11 @@ const errors = (...statuses: number[]): Responses => {
     409: 'Conflict (CONFLICT, ALREADY_EXISTS)',
     413: 'Body or row count over the limit (PAYLOAD_TOO_LARGE)',
     401: 'No credentials, or a token that is unknown, revoked or malformed (UNAUTHENTICATED)',
-    403: "The principal's role or model grants do not allow this (PERMISSION_DENIED)",
+    403: "The principal's role or model grants do not allow this (PERMISSION_DENIED), or a write from another site (CROSS_ORIGIN)",
     415: 'Unsupported Content-Type (UNSUPPORTED_MEDIA_TYPE)',
+    421: 'The Host is not in MODELREG_ALLOWED_HOSTS (HOST_NOT_ALLOWED)',
     422: 'Well-formed but refused by the registry (INVALID_ARGUMENT, UNSUPPORTED)',
+    429: 'Too many writes from this address (RATE_LIMITED); see the RateLimit headers',
     503: 'The metadata store does not answer',
   };
   return Object.fromEntries(
@@ -236,11 +238,113 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   });
   path({
     method: 'post',
+    path: '/experiments',
+    summary: 'Create an experiment (200 with the existing one when the name is taken)',
+    request: { body: { content: jsonContent(s.createExperimentBody) } },
+    responses: {
+      ...ok(
+        'Created',
+        z.object({ experiment: z.record(z.string(), z.unknown()), created: z.boolean() }),
+        201,
+      ),
+      ...errors(400, 415, 422),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/runs',
+    summary: 'Start a run in an experiment (created when missing)',
+    request: { body: { content: jsonContent(s.startRunBody) } },
+    responses: {
+      ...ok('Started', z.object({ run: s.runResponseSchema }), 201),
+      ...errors(400, 404, 415, 422),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/runs/{id}/log-batch',
+    summary: 'Log params, metrics (each with its step and timestamp) and tags of a run in one call',
+    request: { params: s.runParams, body: { content: jsonContent(s.logBatchBody) } },
+    responses: {
+      ...ok('The run', z.object({ run: s.runResponseSchema })),
+      ...errors(400, 404, 409, 415, 422),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/runs/{id}/end',
+    summary: 'End a run (`finished` by default); ending twice is 409',
+    request: { params: s.runParams, body: { content: jsonContent(s.endRunBody) } },
+    responses: {
+      ...ok('The ended run', z.object({ run: s.runResponseSchema })),
+      ...errors(400, 404, 409, 415),
+    },
+  });
+  path({
+    method: 'put',
+    path: '/runs/{id}/artifacts/{path}',
+    summary: 'Upload an artifact of a run: the body is streamed to the artifact store, its sha256 recorded',
+    description:
+      'Any Content-Type; the raw body is the file. Paths are write-once (409 `ALREADY_EXISTS`). Larger than MODELREG_MAX_ARTIFACT_BYTES (default 1 GiB) is 413, at once when Content-Length says so.',
+    request: {
+      params: s.runParams.extend({
+        path: z.string().meta({ description: 'The artifact path, `/`-separated' }),
+      }),
+      body: { content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } },
+    },
+    responses: {
+      ...ok(
+        'Recorded',
+        z
+          .object({ path: z.string(), size: z.number().int(), sha256: z.string() })
+          .meta({ id: 'ArtifactRecord' }),
+        201,
+      ),
+      ...errors(400, 404, 409, 413),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/models/{name}/versions/onnx',
+    summary:
+      'Register a model trained elsewhere: an ONNX file (+ optional signature) becomes a run and a version',
+    description:
+      'multipart/form-data: the `.onnx` file in `file`; optional JSON fields `signature` (`{ inputs?: [{ name, type? }], task?, classes?, target? }`) and `metrics`, and text fields `experiment` (default: the model name), `runName`, `description`. The bytes are checked now (422 `INVALID_ARGUMENT` for anything onnxruntime would refuse); the run is ended `failed` then and nothing is registered.',
+    request: {
+      params: s.modelParams,
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: z.object({
+              file: z.string().meta({ format: 'binary', description: 'The .onnx file' }),
+              signature: z.string().optional(),
+              metrics: z.string().optional(),
+              experiment: z.string().optional(),
+              runName: z.string().optional(),
+              description: z.string().optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      ...ok(
+        'Registered',
+        z
+          .object({ run: s.runResponseSchema, version: s.versionSchema, modelUri: z.string() })
+          .meta({ id: 'OnnxRegistered' }),
+        201,
+      ),
+      ...errors(400, 413, 415, 422),
+    },
+  });
+  path({
+    method: 'post',
     path: '/models/{name}/predict',
     summary:
       'Predict with a version chosen by version, stage or alias (default: a canary if any, else production)',
     description:
-      'Input: JSON `{ rows: [...] }`, a `text/csv` body, or multipart/form-data with the CSV in `file`. The answer names the version that served the rows (with a canary, `versions` names it per row).',
+      'Input, one form per request: JSON records `{ rows: [...] }`; arrays of numbers in the order of the signature’s inputs `{ input_data: { features: [[...]] } }` (see `GET /models/{name}/versions/{version}/signature`); MLflow’s `{ inputs }`, `{ dataframe_split: { columns, data } }` or `{ dataframe_records }`; a `text/csv` body; or multipart/form-data with the CSV in `file` and optional `version`, `stage`, `alias` and `proba` fields (any other field is 400). `version=latest` serves the highest version. The row limit (MODELREG_MAX_PREDICT_ROWS, default 10 000) applies to every form, CSV included (413). The answer names the version that served the rows (with a canary, `versions` names it per row).',
     request: {
       params: s.modelParams,
       query: s.predictQuery,
@@ -354,7 +458,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       title: 'modelreg REST server',
       version: '0.1.0',
       description:
-        'Datasets, training, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`. Every route but /health, /openapi.json, /docs and the UI needs a token (`Authorization: Bearer mr_…`, or Basic with the token as the password) unless the server runs open on loopback: 401 for missing or bad credentials, 403 when the role (reader < predictor < editor < admin) or the model grants do not allow the call. Changes are recorded with the principal as the actor; a body `actor` is refused (400) when a token is used.',
+        'Datasets, training, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`; a 5xx also carries `requestId` (the cause is in the server log, never in the answer).\n\nBrowser safety: every write with a body must be `application/json`, except the uploads (`POST /datasets`, `POST /models/{name}/predict`, `PUT /runs/{id}/artifacts/{path}`, `POST /models/{name}/versions/onnx`), else 415; a write whose `Origin` is another site (or `Sec-Fetch-Site: cross-site`) is 403 `CROSS_ORIGIN`; a `Host` outside MODELREG_ALLOWED_HOSTS (default: localhost, 127.0.0.1, [::1], any port) is 421; writes are rate-limited per address (MODELREG_WRITE_RATE_LIMIT a minute, default 300; 429); a declared Content-Length over a limit is 413 before the body is read; a path with malformed %-encoding is 400.\n\nStages are the registry’s (MODELREG_STAGES, default none,staging,production,archived; `GET /models/{name}` lists them).\n\nAuthentication: Every route but /health, /openapi.json, /docs and the UI needs a token (`Authorization: Bearer mr_…`, or Basic with the token as the password) unless the server runs open on loopback: 401 for missing or bad credentials, 403 when the role (reader < predictor < editor < admin) or the model grants do not allow the call. Changes are recorded with the principal as the actor; a body `actor` is refused (400) when a token is used.',
     },
   });
 }

@@ -35,6 +35,7 @@ const booleanQuery = z
   .transform((v) => v === 'true' || v === '1')
   .meta({ type: 'boolean' });
 const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const label = z.union([z.string(), z.number(), z.boolean()]);
 
 // ---- path and query parameters ----
 export const modelParams = z.object({ name });
@@ -91,25 +92,58 @@ const selectorFields = {
   stage: name.optional().meta({ description: 'Serve the highest version in this stage' }),
   alias: name.optional().meta({ description: 'Serve the version this alias points at' }),
 };
+const latestOrVersion = z
+  .union([z.literal('latest'), pathVersion])
+  .meta({ description: 'A version number, or `latest`: the highest version' });
 export const predictQuery = z
   .object({
-    version: pathVersion.optional(),
+    version: latestOrVersion.optional(),
     stage: selectorFields.stage,
     alias: selectorFields.alias,
     proba: booleanQuery.optional().meta({ description: 'Also answer class probabilities (classifiers)' }),
   })
   .strict();
+/** Multipart text fields next to the CSV `file` of a prediction (same meaning as the query's). */
+export const predictFields = z
+  .object({
+    version: latestOrVersion.optional(),
+    stage: selectorFields.stage,
+    alias: selectorFields.alias,
+    proba: booleanQuery.optional(),
+  })
+  .strict();
+const records = z.array(z.record(z.string(), z.unknown())).min(1);
+const matrix = z.array(z.array(z.union([z.number(), z.boolean(), z.null()]))).min(1);
 export const predictBody = z
   .object({
-    rows: z
-      .array(z.record(z.string(), z.unknown()))
-      .min(1)
-      .meta({ description: 'Records: one object per row, keyed by feature name' }),
+    rows: records.optional().meta({ description: 'Records: one object per row, keyed by feature name' }),
+    input_data: z.object({ features: matrix }).strict().optional().meta({
+      description:
+        'Rows as arrays of numbers in the order of the model signature’s inputs (`GET /models/:name/versions/:version/signature`); booleans as true/false or 0/1, a categorical feature as its category index, null for missing',
+    }),
+    inputs: z
+      .union([matrix, records])
+      .optional()
+      .meta({ description: 'MLflow’s form: arrays in signature order, or records' }),
+    dataframe_split: z
+      .object({ columns: z.array(z.string()).min(1), data: z.array(z.array(z.unknown())).min(1) })
+      .strict()
+      .optional()
+      .meta({ description: 'MLflow’s (pandas) split form: column names and rows of values' }),
+    dataframe_records: records.optional().meta({ description: 'MLflow’s records form (same as rows)' }),
     ...selectorFields,
+    version: z
+      .union([z.literal('latest'), versionNumber])
+      .optional()
+      .meta({ description: 'Serve this version, or `latest`: the highest' }),
     proba: z.boolean().optional(),
   })
   .strict()
-  .meta({ id: 'PredictRequest' });
+  .meta({
+    id: 'PredictRequest',
+    description:
+      'Exactly one of rows, input_data, inputs, dataframe_split and dataframe_records; at most one of version, stage and alias',
+  });
 
 // ---- bodies ----
 // Core's train options as JSON: dataset CSV as text, no progress callback or abort signal (a client
@@ -189,6 +223,95 @@ export const canaryRevisionBody = z
   .strict()
   .meta({ id: 'CanaryRollbackRequest' });
 
+// ---- tracking writes ----
+export const createExperimentBody = z.object({ name }).strict().meta({ id: 'CreateExperimentRequest' });
+export const startRunBody = z
+  .object({
+    experiment: name.optional().meta({ description: 'Created when missing; default `Default`' }),
+    name: z.string().min(1).max(256).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    parentRunId: z.string().min(1).max(256).optional(),
+  })
+  .strict()
+  .meta({ id: 'StartRunRequest' });
+export const logBatchBody = z
+  .object({
+    params: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .meta({ description: 'At most 100; a param is write-once (a different value is 409)' }),
+    metrics: z
+      .array(
+        z
+          .object({
+            key: name,
+            value: z.number(),
+            step: z.number().int().min(0).optional(),
+            timestamp: z
+              .number()
+              .int()
+              .min(0)
+              .optional()
+              .meta({ description: 'ms since epoch; default now' }),
+          })
+          .strict(),
+      )
+      .max(1000)
+      .optional(),
+    tags: z.record(z.string(), z.string()).optional().meta({ description: 'At most 100' }),
+  })
+  .strict()
+  .meta({ id: 'LogBatchRequest' });
+export const endRunBody = z
+  .object({ status: z.enum(['finished', 'failed', 'killed']).optional() })
+  .strict()
+  .meta({ id: 'EndRunRequest' });
+/** A multipart text field holding JSON. */
+const jsonField = <S extends z.ZodType>(schema: S) =>
+  z
+    .string()
+    .transform((text, c) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        c.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+export const onnxFields = z
+  .object({
+    signature: jsonField(
+      z
+        .object({
+          inputs: z
+            .array(
+              z
+                .object({
+                  name: z.string().min(1),
+                  type: z.enum(['number', 'integer', 'boolean']).optional(),
+                })
+                .strict(),
+            )
+            .min(1)
+            .optional(),
+          task: z.enum(['classification', 'regression']).optional(),
+          classes: z.array(label).min(2).optional(),
+          target: z.string().min(1).optional(),
+        })
+        .strict(),
+    )
+      .optional()
+      .meta({ description: 'JSON: { inputs?: [{ name, type? }], task?, classes?, target? }' }),
+    metrics: jsonField(z.record(z.string(), z.number()))
+      .optional()
+      .meta({ description: 'JSON: metrics measured where the model was trained' }),
+    experiment: name.optional().meta({ description: 'Experiment of the run; default the model name' }),
+    runName: z.string().min(1).max(256).optional(),
+    description: z.string().max(5000).optional(),
+  })
+  .strict();
+
 // ---- responses ----
 export const errorSchema = z
   .object({
@@ -252,7 +375,6 @@ export const trainResultSchema = z
   })
   .meta({ id: 'TrainResult' });
 
-const label = z.union([z.string(), z.number(), z.boolean()]);
 export const predictResultSchema = z
   .object({
     model: name,

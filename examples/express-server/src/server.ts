@@ -6,7 +6,7 @@ import { parseInput, RegistryError } from '@modelreg/core';
 import { openRegistryFromEnv } from '@modelreg/example-config';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { createApp } from './app.js';
+import { createApp, defaultAllowedHosts, handleExpectContinue } from './app.js';
 import type { AuditSink } from './audit.js';
 import { createNdjsonAuditSink } from './audit.js';
 import type { AuthOptions } from './auth.js';
@@ -26,6 +26,21 @@ const serverEnvSchema = z.object({
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
     .max(1024)
     .optional(),
+  MODELREG_MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_MODEL_BYTES: z.coerce.number().int().min(1).optional(),
+  /** Comma-separated `Host` names the server answers (`*`: any); default the loopback names. */
+  MODELREG_ALLOWED_HOSTS: z
+    .string()
+    .min(1)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+  /** Writes per client address and minute. */
+  MODELREG_WRITE_RATE_LIMIT: z.coerce.number().int().min(1).optional(),
 });
 
 /** Whether `host` is a loopback address or name: only there may the server run without auth. */
@@ -53,6 +68,10 @@ function authFromEnv(host: string, adminToken: string | undefined): AuthOptions 
 
 const shutdownGraceMs = 10_000;
 
+/** The `HOST` the server listens on is a name it answers to, unless it is a wildcard address. */
+const hostNamesOf = (host: string): string[] =>
+  ['0.0.0.0', '::', '[::]'].includes(host) ? [] : [host.includes(':') ? `[${host}]` : host];
+
 export interface RunningServer {
   server: Server;
   url: string;
@@ -72,7 +91,7 @@ export async function startServer(
   });
   const logger = pino({ level: config.LOG_LEVEL });
   const auth = authFromEnv(config.HOST, config.MODELREG_ADMIN_TOKEN);
-  const { registry, describe } = await openRegistryFromEnv(env);
+  const { registry, describe, dir } = await openRegistryFromEnv(env);
   let audit: AuditSink | undefined;
   try {
     audit = config.MODELREG_AUDIT_LOG ? createNdjsonAuditSink(config.MODELREG_AUDIT_LOG) : undefined;
@@ -92,11 +111,23 @@ export async function startServer(
         ? { predictCsvBytes: config.MODELREG_MAX_PREDICT_CSV_BYTES }
         : {}),
       ...(config.MODELREG_MAX_PREDICT_ROWS ? { predictRows: config.MODELREG_MAX_PREDICT_ROWS } : {}),
+      ...(config.MODELREG_MAX_ARTIFACT_BYTES
+        ? { artifactUploadBytes: config.MODELREG_MAX_ARTIFACT_BYTES }
+        : {}),
+      ...(config.MODELREG_MAX_MODEL_BYTES ? { modelUploadBytes: config.MODELREG_MAX_MODEL_BYTES } : {}),
+    },
+    security: {
+      allowedHosts: config.MODELREG_ALLOWED_HOSTS ?? [...defaultAllowedHosts, ...hostNamesOf(config.HOST)],
+      ...(config.MODELREG_WRITE_RATE_LIMIT
+        ? { writeRateLimit: { limit: config.MODELREG_WRITE_RATE_LIMIT, windowMs: 60_000 } }
+        : {}),
     },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
+    // `Expect: 100-continue` is answered by the app once the declared length passed its limit.
+    s.on('checkContinue', handleExpectContinue(app));
   }).catch(async (e: unknown) => {
     await Promise.allSettled([audit?.close(), registry.close()]);
     throw e;
@@ -105,7 +136,14 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   logger.info(
-    { url, registry: describe, audit: config.MODELREG_AUDIT_LOG ?? null, auth: auth.mode },
+    {
+      url,
+      registry: describe,
+      dir,
+      stages: registry.stages,
+      audit: config.MODELREG_AUDIT_LOG ?? null,
+      auth: auth.mode,
+    },
     'listening',
   );
   if (auth.mode === 'open') {

@@ -23,10 +23,10 @@ export interface TestBackend {
   cleanup(): Promise<void>;
 }
 
-/** The embedded default: SQLite + an artifact folder in a fresh temp folder. */
-export async function embeddedBackend(): Promise<TestBackend> {
+/** The embedded default: SQLite + an artifact folder in a fresh temp folder; `env` adds settings (`MODELREG_STAGES`). */
+export async function embeddedBackend(env: Record<string, string> = {}): Promise<TestBackend> {
   const dir = await mkdtemp(join(tmpdir(), 'modelreg-express-'));
-  const { registry, describe } = await openRegistryFromEnv({ MODELREG_DIR: dir });
+  const { registry, describe } = await openRegistryFromEnv({ ...env, MODELREG_DIR: dir });
   return {
     registry,
     describe,
@@ -38,7 +38,7 @@ export async function embeddedBackend(): Promise<TestBackend> {
 }
 
 /** Postgres (a fresh schema, dropped afterwards) + S3 (s3rver, or MODELREG_TEST_S3_ENDPOINT) under a fresh prefix. */
-export async function postgresS3Backend(): Promise<TestBackend> {
+export async function postgresS3Backend(extraEnv: Record<string, string> = {}): Promise<TestBackend> {
   const { adminPool, dropSchema, pgUrl, randomSchema } = await import('../../../test-utils/pg-env.js');
   const { startTestS3 } = await import('../../../test-utils/test-s3.js');
   const s3 = await startTestS3();
@@ -55,6 +55,7 @@ export async function postgresS3Backend(): Promise<TestBackend> {
   }
   const dir = await mkdtemp(join(tmpdir(), 'modelreg-express-pg-'));
   const env = {
+    ...extraEnv,
     MODELREG_DIR: dir,
     MODELREG_METADATA_URL: pgUrl,
     MODELREG_PG_SCHEMA: schema,

@@ -14,13 +14,16 @@ Commands:
   train        upload --data and train on it; --register to create a version
   register     register the model of a run: --run <id> --name <model>
   promote      move a version to a stage: --name <model> --version <n> [--stage production]
-  predict      predict rows of a CSV with a model URI: --model models:/<name>/production --data <csv>
+  predict      predict every row of a CSV with a model URI: --model models:/<name>/production --data <csv>
+               (reads the file directly: nothing is written to the registry; without --data, the
+               first 10 rows of the bundled sample)
   list         list datasets, models and their versions
 
 Options:
   --data <path>      CSV file (default: the bundled energy_load.csv sample)
   --target <column>  target column (default: target)
   --name <model>     registered model name (default: energy_load)
+  --experiment <n>   experiment of the training run (default: the model name)
   --model <uri>      model URI for predict (default: models:/<name>/production)
   --type <trainer>   random-forest | decision-tree (default: random-forest)
   --trees <n>        number of trees (default: 30)
@@ -30,32 +33,49 @@ Options:
   --register         register the trained model (train)
   --json             print JSON instead of text
 
-Storage follows MODELREG_DIR (default ./.modelreg), MODELREG_METADATA_URL and MODELREG_ARTIFACTS_URL.`;
+Storage follows MODELREG_DIR (default ./.modelreg where the command is run), MODELREG_METADATA_URL,
+MODELREG_ARTIFACTS_URL and MODELREG_STAGES (default none,staging,production,archived).`;
+
+/** A usage error: one line, the usage, exit code 2. */
+function usageError(message: string): number {
+  console.error(`error: ${message}\n\n${usage}`);
+  return 2;
+}
+
+const options = {
+  data: { type: 'string' },
+  target: { type: 'string', default: 'target' },
+  name: { type: 'string', default: 'energy_load' },
+  experiment: { type: 'string' },
+  model: { type: 'string' },
+  type: { type: 'string', default: 'random-forest' },
+  trees: { type: 'string', default: '30' },
+  run: { type: 'string' },
+  version: { type: 'string' },
+  stage: { type: 'string', default: 'production' },
+  register: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      data: { type: 'string' },
-      target: { type: 'string', default: 'target' },
-      name: { type: 'string', default: 'energy_load' },
-      model: { type: 'string' },
-      type: { type: 'string', default: 'random-forest' },
-      trees: { type: 'string', default: '30' },
-      run: { type: 'string' },
-      version: { type: 'string' },
-      stage: { type: 'string', default: 'production' },
-      register: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const command = positionals[0] ?? 'quickstart';
-  if (values.help || !Object.hasOwn(commands, command)) {
-    console.log(usage);
-    return values.help ? 0 : 2;
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, strict: true, options });
+  } catch (e) {
+    // node:util's messages are one line (`Unknown option '--x'. …`); the first sentence is enough.
+    return usageError(e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e));
   }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const command = positionals[0] ?? 'quickstart';
+  if (!Object.hasOwn(commands, command)) return usageError(`unknown command "${command}"`);
+  if (positionals.length > 1) return usageError(`unexpected argument "${positionals[1]}"`);
   const { registry, describe } = await openRegistryFromEnv();
+  if (!values.json) console.error(`registry  ${describe}`);
   const ctx: CommandContext = {
     registry,
     describe,
@@ -73,11 +93,13 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (isRegistryError(error)) console.error(`error ${error.code}: ${error.message}`);
-    else console.error(error);
-    process.exit(1);
-  },
-);
+/** Exits once stdout and stderr are flushed: a pipe may still hold the tail of a long output. */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main().then(exit, (error: unknown) => {
+  if (isRegistryError(error)) console.error(`error ${error.code}: ${error.message}`);
+  else console.error(error);
+  exit(1);
+});

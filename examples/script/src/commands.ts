@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Cell, DataTable, ModelRegistry } from '@modelreg/core';
+import type { Cell, DataTable, ModelRegistry, PredictInput } from '@modelreg/core';
+import { readCsvRecords } from '@modelreg/core/datasets';
 import { formatModelUri, RegistryError } from '@modelreg/core';
 
 export const sampleCsv = fileURLToPath(new URL('../data/energy_load.csv', import.meta.url));
@@ -10,6 +11,7 @@ export interface CommandOptions {
   data?: string | undefined;
   target?: string | undefined;
   name?: string | undefined;
+  experiment?: string | undefined;
   model?: string | undefined;
   type?: string | undefined;
   trees?: string | undefined;
@@ -68,8 +70,9 @@ async function train(ctx: CommandContext, register: boolean) {
   const dataset = await upload(ctx);
   const started = performance.now();
   let lastShown = -1;
+  const experiment = ctx.options.experiment ?? ctx.options.name ?? 'energy_load';
   const result = await ctx.registry.train({
-    experiment: ctx.options.name ?? 'energy_load',
+    experiment,
     dataset: { name: dataset.name, version: dataset.version },
     target: ctx.options.target ?? 'target',
     model: modelSpec(ctx.options),
@@ -84,9 +87,7 @@ async function train(ctx: CommandContext, register: boolean) {
     },
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
-  ctx.print(
-    `run       ${result.run.id} (${result.run.status}) in experiment "${ctx.options.name ?? 'energy_load'}", ${seconds} s`,
-  );
+  ctx.print(`run       ${result.run.id} (${result.run.status}) in experiment "${experiment}", ${seconds} s`);
   ctx.print(`features  ${result.manifest.features.map((f) => f.name).join(', ')}`);
   ctx.print(
     `metrics   ${Object.entries(result.metrics)
@@ -98,22 +99,36 @@ async function train(ctx: CommandContext, register: boolean) {
   return { dataset, ...result };
 }
 
-async function predict(ctx: CommandContext, uri: string, datasetName: string, rows = 5) {
+/** Predicts `records` with the model at `uri` and prints one line per row (`actual` only when the rows carry the target). */
+async function predictRecords(
+  ctx: CommandContext,
+  uri: string,
+  records: Record<string, Cell>[],
+  input: PredictInput = records,
+) {
   const model = await ctx.registry.load(uri);
-  const table = await ctx.registry.datasets.load(datasetName);
-  const records = headRecords(table, rows);
-  const predictions = await model.predict(records);
+  const predictions = await model.predict(input);
   ctx.print(
-    `predict   ${uri} -> ${model.version ? `${model.version.name} v${model.version.version}` : 'run model'} (${model.format})`,
+    `predict   ${uri} -> ${model.version ? `${model.version.name} v${model.version.version}` : 'run model'} (${model.format}), ${predictions.length} rows`,
   );
   const target = model.manifest.target;
   records.forEach((r, i) => {
     const p = predictions[i];
-    ctx.print(
-      `          row ${i + 1}: predicted ${typeof p === 'number' ? fmt(p) : String(p)}, actual ${String(r[target])}`,
-    );
+    const actual = Object.hasOwn(r, target) ? `, actual ${String(r[target])}` : '';
+    ctx.print(`          row ${i + 1}: predicted ${typeof p === 'number' ? fmt(p) : String(p)}${actual}`);
   });
   return { uri, version: model.version?.version ?? null, predictions };
+}
+
+async function predict(ctx: CommandContext, uri: string, datasetName: string, rows = 5) {
+  const table = await ctx.registry.datasets.load(datasetName);
+  return predictRecords(ctx, uri, headRecords(table, rows));
+}
+
+/** The first `limit` data rows of CSV text (all when omitted), as CSV text again. */
+function firstRows(text: string, limit: number): string {
+  const lines = text.split(/\r?\n/);
+  return lines.slice(0, limit + 1).join('\n');
 }
 
 export const commands = {
@@ -164,9 +179,13 @@ export const commands = {
     return moved;
   },
   async predict(ctx: CommandContext) {
-    const dataset = await upload(ctx);
     const uri = ctx.options.model ?? formatModelUri(ctx.options.name ?? 'energy_load', 'production');
-    return predict(ctx, uri, dataset.name, 10);
+    // The file is read here, not uploaded: predicting writes nothing to the registry. Without
+    // --data the bundled sample is a demo: its first 10 rows.
+    const file = await readFile(ctx.options.data ?? sampleCsv, 'utf8');
+    const csv = ctx.options.data ? file : firstRows(file, 10);
+    const records = readCsvRecords(csv, { label: ctx.options.data ?? 'sample' });
+    return predictRecords(ctx, uri, records, { csv });
   },
   async list(ctx: CommandContext) {
     const datasets = await ctx.registry.datasets.list();

@@ -22,26 +22,35 @@ Usage: node dist/worker.js --model <name> --input <file.ndjson | ->  [--output <
 Jobs: one JSON object per line, a record of features or { "id": ..., "rows": [...] }.
 Results: one JSON line per job: { id?, line, model, version, prediction | predictions, latencyMs }
 or { id?, line, model, error: { code, message } }. Logs (hot swaps...) are JSON lines on stderr.
-Storage follows MODELREG_DIR (default ./.modelreg), MODELREG_METADATA_URL, MODELREG_PG_SCHEMA and
-MODELREG_ARTIFACTS_URL.`;
+Storage follows MODELREG_DIR (default ./.modelreg where the command is run), MODELREG_METADATA_URL,
+MODELREG_PG_SCHEMA, MODELREG_ARTIFACTS_URL and MODELREG_STAGES.`;
 
 const log = (entry: LogEntry): void => {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 };
 
+const options = {
+  model: { type: 'string' },
+  uri: { type: 'string' },
+  stage: { type: 'string', default: 'production' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  'watch-dir': { type: 'string' },
+  'poll-ms': { type: 'string', default: '500' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      model: { type: 'string' },
-      uri: { type: 'string' },
-      stage: { type: 'string', default: 'production' },
-      input: { type: 'string' },
-      output: { type: 'string' },
-      'watch-dir': { type: 'string' },
-      'poll-ms': { type: 'string', default: '500' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({ options }));
+  } catch (e) {
+    // An unknown flag or a positional: one line and the usage, exit 2 (as for missing options).
+    console.error(
+      `error: ${e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e)}\n\n${usage}`,
+    );
+    return 2;
+  }
   const uri = values.uri ?? (values.model ? formatModelUri(values.model, values.stage) : undefined);
   const dir = values['watch-dir'];
   const pollMs = Number(values['poll-ms']);

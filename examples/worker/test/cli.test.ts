@@ -104,6 +104,15 @@ describe('the worker CLI on the embedded default (SQLite + folder, from MODELREG
     expect(await w.exited).toBe(2);
     expect(w.stderr.map((l) => l.value).join('\n')).toMatch(/Usage:/);
   });
+
+  it('an unknown flag is one line and the usage, exit 2, no stack trace', async () => {
+    const w = spawnWorker(script, ['--modle', 'iris', '--input', '-'], env);
+    expect(await w.exited).toBe(2);
+    const stderr = w.stderr.map((l) => l.value).join('\n');
+    expect(stderr).toMatch(/^error: Unknown option '--modle'/);
+    expect(stderr).toMatch(/Usage:/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe.skipIf(!pgReachable)(

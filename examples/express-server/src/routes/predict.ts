@@ -2,23 +2,29 @@ import express, { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
 import type { ModelRegistry, PredictInput } from '@modelreg/core';
 import { formatModelUri } from '@modelreg/core';
+import { readCsvText } from '@modelreg/core/datasets';
+import type { z } from 'zod';
 import type { AuditEntry } from '../audit.js';
 import { inputSha256 } from '../audit.js';
 import { registryOf, requirePermission } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { loggerOf, requestIdOf } from '../context.js';
 import { HttpError, parseRequest } from '../errors.js';
-import { modelParams, predictBody, predictQuery } from '../schemas.js';
+import { modelParams, predictBody, predictFields, predictQuery } from '../schemas.js';
 import { memoryCsvUpload, requireFile } from '../uploads.js';
 
 type Selector =
-  { kind: 'version'; version: number } | { kind: 'stage'; stage: string } | { kind: 'alias'; alias: string };
+  | { kind: 'version'; version: number | 'latest' }
+  | { kind: 'stage'; stage: string }
+  | { kind: 'alias'; alias: string };
+
+type PredictBody = z.output<typeof predictBody>;
 
 /** What one prediction request asks for, whatever its content type. */
 interface PredictRequest {
   input: PredictInput;
-  /** What the audit hash covers: `{ rows }` or `{ csv }`. */
-  canonical: { rows: unknown[] } | { csv: string };
+  /** What the audit hash covers: `{ rows }` (records or arrays) or `{ csv }`. */
+  canonical: { rows: readonly unknown[] } | { csv: string };
   selector: Selector | undefined;
   proba: boolean;
 }
@@ -47,7 +53,7 @@ const uriOf = (name: string, s: Selector): string =>
   formatModelUri(name, s.kind === 'version' ? s.version : s.kind === 'stage' ? s.stage : { alias: s.alias });
 
 function pickSelector(
-  ...candidates: Array<{ version?: number; stage?: string; alias?: string }>
+  ...candidates: Array<{ version?: number | 'latest'; stage?: string; alias?: string }>
 ): Selector | undefined {
   const found: Selector[] = [];
   for (const c of candidates) {
@@ -65,20 +71,66 @@ function pickSelector(
   return found[0];
 }
 
-/** Reads the input from a JSON body (`{ rows }`), a `text/csv` body or a multipart upload (`file`). */
+const tooManyRows = (rows: number | string, maxRows: number) =>
+  new HttpError(413, 'PAYLOAD_TOO_LARGE', `${rows} rows is more than the limit of ${maxRows}`);
+
+/** The rows of a JSON prediction body, whichever of its forms was sent. */
+function jsonInput(body: PredictBody, raw: Record<string, unknown>): readonly unknown[] & PredictInput {
+  const forms = (['rows', 'input_data', 'inputs', 'dataframe_split', 'dataframe_records'] as const).filter(
+    (k) => body[k] !== undefined,
+  );
+  if (forms.length !== 1) {
+    throw new HttpError(
+      400,
+      'INVALID_REQUEST',
+      forms.length === 0
+        ? 'body: give the rows as one of rows, input_data.features, inputs, dataframe_split or dataframe_records'
+        : `body: give the rows in one form only, not ${forms.join(' and ')}`,
+    );
+  }
+  // The parsed JSON, not zod's copies: a record schema drops a `__proto__` key, a valid feature name.
+  if (body.rows) return raw['rows'] as Record<string, unknown>[];
+  if (body.dataframe_records) return raw['dataframe_records'] as Record<string, unknown>[];
+  if (body.input_data) return body.input_data.features;
+  if (body.inputs)
+    return (Array.isArray(body.inputs[0]) ? body.inputs : raw['inputs']) as PredictInput & unknown[];
+  const split = body.dataframe_split!;
+  return split.data.map((row, i) => {
+    if (row.length !== split.columns.length) {
+      throw new HttpError(
+        400,
+        'INVALID_REQUEST',
+        `body.dataframe_split.data.${i}: ${row.length} values for ${split.columns.length} columns`,
+      );
+    }
+    const record = Object.create(null) as Record<string, unknown>;
+    split.columns.forEach((c, j) => (record[c] = row[j]));
+    return record;
+  });
+}
+
+/** Counts the data rows of a CSV (the same reader predict uses), refusing more than `maxRows`. */
+function checkCsvRows(csv: string, maxRows: number): void {
+  let rows = 0;
+  readCsvText(csv, {
+    label: 'CSV body',
+    onRow: () => {
+      if (++rows > maxRows) throw tooManyRows(`more than ${maxRows}`, maxRows);
+    },
+  });
+}
+
+/**
+ * Reads the input from a JSON body (records, `input_data.features`, MLflow's `inputs` /
+ * `dataframe_split` / `dataframe_records`), a `text/csv` body or a multipart upload (`file`, with
+ * optional `version`, `stage`, `alias` and `proba` fields; any other field is a 400).
+ */
 function readPredictRequest(req: Request, maxRows: number): PredictRequest {
   const query = parseRequest(predictQuery, req.query, 'query');
   if (req.is('application/json')) {
     const body = parseRequest(predictBody, req.body, 'body');
-    if (body.rows.length > maxRows) {
-      throw new HttpError(
-        413,
-        'PAYLOAD_TOO_LARGE',
-        `${body.rows.length} rows is more than the limit of ${maxRows}`,
-      );
-    }
-    // The parsed JSON rows, not zod's copies: a record schema drops a `__proto__` key, a valid feature name.
-    const rows = (req.body as { rows: Record<string, unknown>[] }).rows;
+    const rows = jsonInput(body, req.body as Record<string, unknown>);
+    if (rows.length > maxRows) throw tooManyRows(rows.length, maxRows);
     return {
       input: rows,
       canonical: { rows },
@@ -86,13 +138,21 @@ function readPredictRequest(req: Request, maxRows: number): PredictRequest {
       proba: body.proba ?? query.proba ?? false,
     };
   }
-  const csv = req.is('multipart/form-data')
+  const multipart = req.is('multipart/form-data');
+  const fields = multipart ? parseRequest(predictFields, req.body ?? {}, 'body') : {};
+  const csv = multipart
     ? requireFile(req).buffer.toString('utf8')
     : typeof req.body === 'string'
       ? req.body
       : '';
   if (csv.trim() === '') throw new HttpError(400, 'INVALID_REQUEST', 'the CSV body is empty');
-  return { input: { csv }, canonical: { csv }, selector: pickSelector(query), proba: query.proba ?? false };
+  checkCsvRows(csv, maxRows);
+  return {
+    input: { csv },
+    canonical: { csv },
+    selector: pickSelector(query, fields),
+    proba: fields.proba ?? query.proba ?? false,
+  };
 }
 
 /** Parses the body by content type: JSON, `text/csv`, or multipart with a CSV `file`; anything else is 415. */
@@ -169,19 +229,22 @@ function audit(
   outcome: PredictOutcome,
   latencyMs: number,
 ): void {
+  // The input is kept as its sha256 only; the output is capped, so a big request is not a big entry.
+  const keep = ctx.limits.auditOutputRows;
   const entry: AuditEntry = {
     time: new Date().toISOString(),
     requestId: requestIdOf(res),
     model,
     version: outcome.version,
-    ...(outcome.versions ? { versions: outcome.versions } : {}),
+    ...(outcome.versions ? { versions: outcome.versions.slice(0, keep) } : {}),
     via: outcome.via,
     inputSha256: inputSha256(request.canonical),
     rows: outcome.predictions.length,
     output: {
-      predictions: outcome.predictions,
-      ...(outcome.probabilities ? { probabilities: outcome.probabilities } : {}),
+      predictions: outcome.predictions.slice(0, keep),
+      ...(outcome.probabilities ? { probabilities: outcome.probabilities.slice(0, keep) } : {}),
     },
+    ...(outcome.predictions.length > keep ? { outputTruncated: true } : {}),
     latencyMs,
   };
   const log = loggerOf(res, ctx.logger);

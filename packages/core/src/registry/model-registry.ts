@@ -26,6 +26,7 @@ import { Jobs } from './jobs.js';
 import type { JobsSettings } from './jobs.js';
 import type {
   EventType,
+  Experiment,
   HistoryEntry,
   MetricPoint,
   ModelVersion,
@@ -55,7 +56,7 @@ import { defaultActor, parseRegistryOptions } from './options.js';
 import type { ResolvedUri } from './resolve.js';
 import { resolveUri } from './resolve.js';
 import type { SearchRunsOptions, SearchRunsResult, StartRunOptions } from './runs.js';
-import { RunHandle, runIdSchema, searchRuns, startRun } from './runs.js';
+import { getOrCreateExperiment, RunHandle, runIdSchema, searchRuns, startRun } from './runs.js';
 import type { Principal } from '../domain/identity.js';
 import { principalSchema } from '../domain/identity.js';
 import { authorize, authorizeModelUri, scopeStores } from './access.js';
@@ -249,6 +250,14 @@ export class ModelRegistry {
       throw new RegistryError('NOT_FOUND', `run "${runId}" does not exist`, { where: 'runs' });
     }
     return this.ctx.metadata.getMetricHistory(runId, parseArg(nameSchema, key, 'metric key', 'runs'));
+  }
+
+  /**
+   * The experiment named `name`, created (without tags) when missing; concurrent calls in any
+   * process get the same experiment. `INVALID_ARGUMENT` for a bad name.
+   */
+  async getOrCreateExperiment(name: string): Promise<Experiment> {
+    return getOrCreateExperiment(this.ctx, parseArg(nameSchema, name, 'experiment name', 'runs'));
   }
 
   async listExperiments(): ReturnType<MetadataStore['listExperiments']> {

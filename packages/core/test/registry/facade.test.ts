@@ -47,3 +47,26 @@ describe('what the example apps use from core', () => {
     });
   });
 });
+
+describe('getOrCreateExperiment (tracking over HTTP creates experiments with it)', () => {
+  it('creates an experiment once: the same name answers the same experiment, in parallel too', async () => {
+    const registry = await openMemoryRegistry();
+    const [a, b] = await Promise.all([
+      registry.getOrCreateExperiment('churn'),
+      registry.getOrCreateExperiment('churn'),
+    ]);
+    expect(a).toEqual(b);
+    expect(await registry.getOrCreateExperiment('churn')).toEqual(a);
+    expect((await registry.listExperiments()).map((e) => e.name)).toEqual(['churn']);
+    const run = await registry.startRun({ experiment: 'churn' });
+    expect((await run.info()).experimentId).toBe(a.id);
+  });
+
+  it('a bad name is INVALID_ARGUMENT and creates nothing', async () => {
+    const registry = await openMemoryRegistry();
+    for (const name of ['', '../x', 'a'.repeat(129)]) {
+      await expect(registry.getOrCreateExperiment(name)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    expect(await registry.listExperiments()).toEqual([]);
+  });
+});

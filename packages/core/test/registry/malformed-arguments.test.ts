@@ -163,6 +163,11 @@ describeCases<ModelRegistry>(
       ['missing arguments', BAD, (r) => r.getMetricHistory(options(undefined), options(undefined))],
     ],
     listExperiments: [],
+    getOrCreateExperiment: [
+      ['missing name', BAD, (r) => r.getOrCreateExperiment(options(undefined))],
+      ['name a number', BAD, (r) => r.getOrCreateExperiment(options(42))],
+      ['bad name', BAD, (r) => r.getOrCreateExperiment('a b')],
+    ],
     createModel: [
       ['name a number', BAD, (r) => r.createModel(options(42))],
       ['bad name', BAD, (r) => r.createModel('../x')],
