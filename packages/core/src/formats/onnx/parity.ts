@@ -2,7 +2,7 @@ import { RegistryError, abortedError, throwIfAborted } from '../../errors.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { argmaxRows, predictEnsemble } from '../tree-ensemble.js';
 import type { Label } from '../model.js';
-import { exportTreeEnsembleToOnnxAsync } from './export-tree-ensemble.js';
+import { exportTreeEnsembleToOnnx, exportTreeEnsembleToOnnxAsync } from './export-tree-ensemble.js';
 import { createOnnxPredictor } from './session.js';
 
 /** Rows whose two best native class probabilities are closer than this are near-ties: float32 summation may order them either way. */
@@ -64,6 +64,9 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
  * scale, classification with identical labels except documented near-ties. Throws `INTEGRITY` otherwise.
  * With a `signal`, it is checked between the steps and raced against the onnxruntime calls (which
  * run off the main thread): an abort rejects with `ABORTED` and the session is released after.
+ * Without one (the train worker, which is terminated to abort), the export runs in one synchronous call.
+ * The session is created while the native predictions are computed: onnxruntime builds it off the
+ * JavaScript thread. `onPhase('checking')` is called once the ONNX bytes exist.
  */
 export async function exportWithParity(
   ensemble: TreeEnsemble,
@@ -73,19 +76,17 @@ export async function exportWithParity(
     nRows: number;
     y: Float64Array;
     signal?: AbortSignal;
+    onPhase?: (phase: 'checking') => void;
   },
 ): Promise<{ bytes: Uint8Array; report: ParityReport }> {
   const { signal } = options;
-  const bytes = await exportTreeEnsembleToOnnxAsync(
-    ensemble,
-    { ...(options.classes ? { classes: classLabels(options.classes) } : {}) },
-    signal,
-  );
+  const exportOptions = { ...(options.classes ? { classes: classLabels(options.classes) } : {}) };
+  const bytes = signal
+    ? await exportTreeEnsembleToOnnxAsync(ensemble, exportOptions, signal)
+    : exportTreeEnsembleToOnnx(ensemble, exportOptions);
+  options.onPhase?.('checking');
   const { nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
-  await checkpoint(signal);
-  const x32 = Float32Array.from(options.x);
-  const native = predictEnsemble(ensemble, x32, nRows);
   await checkpoint(signal);
   const creating = createOnnxPredictor(bytes);
   // A session created after an abort is released as soon as it exists.
@@ -93,6 +94,9 @@ export async function exportWithParity(
     (p) => (signal?.aborted ? p.release() : undefined),
     () => undefined,
   );
+  const x32 = Float32Array.from(options.x);
+  const native = predictEnsemble(ensemble, x32, nRows);
+  await checkpoint(signal);
   const predictor = await raceAbort(creating, signal);
   const run = <T>(p: Promise<T>): Promise<T> => raceAbort(p, signal);
   try {
