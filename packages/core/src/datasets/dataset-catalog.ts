@@ -189,18 +189,6 @@ export class DatasetCatalog {
   }
 
   /**
-   * The stored CSV bytes of a dataset version, not yet checked: for a reader that checks them while
-   * it parses (`loadTable(bytes, dataset.columns, { expected: { sha256, size } })`), as `train` does
-   * in its worker thread. `NOT_FOUND` as {@link load}; `INTEGRITY` when the file is missing.
-   */
-  async readStored(name: string, version?: number): Promise<{ dataset: DatasetVersion; bytes: Uint8Array }> {
-    const dataset = await this.require(name, version);
-    const bytes = await this.artifacts.get(dataset.key);
-    if (!bytes) throw this.missingFile(dataset);
-    return { dataset, bytes };
-  }
-
-  /**
    * Soft-deletes one version, or every version when `version` is omitted. The stored files stay
    * until garbage collection. `NOT_FOUND` when the dataset or version does not exist.
    */

@@ -8,7 +8,7 @@ import { RegistryError, throwIfAborted } from '../errors.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
 import { exportWithParity } from '../formats/onnx/parity.js';
 import type { ParityReport } from '../formats/onnx/parity.js';
-import { isOnnxRuntimeAvailable, requireOnnxRuntime } from '../formats/onnx/session.js';
+import { requireOnnxRuntime } from '../formats/onnx/session.js';
 import { fitModel } from '../training/fit.js';
 import type { FitModelResult } from '../training/fit.js';
 import type { Task, Trainer, TrainPhase } from '../training/trainer.js';
@@ -65,6 +65,11 @@ export interface TrainComputeInput {
   params: Record<string, unknown>;
   split: { testSize?: number; seed?: number };
   formats?: ('native' | 'onnx')[];
+  /**
+   * Whether onnxruntime-node loads, as the calling thread found (an optional peer dependency; the
+   * answer of the thread that owns the registry is the one that counts).
+   */
+  onnxRuntime: boolean;
   createdAt: number;
 }
 
@@ -83,7 +88,9 @@ export interface TrainComputed {
 /** A phase report: `fraction` within the phase (the fit's own fraction while fitting). */
 export type PhaseReporter = (phase: TrainPhase, fraction: number, message?: string) => void;
 
-async function readTable(source: TrainDataSource): Promise<{ table: DataTable; tags: Record<string, string> }> {
+async function readTable(
+  source: TrainDataSource,
+): Promise<{ table: DataTable; tags: Record<string, string> }> {
   if (source.kind === 'catalog') {
     const table = await loadTable(source.bytes, source.columns, {
       label: source.label,
@@ -131,7 +138,7 @@ export async function computeTraining(
     createdAt: input.createdAt,
   });
   throwIfAborted(signal, where);
-  const onnx = await exportOnnx(fit, input.formats, trainer.name, signal, report);
+  const onnx = await exportOnnx(fit, input, trainer.name, signal, report);
   throwIfAborted(signal, where);
   return {
     manifest: fit.manifest,
@@ -152,7 +159,7 @@ export async function computeTraining(
  */
 async function exportOnnx(
   fit: FitModelResult,
-  formats: ('native' | 'onnx')[] | undefined,
+  { formats, onnxRuntime }: Pick<TrainComputeInput, 'formats' | 'onnxRuntime'>,
   trainerName: string,
   signal: AbortSignal | undefined,
   report: PhaseReporter | undefined,
@@ -167,14 +174,19 @@ async function exportOnnx(
       { where },
     );
   }
-  if (formats === undefined) {
-    if (!(await isOnnxRuntimeAvailable())) return null;
-  } else {
+  if (!onnxRuntime) {
+    if (formats === undefined) return null;
     await requireOnnxRuntime();
   }
   report?.('exporting', 0);
   const { ensemble } = fit.model;
-  const rows = sampleRows(fit.testSet.x, fit.testSet.y, fit.testSet.nRows, ensemble.nFeatures, PARITY_MAX_ROWS);
+  const rows = sampleRows(
+    fit.testSet.x,
+    fit.testSet.y,
+    fit.testSet.nRows,
+    ensemble.nFeatures,
+    PARITY_MAX_ROWS,
+  );
   const exported = await exportWithParity(ensemble, {
     ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),
     ...rows,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RegistryError, abortedError, invalidArgument } from '../errors.js';
 import type { RegistryErrorCode } from '../errors.js';
@@ -16,6 +18,18 @@ export function trainWorkerUrl(here: string = import.meta.url): URL {
   const path = new URL(here).pathname;
   if (path.endsWith('.ts')) return new URL('./train-worker.dev.mjs', here);
   return new URL(`./training/train-worker${path.endsWith('.cjs') ? '.cjs' : '.js'}`, here);
+}
+
+let available: boolean | undefined;
+
+/**
+ * Whether the train worker's module is where {@link trainWorkerUrl} says: it is in the package as
+ * published and in the repository; it is not when an application bundles core's code into its own
+ * file, and then `train` runs on the calling thread as a user trainer does.
+ */
+export function trainWorkerAvailable(): boolean {
+  available ??= existsSync(fileURLToPath(trainWorkerUrl()));
+  return available;
 }
 
 function fromWorkerError(e: WorkerError): Error {
@@ -72,7 +86,9 @@ export function computeInWorker(
       else finish(fromWorkerError(message.error));
     });
     worker.on('error', (e) => finish(e));
-    worker.on('exit', (code) => finish(new Error(`[modelreg] [train] the train worker exited with code ${code}`)));
+    worker.on('exit', (code) =>
+      finish(new Error(`[modelreg] [train] the train worker exited with code ${code}`)),
+    );
 
     const send = (message: ToTrainWorker): boolean => {
       try {

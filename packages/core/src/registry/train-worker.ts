@@ -19,8 +19,7 @@ export interface TrainWorkerData {
 
 /** Parent → worker: inline records in chunks, then `start`. */
 export type ToTrainWorker =
-  | { type: 'rows'; rows: Record<string, unknown>[] }
-  | { type: 'start'; input: TrainComputeInput };
+  { type: 'rows'; rows: Record<string, unknown>[] } | { type: 'start'; input: TrainComputeInput };
 
 /** An error as it crosses the thread boundary (RegistryError fields, or a plain error's). */
 export interface WorkerError {
@@ -50,7 +49,12 @@ function toWorkerError(e: unknown): WorkerError {
     };
   }
   const error = e instanceof Error ? e : new Error(String(e));
-  return { registry: false, message: error.message, name: error.name, ...(error.stack ? { stack: error.stack } : {}) };
+  return {
+    registry: false,
+    message: error.message,
+    name: error.name,
+    ...(error.stack ? { stack: error.stack } : {}),
+  };
 }
 
 function main(): void {
@@ -60,14 +64,17 @@ function main(): void {
   setForestWorkerUrl(init.forestWorkerUrl);
   const trainer = builtinTrainers.find((t) => t.name === init.trainer);
   const rows: Record<string, unknown>[] = [];
-  const post = (message: FromTrainWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  const post = (message: FromTrainWorker, transfer: ArrayBuffer[] = []): void =>
+    port.postMessage(message, transfer);
   port.on('message', (message: ToTrainWorker) => {
     if (message.type === 'rows') {
       for (const row of message.rows) rows.push(row);
       return;
     }
     const input =
-      message.input.source.kind === 'rows' ? { ...message.input, source: { kind: 'rows' as const, rows } } : message.input;
+      message.input.source.kind === 'rows'
+        ? { ...message.input, source: { kind: 'rows' as const, rows } }
+        : message.input;
     if (!trainer) {
       post({ type: 'error', error: { registry: false, message: `no built-in trainer "${init.trainer}"` } });
       return;

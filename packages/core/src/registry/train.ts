@@ -14,10 +14,11 @@ import type { RegistryContext } from './context.js';
 import { canonicalStage } from './models.js';
 import { newId, putRunFiles, registerVersion } from './register.js';
 import { logArtifacts } from './run-artifacts.js';
+import { isOnnxRuntimeAvailable, requireOnnxRuntime } from '../formats/onnx/session.js';
 import { startRun } from './runs.js';
 import { computeTraining } from './train-compute.js';
 import type { PhaseReporter, TrainComputed, TrainDataSource } from './train-compute.js';
-import { computeInWorker } from './train-in-worker.js';
+import { computeInWorker, trainWorkerAvailable } from './train-in-worker.js';
 
 const where = 'train';
 
@@ -102,6 +103,7 @@ export interface TrainResult {
  * here (I/O only) and parsed and checked against its sha256 where the model is fitted.
  */
 async function sourceFromOptions(
+  ctx: RegistryContext,
   datasets: DatasetCatalog,
   dataset: z.output<typeof trainOptionsSchema>['dataset'],
   raw: TrainOptions['dataset'],
@@ -119,7 +121,15 @@ async function sourceFromOptions(
         { where },
       );
     }
-    const { bytes } = await datasets.readStored(record.name, record.version);
+    // Read here, checked against the record's sha256 and size while it is parsed in the worker.
+    const bytes = await ctx.artifacts.get(record.key);
+    if (!bytes) {
+      throw new RegistryError(
+        'INTEGRITY',
+        `dataset "${record.name}" version ${record.version}: the stored file ${record.key} is missing`,
+        { where },
+      );
+    }
     return {
       kind: 'catalog',
       bytes,
@@ -164,9 +174,12 @@ function progressReporter(onProgress: ((p: TrainProgress) => void) | undefined):
   };
 }
 
-/** Built-in trainers run in the train worker; others are closures of this thread. */
+/**
+ * Built-in trainers run in the train worker; others are closures of this thread, and so is every
+ * trainer when core was bundled into an application file without its worker module beside it.
+ */
 function runsInWorker(trainer: Trainer): boolean {
-  return builtinTrainers.includes(trainer);
+  return builtinTrainers.includes(trainer) && trainWorkerAvailable();
 }
 
 /** Splits a record into records of at most `size` entries (none for an empty record). */
@@ -230,18 +243,25 @@ export async function train(
     throwIfAborted(signal, where);
     report?.('reading', 0);
     const input = {
-      source: await sourceFromOptions(datasets, opts.dataset, options.dataset),
+      source: await sourceFromOptions(ctx, datasets, opts.dataset, options.dataset),
       target: opts.target,
       ...(opts.features ? { features: opts.features } : {}),
       ...(opts.task ? { task: opts.task } : {}),
       params: opts.model.params,
       split: opts.split,
       ...(opts.formats ? { formats: opts.formats } : {}),
+      onnxRuntime:
+        (opts.formats === undefined || opts.formats.includes('onnx')) && (await isOnnxRuntimeAvailable()),
       createdAt: ctx.now(),
     };
     throwIfAborted(signal, where);
+    const inWorker = runsInWorker(trainer);
+    // onnxruntime-node (optional) is looked for here: the worker runs what this thread can load.
+    // Built-in trainers always fit tree ensembles, so an explicit 'onnx' without it fails at once.
+    if (inWorker && opts.formats?.includes('onnx')) await requireOnnxRuntime();
+    throwIfAborted(signal, where);
     const hooks = { ...(signal ? { signal } : {}), ...(report ? { report } : {}) };
-    computed = runsInWorker(trainer)
+    computed = inWorker
       ? await computeInWorker(trainer.name, input, hooks)
       : await computeTraining(input, trainer, hooks);
     throwIfAborted(signal, where);
@@ -249,6 +269,7 @@ export async function train(
     throw signal?.aborted && !isRegistryError(e, 'ABORTED') ? abortedError(signal, where) : e;
   }
   report?.('writing', 0);
+  throwIfAborted(signal, where);
   const { onnx } = computed;
   const formats = opts.formats ?? (onnx ? ['native', 'onnx'] : ['native']);
   const fit = computed;
