@@ -3,6 +3,8 @@
 // (parse, binning, fit, metrics, ONNX export, parity check) and posts the result's bytes back.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isRegistryError } from '../errors.js';
+import { exportTreeEnsembleToOnnx } from '../formats/onnx/export-tree-ensemble.js';
+import { createOnnxPredictor } from '../formats/onnx/session.js';
 import { setForestWorkerUrl } from '../training/native/forest-workers.js';
 import { builtinTrainers } from '../training/trainers/index.js';
 import { computeTraining } from './train-compute.js';
@@ -57,6 +59,32 @@ function toWorkerError(e: unknown): WorkerError {
   };
 }
 
+/**
+ * Loads onnxruntime-node and builds a one-leaf session while the dataset is read and the model
+ * fitted: the first session of a thread pays for the runtime's setup (hundreds of ms, mostly on
+ * onnxruntime's own threads), which the parity check would otherwise wait for after the fit.
+ */
+function warmOnnxRuntime(): void {
+  const leaf = {
+    feature: new Int32Array([-1]),
+    threshold: new Float64Array([0]),
+    left: new Int32Array([0]),
+    right: new Int32Array([0]),
+    value: new Float64Array([0]),
+  };
+  const bytes = exportTreeEnsembleToOnnx({
+    task: 'regression',
+    nFeatures: 1,
+    nOutputs: 1,
+    mode: 'leq',
+    trees: [leaf],
+  });
+  createOnnxPredictor(bytes).then(
+    (p) => p.release(),
+    () => undefined,
+  );
+}
+
 function main(): void {
   const port = parentPort;
   if (port === null) return; // imported on the main thread (for its types): nothing to run
@@ -79,6 +107,7 @@ function main(): void {
       post({ type: 'error', error: { registry: false, message: `no built-in trainer "${init.trainer}"` } });
       return;
     }
+    if (input.onnxRuntime && input.formats?.includes('onnx') !== false) warmOnnxRuntime();
     computeTraining(input, trainer, {
       report: (phase, fraction, text) =>
         post({ type: 'progress', phase, fraction, ...(text !== undefined ? { message: text } : {}) }),
