@@ -78,9 +78,11 @@ export const trainOptionsSchema = z.strictObject({
   tags: tagsArgSchema.default({}),
   onProgress: z.custom<(p: TrainProgress) => void>((v) => typeof v === 'function').optional(),
   /**
-   * Stops the call: until the run is created (reading, fitting, exporting) an abort rejects with
-   * `ABORTED` at the next tree (at once with `workers`) and leaves nothing behind; once the run is
-   * being written, the call completes.
+   * Stops the call. Until the files are written (reading, fitting, exporting, checking) an abort
+   * rejects with `ABORTED` at once and leaves nothing behind: for the built-in trainers the train
+   * worker running those phases is terminated; trainers added with `registerTrainer` run on the
+   * calling thread and see the signal in their `fit`. While writing, an abort is seen before the
+   * metadata commit with `register`; without it, once the run is being written, the call completes.
    */
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
 });
