@@ -12,6 +12,8 @@ const all = [
   'resolve',
   'gc',
   'abort-and-limits',
+  'export-speed',
+  'abort-latency',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {

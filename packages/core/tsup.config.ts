@@ -14,6 +14,7 @@ export const entry = {
   'testing/index': 'src/testing/index.ts',
   types: 'src/public-types.ts',
   'training/forest-worker': 'src/training/native/forest-worker.ts',
+  'training/train-worker': 'src/registry/train-worker.ts',
 };
 
 export default defineConfig(buildConfig(entry, { shims: true }));

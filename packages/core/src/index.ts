@@ -102,6 +102,7 @@ export type {
   Trainer,
   TrainerRegistry,
   TrainProgress,
+  TrainPhase,
 } from './training/trainer.js';
 export type {
   ModelManifest,

@@ -62,6 +62,7 @@ const node = (dir: string, script: string): Record<string, unknown> =>
 
 let withOnnx: string;
 let withoutOnnx: string;
+let packedFiles: string[] = [];
 beforeAll(() => {
   const packed = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], {
@@ -71,6 +72,7 @@ beforeAll(() => {
   ) as { filename: string; files: { path: string }[] }[];
   const tarball = join(scratch, packed[0]!.filename);
   const files = packed[0]!.files.map((f) => f.path);
+  packedFiles = files;
   expect(files).toEqual(
     expect.arrayContaining(['dist/training/forest-worker.js', 'dist/training/forest-worker.cjs']),
   );
@@ -79,6 +81,12 @@ beforeAll(() => {
 }, 60_000);
 
 describe('a consumer of the packed @modelreg/core', () => {
+  it('the package ships the train worker entry in both formats (train runs its phases there)', () => {
+    expect(packedFiles).toEqual(
+      expect.arrayContaining(['dist/training/train-worker.js', 'dist/training/train-worker.cjs']),
+    );
+  });
+
   it.each(['app.mjs', 'app.cjs'])(
     '%s without onnxruntime-node trains, registers, loads and predicts in the native format',
     (app) => {

@@ -15,17 +15,6 @@ import type { TrainOptions } from './train.js';
 export const JOB_ID_TAG = 'modelreg.job.id';
 export const JOB_KEY_TAG = 'modelreg.job.idempotency_key';
 
-/** Where each phase of a training sits in a job's overall fraction. */
-const phaseRanges = {
-  queued: [0, 0],
-  reading: [0, 0.1],
-  fitting: [0.1, 0.8],
-  exporting: [0.8, 0.9],
-  checking: [0.8, 0.9],
-  writing: [0.9, 1],
-  done: [1, 1],
-} as const;
-
 /** How often progress goes to the store at most (each write appends one `job.progress` event). */
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -126,9 +115,9 @@ export class TrainingJobRunner implements JobRunner {
     let written = progress;
     let renewedAt = ctx.now();
     let renewing = false;
-    const setProgress = (phase: JobProgress['phase'], within: number): void => {
-      const [from, to] = phaseRanges[phase];
-      const fraction = Math.max(progress.fraction, Math.min(1, from + (to - from) * within));
+    /** `overall`: the fraction of the whole training call, as `train`'s progress reports it. */
+    const setProgress = (phase: JobProgress['phase'], overall: number): void => {
+      const fraction = Math.max(progress.fraction, Math.min(1, overall));
       if (phase !== progress.phase || fraction !== progress.fraction) progress = { phase, fraction };
     };
     const renew = async (): Promise<void> => {
@@ -175,22 +164,16 @@ export class TrainingJobRunner implements JobRunner {
         await finish('succeeded', { result: earlier });
         return;
       }
-      const result = await train(
-        ctx,
-        this.deps.datasets,
-        this.deps.trainers,
-        {
-          ...options,
-          tags: {
-            ...options.tags,
-            [JOB_ID_TAG]: job.id,
-            ...(job.idempotencyKey !== null ? { [JOB_KEY_TAG]: job.idempotencyKey } : {}),
-          },
-          signal: controller.signal,
-          onProgress: (p) => setProgress('fitting', p.fraction),
+      const result = await train(ctx, this.deps.datasets, this.deps.trainers, {
+        ...options,
+        tags: {
+          ...options.tags,
+          [JOB_ID_TAG]: job.id,
+          ...(job.idempotencyKey !== null ? { [JOB_KEY_TAG]: job.idempotencyKey } : {}),
         },
-        { onPhase: (phase) => setProgress(phase, 0) },
-      );
+        signal: controller.signal,
+        onProgress: (p) => setProgress(p.phase ?? 'fitting', p.overall ?? p.fraction),
+      });
       await finish('succeeded', {
         result: {
           runId: result.run.id,

@@ -346,13 +346,20 @@ export class ModelRegistry {
    * Trains a model on a dataset and logs everything as one run: params, test metrics, tags (dataset
    * name, version and sha256, trainer) and the model folder; registers it when `register` is given.
    * Bad input (unknown target, single-class target, too few rows, bad params) fails before any run
-   * is created.
+   * is created. For the built-in trainers, parsing, fitting, metrics, the ONNX export and its parity
+   * check run in a worker thread, so the caller's event loop stays free; trainers added with
+   * {@link registerTrainer} run on the calling thread (see there). `onProgress` reports each phase.
    */
   train(options: TrainOptions): Promise<TrainResult> {
     return train(this.ctx, this.datasets, this.trainers, options);
   }
 
-  /** Adds a trainer, usable as `model: { type: trainer.name }` and to load the models it wrote. */
+  /**
+   * Adds a trainer, usable as `model: { type: trainer.name }` and to load the models it wrote.
+   * A trainer is a closure of this thread, so `train` runs it — and parses, evaluates and exports
+   * for it — on the calling thread, not in the train worker the built-in trainers use: a long `fit`
+   * holds the event loop unless it yields (`await` between steps) and checks `signal`.
+   */
   registerTrainer<P>(trainer: Trainer<P>): void {
     this.trainers.register(trainer);
   }

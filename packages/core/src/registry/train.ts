@@ -1,30 +1,25 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg } from '../domain/names.js';
-import type { DataTable } from '../domain/table.js';
 import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
 import type { NewRunRecord } from '../stores/metadata-store.js';
 import { callLimits, tagsArgSchema } from '../domain/limits.js';
 import { ownRecordSchema, setOwn } from '../domain/records.js';
-import { profileCsv } from '../datasets/infer-schema.js';
-import { loadTable, tableFromRecords } from '../datasets/table.js';
 import { RegistryError, abortedError, isRegistryError, throwIfAborted } from '../errors.js';
 import type { ManifestFile, ModelManifest } from '../formats/manifest.js';
-import type { FitModelResult } from '../training/fit.js';
-import { fitModel } from '../training/fit.js';
-import { isTreeEnsembleModel } from '../formats/native/native-model.js';
-import { exportWithParity } from '../formats/onnx/parity.js';
-import type { ParityReport } from '../formats/onnx/parity.js';
-import { isOnnxRuntimeAvailable, requireOnnxRuntime } from '../formats/onnx/session.js';
-import type { TrainerRegistry, TrainProgress } from '../training/trainer.js';
+import { builtinTrainers } from '../training/trainers/index.js';
+import type { Trainer, TrainerRegistry, TrainPhase, TrainProgress } from '../training/trainer.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { RegistryContext } from './context.js';
 import { canonicalStage } from './models.js';
 import { newId, putRunFiles, registerVersion } from './register.js';
 import { logArtifacts } from './run-artifacts.js';
+import { isOnnxRuntimeAvailable, requireOnnxRuntime } from '../formats/onnx/session.js';
 import { startRun } from './runs.js';
 import { authorize } from './access.js';
+import { computeTraining } from './train-compute.js';
+import type { PhaseReporter, TrainComputed, TrainDataSource } from './train-compute.js';
+import { computeInWorker, trainWorkerAvailable } from './train-in-worker.js';
 
 const where = 'train';
 
@@ -84,9 +79,11 @@ export const trainOptionsSchema = z.strictObject({
   tags: tagsArgSchema.default({}),
   onProgress: z.custom<(p: TrainProgress) => void>((v) => typeof v === 'function').optional(),
   /**
-   * Stops the call: until the run is created (reading, fitting, exporting) an abort rejects with
-   * `ABORTED` at the next tree (at once with `workers`) and leaves nothing behind; once the run is
-   * being written, the call completes.
+   * Stops the call. Until the files are written (reading, fitting, exporting, checking) an abort
+   * rejects with `ABORTED` at once and leaves nothing behind: for the built-in trainers the train
+   * worker running those phases is terminated; trainers added with `registerTrainer` run on the
+   * calling thread and see the signal in their `fit`. While writing, an abort is seen before the
+   * metadata commit with `register`; without it, once the run is being written, the call completes.
    */
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
 });
@@ -104,21 +101,16 @@ export interface TrainResult {
   modelUri: string;
 }
 
-/** Internal observers of a training (training jobs report its phases). */
-export interface TrainHooks {
-  onPhase?: (phase: 'reading' | 'fitting' | 'exporting' | 'writing') => void;
-}
-
-interface TableSource {
-  table: DataTable;
-  tags: Record<string, string>;
-}
-
-async function tableFromOptions(
+/**
+ * The dataset as bytes or records for the compute phases: a catalog dataset's stored CSV is read
+ * here (I/O only) and parsed and checked against its sha256 where the model is fitted.
+ */
+async function sourceFromOptions(
+  ctx: RegistryContext,
   datasets: DatasetCatalog,
   dataset: z.output<typeof trainOptionsSchema>['dataset'],
   raw: TrainOptions['dataset'],
-): Promise<TableSource> {
+): Promise<TrainDataSource> {
   if (typeof dataset === 'string' || 'name' in dataset) {
     const name = typeof dataset === 'string' ? dataset : dataset.name;
     const version = typeof dataset === 'string' ? undefined : dataset.version;
@@ -132,9 +124,21 @@ async function tableFromOptions(
         { where },
       );
     }
-    const table = await datasets.load(record.name, record.version);
+    // Read here, checked against the record's sha256 and size while it is parsed in the worker.
+    const bytes = await ctx.artifacts.get(record.key);
+    if (!bytes) {
+      throw new RegistryError(
+        'INTEGRITY',
+        `dataset "${record.name}" version ${record.version}: the stored file ${record.key} is missing`,
+        { where },
+      );
+    }
     return {
-      table,
+      kind: 'catalog',
+      bytes,
+      columns: record.columns,
+      label: `dataset "${record.name}" version ${record.version}`,
+      expected: { sha256: record.sha256, size: record.size },
       tags: {
         'modelreg.dataset.name': record.name,
         'modelreg.dataset.version': String(record.version),
@@ -145,14 +149,40 @@ async function tableFromOptions(
   if ('rows' in dataset) {
     // The caller's records, not zod's copy: parsing a record drops a `__proto__` key.
     const rows = typeof raw === 'object' && 'rows' in raw ? raw.rows : dataset.rows;
-    const table = tableFromRecords(rows, { label: 'inline dataset' });
-    const sha256 = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
-    return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': sha256 } };
+    return { kind: 'rows', rows };
   }
-  const csv = dataset.csv;
-  const profile = await profileCsv(csv, { label: 'inline dataset' });
-  const table = await loadTable(csv, profile.columns, { label: 'inline dataset' });
-  return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 } };
+  return { kind: 'csv', csv: dataset.csv };
+}
+
+/** Where each phase sits in `overall`, the progress of the whole call. */
+const PHASE_SPANS: Record<TrainPhase, [number, number]> = {
+  reading: [0, 0.1],
+  fitting: [0.1, 0.8],
+  exporting: [0.8, 0.88],
+  checking: [0.88, 0.95],
+  writing: [0.95, 1],
+};
+
+/** Turns phase reports into `TrainProgress` (see its fields) for the user's `onProgress`. */
+function progressReporter(onProgress: ((p: TrainProgress) => void) | undefined): PhaseReporter | undefined {
+  if (!onProgress) return undefined;
+  let fitFraction = 0;
+  let overall = 0;
+  return (phase, fraction, message) => {
+    if (phase === 'fitting') fitFraction = Math.max(fitFraction, fraction);
+    else if (phase !== 'reading') fitFraction = 1;
+    const [from, to] = PHASE_SPANS[phase];
+    overall = Math.max(overall, from + (to - from) * Math.min(1, Math.max(0, fraction)));
+    onProgress({ fraction: fitFraction, ...(message !== undefined ? { message } : {}), phase, overall });
+  };
+}
+
+/**
+ * Built-in trainers run in the train worker; others are closures of this thread, and so is every
+ * trainer when core was bundled into an application file without its worker module beside it.
+ */
+function runsInWorker(trainer: Trainer): boolean {
+  return builtinTrainers.includes(trainer) && trainWorkerAvailable();
 }
 
 /** Splits a record into records of at most `size` entries (none for an empty record). */
@@ -169,7 +199,7 @@ function featureList(names: string[]): string {
 }
 
 function paramsToLog(
-  fit: FitModelResult,
+  fit: Pick<TrainComputed, 'manifest' | 'params'>,
   options: z.output<typeof trainOptionsSchema>,
 ): Record<string, string> {
   const out: Record<string, string> = {
@@ -201,7 +231,6 @@ export async function train(
   datasets: DatasetCatalog,
   trainers: TrainerRegistry,
   options: TrainOptions,
-  hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const opts = parseArg(trainOptionsSchema, options, 'train options', where);
   // Checked before fitting: the stores would refuse the writes, but only after the work.
@@ -210,41 +239,49 @@ export async function train(
   const registerStage =
     opts.register?.stage === undefined ? undefined : canonicalStage(ctx, opts.register.stage);
   const { signal } = opts;
-  // Everything before anything is written is pure and checks the signal, so an abort there leaves
-  // nothing behind. The store phase after it is short and not interrupted.
-  let source: TableSource;
-  let fit: FitModelResult;
-  let onnx: Awaited<ReturnType<typeof exportOnnx>>;
+  // Everything before anything is written is pure, and runs in the train worker for the built-in
+  // trainers: an abort terminates it in any phase and leaves nothing behind. The store phase after
+  // it is short and not interrupted.
+  const report = progressReporter(opts.onProgress);
+  let computed: TrainComputed;
   try {
     throwIfAborted(signal, where);
-    hooks.onPhase?.('reading');
-    source = await tableFromOptions(datasets, opts.dataset, options.dataset);
-    hooks.onPhase?.('fitting');
-    fit = await fitModel({
-      table: source.table,
+    report?.('reading', 0);
+    const input = {
+      source: await sourceFromOptions(ctx, datasets, opts.dataset, options.dataset),
       target: opts.target,
       ...(opts.features ? { features: opts.features } : {}),
       ...(opts.task ? { task: opts.task } : {}),
-      trainer,
       params: opts.model.params,
       split: opts.split,
-      ...(signal ? { signal } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.formats ? { formats: opts.formats } : {}),
+      onnxRuntime:
+        (opts.formats === undefined || opts.formats.includes('onnx')) && (await isOnnxRuntimeAvailable()),
       createdAt: ctx.now(),
-    });
+    };
     throwIfAborted(signal, where);
-    hooks.onPhase?.('exporting');
-    onnx = await exportOnnx(fit, opts.formats, trainer.name, signal);
+    const inWorker = runsInWorker(trainer);
+    // onnxruntime-node (optional) is looked for here: the worker runs what this thread can load.
+    // Built-in trainers always fit tree ensembles, so an explicit 'onnx' without it fails at once.
+    if (inWorker && opts.formats?.includes('onnx')) await requireOnnxRuntime();
+    throwIfAborted(signal, where);
+    const hooks = { ...(signal ? { signal } : {}), ...(report ? { report } : {}) };
+    computed = inWorker
+      ? await computeInWorker(trainer.name, input, hooks)
+      : await computeTraining(input, trainer, hooks);
     throwIfAborted(signal, where);
   } catch (e) {
     throw signal?.aborted && !isRegistryError(e, 'ABORTED') ? abortedError(signal, where) : e;
   }
+  report?.('writing', 0);
+  throwIfAborted(signal, where);
+  const { onnx } = computed;
   const formats = opts.formats ?? (onnx ? ['native', 'onnx'] : ['native']);
-  hooks.onPhase?.('writing');
+  const fit = computed;
 
   const runTags = {
     ...opts.tags,
-    ...source.tags,
+    ...computed.datasetTags,
     'modelreg.trainer': trainer.name,
     'modelreg.task': fit.manifest.task,
     'modelreg.formats': formats.join(','),
@@ -255,7 +292,7 @@ export async function train(
       ? [
           {
             path: 'model/model.native.json',
-            body: Buffer.from(JSON.stringify(fit.nativeJson)),
+            body: computed.nativeBytes,
             format: 'native' as const,
           },
         ]
@@ -294,6 +331,7 @@ export async function train(
       metrics: fit.metrics,
       writeModel,
     });
+    report?.('writing', 1, `registered version ${version.version} of "${version.name}"`);
     return { run, metrics: fit.metrics, version, manifest, modelUri: `runs:/${run.id}/model` };
   }
 
@@ -317,6 +355,7 @@ export async function train(
     await run.end('failed').catch(() => undefined);
     throw e;
   }
+  report?.('writing', 1, `wrote run ${run.id}`);
   return {
     run: await run.info(),
     metrics: fit.metrics,
@@ -400,42 +439,4 @@ function localRun(record: NewRunRecord, experimentId: string): Run {
     params: record.params,
     latestMetrics,
   };
-}
-
-/**
- * Exports tree models to ONNX with a parity check on the test rows (`INTEGRITY` when it fails, before
- * any run exists). Returns `null` when ONNX was not asked for, or was only a default and the model is
- * not a tree ensemble or onnxruntime-node (an optional peer dependency, needed for the parity check)
- * is not installed; asked for explicitly without it, `UNSUPPORTED` names the install command.
- */
-async function exportOnnx(
-  fit: FitModelResult,
-  formats: ('native' | 'onnx')[] | undefined,
-  trainerName: string,
-  signal: AbortSignal | undefined,
-): Promise<{ bytes: Uint8Array; report: ParityReport } | null> {
-  const wanted = formats === undefined || formats.includes('onnx');
-  if (!wanted) return null;
-  if (!isTreeEnsembleModel(fit.model)) {
-    if (formats === undefined) return null;
-    throw new RegistryError(
-      'UNSUPPORTED',
-      `models of trainer "${trainerName}" cannot be exported to ONNX; use formats: ['native']`,
-      {
-        where,
-      },
-    );
-  }
-  if (formats === undefined) {
-    if (!(await isOnnxRuntimeAvailable())) return null;
-  } else {
-    await requireOnnxRuntime();
-  }
-  return exportWithParity(fit.model.ensemble, {
-    ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),
-    x: fit.testSet.x,
-    nRows: fit.testSet.nRows,
-    y: fit.testSet.y,
-    ...(signal ? { signal } : {}),
-  });
 }

@@ -5,6 +5,7 @@ export type {
   Task,
   Label,
   TrainProgress,
+  TrainPhase,
   NativeModel,
   FitInput,
   Trainer,

@@ -5,11 +5,26 @@ import type { NativeModel, Task } from '../formats/model.js';
 
 export type { Task, Label, NativeModel } from '../formats/model.js';
 
-/** Progress reported while fitting. */
+/**
+ * The phases of `registry.train`, in order: `reading` the dataset, `fitting` (and evaluating),
+ * `exporting` to ONNX, `checking` the export against the native model, `writing` the files and
+ * metadata. `exporting` and `checking` are skipped when no ONNX file is made.
+ */
+export type TrainPhase = 'reading' | 'fitting' | 'exporting' | 'checking' | 'writing';
+
+/** Progress reported while fitting (and, from `registry.train`, in every phase of the call). */
 export interface TrainProgress {
-  /** From 0 to 1; never decreases within one fit. */
+  /**
+   * The fit's progress, from 0 to 1; never decreases within one fit. From `registry.train` it is 0
+   * while reading and stays 1 after the fit (exporting, checking, writing): use `overall` for the
+   * whole call.
+   */
   fraction: number;
   message?: string;
+  /** Set by `registry.train`: the phase this report belongs to. */
+  phase?: TrainPhase;
+  /** Set by `registry.train`: the progress of the whole call, from 0 to 1, never decreasing. */
+  overall?: number;
 }
 
 /** What a trainer's `fit` receives. */

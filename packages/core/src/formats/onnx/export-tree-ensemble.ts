@@ -2,7 +2,7 @@ import { RegistryError, throwIfAborted } from '../../errors.js';
 import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
 import { float32AtOrAbove, float32AtOrBelow } from './float32.js';
 import {
-  encodeOnnxModel,
+  encodeOnnxModelFast,
   encodeOnnxModelInSteps,
   OnnxAttributeType,
   OnnxDataType,
@@ -135,35 +135,37 @@ function tensorInfo(name: string, elemType: number, dims: (number | string)[]): 
  * float32 ≥ t (see float32.ts).
  */
 function* nodeAttributes(model: TreeEnsemble): Generator<void, OnnxAttribute[]> {
-  const treeIds: number[] = [];
-  const nodeIds: number[] = [];
-  const featureIds: number[] = [];
+  // Lists sized up front and filled by index: growing them with push dominated the export of deep
+  // forests (reallocation and garbage collection).
+  let total = 0;
+  for (const tree of model.trees) total += tree.feature.length;
+  const treeIds = new Array<number>(total).fill(0);
+  const nodeIds = new Array<number>(total).fill(0);
+  const featureIds = new Array<number>(total).fill(0);
   // Encoded once and shared: encoding one string per node took half a second on deep forests.
-  const modes: Uint8Array[] = [];
-  const values: number[] = [];
-  const trueIds: number[] = [];
-  const falseIds: number[] = [];
+  const modes = new Array<Uint8Array>(total);
+  const values = new Array<number>(total).fill(0.5);
+  const trueIds = new Array<number>(total).fill(0);
+  const falseIds = new Array<number>(total).fill(0);
   const leq = model.mode === 'leq';
   const branch = utf8(leq ? 'BRANCH_LEQ' : 'BRANCH_LT');
   const leaf = utf8('LEAF');
+  let at = 0;
   for (const [t, tree] of model.trees.entries()) {
-    for (let i = 0; i < tree.feature.length; i++) {
+    for (let i = 0; i < tree.feature.length; i++, at++) {
       const feature = tree.feature[i]!;
-      treeIds.push(t);
-      nodeIds.push(i);
+      treeIds[at] = t;
+      nodeIds[at] = i;
       if (feature < 0) {
-        featureIds.push(0);
-        modes.push(leaf);
-        values.push(0);
-        trueIds.push(0);
-        falseIds.push(0);
+        modes[at] = leaf;
+        values[at] = 0;
       } else {
         const threshold = tree.threshold[i]!;
-        featureIds.push(feature);
-        modes.push(branch);
-        values.push(leq ? float32AtOrBelow(threshold) : float32AtOrAbove(threshold));
-        trueIds.push(tree.left[i]!);
-        falseIds.push(tree.right[i]!);
+        featureIds[at] = feature;
+        modes[at] = branch;
+        values[at] = leq ? float32AtOrBelow(threshold) : float32AtOrAbove(threshold);
+        trueIds[at] = tree.left[i]!;
+        falseIds[at] = tree.right[i]!;
       }
     }
     yield;
@@ -191,19 +193,24 @@ interface LeafWeights {
  * class has a score in every row (onnxruntime's argmax skips classes that never received a weight).
  */
 function* leafWeights(model: TreeEnsemble, scale: number): Generator<void, LeafWeights> {
-  const treeIds: number[] = [];
-  const nodeIds: number[] = [];
-  const ids: number[] = [];
-  const weights: number[] = [];
   const { nOutputs } = model;
+  let total = 0;
+  for (const tree of model.trees) {
+    for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i]! < 0) total += nOutputs;
+  }
+  const treeIds = new Array<number>(total).fill(0);
+  const nodeIds = new Array<number>(total).fill(0);
+  const ids = new Array<number>(total).fill(0);
+  const weights = new Array<number>(total).fill(0.5);
+  let at = 0;
   for (const [t, tree] of model.trees.entries()) {
     for (let i = 0; i < tree.feature.length; i++) {
       if (tree.feature[i]! >= 0) continue;
-      for (let k = 0; k < nOutputs; k++) {
-        treeIds.push(t);
-        nodeIds.push(i);
-        ids.push(k);
-        weights.push(tree.value[i * nOutputs + k]! * scale);
+      for (let k = 0; k < nOutputs; k++, at++) {
+        treeIds[at] = t;
+        nodeIds[at] = i;
+        ids[at] = k;
+        weights[at] = tree.value[i * nOutputs + k]! * scale;
       }
     }
     yield;
@@ -366,7 +373,7 @@ export function exportTreeEnsembleToOnnx(
   const steps = buildOnnxModel(model, options);
   for (;;) {
     const step = steps.next();
-    if (step.done) return encodeOnnxModel(step.value);
+    if (step.done) return encodeOnnxModelFast(step.value);
   }
 }
 

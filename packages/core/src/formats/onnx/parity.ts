@@ -2,8 +2,14 @@ import { RegistryError, abortedError, throwIfAborted } from '../../errors.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { argmaxRows, predictEnsemble } from '../tree-ensemble.js';
 import type { Label } from '../model.js';
-import { exportTreeEnsembleToOnnxAsync } from './export-tree-ensemble.js';
-import { createOnnxPredictor } from './session.js';
+import {
+  exportTreeEnsembleToOnnx,
+  exportTreeEnsembleToOnnxAsync,
+  ONNX_EXPORT_IR_VERSION,
+  ONNX_EXPORT_OPSETS,
+} from './export-tree-ensemble.js';
+import type { OnnxModelInfo } from './inspect.js';
+import { createOnnxPredictorWithInfo } from './session.js';
 
 /** Rows whose two best native class probabilities are closer than this are near-ties: float32 summation may order them either way. */
 export const NEAR_TIE = 1e-6;
@@ -23,6 +29,33 @@ export interface ParityReport {
   mismatches?: number;
   /** Classification: near-tie rows where the labels were not compared. */
   nearTies?: number;
+}
+
+/** The interface of the model `exportTreeEnsembleToOnnx` writes for `ensemble` (see there). */
+function exportedInfo(ensemble: TreeEnsemble, labels: string[] | number[] | undefined): OnnxModelInfo {
+  const n = ensemble.nOutputs;
+  const outputs: OnnxModelInfo['outputs'] =
+    ensemble.task === 'regression'
+      ? [{ name: 'variable', kind: 'tensor', elemType: 'float', shape: ['N', n] }]
+      : [
+          {
+            name: 'label',
+            kind: 'tensor',
+            elemType: labels?.every((l) => typeof l === 'string') && labels.length > 0 ? 'string' : 'int64',
+            shape: ['N'],
+          },
+          { name: 'probabilities', kind: 'tensor', elemType: 'float', shape: ['N', n] },
+        ];
+  return {
+    irVersion: ONNX_EXPORT_IR_VERSION,
+    opsets: ONNX_EXPORT_OPSETS.map((o) => ({ ...o })),
+    producer: 'modelreg',
+    producerVersion: '',
+    inputs: [{ name: 'input', kind: 'tensor', elemType: 'float', shape: ['N', ensemble.nFeatures] }],
+    outputs,
+    metadata: {},
+    nodeCount: ensemble.task === 'classification' && n === 2 ? 3 : 1,
+  };
 }
 
 function classLabels(classes: readonly Label[]): string[] | number[] {
@@ -64,6 +97,9 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
  * scale, classification with identical labels except documented near-ties. Throws `INTEGRITY` otherwise.
  * With a `signal`, it is checked between the steps and raced against the onnxruntime calls (which
  * run off the main thread): an abort rejects with `ABORTED` and the session is released after.
+ * Without one (the train worker, which is terminated to abort), the export runs in one synchronous call.
+ * The session is created while the native predictions are computed: onnxruntime builds it off the
+ * JavaScript thread. `onPhase('checking')` is called once the ONNX bytes exist.
  */
 export async function exportWithParity(
   ensemble: TreeEnsemble,
@@ -73,26 +109,29 @@ export async function exportWithParity(
     nRows: number;
     y: Float64Array;
     signal?: AbortSignal;
+    onPhase?: (phase: 'checking') => void;
   },
 ): Promise<{ bytes: Uint8Array; report: ParityReport }> {
   const { signal } = options;
-  const bytes = await exportTreeEnsembleToOnnxAsync(
-    ensemble,
-    { ...(options.classes ? { classes: classLabels(options.classes) } : {}) },
-    signal,
-  );
+  const labels = options.classes ? classLabels(options.classes) : undefined;
+  const exportOptions = { ...(labels ? { classes: labels } : {}) };
+  const bytes = signal
+    ? await exportTreeEnsembleToOnnxAsync(ensemble, exportOptions, signal)
+    : exportTreeEnsembleToOnnx(ensemble, exportOptions);
+  options.onPhase?.('checking');
   const { nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
   await checkpoint(signal);
-  const x32 = Float32Array.from(options.x);
-  const native = predictEnsemble(ensemble, x32, nRows);
-  await checkpoint(signal);
-  const creating = createOnnxPredictor(bytes);
+  // The bytes were just written from `ensemble`: their interface is known, no need to decode them.
+  const creating = createOnnxPredictorWithInfo(bytes, exportedInfo(ensemble, labels));
   // A session created after an abort is released as soon as it exists.
   creating.then(
     (p) => (signal?.aborted ? p.release() : undefined),
     () => undefined,
   );
+  const x32 = Float32Array.from(options.x);
+  const native = predictEnsemble(ensemble, x32, nRows);
+  await checkpoint(signal);
   const predictor = await raceAbort(creating, signal);
   const run = <T>(p: Promise<T>): Promise<T> => raceAbort(p, signal);
   try {

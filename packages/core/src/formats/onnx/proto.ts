@@ -438,17 +438,94 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function varintSize(v: number): number {
+  if (v < 0) return 10;
+  let n = 1;
+  for (let x = v; x > 0x7f; x = Math.floor(x / 0x80)) n++;
+  return n;
+}
+
+/** Writes `v` (a safe integer; negatives as 64-bit two's complement) at `at`; returns the next offset. */
+function writeVarint(out: Uint8Array, at: number, v: number): number {
+  let o = at;
+  if (v < 0) {
+    let big = BigInt.asUintN(64, BigInt(v));
+    while (big > 0x7fn) {
+      out[o++] = Number(big & 0x7fn) | 0x80;
+      big >>= 7n;
+    }
+    out[o++] = Number(big);
+    return o;
+  }
+  let x = v;
+  while (x > 0x7f) {
+    out[o++] = (x % 0x80) | 0x80;
+    x = Math.floor(x / 0x80);
+  }
+  out[o++] = x;
+  return o;
+}
+
+/** One packed run of a repeated scalar field: tag, length, then the values. */
+function packed(field: number, payloadSize: number, fill: (out: Uint8Array, at: number) => void): Uint8Array {
+  const tag = (field << 3) | 2;
+  const head = varintSize(tag) + varintSize(payloadSize);
+  const out = new Uint8Array(head + payloadSize);
+  const at = writeVarint(out, writeVarint(out, 0, tag), payloadSize);
+  fill(out, at);
+  return out;
+}
+
+/** `AttributeProto.ints` (field 8, int64) as one packed run. */
+function encodeInts(values: readonly number[], start: number, end: number): Uint8Array {
+  let size = 0;
+  for (let i = start; i < end; i++) size += varintSize(values[i]!);
+  return packed(8, size, (out, at) => {
+    let o = at;
+    for (let i = start; i < end; i++) o = writeVarint(out, o, values[i]!);
+  });
+}
+
+/** `AttributeProto.floats` (field 7, float) as one packed run of little-endian float32. */
+function encodeFloats(values: readonly number[], start: number, end: number): Uint8Array {
+  const n = end - start;
+  return packed(7, n * 4, (out, at) => {
+    if (LITTLE_ENDIAN && at % 4 === 0) {
+      const f32 = new Float32Array(out.buffer, out.byteOffset + at, n);
+      for (let i = 0; i < n; i++) f32[i] = values[start + i]!;
+      return;
+    }
+    const view = new DataView(out.buffer, out.byteOffset + at, n * 4);
+    for (let i = 0; i < n; i++) view.setFloat32(i * 4, values[start + i]!, true);
+  });
+}
+
+/** `AttributeProto.strings` (field 9, bytes): one length-delimited entry per value. */
+function encodeStrings(values: readonly Uint8Array[], start: number, end: number): Uint8Array {
+  let size = 0;
+  for (let i = start; i < end; i++) size += 1 + varintSize(values[i]!.length) + values[i]!.length;
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (let i = start; i < end; i++) {
+    const v = values[i]!;
+    out[o++] = (9 << 3) | 2;
+    o = writeVarint(out, o, v.length);
+    out.set(v, o);
+    o += v.length;
+  }
+  return out;
+}
+
 /**
  * Serializes a ModelProto like {@link encodeOnnxModel} (the same message, with the fields of nested
  * messages in another order and long attribute lists in several packed runs, both of which protobuf
- * parsers read as one), in steps of at most 50,000 list entries, awaiting `between()` after each:
- * the caller yields to the event loop there and can stop a large export (the attribute lists of a
- * deep forest take seconds to encode in one call).
+ * parsers read as one), yielding after each run of at most 50,000 list entries. The attribute lists
+ * (hundreds of thousands of entries for a deep forest) are written directly as packed runs:
+ * protobufjs's int64 path took most of the export time.
  */
-export async function encodeOnnxModelInSteps(
-  model: OnnxModel,
-  between: () => Promise<void>,
-): Promise<Uint8Array> {
+function* encodeModelSteps(model: OnnxModel): Generator<void, Uint8Array> {
   const { graph, ...rest } = model;
   const parts: Uint8Array[] = [modelType.encode(rest).finish()];
   if (graph) {
@@ -462,24 +539,56 @@ export async function encodeOnnxModelInSteps(
         // encoded in slices, with a step between them.
         const { ints, floats, strings, ...head } = a;
         const attributeParts: Uint8Array[] = [attributeType.encode(head).finish()];
-        for (const [key, list] of [
-          ['ints', ints],
-          ['floats', floats],
-          ['strings', strings],
-        ] as const) {
-          for (let i = 0; list && i < list.length; i += ENCODE_SLICE) {
-            attributeParts.push(attributeType.encode({ [key]: list.slice(i, i + ENCODE_SLICE) }).finish());
-            await between();
-          }
+        for (let i = 0; ints && i < ints.length; i += ENCODE_SLICE) {
+          attributeParts.push(encodeInts(ints, i, Math.min(ints.length, i + ENCODE_SLICE)));
+          yield;
+        }
+        for (let i = 0; floats && i < floats.length; i += ENCODE_SLICE) {
+          attributeParts.push(encodeFloats(floats, i, Math.min(floats.length, i + ENCODE_SLICE)));
+          yield;
+        }
+        for (let i = 0; strings && i < strings.length; i += ENCODE_SLICE) {
+          attributeParts.push(encodeStrings(strings, i, Math.min(strings.length, i + ENCODE_SLICE)));
+          yield;
         }
         nodeParts.push(...lengthDelimited(NODE_ATTRIBUTE, attributeParts));
-        await between();
+        yield;
       }
       graphParts.push(...lengthDelimited(GRAPH_NODE, nodeParts));
     }
     parts.push(...lengthDelimited(MODEL_GRAPH, graphParts));
   }
   return concat(parts);
+}
+
+/**
+ * {@link encodeOnnxModelInSteps} in one synchronous call: the fast encoder for large tree ensembles
+ * (the same bytes as the stepped one).
+ */
+export function encodeOnnxModelFast(model: OnnxModel): Uint8Array {
+  const steps = encodeModelSteps(model);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * Serializes a ModelProto like {@link encodeOnnxModel} (the same message, with the fields of nested
+ * messages in another order and long attribute lists in several packed runs, both of which protobuf
+ * parsers read as one), in steps of at most 50,000 list entries, awaiting `between()` after each:
+ * the caller yields to the event loop there and can stop a large export.
+ */
+export async function encodeOnnxModelInSteps(
+  model: OnnxModel,
+  between: () => Promise<void>,
+): Promise<Uint8Array> {
+  const steps = encodeModelSteps(model);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await between();
+  }
 }
 
 /**

@@ -202,8 +202,21 @@ export async function createOnnxPredictor(
   bytes: Uint8Array,
   options: OnnxPredictorOptions = {},
 ): Promise<OnnxPredictor> {
+  parseOptions(options);
+  return createOnnxPredictorWithInfo(bytes, inspectOnnxModel(bytes), options);
+}
+
+/**
+ * {@link createOnnxPredictor} for bytes modelreg has just exported itself, whose `info` it knows:
+ * the inspection (a decode of the whole model, a quarter of a second for a deep forest) is skipped.
+ * Not for bytes from anywhere else.
+ */
+export async function createOnnxPredictorWithInfo(
+  bytes: Uint8Array,
+  info: OnnxModelInfo,
+  options: OnnxPredictorOptions = {},
+): Promise<OnnxPredictor> {
   const opts = parseOptions(options);
-  const info = inspectOnnxModel(bytes);
   const input = pickInput(info, opts.inputName);
   const inputName = input.name;
   const nFeatures = typeof input.shape?.[1] === 'number' ? input.shape[1] : null;

@@ -3,6 +3,17 @@ import { abortedError } from '../../errors.js';
 import type { FlatTree } from '../../formats/tree-ensemble.js';
 import type { WorkerInit } from './forest-worker.js';
 
+let override: string | undefined;
+
+/**
+ * Makes {@link forestWorkerUrl} return `url`: the train worker sets the URL its parent computed,
+ * because its own `import.meta.url` is not next to the package's files when it runs bundled from
+ * source (vitest).
+ */
+export function setForestWorkerUrl(url: string): void {
+  override = url;
+}
+
 /**
  * The worker module next to this code. Built, this code sits in `dist/` (ESM `.js` or CJS `.cjs`,
  * where tsup's shim supplies `import.meta.url`) and the worker is the `training/forest-worker` entry
@@ -10,6 +21,7 @@ import type { WorkerInit } from './forest-worker.js';
  * `forest-worker.dev.mjs` bundles `forest-worker.ts` with esbuild and runs it.
  */
 export function forestWorkerUrl(here: string = import.meta.url): URL {
+  if (override !== undefined) return new URL(override);
   const path = new URL(here).pathname;
   if (path.endsWith('.ts')) return new URL('./forest-worker.dev.mjs', here);
   return new URL(`./training/forest-worker${path.endsWith('.cjs') ? '.cjs' : '.js'}`, here);

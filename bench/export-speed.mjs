@@ -1,0 +1,92 @@
+// ONNX export + parity check against the fit, for the issue-13 forest: `node bench/export-speed.mjs`
+// after building core (`npm run build -w @modelreg/core`). 20 trees, depth 12, Friedman #1 rows with
+// 10 features, 75,000 training rows (+ a 20% test split). Phases are timed from train's own progress
+// reports (`phase`), so the figures are what a `registry.train` call spends in each, inside the train
+// worker. Wall time depends on the other load of the machine: the table also gives the ratio.
+import { ModelRegistry, createMemoryArtifactStore, createMemoryMetadataStore } from '@modelreg/core';
+import { friedman } from './lib/bench-data.mjs';
+import { printTable } from './lib/table.mjs';
+
+const quick = process.env.BENCH_QUICK === '1';
+const nTrain = quick ? 15_000 : 75_000;
+const nRows = Math.round(nTrain / 0.8);
+const nFeatures = 10;
+const repeats = quick ? 1 : 3;
+
+const d = friedman(nRows, nFeatures, 7);
+const header = [...Array.from({ length: nFeatures }, (_, f) => `x${f}`), 'y'].join(',');
+const lines = [header];
+for (let r = 0; r < nRows; r++) {
+  const row = [];
+  for (let f = 0; f < nFeatures; f++) row.push(d.x[r * nFeatures + f].toFixed(6));
+  row.push(d.y[r].toFixed(6));
+  lines.push(row.join(','));
+}
+const registry = await ModelRegistry.open({
+  metadata: createMemoryMetadataStore(),
+  artifacts: createMemoryArtifactStore(),
+});
+await registry.datasets.upload('friedman.csv', new TextEncoder().encode(lines.join('\n')));
+
+const runs = [];
+for (let i = 0; i < repeats; i++) {
+  const at = {};
+  const cpuAt = {};
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  await registry.train({
+    dataset: 'friedman',
+    target: 'y',
+    model: { type: 'random-forest', params: { nEstimators: 20, maxDepth: 12 } },
+    onProgress: (p) => {
+      if (at[p.phase] !== undefined) return;
+      at[p.phase] = performance.now();
+      cpuAt[p.phase] = cpu();
+    },
+  });
+  runs.push({
+    fit: at.exporting - at.fitting,
+    exportMs: at.checking - at.exporting,
+    parity: at.writing - at.checking,
+    fitCpu: cpuAt.exporting - cpuAt.fitting,
+    exportCpu: cpuAt.checking - cpuAt.exporting,
+    parityCpu: cpuAt.writing - cpuAt.checking,
+  });
+}
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const m = (key) => median(runs.map((r) => r[key]));
+const pct = (x) => `+${x.toFixed(0)}%`;
+const row = (what, fit, exportMs, parity) => [
+  what,
+  fit.toFixed(0),
+  exportMs.toFixed(0),
+  parity.toFixed(0),
+  pct(((exportMs + parity) / fit) * 100),
+];
+printTable(
+  `ONNX export + parity vs fit: 20 trees, depth 12, ${nTrain} training rows x ${nFeatures} (median of ${repeats})`,
+  ['code', 'fit ms', 'export ms', 'parity ms', 'overhead'],
+  [
+    [
+      'landed (issue 13, wall time measured there)',
+      '2650',
+      '1300 (export + parity)',
+      '',
+      pct((1300 / 2650) * 100),
+    ],
+    row('this build, wall time', m('fit'), m('exportMs'), m('parity')),
+    row('this build, CPU time of the process', m('fitCpu'), m('exportCpu'), m('parityCpu')),
+  ],
+);
+console.log(
+  `load average while it ran: ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`,
+);
+console.log(
+  'fit = binning + trees + test metrics; export = ONNX graph + protobuf encoding; parity = onnxruntime\n' +
+    'session (created while the native predictions run) + both predictions on at most 4,096 test rows.\n' +
+    'The landed row is the figure of issue 13 (its code is gone: the old protobufjs int64 encoding and the\n' +
+    'check over every test row); run this bench on the commit before issue 13 for its own figure.',
+);
+await registry.close();

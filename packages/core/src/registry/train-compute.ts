@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import type { ColumnInfo } from '../domain/types.js';
+import type { DataTable } from '../domain/table.js';
+import type { ModelManifest } from '../formats/manifest.js';
+import { profileCsv } from '../datasets/infer-schema.js';
+import { loadTable, tableFromRecords } from '../datasets/table.js';
+import { RegistryError, throwIfAborted } from '../errors.js';
+import { isTreeEnsembleModel } from '../formats/native/native-model.js';
+import { exportWithParity } from '../formats/onnx/parity.js';
+import type { ParityReport } from '../formats/onnx/parity.js';
+import { requireOnnxRuntime } from '../formats/onnx/session.js';
+import { fitModel } from '../training/fit.js';
+import type { FitModelResult } from '../training/fit.js';
+import type { Task, Trainer, TrainPhase } from '../training/trainer.js';
+
+const where = 'train';
+
+/**
+ * Test rows the ONNX parity check runs on at most (an evenly spaced sample of the test split). A
+ * wrong export (a threshold, a child, a leaf weight or a label) changes the prediction of every row
+ * that reaches the node, so a few thousand rows catch it; checking all 18,750 test rows of a 75k-row
+ * forest cost more than the export itself.
+ */
+export const PARITY_MAX_ROWS = 4096;
+
+/** Up to `max` rows of `x` (row-major, `nFeatures` wide), evenly spaced, first row included. */
+function sampleRows(
+  x: Float64Array,
+  y: Float64Array,
+  nRows: number,
+  nFeatures: number,
+  max: number,
+): { x: Float64Array; y: Float64Array; nRows: number } {
+  if (nRows <= max) return { x, y, nRows };
+  const sx = new Float64Array(max * nFeatures);
+  const sy = new Float64Array(max);
+  for (let i = 0; i < max; i++) {
+    const r = Math.floor((i * nRows) / max);
+    sx.set(x.subarray(r * nFeatures, (r + 1) * nFeatures), i * nFeatures);
+    sy[i] = y[r]!;
+  }
+  return { x: sx, y: sy, nRows: max };
+}
+
+/** The dataset of a training, as the thread that computes it receives it (bytes, never a store). */
+export type TrainDataSource =
+  /** A catalog dataset's stored CSV, checked against the record's sha256 and size while parsed. */
+  | {
+      kind: 'catalog';
+      bytes: Uint8Array;
+      columns: readonly ColumnInfo[];
+      label: string;
+      expected: { sha256: string; size: number };
+      tags: Record<string, string>;
+    }
+  | { kind: 'csv'; csv: string | Uint8Array }
+  | { kind: 'rows'; rows: readonly Record<string, unknown>[] };
+
+/** Everything the compute phases need; structured-cloneable (it crosses to the train worker). */
+export interface TrainComputeInput {
+  source: TrainDataSource;
+  target: string;
+  features?: string[];
+  task?: Task;
+  params: Record<string, unknown>;
+  split: { testSize?: number; seed?: number };
+  formats?: ('native' | 'onnx')[];
+  /**
+   * Whether onnxruntime-node loads, as the calling thread found (an optional peer dependency; the
+   * answer of the thread that owns the registry is the one that counts).
+   */
+  onnxRuntime: boolean;
+  createdAt: number;
+}
+
+/** What the compute phases give the writing phase; structured-cloneable, big parts as bytes. */
+export interface TrainComputed {
+  manifest: ModelManifest;
+  params: FitModelResult['params'];
+  metrics: Record<string, number>;
+  confusionMatrix?: FitModelResult['confusionMatrix'];
+  /** `model.native.json`, UTF-8. */
+  nativeBytes: Uint8Array;
+  onnx: { bytes: Uint8Array; report: ParityReport } | null;
+  datasetTags: Record<string, string>;
+}
+
+/** A phase report: `fraction` within the phase (the fit's own fraction while fitting). */
+export type PhaseReporter = (phase: TrainPhase, fraction: number, message?: string) => void;
+
+async function readTable(
+  source: TrainDataSource,
+): Promise<{ table: DataTable; tags: Record<string, string> }> {
+  if (source.kind === 'catalog') {
+    const table = await loadTable(source.bytes, source.columns, {
+      label: source.label,
+      expected: source.expected,
+    });
+    return { table, tags: source.tags };
+  }
+  if (source.kind === 'rows') {
+    const table = tableFromRecords(source.rows, { label: 'inline dataset' });
+    const sha256 = createHash('sha256').update(JSON.stringify(source.rows)).digest('hex');
+    return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': sha256 } };
+  }
+  const profile = await profileCsv(source.csv, { label: 'inline dataset' });
+  const table = await loadTable(source.csv, profile.columns, { label: 'inline dataset' });
+  return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 } };
+}
+
+/**
+ * The CPU-heavy phases of `train`, touching no store: parse the dataset, fit and evaluate, and for
+ * tree models export to ONNX and check it against the native model on the test rows. Runs in the
+ * train worker for the built-in trainers and on the calling thread for trainers registered with
+ * `registerTrainer` (functions cannot cross threads).
+ */
+export async function computeTraining(
+  input: TrainComputeInput,
+  trainer: Trainer,
+  hooks: { signal?: AbortSignal; report?: PhaseReporter } = {},
+): Promise<TrainComputed> {
+  const { signal, report } = hooks;
+  throwIfAborted(signal, where);
+  report?.('reading', 0);
+  const source = await readTable(input.source);
+  report?.('reading', 1, `read ${source.table.rowCount} rows`);
+  throwIfAborted(signal, where);
+  const fit = await fitModel({
+    table: source.table,
+    target: input.target,
+    ...(input.features ? { features: input.features } : {}),
+    ...(input.task ? { task: input.task } : {}),
+    trainer,
+    params: input.params,
+    split: input.split,
+    ...(signal ? { signal } : {}),
+    onProgress: (p) => report?.('fitting', p.fraction, p.message),
+    createdAt: input.createdAt,
+  });
+  throwIfAborted(signal, where);
+  const onnx = await exportOnnx(fit, input, trainer.name, signal, report);
+  throwIfAborted(signal, where);
+  return {
+    manifest: fit.manifest,
+    params: fit.params,
+    metrics: fit.metrics,
+    ...(fit.confusionMatrix ? { confusionMatrix: fit.confusionMatrix } : {}),
+    nativeBytes: new TextEncoder().encode(JSON.stringify(fit.nativeJson)),
+    onnx,
+    datasetTags: source.tags,
+  };
+}
+
+/**
+ * Exports tree models to ONNX with a parity check on the test rows (`INTEGRITY` when it fails, before
+ * any run exists). Returns `null` when ONNX was not asked for, or was only a default and the model is
+ * not a tree ensemble or onnxruntime-node (an optional peer dependency, needed for the parity check)
+ * is not installed; asked for explicitly without it, `UNSUPPORTED` names the install command.
+ */
+async function exportOnnx(
+  fit: FitModelResult,
+  { formats, onnxRuntime }: Pick<TrainComputeInput, 'formats' | 'onnxRuntime'>,
+  trainerName: string,
+  signal: AbortSignal | undefined,
+  report: PhaseReporter | undefined,
+): Promise<{ bytes: Uint8Array; report: ParityReport } | null> {
+  const wanted = formats === undefined || formats.includes('onnx');
+  if (!wanted) return null;
+  if (!isTreeEnsembleModel(fit.model)) {
+    if (formats === undefined) return null;
+    throw new RegistryError(
+      'UNSUPPORTED',
+      `models of trainer "${trainerName}" cannot be exported to ONNX; use formats: ['native']`,
+      { where },
+    );
+  }
+  if (!onnxRuntime) {
+    if (formats === undefined) return null;
+    await requireOnnxRuntime();
+  }
+  report?.('exporting', 0);
+  const { ensemble } = fit.model;
+  const rows = sampleRows(
+    fit.testSet.x,
+    fit.testSet.y,
+    fit.testSet.nRows,
+    ensemble.nFeatures,
+    PARITY_MAX_ROWS,
+  );
+  const exported = await exportWithParity(ensemble, {
+    ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),
+    ...rows,
+    ...(signal ? { signal } : {}),
+    onPhase: () => {
+      report?.('exporting', 1);
+      report?.('checking', 0);
+    },
+  });
+  report?.('checking', 1, `checked the ONNX export on ${exported.report.rows} test rows`);
+  return exported;
+}

@@ -1,0 +1,124 @@
+// The train worker's module: tsup builds it as its own entry (dist/training/train-worker.{js,cjs});
+// train-in-worker.ts starts one per `train` call of a built-in trainer. It runs every CPU-heavy phase
+// (parse, binning, fit, metrics, ONNX export, parity check) and posts the result's bytes back.
+import { parentPort, workerData } from 'node:worker_threads';
+import { isRegistryError } from '../errors.js';
+import { exportTreeEnsembleToOnnx } from '../formats/onnx/export-tree-ensemble.js';
+import { createOnnxPredictor } from '../formats/onnx/session.js';
+import { setForestWorkerUrl } from '../training/native/forest-workers.js';
+import { builtinTrainers } from '../training/trainers/index.js';
+import { computeTraining } from './train-compute.js';
+import type { TrainComputeInput, TrainComputed } from './train-compute.js';
+import type { TrainPhase } from '../training/trainer.js';
+
+/** What the worker receives once, at start. */
+export interface TrainWorkerData {
+  /** Where the forest worker module is (`forestWorkerUrl()` of the parent). */
+  forestWorkerUrl: string;
+  /** The trainer, by name: one of the built-in trainers. */
+  trainer: string;
+}
+
+/** Parent → worker: inline records in chunks, then `start`. */
+export type ToTrainWorker =
+  { type: 'rows'; rows: Record<string, unknown>[] } | { type: 'start'; input: TrainComputeInput };
+
+/** An error as it crosses the thread boundary (RegistryError fields, or a plain error's). */
+export interface WorkerError {
+  registry: boolean;
+  code?: string;
+  message: string;
+  where?: string;
+  details?: Record<string, unknown>;
+  name?: string;
+  stack?: string;
+}
+
+/** Worker → parent. */
+export type FromTrainWorker =
+  | { type: 'progress'; phase: TrainPhase; fraction: number; message?: string }
+  | { type: 'done'; result: TrainComputed }
+  | { type: 'error'; error: WorkerError };
+
+function toWorkerError(e: unknown): WorkerError {
+  if (isRegistryError(e)) {
+    return {
+      registry: true,
+      code: e.code,
+      message: e.message,
+      ...(e.where !== undefined ? { where: e.where } : {}),
+      ...(e.details !== undefined ? { details: e.details } : {}),
+    };
+  }
+  const error = e instanceof Error ? e : new Error(String(e));
+  return {
+    registry: false,
+    message: error.message,
+    name: error.name,
+    ...(error.stack ? { stack: error.stack } : {}),
+  };
+}
+
+/**
+ * Loads onnxruntime-node and builds a one-leaf session while the dataset is read and the model
+ * fitted: the first session of a thread pays for the runtime's setup (hundreds of ms, mostly on
+ * onnxruntime's own threads), which the parity check would otherwise wait for after the fit.
+ */
+function warmOnnxRuntime(): void {
+  const leaf = {
+    feature: new Int32Array([-1]),
+    threshold: new Float64Array([0]),
+    left: new Int32Array([0]),
+    right: new Int32Array([0]),
+    value: new Float64Array([0]),
+  };
+  const bytes = exportTreeEnsembleToOnnx({
+    task: 'regression',
+    nFeatures: 1,
+    nOutputs: 1,
+    mode: 'leq',
+    trees: [leaf],
+  });
+  createOnnxPredictor(bytes).then(
+    (p) => p.release(),
+    () => undefined,
+  );
+}
+
+function main(): void {
+  const port = parentPort;
+  if (port === null) return; // imported on the main thread (for its types): nothing to run
+  const init = workerData as TrainWorkerData;
+  setForestWorkerUrl(init.forestWorkerUrl);
+  const trainer = builtinTrainers.find((t) => t.name === init.trainer);
+  const rows: Record<string, unknown>[] = [];
+  const post = (message: FromTrainWorker, transfer: ArrayBuffer[] = []): void =>
+    port.postMessage(message, transfer);
+  port.on('message', (message: ToTrainWorker) => {
+    if (message.type === 'rows') {
+      for (const row of message.rows) rows.push(row);
+      return;
+    }
+    const input =
+      message.input.source.kind === 'rows'
+        ? { ...message.input, source: { kind: 'rows' as const, rows } }
+        : message.input;
+    if (!trainer) {
+      post({ type: 'error', error: { registry: false, message: `no built-in trainer "${init.trainer}"` } });
+      return;
+    }
+    if (input.onnxRuntime && input.formats?.includes('onnx') !== false) warmOnnxRuntime();
+    computeTraining(input, trainer, {
+      report: (phase, fraction, text) =>
+        post({ type: 'progress', phase, fraction, ...(text !== undefined ? { message: text } : {}) }),
+    }).then(
+      (result) => {
+        const transfer = [result.nativeBytes.buffer, ...(result.onnx ? [result.onnx.bytes.buffer] : [])];
+        post({ type: 'done', result }, transfer as ArrayBuffer[]);
+      },
+      (e: unknown) => post({ type: 'error', error: toWorkerError(e) }),
+    );
+  });
+}
+
+main();
