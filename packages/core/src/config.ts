@@ -13,3 +13,16 @@ export function parseStoreOptions<S extends z.ZodType>(
 ): z.output<S> {
   return parseInput(schema, options, { code: 'INVALID_CONFIG', what: 'option', where });
 }
+
+/**
+ * True when `value` is an object whose `names` are all functions: the check a factory's option
+ * schema makes on a client the caller built (`z.custom(v => hasMethods(v, ['connect', 'query']))`).
+ */
+export function hasMethods<K extends string>(
+  value: unknown,
+  names: readonly K[],
+): value is Record<K, (...args: never[]) => unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Partial<Record<K, unknown>>;
+  return names.every((name) => typeof record[name] === 'function');
+}

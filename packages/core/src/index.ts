@@ -14,7 +14,9 @@ export { toAsyncChunks, hashChunks, readBody, compareArtifactKeys, verifyChunks 
 export type { HashedChunks, ExpectedBody } from './stores/body.js';
 export type { JobQueue, JobRunner } from './stores/job-queue.js';
 export { defaultSpoolDir } from './stores/spool.js';
-export { parseStoreOptions } from './config.js';
+export { parseStoreOptions, hasMethods } from './config.js';
+export { sqlRowMappers } from './stores/sql-rows.js';
+export type { SqlRows, SqlColumnDecoders, SqlRowMappers, RunDetails } from './stores/sql-rows.js';
 export { createMemoryArtifactStore } from './memory/memory-artifact-store.js';
 export { createMemoryMetadataStore } from './memory/memory-metadata-store.js';
 

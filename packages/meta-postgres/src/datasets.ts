@@ -4,7 +4,7 @@ import type { Db } from './db.js';
 import { toDataset, toEvent } from './rows.js';
 import type { DatasetRow, EventRow } from './rows.js';
 
-const columns = `name, version, sha256, size, row_count, columns, key, original_name, created_at, deleted_at`;
+const columns = `name, version, sha256, size, row_count AS rows, columns, key, original_name, created_at, deleted_at`;
 
 export function datasetMethods(db: Db): DatasetAndEventMethods {
   const { s } = db;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { hasMethods } from '@modelreg/core';
 import { z } from 'zod';
 
 const identifier = z
@@ -10,16 +11,7 @@ const identifier = z
     'must start with a letter or "_" and contain only letters, digits and "_"',
   );
 
-const isPool = (value: unknown): value is pg.Pool => {
-  if (typeof value !== 'object' || value === null) return false;
-  const pool = value as Partial<Record<'connect' | 'query' | 'end' | 'on', unknown>>;
-  return (
-    typeof pool.connect === 'function' &&
-    typeof pool.query === 'function' &&
-    typeof pool.end === 'function' &&
-    typeof pool.on === 'function'
-  );
-};
+const isPool = (value: unknown): value is pg.Pool => hasMethods(value, ['connect', 'query', 'end', 'on']);
 
 /**
  * Options of {@link createPostgresMetadataStore}, parsed once by the factory; a bad option throws

@@ -158,7 +158,7 @@ export function runMethods(db: Db): TrackingMethods {
 
     async getMetricHistory(runId, key) {
       const rows = await db.read<MetricRow>(
-        `SELECT key, value, step, time FROM ${s}.metrics WHERE run_id = $1 AND key = $2 ORDER BY step, time, id`,
+        `SELECT key, value, step, time AS timestamp FROM ${s}.metrics WHERE run_id = $1 AND key = $2 ORDER BY step, time, id`,
         [runId, key],
       );
       return rows.map(toMetricPoint);

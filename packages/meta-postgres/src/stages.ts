@@ -62,7 +62,7 @@ export function stageMethods(db: Db): StageMethods {
 
     async getHistory(name, options = {}) {
       const rows = await db.read<HistoryRow>(
-        `SELECT h.id, h.model_name, h.kind, h.version, h.from_stage, h.to_stage, h.alias, h.from_version, h.actor,
+        `SELECT h.id, h.model_name AS name, h.kind, h.version, h.from_stage, h.to_stage, h.alias, h.from_version, h.actor,
            h.comment, h.time
          FROM ${s}.history h
          WHERE h.model_name = $1 AND ($2::bigint IS NULL OR h.version = $2)

@@ -1,20 +1,13 @@
 import type Database from 'better-sqlite3';
+import { hasMethods } from '@modelreg/core';
 import { z } from 'zod';
 
 /** An open better-sqlite3 connection (an interface so declaration files can name it). */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface SqliteDatabase extends Database.Database {}
 
-const isDatabase = (value: unknown): value is SqliteDatabase => {
-  if (typeof value !== 'object' || value === null) return false;
-  const db = value as Partial<Record<'prepare' | 'transaction' | 'pragma' | 'open', unknown>>;
-  return (
-    typeof db.prepare === 'function' &&
-    typeof db.transaction === 'function' &&
-    typeof db.pragma === 'function' &&
-    db.open === true
-  );
-};
+const isDatabase = (value: unknown): value is SqliteDatabase =>
+  hasMethods(value, ['prepare', 'transaction', 'pragma']) && (value as { open?: unknown }).open === true;
 
 /**
  * Options of {@link createSqliteMetadataStore}, parsed once by the factory; a bad option throws
