@@ -14,6 +14,7 @@ import { createMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { CanaryBook, canaryRouter, canaryRoutes } from './routes/canary.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
@@ -49,6 +50,8 @@ export interface AppOptions {
    * `@modelreg/example-web-ui` when it is built (else `/` says how to build it); `false`: no UI.
    */
   ui?: string | false;
+  /** Interval of the comment heartbeats of the job event streams (`GET /jobs/:id/events`). Default 15 000 ms. */
+  sseHeartbeatMs?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -80,7 +83,7 @@ function requestLogging(logger: Logger): RequestHandler {
 }
 
 /**
- * The REST app over a registry: datasets, training, experiments and runs, models, versions, stages,
+ * The REST app over a registry: datasets, training jobs, experiments and runs, models, versions, stages,
  * aliases, predictions, canaries, health, metrics, the OpenAPI document and the web UI at `/`.
  * It does not listen; `server.ts` does.
  */
@@ -94,6 +97,7 @@ export function createApp(options: AppOptions): express.Application {
     metrics,
     limits: { ...defaultLimits, ...options.limits },
     uploadDir: options.uploadDir ?? defaultSpoolDir(),
+    sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
   };
   const canaries = new CanaryBook();
 
@@ -106,6 +110,7 @@ export function createApp(options: AppOptions): express.Application {
 
   app.use(datasetRoutes(ctx));
   app.use(trainRoutes(ctx));
+  app.use(jobRoutes(ctx));
   app.use(predictRoutes(ctx, canaryRouter(ctx, canaries)));
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));

@@ -14,6 +14,10 @@ export interface Limits {
   predictCsvBytes: number;
   /** Rows per prediction request (413 beyond). Default 10 000. */
   predictRows: number;
+  /** Trees (`model.params.nEstimators`) one `POST /train` may ask for (422 beyond). Default 1 000. */
+  trainEstimators: number;
+  /** Worker threads (`model.params.workers`) one `POST /train` may ask for (422 beyond). Default 4. */
+  trainWorkers: number;
 }
 
 export const defaultLimits: Limits = {
@@ -21,6 +25,8 @@ export const defaultLimits: Limits = {
   datasetUploadBytes: 100 * 1024 * 1024,
   predictCsvBytes: 10 * 1024 * 1024,
   predictRows: 10_000,
+  trainEstimators: 1000,
+  trainWorkers: 4,
 };
 
 /** What every route module gets. */
@@ -32,6 +38,8 @@ export interface AppContext {
   limits: Limits;
   /** Folder for multipart upload spool files. */
   uploadDir: string;
+  /** Interval of the comment heartbeats of `GET /jobs/:id/events`, in ms. */
+  sseHeartbeatMs: number;
 }
 
 /** The request id set by the request-id middleware (from `X-Request-Id`, or a fresh UUID). */

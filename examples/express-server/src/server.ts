@@ -19,6 +19,8 @@ const serverEnvSchema = z.object({
   MODELREG_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).optional(),
   MODELREG_MAX_PREDICT_CSV_BYTES: z.coerce.number().int().min(1).optional(),
   MODELREG_MAX_PREDICT_ROWS: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_TRAIN_TREES: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_TRAIN_WORKERS: z.coerce.number().int().min(1).optional(),
 });
 
 const shutdownGraceMs = 10_000;
@@ -41,12 +43,16 @@ export async function startServer(
     where: 'express-server',
   });
   const logger = pino({ level: config.LOG_LEVEL });
-  const { registry, describe } = await openRegistryFromEnv(env);
+  const { registry, describe, queue } = await openRegistryFromEnv(env);
+  if (queue.warning) logger.warn(queue.warning);
   let audit: AuditSink | undefined;
   try {
     audit = config.MODELREG_AUDIT_LOG ? createNdjsonAuditSink(config.MODELREG_AUDIT_LOG) : undefined;
+    // Jobs queued before a restart (or by processes that only submit) run here, at most
+    // MODELREG_TRAIN_CONCURRENCY at a time; 0 leaves training to worker processes.
+    if (queue.concurrency > 0) await registry.jobs.start({ concurrency: queue.concurrency });
   } catch (e) {
-    await registry.close();
+    await Promise.allSettled([audit?.close(), registry.close()]);
     throw e;
   }
   const app = createApp({
@@ -60,6 +66,8 @@ export async function startServer(
         ? { predictCsvBytes: config.MODELREG_MAX_PREDICT_CSV_BYTES }
         : {}),
       ...(config.MODELREG_MAX_PREDICT_ROWS ? { predictRows: config.MODELREG_MAX_PREDICT_ROWS } : {}),
+      ...(config.MODELREG_MAX_TRAIN_TREES ? { trainEstimators: config.MODELREG_MAX_TRAIN_TREES } : {}),
+      ...(config.MODELREG_MAX_TRAIN_WORKERS ? { trainWorkers: config.MODELREG_MAX_TRAIN_WORKERS } : {}),
     },
   });
 
@@ -72,7 +80,15 @@ export async function startServer(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  logger.info({ url, registry: describe, audit: config.MODELREG_AUDIT_LOG ?? null }, 'listening');
+  logger.info(
+    {
+      url,
+      registry: describe,
+      audit: config.MODELREG_AUDIT_LOG ?? null,
+      trainConcurrency: queue.concurrency,
+    },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
