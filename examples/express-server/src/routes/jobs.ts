@@ -87,7 +87,8 @@ export function jobRoutes(ctx: AppContext): Router {
     try {
       job = await registry.jobs.get(id);
     } catch (e) {
-      finish();
+      ended = true;
+      for (const cleanup of cleanups) cleanup();
       throw e;
     }
     res.status(200);
