@@ -12,6 +12,7 @@ const all = [
   'resolve',
   'gc',
   'abort-and-limits',
+  'serving-under-training',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {
