@@ -205,7 +205,8 @@ async function measure(label, root) {
       for (;;) {
         const { body } = await call('GET', `${base}/jobs/${id}`);
         if (['succeeded', 'failed', 'cancelled'].includes(body.job.state)) {
-          outcome = body.job.state === 'succeeded' ? outcome : `${body.job.state}: ${body.job.error?.message}`;
+          outcome =
+            body.job.state === 'succeeded' ? outcome : `${body.job.state}: ${body.job.error?.message}`;
           break;
         }
         if (performance.now() - t0 > TRAINING_TIMEOUT_MS) throw new Error(`${label}: training timed out`);
