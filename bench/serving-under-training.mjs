@@ -200,10 +200,19 @@ async function measure(label, root) {
       register: { name: 'friedman_rf' },
     });
     let outcome = 'succeeded';
+    let pollErrors = 0;
     if (submitted.status === 202) {
       const id = submitted.body.job.id;
       for (;;) {
-        const { body } = await call('GET', `${base}/jobs/${id}`);
+        let body;
+        try {
+          ({ body } = await call('GET', `${base}/jobs/${id}`));
+        } catch {
+          // A server whose event loop is blocked may reset the connection (Node's headersTimeout).
+          pollErrors++;
+          await sleep(100);
+          continue;
+        }
         if (['succeeded', 'failed', 'cancelled'].includes(body.job.state)) {
           outcome =
             body.job.state === 'succeeded' ? outcome : `${body.job.state}: ${body.job.error?.message}`;
@@ -231,6 +240,7 @@ async function measure(label, root) {
       healthP99: health.p99,
       healthN: health.n,
       trainingSeconds,
+      pollErrors,
     };
   } finally {
     server.kill('SIGTERM');
@@ -273,6 +283,7 @@ const metrics = [
   ['/health p99 (probes)', (r) => `${ms(r.healthP99)} (${r.healthN})`, ''],
   ['training time', (r) => `${r.trainingSeconds.toFixed(1)}s`, ''],
   ['training outcome', (r) => r.outcome, ''],
+  ['GET /jobs/:id polls reset', (r) => String(r.pollErrors), ''],
 ];
 printTable(
   'Serving while the same server trains',
