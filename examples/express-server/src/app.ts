@@ -110,7 +110,12 @@ export function createApp(options: AppOptions): express.Application {
 
   app.use(datasetRoutes(ctx));
   app.use(trainRoutes(ctx));
-  app.use(jobRoutes(ctx));
+  const eventStreams = new Set<() => void>();
+  app.use(jobRoutes(ctx, eventStreams));
+  // server.ts ends the open job event streams when it shuts down (they would hold it open).
+  app.locals['endEventStreams'] = () => {
+    for (const end of [...eventStreams]) end();
+  };
   app.use(predictRoutes(ctx, canaryRouter(ctx, canaries)));
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));

@@ -96,6 +96,8 @@ export async function startServer(
       await new Promise<void>((resolve) => {
         // Requests in flight get `shutdownGraceMs` to finish; then their connections are cut.
         const force = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+        const endEventStreams: unknown = app.locals['endEventStreams'];
+        if (typeof endEventStreams === 'function') (endEventStreams as () => void)();
         server.close(() => {
           clearTimeout(force);
           resolve();

@@ -21,7 +21,7 @@ function writeEvent(res: Response, name: string, data: unknown, id?: number): vo
  * (`job.succeeded`, `job.failed`, `job.cancelled`, whose data carries the ended `job`), with
  * comment heartbeats in between. Events come from whatever process runs the job.
  */
-export function jobRoutes(ctx: AppContext): Router {
+export function jobRoutes(ctx: AppContext, streams: Set<() => void>): Router {
   const router = Router();
   const { registry } = ctx;
 
@@ -58,6 +58,7 @@ export function jobRoutes(ctx: AppContext): Router {
     const finish = (): void => {
       if (ended) return;
       ended = true;
+      streams.delete(finish);
       for (const cleanup of cleanups) cleanup();
       if (!res.writableEnded) res.end();
     };
@@ -98,6 +99,7 @@ export function jobRoutes(ctx: AppContext): Router {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     res.on('close', finish);
+    streams.add(finish);
     writeEvent(res, 'job.snapshot', { job });
     if (terminalJobStates.includes(job.state)) {
       finish();
