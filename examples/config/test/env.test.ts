@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openRegistryFromEnv, storesFromEnv } from '../src/index.js';
+import { openRegistryFromEnv, queueFromEnv, storesFromEnv } from '../src/index.js';
 
 describe('the example apps read the registry from the environment', () => {
   it('defaults to SQLite and files under MODELREG_DIR', async () => {
@@ -85,5 +85,59 @@ describe('one registry folder and configurable stages (issue 14)', () => {
     ).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
     });
+  });
+});
+
+describe('the example apps read the job queue from the environment', () => {
+  it('defaults to the embedded queue and one training at a time', async () => {
+    expect(await queueFromEnv({})).toEqual({ queue: undefined, name: 'embedded', concurrency: 1 });
+    expect(await queueFromEnv({ MODELREG_QUEUE: 'embedded', MODELREG_TRAIN_CONCURRENCY: '0' })).toEqual({
+      queue: undefined,
+      name: 'embedded',
+      concurrency: 0,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'modelreg-env-'));
+    const opened = await openRegistryFromEnv({ MODELREG_DIR: dir, MODELREG_TRAIN_CONCURRENCY: '3' });
+    expect(opened.queue.concurrency).toBe(3);
+    expect(opened.registry.jobs.queue.name).toBe('embedded');
+    expect(opened.describe).toMatch(/; queue: embedded$/);
+    await opened.registry.close();
+  });
+
+  it('refuses a bad queue or concurrency, and pg-boss without a postgres URL, as INVALID_CONFIG', async () => {
+    await expect(queueFromEnv({ MODELREG_QUEUE: 'redis' })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringMatching(/MODELREG_QUEUE/),
+    });
+    await expect(queueFromEnv({ MODELREG_TRAIN_CONCURRENCY: '-1' })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringMatching(/MODELREG_TRAIN_CONCURRENCY/),
+    });
+    await expect(queueFromEnv({ MODELREG_QUEUE: 'pgboss' })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringMatching(/MODELREG_QUEUE_URL/),
+    });
+  });
+
+  it('pgboss uses @modelreg/queue-pgboss when the workspace has it, else the embedded queue with a warning', async () => {
+    const chosen = await queueFromEnv({
+      MODELREG_QUEUE: 'pgboss',
+      MODELREG_METADATA_URL: 'postgres://postgres@127.0.0.1:5432/test',
+    });
+    let installed = true;
+    try {
+      const specifier: string = '@modelreg/queue-pgboss';
+      await import(specifier);
+    } catch {
+      installed = false;
+    }
+    if (installed) {
+      expect(chosen.name).toBe('pg-boss');
+      expect(chosen.queue?.name).toBe('pg-boss');
+      await chosen.queue?.stop();
+    } else {
+      expect(chosen).toMatchObject({ queue: undefined, name: 'embedded' });
+      expect(chosen.warning).toMatch(/@modelreg\/queue-pgboss is not installed/);
+    }
   });
 });

@@ -16,6 +16,7 @@ import { createMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { DeploymentBook, canaryRouter, canaryRoutes } from './routes/canary.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
@@ -65,6 +66,8 @@ export interface AppOptions {
   auth?: AuthOptions;
   /** Host allow-list and rate limits; each part defaults to {@link defaultSecurity}. */
   security?: Partial<SecurityOptions>;
+  /** Interval of the comment heartbeats of the job event streams (`GET /jobs/:id/events`). Default 15 000 ms. */
+  sseHeartbeatMs?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -96,7 +99,7 @@ function requestLogging(logger: Logger): RequestHandler {
 }
 
 /**
- * The REST app over a registry: datasets, training, experiments and runs, models, versions, stages,
+ * The REST app over a registry: datasets, training jobs, experiments and runs, models, versions, stages,
  * aliases, predictions, canaries, health, metrics, the OpenAPI document and the web UI at `/`.
  * It does not listen; `server.ts` does.
  */
@@ -110,6 +113,7 @@ export function createApp(options: AppOptions): express.Application {
     metrics,
     limits: { ...defaultLimits, ...options.limits },
     uploadDir: options.uploadDir ?? defaultSpoolDir(),
+    sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
   };
   const canaries = new DeploymentBook(options.registry, logger);
 
@@ -126,6 +130,12 @@ export function createApp(options: AppOptions): express.Application {
 
   app.use(datasetRoutes(ctx));
   app.use(trainRoutes(ctx));
+  const eventStreams = new Set<() => void>();
+  app.use(jobRoutes(ctx, eventStreams));
+  // server.ts ends the open job event streams when it shuts down (they would hold it open).
+  app.locals['endEventStreams'] = () => {
+    for (const end of [...eventStreams]) end();
+  };
   app.use(predictRoutes(ctx, canaryRouter(ctx, canaries)));
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));

@@ -20,6 +20,10 @@ export interface Limits {
   modelUploadBytes: number;
   /** Rows of output an audit entry keeps (the rest is counted, not stored). Default 1 000. */
   auditOutputRows: number;
+  /** Trees (`model.params.nEstimators`) one `POST /train` may ask for (422 beyond). Default 1 000. */
+  trainEstimators: number;
+  /** Worker threads (`model.params.workers`) one `POST /train` may ask for (422 beyond). Default 4. */
+  trainWorkers: number;
 }
 
 export const defaultLimits: Limits = {
@@ -30,6 +34,8 @@ export const defaultLimits: Limits = {
   artifactUploadBytes: 1024 * 1024 * 1024,
   modelUploadBytes: 512 * 1024 * 1024,
   auditOutputRows: 1000,
+  trainEstimators: 1000,
+  trainWorkers: 4,
 };
 
 /** What every route module gets. */
@@ -41,6 +47,8 @@ export interface AppContext {
   limits: Limits;
   /** Folder for multipart upload spool files. */
   uploadDir: string;
+  /** Interval of the comment heartbeats of `GET /jobs/:id/events`, in ms. */
+  sseHeartbeatMs: number;
 }
 
 /** The request id set by the request-id middleware (from `X-Request-Id`, or a fresh UUID). */

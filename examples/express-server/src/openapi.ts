@@ -122,9 +122,58 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   path({
     method: 'post',
     path: '/train',
-    summary: 'Train a model on a dataset, log the run and optionally register it',
-    request: { body: { content: jsonContent(s.trainBody) } },
-    responses: { ...ok('Trained', s.trainResultSchema, 201), ...errors(400, 404, 413, 415, 422) },
+    summary: 'Submit a training job: train a model on a dataset, log the run and optionally register it',
+    description:
+      "Validates the request (shape, trainer and params, stage, that the dataset exists, this server's limits on `nEstimators` and `workers`) and answers `202 { job }` at once with `Location: /jobs/<id>`; the job runs in a process that runs jobs, at most `MODELREG_TRAIN_CONCURRENCY` at a time per process. A client that disconnects does not cancel it (`DELETE /jobs/{id}` does). An `Idempotency-Key` header makes a retried POST return the first job. `?wait=true` answers when the job has ended: 201 with the TrainResult, or the failed job's error (e.g. 422 for an unknown target column).",
+    request: {
+      query: s.trainQuery,
+      headers: z.object({ 'Idempotency-Key': s.idempotencyKeyHeader.optional() }),
+      body: { content: jsonContent(s.trainBody) },
+    },
+    responses: {
+      202: {
+        description: 'Queued: the job (follow it at Location, or at /jobs/{id}/events)',
+        headers: { Location: { schema: { type: 'string' }, description: '/jobs/<id>' } },
+        content: jsonContent(s.jobEnvelopeSchema),
+      },
+      ...ok('With ?wait=true: trained', s.trainResultSchema, 201),
+      ...errors(400, 404, 409, 413, 415, 422),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/jobs',
+    summary: 'Training jobs, newest first',
+    description:
+      'Filter by `state` (one or a comma-separated list) and `submittedBy`; page with `limit` (default 50, at most 1000) and the `nextPageToken` of the previous page.',
+    request: { query: s.listJobsQuery },
+    responses: { ...ok('A page of jobs', s.jobListSchema), ...errors(400, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/jobs/{id}',
+    summary: 'A training job: state, progress, attempts, result or error',
+    request: { params: s.jobParams },
+    responses: { ...ok('The job', s.jobEnvelopeSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'delete',
+    path: '/jobs/{id}',
+    summary: 'Cancel a queued or running job (a job that already ended is answered as it is)',
+    request: { params: s.jobParams },
+    responses: { ...ok('The job after the cancel', s.jobEnvelopeSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/jobs/{id}/events',
+    summary: 'Follow a job as server-sent events',
+    description:
+      "A `text/event-stream`: `job.snapshot` first (data `{ job }`: the job now), then the job's events from the registry's log as they happen, from any process — `job.started`, `job.progress` (data `{ id, phase, fraction }`), `job.requeued` — until a terminal one, `job.succeeded`, `job.failed` or `job.cancelled` (data: the event payload and the ended `job`), after which the stream ends. Comment lines (`: heartbeat`) keep idle connections open. Each event has `id:` = its sequence number in the log.",
+    request: { params: s.jobParams },
+    responses: {
+      200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
+      ...errors(400, 404),
+    },
   });
   path({
     method: 'get',
@@ -458,7 +507,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       title: 'modelreg REST server',
       version: '0.1.0',
       description:
-        'Datasets, training, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`; a 5xx also carries `requestId` (the cause is in the server log, never in the answer).\n\nBrowser safety: every write with a body must be `application/json`, except the uploads (`POST /datasets`, `POST /models/{name}/predict`, `PUT /runs/{id}/artifacts/{path}`, `POST /models/{name}/versions/onnx`), else 415; a write whose `Origin` is another site (or `Sec-Fetch-Site: cross-site`) is 403 `CROSS_ORIGIN`; a `Host` outside MODELREG_ALLOWED_HOSTS (default: localhost, 127.0.0.1, [::1], any port) is 421; writes are rate-limited per address (MODELREG_WRITE_RATE_LIMIT a minute, default 300; 429); a declared Content-Length over a limit is 413 before the body is read; a path with malformed %-encoding is 400.\n\nStages are the registry’s (MODELREG_STAGES, default none,staging,production,archived; `GET /models/{name}` lists them).\n\nAuthentication: Every route but /health, /openapi.json, /docs and the UI needs a token (`Authorization: Bearer mr_…`, or Basic with the token as the password) unless the server runs open on loopback: 401 for missing or bad credentials, 403 when the role (reader < predictor < editor < admin) or the model grants do not allow the call. Changes are recorded with the principal as the actor; a body `actor` is refused (400) when a token is used.',
+        'Datasets, training jobs, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`; a 5xx also carries `requestId` (the cause is in the server log, never in the answer).\n\nBrowser safety: every write with a body must be `application/json`, except the uploads (`POST /datasets`, `POST /models/{name}/predict`, `PUT /runs/{id}/artifacts/{path}`, `POST /models/{name}/versions/onnx`), else 415; a write whose `Origin` is another site (or `Sec-Fetch-Site: cross-site`) is 403 `CROSS_ORIGIN`; a `Host` outside MODELREG_ALLOWED_HOSTS (default: localhost, 127.0.0.1, [::1], any port) is 421; writes are rate-limited per address (MODELREG_WRITE_RATE_LIMIT a minute, default 300; 429); a declared Content-Length over a limit is 413 before the body is read; a path with malformed %-encoding is 400.\n\nStages are the registry’s (MODELREG_STAGES, default none,staging,production,archived; `GET /models/{name}` lists them).\n\nAuthentication: Every route but /health, /openapi.json, /docs and the UI needs a token (`Authorization: Bearer mr_…`, or Basic with the token as the password) unless the server runs open on loopback: 401 for missing or bad credentials, 403 when the role (reader < predictor < editor < admin) or the model grants do not allow the call. Changes are recorded with the principal as the actor; a body `actor` is refused (400) when a token is used.',
     },
   });
 }

@@ -5,6 +5,8 @@ import {
   datasetVersionSchema,
   experimentSchema,
   historyEntrySchema,
+  jobSchema,
+  jobStates,
   metricPointSchema,
   modelVersionSchema,
   nameSchema,
@@ -159,6 +161,39 @@ export const trainBody = trainOptionsSchema
     ]),
   })
   .meta({ id: 'TrainRequest' });
+
+export const trainQuery = z
+  .object({
+    wait: booleanQuery.optional().meta({
+      description:
+        'true: answer when the job has ended, 201 with the TrainResult (or the error of the failed job), instead of 202 at once',
+    }),
+  })
+  .strict();
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(256)
+  .meta({ description: 'A retried POST with the same key returns the first job (1–256 characters)' });
+const jobId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._-]+$/, 'must be a job id');
+export const jobParams = z.object({ id: jobId });
+const jobStateList = z
+  .string()
+  .transform((v) => v.split(','))
+  .pipe(z.array(z.enum(jobStates)).min(1))
+  .meta({ description: `One state or a comma-separated list: ${jobStates.join(', ')}` });
+export const listJobsQuery = z
+  .object({
+    state: jobStateList.optional(),
+    submittedBy: z.string().min(1).max(256).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    pageToken: z.string().min(1).max(1024).optional(),
+  })
+  .strict();
 
 export const stageBody = z
   .object({
@@ -374,6 +409,12 @@ export const trainResultSchema = z
     modelUri: z.string(),
   })
   .meta({ id: 'TrainResult' });
+
+export const jobResponseSchema = jobSchema.meta({ id: 'Job' });
+export const jobEnvelopeSchema = z.object({ job: jobResponseSchema }).meta({ id: 'JobEnvelope' });
+export const jobListSchema = z
+  .object({ jobs: z.array(jobResponseSchema), nextPageToken: z.string().nullable() })
+  .meta({ id: 'JobList' });
 
 export const predictResultSchema = z
   .object({

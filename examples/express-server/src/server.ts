@@ -41,6 +41,8 @@ const serverEnvSchema = z.object({
     .optional(),
   /** Writes per client address and minute. */
   MODELREG_WRITE_RATE_LIMIT: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_TRAIN_TREES: z.coerce.number().int().min(1).optional(),
+  MODELREG_MAX_TRAIN_WORKERS: z.coerce.number().int().min(1).optional(),
 });
 
 /** Whether `host` is a loopback address or name: only there may the server run without auth. */
@@ -91,12 +93,16 @@ export async function startServer(
   });
   const logger = pino({ level: config.LOG_LEVEL });
   const auth = authFromEnv(config.HOST, config.MODELREG_ADMIN_TOKEN);
-  const { registry, describe, dir } = await openRegistryFromEnv(env);
+  const { registry, describe, dir, queue } = await openRegistryFromEnv(env);
+  if (queue.warning) logger.warn(queue.warning);
   let audit: AuditSink | undefined;
   try {
     audit = config.MODELREG_AUDIT_LOG ? createNdjsonAuditSink(config.MODELREG_AUDIT_LOG) : undefined;
+    // Jobs queued before a restart (or by processes that only submit) run here, at most
+    // MODELREG_TRAIN_CONCURRENCY at a time; 0 leaves training to worker processes.
+    if (queue.concurrency > 0) await registry.jobs.start({ concurrency: queue.concurrency });
   } catch (e) {
-    await registry.close();
+    await Promise.allSettled([audit?.close(), registry.close()]);
     throw e;
   }
   const app = createApp({
@@ -115,6 +121,8 @@ export async function startServer(
         ? { artifactUploadBytes: config.MODELREG_MAX_ARTIFACT_BYTES }
         : {}),
       ...(config.MODELREG_MAX_MODEL_BYTES ? { modelUploadBytes: config.MODELREG_MAX_MODEL_BYTES } : {}),
+      ...(config.MODELREG_MAX_TRAIN_TREES ? { trainEstimators: config.MODELREG_MAX_TRAIN_TREES } : {}),
+      ...(config.MODELREG_MAX_TRAIN_WORKERS ? { trainWorkers: config.MODELREG_MAX_TRAIN_WORKERS } : {}),
     },
     security: {
       allowedHosts: config.MODELREG_ALLOWED_HOSTS ?? [...defaultAllowedHosts, ...hostNamesOf(config.HOST)],
@@ -143,6 +151,7 @@ export async function startServer(
       stages: registry.stages,
       audit: config.MODELREG_AUDIT_LOG ?? null,
       auth: auth.mode,
+      trainConcurrency: queue.concurrency,
     },
     'listening',
   );
@@ -159,6 +168,8 @@ export async function startServer(
       await new Promise<void>((resolve) => {
         // Requests in flight get `shutdownGraceMs` to finish; then their connections are cut.
         const force = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+        const endEventStreams: unknown = app.locals['endEventStreams'];
+        if (typeof endEventStreams === 'function') (endEventStreams as () => void)();
         server.close(() => {
           clearTimeout(force);
           resolve();

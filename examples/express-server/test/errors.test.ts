@@ -38,7 +38,7 @@ describe('bad requests get JSON errors with the right status and code', () => {
 
   it('415 for a content type the endpoint does not take', async () => {
     expectError(
-      await request(app).post('/train').set('Content-Type', 'text/plain').send('hi'),
+      await request(app).post('/train?wait=true').set('Content-Type', 'text/plain').send('hi'),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );
@@ -60,7 +60,10 @@ describe('bad requests get JSON errors with the right status and code', () => {
 
   it('400 for malformed JSON', async () => {
     const body = expectError(
-      await request(app).post('/train').set('Content-Type', 'application/json').send('{"experiment":'),
+      await request(app)
+        .post('/train?wait=true')
+        .set('Content-Type', 'application/json')
+        .send('{"experiment":'),
       400,
       'MALFORMED_BODY',
     );
@@ -80,7 +83,7 @@ describe('bad requests get JSON errors with the right status and code', () => {
       model: { type: 'decision-tree' },
       runName: 'x'.repeat(2000),
     };
-    expectError(await request(small).post('/train').send(big), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(await request(small).post('/train?wait=true').send(big), 413, 'PAYLOAD_TOO_LARGE');
     expectError(await request(small).post('/datasets').attach('file', energyCsv), 413, 'PAYLOAD_TOO_LARGE');
     const energy = await readFile(energyCsv, 'utf8');
     expectError(
@@ -161,7 +164,7 @@ describe('bad requests get JSON errors with the right status and code', () => {
     expectError(await request(app).get('/datasets/nope'), 404, 'NOT_FOUND');
     expectError(
       await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({ dataset: 'nope', target: 'y', model: { type: 'decision-tree' } }),
       404,
       'NOT_FOUND',
@@ -211,14 +214,14 @@ describe('bad requests get JSON errors with the right status and code', () => {
     );
     expectError(
       await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({ dataset: 'iris', target: 'nope', model: { type: 'decision-tree' } }),
       422,
       'INVALID_ARGUMENT',
     );
     expectError(
       await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({ dataset: 'iris', target: 'species', model: { type: 'svm' } }),
       422,
       'INVALID_ARGUMENT',
@@ -238,7 +241,7 @@ describe('bad requests get JSON errors with the right status and code', () => {
   it('422 UNSUPPORTED for probabilities of a regressor', async () => {
     await request(app).post('/datasets').attach('file', energyCsv).expect(201);
     await request(app)
-      .post('/train')
+      .post('/train?wait=true')
       .send({
         dataset: 'energy_load',
         target: 'target',
@@ -280,7 +283,7 @@ describe('bad requests get JSON errors with the right status and code', () => {
     expectError(await request(app).get('/models/iris_clf/versions/one'), 400, 'INVALID_REQUEST');
     expectError(
       await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({
           dataset: 'iris',
           target: 'species',
@@ -291,13 +294,13 @@ describe('bad requests get JSON errors with the right status and code', () => {
       'INVALID_REQUEST',
     );
     expectError(
-      await request(app).post('/train').send({ dataset: 'iris', target: 'species' }),
+      await request(app).post('/train?wait=true').send({ dataset: 'iris', target: 'species' }),
       400,
       'INVALID_REQUEST',
     );
     expectError(
       await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({ dataset: 'iris', target: 'species', model: { type: 'decision-tree' }, typo: 1 }),
       400,
       'INVALID_REQUEST',

@@ -120,7 +120,7 @@ export async function seedIrisModel(
         throw new Error(`upload answered ${res.status}: ${res.text}`);
     });
   const res = await request(app)
-    .post('/train')
+    .post('/train?wait=true')
     .send({
       experiment: 'iris',
       dataset: 'iris',

@@ -47,7 +47,7 @@ describe('names that are Object.prototype members over HTTP', () => {
       tags,
     };
     const res = await request(app)
-      .post('/train')
+      .post('/train?wait=true')
       .set('Content-Type', 'application/json')
       .send(JSON.stringify(body));
     expect(res.status, res.text).toBe(201);

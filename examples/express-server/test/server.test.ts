@@ -51,3 +51,52 @@ describe('startServer', () => {
     });
   });
 });
+
+describe('startServer with training jobs', () => {
+  it('runs submitted jobs, and its shutdown ends the open job event streams', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'modelreg-server-sse-'));
+    const running = await startServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      MODELREG_DIR: dir,
+    });
+    const iris = await readFile(
+      new URL('../../../packages/core/test/fixtures/datasets/iris.csv', import.meta.url),
+    );
+    const upload = await fetch(`${running.url}/datasets?name=iris`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: iris,
+    });
+    expect(upload.status).toBe(201);
+    const submit = (seed: number) =>
+      fetch(`${running.url}/train`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          dataset: 'iris',
+          target: 'species',
+          model: { type: 'random-forest', params: { nEstimators: 50 } },
+          split: { seed },
+        }),
+      });
+    const first = (await (await submit(1)).json()) as { job: { id: string } };
+    const second = (await (await submit(2)).json()) as { job: { id: string } };
+    const stream = await fetch(`${running.url}/jobs/${second.job.id}/events`);
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const firstChunk = await reader.read();
+    expect(new TextDecoder().decode(firstChunk.value)).toContain('event: job.snapshot');
+    await running.close();
+    for (;;) if ((await reader.read()).done) break;
+    expect(running.server.listening).toBe(false);
+    // The jobs went back to the queue or ended; none is left running by a closed server.
+    const { openRegistryFromEnv } = await import('@modelreg/example-config');
+    const { registry } = await openRegistryFromEnv({ MODELREG_DIR: dir, MODELREG_TRAIN_CONCURRENCY: '0' });
+    for (const id of [first.job.id, second.job.id])
+      expect(['queued', 'succeeded']).toContain((await registry.jobs.get(id)).state);
+    await registry.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+});

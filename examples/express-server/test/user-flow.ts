@@ -81,7 +81,7 @@ export function describeUserFlow(label: string, open: () => Promise<TestBackend>
 
     it('trains and registers a model, then promotes it to production', async () => {
       const trained = await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({
           experiment: 'iris',
           dataset: 'iris',
@@ -144,7 +144,7 @@ export function describeUserFlow(label: string, open: () => Promise<TestBackend>
 
     it('trains a second version, points an alias and predicts by alias and version', async () => {
       const trained = await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({
           experiment: 'iris',
           dataset: { name: 'iris', version: 1 },

@@ -6,11 +6,13 @@ import { formatModelUri, isRegistryError } from '@modelreg/core';
 import { openRegistryFromEnv } from '@modelreg/example-config';
 import type { LogEntry } from './run-worker.js';
 import { PredictionWorker } from './run-worker.js';
+import { runTrainingJobs } from './train-jobs.js';
 
 const usage = `modelreg prediction worker
 
 Usage: node dist/worker.js --model <name> --input <file.ndjson | ->  [--output <file>]
        node dist/worker.js --model <name> --watch-dir <dir> [--poll-ms 500]
+       node dist/worker.js --train-jobs [--concurrency <n>]
 
   --model <name>     serve models:/<name>/<stage> (stage: --stage, default production)
   --uri <uri>        or serve any model URI, e.g. models:/iris@champion
@@ -18,12 +20,16 @@ Usage: node dist/worker.js --model <name> --input <file.ndjson | ->  [--output <
                      (or --output) and the worker exits at the end of the input
   --watch-dir <dir>  process each new *.ndjson file in <dir> into <name>.out.ndjson and move it
                      to <dir>/done/; runs until SIGINT/SIGTERM
+  --train-jobs       run training jobs from the queue (MODELREG_QUEUE: embedded or pgboss), at most
+                     --concurrency at a time (default MODELREG_TRAIN_CONCURRENCY, else 1), until
+                     SIGINT/SIGTERM; jobs still running then go back to the queue
 
 Jobs: one JSON object per line, a record of features or { "id": ..., "rows": [...] }.
 Results: one JSON line per job: { id?, line, model, version, prediction | predictions, latencyMs }
 or { id?, line, model, error: { code, message } }. Logs (hot swaps...) are JSON lines on stderr.
 Storage follows MODELREG_DIR (default ./.modelreg where the command is run), MODELREG_METADATA_URL,
-MODELREG_PG_SCHEMA, MODELREG_ARTIFACTS_URL and MODELREG_STAGES.`;
+MODELREG_PG_SCHEMA, MODELREG_ARTIFACTS_URL and MODELREG_STAGES; the job queue follows MODELREG_QUEUE
+and MODELREG_QUEUE_URL.`;
 
 const log = (entry: LogEntry): void => {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
@@ -37,6 +43,8 @@ const options = {
   output: { type: 'string' },
   'watch-dir': { type: 'string' },
   'poll-ms': { type: 'string', default: '500' },
+  'train-jobs': { type: 'boolean', default: false },
+  concurrency: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -51,6 +59,7 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  if (values['train-jobs']) return trainJobs(values.concurrency, values.help);
   const uri = values.uri ?? (values.model ? formatModelUri(values.model, values.stage) : undefined);
   const dir = values['watch-dir'];
   const pollMs = Number(values['poll-ms']);
@@ -91,6 +100,38 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await worker.close();
+    await registry.close();
+  }
+}
+
+async function trainJobs(concurrencyArg: string | undefined, help: boolean): Promise<number> {
+  const concurrency = concurrencyArg === undefined ? undefined : Number(concurrencyArg);
+  if (
+    help ||
+    (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 256))
+  ) {
+    (help ? console.log : console.error)(usage);
+    return help ? 0 : 2;
+  }
+  const { registry, describe, queue } = await openRegistryFromEnv();
+  if (queue.warning) log({ event: 'worker.warning', message: queue.warning });
+  const controller = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log({ event: 'worker.stopping', signal });
+      controller.abort();
+    });
+  }
+  log({ event: 'worker.started', registry: describe, mode: 'train-jobs', pid: process.pid });
+  try {
+    await runTrainingJobs({
+      registry,
+      concurrency: concurrency ?? Math.max(1, queue.concurrency),
+      signal: controller.signal,
+      log,
+    });
+    return 0;
+  } finally {
     await registry.close();
   }
 }

@@ -1,0 +1,292 @@
+// Serving under training (issue 13, acceptance 1): does a training stall the server that runs it?
+//
+//   node bench/serving-under-training.mjs [--rows 100000] [--trees 100] [--connections 10]
+//        [--landed <dir>] [--landed-commit b945b74] [--no-landed] [--server <dir> ...]
+//
+// For each checkout (this one, then the landed commit), starts its built Express server
+// (examples/express-server/dist/server.js) on a fresh temp registry, uploads iris and trains a small
+// model straight to production, uploads a Friedman1-like dataset (rows × 10 features), then POSTs a
+// random-forest training on it (`--trees` trees). While it trains, autocannon sends 1-row predict
+// requests for the iris model with `--connections` connections, and a probe in another process
+// polls /health every 20 ms. Prints predict p50/p99 (idle, then during training), the worst /health
+// answer, and the training time, side by side. Targets: predict p99 <= 20 ms, worst /health <= 50 ms.
+//
+// The training ends when POST /train answers (the landed code trains inside the request) or, on
+// code with training jobs (POST /train answers 202), when GET /jobs/:id is terminal.
+//
+// The landed checkout: `--landed <dir>` (a built checkout), else /tmp/modelreg-landed-<commit>,
+// created when missing with `git worktree add`, this checkout's node_modules (hard links) and
+// `npx turbo run build --filter=@modelreg/example-express-server...` (slow: minutes).
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { printTable } from './lib/table.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    trees: { type: 'string', default: '100' },
+    connections: { type: 'string', default: '10' },
+    idle: { type: 'string', default: '3' },
+    landed: { type: 'string' },
+    'landed-commit': { type: 'string', default: 'b945b74' },
+    'no-landed': { type: 'boolean', default: false },
+    server: { type: 'string', multiple: true },
+  },
+});
+const rows = Number(args.rows);
+const trees = Number(args.trees);
+const connections = Number(args.connections);
+const idleSeconds = Number(args.idle);
+const here = fileURLToPath(new URL('..', import.meta.url));
+const irisCsv = join(here, 'packages/core/test/fixtures/datasets/iris.csv');
+const IRIS_ROW = { sepal_length_cm: 5.9, sepal_width_cm: 3.0, petal_length_cm: 4.2, petal_width_cm: 1.5 };
+const TRAINING_TIMEOUT_MS = 20 * 60 * 1000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const git = (cwd, ...a) => execFileSync('git', a, { cwd, encoding: 'utf8' }).trim();
+
+/** Builds the Friedman #1 regression data: y = 10 sin(pi x0 x1) + 20 (x2 - .5)^2 + 10 x3 + 5 x4 + N(0, 1). */
+function friedmanCsv(n) {
+  let seed = 42;
+  const rand = () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const lines = [[...Array.from({ length: 10 }, (_, i) => `x${i}`), 'y'].join(',')];
+  for (let r = 0; r < n; r++) {
+    const x = Array.from({ length: 10 }, rand);
+    const y = 10 * Math.sin(Math.PI * x[0] * x[1]) + 20 * (x[2] - 0.5) ** 2 + 10 * x[3] + 5 * x[4] + gauss();
+    lines.push([...x.map((v) => v.toFixed(5)), y.toFixed(5)].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function call(method, url, body, contentType = 'application/json') {
+  const res = await fetch(url, {
+    method,
+    ...(body === undefined
+      ? {}
+      : {
+          headers: { 'content-type': contentType },
+          body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+        }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Makes sure the landed commit is checked out and its server built; returns its folder. */
+function prepareLanded(commit) {
+  const dir = args.landed ? resolve(args.landed) : join(tmpdir(), `modelreg-landed-${commit}`);
+  const serverJs = join(dir, 'examples/express-server/dist/server.js');
+  if (existsSync(serverJs)) return dir;
+  if (args.landed) throw new Error(`${serverJs} is missing: build that checkout first`);
+  console.log(`preparing ${dir}: git worktree add, node_modules (hard links), build (takes minutes)`);
+  if (!existsSync(dir)) git(here, 'worktree', 'add', '--detach', dir, commit);
+  if (!existsSync(join(dir, 'node_modules')))
+    execFileSync('cp', ['-al', join(here, 'node_modules'), join(dir, 'node_modules')]);
+  execFileSync('npx', ['turbo', 'run', 'build', '--filter=@modelreg/example-express-server...'], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
+  return dir;
+}
+
+/** A child process that GETs /health every 20 ms (after each answer) and reports the worst and p99. */
+function startProbe(base) {
+  const code = `
+    const base = ${JSON.stringify(base)};
+    const times = [];
+    let stop = false;
+    process.on('message', () => { stop = true; });
+    (async () => {
+      while (!stop) {
+        const t = performance.now();
+        try { const r = await fetch(base + '/health'); await r.arrayBuffer(); } catch {}
+        times.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      times.sort((a, b) => a - b);
+      process.send({ n: times.length, worst: times.at(-1) ?? 0, p99: times[Math.floor(times.length * 0.99)] ?? 0 }, () => process.exit(0));
+    })();`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const result = new Promise((resolvePromise) => child.once('message', resolvePromise));
+  return {
+    async stop() {
+      child.send('stop');
+      return result;
+    },
+  };
+}
+
+function startLoad(base, durationSeconds) {
+  const instance = autocannon({
+    url: `${base}/models/iris/predict`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rows: [IRIS_ROW] }),
+    connections,
+    duration: durationSeconds,
+  });
+  const done = new Promise((resolvePromise, reject) =>
+    instance.once('done', resolvePromise).once('error', reject),
+  );
+  return { instance, done };
+}
+
+async function measure(label, root) {
+  const serverJs = join(root, 'examples/express-server/dist/server.js');
+  if (!existsSync(serverJs)) throw new Error(`${serverJs} is missing: build it first`);
+  const dir = await mkdtemp(join(tmpdir(), 'modelreg-bench-sut-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [serverJs], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELREG_DIR: dir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = once(server, 'exit');
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/health`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (i > 600) throw new Error(`${label}: the server did not answer /health`);
+      await sleep(100);
+    }
+    await call('POST', `${base}/datasets?name=iris`, await readFile(irisCsv), 'text/csv');
+    await call('POST', `${base}/train?wait=true`, {
+      experiment: 'bench',
+      dataset: 'iris',
+      target: 'species',
+      model: { type: 'random-forest', params: { nEstimators: 5, maxDepth: 6 } },
+      register: { name: 'iris', stage: 'production' },
+    });
+    await call('POST', `${base}/datasets?name=friedman`, friedmanCsv(rows), 'text/csv');
+    for (let i = 0; i < 20; i++) await call('POST', `${base}/models/iris/predict`, { rows: [IRIS_ROW] });
+
+    const idle = await startLoad(base, idleSeconds).done;
+
+    const probe = startProbe(base);
+    const load = startLoad(base, TRAINING_TIMEOUT_MS / 1000);
+    await sleep(500);
+    const t0 = performance.now();
+    const submitted = await call('POST', `${base}/train`, {
+      experiment: 'bench',
+      dataset: 'friedman',
+      target: 'y',
+      model: { type: 'random-forest', params: { nEstimators: trees } },
+      register: { name: 'friedman_rf' },
+    });
+    let outcome = 'succeeded';
+    let pollErrors = 0;
+    if (submitted.status === 202) {
+      const id = submitted.body.job.id;
+      for (;;) {
+        let body;
+        try {
+          ({ body } = await call('GET', `${base}/jobs/${id}`));
+        } catch {
+          // A server whose event loop is blocked may reset the connection (Node's headersTimeout).
+          pollErrors++;
+          await sleep(100);
+          continue;
+        }
+        if (['succeeded', 'failed', 'cancelled'].includes(body.job.state)) {
+          outcome =
+            body.job.state === 'succeeded' ? outcome : `${body.job.state}: ${body.job.error?.message}`;
+          break;
+        }
+        if (performance.now() - t0 > TRAINING_TIMEOUT_MS) throw new Error(`${label}: training timed out`);
+        await sleep(100);
+      }
+    }
+    const trainingSeconds = (performance.now() - t0) / 1000;
+    load.instance.stop();
+    const during = await load.done;
+    const health = await probe.stop();
+    return {
+      label,
+      outcome,
+      idleP50: idle.latency.p50,
+      idleP99: idle.latency.p99,
+      p50: during.latency.p50,
+      p99: during.latency.p99,
+      max: during.latency.max,
+      requests: during.requests.total,
+      errors: during.non2xx + during.errors + during.timeouts,
+      healthWorst: health.worst,
+      healthP99: health.p99,
+      healthN: health.n,
+      trainingSeconds,
+      pollErrors,
+    };
+  } finally {
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const checkouts = (args.server ?? []).map((dir) => ({ label: dir, root: resolve(dir) }));
+if (!checkouts.length) {
+  const head = git(here, 'rev-parse', '--short', 'HEAD');
+  const branch = git(here, 'rev-parse', '--abbrev-ref', 'HEAD');
+  checkouts.push({ label: `this (${branch} ${head})`, root: here });
+  if (!args['no-landed']) {
+    const commit = args['landed-commit'];
+    checkouts.push({ label: `landed (${commit})`, root: prepareLanded(commit) });
+  }
+}
+
+console.log(
+  `Serving under training: ${rows.toLocaleString('en')} rows × 10 features, random forest of ${trees} trees; ` +
+    `autocannon 1-row predict, ${connections} connections; /health probe every 20 ms`,
+);
+const results = [];
+for (const c of checkouts) {
+  console.log(`running: ${c.label}`);
+  results.push(await measure(c.label, c.root));
+}
+const ms = (v) => `${v.toFixed(1)}ms`;
+const metrics = [
+  ['predict p50, idle', (r) => ms(r.idleP50), ''],
+  ['predict p99, idle', (r) => ms(r.idleP99), ''],
+  ['predict p50, training', (r) => ms(r.p50), ''],
+  ['predict p99, training', (r) => ms(r.p99), '<= 20ms'],
+  ['predict max, training', (r) => ms(r.max), ''],
+  ['predict requests (errors)', (r) => `${r.requests} (${r.errors})`, ''],
+  ['/health worst', (r) => ms(r.healthWorst), '<= 50ms'],
+  ['/health p99 (probes)', (r) => `${ms(r.healthP99)} (${r.healthN})`, ''],
+  ['training time', (r) => `${r.trainingSeconds.toFixed(1)}s`, ''],
+  ['training outcome', (r) => r.outcome, ''],
+  ['GET /jobs/:id polls reset', (r) => String(r.pollErrors), ''],
+];
+printTable(
+  'Serving while the same server trains',
+  ['', ...results.map((r) => r.label), 'target'],
+  metrics.map(([name, get, target]) => [name, ...results.map(get), target]),
+);
