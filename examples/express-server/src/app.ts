@@ -126,7 +126,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(express.json({ limit: ctx.limits.jsonBytes, strict: true }));
   const auth = options.auth ?? { mode: 'open' };
   app.use(authentication(ctx, auth));
-  app.use(authRoutes(auth));
+  app.use(authRoutes(ctx, auth));
 
   app.use(datasetRoutes(ctx));
   app.use(trainRoutes(ctx));

@@ -24,10 +24,31 @@ function unauthenticated(res: Response, message: string): HttpError {
 /** Paths that answer without credentials: health, the API description, the UI shell and its assets. */
 const publicPaths = new Set(['/health', '/openapi.json', '/docs', '/', '/index.html']);
 const isPublic = (method: string, path: string): boolean =>
-  (method === 'GET' || method === 'HEAD') &&
-  (publicPaths.has(path) ||
-    path.startsWith('/assets/') ||
-    /^\/[\w.-]+\.(?:svg|ico|png|txt|webmanifest)$/.test(path));
+  ((method === 'GET' || method === 'HEAD') &&
+    (publicPaths.has(path) ||
+      path.startsWith('/assets/') ||
+      /^\/[\w.-]+\.(?:svg|ico|png|txt|webmanifest)$/.test(path))) ||
+  // Signing in and out of the UI: the token travels in the body (sign-in) or in the cookie.
+  (path === SESSION_PATH && (method === 'POST' || method === 'DELETE'));
+
+/**
+ * The UI's session cookie: the token itself, `HttpOnly` (page scripts never read it), `SameSite=Strict`
+ * (no cross-site request carries it; writes also need JSON and a same-site `Origin`), `Secure` over
+ * HTTPS, 12 hours. Stateless, so every replica accepts it, and revoking the token ends the session.
+ */
+export const SESSION_COOKIE = 'modelreg_session';
+const SESSION_PATH = '/auth/session';
+const SESSION_MAX_AGE_MS = 12 * 3600 * 1000;
+
+/** The session cookie of a request, if any (a hand-read `Cookie` header: one name, no decoding needed). */
+function sessionOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
 
 /**
  * The token of a request: `Authorization: Bearer <token>`, or HTTP Basic with the token as the
@@ -56,13 +77,28 @@ function credentialsOf(header: string | undefined, res: Response): string | unde
 export function authentication(ctx: AppContext, options: AuthOptions): RequestHandler {
   return (req, res, next) => {
     const run = async (): Promise<void> => {
-      const secret = credentialsOf(req.get('authorization'), res);
+      const fromHeader = credentialsOf(req.get('authorization'), res);
+      const fromCookie = fromHeader === undefined ? sessionOf(req.get('cookie')) : undefined;
+      const secret = fromHeader ?? fromCookie;
       if (secret !== undefined) {
         const principal = await ctx.registry.auth.authenticate(
           secret,
           options.mode === 'token' && options.adminToken ? { adminToken: options.adminToken } : {},
         );
-        if (!principal) throw unauthenticated(res, 'the token is not valid (unknown, revoked or malformed)');
+        if (!principal) {
+          if (fromCookie !== undefined) res.clearCookie(SESSION_COOKIE, { path: '/' });
+          // Signing out with a stale cookie, or signing in again, must not be refused for the old one.
+          if (fromCookie !== undefined && req.path === SESSION_PATH) {
+            if (options.mode === 'open') res.locals['registry'] = ctx.registry;
+            return;
+          }
+          throw unauthenticated(
+            res,
+            fromCookie !== undefined
+              ? 'the session has ended (its token was revoked); sign in again'
+              : 'the token is not valid (unknown, revoked or malformed)',
+          );
+        }
         res.locals['principal'] = principal;
         res.locals['registry'] = ctx.registry.as(principal);
         return;
@@ -123,10 +159,37 @@ export function actorOption(res: Response, actor: string | undefined): { actor?:
 }
 
 const tokenParams = z.object({ id: z.string().min(1).max(64) });
+const sessionBody = z.strictObject({ token: z.string().min(1).max(1024) });
 
 /** `POST|GET /auth/tokens`, `DELETE /auth/tokens/:id` (admin), `GET /auth/whoami` (any valid token). */
-export function authRoutes(options: AuthOptions): Router {
+export function authRoutes(ctx: AppContext, options: AuthOptions): Router {
   const router = Router();
+
+  /**
+   * `POST /auth/session` `{ token }`: the UI's sign-in. Checks the token and answers who it is, with
+   * the session cookie; 401 for a bad token. `DELETE /auth/session` signs out (clears the cookie).
+   */
+  router.post(SESSION_PATH, requireContentType('application/json'), async (req, res) => {
+    const { token } = parseRequest(sessionBody, req.body, 'body');
+    const principal = await ctx.registry.auth.authenticate(
+      token,
+      options.mode === 'token' && options.adminToken ? { adminToken: options.adminToken } : {},
+    );
+    if (!principal) throw unauthenticated(res, 'the token is not valid (unknown, revoked or malformed)');
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+      path: '/',
+      maxAge: SESSION_MAX_AGE_MS,
+    });
+    res.json({ ...principal, auth: options.mode });
+  });
+
+  router.delete(SESSION_PATH, (_req, res) => {
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.status(204).end();
+  });
 
   router.get('/auth/whoami', (_req, res) => {
     const principal = principalOf(res);

@@ -77,6 +77,23 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     summary: 'The principal of the request (any valid token)',
     responses: { ...ok('The principal', s.whoamiSchema), ...errors(401) },
   });
+  path({
+    method: 'post',
+    path: '/auth/session',
+    summary: 'Sign in (the web UI): check a token and set it as the session cookie',
+    description:
+      'Answers the principal and sets `modelreg_session` (HttpOnly, SameSite=Strict, Secure over HTTPS, 12 h). Later requests without an Authorization header authenticate with the cookie; revoking the token ends the session.',
+    ...open,
+    request: { body: { content: jsonContent(s.sessionRequestSchema) } },
+    responses: { ...ok('Signed in', s.whoamiSchema), ...errors(400, 401, 415) },
+  });
+  path({
+    method: 'delete',
+    path: '/auth/session',
+    summary: 'Sign out (the web UI): clear the session cookie',
+    ...open,
+    responses: { 204: { description: 'Signed out' } },
+  });
 
   path({
     method: 'post',

@@ -546,6 +546,9 @@ export const createdTokenSchema = apiTokenSchema
   .meta({ id: 'CreatedToken' });
 export const tokenListSchema = z.object({ tokens: z.array(tokenSchema) }).meta({ id: 'TokenList' });
 export const tokenIdParams = z.object({ id: z.string().min(1).max(64) });
+export const sessionRequestSchema = z
+  .strictObject({ token: z.string().min(1).max(1024).meta({ description: 'An API token (mr_…)' }) })
+  .meta({ id: 'SessionRequest' });
 export const whoamiSchema = principalSchema
   .extend({ auth: z.enum(['open', 'token']) })
   .meta({ id: 'WhoAmI' });

@@ -192,6 +192,47 @@ export function describeAuthFlow(label: string, open: () => Promise<TestBackend>
         .expect(401);
     });
 
+    it('the UI signs in with a token: an HttpOnly, SameSite=Strict session cookie that acts as the token', async () => {
+      await request(app).post('/auth/session').send({ token: 'mr_wrong' }).expect(401);
+      const signIn = await request(app)
+        .post('/auth/session')
+        .send({ token: tokens['reader']!.token })
+        .expect(200);
+      expect(signIn.body).toMatchObject({ name: 'rita', role: 'reader', auth: 'token' });
+      const setCookie = String(signIn.headers['set-cookie']);
+      expect(setCookie).toMatch(/^modelreg_session=mr_/);
+      expect(setCookie).toMatch(/HttpOnly/);
+      expect(setCookie).toMatch(/SameSite=Strict/);
+      const cookie = setCookie.split(';')[0]!;
+      const who = await request(app).get('/auth/whoami').set('Cookie', cookie).expect(200);
+      expect(who.body).toMatchObject({ name: 'rita', role: 'reader' });
+      // The cookie carries the token's role, no more: a reader's write is 403, not a session bypass.
+      await request(app)
+        .put('/models/iris_a/aliases/champion')
+        .set('Cookie', cookie)
+        .send({ version: 1 })
+        .expect(403);
+      // A revoked token ends the session, and signing out clears the cookie.
+      const extra = await request(app)
+        .post('/auth/tokens')
+        .set(admin)
+        .send({ name: 'short', role: 'reader' })
+        .expect(201);
+      const session = await request(app)
+        .post('/auth/session')
+        .send({ token: (extra.body as Created).token })
+        .expect(200);
+      const extraCookie = String(session.headers['set-cookie']).split(';')[0]!;
+      await request(app).get('/auth/whoami').set('Cookie', extraCookie).expect(200);
+      await request(app)
+        .delete(`/auth/tokens/${(extra.body as Created).id}`)
+        .set(admin)
+        .expect(204);
+      await request(app).get('/auth/whoami').set('Cookie', extraCookie).expect(401);
+      const out = await request(app).delete('/auth/session').set('Cookie', cookie).expect(204);
+      expect(String(out.headers['set-cookie'])).toMatch(/^modelreg_session=;/);
+    });
+
     it('GET /auth/whoami answers any valid token, the bootstrap admin too', async () => {
       const who = await request(app).get('/auth/whoami').set(bearer('narrow')).expect(200);
       expect(who.body).toMatchObject({ name: 'nora', role: 'editor', models: ['iris_a'] });

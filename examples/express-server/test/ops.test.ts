@@ -89,6 +89,8 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /auth/tokens',
         'DELETE /auth/tokens/{id}',
         'GET /auth/whoami',
+        'POST /auth/session',
+        'DELETE /auth/session',
       ].sort(),
     );
     for (const id of ['TrainRequest', 'PredictRequest', 'PredictResult', 'ModelVersion', 'Error', 'Canary']) {

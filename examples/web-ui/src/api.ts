@@ -79,6 +79,14 @@ const isErrorBody = (v: unknown): v is { error: { code: string; message: string 
   v !== null &&
   typeof (v as { error?: { message?: unknown } }).error?.message === 'string';
 
+const unauthenticatedListeners = new Set<() => void>();
+
+/** Calls `listener` when the server answers 401 (the session ended); returns the unsubscribe. */
+export function onUnauthenticated(listener: () => void): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
 async function call<T>(method: string, path: string, body?: BodyInit, json = false): Promise<T> {
   let res: Response;
   try {
@@ -103,6 +111,9 @@ async function call<T>(method: string, path: string, body?: BodyInit, json = fal
     parsed = undefined;
   }
   if (!res.ok) {
+    if (res.status === 401 && path !== 'auth/whoami' && path !== 'auth/session') {
+      for (const listener of unauthenticatedListeners) listener();
+    }
     if (isErrorBody(parsed)) throw new ApiError(res.status, parsed.error.code, parsed.error.message);
     throw new ApiError(res.status, 'HTTP', `${method} ${path} answered ${res.status} ${res.statusText}`);
   }

@@ -87,11 +87,11 @@ describe('the worker CLI on the embedded default (SQLite + folder, from MODELREG
   it('--watch-dir processes new files and exits cleanly on SIGTERM', async () => {
     const inbox = join(dir, 'inbox');
     const w = spawnWorker(script, ['--model', 'iris', '--watch-dir', inbox, '--poll-ms', '50'], env);
-    await vi.waitFor(() => expect(existsSync(join(inbox, 'done'))).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(existsSync(join(inbox, 'done'))).toBe(true), { timeout: 60_000 });
     writeFileSync(join(inbox, '.jobs.tmp'), ndjson(irisRows.slice(0, 4)));
     renameSync(join(inbox, '.jobs.tmp'), join(inbox, 'jobs.ndjson'));
     await vi.waitFor(() => expect(existsSync(join(inbox, 'done', 'jobs.ndjson'))).toBe(true), {
-      timeout: 10_000,
+      timeout: 60_000,
     });
     expect(existsSync(join(inbox, 'jobs.out.ndjson'))).toBe(true);
     w.proc.kill('SIGTERM');

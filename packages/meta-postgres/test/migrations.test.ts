@@ -73,28 +73,3 @@ describe.skipIf(!pgReachable)('meta-postgres migrations', () => {
     await store.close();
   });
 });
-
-describe.skipIf(!pgReachable)('meta-postgres migrations with a gap', () => {
-  it('a schema migrated without version 4 gets 4 when it appears (branches number migrations apart)', async () => {
-    const { migrate } = await import('../src/migrations.js');
-    const admin = adminPool();
-    const schema = randomSchema('mr_gap');
-    const quoted = `"${schema}"`;
-    const client = await admin.connect();
-    try {
-      const late = { version: 4, name: 'late', sql: 'CREATE TABLE $S.late_table (id text PRIMARY KEY);' };
-      expect(await migrate(client, schema, quoted)).toEqual(migrations.map((m) => m.version));
-      expect(await migrate(client, schema, quoted, [...migrations, late])).toEqual([4]);
-      const { rows } = await client.query<{ version: number }>(
-        `SELECT version FROM ${quoted}.schema_migrations ORDER BY version`,
-      );
-      expect(rows.map((r) => r.version)).toEqual(
-        [...migrations.map((m) => m.version), 4].sort((a, b) => a - b),
-      );
-    } finally {
-      client.release();
-      await dropSchema(admin, schema);
-      await admin.end();
-    }
-  });
-});

@@ -43,24 +43,6 @@ describeMetadataStoreConformance({
       expect(read()).toEqual(first);
     });
 
-    it('a file migrated without version 4 gets 4 when it appears (branches number migrations apart)', () => {
-      const { filename, cleanup } = tempDbPath();
-      try {
-        const db = new Database(filename);
-        try {
-          const late = { version: 4, name: 'late', sql: 'CREATE TABLE late_table (id TEXT PRIMARY KEY);' };
-          expect(applyMigrations(db)).toEqual(migrations.map((m) => m.version));
-          expect(applyMigrations(db, [...migrations, late])).toEqual([4]);
-          const ledger = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-          expect(ledger).toEqual([...migrations.map((m) => m.version), 4].sort((a, b) => a - b));
-        } finally {
-          db.close();
-        }
-      } finally {
-        cleanup();
-      }
-    });
-
     it('a file made before run heartbeats keeps its running runs, which expire by their start time', async () => {
       const { filename, cleanup } = tempDbPath();
       try {
