@@ -27,7 +27,7 @@ export function describeAuthFlow(label: string, open: () => Promise<TestBackend>
 
     const trainInto = (name: string, auth: Record<string, string>) =>
       request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .set(auth)
         .send({
           experiment: 'iris',

@@ -15,7 +15,7 @@ const IRIS_FEATURES = ['sepal_length_cm', 'sepal_width_cm', 'petal_length_cm', '
 
 const trainIris = (app: Application, name: string, seed: number, type = 'decision-tree') =>
   request(app)
-    .post('/train')
+    .post('/train?wait=true')
     .send({
       experiment: name,
       dataset: 'iris',
@@ -144,7 +144,7 @@ function describeSeedFlows(label: string, open: (env: Record<string, string>) =>
     it('ML Prediction API: two models served side by side, Prometheus metrics and the audit log', async () => {
       await request(app).post('/datasets').attach('file', energyCsv).expect(201);
       const energy = await request(app)
-        .post('/train')
+        .post('/train?wait=true')
         .send({
           experiment: 'energy',
           dataset: 'energy_load',

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { NoticeProvider } from './components/notices.js';
 import { Session } from './components/session.js';
+import { WhoContext } from './components/who.js';
 import { DatasetsPage } from './pages/datasets-page.js';
 import { ExperimentsPage } from './pages/experiments-page.js';
 import { ModelPage } from './pages/model-page.js';
@@ -60,46 +61,52 @@ export function App() {
   return (
     <Session>
       {(who, signOut) => (
-        <NoticeProvider>
-          <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
-            Skip to content
-          </a>
-          <header className="topbar">
-            <a className="brand" href={to.models()}>
-              modelreg
+        <WhoContext.Provider value={who}>
+          <NoticeProvider>
+            <a
+              className="skip-link"
+              href="#main"
+              onClick={(e) => (e.preventDefault(), main.current?.focus())}
+            >
+              Skip to content
             </a>
-            <nav aria-label="Main">
-              <ul>
-                {sections.map((s) => (
-                  <li key={s.label}>
-                    <a href={s.href} aria-current={s.pages.includes(route.page) ? 'page' : undefined}>
-                      {s.label}
-                    </a>
+            <header className="topbar">
+              <a className="brand" href={to.models()}>
+                modelreg
+              </a>
+              <nav aria-label="Main">
+                <ul>
+                  {sections.map((s) => (
+                    <li key={s.label}>
+                      <a href={s.href} aria-current={s.pages.includes(route.page) ? 'page' : undefined}>
+                        {s.label}
+                      </a>
+                    </li>
+                  ))}
+                  <li>
+                    <a href="docs">API</a>
                   </li>
-                ))}
-                <li>
-                  <a href="docs">API</a>
-                </li>
-              </ul>
-            </nav>
-            <p className="whoami">
-              {who.auth === 'open' ? (
-                <span title="The server runs without tokens (loopback only)">Open server: full rights</span>
-              ) : (
-                <>
-                  Signed in as <strong>{who.name}</strong> ({who.role}
-                  {who.models ? `: ${who.models.join(', ')}` : ''}){' '}
-                  <button type="button" className="link-button" onClick={signOut}>
-                    Sign out
-                  </button>
-                </>
-              )}
-            </p>
-          </header>
-          <main id="main" ref={main} tabIndex={-1}>
-            <Page route={route} />
-          </main>
-        </NoticeProvider>
+                </ul>
+              </nav>
+              <p className="whoami">
+                {who.auth === 'open' ? (
+                  <span title="The server runs without tokens (loopback only)">Open server: full rights</span>
+                ) : (
+                  <>
+                    Signed in as <strong>{who.name}</strong> ({who.role}
+                    {who.models ? `: ${who.models.join(', ')}` : ''}){' '}
+                    <button type="button" className="link-button" onClick={signOut}>
+                      Sign out
+                    </button>
+                  </>
+                )}
+              </p>
+            </header>
+            <main id="main" ref={main} tabIndex={-1}>
+              <Page route={route} />
+            </main>
+          </NoticeProvider>
+        </WhoContext.Provider>
       )}
     </Session>
   );

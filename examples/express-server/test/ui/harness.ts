@@ -10,6 +10,7 @@ import { openRegistryFromEnv } from '@modelreg/example-config';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { defaultUiDir } from '../../src/ui.js';
+import type { AuthOptions } from '../../src/auth.js';
 import { irisCsv, testApp } from '../helpers.js';
 
 /** Debian's chromium (`apt-get install -y chromium`); `MODELREG_CHROMIUM` points elsewhere. */
@@ -109,7 +110,7 @@ export interface Harness {
 }
 
 /** The real app (SQLite + files in a temp folder) listening on 127.0.0.1, and chromium. */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { auth?: AuthOptions } = {}): Promise<Harness> {
   const uiDir = defaultUiDir();
   if (!uiDir) {
     throw new Error(
@@ -131,7 +132,7 @@ export async function startHarness(): Promise<Harness> {
   };
   try {
     const seeded = await seed(registry);
-    const app = testApp(registry, { ui: uiDir });
+    const app = testApp(registry, { ui: uiDir, ...(options.auth ? { auth: options.auth } : {}) });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(0, '127.0.0.1', (e?: Error) => (e ? reject(e) : resolve(s)));
     });

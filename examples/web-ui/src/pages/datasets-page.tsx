@@ -7,6 +7,7 @@ import { Async } from '../components/states.js';
 import { fmtBytes, fmtDate, fmtNumber, fmtTime } from '../format.js';
 import { useApi, useTitle } from '../hooks.js';
 import { to } from '../router.js';
+import { useCanEdit } from '../components/who.js';
 
 type Upload = DatasetVersion & { created: boolean };
 
@@ -171,18 +172,23 @@ export function DatasetsPage({ name }: { name: string | undefined }) {
   useTitle(name ? `Dataset ${name}` : 'Datasets');
   const list = useApi<{ datasets: DatasetVersion[] }>('datasets');
   const [uploaded, setUploaded] = useState<Upload | null>(null);
+  const canEdit = useCanEdit()();
   return (
     <>
       <h1>Datasets</h1>
       <div className="grid">
         <section className="card" aria-labelledby="upload-heading">
           <h2 id="upload-heading">Upload a CSV</h2>
-          <UploadForm
-            onUploaded={(d) => {
-              setUploaded(d);
-              list.reload();
-            }}
-          />
+          {canEdit ? (
+            <UploadForm
+              onUploaded={(d) => {
+                setUploaded(d);
+                list.reload();
+              }}
+            />
+          ) : (
+            <p className="muted">Your role does not allow uploads (it needs editor).</p>
+          )}
           {uploaded ? (
             <div data-testid="upload-result" className="upload-result">
               <h3>

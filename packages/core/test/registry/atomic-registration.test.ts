@@ -37,7 +37,7 @@ describe('train with register is all or nothing', () => {
     // The calls that write: the model files, then one metadata call for everything else.
     const writes = steps.filter((s) => ['put', 'createVersion', 'createRun', 'logParams'].includes(s.method));
     expect(writes.map((s) => s.method)).toEqual(['put', 'put', 'put', 'put', 'createVersion']);
-  });
+  }, 240_000);
 
   it('the registration creates the finished run, the version in its stage, archives the old one and moves the alias', async () => {
     const { target, operation } = await setup(new Injector());
@@ -101,7 +101,7 @@ describe('copyModelVersion is all or nothing', () => {
       1,
     );
     expect(steps.some((s) => s.store === 'source.artifacts' && s.method === 'getStream')).toBe(true);
-  });
+  }, 240_000);
 
   it('the files a failed copy wrote are removed again', async () => {
     const injector = new Injector({ store: 'target.metadata', method: 'createVersion', nth: 1 });

@@ -82,24 +82,32 @@ describe('train, register, load and predict', () => {
     await registry.datasets.upload('one_class.csv', 'x,y\n1,a\n2,a\n3,a\n4,a\n');
     await registry.datasets.upload('one_row.csv', 'x,y\n1,2\n');
     const before = await snapshot(registry);
+    // Started one at a time: each call fails on its own (and none is left unhandled meanwhile).
     const attempts = [
-      registry.train({ dataset: 'iris', target: 'nope', model: fast, register: { name: 'm' } }),
-      registry.train({ dataset: 'one_class', target: 'y', model: fast, register: { name: 'm' } }),
-      registry.train({ dataset: 'one_row', target: 'y', model: fast, register: { name: 'm' } }),
-      registry.train({ dataset: 'iris', target: 'species', model: { type: 'gbm' }, register: { name: 'm' } }),
-      registry.train({ dataset: 'iris', target: 'species', model: fast, split: { testSize: 1.5 } }),
-      registry.train({
-        dataset: 'iris',
-        target: 'species',
-        model: fast,
-        register: { name: 'm', stage: 'prod' },
-      }),
-      registry.train({ dataset: 'missing', target: 'y', model: fast }),
+      () => registry.train({ dataset: 'iris', target: 'nope', model: fast, register: { name: 'm' } }),
+      () => registry.train({ dataset: 'one_class', target: 'y', model: fast, register: { name: 'm' } }),
+      () => registry.train({ dataset: 'one_row', target: 'y', model: fast, register: { name: 'm' } }),
+      () =>
+        registry.train({
+          dataset: 'iris',
+          target: 'species',
+          model: { type: 'gbm' },
+          register: { name: 'm' },
+        }),
+      () => registry.train({ dataset: 'iris', target: 'species', model: fast, split: { testSize: 1.5 } }),
+      () =>
+        registry.train({
+          dataset: 'iris',
+          target: 'species',
+          model: fast,
+          register: { name: 'm', stage: 'prod' },
+        }),
+      () => registry.train({ dataset: 'missing', target: 'y', model: fast }),
     ];
     const codes = [];
     for (const attempt of attempts)
       codes.push(
-        await attempt.then(
+        await attempt().then(
           () => 'ok',
           (e: { code?: string }) => e.code,
         ),

@@ -4,6 +4,7 @@ import { api, messageOf, seg } from '../../api.js';
 import { AliasChip } from '../../components/bits.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { useNotify } from '../../components/notices.js';
+import { useCanEdit } from '../../components/who.js';
 
 type Pending =
   | { kind: 'set'; alias: string; version: number; current: number | null }
@@ -24,6 +25,7 @@ export function AliasPanel({
   versions: ModelVersion[];
   onChanged: () => void;
 }) {
+  const canEdit = useCanEdit()(name);
   const notify = useNotify();
   const [alias, setAlias] = useState('');
   const [version, setVersion] = useState('');
@@ -66,59 +68,63 @@ export function AliasPanel({
           {entries.map(([a, v]) => (
             <li key={a}>
               <AliasChip alias={a}> → version {v}</AliasChip>
-              <button
-                type="button"
-                className="small-button"
-                aria-label={`Remove alias ${a}`}
-                onClick={() => setPending({ kind: 'delete', alias: a, current: v })}
-              >
-                Remove…
-              </button>
+              {canEdit ? (
+                <button
+                  type="button"
+                  className="small-button"
+                  aria-label={`Remove alias ${a}`}
+                  onClick={() => setPending({ kind: 'delete', alias: a, current: v })}
+                >
+                  Remove…
+                </button>
+              ) : null}
             </li>
           ))}
         </ul>
       )}
-      <form
-        className="stack-form"
-        aria-label="Set an alias"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const trimmed = alias.trim();
-          if (!trimmed || !chosen) return;
-          setPending({
-            kind: 'set',
-            alias: trimmed,
-            version: Number(chosen),
-            current: aliases[trimmed] ?? null,
-          });
-        }}
-      >
-        <label className="field">
-          Alias
-          <input
-            type="text"
-            name="alias"
-            required
-            value={alias}
-            placeholder="champion"
-            autoComplete="off"
-            onChange={(e) => setAlias(e.target.value)}
-          />
-        </label>
-        <label className="field">
-          Version
-          <select name="version" value={chosen} onChange={(e) => setVersion(e.target.value)}>
-            {[...versions].reverse().map((v) => (
-              <option key={v.version} value={v.version}>
-                {v.version} ({v.stage})
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit" disabled={versions.length === 0}>
-          Set alias…
-        </button>
-      </form>
+      {canEdit ? (
+        <form
+          className="stack-form"
+          aria-label="Set an alias"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const trimmed = alias.trim();
+            if (!trimmed || !chosen) return;
+            setPending({
+              kind: 'set',
+              alias: trimmed,
+              version: Number(chosen),
+              current: aliases[trimmed] ?? null,
+            });
+          }}
+        >
+          <label className="field">
+            Alias
+            <input
+              type="text"
+              name="alias"
+              required
+              value={alias}
+              placeholder="champion"
+              autoComplete="off"
+              onChange={(e) => setAlias(e.target.value)}
+            />
+          </label>
+          <label className="field">
+            Version
+            <select name="version" value={chosen} onChange={(e) => setVersion(e.target.value)}>
+              {[...versions].reverse().map((v) => (
+                <option key={v.version} value={v.version}>
+                  {v.version} ({v.stage})
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" disabled={versions.length === 0}>
+            Set alias…
+          </button>
+        </form>
+      ) : null}
       <ConfirmDialog
         open={pending !== null}
         title={

@@ -8,6 +8,7 @@ import { ErrorState, Loading } from '../../components/states.js';
 import { fmtNumber } from '../../format.js';
 import { useInterval } from '../../hooks.js';
 import { CanaryForm } from './canary-form.js';
+import { useCanEdit } from '../../components/who.js';
 
 type Action = 'promote' | 'rollback' | 'end';
 
@@ -46,6 +47,7 @@ export function CanaryPanel({
   stages: string[];
   onChanged: () => void;
 }) {
+  const canEdit = useCanEdit()(name);
   const notify = useNotify();
   const path = `models/${seg(name)}/canary`;
   const [canary, setCanary] = useState<CanaryState | null | undefined>(undefined);
@@ -124,6 +126,7 @@ export function CanaryPanel({
     );
   }
   if (canary === null) {
+    if (!canEdit) return <p className="muted">No canary. Your role or grants do not allow starting one.</p>;
     return <CanaryForm name={name} versions={versions} stages={stages} onStarted={setCanary} />;
   }
 
@@ -178,17 +181,19 @@ export function CanaryPanel({
           </tbody>
         </table>
       </TableWrap>
-      <div className="button-row">
-        <button type="button" className="primary" onClick={() => (setComment(''), setPending('promote'))}>
-          Promote next…
-        </button>
-        <button type="button" onClick={() => setPending('rollback')}>
-          Roll back…
-        </button>
-        <button type="button" className="danger" onClick={() => setPending('end')}>
-          End canary…
-        </button>
-      </div>
+      {canEdit ? (
+        <div className="button-row">
+          <button type="button" className="primary" onClick={() => (setComment(''), setPending('promote'))}>
+            Promote next…
+          </button>
+          <button type="button" onClick={() => setPending('rollback')}>
+            Roll back…
+          </button>
+          <button type="button" className="danger" onClick={() => setPending('end')}>
+            End canary…
+          </button>
+        </div>
+      ) : null}
       <ConfirmDialog
         open={pending !== null}
         title={pending ? titles[pending] : 'Canary'}

@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { useNotify } from '../../components/notices.js';
 import { fmtNumber, fmtTime } from '../../format.js';
 import { to } from '../../router.js';
+import { useCanEdit } from '../../components/who.js';
 
 interface PendingMove {
   version: number;
@@ -34,6 +35,7 @@ export function VersionsTable({
   onChanged: () => void;
 }) {
   const notify = useNotify();
+  const canEdit = useCanEdit()(name);
   const [choice, setChoice] = useState<Record<number, string>>({});
   const [pending, setPending] = useState<PendingMove | null>(null);
   const [archive, setArchive] = useState(true);
@@ -121,25 +123,31 @@ export function VersionsTable({
                   </td>
                   <td>{fmtTime(v.createdAt)}</td>
                   <td>
-                    <div className="inline-form">
-                      <label className="visually-hidden" htmlFor={selectId}>
-                        Stage for version {v.version}
-                      </label>
-                      <select
-                        id={selectId}
-                        value={choice[v.version] ?? nextStage(stages, v.stage)}
-                        onChange={(e) => setChoice((c) => ({ ...c, [v.version]: e.target.value }))}
-                      >
-                        {stages.map((s) => (
-                          <option key={s} value={s} disabled={s === v.stage}>
-                            {s}
-                          </option>
-                        ))}
-                      </select>
-                      <button type="button" onClick={() => ask(v)} aria-label={`Move version ${v.version}`}>
-                        Move…
-                      </button>
-                    </div>
+                    {canEdit ? (
+                      <div className="inline-form">
+                        <label className="visually-hidden" htmlFor={selectId}>
+                          Stage for version {v.version}
+                        </label>
+                        <select
+                          id={selectId}
+                          value={choice[v.version] ?? nextStage(stages, v.stage)}
+                          onChange={(e) => setChoice((c) => ({ ...c, [v.version]: e.target.value }))}
+                        >
+                          {stages.map((s) => (
+                            <option key={s} value={s} disabled={s === v.stage}>
+                              {s}
+                            </option>
+                          ))}
+                        </select>
+                        <button type="button" onClick={() => ask(v)} aria-label={`Move version ${v.version}`}>
+                          Move…
+                        </button>
+                      </div>
+                    ) : (
+                      <span className="muted" title="Your role or grants do not allow moving this model">
+                        —
+                      </span>
+                    )}
                   </td>
                 </tr>
               );
