@@ -164,7 +164,9 @@ export class TrainingJobRunner implements JobRunner {
         await finish('succeeded', { result: earlier });
         return;
       }
-      const result = await train(ctx, this.deps.datasets, this.deps.trainers, {
+      // The submitter's permissions were checked at submit; what the job changes records them as actor.
+      const asSubmitter = { ...ctx, actor: job.submittedBy };
+      const result = await train(asSubmitter, this.deps.datasets, this.deps.trainers, {
         ...options,
         tags: {
           ...options.tags,
