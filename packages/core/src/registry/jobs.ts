@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { decodePageToken, encodePageToken } from './page-token.js';
 import { authorize } from './access.js';
 import { z } from 'zod';
 import type { Job, JobState } from '../domain/jobs.js';
@@ -15,7 +16,7 @@ import type { EventHandler } from './events.js';
 import type { EventType } from '../domain/types.js';
 import { TrainingJobRunner } from './job-runner.js';
 import { canonicalStage } from './models.js';
-import { trainOptionsSchema } from './train.js';
+import { catalogDataset, trainOptionsSchema } from './train.js';
 import type { TrainOptions } from './train.js';
 
 const where = 'jobs';
@@ -112,29 +113,6 @@ function newJobId(time: number): string {
 
 const isTerminal = (state: JobState): boolean => terminalJobStates.includes(state);
 
-function encodeToken(offset: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString('base64url');
-}
-
-function decodeToken(token: string, fingerprint: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      o?: unknown;
-      f?: unknown;
-    };
-    if (
-      typeof parsed.o === 'number' &&
-      Number.isInteger(parsed.o) &&
-      parsed.o >= 0 &&
-      parsed.f === fingerprint
-    )
-      return parsed.o;
-  } catch {
-    // fall through
-  }
-  throw new RegistryError('INVALID_ARGUMENT', 'pageToken is invalid or belongs to another query', { where });
-}
-
 /**
  * `registry.jobs`: durable training jobs. A job is a stored `train` call: `submit` validates it
  * completely and stores it (`queued`); a process that runs jobs (`start()`, or lazily the submitting
@@ -185,19 +163,7 @@ export class Jobs {
     if (trainer.paramsSchema) parseArg(trainer.paramsSchema, parsed.model.params, 'model params', where);
     if (parsed.register?.stage !== undefined) canonicalStage(this.ctx, parsed.register.stage);
     const { dataset } = parsed;
-    if (typeof dataset === 'string' || 'name' in dataset) {
-      const name = typeof dataset === 'string' ? dataset : dataset.name;
-      const version = typeof dataset === 'string' ? undefined : dataset.version;
-      if (!(await this.datasets.get(name, version))) {
-        throw new RegistryError(
-          'NOT_FOUND',
-          version === undefined
-            ? `dataset "${name}" does not exist`
-            : `dataset "${name}" has no version ${version}`,
-          { where },
-        );
-      }
-    }
+    if (typeof dataset === 'string' || 'name' in dataset) await catalogDataset(this.datasets, dataset);
     const text = JSON.stringify(options);
     if (text.length > MAX_OPTIONS_BYTES) {
       throw new RegistryError(
@@ -239,7 +205,7 @@ export class Jobs {
     const states =
       opts.state === undefined ? undefined : Array.isArray(opts.state) ? opts.state : [opts.state];
     const fingerprint = JSON.stringify([states ?? null, opts.submittedBy ?? null]);
-    const offset = opts.pageToken ? decodeToken(opts.pageToken, fingerprint) : 0;
+    const offset = opts.pageToken ? decodePageToken(opts.pageToken, fingerprint, where) : 0;
     const page = await this.ctx.metadata.listJobs({
       ...(states ? { states } : {}),
       ...(opts.submittedBy !== undefined ? { submittedBy: opts.submittedBy } : {}),
@@ -249,7 +215,7 @@ export class Jobs {
     const more = page.length > opts.limit;
     return {
       jobs: page.slice(0, opts.limit),
-      nextPageToken: more ? encodeToken(offset + opts.limit, fingerprint) : null,
+      nextPageToken: more ? encodePageToken(offset + opts.limit, fingerprint) : null,
     };
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { decodePageToken, encodePageToken } from './page-token.js';
 import { z } from 'zod';
 import { assertMaxEntries, callLimits, tagsArgSchema } from '../domain/limits.js';
 import { nameSchema, parseArg } from '../domain/names.js';
@@ -198,29 +199,6 @@ export async function startRun(ctx: RegistryContext, options: StartRunOptions = 
   return new RunHandle(ctx, id);
 }
 
-function encodeToken(offset: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString('base64url');
-}
-
-function decodeToken(token: string, fingerprint: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      o?: unknown;
-      f?: unknown;
-    };
-    if (
-      typeof parsed.o === 'number' &&
-      Number.isInteger(parsed.o) &&
-      parsed.o >= 0 &&
-      parsed.f === fingerprint
-    )
-      return parsed.o;
-  } catch {
-    // fall through
-  }
-  throw new RegistryError('INVALID_ARGUMENT', 'pageToken is invalid or belongs to another query', { where });
-}
-
 export async function searchRuns(
   ctx: RegistryContext,
   options: SearchRunsOptions,
@@ -233,7 +211,7 @@ export async function searchRuns(
     if (experiment) experimentIds.push(experiment.id);
   }
   const fingerprint = JSON.stringify([names, opts.where ?? null, opts.orderBy ?? null]);
-  const offset = opts.pageToken ? decodeToken(opts.pageToken, fingerprint) : 0;
+  const offset = opts.pageToken ? decodePageToken(opts.pageToken, fingerprint, where) : 0;
   if (experimentIds.length === 0) return { runs: [], nextPageToken: null };
   const page = await ctx.metadata.searchRuns({
     experimentIds,
@@ -245,6 +223,6 @@ export async function searchRuns(
   const more = page.length > opts.limit;
   return {
     runs: page.slice(0, opts.limit),
-    nextPageToken: more ? encodeToken(offset + opts.limit, fingerprint) : null,
+    nextPageToken: more ? encodePageToken(offset + opts.limit, fingerprint) : null,
   };
 }

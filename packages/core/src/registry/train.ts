@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg } from '../domain/names.js';
-import type { FileRecord, ModelVersion, Run } from '../domain/types.js';
+import type { DatasetVersion, FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
 import type { NewRunRecord } from '../stores/metadata-store.js';
 import { callLimits, tagsArgSchema } from '../domain/limits.js';
@@ -102,6 +102,29 @@ export interface TrainResult {
 }
 
 /**
+ * The catalog dataset a train option names (`'name'` = latest, or `{ name, version }`);
+ * `NOT_FOUND` when it does not exist. Jobs check it at submit, train when it reads it.
+ */
+export async function catalogDataset(
+  datasets: DatasetCatalog,
+  dataset: string | { name: string; version?: number | undefined },
+): Promise<DatasetVersion> {
+  const name = typeof dataset === 'string' ? dataset : dataset.name;
+  const version = typeof dataset === 'string' ? undefined : dataset.version;
+  const record = await datasets.get(name, version);
+  if (!record) {
+    throw new RegistryError(
+      'NOT_FOUND',
+      version === undefined
+        ? `dataset "${name}" does not exist`
+        : `dataset "${name}" has no version ${version}`,
+      { where },
+    );
+  }
+  return record;
+}
+
+/**
  * The dataset as bytes or records for the compute phases: a catalog dataset's stored CSV is read
  * here (I/O only) and parsed and checked against its sha256 where the model is fitted.
  */
@@ -112,18 +135,7 @@ async function sourceFromOptions(
   raw: TrainOptions['dataset'],
 ): Promise<TrainDataSource> {
   if (typeof dataset === 'string' || 'name' in dataset) {
-    const name = typeof dataset === 'string' ? dataset : dataset.name;
-    const version = typeof dataset === 'string' ? undefined : dataset.version;
-    const record = await datasets.get(name, version);
-    if (!record) {
-      throw new RegistryError(
-        'NOT_FOUND',
-        version === undefined
-          ? `dataset "${name}" does not exist`
-          : `dataset "${name}" has no version ${version}`,
-        { where },
-      );
-    }
+    const record = await catalogDataset(datasets, dataset);
     // Read here, checked against the record's sha256 and size while it is parsed in the worker.
     const bytes = await ctx.artifacts.get(record.key);
     if (!bytes) {
