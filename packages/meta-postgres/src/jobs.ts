@@ -93,20 +93,7 @@ export function jobMethods(db: Db): JobMethods {
     await tx.query(
       `UPDATE ${s}.jobs SET state = $2, phase = $3, fraction = $4, attempts = $5, result = $6, error = $7,
          started_at = $8, ended_at = $9, updated_at = $10, lease_owner = $11, lease_until = $12 WHERE id = $1`,
-      [
-        job.id,
-        job.state,
-        job.progress.phase,
-        job.progress.fraction,
-        job.attempts,
-        job.result === null ? null : JSON.stringify(job.result),
-        job.error === null ? null : JSON.stringify(job.error),
-        job.startedAt,
-        job.endedAt,
-        job.updatedAt,
-        job.leaseOwner,
-        job.leaseUntil,
-      ],
+      [job.id, ...jobRules.jobUpdateValues(job)],
     );
     return job;
   };

@@ -89,17 +89,7 @@ export function createJobMethods(ctx: StoreContext): JobMethods {
     ctx.run(
       `UPDATE jobs SET state = ?, phase = ?, fraction = ?, attempts = ?, result = ?, error = ?,
          started_at = ?, ended_at = ?, updated_at = ?, lease_owner = ?, lease_until = ? WHERE id = ?`,
-      job.state,
-      job.progress.phase,
-      job.progress.fraction,
-      job.attempts,
-      job.result === null ? null : JSON.stringify(job.result),
-      job.error === null ? null : JSON.stringify(job.error),
-      job.startedAt,
-      job.endedAt,
-      job.updatedAt,
-      job.leaseOwner,
-      job.leaseUntil,
+      ...jobRules.jobUpdateValues(job),
       job.id,
     );
     return job;

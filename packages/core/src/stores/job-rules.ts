@@ -173,3 +173,23 @@ export function compareJobsNewestFirst(a: Job, b: Job): number {
 export function compareJobsOldestFirst(a: Job, b: Job): number {
   return -compareJobsNewestFirst(a, b);
 }
+
+/**
+ * The mutable columns of a job row in the order both SQL stores write them: state, phase, fraction,
+ * attempts, result (JSON), error (JSON), started_at, ended_at, updated_at, lease_owner, lease_until.
+ */
+export function jobUpdateValues(job: Job): (string | number | null)[] {
+  return [
+    job.state,
+    job.progress.phase,
+    job.progress.fraction,
+    job.attempts,
+    job.result === null ? null : JSON.stringify(job.result),
+    job.error === null ? null : JSON.stringify(job.error),
+    job.startedAt,
+    job.endedAt,
+    job.updatedAt,
+    job.leaseOwner,
+    job.leaseUntil,
+  ];
+}
