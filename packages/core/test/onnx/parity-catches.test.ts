@@ -7,12 +7,15 @@ import { computeTraining, PARITY_MAX_ROWS } from '../../src/registry/train-compu
 import type { TrainComputeInput } from '../../src/registry/train-compute.js';
 import { randomForestTrainer } from '../../src/training/trainers/index.js';
 import { friedman } from '../native-trees/helpers.js';
+import type * as ExportModuleNs from '../../src/formats/onnx/export-tree-ensemble.js';
+
+type ExportModule = typeof ExportModuleNs;
 
 type Corruption = (model: TreeEnsemble) => TreeEnsemble;
 const state = vi.hoisted(() => ({ corrupt: null as Corruption | null }));
 
 vi.mock('../../src/formats/onnx/export-tree-ensemble.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/formats/onnx/export-tree-ensemble.js')>();
+  const original = await importOriginal<ExportModule>();
   const apply = (model: TreeEnsemble): TreeEnsemble => (state.corrupt ? state.corrupt(model) : model);
   return {
     ...original,
