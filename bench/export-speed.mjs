@@ -85,7 +85,9 @@ console.log(
 );
 console.log(
   'fit = binning + trees + test metrics; export = ONNX graph + protobuf encoding; parity = onnxruntime\n' +
-    'session (created while the native predictions run) + both predictions on at most 4,096 test rows.\n' +
+    'session (built synchronously by onnxruntime-node, graph optimization off; most of its cost in a\n' +
+    "process's first big session is glibc malloc and page faults, per perf) + both predictions on at\n" +
+    'most 4,096 test rows.\n' +
     'The landed row is the figure of issue 13 (its code is gone: the old protobufjs int64 encoding and the\n' +
     'check over every test row); run this bench on the commit before issue 13 for its own figure.',
 );

@@ -3,9 +3,15 @@
 // (parse, binning, fit, metrics, ONNX export, parity check) and posts the result's bytes back.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isRegistryError } from '../errors.js';
-import { exportTreeEnsembleToOnnx } from '../formats/onnx/export-tree-ensemble.js';
-import { createOnnxPredictor } from '../formats/onnx/session.js';
+import {
+  exportTreeEnsembleToOnnx,
+  ONNX_EXPORT_IR_VERSION,
+  ONNX_EXPORT_OPSETS,
+} from '../formats/onnx/export-tree-ensemble.js';
+import type { OnnxModelInfo } from '../formats/onnx/inspect.js';
+import { createOnnxPredictorWithInfo } from '../formats/onnx/session.js';
 import { setForestWorkerUrl } from '../training/native/forest-workers.js';
+import { lowerThreadPriority } from '../training/native/thread-priority.js';
 import { builtinTrainers } from '../training/trainers/index.js';
 import { computeTraining } from './train-compute.js';
 import type { TrainComputeInput, TrainComputed } from './train-compute.js';
@@ -60,26 +66,41 @@ function toWorkerError(e: unknown): WorkerError {
 }
 
 /**
- * Loads onnxruntime-node and builds a one-leaf session while the dataset is read and the model
- * fitted: the first session of a thread pays for the runtime's setup (hundreds of ms, mostly on
- * onnxruntime's own threads), which the parity check would otherwise wait for after the fit.
+ * Loads onnxruntime-node and builds a one-leaf session (with the parity check's options) while the
+ * trees grow: the first session of a process pays for the runtime's setup, which the parity check
+ * would otherwise wait for after the fit. Called once the forest workers have started (the first
+ * fitting progress past 0), so it does not delay reading and binning on this thread. Most of the
+ * first big session's cost remains: glibc's malloc and page faults while onnxruntime parses the model
+ * (measured with perf), which a one-leaf model does not pay ahead, and a model the size of the real
+ * one would cost the fit more than it saves.
  */
 function warmOnnxRuntime(): void {
-  const leaf = {
-    feature: new Int32Array([-1]),
-    threshold: new Float64Array([0]),
-    left: new Int32Array([0]),
-    right: new Int32Array([0]),
-    value: new Float64Array([0]),
-  };
   const bytes = exportTreeEnsembleToOnnx({
     task: 'regression',
     nFeatures: 1,
     nOutputs: 1,
     mode: 'leq',
-    trees: [leaf],
+    trees: [
+      {
+        feature: new Int32Array([-1]),
+        threshold: new Float64Array([0]),
+        left: new Int32Array([0]),
+        right: new Int32Array([0]),
+        value: new Float64Array([0]),
+      },
+    ],
   });
-  createOnnxPredictor(bytes).then(
+  const info: OnnxModelInfo = {
+    irVersion: ONNX_EXPORT_IR_VERSION,
+    opsets: ONNX_EXPORT_OPSETS.map((o) => ({ ...o })),
+    producer: 'modelreg',
+    producerVersion: '',
+    inputs: [{ name: 'input', kind: 'tensor', elemType: 'float', shape: ['N', 1] }],
+    outputs: [{ name: 'variable', kind: 'tensor', elemType: 'float', shape: ['N', 1] }],
+    metadata: {},
+    nodeCount: 1,
+  };
+  createOnnxPredictorWithInfo(bytes, info, {}, 'disabled').then(
     (p) => p.release(),
     () => undefined,
   );
@@ -88,6 +109,8 @@ function warmOnnxRuntime(): void {
 function main(): void {
   const port = parentPort;
   if (port === null) return; // imported on the main thread (for its types): nothing to run
+  // Every phase of this worker yields the cores to the host's event loop (see thread-priority.ts).
+  lowerThreadPriority();
   const init = workerData as TrainWorkerData;
   setForestWorkerUrl(init.forestWorkerUrl);
   const trainer = builtinTrainers.find((t) => t.name === init.trainer);
@@ -107,10 +130,15 @@ function main(): void {
       post({ type: 'error', error: { registry: false, message: `no built-in trainer "${init.trainer}"` } });
       return;
     }
-    if (input.onnxRuntime && input.formats?.includes('onnx') !== false) warmOnnxRuntime();
+    let warm = input.onnxRuntime && input.formats?.includes('onnx') !== false;
     computeTraining(input, trainer, {
-      report: (phase, fraction, text) =>
-        post({ type: 'progress', phase, fraction, ...(text !== undefined ? { message: text } : {}) }),
+      report: (phase, fraction, text) => {
+        if (warm && phase === 'fitting' && fraction > 0) {
+          warm = false;
+          warmOnnxRuntime();
+        }
+        post({ type: 'progress', phase, fraction, ...(text !== undefined ? { message: text } : {}) });
+      },
     }).then(
       (result) => {
         const transfer = [result.nativeBytes.buffer, ...(result.onnx ? [result.onnx.bytes.buffer] : [])];

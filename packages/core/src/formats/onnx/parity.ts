@@ -98,8 +98,8 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
  * With a `signal`, it is checked between the steps and raced against the onnxruntime calls (which
  * run off the main thread): an abort rejects with `ABORTED` and the session is released after.
  * Without one (the train worker, which is terminated to abort), the export runs in one synchronous call.
- * The session is created while the native predictions are computed: onnxruntime builds it off the
- * JavaScript thread. `onPhase('checking')` is called once the ONNX bytes exist.
+ * The session is asked for before the native predictions are computed (onnxruntime-node builds it in
+ * a `setImmediate` on this thread). `onPhase('checking')` is called once the ONNX bytes exist.
  */
 export async function exportWithParity(
   ensemble: TreeEnsemble,
@@ -123,7 +123,9 @@ export async function exportWithParity(
   if (nRows === 0) return { bytes, report: { rows: 0 } };
   await checkpoint(signal);
   // The bytes were just written from `ensemble`: their interface is known, no need to decode them.
-  const creating = createOnnxPredictorWithInfo(bytes, exportedInfo(ensemble, labels));
+  // No graph optimization: a tree ensemble is one operator (three for two classes), there is nothing
+  // to fuse, and the optimizer's passes over the node's large attributes cost more than this one run.
+  const creating = createOnnxPredictorWithInfo(bytes, exportedInfo(ensemble, labels), {}, 'disabled');
   // A session created after an abort is released as soon as it exists.
   creating.then(
     (p) => (signal?.aborted ? p.release() : undefined),

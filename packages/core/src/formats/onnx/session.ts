@@ -209,12 +209,14 @@ export async function createOnnxPredictor(
 /**
  * {@link createOnnxPredictor} for bytes modelreg has just exported itself, whose `info` it knows:
  * the inspection (a decode of the whole model, a quarter of a second for a deep forest) is skipped.
- * Not for bytes from anywhere else.
+ * Not for bytes from anywhere else. `graphOptimizationLevel` `'disabled'` suits a session used once
+ * (the parity check): onnxruntime then skips its optimizer passes at load.
  */
 export async function createOnnxPredictorWithInfo(
   bytes: Uint8Array,
   info: OnnxModelInfo,
   options: OnnxPredictorOptions = {},
+  graphOptimizationLevel: 'disabled' | 'all' = 'all',
 ): Promise<OnnxPredictor> {
   const opts = parseOptions(options);
   const input = pickInput(info, opts.inputName);
@@ -239,7 +241,7 @@ export async function createOnnxPredictorWithInfo(
     session = await ort.InferenceSession.create(bytes, {
       intraOpNumThreads: opts.intraOpNumThreads ?? 1,
       interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel,
       executionProviders: ['cpu'],
       logSeverityLevel: 4, // failures reach the caller as errors; keep stderr quiet
     });

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { growTree } from './hist-tree.js';
 import { deriveSeed } from './rng.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import { createWorkspace } from './tree-workspace.js';
 import type { TreeConfig, TreeData } from './tree-workspace.js';
 
@@ -16,6 +17,8 @@ export interface WorkerInit {
 function main(): void {
   const port = parentPort;
   if (port === null) return; // imported on the main thread (for its types): nothing to run
+  // Trees grow at a lower priority than the host's threads (see thread-priority.ts).
+  lowerThreadPriority();
   const init = workerData as WorkerInit;
   const ws = createWorkspace(init.data);
   port.on('message', (t: number) => {

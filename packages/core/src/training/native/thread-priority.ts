@@ -1,0 +1,27 @@
+import { getPriority, setPriority } from 'node:os';
+
+/**
+ * The nice value the training threads (the train worker and the forest workers) give themselves: the
+ * kernel then favours the host's own threads (its event loop above all) when they compete for the
+ * cores, so serving keeps its latency while a model trains; training still gets every idle cycle.
+ */
+export const TRAINING_THREAD_NICE = 10;
+
+/**
+ * Lowers the scheduling priority of the calling thread to {@link TRAINING_THREAD_NICE}, never raising
+ * it (a thread already nicer is left alone). On Linux `setpriority(PRIO_PROCESS, 0)` applies to the
+ * calling thread only, so a worker thread lowers itself and not the host; threads it starts later
+ * inherit its value. Elsewhere (macOS, Windows) it may apply to the whole process, so it is done only
+ * on Linux. It can be refused (a seccomp profile, a container without the permission): training then
+ * runs at normal priority. Returns whether the priority was lowered.
+ */
+export function lowerThreadPriority(): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    if (getPriority(0) >= TRAINING_THREAD_NICE) return false;
+    setPriority(0, TRAINING_THREAD_NICE);
+    return true;
+  } catch {
+    return false;
+  }
+}
