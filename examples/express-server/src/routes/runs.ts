@@ -12,7 +12,7 @@ import { readModelInfo } from '../model-info.js';
 import type { SearchRunsQuery } from '../schemas.js';
 import { experimentParams, metricParams, runParams, searchRunsQuery } from '../schemas.js';
 
-const artifactParams = runParams.extend({ path: z.array(z.string()).min(1) });
+export const artifactParams = runParams.extend({ path: z.array(z.string()).min(1) });
 
 /** Types a browser could render or run from our origin are sent as bytes, never as themselves. */
 const RENDERABLE = new Set(['.html', '.htm', '.xhtml', '.svg', '.xml', '.js', '.mjs', '.css']);
@@ -41,7 +41,7 @@ async function requireRun(registry: ModelRegistry, id: string) {
 }
 
 /** The artifact path of a request, or 400 when it could escape the run's folder. */
-function artifactPathOf(segments: string[]): string {
+export function artifactPathOf(segments: string[]): string {
   const path = segments.join('/');
   try {
     assertArtifactKey(path, 'express-server');

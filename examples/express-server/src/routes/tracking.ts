@@ -1,9 +1,8 @@
 import { Router } from 'express';
+import { artifactParams, artifactPathOf } from './runs.js';
 import type { Request, RequestHandler } from 'express';
 import multer from 'multer';
 import type { RunHandle } from '@modelreg/core';
-import { assertArtifactKey, isRegistryError } from '@modelreg/core';
-import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { loggerOf } from '../context.js';
 import { HttpError, parseRequest, requireContentType } from '../errors.js';
@@ -19,21 +18,6 @@ import {
 import { limitedBody } from '../uploads.js';
 
 const json = requireContentType('application/json');
-const artifactParams = runParams.extend({ path: z.array(z.string()).min(1) });
-
-/** The artifact path of a request, or 400 when it could escape the run's folder. */
-function artifactPathOf(segments: string[]): string {
-  const path = segments.join('/');
-  try {
-    assertArtifactKey(path, 'express-server');
-  } catch (e) {
-    if (isRegistryError(e, 'INVALID_ARGUMENT')) {
-      throw new HttpError(400, 'INVALID_REQUEST', `params.path: ${e.message.replace(/^(\[[^\]]*\] )+/, '')}`);
-    }
-    throw e;
-  }
-  return path;
-}
 
 /** Multipart with one ONNX file in field `file`, in memory (the ONNX checker reads all the bytes). */
 function onnxUpload(maxBytes: number): RequestHandler {
