@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { RegistryErrorCode } from '@modelreg/core';
 import { isRegistryError } from '@modelreg/core';
 import type { z } from 'zod';
@@ -178,10 +178,50 @@ export function requireContentType(...types: string[]): RequestHandler {
 export function errorHandler(
   onError: (error: HttpError, cause: unknown, res: Response) => void,
 ): ErrorRequestHandler {
-  return (e: unknown, _req, res, next) => {
+  return (e: unknown, req, res, next) => {
     const error = toHttpError(e);
     onError(error, e, res);
     if (res.headersSent) return next(e);
-    sendError(res, error);
+    afterUnreadBody(req, res, () => sendError(res, error));
   };
+}
+
+/** How much of an unread body is read and dropped so that a refused client hears its answer. */
+const DRAIN_BYTES = 1 << 20;
+const DRAIN_MS = 2_000;
+
+/**
+ * A request refused before its body was read (401, 403, 415 …) still has that body on the wire. A
+ * client that asked for `Connection: close` (curl, Python's requests, superagent) is still writing
+ * it when the answer would close the socket, and it sees EPIPE or a reset instead of the answer. So
+ * the rest of the body is read and dropped first, up to 1 MiB or 2 s; past that the answer goes out
+ * at once with `Connection: close`.
+ */
+function afterUnreadBody(req: Request, res: Response, send: () => void): void {
+  if (req.complete || req.readableEnded || req.destroyed || res.getHeader('Connection') === 'close') {
+    send();
+    return;
+  }
+  let read = 0;
+  let sent = false;
+  const finish = (close: boolean) => {
+    if (sent) return;
+    sent = true;
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onEnd);
+    if (close) res.setHeader('Connection', 'close');
+    send();
+  };
+  const onData = (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DRAIN_BYTES) finish(true);
+  };
+  const onEnd = () => finish(false);
+  const timer = setTimeout(() => finish(true), DRAIN_MS);
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('error', onEnd);
+  req.resume();
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler } from '../src/errors.js';
+import type { AddressInfo } from 'node:net';
+import { errorHandler, HttpError } from '../src/errors.js';
 import { signInRateLimit } from '../src/security.js';
 import type { RunningServer } from '../src/server.js';
 import { startServer } from '../src/server.js';
@@ -93,5 +94,59 @@ describe('the failed sign-in limit', () => {
     const limited = await request(app).get('/whoami').set('Authorization', 'Bearer bad').expect(429);
     expect(limited.body.error.code).toBe('RATE_LIMITED');
     await request(app).get('/whoami').set('Authorization', 'Bearer good').expect(429);
+  });
+});
+
+describe('a request refused before its body is read', () => {
+  /** Posts `chunks` pieces of 64 KiB with `Connection: close`, one per turn of the event loop. */
+  function postSlowly(
+    url: string,
+    chunks: number,
+  ): Promise<{ status: number; body: string } | { error: string }> {
+    return new Promise((resolve) => {
+      const req = httpRequest(`${url}/upload`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'text/csv',
+          'Content-Length': chunks * 65_536,
+          Connection: 'close',
+        },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', (e) => resolve({ error: e.message }));
+      let sent = 0;
+      const next = () => {
+        if (req.destroyed) return;
+        if (sent++ === chunks) return void req.end();
+        req.write(Buffer.alloc(65_536, 0x61));
+        setTimeout(next, 2);
+      };
+      next();
+    });
+  }
+
+  it('answers its 403 to a client still sending the body, instead of resetting the connection', async () => {
+    const app = express();
+    app.post('/upload', (_req, _res, next) => next(new HttpError(403, 'PERMISSION_DENIED', 'no uploads')));
+    app.use(errorHandler(() => undefined));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => postSlowly(`http://127.0.0.1:${port}`, 8)),
+      );
+      for (const answer of answers) {
+        expect(answer).toMatchObject({ status: 403 });
+        expect(JSON.parse((answer as { body: string }).body).error.code).toBe('PERMISSION_DENIED');
+      }
+    } finally {
+      server.close();
+    }
   });
 });
