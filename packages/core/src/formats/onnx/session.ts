@@ -285,18 +285,25 @@ export async function createOnnxPredictorWithInfo(
     f: number,
     fetch: readonly string[],
   ): Promise<OnnxOutputs> {
-    const tensor = feedDouble
-      ? new OrtTensor('float64', Float64Array.from(x), [nRows, f])
-      : new OrtTensor('float32', x, [nRows, f]);
+    let feeds: InferenceSession.FeedsType;
+    if (feedDouble) feeds = { [inputName]: new OrtTensor('float64', Float64Array.from(x), [nRows, f]) };
+    else if (nRows === 1 && x.length === f) {
+      // A caller that reuses a one-row buffer (the serving runtime's single-row path) reuses its feeds too.
+      let cached = rowFeeds.get(x);
+      if (!cached) rowFeeds.set(x, (cached = { [inputName]: new OrtTensor('float32', x, [1, f]) }));
+      feeds = cached;
+    } else feeds = { [inputName]: new OrtTensor('float32', x, [nRows, f]) };
     let result: InferenceSession.ReturnType;
     try {
-      result = await session.run({ [inputName]: tensor }, fetch);
+      result = await session.run(feeds, fetch);
     } catch (e) {
       throw invalid(`onnxruntime failed to run the model: ${message(e)}`, e);
     }
     // Output names come from the model file: build with fromEntries so `__proto__` stays a key.
     return Object.fromEntries(fetch.map((name) => [name, (result[name] as Tensor).data]));
   }
+
+  const rowFeeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
 
   // Runs in flight; release() waits for them so a hot swap never frees a session under a running call.
   let inFlight = 0;
