@@ -121,7 +121,8 @@ export function createApp(options: AppOptions): express.Application {
     uploadDir: options.uploadDir ?? defaultSpoolDir(),
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
   };
-  const canaries = new DeploymentBook(options.registry, logger);
+  const batcher = options.predictBatching ? createPredictBatcher(options.predictBatching) : undefined;
+  const canaries = new DeploymentBook(options.registry, logger, batcher);
 
   const app = express();
   app.disable('x-powered-by');
@@ -142,7 +143,6 @@ export function createApp(options: AppOptions): express.Application {
   app.locals['endEventStreams'] = () => {
     for (const end of [...eventStreams]) end();
   };
-  const batcher = options.predictBatching ? createPredictBatcher(options.predictBatching) : undefined;
   app.use(predictRoutes(ctx, canaryRouter(ctx, canaries), batcher));
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));

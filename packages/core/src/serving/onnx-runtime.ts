@@ -41,10 +41,10 @@ export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }):
     // takes one from this free list (or makes one) and gives it back when its run has finished: a
     // buffer is never shared by two runs. The predictor keeps one tensor per buffer.
     const free: Float32Array[] = [];
-    const run = async (x: Float32Array, nRows: number): Promise<ArrayLike<number>> => {
-      if (task === 'regression') return predictor.predictRegression(x, nRows, width);
-      return (await predictor.predictClassification(x, nRows, width)).labelIndex;
-    };
+    const run = (x: Float32Array, nRows: number): Promise<ArrayLike<number>> =>
+      task === 'regression'
+        ? predictor.predictRegression(x, nRows, width)
+        : predictor.predictClassification(x, nRows, width).then((c) => c.labelIndex);
     return {
       manifest,
       format: 'onnx',

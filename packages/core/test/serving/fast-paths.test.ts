@@ -137,6 +137,34 @@ describe('predict batcher', () => {
     calls.mockRestore();
   });
 
+  it("serves a canary's arms through it, each row keeping its arm and version", async () => {
+    const batcher = createPredictBatcher();
+    const seen: number[] = [];
+    const canary = registry.canary({
+      model: 'm',
+      current: 1,
+      next: 2,
+      weight: 0.5,
+      format: 'onnx',
+      stickyKey: (row) => String(row['a']),
+      predict: (m, rows) => {
+        seen.push(m.version!.version);
+        return batcher.predict(m, rows);
+      },
+    });
+    const result = await canary.predict(records);
+    const byVersion = {
+      1: await onnx.predict(records),
+      2: await (await registry.load('models:/m/2', { format: 'onnx' })).predict(records),
+    };
+    expect(new Set(result.arms).size).toBe(2);
+    result.arms.forEach((arm, i) =>
+      expect(result.predictions[i]).toBe(byVersion[arm === 'current' ? 1 : 2][i]),
+    );
+    expect(seen.sort()).toEqual([1, 2]);
+    await canary.close();
+  });
+
   it('refuses bad options with INVALID_CONFIG', () => {
     expect(() => createPredictBatcher({ maxWaitMs: -1 })).toThrow(/maxWaitMs/);
     expect(() => createPredictBatcher({ maxRows: 0 })).toThrow(/maxRows/);
