@@ -166,7 +166,10 @@ describe('predict over HTTP: every form of input, every selector', () => {
   });
 
   it('with batching on, concurrent requests get the answers they get alone: own version, own rows, own errors', async () => {
-    const batched = testApp(backend.registry, { predictBatching: { maxWaitMs: 1 }, limits: { predictRows: 5 } });
+    const batched = testApp(backend.registry, {
+      predictBatching: { maxWaitMs: 1 },
+      limits: { predictRows: 5 },
+    });
     const bodies: Array<{ path: string; body: object }> = [
       { path: '/models/iris_clf/predict', body: { rows: IRIS_ROWS } },
       { path: '/models/iris_clf/predict?stage=staging', body: { rows: IRIS_ROWS.slice(1) } },
@@ -178,7 +181,9 @@ describe('predict over HTTP: every form of input, every selector', () => {
     const alone = [];
     for (const { path, body } of bodies) alone.push(await request(app).post(path).send(body));
     for (let round = 0; round < 3; round++) {
-      const together = await Promise.all(bodies.map(({ path, body }) => request(batched).post(path).send(body)));
+      const together = await Promise.all(
+        bodies.map(({ path, body }) => request(batched).post(path).send(body)),
+      );
       together.forEach((res, i) => {
         expect(res.status, res.text).toBe(alone[i]!.status);
         expect(res.body).toEqual(alone[i]!.body);

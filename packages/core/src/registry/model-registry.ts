@@ -426,9 +426,7 @@ export class ModelRegistry {
     } catch (e) {
       return Promise.reject(e);
     }
-    return typeof uri === 'string'
-      ? this.shared.resolved.get(uri, () => this.load(uri))
-      : this.load(uri);
+    return typeof uri === 'string' ? this.shared.resolved.get(uri, () => this.load(uri)) : this.load(uri);
   }
 
   /** Scores the model on every row of a catalog dataset that has the model's target. */

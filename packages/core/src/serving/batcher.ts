@@ -101,23 +101,25 @@ export function createPredictBatcher(options: PredictBatcherOptions = {}): Predi
     } catch (e) {
       call = Promise.reject(e);
     }
-    call.then(
-      (labels) => {
-        let offset = 0;
-        for (const w of batch) {
-          w.resolve(batch.length === 1 ? labels : labels.slice(offset, offset + w.nRows));
-          offset += w.nRows;
-        }
-      },
-      (error: unknown) => {
-        for (const w of batch) w.reject(error);
-      },
-    ).finally(() => {
-      q.running = false;
-      pending--;
-      // Whoever queued meanwhile has waited a whole model call already: send them now.
-      send(q);
-    });
+    call
+      .then(
+        (labels) => {
+          let offset = 0;
+          for (const w of batch) {
+            w.resolve(batch.length === 1 ? labels : labels.slice(offset, offset + w.nRows));
+            offset += w.nRows;
+          }
+        },
+        (error: unknown) => {
+          for (const w of batch) w.reject(error);
+        },
+      )
+      .finally(() => {
+        q.running = false;
+        pending--;
+        // Whoever queued meanwhile has waited a whole model call already: send them now.
+        send(q);
+      });
   }
 
   function enqueue(runtime: ModelRuntime, input: PredictInput): Promise<Label[]> {

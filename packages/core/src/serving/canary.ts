@@ -262,7 +262,9 @@ class CanaryImpl implements Canary {
       model = live.current ?? (await live.ready());
       const t0 = performance.now();
       const predict = this.opts.predict;
-      const predictions = await (predict ? predict(model, rows as PredictInput) : model.predict(rows as PredictInput));
+      const predictions = await (predict
+        ? predict(model, rows as PredictInput)
+        : model.predict(rows as PredictInput));
       meter.record(rows.length, performance.now() - t0);
       return { predictions, version: model.version?.version ?? null };
     } catch (e) {

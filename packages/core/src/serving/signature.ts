@@ -232,7 +232,12 @@ export function createInputEncoder(
    * One record into `x` at `o`: one property read per feature. A number of a numeric feature is stored
    * as it is (the value rules' answer for it); every other value goes through {@link recordCell}.
    */
-  function encodeRecord(record: Record<string, unknown>, i: number, x: Float64Array | Float32Array, o: number) {
+  function encodeRecord(
+    record: Record<string, unknown>,
+    i: number,
+    x: Float64Array | Float32Array,
+    o: number,
+  ) {
     const n = nFeatures;
     const keys = names;
     const kind = kinds;
@@ -268,14 +273,18 @@ export function createInputEncoder(
     if (v === null || v === undefined || Number.isNaN(v)) out = spec.fill;
     else if (typeof v !== 'number') throw cellError(i, spec, v, false);
     else out = v;
-    if (spec.type === 'categorical' && !(Number.isInteger(out) && out >= 0 && out <= spec.categories.length)) {
+    if (
+      spec.type === 'categorical' &&
+      !(Number.isInteger(out) && out >= 0 && out <= spec.categories.length)
+    ) {
       throw invalidArgument(
         `row ${i}, column ${JSON.stringify(spec.name)}: ${out} is not a category code (0..${spec.categories.length - 1}, or ${spec.categories.length} for missing)`,
         'predict',
         { row: i, column: spec.name },
       );
     }
-    if (spec.type === 'boolean' && out !== 0 && out !== 1 && out !== spec.fill) throw cellError(i, spec, v, false);
+    if (spec.type === 'boolean' && out !== 0 && out !== 1 && out !== spec.fill)
+      throw cellError(i, spec, v, false);
     return out;
   }
 
@@ -287,7 +296,12 @@ export function createInputEncoder(
     );
 
   /** One matrix row into `x` at `o`: valid codes of boolean and categorical features are integers in range. */
-  function encodeMatrixRow(row: ReadonlyArray<unknown>, i: number, x: Float64Array | Float32Array, o: number) {
+  function encodeMatrixRow(
+    row: ReadonlyArray<unknown>,
+    i: number,
+    x: Float64Array | Float32Array,
+    o: number,
+  ) {
     const n = nFeatures;
     if (allNumeric) {
       for (let j = 0; j < n; j++) {
@@ -397,7 +411,6 @@ export function createInputEncoder(
   }
   return Object.assign(encode, { one }) as InputEncoder;
 }
-
 
 /**
  * Validates and encodes `input` (see {@link PredictInput}) in one pass, into float64 (default) or

@@ -108,6 +108,32 @@ describe('registry.predict(uri)', () => {
     resolve.mockRestore();
   });
 
+  it('follows a move written by another process once its event arrives', async () => {
+    const uri = 'models:/m/production';
+    const v1 = await onnx.predict(records);
+    expect(await registry.predict(uri, records)).toEqual(v1);
+    const heard = new Promise<void>((resolve) => {
+      const off = registry.on('version.stage_changed', () => {
+        off();
+        resolve();
+      });
+    });
+    // Straight to the store, as another process sharing it would: only the event log tells this one.
+    await registry.stores.metadata.transitionStage({
+      name: 'm',
+      version: 2,
+      toStage: 'production',
+      archiveExisting: true,
+      archiveStage: 'archived',
+      actor: 'other-process',
+      comment: '',
+      time: Date.now(),
+    });
+    await heard;
+    expect(await registry.predict(uri, records)).not.toEqual(v1);
+    await registry.transitionStage('m', 1, 'production', { archiveExisting: true });
+  });
+
   it('checks the permission of each view on every call, also for a URI the host has cached', async () => {
     const uri = 'models:/m/production';
     await registry.predict(uri, records);

@@ -180,7 +180,8 @@ export function predictCompiledRow(c: CompiledEnsemble, x: ArrayLike<number>): F
   const nTrees = roots.length;
   for (let t = 0; t < nTrees; t++) {
     let node = roots[t]!;
-    for (let s = depths[t]!; s > 0; s--) node = li[4 * node + 3]! + 1 - +(x[li[4 * node + 2]!]! <= th[2 * node]!);
+    for (let s = depths[t]!; s > 0; s--)
+      node = li[4 * node + 3]! + 1 - +(x[li[4 * node + 2]!]! <= th[2 * node]!);
     if (k === 1) out[0]! += value[node]!;
     else for (let q = 0, vo = node * k; q < k; q++) out[q]! += value[vo + q]!;
   }

@@ -279,7 +279,12 @@ export async function createOnnxPredictorWithInfo(
     if (x.length < nRows * f) throw invalid(`x holds ${x.length} values, fewer than nRows × nFeatures`);
   }
 
-  function runChunk(x: Float32Array, nRows: number, f: number, fetch: readonly string[]): Promise<OnnxOutputs> {
+  function runChunk(
+    x: Float32Array,
+    nRows: number,
+    f: number,
+    fetch: readonly string[],
+  ): Promise<OnnxOutputs> {
     let feeds: InferenceSession.FeedsType;
     if (feedDouble) feeds = { [inputName]: new OrtTensor('float64', Float64Array.from(x), [nRows, f]) };
     else if (nRows === 1 && x.length === f) {
@@ -307,7 +312,12 @@ export async function createOnnxPredictorWithInfo(
     if (--inFlight === 0 && drained) drained();
   };
 
-  function runRows(x: Float32Array, nRows: number, f: number, fetch: readonly string[]): Promise<OnnxOutputs> {
+  function runRows(
+    x: Float32Array,
+    nRows: number,
+    f: number,
+    fetch: readonly string[],
+  ): Promise<OnnxOutputs> {
     try {
       check(x, nRows, f);
     } catch (e) {
