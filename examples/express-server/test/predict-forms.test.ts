@@ -178,7 +178,7 @@ describe('predict over HTTP: every form of input, every selector', () => {
       { path: '/models/iris_clf/predict', body: { rows: [IRIS_ROWS[1]], proba: true } },
       { path: '/models/iris_clf/predict?stage=staging', body: { rows: [IRIS_ROWS[2]] } },
     ];
-    const alone = [];
+    const alone: request.Response[] = [];
     for (const { path, body } of bodies) alone.push(await request(app).post(path).send(body));
     for (let round = 0; round < 3; round++) {
       const together = await Promise.all(
