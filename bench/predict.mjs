@@ -1,5 +1,5 @@
 // Predict throughput and latency through LoadedModel.predict, against a bare onnxruntime-node session
-// on the same model.onnx and against the native JS predictor. 100k rows x 10 features, a 20-tree,
+// on the same model.onnx and against the native JS predictor. 25k rows x 10 features, a 20-tree,
 // depth-10 random forest (regression, native engine) trained on BENCH_TRAIN_ROWS rows (default 100k).
 import * as ort from 'onnxruntime-node';
 import { ModelRegistry, createMemoryArtifactStore, createMemoryMetadataStore } from '@modelreg/core';
@@ -8,9 +8,9 @@ import { printTable } from './lib/table.mjs';
 
 const quick = process.env.BENCH_QUICK === '1';
 const trainRows = Number(process.env.BENCH_TRAIN_ROWS ?? (quick ? 2000 : 100_000));
-const nRows = quick ? 20_000 : 100_000;
+const nRows = 25_000;
 const nFeatures = 10;
-const repeats = quick ? 3 : 7;
+const rounds = quick ? 3 : 7;
 const singleIterations = quick ? 2_000 : 20_000;
 const names = Array.from({ length: nFeatures }, (_, i) => `f${i}`);
 
@@ -22,25 +22,37 @@ function toCsv(d) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-async function timeIt(fn) {
-  await fn(); // warm
-  const times = [];
-  for (let i = 0; i < repeats; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
+/**
+ * Times every case in the same rounds (case 1, case 2, ..., then again), so that load from other
+ * processes falls on all of them alike; returns the median seconds of each.
+ */
+async function timeInterleaved(cases) {
+  for (const [, fn] of cases) await fn(); // warm
+  const times = cases.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, [, fn]] of cases.entries()) {
+      const t = performance.now();
+      await fn();
+      times[i].push(performance.now() - t);
+    }
   }
-  return median(times) / 1000;
+  return times.map((ts) => median(ts) / 1000);
 }
-async function latencies(fn) {
-  for (let i = 0; i < 2000; i++) await fn(i);
-  const out = new Float64Array(singleIterations);
-  for (let i = 0; i < singleIterations; i++) {
-    const t = process.hrtime.bigint();
-    await fn(i);
-    out[i] = Number(process.hrtime.bigint() - t) / 1000;
+/** Per-call latencies in µs of each case, sampled in alternating blocks of 500 calls. */
+async function latenciesInterleaved(cases) {
+  const out = cases.map(() => []);
+  for (const [, fn] of cases) for (let i = 0; i < 2000; i++) await fn(i);
+  const block = 500;
+  for (let done = 0; done < singleIterations; done += block) {
+    for (const [c, [, fn]] of cases.entries()) {
+      for (let i = done; i < done + block; i++) {
+        const t = process.hrtime.bigint();
+        await fn(i);
+        out[c].push(Number(process.hrtime.bigint() - t) / 1000);
+      }
+    }
   }
-  return out.sort();
+  return out.map((l) => Float64Array.from(l).sort());
 }
 
 const registry = await ModelRegistry.open({
@@ -82,78 +94,64 @@ const bare = await session.run({
 if (check.some((v, i) => Math.abs(v - bare.variable.data[i]) > 1e-4))
   throw new Error('bare session and LoadedModel disagree');
 
-const bareSeconds = await timeIt(() =>
-  session.run({ input: new ort.Tensor('float32', x32, [nRows, nFeatures]) }),
-);
-const onnxSeconds = await timeIt(() => onnxModel.predict(matrix));
-const nativeSeconds = await timeIt(() => nativeModel.predict(matrix));
-const recordsSeconds = await timeIt(() => nativeModel.predict(allRecords));
-const csvSeconds = await timeIt(() => nativeModel.predict(csvInput));
-const rate = (s) => Math.round(nRows / s).toLocaleString('en-US');
-printTable(
-  `Batch predict, ${nRows.toLocaleString('en-US')} rows x ${nFeatures} features, 20 trees depth 10 (fit on ${trainRows.toLocaleString('en-US')} rows in ${fitSeconds.toFixed(1)} s), one thread, median of ${repeats}`,
-  ['path', 'input', 'seconds', 'rows/s', 'vs bare session'],
+const cases = [
   [
-    [
-      'bare onnxruntime-node session',
-      'Float32Array tensor',
-      bareSeconds.toFixed(4),
-      rate(bareSeconds),
-      '1.00x',
-    ],
-    [
-      'LoadedModel.predict (onnx)',
-      'number[][]',
-      onnxSeconds.toFixed(4),
-      rate(onnxSeconds),
-      `${(bareSeconds / onnxSeconds).toFixed(2)}x`,
-    ],
-    [
-      'LoadedModel.predict (native JS)',
-      'number[][]',
-      nativeSeconds.toFixed(4),
-      rate(nativeSeconds),
-      `${(bareSeconds / nativeSeconds).toFixed(2)}x`,
-    ],
-    [
-      'LoadedModel.predict (native JS)',
-      'records',
-      recordsSeconds.toFixed(4),
-      rate(recordsSeconds),
-      `${(bareSeconds / recordsSeconds).toFixed(2)}x`,
-    ],
-    [
-      'LoadedModel.predict (native JS)',
-      '{ csv }',
-      csvSeconds.toFixed(4),
-      rate(csvSeconds),
-      `${(bareSeconds / csvSeconds).toFixed(2)}x`,
-    ],
+    'bare onnxruntime-node session',
+    'Float32Array tensor',
+    () => session.run({ input: new ort.Tensor('float32', x32, [nRows, nFeatures]) }),
   ],
+  ['LoadedModel.predict (onnx)', 'records', () => onnxModel.predict(allRecords)],
+  ['LoadedModel.predict (onnx)', 'number[][]', () => onnxModel.predict(matrix)],
+  ['LoadedModel.predict (native JS)', 'records', () => nativeModel.predict(allRecords)],
+  ['LoadedModel.predict (native JS)', 'number[][]', () => nativeModel.predict(matrix)],
+  ['LoadedModel.predict (native JS)', '{ csv }', () => nativeModel.predict(csvInput)],
+];
+const seconds = await timeInterleaved(cases.map(([label, input, fn]) => [`${label} ${input}`, fn]));
+const rate = (s) => Math.round(nRows / s).toLocaleString('en-US');
+const target = { records: 0.9, 'number[][]': 0.95 };
+printTable(
+  `Batch predict, ${nRows.toLocaleString('en-US')} rows x ${nFeatures} features, 20 trees depth 10 (fit on ${trainRows.toLocaleString('en-US')} rows in ${fitSeconds.toFixed(1)} s), one thread, median of ${rounds} interleaved rounds`,
+  ['path', 'input', 'seconds', 'rows/s', 'vs bare session', 'acceptance (onnx)'],
+  cases.map(([label, input], i) => [
+    label,
+    input,
+    seconds[i].toFixed(4),
+    rate(seconds[i]),
+    `${(seconds[0] / seconds[i]).toFixed(2)}x`,
+    i === 1 || i === 2
+      ? `>= ${target[input]}x: ${seconds[0] / seconds[i] >= target[input] ? 'ok' : 'MISSED'}`
+      : '',
+  ]),
 );
 
-const single = [];
 const oneTensor = (i) =>
   new ort.Tensor('float32', x32.subarray((i % nRows) * nFeatures, ((i % nRows) + 1) * nFeatures), [
     1,
     nFeatures,
   ]);
-for (const [label, fn] of [
+const row = (i) => [records[i % records.length]];
+const singleCases = [
   ['bare session, Float32Array', (i) => session.run({ input: oneTensor(i) })],
-  ['LoadedModel.predict (onnx), one record', (i) => onnxModel.predict([records[i % records.length]])],
-  ['LoadedModel.predict (native), one record', (i) => nativeModel.predict([records[i % records.length]])],
-  [
-    'registry.predict(uri) (onnx), one record',
-    (i) => registry.predict('models:/bench/1', [records[i % records.length]]),
-  ],
-]) {
-  const l = await latencies(fn);
-  single.push([label, quantile(l, 0.5).toFixed(1), quantile(l, 0.99).toFixed(1)]);
-}
+  ['LoadedModel.predict (onnx), one record', (i) => onnxModel.predict(row(i))],
+  ['registry.predict(uri) (onnx), one record', (i) => registry.predict('models:/bench/1', row(i))],
+  ['LoadedModel.predict (native), one record', (i) => nativeModel.predict(row(i))],
+];
+const lat = await latenciesInterleaved(singleCases);
+const p50 = lat.map((l) => quantile(l, 0.5));
+const limits = [null, 10, null, 2];
 printTable(
-  `Single-row warm predict latency (µs), ${singleIterations.toLocaleString('en-US')} calls`,
-  ['path', 'p50 µs', 'p99 µs'],
-  single,
+  `Single-row warm predict latency (µs), ${singleIterations.toLocaleString('en-US')} calls each in alternating blocks`,
+  ['path', 'p50 µs', 'p99 µs', 'acceptance'],
+  singleCases.map(([label], i) => [
+    label,
+    p50[i].toFixed(1),
+    quantile(lat[i], 0.99).toFixed(1),
+    limits[i] !== null
+      ? `p50 <= ${limits[i]} µs: ${p50[i] <= limits[i] ? 'ok' : 'MISSED'}`
+      : i === 2
+        ? `${(p50[2] / p50[1]).toFixed(2)}x LoadedModel (<= 1.2x: ${p50[2] / p50[1] <= 1.2 ? 'ok' : 'MISSED'})`
+        : '',
+  ]),
 );
 await session.release();
 await registry.close();

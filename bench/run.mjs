@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 const all = [
   'ml-random-forest',
   'predict',
+  'predict-server',
   'encode',
   'quality',
   'native-trees',

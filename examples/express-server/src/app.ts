@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { RequestHandler } from 'express';
-import { defaultSpoolDir } from '@modelreg/core';
-import type { ModelRegistry } from '@modelreg/core';
+import { createPredictBatcher, defaultSpoolDir } from '@modelreg/core';
+import type { ModelRegistry, PredictBatcherOptions } from '@modelreg/core';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { AuditSink } from './audit.js';
@@ -66,6 +66,12 @@ export interface AppOptions {
   auth?: AuthOptions;
   /** Host allow-list and rate limits; each part defaults to {@link defaultSecurity}. */
   security?: Partial<SecurityOptions>;
+  /**
+   * Adaptive batching of `POST /models/:name/predict` (off by default): concurrent requests for one
+   * model are coalesced into one model call, `maxWaitMs` (default 1 ms) at most, and each answer keeps
+   * its own version. See `createPredictBatcher` in `@modelreg/core`.
+   */
+  predictBatching?: PredictBatcherOptions | false;
   /** Interval of the comment heartbeats of the job event streams (`GET /jobs/:id/events`). Default 15 000 ms. */
   sseHeartbeatMs?: number;
 }
@@ -115,7 +121,8 @@ export function createApp(options: AppOptions): express.Application {
     uploadDir: options.uploadDir ?? defaultSpoolDir(),
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
   };
-  const canaries = new DeploymentBook(options.registry, logger);
+  const batcher = options.predictBatching ? createPredictBatcher(options.predictBatching) : undefined;
+  const canaries = new DeploymentBook(options.registry, logger, batcher);
 
   const app = express();
   app.disable('x-powered-by');
@@ -136,7 +143,7 @@ export function createApp(options: AppOptions): express.Application {
   app.locals['endEventStreams'] = () => {
     for (const end of [...eventStreams]) end();
   };
-  app.use(predictRoutes(ctx, canaryRouter(ctx, canaries)));
+  app.use(predictRoutes(ctx, canaryRouter(ctx, canaries), batcher));
   app.use(canaryRoutes(ctx, canaries));
   app.use(modelRoutes(ctx));
   app.use(runRoutes(ctx));

@@ -43,6 +43,12 @@ const serverEnvSchema = z.object({
   MODELREG_WRITE_RATE_LIMIT: z.coerce.number().int().min(1).optional(),
   MODELREG_MAX_TRAIN_TREES: z.coerce.number().int().min(1).optional(),
   MODELREG_MAX_TRAIN_WORKERS: z.coerce.number().int().min(1).optional(),
+  /** `true` turns on adaptive batching of predict requests (see `AppOptions.predictBatching`). */
+  MODELREG_PREDICT_BATCHING: z.stringbool().default(false),
+  /** Longest a predict request waits for others to join its batch, in ms (with batching on). */
+  MODELREG_PREDICT_BATCH_MS: z.coerce.number().min(0).max(1000).optional(),
+  /** Rows per batched model call (with batching on). */
+  MODELREG_PREDICT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).optional(),
 });
 
 /** Whether `host` is a loopback address or name: only there may the server run without auth. */
@@ -124,6 +130,16 @@ export async function startServer(
       ...(config.MODELREG_MAX_TRAIN_TREES ? { trainEstimators: config.MODELREG_MAX_TRAIN_TREES } : {}),
       ...(config.MODELREG_MAX_TRAIN_WORKERS ? { trainWorkers: config.MODELREG_MAX_TRAIN_WORKERS } : {}),
     },
+    ...(config.MODELREG_PREDICT_BATCHING
+      ? {
+          predictBatching: {
+            ...(config.MODELREG_PREDICT_BATCH_MS !== undefined
+              ? { maxWaitMs: config.MODELREG_PREDICT_BATCH_MS }
+              : {}),
+            ...(config.MODELREG_PREDICT_BATCH_ROWS ? { maxRows: config.MODELREG_PREDICT_BATCH_ROWS } : {}),
+          },
+        }
+      : {}),
     security: {
       allowedHosts: config.MODELREG_ALLOWED_HOSTS ?? [...defaultAllowedHosts, ...hostNamesOf(config.HOST)],
       ...(config.MODELREG_WRITE_RATE_LIMIT

@@ -165,6 +165,34 @@ describe('predict over HTTP: every form of input, every selector', () => {
     expect(ok.body.predictions).toHaveLength(5);
   });
 
+  it('with batching on, concurrent requests get the answers they get alone: own version, own rows, own errors', async () => {
+    const batched = testApp(backend.registry, {
+      predictBatching: { maxWaitMs: 1 },
+      limits: { predictRows: 5 },
+    });
+    const bodies: Array<{ path: string; body: object }> = [
+      { path: '/models/iris_clf/predict', body: { rows: IRIS_ROWS } },
+      { path: '/models/iris_clf/predict?stage=staging', body: { rows: IRIS_ROWS.slice(1) } },
+      { path: '/models/iris_clf/predict?version=1', body: { inputs: MATRIX.slice(2) } },
+      { path: '/models/iris_clf/predict', body: { rows: [{ ...IRIS_ROWS[0], petal_width_cm: 'wide' }] } },
+      { path: '/models/iris_clf/predict', body: { rows: [IRIS_ROWS[1]], proba: true } },
+      { path: '/models/iris_clf/predict?stage=staging', body: { rows: [IRIS_ROWS[2]] } },
+    ];
+    const alone: request.Response[] = [];
+    for (const { path, body } of bodies) alone.push(await request(app).post(path).send(body));
+    for (let round = 0; round < 3; round++) {
+      const together = await Promise.all(
+        bodies.map(({ path, body }) => request(batched).post(path).send(body)),
+      );
+      together.forEach((res, i) => {
+        expect(res.status, res.text).toBe(alone[i]!.status);
+        expect(res.body).toEqual(alone[i]!.body);
+      });
+    }
+    expect(alone[3]!.status).toBe(422);
+    expect(alone[1]!.body.version).toBe(2);
+  });
+
   it('an audit entry keeps the input as a hash and at most auditOutputRows rows of output', async () => {
     const before = audit.entries.length;
     await request(app).post('/models/iris_clf/predict').send({ rows: IRIS_ROWS, proba: true }).expect(200);

@@ -84,7 +84,10 @@ export type {
   CanaryArmStats,
   DeploymentCanary,
   DeploymentCanaryOptions,
+  PredictBatcher,
+  PredictBatcherOptions,
 } from './serving/index.js';
+export { createPredictBatcher, predictBatcherOptionsSchema } from './serving/index.js';
 export type { Deployments } from './registry/deployments.js';
 export type {
   SetDeploymentOptions,

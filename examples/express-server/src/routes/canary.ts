@@ -1,5 +1,13 @@
 import { Router } from 'express';
-import type { CanaryArm, Deployment, DeploymentCanary, ModelRegistry, PredictInput } from '@modelreg/core';
+import type {
+  CanaryArm,
+  Deployment,
+  DeploymentCanary,
+  LoadedModel,
+  ModelRegistry,
+  PredictBatcher,
+  PredictInput,
+} from '@modelreg/core';
 import { formatModelUri, RegistryError } from '@modelreg/core';
 import { actorOption, registryOf, requirePermission } from '../auth.js';
 import type { Logger } from 'pino';
@@ -29,6 +37,8 @@ export class DeploymentBook {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly logger: Logger,
+    /** With predict batching on: each arm's rows go through it, so concurrent requests share model calls. */
+    private readonly batcher?: PredictBatcher,
   ) {
     // The registry closes the canaries and the listener when it closes.
     registry.on('deployment.updated', (e) => {
@@ -48,9 +58,11 @@ export class DeploymentBook {
     let canary = this.canaries.get(model);
     if (canary) return canary;
     const log = this.logger.child({ model, canary: true });
+    const batcher = this.batcher;
     canary = this.registry.canary({
       model,
       onError: (e) => log.warn({ err: e.error, arm: e.arm, phase: e.phase }, 'canary arm re-check failed'),
+      ...(batcher ? { predict: (m: LoadedModel, rows: PredictInput) => batcher.predict(m, rows) } : {}),
       onChange: (d) => {
         if (d === null) void this.drop(model);
         else log.info({ revision: d.revision, weight: d.weight, mode: d.mode }, 'deployment applied');

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
-import type { ModelRegistry, PredictInput } from '@modelreg/core';
+import type { ModelRegistry, PredictBatcher, PredictInput } from '@modelreg/core';
 import { formatModelUri } from '@modelreg/core';
 import { readCsvText } from '@modelreg/core/datasets';
 import type { z } from 'zod';
@@ -176,8 +176,9 @@ function predictBodyParser(ctx: AppContext): RequestHandler {
 /**
  * `POST /models/:name/predict`: the version is chosen by `version`, `stage` or `alias` (query or
  * body); without one, an active canary routes the rows, else the `production` stage serves them.
+ * With a `batcher`, concurrent requests served by one model share model calls.
  */
-export function predictRoutes(ctx: AppContext, canary?: CanaryRouter): Router {
+export function predictRoutes(ctx: AppContext, canary?: CanaryRouter, batcher?: PredictBatcher): Router {
   const router = Router();
 
   const serveSelected = async (
@@ -187,7 +188,11 @@ export function predictRoutes(ctx: AppContext, canary?: CanaryRouter): Router {
   ): Promise<PredictOutcome> => {
     const selector = request.selector ?? { kind: 'stage', stage: DEFAULT_STAGE };
     const model = await registry.load(uriOf(name, selector));
-    const predictions = await model.predict(request.input);
+    // A request for probabilities runs on its own (two model calls); the others may share a batch.
+    const predictions =
+      batcher && !request.proba
+        ? await batcher.predict(model, request.input)
+        : await model.predict(request.input);
     const probabilities = request.proba ? await model.predictProba(request.input) : undefined;
     return {
       version: model.version?.version ?? null,

@@ -14,6 +14,7 @@ import { createDeploymentCanary } from '../serving/deployment-canary.js';
 import { Deployments } from './deployments.js';
 import type { LiveModel, WatchOptions } from '../serving/live-model.js';
 import { createLiveModel } from '../serving/live-model.js';
+import { ResolvedModels } from './resolved-models.js';
 import type { PredictInput } from '../serving/signature.js';
 import type { Label, Trainer, TrainerRegistry } from '../training/trainer.js';
 import { createDefaultTrainerRegistry } from '../training/trainers/index.js';
@@ -149,6 +150,7 @@ export class ModelRegistry {
     const feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
       process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
     });
+    const resolved = new ResolvedModels(feed);
     const ctx: RegistryContext = {
       metadata,
       artifacts,
@@ -156,7 +158,10 @@ export class ModelRegistry {
       actor: opts.actor ?? defaultActor(),
       principal: null,
       now,
-      changed: () => feed.poke(),
+      changed: () => {
+        resolved.changed();
+        feed.poke();
+      },
       leases,
     };
     const queue = opts.jobs.queue ?? createEmbeddedQueue();
@@ -178,6 +183,7 @@ export class ModelRegistry {
         native: loadNativeRuntime,
         onnx: createOnnxRuntimeLoader({ intraOpNumThreads: opts.onnxThreads }),
       },
+      resolved,
       closed: false,
       jobSettings: { ...opts.jobs, queue },
     });
@@ -396,14 +402,31 @@ export class ModelRegistry {
     return readModelManifest(this.source, uri);
   }
 
-  /** One call: load (cached) and predict. */
+  /**
+   * One call: load and predict. The model a URI resolves to is kept between calls and follows the
+   * registry's events as `watch` does: a stage or alias move made by this process is seen by the next
+   * call, one made by another process as soon as its event arrives (the event feed's delay). The
+   * permission to predict is checked on every call.
+   */
   async predict(uri: string, input: PredictInput): Promise<Label[]> {
-    return (await this.load(uri)).predict(input);
+    return (await this.served(uri)).predict(input);
   }
 
-  /** One call: load (cached) and predict class probabilities. */
+  /** One call: load and predict class probabilities (the model is kept as in {@link ModelRegistry.predict}). */
   async predictProba(uri: string, input: PredictInput): Promise<ClassProbabilities[]> {
-    return (await this.load(uri)).predictProba(input);
+    return (await this.served(uri)).predictProba(input);
+  }
+
+  private served(uri: string): Promise<LoadedModel> {
+    if (this.closed) {
+      return Promise.reject(new RegistryError('CONFLICT', 'the registry is closed', { where: 'predict' }));
+    }
+    try {
+      authorizeModelUri(this.ctx.principal, 'predict', 'load a model', uri);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return typeof uri === 'string' ? this.shared.resolved.get(uri, () => this.load(uri)) : this.load(uri);
   }
 
   /** Scores the model on every row of a catalog dataset that has the model's target. */
@@ -532,6 +555,7 @@ export class ModelRegistry {
     });
     await Promise.allSettled([...this.serving].map((s) => s.close()));
     this.ctx.leases.close();
+    this.shared.resolved.close();
     await this.feed.close();
     await this.cache.clear();
     await Promise.allSettled([this.ctx.metadata.close(), this.ctx.artifacts.close()]);
@@ -547,6 +571,8 @@ interface Shared {
   readonly cache: ModelCache<ModelRuntime>;
   readonly serving: Set<{ close(): Promise<void> }>;
   readonly loaders: { native: RuntimeLoader; onnx: RuntimeLoader };
+  /** The models `predict(uri)` serves, by URI. */
+  readonly resolved: ResolvedModels;
   closed: boolean;
   readonly jobSettings: JobsSettings;
   /** The host registry's jobs, which run them; views submit through their own. */

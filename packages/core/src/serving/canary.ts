@@ -48,6 +48,8 @@ export const canaryOptionsSchema = z
     latencySamples: z.number().int().min(16).max(1_000_000).default(1024),
     /** Told when an arm's re-check fails (it keeps serving its last good version). Default: a process warning. */
     onError: fn<(e: WatchErrorEvent & { arm: CanaryArm }) => void>().optional(),
+    /** How an arm predicts its rows; default `model.predict(rows)` (e.g. a `PredictBatcher`'s `predict`). */
+    predict: fn<(model: LoadedModel, rows: PredictInput) => Promise<Label[]>>().optional(),
   })
   .strict();
 export type CanaryOptions = z.input<typeof canaryOptionsSchema>;
@@ -259,7 +261,10 @@ class CanaryImpl implements Canary {
       const live = this.arms[arm];
       model = live.current ?? (await live.ready());
       const t0 = performance.now();
-      const predictions = await model.predict(rows as PredictInput);
+      const predict = this.opts.predict;
+      const predictions = await (predict
+        ? predict(model, rows as PredictInput)
+        : model.predict(rows as PredictInput));
       meter.record(rows.length, performance.now() - t0);
       return { predictions, version: model.version?.version ?? null };
     } catch (e) {

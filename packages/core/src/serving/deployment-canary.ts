@@ -16,6 +16,8 @@ import type { CanaryStats } from './canary-stats.js';
 import type { WatchErrorEvent } from './live-model.js';
 import type { EventHandler } from './ports.js';
 import type { PredictInput } from './signature.js';
+import type { LoadedModel } from './load.js';
+import type { Label } from '../training/trainer.js';
 
 const where = 'canary';
 const fn = <T>() => z.custom<T>((v) => typeof v === 'function');
@@ -33,6 +35,8 @@ export const deploymentCanaryOptionsSchema = z.strictObject({
   onError: fn<(e: WatchErrorEvent & { arm: CanaryArm }) => void>().optional(),
   /** Told after this canary applied a new revision of the deployment (`null`: it was deleted). */
   onChange: fn<(deployment: Deployment | null) => void>().optional(),
+  /** How an arm predicts its rows; default `model.predict(rows)` (e.g. a `PredictBatcher`'s `predict`). */
+  predict: fn<(model: LoadedModel, rows: PredictInput) => Promise<Label[]>>().optional(),
 });
 /** Options of `registry.canary({ model })`: a canary that follows the model's stored deployment. */
 export type DeploymentCanaryOptions = z.input<typeof deploymentCanaryOptionsSchema>;
@@ -157,6 +161,7 @@ class DeploymentCanaryImpl implements DeploymentCanary {
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.format ? { format: opts.format } : {}),
       ...(opts.onError ? { onError: opts.onError } : {}),
+      ...(opts.predict ? { predict: opts.predict } : {}),
     });
   }
 

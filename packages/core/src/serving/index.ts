@@ -17,3 +17,5 @@ export type {
 } from './canary.js';
 export type { CanaryStats, CanaryArmStats } from './canary-stats.js';
 export type { DeploymentCanary, DeploymentCanaryOptions } from './deployment-canary.js';
+export { createPredictBatcher, predictBatcherOptionsSchema } from './batcher.js';
+export type { PredictBatcher, PredictBatcherOptions } from './batcher.js';

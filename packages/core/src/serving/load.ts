@@ -14,7 +14,7 @@ import type { ClassProbabilities, PredictorSignature } from './predictor.js';
 import { createNativePredictor } from './predictor.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelSource } from './ports.js';
-import type { PredictInput } from './signature.js';
+import type { EncodedInput, PredictInput } from './signature.js';
 
 const where = 'load';
 
@@ -33,6 +33,10 @@ export interface ModelRuntime {
   readonly signature: PredictorSignature;
   predict(input: PredictInput): Promise<Label[]>;
   predictProba(input: PredictInput): Promise<ClassProbabilities[]>;
+  /** Validates and encodes input as `predictEncoded` takes it (float64 native, float32 ONNX). */
+  encode(input: PredictInput): EncodedInput<Float64Array | Float32Array>;
+  /** `predict` of rows `encode` made, or of several of its results put end to end (batching). */
+  predictEncoded(x: Float64Array | Float32Array, nRows: number): Promise<Label[]>;
   dispose(): Promise<void>;
 }
 
@@ -166,6 +170,9 @@ export const loadNativeRuntime: RuntimeLoader = async ({ artifacts, manifest, fi
     signature: predictor.signature,
     predict: async (input) => predictor.predict(input),
     predictProba: async (input) => predictor.predictProba(input),
+    encode: (input) => predictor.encode(input),
+    predictEncoded: async (x, nRows) =>
+      predictor.predictEncoded(x instanceof Float64Array ? x : Float64Array.from(x), nRows),
     dispose: async () => undefined,
   };
 };
@@ -190,6 +197,9 @@ async function readManifest(
 /** The runtime behind a handle; referencing the handle from its own methods keeps it (and the pin) alive. */
 const runtimes = new WeakMap<LoadedModel, ModelRuntime>();
 const pinned = (handle: LoadedModel): ModelRuntime => runtimes.get(handle)!;
+
+/** The runtime serving a handle `loadModel` made (`undefined` for any other object). */
+export const runtimeOf = (handle: LoadedModel): ModelRuntime | undefined => runtimes.get(handle);
 
 /**
  * The MODEL.json of the model a URI points at, read, checked against its recorded size and sha256

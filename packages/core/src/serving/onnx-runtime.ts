@@ -37,17 +37,44 @@ export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }):
       );
     }
     const encode = (input: Parameters<ModelRuntime['predict']>[0]) => encoder(input, 'float32');
+    // Single-row input buffers. onnxruntime reads a buffer while its run is in flight, so each call
+    // takes one from this free list (or makes one) and gives it back when its run has finished: a
+    // buffer is never shared by two runs. The predictor keeps one tensor per buffer.
+    const free: Float32Array[] = [];
+    const run = (x: Float32Array, nRows: number): Promise<ArrayLike<number>> =>
+      task === 'regression'
+        ? predictor.predictRegression(x, nRows, width)
+        : predictor.predictClassification(x, nRows, width).then((c) => c.labelIndex);
     return {
       manifest,
       format: 'onnx',
       signature: { ...describeSignature(manifest), schema: inputRecordSchema(features) },
       async predict(input) {
+        const row = free.pop() ?? new Float32Array(width);
+        let single: boolean;
+        try {
+          single = encoder.one(input, row);
+        } catch (e) {
+          free.push(row);
+          throw e;
+        }
+        if (single) {
+          try {
+            return decodePredictions(manifest, await run(row, 1), 1);
+          } finally {
+            free.push(row);
+          }
+        }
+        free.push(row);
         const { x, nRows } = encode(input);
         if (nRows === 0) return [];
-        if (task === 'regression')
-          return decodePredictions(manifest, await predictor.predictRegression(x, nRows, width), nRows);
-        const { labelIndex } = await predictor.predictClassification(x, nRows, width);
-        return decodePredictions(manifest, labelIndex, nRows);
+        return decodePredictions(manifest, await run(x, nRows), nRows);
+      },
+      encode,
+      async predictEncoded(x, nRows) {
+        if (nRows === 0) return [];
+        const x32 = x instanceof Float32Array ? x : Float32Array.from(x);
+        return decodePredictions(manifest, await run(x32, nRows), nRows);
       },
       async predictProba(input) {
         if (task !== 'classification') {

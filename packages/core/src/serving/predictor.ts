@@ -31,6 +31,10 @@ export interface Predictor {
   predict(input: PredictInput): Label[];
   /** Classification only (`UNSUPPORTED` for regression): per row, the probability of each class. */
   predictProba(input: PredictInput): ClassProbabilities[];
+  /** `predict` of rows `encode` made (or several of its results put end to end). */
+  predictEncoded(x: Float64Array, nRows: number): Label[];
+  /** `predictProba` of rows `encode` made. */
+  predictProbaEncoded(x: Float64Array, nRows: number): ClassProbabilities[];
 }
 
 function checkLength(what: string, got: number, want: number): void {
@@ -107,6 +111,9 @@ export function createNativePredictor(manifest: ModelManifest, model: NativeMode
   };
   const encoder = createInputEncoder(features, manifest.values);
   const encode = (input: PredictInput): EncodedInput => encoder(input);
+  // The single-row buffer: native prediction is synchronous, so one buffer per model is never shared
+  // by two calls at once.
+  const row = new Float64Array(features.length);
   return {
     manifest,
     task,
@@ -114,24 +121,37 @@ export function createNativePredictor(manifest: ModelManifest, model: NativeMode
     signature,
     encode,
     predict(input) {
+      if (encoder.one(input, row)) return decodePredictions(manifest, model.predict(row, 1), 1);
       const { x, nRows } = encode(input);
-      if (nRows === 0) return [];
-      return decodePredictions(manifest, model.predict(x, nRows), nRows);
+      return predictEncoded(x, nRows);
     },
+    predictEncoded,
     predictProba(input) {
-      if (task !== 'classification') {
-        throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classification models', {
-          where: 'predict',
-        });
-      }
-      if (!model.predictProba) {
-        throw new RegistryError('UNSUPPORTED', `native models of kind "${model.kind}" have no predictProba`, {
-          where: 'predict',
-        });
-      }
+      checkProba();
       const { x, nRows } = encode(input);
-      if (nRows === 0) return [];
-      return decodeProbabilities(manifest, model.predictProba(x, nRows), nRows);
+      return predictProbaEncoded(x, nRows);
     },
+    predictProbaEncoded,
   };
+  function predictEncoded(x: Float64Array, nRows: number): Label[] {
+    if (nRows === 0) return [];
+    return decodePredictions(manifest, model.predict(x, nRows), nRows);
+  }
+  function checkProba(): void {
+    if (task !== 'classification') {
+      throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classification models', {
+        where: 'predict',
+      });
+    }
+    if (!model.predictProba) {
+      throw new RegistryError('UNSUPPORTED', `native models of kind "${model.kind}" have no predictProba`, {
+        where: 'predict',
+      });
+    }
+  }
+  function predictProbaEncoded(x: Float64Array, nRows: number): ClassProbabilities[] {
+    checkProba();
+    if (nRows === 0) return [];
+    return decodeProbabilities(manifest, model.predictProba!(x, nRows), nRows);
+  }
 }

@@ -152,13 +152,24 @@ const inherited = (name: string): boolean => name in Object.prototype;
 
 /**
  * Validates and encodes predict input for one model. Built once per loaded model: the value
- * readers and category maps are made here, not per call.
+ * readers, category maps and per-feature kinds are made here, not per call.
  */
 export interface InputEncoder {
   (input: PredictInput): EncodedInput<Float64Array>;
   (input: PredictInput, target: 'float32'): EncodedInput<Float32Array>;
   (input: PredictInput, target: EncodeTarget): EncodedInput<Float64Array | Float32Array>;
+  /**
+   * The single-row path: when `input` is an array of exactly one record or one matrix row, validates
+   * and encodes it into `x` (at least `features.length` long; nothing is allocated) and returns true.
+   * Returns false, touching nothing, for any other input. Same values and errors as the call form.
+   */
+  one(input: PredictInput, x: Float64Array | Float32Array): boolean;
 }
+
+/** How a feature's value is coded: the fast paths below test this per feature instead of walking the spec. */
+const NUMERIC = 0;
+const BOOLEAN = 1;
+const CATEGORICAL = 2;
 
 /**
  * Creates the {@link InputEncoder} of a model from its features and value rules (`MODEL.json#values`;
@@ -180,6 +191,14 @@ export function createInputEncoder(
   const names = features.map((f) => f.name);
   const guarded = names.map(inherited);
   const nFeatures = features.length;
+  const kinds = Int8Array.from(features, (f) =>
+    f.type === 'categorical' ? CATEGORICAL : f.type === 'boolean' ? BOOLEAN : NUMERIC,
+  );
+  // Upper bound of a valid matrix code per feature: categories.length (missing) for categorical, 1 for boolean.
+  const maxCode = Float64Array.from(features, (f) =>
+    f.type === 'categorical' ? f.categories.length : f.type === 'boolean' ? 1 : Infinity,
+  );
+  const allNumeric = kinds.every((k) => k === NUMERIC);
 
   const fail = (i: number, j: number, value: unknown, details?: Record<string, unknown>): Error => {
     const spec = features[j]!;
@@ -188,44 +207,120 @@ export function createInputEncoder(
     return cellError(i, spec, value, unknownCategory, details);
   };
 
+  const notRecord = (i: number, row: unknown): Error =>
+    invalidArgument(`row ${i}: expected an object of feature values, got ${describeValue(row)}`, 'predict', {
+      row: i,
+    });
+
+  /** Every case but a present, non-NaN number of a numeric feature: presence check, value rules, coding. */
+  function recordCell(i: number, j: number, record: Record<string, unknown>, value: unknown): number {
+    const name = names[j]!;
+    // An inherited member (`toString`, `__proto__`, …) is not a value: those names count only as own keys.
+    if (value === undefined ? !(name in record) : guarded[j] === true && !Object.hasOwn(record, name)) {
+      throw invalidArgument(
+        `row ${i}: missing feature ${JSON.stringify(name)} (pass null to have it imputed)`,
+        'predict',
+        { row: i, column: name },
+      );
+    }
+    const v = encoders[j]!(value);
+    if (v === INVALID) throw fail(i, j, value);
+    return v;
+  }
+
+  /**
+   * One record into `x` at `o`: one property read per feature. A number of a numeric feature is stored
+   * as it is (the value rules' answer for it); every other value goes through {@link recordCell}.
+   */
+  function encodeRecord(
+    record: Record<string, unknown>,
+    i: number,
+    x: Float64Array | Float32Array,
+    o: number,
+  ) {
+    const n = nFeatures;
+    const keys = names;
+    const kind = kinds;
+    for (let j = 0; j < n; j++) {
+      const value = record[keys[j]!];
+      x[o + j] =
+        typeof value === 'number' && value === value && kind[j] === NUMERIC
+          ? value
+          : recordCell(i, j, record, value);
+    }
+  }
+
   function encodeRecords(
     rows: ReadonlyArray<unknown>,
     target: EncodeTarget,
   ): EncodedInput<Float64Array | Float32Array> {
     const nRows = rows.length;
     const x = allocate(target, nRows * nFeatures);
-    // Locals, not closure slots, in the hot loop.
-    const n = nFeatures;
-    const keys = names;
-    const read = encoders;
-    const own = guarded;
     for (let i = 0; i < nRows; i++) {
       const row = rows[i];
-      if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-        throw invalidArgument(
-          `row ${i}: expected an object of feature values, got ${describeValue(row)}`,
-          'predict',
-          { row: i },
-        );
-      }
-      const record = row as Record<string, unknown>;
-      for (let j = 0; j < n; j++) {
-        const name = keys[j]!;
-        const value = record[name];
-        // An inherited member (`toString`, `__proto__`, …) is not a value: those names count only as own keys.
-        if (value === undefined ? !(name in record) : own[j] === true && !Object.hasOwn(record, name)) {
-          throw invalidArgument(
-            `row ${i}: missing feature ${JSON.stringify(name)} (pass null to have it imputed)`,
-            'predict',
-            { row: i, column: name },
-          );
-        }
-        const v = read[j]!(value);
-        if (v === INVALID) throw fail(i, j, value);
-        x[i * n + j] = v;
-      }
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) throw notRecord(i, row);
+      encodeRecord(row as Record<string, unknown>, i, x, i * nFeatures);
     }
     return { x, nRows };
+  }
+
+  /** Every matrix cell but a non-NaN number of a numeric feature. */
+  function matrixCell(i: number, j: number, value: unknown): number {
+    const spec = features[j]!;
+    let v = value;
+    if (typeof v === 'boolean') v = v ? 1 : 0;
+    let out: number;
+    if (v === null || v === undefined || Number.isNaN(v)) out = spec.fill;
+    else if (typeof v !== 'number') throw cellError(i, spec, v, false);
+    else out = v;
+    if (
+      spec.type === 'categorical' &&
+      !(Number.isInteger(out) && out >= 0 && out <= spec.categories.length)
+    ) {
+      throw invalidArgument(
+        `row ${i}, column ${JSON.stringify(spec.name)}: ${out} is not a category code (0..${spec.categories.length - 1}, or ${spec.categories.length} for missing)`,
+        'predict',
+        { row: i, column: spec.name },
+      );
+    }
+    if (spec.type === 'boolean' && out !== 0 && out !== 1 && out !== spec.fill)
+      throw cellError(i, spec, v, false);
+    return out;
+  }
+
+  const badMatrixRow = (i: number, row: unknown): Error =>
+    invalidArgument(
+      `row ${i}: expected an array of ${nFeatures} values (${names.join(', ')}), got ${Array.isArray(row) ? `${row.length} values` : describeValue(row)}`,
+      'predict',
+      { row: i },
+    );
+
+  /** One matrix row into `x` at `o`: valid codes of boolean and categorical features are integers in range. */
+  function encodeMatrixRow(
+    row: ReadonlyArray<unknown>,
+    i: number,
+    x: Float64Array | Float32Array,
+    o: number,
+  ) {
+    const n = nFeatures;
+    if (allNumeric) {
+      for (let j = 0; j < n; j++) {
+        const v = row[j];
+        x[o + j] = typeof v === 'number' && v === v ? v : matrixCell(i, j, v);
+      }
+      return;
+    }
+    const kind = kinds;
+    const max = maxCode;
+    for (let j = 0; j < n; j++) {
+      const v = row[j];
+      x[o + j] =
+        typeof v === 'number' &&
+        v === v &&
+        (kind[j] === NUMERIC || (v >= 0 && v <= max[j]! && Math.floor(v) === v))
+          ? v
+          : matrixCell(i, j, v);
+    }
   }
 
   function encodeMatrix(
@@ -236,35 +331,8 @@ export function createInputEncoder(
     const x = allocate(target, nRows * nFeatures);
     for (let i = 0; i < nRows; i++) {
       const row = rows[i];
-      if (!Array.isArray(row) || row.length !== nFeatures) {
-        throw invalidArgument(
-          `row ${i}: expected an array of ${nFeatures} values (${names.join(', ')}), got ${Array.isArray(row) ? `${row.length} values` : describeValue(row)}`,
-          'predict',
-          { row: i },
-        );
-      }
-      for (let j = 0; j < nFeatures; j++) {
-        const spec = features[j]!;
-        let v: unknown = row[j];
-        if (typeof v === 'boolean') v = v ? 1 : 0;
-        let out: number;
-        if (v === null || v === undefined || Number.isNaN(v)) out = spec.fill;
-        else if (typeof v !== 'number') throw cellError(i, spec, v, false);
-        else out = v;
-        if (
-          spec.type === 'categorical' &&
-          !(Number.isInteger(out) && out >= 0 && out <= spec.categories.length)
-        ) {
-          throw invalidArgument(
-            `row ${i}, column ${JSON.stringify(spec.name)}: ${out} is not a category code (0..${spec.categories.length - 1}, or ${spec.categories.length} for missing)`,
-            'predict',
-            { row: i, column: spec.name },
-          );
-        }
-        if (spec.type === 'boolean' && out !== 0 && out !== 1 && out !== spec.fill)
-          throw cellError(i, spec, v, false);
-        x[i * nFeatures + j] = out;
-      }
+      if (!Array.isArray(row) || row.length !== nFeatures) throw badMatrixRow(i, row);
+      encodeMatrixRow(row, i, x, i * nFeatures);
     }
     return { x, nRows };
   }
@@ -329,7 +397,19 @@ export function createInputEncoder(
       'predict',
     );
   }
-  return encode as InputEncoder;
+  function one(input: PredictInput, x: Float64Array | Float32Array): boolean {
+    if (!Array.isArray(input) || input.length !== 1) return false;
+    const row: unknown = input[0];
+    if (Array.isArray(row)) {
+      if (row.length !== nFeatures) throw badMatrixRow(0, row);
+      encodeMatrixRow(row, 0, x, 0);
+    } else {
+      if (typeof row !== 'object' || row === null) throw notRecord(0, row);
+      encodeRecord(row as Record<string, unknown>, 0, x, 0);
+    }
+    return true;
+  }
+  return Object.assign(encode, { one }) as InputEncoder;
 }
 
 /**

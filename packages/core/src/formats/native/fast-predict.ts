@@ -170,6 +170,26 @@ export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: nu
   return out;
 }
 
+/**
+ * One row (`x[0..nFeatures)`): the values of {@link predictCompiled} for `n = 1` (trees summed in the
+ * same order, then scaled), without its block and scratch buffers.
+ */
+export function predictCompiledRow(c: CompiledEnsemble, x: ArrayLike<number>): Float64Array {
+  const { nOutputs: k, roots, depths, threshold: th, links: li, value } = c;
+  const out = new Float64Array(k);
+  const nTrees = roots.length;
+  for (let t = 0; t < nTrees; t++) {
+    let node = roots[t]!;
+    for (let s = depths[t]!; s > 0; s--)
+      node = li[4 * node + 3]! + 1 - +(x[li[4 * node + 2]!]! <= th[2 * node]!);
+    if (k === 1) out[0]! += value[node]!;
+    else for (let q = 0, vo = node * k; q < k; q++) out[q]! += value[vo + q]!;
+  }
+  const scale = 1 / nTrees;
+  for (let q = 0; q < k; q++) out[q]! *= scale;
+  return out;
+}
+
 const compiled = new WeakMap<TreeEnsemble, CompiledEnsemble>();
 
 /** `predictEnsemble` with the packed layout; the packing is cached per model object (treat models as immutable). */
@@ -179,5 +199,5 @@ export function predictEnsembleFast(model: TreeEnsemble, x: ArrayLike<number>, n
     c = compileEnsemble(model);
     compiled.set(model, c);
   }
-  return predictCompiled(c, x, n);
+  return n === 1 ? predictCompiledRow(c, x) : predictCompiled(c, x, n);
 }

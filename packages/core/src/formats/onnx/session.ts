@@ -279,41 +279,80 @@ export async function createOnnxPredictorWithInfo(
     if (x.length < nRows * f) throw invalid(`x holds ${x.length} values, fewer than nRows × nFeatures`);
   }
 
-  async function runChunk(
+  function runChunk(
     x: Float32Array,
     nRows: number,
     f: number,
     fetch: readonly string[],
   ): Promise<OnnxOutputs> {
-    const tensor = feedDouble
-      ? new OrtTensor('float64', Float64Array.from(x), [nRows, f])
-      : new OrtTensor('float32', x, [nRows, f]);
-    let result: InferenceSession.ReturnType;
-    try {
-      result = await session.run({ [inputName]: tensor }, fetch);
-    } catch (e) {
-      throw invalid(`onnxruntime failed to run the model: ${message(e)}`, e);
-    }
+    let feeds: InferenceSession.FeedsType;
+    if (feedDouble) feeds = { [inputName]: new OrtTensor('float64', Float64Array.from(x), [nRows, f]) };
+    else if (nRows === 1 && x.length === f) {
+      // A caller that reuses a one-row buffer (the serving runtime's single-row path) reuses its feeds too.
+      let cached = rowFeeds.get(x);
+      if (!cached) rowFeeds.set(x, (cached = { [inputName]: new OrtTensor('float32', x, [1, f]) }));
+      feeds = cached;
+    } else feeds = { [inputName]: new OrtTensor('float32', x, [nRows, f]) };
     // Output names come from the model file: build with fromEntries so `__proto__` stays a key.
-    return Object.fromEntries(fetch.map((name) => [name, (result[name] as Tensor).data]));
+    return session.run(feeds, fetch).then(
+      (result) => Object.fromEntries(fetch.map((name) => [name, (result[name] as Tensor).data])),
+      (e: unknown) => {
+        throw invalid(`onnxruntime failed to run the model: ${message(e)}`, e);
+      },
+    );
   }
+
+  const rowFeeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
 
   // Runs in flight; release() waits for them so a hot swap never frees a session under a running call.
   let inFlight = 0;
   let drained: (() => void) | null = null;
 
-  async function runRows(
+  const done = (): void => {
+    if (--inFlight === 0 && drained) drained();
+  };
+
+  function runRows(
     x: Float32Array,
     nRows: number,
     f: number,
     fetch: readonly string[],
   ): Promise<OnnxOutputs> {
-    check(x, nRows, f);
+    try {
+      check(x, nRows, f);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const size = nRows * f;
+    if (nRows > maxBatchRows) return runBatches(x, nRows, f, fetch);
+    inFlight++;
+    let run: Promise<OnnxOutputs>;
+    try {
+      run = runChunk(x.length === size ? x : x.subarray(0, size), nRows, f, fetch);
+    } catch (e) {
+      done();
+      return Promise.reject(e);
+    }
+    return run.then(
+      (out) => {
+        done();
+        return out;
+      },
+      (e: unknown) => {
+        done();
+        throw e;
+      },
+    );
+  }
+
+  async function runBatches(
+    x: Float32Array,
+    nRows: number,
+    f: number,
+    fetch: readonly string[],
+  ): Promise<OnnxOutputs> {
     inFlight++;
     try {
-      if (nRows <= maxBatchRows)
-        return await runChunk(x.length === size ? x : x.subarray(0, size), nRows, f, fetch);
       const parts: OnnxOutputs[] = [];
       for (let start = 0; start < nRows; start += maxBatchRows) {
         const rows = Math.min(maxBatchRows, nRows - start);
@@ -321,7 +360,7 @@ export async function createOnnxPredictorWithInfo(
       }
       return Object.fromEntries(fetch.map((name) => [name, concatOutputs(parts.map((p) => p[name]!))]));
     } finally {
-      if (--inFlight === 0 && drained) drained();
+      done();
     }
   }
 
