@@ -202,6 +202,8 @@ function* leafWeights(model: TreeEnsemble, scale: number): Generator<void, LeafW
   const nOutputs = leafWidth(model);
   // A boosted tree adds its one leaf value to score column `t % columns`.
   const columns = model.boost ? model.boost.baseScore.length : 0;
+  // Two-class softmax is exported as logistic on s1 - s0 (see `boostedOnnx`): class-0 trees count negated.
+  const pairAsLogistic = columns === 2;
   let total = 0;
   for (const tree of model.trees) {
     for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i]! < 0) total += nOutputs;
@@ -217,8 +219,9 @@ function* leafWeights(model: TreeEnsemble, scale: number): Generator<void, LeafW
       for (let k = 0; k < nOutputs; k++, at++) {
         treeIds[at] = t;
         nodeIds[at] = i;
-        ids[at] = columns > 0 ? t % columns : k;
-        weights[at] = tree.value[i * nOutputs + k]! * scale;
+        ids[at] = pairAsLogistic ? 0 : columns > 0 ? t % columns : k;
+        const v = tree.value[i * nOutputs + k]! * scale;
+        weights[at] = pairAsLogistic && t % 2 === 0 ? -v : v;
       }
     }
     yield;
@@ -247,10 +250,19 @@ function regressor(model: TreeEnsemble, inputName: string, nodes: OnnxAttribute[
   };
 }
 
-/** `LOGISTIC` for a binary boosted classifier (one score column), `SOFTMAX` for a multiclass one. */
-function postTransform(model: TreeEnsemble): string {
-  if (!model.boost) return 'NONE';
-  return model.boost.postTransform === 'logistic' ? 'LOGISTIC' : 'SOFTMAX';
+/**
+ * The post-transform and base values of a boosted classifier: `LOGISTIC` with one score column for
+ * two classes (onnxruntime's binary case gives `[1 - p, p]`), `SOFTMAX` for more. Two-class softmax
+ * is exported as logistic on `s1 - s0` (the same probabilities; onnxruntime has no two-column softmax
+ * that matches), with the class-0 trees' weights negated in `leafWeights`.
+ */
+function boostedOnnx(model: TreeEnsemble): { postTransform: string; base: number[] } {
+  const boost = model.boost;
+  if (!boost) return { postTransform: 'NONE', base: [] };
+  const b = boost.baseScore;
+  if (boost.postTransform === 'logistic') return { postTransform: 'LOGISTIC', base: b };
+  if (b.length === 2) return { postTransform: 'LOGISTIC', base: [b[1]! - b[0]!] };
+  return { postTransform: 'SOFTMAX', base: b };
 }
 
 /**
@@ -280,8 +292,8 @@ function classifier(
         ? strs('classlabels_strings', labels.strings)
         : ints('classlabels_int64s', labels.ints),
       ...nodes,
-      ...(model.boost ? [floats('base_values', model.boost.baseScore)] : []),
-      str('post_transform', postTransform(model)),
+      ...(model.boost ? [floats('base_values', boostedOnnx(model).base)] : []),
+      str('post_transform', boostedOnnx(model).postTransform),
     ],
   };
   if (!binary) return { graphNodes: [ensemble], initializer: [] };
