@@ -98,6 +98,7 @@ export type {
   Task,
   Label,
   NativeModel,
+  ModelFitInfo,
   FitInput,
   Trainer,
   TrainerRegistry,

@@ -1,6 +1,6 @@
 // `@modelreg/core/formats`: what a stored model is made of — MODEL.json, the feature list, the native
 // tree format and ONNX export/inspection. For tools that read or write model files themselves.
-export type { Task, Label, NativeModel, NativeModelLoaders } from './model.js';
+export type { Task, Label, NativeModel, NativeModelLoaders, ModelFitInfo } from './model.js';
 export {
   modelManifestSchema,
   manifestFileSchema,

@@ -344,7 +344,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     if (validBins) {
       const loss = meanLoss(objective, predValid, s, yValid!, nValid);
       validationLoss.push(loss);
-      if (loss < bestLoss - 1e-7 * Math.max(1, Math.abs(bestLoss))) {
+      if (t === 0 || loss < bestLoss - 1e-7 * Math.max(1, Math.abs(bestLoss))) {
         bestLoss = loss;
         bestRound = t;
       } else if (t - bestRound >= params.nIterNoChange) break;

@@ -15,6 +15,8 @@ export type GradientBoostingParams = ResolvedBoostingParams;
  * `boost` (trees summed into raw scores, then the logistic or softmax transform), so it loads
  * without the trainer and exports to ONNX (`TreeEnsembleRegressor` / `TreeEnsembleClassifier` with
  * `base_values`). With early stopping the model keeps the rounds up to the best validation loss.
+ * MODEL.json gets the gain importance of each feature (`importance.gain`, summing to 1) and
+ * `trainer.info` (`objective`, `rounds`, and `bestIteration` with early stopping).
  */
 export const gradientBoostingTrainer: Trainer<GradientBoostingParams> = {
   name: 'gradient-boosting',
@@ -33,7 +35,20 @@ export const gradientBoostingTrainer: Trainer<GradientBoostingParams> = {
       ...(input.signal ? { signal: input.signal } : {}),
       ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     });
-    return createTreeEnsembleModel(result.ensemble);
+    let total = 0;
+    for (const g of result.gain) total += g;
+    const gain = Array.from(result.gain, (g) => (total > 0 ? g / total : 0));
+    return {
+      ...createTreeEnsembleModel(result.ensemble),
+      fitInfo: {
+        importance: { gain },
+        info: {
+          objective: result.objective,
+          rounds: result.rounds,
+          ...(result.bestIteration !== undefined ? { bestIteration: result.bestIteration } : {}),
+        },
+      },
+    };
   },
   load: (json) => createTreeEnsembleModel(treeEnsembleFromJson(json)),
 };
