@@ -21,11 +21,17 @@ const SCRIPT = fileURLToPath(new URL('./boosting_ref.py', import.meta.url));
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const only = process.env.BENCH_ONLY?.split(',');
 
-const probe = spawnSync(PYTHON, ['-c', 'import xgboost, sklearn; print(xgboost.__version__, sklearn.__version__)'], {
-  encoding: 'utf8',
-});
+const probe = spawnSync(
+  PYTHON,
+  ['-c', 'import xgboost, sklearn; print(xgboost.__version__, sklearn.__version__)'],
+  {
+    encoding: 'utf8',
+  },
+);
 if (probe.status !== 0) {
-  console.log('needs /usr/bin/python3 with xgboost and scikit-learn: apt-get install -y python3-xgboost python3-sklearn');
+  console.log(
+    'needs /usr/bin/python3 with xgboost and scikit-learn: apt-get install -y python3-xgboost python3-sklearn',
+  );
   process.exit(1);
 }
 const [xgbVersion, sklearnVersion] = probe.stdout.trim().split(' ');
@@ -97,7 +103,11 @@ function summarize(runs) {
 }
 
 try {
-  console.log(`XGBoost ${xgbVersion}, scikit-learn ${sklearnVersion}; load average at start ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(
+    `XGBoost ${xgbVersion}, scikit-learn ${sklearnVersion}; load average at start ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
   python(['prepare', '--dir', dir]);
   const metas = JSON.parse(readFileSync(join(dir, 'datasets.json'), 'utf8')).filter(
     (m) => !only || only.includes(m.name),
@@ -121,8 +131,16 @@ try {
     // Interleaved, so that a change of the machine's load hits every learner alike.
     for (let i = 0; i < n; i++) {
       js.push(await fitJs(meta));
-      xgb.push(JSON.parse(python(['fit', '--dir', dir, '--name', meta.name, '--model', 'xgboost', '--params', xgbParams])));
-      hgb.push(JSON.parse(python(['fit', '--dir', dir, '--name', meta.name, '--model', 'hgb', '--params', hgbParams])));
+      xgb.push(
+        JSON.parse(
+          python(['fit', '--dir', dir, '--name', meta.name, '--model', 'xgboost', '--params', xgbParams]),
+        ),
+      );
+      hgb.push(
+        JSON.parse(
+          python(['fit', '--dir', dir, '--name', meta.name, '--model', 'hgb', '--params', hgbParams]),
+        ),
+      );
     }
     const a = summarize(js);
     const b = summarize(xgb);
@@ -165,7 +183,11 @@ try {
     ],
     rows,
   );
-  console.log(`load average at end ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at end ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

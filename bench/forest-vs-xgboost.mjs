@@ -35,7 +35,11 @@ const f64 = (path) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
-  console.log(`XGBoost ${probe.stdout.trim()}; load average at start ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(
+    `XGBoost ${probe.stdout.trim()}; load average at start ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
   python(['prepare', '--dir', dir]);
   const F = 10;
   // The test rows first: train's split is stratified for classification only, so with testSize
@@ -64,7 +68,11 @@ try {
       formats,
     });
     const c = process.cpuUsage(c0);
-    return { fitSeconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, quality: r.metrics.r2 };
+    return {
+      fitSeconds: (performance.now() - t0) / 1000,
+      cpuSeconds: (c.user + c.system) / 1e6,
+      quality: r.metrics.r2,
+    };
   };
   const nativeRuns = [];
   const onnxRuns = [];
@@ -73,7 +81,11 @@ try {
   for (let i = 0; i < repeats; i++) {
     nativeRuns.push(await train(['native']));
     onnxRuns.push(await train(['native', 'onnx']));
-    xgbRuns.push(JSON.parse(python(['fit', '--dir', dir, '--name', 'friedman1', '--model', 'xgbrf', '--params', xgbParams])));
+    xgbRuns.push(
+      JSON.parse(
+        python(['fit', '--dir', dir, '--name', 'friedman1', '--model', 'xgbrf', '--params', xgbParams]),
+      ),
+    );
   }
   const m = (runs, k) => median(runs.map((r) => r[k]));
   const xw = m(xgbRuns, 'fitSeconds');
@@ -95,7 +107,11 @@ try {
       row('XGBRFRegressor fit (hist, n_jobs=1)', xgbRuns),
     ],
   );
-  console.log(`load average at end ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at end ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -66,7 +66,12 @@ export function leafWidth(model: Pick<TreeEnsemble, 'nOutputs' | 'boost'>): numb
  * Turns the summed raw scores of a boosted model (`n * nScores`, base score not yet added) into
  * outputs (`n * nOutputs`): regression values or class probabilities.
  */
-export function finishBoostedScores(boost: BoostedScores, scores: Float64Array, n: number, nOutputs: number): Float64Array {
+export function finishBoostedScores(
+  boost: BoostedScores,
+  scores: Float64Array,
+  n: number,
+  nOutputs: number,
+): Float64Array {
   const base = boost.baseScore;
   const s = base.length;
   if (boost.postTransform === 'none') {
@@ -104,7 +109,11 @@ function leafIndex(tree: FlatTree, x: ArrayLike<number>, offset: number, leq: bo
   while (f >= 0) {
     const v = x[offset + f]!;
     const goLeft =
-      v !== v ? missingLeft !== undefined && missingLeft[node] === 1 : leq ? v <= threshold[node]! : v < threshold[node]!;
+      v !== v
+        ? missingLeft !== undefined && missingLeft[node] === 1
+        : leq
+          ? v <= threshold[node]!
+          : v < threshold[node]!;
     node = goLeft ? left[node]! : right[node]!;
     f = feature[node]!;
   }

@@ -203,9 +203,15 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     features: specs,
     ...(classes ? { classes } : {}),
     files: [],
-    trainer: { name: trainer.name, params, ...(model.fitInfo?.info ? { info: { ...model.fitInfo.info } } : {}) },
+    trainer: {
+      name: trainer.name,
+      params,
+      ...(model.fitInfo?.info ? { info: { ...model.fitInfo.info } } : {}),
+    },
     metrics,
-    ...(model.fitInfo?.importance ? { importance: importanceByName(model.fitInfo.importance, features) } : {}),
+    ...(model.fitInfo?.importance
+      ? { importance: importanceByName(model.fitInfo.importance, features) }
+      : {}),
     createdAt: input.createdAt ?? Date.now(),
     signature: describeSignature({ task, features: specs, classes }),
     values: { version: VALUE_RULES_VERSION, missing: [...MISSING_MARKERS] },

@@ -84,7 +84,13 @@ describe('gradient boosting (native histogram learner)', () => {
   it('early stopping keeps the rounds up to the best validation loss and records it', async () => {
     const noisy = friedman(800, 6, 9, 3);
     const r = await fitBoosting(
-      input(noisy, { nEstimators: 400, learningRate: 0.3, maxDepth: 4, earlyStopping: true, nIterNoChange: 5 }),
+      input(noisy, {
+        nEstimators: 400,
+        learningRate: 0.3,
+        maxDepth: 4,
+        earlyStopping: true,
+        nIterNoChange: 5,
+      }),
     );
     expect(r.bestIteration).toBe(r.rounds);
     expect(r.rounds).toBeGreaterThan(1);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openMemoryRegistry } from '../registry/helpers.js';
 
-const csv = (name: string): Buffer => readFileSync(new URL(`../fixtures/datasets/${name}.csv`, import.meta.url));
+const csv = (name: string): Buffer =>
+  readFileSync(new URL(`../fixtures/datasets/${name}.csv`, import.meta.url));
 
 describe('gradient-boosting through registry.train', () => {
   it('trains in the train worker, records gain importance and the best iteration, and predicts the same natively and in ONNX', async () => {
@@ -14,7 +15,13 @@ describe('gradient-boosting through registry.train', () => {
       target: 'cultivar',
       model: {
         type: 'gradient-boosting',
-        params: { nEstimators: 60, maxDepth: 3, earlyStopping: true, validationFraction: 0.2, nIterNoChange: 5 },
+        params: {
+          nEstimators: 60,
+          maxDepth: 3,
+          earlyStopping: true,
+          validationFraction: 0.2,
+          nIterNoChange: 5,
+        },
       },
       split: { testSize: 0.25, seed: 3 },
       register: { name: 'wine_gb' },

@@ -31,7 +31,13 @@ describe('ONNX export parity of gradient boosting on the shared datasets', () =>
     it(`${name} ${JSON.stringify(extra)}`, async () => {
       const table = fixture(name);
       const params = { nEstimators: 12, maxDepth: 4, ...extra };
-      const fit = await fitModel({ table, target: targetOf(table), trainer: gradientBoostingTrainer, params, split: { seed: 11 } });
+      const fit = await fitModel({
+        table,
+        target: targetOf(table),
+        trainer: gradientBoostingTrainer,
+        params,
+        split: { seed: 11 },
+      });
       if (!isTreeEnsembleModel(fit.model)) throw new Error('expected a tree ensemble');
       const ensemble = fit.model.ensemble;
       expect(ensemble.boost).toBeDefined();
@@ -68,7 +74,15 @@ describe('ONNX export parity of gradient boosting on the shared datasets', () =>
       [2, y.map((v) => (v === 2 ? 0 : v))],
       [3, y],
     ] as const) {
-      const { ensemble } = await fitBoosting({ x, nRows: n, nFeatures: 3, y: labels, task: 'classification', nClasses: k, params: { nEstimators: 10, maxDepth: 3 } });
+      const { ensemble } = await fitBoosting({
+        x,
+        nRows: n,
+        nFeatures: 3,
+        y: labels,
+        task: 'classification',
+        nClasses: k,
+        params: { nEstimators: 10, maxDepth: 3 },
+      });
       expect(ensemble.trees.some((t) => t.missingLeft?.includes(1))).toBe(true);
       const { bytes } = await exportWithParity(ensemble, { x, nRows: n, y: labels });
       const predictor = await createOnnxPredictor(bytes);
@@ -77,7 +91,8 @@ describe('ONNX export parity of gradient boosting on the shared datasets', () =>
         const { proba: probabilities } = await predictor.predictClassification(x32, n, 3);
         const native = predictEnsemble(ensemble, x32, n);
         let maxDiff = 0;
-        for (let i = 0; i < native.length; i++) maxDiff = Math.max(maxDiff, Math.abs(native[i]! - probabilities![i]!));
+        for (let i = 0; i < native.length; i++)
+          maxDiff = Math.max(maxDiff, Math.abs(native[i]! - probabilities![i]!));
         expect(maxDiff).toBeLessThan(1e-5);
       } finally {
         await predictor.release();

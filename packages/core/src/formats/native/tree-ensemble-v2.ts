@@ -168,7 +168,12 @@ export function encodeTreeV2(tree: FlatTree, model: TreeEnsemble): TreeV2Json {
     threshold: encodeNumbers(thresholds, thresholdType),
     ...encodeLeafValues(tree, leaves, k, model.task === 'classification' && !model.boost),
     ...(tree.missingLeft?.includes(1)
-      ? { missingLeft: encodeNumbers(Uint8Array.from(internal, (i) => tree.missingLeft![i]!), 'u8') }
+      ? {
+          missingLeft: encodeNumbers(
+            Uint8Array.from(internal, (i) => tree.missingLeft![i]!),
+            'u8',
+          ),
+        }
       : {}),
   };
 }

@@ -1,6 +1,13 @@
 // Grows one gradient-boosting tree on binned data: histograms of gradients and hessians, the smaller
 // child built and the larger one derived by subtraction, depth-wise (a stack) or leaf-wise (best gain first).
-import { addGradRows, addGradRowsAll, addSplitLeaves, partitionBoost, scanGrad, subtractGrad } from './boost-kernel.js';
+import {
+  addGradRows,
+  addGradRowsAll,
+  addSplitLeaves,
+  partitionBoost,
+  scanGrad,
+  subtractGrad,
+} from './boost-kernel.js';
 import type { GradSplit } from './boost-kernel.js';
 
 /** The training rows binned, row-major (as typed arrays; see boosting.ts). */
@@ -112,7 +119,11 @@ export function growBoostTree(
   const minC = c.minSamplesLeaf;
   const leafWise = c.maxLeaves > 0;
   const capLeaves = leafWise ? c.maxLeaves : m;
-  const cap = Math.min(2 * capLeaves - 1, 2 * m - 1, c.maxDepth >= 30 ? 0x7fffffff : 2 ** (c.maxDepth + 1) - 1);
+  const cap = Math.min(
+    2 * capLeaves - 1,
+    2 * m - 1,
+    c.maxDepth >= 30 ? 0x7fffffff : 2 ** (c.maxDepth + 1) - 1,
+  );
   let size = Math.min(cap, 1024);
   let tree: BinTree = {
     nNodes: 1,
@@ -168,7 +179,22 @@ export function growBoostTree(
       if (nb <= 1) continue;
       const mb = missingBin[f]!;
       const nr = mb >= 0 ? nb - 1 : nb;
-      scanGrad(best, f, h, f * 256 * stride, stride, nr, mb, p.G, p.H, count, lambda, parentScore, minH, minC);
+      scanGrad(
+        best,
+        f,
+        h,
+        f * 256 * stride,
+        stride,
+        nr,
+        mb,
+        p.G,
+        p.H,
+        count,
+        lambda,
+        parentScore,
+        minH,
+        minC,
+      );
     }
     p.gain = best.feature >= 0 ? best.gain : -Infinity;
     p.feature = best.feature;
@@ -247,7 +273,21 @@ export function growBoostTree(
       tree.value[lid + 1] = vr;
       leafPair[0] = vr;
       leafPair[1] = vl;
-      addSplitLeaves(idx, p.start, p.end, rowBins, rs, f, p.bin, mb, p.missingLeft, leafPair, pred, predStride, predCol);
+      addSplitLeaves(
+        idx,
+        p.start,
+        p.end,
+        rowBins,
+        rs,
+        f,
+        p.bin,
+        mb,
+        p.missingLeft,
+        leafPair,
+        pred,
+        predStride,
+        predCol,
+      );
       if (p.hist >= 0) ws.free.push(p.hist);
       continue;
     }

@@ -46,12 +46,16 @@ export interface BoostingResult {
 type Objective = BoostingResult['objective'];
 
 function resolveObjective(params: ResolvedBoostingParams, task: Task, nClasses: number): Objective {
-  const objective = params.objective ?? (task === 'regression' ? 'squared_error' : nClasses === 2 ? 'logistic' : 'softmax');
+  const objective =
+    params.objective ?? (task === 'regression' ? 'squared_error' : nClasses === 2 ? 'logistic' : 'softmax');
   if ((objective === 'squared_error') !== (task === 'regression')) {
     throw invalidArgument(`objective '${objective}' does not fit the ${task} task`, 'train');
   }
   if (objective === 'logistic' && nClasses !== 2) {
-    throw invalidArgument(`objective 'logistic' needs 2 classes, the target has ${nClasses}; use 'softmax'`, 'train');
+    throw invalidArgument(
+      `objective 'logistic' needs 2 classes, the target has ${nClasses}; use 'softmax'`,
+      'train',
+    );
   }
   return objective;
 }
@@ -186,7 +190,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
   if (x.length !== nRows * nFeatures) {
     throw invalidArgument(`x has ${x.length} values, expected ${nRows * nFeatures}`, 'train');
   }
-  if (input.y.length !== nRows) throw invalidArgument(`y has ${input.y.length} values for ${nRows} rows`, 'train');
+  if (input.y.length !== nRows)
+    throw invalidArgument(`y has ${input.y.length} values for ${nRows} rows`, 'train');
   const params = parseArg(boostingParamsSchema, input.params ?? {}, 'gradient boosting params', 'train');
   const y = Float64Array.from(input.y);
   let nClasses = 0;
@@ -194,7 +199,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     let max = 0;
     for (let i = 0; i < nRows; i++) {
       const v = y[i]!;
-      if (!Number.isInteger(v) || v < 0) throw invalidArgument(`y[${i}] = ${v} is not a class index`, 'train', { row: i });
+      if (!Number.isInteger(v) || v < 0)
+        throw invalidArgument(`y[${i}] = ${v} is not a class index`, 'train', { row: i });
       if (v > max) max = v;
     }
     nClasses = input.nClasses ?? max + 1;
@@ -203,7 +209,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     }
   } else {
     for (let i = 0; i < nRows; i++) {
-      if (!Number.isFinite(y[i]!)) throw invalidArgument(`y[${i}] = ${y[i]} is not a finite number`, 'train', { row: i });
+      if (!Number.isFinite(y[i]!))
+        throw invalidArgument(`y[${i}] = ${y[i]} is not a finite number`, 'train', { row: i });
     }
   }
   const objective = resolveObjective(params, task, nClasses);
@@ -243,7 +250,13 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     const col = binned.bins.subarray(f * n, (f + 1) * n);
     for (let r = 0; r < n; r++) rowBins[r * rowStride + f] = col[r]!;
   }
-  const data: BoostData = { nFeatures, rowStride, rowBins, nBins: binned.nBins, missingBin: binned.missingBin };
+  const data: BoostData = {
+    nFeatures,
+    rowStride,
+    rowBins,
+    nBins: binned.nBins,
+    missingBin: binned.missingBin,
+  };
   let validBins: Uint8Array | null = null;
   let yValid: Float64Array | null = null;
   if (validRows) {
@@ -325,7 +338,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
         list.subarray(0, nCols).sort();
       }
       const tree = growBoostTree(data, config, ws, gh[k]!, m, list, nl, allCols, pred, s, k);
-      for (let i = 0; i < tree.nNodes; i++) if (tree.feature[i]! >= 0) gain[tree.feature[i]!]! += tree.gain[i]!;
+      for (let i = 0; i < tree.nNodes; i++)
+        if (tree.feature[i]! >= 0) gain[tree.feature[i]!]! += tree.gain[i]!;
       if (params.subsample < 1) {
         for (let r = 0; r < n; r++) {
           if (inSample[r] === 1) continue;
@@ -334,7 +348,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
       }
       if (validBins) {
         for (let r = 0; r < nValid; r++) {
-          predValid[r * s + k]! += tree.value[binTreeLeaf(tree, validBins, r * rowStride, binned.missingBin)]!;
+          predValid[r * s + k]! +=
+            tree.value[binTreeLeaf(tree, validBins, r * rowStride, binned.missingBin)]!;
         }
       }
       trees.push(toFlatTree(tree, binned));
@@ -361,7 +376,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     trees: trees.slice(0, kept * s),
     boost: {
       baseScore: base,
-      postTransform: objective === 'squared_error' ? 'none' : objective === 'logistic' ? 'logistic' : 'softmax',
+      postTransform:
+        objective === 'squared_error' ? 'none' : objective === 'logistic' ? 'logistic' : 'softmax',
     },
   };
   return {

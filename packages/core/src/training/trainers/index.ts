@@ -12,7 +12,11 @@ export { gradientBoostingTrainer, gradientBoostingParamsSchema } from './gradien
 export type { GradientBoostingParams } from './gradient-boosting.js';
 
 /** The trainers every registry starts with: `random-forest`, `decision-tree` and `gradient-boosting`. */
-export const builtinTrainers: readonly Trainer[] = [randomForestTrainer, decisionTreeTrainer, gradientBoostingTrainer];
+export const builtinTrainers: readonly Trainer[] = [
+  randomForestTrainer,
+  decisionTreeTrainer,
+  gradientBoostingTrainer,
+];
 
 /** A trainer registry holding the built-in trainers; add yours with `register`. */
 export function createDefaultTrainerRegistry(): TrainerRegistry {
