@@ -16,6 +16,8 @@ const all = [
   'export-speed',
   'abort-latency',
   'serving-under-training',
+  'boosting',
+  'forest-vs-xgboost',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {

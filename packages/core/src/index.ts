@@ -101,6 +101,7 @@ export type {
   Task,
   Label,
   NativeModel,
+  ModelFitInfo,
   FitInput,
   Trainer,
   TrainerRegistry,

@@ -1,6 +1,6 @@
 // `@modelreg/core/formats`: what a stored model is made of — MODEL.json, the feature list, the native
 // tree format and ONNX export/inspection. For tools that read or write model files themselves.
-export type { Task, Label, NativeModel, NativeModelLoaders } from './model.js';
+export type { Task, Label, NativeModel, NativeModelLoaders, ModelFitInfo } from './model.js';
 export {
   modelManifestSchema,
   manifestFileSchema,
@@ -28,8 +28,8 @@ export {
   idLikeReason,
 } from './features.js';
 export type { FeatureSpec, FeatureType, FeatureSelection, ExcludedColumn } from './features.js';
-export type { FlatTree, TreeEnsemble } from './tree-ensemble.js';
-export { predictEnsemble, argmaxRows } from './tree-ensemble.js';
+export type { FlatTree, TreeEnsemble, BoostedScores } from './tree-ensemble.js';
+export { predictEnsemble, argmaxRows, leafWidth } from './tree-ensemble.js';
 export { predictEnsembleFast, compileEnsemble, predictCompiled } from './native/fast-predict.js';
 export type { CompiledEnsemble } from './native/fast-predict.js';
 export {
@@ -47,6 +47,7 @@ export {
   treeEnsembleJsonSchema,
   treeEnsembleJsonV1Schema,
   treeEnsembleJsonV2Schema,
+  treeEnsembleJsonV3Schema,
   TREE_ENSEMBLE_JSON_VERSION,
 } from './native/tree-ensemble-json.js';
 export type { TreeEnsembleJson, TreeEnsembleJsonOptions } from './native/tree-ensemble-json.js';

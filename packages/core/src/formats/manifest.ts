@@ -81,8 +81,15 @@ export const modelManifestSchema = z
     /** Classification: the labels, sorted; class index `i` is `classes[i]`. */
     classes: z.array(labelSchema).min(2).optional(),
     files: z.array(manifestFileSchema),
-    trainer: z.object({ name: z.string(), params: ownRecordSchema(z.string(), z.json()) }),
+    trainer: z.object({
+      name: z.string(),
+      params: ownRecordSchema(z.string(), z.json()),
+      /** What the fit found, e.g. gradient boosting's `rounds` and `bestIteration` (early stopping). */
+      info: ownRecordSchema(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+    }),
     metrics: ownRecordSchema(z.string(), z.number()),
+    /** Feature importance by method (`gain`: total split gain of the trees), per feature name, summing to 1. */
+    importance: ownRecordSchema(z.string(), ownRecordSchema(z.string(), z.number())).optional(),
     createdAt: timestampSchema,
     signature: modelSignatureSchema.optional(),
     /** How to feed `model.onnx`: its input name (modelreg exports use `input`). */

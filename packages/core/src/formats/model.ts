@@ -30,6 +30,19 @@ export interface NativeModel {
   predict(x: Float64Array, nRows: number): Float64Array;
   /** Classification only: `nRows * nClasses` probabilities row-major, each row summing to 1. */
   predictProba?(x: Float64Array, nRows: number): Float64Array;
+  /**
+   * What the fit found besides the model, set by the trainer on the model it returns (not stored in
+   * the native file): `train` writes it into MODEL.json (`importance`, `trainer.info`).
+   */
+  readonly fitInfo?: ModelFitInfo;
+}
+
+/** See {@link NativeModel.fitInfo}. */
+export interface ModelFitInfo {
+  /** Importance per feature in model input order, by method (e.g. `gain`), normalized to sum 1. */
+  importance?: Record<string, number[]>;
+  /** JSON facts of the fit, e.g. `{ rounds, bestIteration }` of gradient boosting with early stopping. */
+  info?: Record<string, number | string | boolean>;
 }
 
 /** Who can read a non-built-in native model back: the trainer of that name (see `TrainerRegistry`). */

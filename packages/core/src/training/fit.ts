@@ -15,6 +15,19 @@ import type { SplitOptions } from './split.js';
 import { encodeTarget } from './task.js';
 import type { Label, NativeModel, Task, Trainer, TrainProgress } from './trainer.js';
 
+/** `{ method: number[] }` in feature order -> `{ method: { featureName: value } }`. */
+function importanceByName(
+  importance: Record<string, number[]>,
+  features: readonly string[],
+): Record<string, Record<string, number>> {
+  return Object.fromEntries(
+    Object.entries(importance).map(([method, values]) => [
+      method,
+      Object.fromEntries(features.map((name, i) => [name, values[i] ?? 0])),
+    ]),
+  );
+}
+
 export interface FitModelInput {
   table: DataTable;
   /** The column to predict. */
@@ -190,8 +203,15 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     features: specs,
     ...(classes ? { classes } : {}),
     files: [],
-    trainer: { name: trainer.name, params },
+    trainer: {
+      name: trainer.name,
+      params,
+      ...(model.fitInfo?.info ? { info: { ...model.fitInfo.info } } : {}),
+    },
     metrics,
+    ...(model.fitInfo?.importance
+      ? { importance: importanceByName(model.fitInfo.importance, features) }
+      : {}),
     createdAt: input.createdAt ?? Date.now(),
     signature: describeSignature({ task, features: specs, classes }),
     values: { version: VALUE_RULES_VERSION, missing: [...MISSING_MARKERS] },

@@ -7,6 +7,7 @@ export type {
   TrainProgress,
   TrainPhase,
   NativeModel,
+  ModelFitInfo,
   FitInput,
   Trainer,
   TrainerRegistry,
@@ -44,6 +45,8 @@ export {
   randomForestParamsSchema,
   decisionTreeTrainer,
   decisionTreeParamsSchema,
+  gradientBoostingTrainer,
+  gradientBoostingParamsSchema,
 } from './trainers/index.js';
 export type {
   RandomForestParams,
@@ -51,6 +54,7 @@ export type {
   LibraryForestParams,
   DecisionTreeParams,
   LibraryTreeParams,
+  GradientBoostingParams,
 } from './trainers/index.js';
 
 export {
@@ -61,6 +65,8 @@ export {
   resolveMaxFeatures,
   binFeatures,
   MAX_BINS,
+  fitBoosting,
+  boostingParamsSchema,
 } from './native/index.js';
 export type {
   FitForestInput,
@@ -70,4 +76,8 @@ export type {
   MaxFeatures,
   BinnedFeatures,
   BinningOptions,
+  FitBoostingInput,
+  BoostingResult,
+  BoostingParams,
+  ResolvedBoostingParams,
 } from './native/index.js';

@@ -3,7 +3,7 @@ import { alreadyExists, invalidArgument } from '../errors.js';
 import { nameSchema, parseArg } from '../domain/names.js';
 import type { NativeModel, Task } from '../formats/model.js';
 
-export type { Task, Label, NativeModel } from '../formats/model.js';
+export type { Task, Label, NativeModel, ModelFitInfo } from '../formats/model.js';
 
 /**
  * The phases of `registry.train`, in order: `reading` the dataset, `fitting` (and evaluating),

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../errors.js';
-import type { TreeEnsemble } from '../tree-ensemble.js';
+import { finishBoostedScores, leafWidth } from '../tree-ensemble.js';
+import type { BoostedScores, TreeEnsemble } from '../tree-ensemble.js';
 
 /**
  * A tree ensemble packed for prediction: the nodes of all trees in one buffer of 16 bytes per node
@@ -19,8 +20,11 @@ export interface CompiledEnsemble {
   threshold: Float64Array;
   /** Node `g`'s feature is `links[4 * g + 2]` and its left child `links[4 * g + 3]` (an Int32 view of the same buffer). */
   links: Int32Array;
-  /** `nOutputs` values per node (read at leaves). */
+  /** `leafWidth` values per node (read at leaves): `nOutputs`, or 1 for a boosted ensemble. */
   value: Float64Array;
+  /** Per node, 1 when NaN goes left; null when no node sends NaN left. */
+  missingLeft: Uint8Array | null;
+  boost?: BoostedScores;
 }
 
 const bits = new DataView(new ArrayBuffer(8));
@@ -38,19 +42,22 @@ export function previousDouble(t: number): number {
 export function compileEnsemble(model: TreeEnsemble): CompiledEnsemble {
   let total = 0;
   for (const t of model.trees) total += t.feature.length;
-  const k = model.nOutputs;
+  const k = leafWidth(model);
   const leq = model.mode === 'leq';
   const buffer = new ArrayBuffer(total * 16);
+  const anyMissing = model.trees.some((t) => t.missingLeft?.includes(1) === true);
   const c: CompiledEnsemble = {
     nFeatures: model.nFeatures,
-    nOutputs: k,
+    nOutputs: model.nOutputs,
     roots: new Int32Array(model.trees.length),
     depths: new Int32Array(model.trees.length),
     threshold: new Float64Array(buffer),
     links: new Int32Array(buffer),
     value: new Float64Array(total * k),
+    missingLeft: anyMissing ? new Uint8Array(total) : null,
+    ...(model.boost ? { boost: model.boost } : {}),
   };
-  const { threshold, links, value } = c;
+  const { threshold, links, value, missingLeft } = c;
   let base = 0;
   model.trees.forEach((t, ti) => {
     const n = t.feature.length;
@@ -83,6 +90,7 @@ export function compileEnsemble(model: TreeEnsemble): CompiledEnsemble {
         threshold[2 * g] = leq ? t.threshold[i]! : previousDouble(t.threshold[i]!);
         links[4 * g + 2] = t.feature[i]!;
         links[4 * g + 3] = base + id[l]!;
+        if (missingLeft !== null && t.missingLeft?.[i] === 1) missingLeft[g] = 1;
       } else {
         threshold[2 * g] = Number.NaN;
         links[4 * g + 2] = 0;
@@ -101,13 +109,16 @@ export function compileEnsemble(model: TreeEnsemble): CompiledEnsemble {
 const BLOCK = 256;
 
 /**
- * The same values as `predictEnsemble` (mean of leaf vectors, bit for bit: trees are summed in the
- * same order). Works tree by tree over blocks of rows, so a tree's nodes stay in cache, and walks 8
+ * The same values as `predictEnsemble` (mean of leaf vectors or boosted scores, bit for bit: trees
+ * are summed in the same order). Works tree by tree over blocks of rows, so a tree's nodes stay in cache, and walks 8
  * rows at once with branch-free steps, so the CPU overlaps their independent loads.
  */
 export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: number): Float64Array {
-  const { nFeatures: F, nOutputs: k, roots, depths, threshold: th, links: li, value } = c;
-  const out = new Float64Array(n * k);
+  const { nFeatures: F, roots, depths, threshold: th, links: li, value, boost, missingLeft: ml } = c;
+  // Values per leaf, and per output row: a boosted ensemble sums one value per tree into its score column.
+  const k = boost ? 1 : c.nOutputs;
+  const s = boost ? boost.baseScore.length : k;
+  const out = new Float64Array(n * s);
   const leaves = new Int32Array(8);
   const nTrees = roots.length;
   for (let b0 = 0; b0 < n; b0 += BLOCK) {
@@ -117,7 +128,18 @@ export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: nu
       const depth = depths[t]!;
       for (let r = b0; r < b1; r += 8) {
         const o = r * F;
-        if (r + 8 <= b1) {
+        if (ml !== null) {
+          // NaN takes the learned default direction: a test per step the fast path does not pay.
+          for (let j = 0; r + j < b1 && j < 8; j++) {
+            let node = root;
+            const oj = o + j * F;
+            for (let q = depth; q > 0; q--) {
+              const v = x[oj + li[4 * node + 2]!]!;
+              node = li[4 * node + 3]! + 1 - (+(v <= th[2 * node]!) | (ml[node]! & +(v !== v)));
+            }
+            leaves[j] = node;
+          }
+        } else if (r + 8 <= b1) {
           let a = root;
           let b = root;
           let c2 = root;
@@ -154,7 +176,10 @@ export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: nu
           }
         }
         const m = Math.min(8, b1 - r);
-        if (k === 1) for (let j = 0; j < m; j++) out[r + j]! += value[leaves[j]!]!;
+        if (boost) {
+          const col = t % s;
+          for (let j = 0; j < m; j++) out[(r + j) * s + col]! += value[leaves[j]!]!;
+        } else if (k === 1) for (let j = 0; j < m; j++) out[r + j]! += value[leaves[j]!]!;
         else {
           for (let j = 0; j < m; j++) {
             const oo = (r + j) * k;
@@ -165,6 +190,7 @@ export function predictCompiled(c: CompiledEnsemble, x: ArrayLike<number>, n: nu
       }
     }
   }
+  if (boost) return finishBoostedScores(boost, out, n, c.nOutputs);
   const scale = 1 / nTrees;
   for (let i = 0; i < out.length; i++) out[i]! *= scale;
   return out;

@@ -5,7 +5,11 @@ import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
 import { decodeNumbers, encodeNumbers } from './bytes.js';
 import { decodeTreeV2, encodeTreeV2, treeV2Schema } from './tree-ensemble-v2.js';
 
-/** Version written by {@link treeEnsembleToJson}; every earlier version stays readable. */
+/**
+ * Version written by {@link treeEnsembleToJson} for mean ensembles (forests, trees); boosted
+ * ensembles and trees with learned missing-value directions are written as version 3. Every earlier
+ * version stays readable.
+ */
 export const TREE_ENSEMBLE_JSON_VERSION = 2;
 
 const header = {
@@ -47,16 +51,37 @@ export const treeEnsembleJsonV2Schema = z.object({
   trees: z.array(treeV2Schema).min(1),
 });
 
+/**
+ * Version 3: version 2 plus what gradient boosting needs — `boost` (trees summed into raw scores from
+ * `baseScore`, then `postTransform`; see `BoostedScores`) and per tree `missingLeft`. A boosted tree
+ * stores one value per leaf.
+ */
+export const treeEnsembleJsonV3Schema = z.object({
+  version: z.literal(3),
+  ...header,
+  trees: z.array(treeV2Schema).min(1),
+  boost: z
+    .object({
+      baseScore: z.array(z.number()).min(1),
+      postTransform: z.enum(['none', 'logistic', 'softmax']),
+    })
+    .optional(),
+});
+
 /** The tree-ensemble IR as JSON, any version. */
 export const treeEnsembleJsonSchema = z.discriminatedUnion('version', [
   treeEnsembleJsonV1Schema,
   treeEnsembleJsonV2Schema,
+  treeEnsembleJsonV3Schema,
 ]);
 export type TreeEnsembleJson = z.infer<typeof treeEnsembleJsonSchema>;
 
 export interface TreeEnsembleJsonOptions {
-  /** The layout to write (default {@link TREE_ENSEMBLE_JSON_VERSION}); 1 only for readers that predate 2. */
-  version?: 1 | 2;
+  /**
+   * The layout to write (default {@link TREE_ENSEMBLE_JSON_VERSION}, or 3 when the model needs it);
+   * 1 only for readers that predate 2. Boosted models and missing-value directions need 3.
+   */
+  version?: 1 | 2 | 3;
 }
 
 function treeToV1(t: FlatTree): z.infer<typeof treeEnsembleJsonV1Schema>['trees'][number] {
@@ -75,8 +100,24 @@ export function treeEnsembleToJson(
   options: TreeEnsembleJsonOptions = {},
 ): TreeEnsembleJson {
   const base = { task: model.task, nFeatures: model.nFeatures, nOutputs: model.nOutputs, mode: model.mode };
+  const needs3 = model.boost !== undefined || model.trees.some((t) => t.missingLeft?.includes(1) === true);
+  if (needs3 && options.version !== undefined && options.version < 3) {
+    throw invalidArgument(
+      `a boosted model or one with missing-value directions needs tree-ensemble JSON version 3, not ${options.version}`,
+      'native-model',
+    );
+  }
   if (options.version === 1) return { version: 1, ...base, trees: model.trees.map(treeToV1) };
-  return { version: 2, ...base, trees: model.trees.map((t) => encodeTreeV2(t, model)) };
+  const trees = model.trees.map((t) => encodeTreeV2(t, model));
+  if (!needs3 && options.version !== 3) return { version: 2, ...base, trees };
+  return {
+    version: 3,
+    ...base,
+    trees,
+    ...(model.boost
+      ? { boost: { baseScore: [...model.boost.baseScore], postTransform: model.boost.postTransform } }
+      : {}),
+  };
 }
 
 /**
@@ -112,6 +153,28 @@ function checkTree(tree: FlatTree, k: number, nFeatures: number): void {
   }
 }
 
+/** The score columns and transform must fit the task: regression `none` with 1, binary `logistic` with 1, softmax one per class. */
+function checkBoost(
+  boost: NonNullable<z.infer<typeof treeEnsembleJsonV3Schema>['boost']>,
+  task: TreeEnsemble['task'],
+  nOutputs: number,
+): void {
+  const s = boost.baseScore.length;
+  const ok =
+    boost.baseScore.every(Number.isFinite) &&
+    (task === 'regression'
+      ? boost.postTransform === 'none' && s === 1
+      : boost.postTransform === 'logistic'
+        ? nOutputs === 2 && s === 1
+        : boost.postTransform === 'softmax' && s === nOutputs);
+  if (!ok) {
+    throw invalidArgument(
+      `tree-ensemble model is malformed: boost ${boost.postTransform} with ${s} scores does not fit ${task} with ${nOutputs} outputs`,
+      'native-model',
+    );
+  }
+}
+
 function treeFromV1(
   t: z.infer<typeof treeEnsembleJsonV1Schema>['trees'][number],
   nOutputs: number,
@@ -141,10 +204,22 @@ export function treeEnsembleFromJson(json: unknown): TreeEnsemble {
   if (task === 'regression' && nOutputs !== 1) {
     throw invalidArgument('tree-ensemble model is malformed: regression needs nOutputs 1', 'native-model');
   }
+  const boost = data.version === 3 ? data.boost : undefined;
+  if (boost) checkBoost(boost, task, nOutputs);
+  if (data.version === 2 && data.trees.some((t) => t.missingLeft !== undefined)) {
+    throw invalidArgument('tree-ensemble model is malformed: missingLeft needs version 3', 'native-model');
+  }
+  const width = boost ? 1 : nOutputs;
   const trees =
     data.version === 1
       ? data.trees.map((t, k) => treeFromV1(t, nOutputs, `trees.${k}`))
-      : data.trees.map((t, k) => decodeTreeV2(t, nOutputs, nFeatures, `trees.${k}`));
+      : data.trees.map((t, k) => decodeTreeV2(t, width, nFeatures, `trees.${k}`));
   trees.forEach((tree, k) => checkTree(tree, k, nFeatures));
-  return { task, nFeatures, nOutputs, mode, trees };
+  if (boost && trees.length % boost.baseScore.length !== 0) {
+    throw invalidArgument(
+      `tree-ensemble model is malformed: ${trees.length} trees are not whole rounds of ${boost.baseScore.length} scores`,
+      'native-model',
+    );
+  }
+  return { task, nFeatures, nOutputs, mode, trees, ...(boost ? { boost } : {}) };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalidArgument } from '../../errors.js';
+import { leafWidth } from '../tree-ensemble.js';
 import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
 import { decodeNumbers, encodeNumbers, floatTypeFor, unsignedTypeFor } from './bytes.js';
 
@@ -33,6 +34,11 @@ export const treeV2Schema = z.object({
    */
   valueType: z.enum(['f64', 'f32', 'u8', 'u16', 'u32']),
   value: z.string(),
+  /**
+   * Version 3 only, when some node sends missing values (NaN) left: per internal node in node order,
+   * `u8` 1 (NaN goes left) or 0 (right).
+   */
+  missingLeft: z.string().optional(),
 });
 export type TreeV2Json = z.infer<typeof treeV2Schema>;
 
@@ -125,7 +131,7 @@ function encodeLeafValues(
 
 export function encodeTreeV2(tree: FlatTree, model: TreeEnsemble): TreeV2Json {
   const n = tree.feature.length;
-  const k = model.nOutputs;
+  const k = leafWidth(model);
   const internal: number[] = [];
   const leaves: number[] = [];
   let siblings = true;
@@ -160,7 +166,15 @@ export function encodeTreeV2(tree: FlatTree, model: TreeEnsemble): TreeV2Json {
     children: encodeNumbers(children, n <= 0x10000 ? 'u16' : 'u32'),
     thresholdType,
     threshold: encodeNumbers(thresholds, thresholdType),
-    ...encodeLeafValues(tree, leaves, k, model.task === 'classification'),
+    ...encodeLeafValues(tree, leaves, k, model.task === 'classification' && !model.boost),
+    ...(tree.missingLeft?.includes(1)
+      ? {
+          missingLeft: encodeNumbers(
+            Uint8Array.from(internal, (i) => tree.missingLeft![i]!),
+            'u8',
+          ),
+        }
+      : {}),
   };
 }
 
@@ -225,6 +239,12 @@ export function decodeTreeV2(t: TreeV2Json, k: number, nFeatures: number, where:
       tree.value[i * k + j] = counts ? v / total : v;
     }
     b++;
+  }
+  if (t.missingLeft !== undefined) {
+    const flags = decodeNumbers(t.missingLeft, nInternal, 'u8', `${where}.missingLeft`);
+    tree.missingLeft = new Uint8Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) if (feature[i]! >= 0) tree.missingLeft[i] = flags[m++] === 1 ? 1 : 0;
   }
   return tree;
 }

@@ -1,4 +1,5 @@
 import { RegistryError, throwIfAborted } from '../../errors.js';
+import { leafWidth } from '../tree-ensemble.js';
 import type { FlatTree, TreeEnsemble } from '../tree-ensemble.js';
 import { float32AtOrAbove, float32AtOrBelow } from './float32.js';
 import {
@@ -48,7 +49,7 @@ function validateTree(tree: FlatTree, t: number, nFeatures: number, nOutputs: nu
     throw bad(`tree ${t}: feature, threshold, left and right must have the same length`, { tree: t });
   }
   if (tree.value.length !== n * nOutputs) {
-    throw bad(`tree ${t}: value must hold nodes × nOutputs = ${n * nOutputs} numbers`, { tree: t });
+    throw bad(`tree ${t}: value must hold nodes × ${nOutputs} = ${n * nOutputs} numbers`, { tree: t });
   }
   for (let i = 0; i < n; i++) {
     const feature = tree.feature[i]!;
@@ -147,6 +148,8 @@ function* nodeAttributes(model: TreeEnsemble): Generator<void, OnnxAttribute[]> 
   const values = new Array<number>(total).fill(0.5);
   const trueIds = new Array<number>(total).fill(0);
   const falseIds = new Array<number>(total).fill(0);
+  const anyMissing = model.trees.some((t) => t.missingLeft?.includes(1) === true);
+  const missing = anyMissing ? new Array<number>(total).fill(0) : undefined;
   const leq = model.mode === 'leq';
   const branch = utf8(leq ? 'BRANCH_LEQ' : 'BRANCH_LT');
   const leaf = utf8('LEAF');
@@ -166,6 +169,8 @@ function* nodeAttributes(model: TreeEnsemble): Generator<void, OnnxAttribute[]> 
         values[at] = leq ? float32AtOrBelow(threshold) : float32AtOrAbove(threshold);
         trueIds[at] = tree.left[i]!;
         falseIds[at] = tree.right[i]!;
+        // A missing value (NaN) takes the true branch (left) where the tree learned that direction.
+        if (missing && tree.missingLeft?.[i] === 1) missing[at] = 1;
       }
     }
     yield;
@@ -178,6 +183,7 @@ function* nodeAttributes(model: TreeEnsemble): Generator<void, OnnxAttribute[]> 
     floats('nodes_values', values),
     ints('nodes_truenodeids', trueIds),
     ints('nodes_falsenodeids', falseIds),
+    ...(missing ? [ints('nodes_missing_value_tracks_true', missing)] : []),
   ];
 }
 
@@ -193,7 +199,11 @@ interface LeafWeights {
  * class has a score in every row (onnxruntime's argmax skips classes that never received a weight).
  */
 function* leafWeights(model: TreeEnsemble, scale: number): Generator<void, LeafWeights> {
-  const { nOutputs } = model;
+  const nOutputs = leafWidth(model);
+  // A boosted tree adds its one leaf value to score column `t % columns`.
+  const columns = model.boost ? model.boost.baseScore.length : 0;
+  // Two-class softmax is exported as logistic on s1 - s0 (see `boostedOnnx`): class-0 trees count negated.
+  const pairAsLogistic = columns === 2;
   let total = 0;
   for (const tree of model.trees) {
     for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i]! < 0) total += nOutputs;
@@ -209,8 +219,9 @@ function* leafWeights(model: TreeEnsemble, scale: number): Generator<void, LeafW
       for (let k = 0; k < nOutputs; k++, at++) {
         treeIds[at] = t;
         nodeIds[at] = i;
-        ids[at] = k;
-        weights[at] = tree.value[i * nOutputs + k]! * scale;
+        ids[at] = pairAsLogistic ? 0 : columns > 0 ? t % columns : k;
+        const v = tree.value[i * nOutputs + k]! * scale;
+        weights[at] = pairAsLogistic && t % 2 === 0 ? -v : v;
       }
     }
     yield;
@@ -226,7 +237,8 @@ function regressor(model: TreeEnsemble, inputName: string, nodes: OnnxAttribute[
     opType: 'TreeEnsembleRegressor',
     domain: 'ai.onnx.ml',
     attribute: [
-      str('aggregate_function', 'AVERAGE'),
+      str('aggregate_function', model.boost ? 'SUM' : 'AVERAGE'),
+      ...(model.boost ? [floats('base_values', model.boost.baseScore)] : []),
       int('n_targets', model.nOutputs),
       ...nodes,
       str('post_transform', 'NONE'),
@@ -236,6 +248,21 @@ function regressor(model: TreeEnsemble, inputName: string, nodes: OnnxAttribute[
       floats('target_weights', w.weights),
     ],
   };
+}
+
+/**
+ * The post-transform and base values of a boosted classifier: `LOGISTIC` with one score column for
+ * two classes (onnxruntime's binary case gives `[1 - p, p]`), `SOFTMAX` for more. Two-class softmax
+ * is exported as logistic on `s1 - s0` (the same probabilities; onnxruntime has no two-column softmax
+ * that matches), with the class-0 trees' weights negated in `leafWeights`.
+ */
+function boostedOnnx(model: TreeEnsemble): { postTransform: string; base: number[] } {
+  const boost = model.boost;
+  if (!boost) return { postTransform: 'NONE', base: [] };
+  const b = boost.baseScore;
+  if (boost.postTransform === 'logistic') return { postTransform: 'LOGISTIC', base: b };
+  if (b.length === 2) return { postTransform: 'LOGISTIC', base: [b[1]! - b[0]!] };
+  return { postTransform: 'SOFTMAX', base: b };
 }
 
 /**
@@ -265,7 +292,8 @@ function classifier(
         ? strs('classlabels_strings', labels.strings)
         : ints('classlabels_int64s', labels.ints),
       ...nodes,
-      str('post_transform', 'NONE'),
+      ...(model.boost ? [floats('base_values', boostedOnnx(model).base)] : []),
+      str('post_transform', boostedOnnx(model).postTransform),
     ],
   };
   if (!binary) return { graphNodes: [ensemble], initializer: [] };
@@ -302,6 +330,9 @@ function classifier(
  * - Regression: output `variable`, float `[N, nOutputs]`, the mean of the leaf values over trees.
  * - Classification: outputs `label` (`[N]`, string or int64) and `probabilities` (float `[N, nClasses]`,
  *   the mean leaf vector); the label is the argmax, lowest class index on ties. No ZipMap.
+ * - Boosted ensembles (`model.boost`): `aggregate_function` `SUM` with `base_values`; classifiers use the
+ *   `LOGISTIC` (binary: one score column, onnxruntime's binary case gives `[1 - p, p]`) or `SOFTMAX`
+ *   post-transform. Learned missing-value directions become `nodes_missing_value_tracks_true`.
  *
  * Thresholds are stored as float32, adjusted so that every float32 input takes the same branch as in
  * {@link predictEnsemble} (`leq`: largest float32 ≤ t; `lt`: smallest float32 ≥ t). Inputs are float32,
@@ -317,8 +348,12 @@ function* buildOnnxModel(
   if (!Number.isSafeInteger(nOutputs) || nOutputs < 1) throw bad('nOutputs must be a positive integer');
   if (trees.length === 0) throw bad('the ensemble has no trees');
   if (model.mode !== 'leq' && model.mode !== 'lt') throw bad(`unknown split mode "${String(model.mode)}"`);
+  if (model.boost) {
+    const s = model.boost.baseScore.length;
+    if (trees.length % s !== 0) throw bad(`${trees.length} boosted trees are not whole rounds of ${s}`);
+  }
   for (const [t, tree] of trees.entries()) {
-    validateTree(tree, t, nFeatures, nOutputs);
+    validateTree(tree, t, nFeatures, leafWidth(model));
     yield;
   }
   const inputName = options.inputName ?? 'input';
@@ -340,7 +375,10 @@ function* buildOnnxModel(
       });
     }
     const labels = resolveClasses(model, options.classes);
-    const weights = yield* leafWeights(model, 1 / model.trees.length);
+    if (model.boost && model.boost.postTransform === 'none') {
+      throw bad('a boosted classifier needs the logistic or softmax post-transform');
+    }
+    const weights = yield* leafWeights(model, model.boost ? 1 : 1 / model.trees.length);
     const { graphNodes, initializer } = classifier(model, inputName, nodes, labels, weights);
     const labelType = 'strings' in labels ? OnnxDataType.STRING : OnnxDataType.INT64;
     graph = {

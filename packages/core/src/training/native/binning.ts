@@ -23,6 +23,11 @@ export interface BinnedFeatures {
   binMin: Float64Array;
   /** Largest training value in each bin, `[f * 256 + b]`. */
   binMax: Float64Array;
+  /**
+   * With `missing: true`: per feature, the bin of its missing (NaN) values — the last one,
+   * `nBins[f] - 1`, after the ordered bins — or -1 when the feature has none. Else empty.
+   */
+  missingBin: Int32Array;
 }
 
 export interface BinningOptions {
@@ -32,6 +37,11 @@ export interface BinningOptions {
   sampleSize?: number;
   /** Allocate on SharedArrayBuffer so worker threads can read the bins without copying. */
   shared?: boolean;
+  /**
+   * Accept NaN as "missing": a feature with missing values gets one bin more for them (its ordered
+   * values then get at most `maxBins - 1` bins). Default false: NaN is `INVALID_ARGUMENT`.
+   */
+  missing?: boolean;
 }
 
 function alloc<T extends Uint8Array | Int32Array | Float64Array>(
@@ -86,6 +96,7 @@ function assignBins(
   out: BinnedFeatures,
   f: number,
   exact: boolean,
+  missing: boolean,
 ): boolean {
   const n = col.length;
   const nt = edges.length;
@@ -97,8 +108,14 @@ function assignBins(
   // The bin is the number of edges below v: a branch-free binary search over edges padded with +Infinity.
   const padded = new Float64Array(MAX_BINS).fill(Infinity);
   padded.set(edges);
+  let nMissing = 0;
   for (let r = 0; r < n; r++) {
     const v = col[r]!;
+    if (v !== v) {
+      bins[base + r] = nt + 1;
+      nMissing++;
+      continue;
+    }
     let lo = 0;
     for (let step = MAX_BINS >> 1; step > 0; step >>= 1) lo += step * +(padded[lo + step - 1]! < v);
     bins[base + r] = lo;
@@ -108,7 +125,8 @@ function assignBins(
   if (exact) {
     for (let b = 0; b <= nt; b++) if (binMin[o + b] !== binMax[o + b]) return false;
   }
-  out.nBins[f] = nt + 1;
+  out.nBins[f] = nt + 1 + (nMissing > 0 ? 1 : 0);
+  if (missing) out.missingBin[f] = nMissing > 0 ? nt + 1 : -1;
   out.thresholds.fill(0, o, o + MAX_BINS);
   out.thresholds.set(edges, o);
   return true;
@@ -144,31 +162,76 @@ export function binFeatures(
     thresholds: alloc(Float64Array, nFeatures * MAX_BINS, shared),
     binMin: alloc(Float64Array, nFeatures * MAX_BINS, shared),
     binMax: alloc(Float64Array, nFeatures * MAX_BINS, shared),
+    missingBin: alloc(Int32Array, options.missing ? nFeatures : 0, shared),
   };
+  const missing = options.missing ?? false;
   const col = new Float64Array(nRows);
-  const sampled = nRows > sampleSize;
-  const sample = new Float64Array(sampled ? sampleSize : nRows);
+  const present = new Float64Array(nRows);
   const rng = new Uint32Array([0x5eed]);
   for (let f = 0; f < nFeatures; f++) {
+    let np = 0;
     for (let r = 0; r < nRows; r++) {
       const v = x[r * nFeatures + f]!;
       if (v !== v) {
-        throw invalidArgument(`feature ${f} is NaN at row ${r}; impute missing values first`, 'train', {
-          row: r,
-          feature: f,
-        });
-      }
+        if (!missing) {
+          throw invalidArgument(`feature ${f} is NaN at row ${r}; impute missing values first`, 'train', {
+            row: r,
+            feature: f,
+          });
+        }
+      } else present[np++] = v;
       col[r] = v;
     }
-    if (sampled) for (let i = 0; i < sampleSize; i++) sample[i] = col[randBelow(rng, nRows)]!;
-    else sample.set(col);
+    // The missing values, when any, take a bin of their own.
+    const bins = np < nRows ? maxBins - 1 : maxBins;
+    const sampled = np > sampleSize;
+    const sample = sampled ? new Float64Array(sampleSize) : present.slice(0, np);
+    if (sampled) for (let i = 0; i < sampleSize; i++) sample[i] = present[randBelow(rng, np)]!;
     sample.sort();
-    const { edges, exact } = computeEdges(sample, maxBins);
-    if (!assignBins(col, edges, out, f, exact)) {
+    const { edges, exact } = computeEdges(sample, Math.max(1, bins));
+    if (!assignBins(col, edges, out, f, exact, missing)) {
       // The sample missed some of this feature's few distinct values: place edges from all rows.
-      const all = col.slice().sort();
-      const full = computeEdges(all, maxBins);
-      assignBins(col, full.edges, out, f, false);
+      const all = present.slice(0, np).sort();
+      const full = computeEdges(all, Math.max(1, bins));
+      assignBins(col, full.edges, out, f, false, missing);
+    }
+  }
+  return out;
+}
+
+/**
+ * Bins rows `x` (row-major, `nFeatures` wide, NaN allowed) with the edges `binned` learned, into
+ * `rowBins[r * rowStride + f]`: a value gets the bin a training value equal to it got. NaN gets the
+ * feature's missing bin, or 255 (past every split: it goes right) when training had no missing value.
+ */
+export function binRowsLike(
+  binned: BinnedFeatures,
+  x: ArrayLike<number>,
+  nRows: number,
+  rowStride: number,
+): Uint8Array {
+  const F = binned.nFeatures;
+  const out = new Uint8Array(nRows * rowStride);
+  const { thresholds, nBins, missingBin } = binned;
+  for (let f = 0; f < F; f++) {
+    const mb = missingBin.length > 0 ? missingBin[f]! : -1;
+    const nEdges = nBins[f]! - 1 - (mb >= 0 ? 1 : 0);
+    const o = f * MAX_BINS;
+    for (let r = 0; r < nRows; r++) {
+      const v = x[r * F + f]!;
+      if (v !== v) {
+        out[r * rowStride + f] = mb >= 0 ? mb : MAX_BINS - 1;
+        continue;
+      }
+      // The number of edges below v (edges ascend).
+      let lo = 0;
+      let hi = nEdges;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (thresholds[o + mid]! < v) lo = mid + 1;
+        else hi = mid;
+      }
+      out[r * rowStride + f] = lo;
     }
   }
   return out;

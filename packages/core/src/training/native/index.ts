@@ -4,3 +4,7 @@ export { nativeTreeParamsSchema, maxFeaturesSchema, resolveMaxFeatures } from '.
 export type { NativeTreeParams, ResolvedNativeTreeParams, MaxFeatures } from './params.js';
 export { binFeatures, MAX_BINS } from './binning.js';
 export type { BinnedFeatures, BinningOptions } from './binning.js';
+export { fitBoosting } from './boosting.js';
+export type { FitBoostingInput, BoostingResult } from './boosting.js';
+export { boostingParamsSchema } from './boost-params.js';
+export type { BoostingParams, ResolvedBoostingParams } from './boost-params.js';

@@ -1,0 +1,117 @@
+// The whole `registry.train` call of a random forest next to XGBoost 1.7's histogram random forest
+// (`XGBRFRegressor`, `tree_method=hist`, n_jobs=1), in one run, on the same rows: `node
+// bench/forest-vs-xgboost.mjs` after building core (`npx turbo run build --filter=@modelreg/core`).
+// Friedman #1 (bench/boosting_ref.py: make_friedman1, seed 0; 75,000 training rows of 100,000), 20
+// trees, depth 12, all features at every split. modelreg's call is timed twice: native format only,
+// and with the ONNX export and its parity check. XGBRF keeps its default row subsample (0.8) with
+// colsample_bynode 1. Median of BENCH_REPEATS (default 3), interleaved; wall and CPU seconds.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelRegistry, createMemoryArtifactStore, createMemoryMetadataStore } from '@modelreg/core';
+import { printTable } from './lib/table.mjs';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./boosting_ref.py', import.meta.url));
+const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+const probe = spawnSync(PYTHON, ['-c', 'import xgboost; print(xgboost.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  console.log('needs /usr/bin/python3 with xgboost: apt-get install -y python3-xgboost python3-sklearn');
+  process.exit(1);
+}
+const dir = mkdtempSync(join(tmpdir(), 'modelreg-forest-'));
+const python = (args) => {
+  const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`boosting_ref.py ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout.trim();
+};
+const f64 = (path) => {
+  const b = readFileSync(path);
+  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  console.log(
+    `XGBoost ${probe.stdout.trim()}; load average at start ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
+  python(['prepare', '--dir', dir]);
+  const F = 10;
+  // The test rows first: train's split is stratified for classification only, so with testSize
+  // 0.25 and this seed it draws its own 25% — the same distribution, not the same rows as XGBoost's.
+  const parts = ['xtrain', 'xtest'].map((s) => f64(join(dir, `friedman1.${s}`)));
+  const ys = ['ytrain', 'ytest'].map((s) => f64(join(dir, `friedman1.${s}`)));
+  const lines = [[...Array.from({ length: F }, (_, f) => `x${f}`), 'y'].join(',')];
+  parts.forEach((x, p) => {
+    for (let r = 0; r < ys[p].length; r++) {
+      lines.push([...Array.from(x.subarray(r * F, r * F + F)), ys[p][r]].join(','));
+    }
+  });
+  const registry = await ModelRegistry.open({
+    metadata: createMemoryMetadataStore(),
+    artifacts: createMemoryArtifactStore(),
+  });
+  await registry.datasets.upload('friedman1.csv', new TextEncoder().encode(lines.join('\n')));
+  const train = async (formats) => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await registry.train({
+      dataset: 'friedman1',
+      target: 'y',
+      model: { type: 'random-forest', params: { nEstimators: 20, maxDepth: 12, maxFeatures: 'all' } },
+      split: { testSize: 0.25, seed: 1 },
+      formats,
+    });
+    const c = process.cpuUsage(c0);
+    return {
+      fitSeconds: (performance.now() - t0) / 1000,
+      cpuSeconds: (c.user + c.system) / 1e6,
+      quality: r.metrics.r2,
+    };
+  };
+  const nativeRuns = [];
+  const onnxRuns = [];
+  const xgbRuns = [];
+  const xgbParams = JSON.stringify({ n_estimators: 20, max_depth: 12, max_bin: 256, colsample_bynode: 1.0 });
+  for (let i = 0; i < repeats; i++) {
+    nativeRuns.push(await train(['native']));
+    onnxRuns.push(await train(['native', 'onnx']));
+    xgbRuns.push(
+      JSON.parse(
+        python(['fit', '--dir', dir, '--name', 'friedman1', '--model', 'xgbrf', '--params', xgbParams]),
+      ),
+    );
+  }
+  const m = (runs, k) => median(runs.map((r) => r[k]));
+  const xw = m(xgbRuns, 'fitSeconds');
+  const xc = m(xgbRuns, 'cpuSeconds');
+  const row = (what, runs) => [
+    what,
+    runs[0].quality.toFixed(4),
+    m(runs, 'fitSeconds').toFixed(2),
+    (m(runs, 'fitSeconds') / xw).toFixed(2) + 'x',
+    m(runs, 'cpuSeconds').toFixed(2),
+    (m(runs, 'cpuSeconds') / xc).toFixed(2) + 'x',
+  ];
+  printTable(
+    `random forest, Friedman #1 75,000 x 10, 20 trees, depth 12, all features, one thread (median of ${repeats})`,
+    ['what', 'held-out r2', 'wall s', 'vs XGBRF', 'cpu s', 'cpu vs XGBRF'],
+    [
+      row('modelreg registry.train, native only', nativeRuns),
+      row('modelreg registry.train, native + ONNX (export + parity)', onnxRuns),
+      row('XGBRFRegressor fit (hist, n_jobs=1)', xgbRuns),
+    ],
+  );
+  console.log(
+    `load average at end ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,354 @@
+// Grows one gradient-boosting tree on binned data: histograms of gradients and hessians, the smaller
+// child built and the larger one derived by subtraction, depth-wise (a stack) or leaf-wise (best gain first).
+import {
+  addGradRows,
+  addGradRowsAll,
+  addSplitLeaves,
+  partitionBoost,
+  scanGrad,
+  subtractGrad,
+} from './boost-kernel.js';
+import type { GradSplit } from './boost-kernel.js';
+
+/** The training rows binned, row-major (as typed arrays; see boosting.ts). */
+export interface BoostData {
+  nFeatures: number;
+  /** Bytes per row of `rowBins`. */
+  rowStride: number;
+  rowBins: Uint8Array;
+  nBins: Int32Array;
+  /** Per feature, its missing-value bin (`nBins[f] - 1`) or -1. */
+  missingBin: Int32Array;
+}
+
+export interface BoostTreeConfig {
+  maxDepth: number;
+  /** Leaf-wise growth up to this many leaves; 0: depth-wise. */
+  maxLeaves: number;
+  minSamplesLeaf: number;
+  minChildWeight: number;
+  lambda: number;
+  minSplitGain: number;
+  learningRate: number;
+}
+
+/** A tree in bin space: node 0 is the root, children come in pairs (`right = left + 1`). */
+export interface BinTree {
+  nNodes: number;
+  /** -1 for a leaf. */
+  feature: Int32Array;
+  bin: Int32Array;
+  missingLeft: Uint8Array;
+  left: Int32Array;
+  /** Leaf values (learning rate applied); 0 at internal nodes. */
+  value: Float64Array;
+  /** The split's gain at internal nodes. */
+  gain: Float64Array;
+}
+
+/** Reusable buffers of one fit. */
+export interface BoostWorkspace {
+  stride: number;
+  histSize: number;
+  hists: Float64Array[];
+  free: number[];
+  idx: Uint32Array;
+  tmp: Uint32Array;
+  best: GradSplit;
+}
+
+export function createBoostWorkspace(nRows: number, nFeatures: number, counted: boolean): BoostWorkspace {
+  const stride = counted ? 3 : 2;
+  return {
+    stride,
+    histSize: nFeatures * 256 * stride,
+    hists: [],
+    free: [],
+    idx: new Uint32Array(nRows),
+    tmp: new Uint32Array(nRows),
+    best: { gain: 0, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 },
+  };
+}
+
+function acquire(ws: BoostWorkspace): number {
+  const id = ws.free.pop();
+  if (id !== undefined) return id;
+  ws.hists.push(new Float64Array(ws.histSize));
+  return ws.hists.length - 1;
+}
+
+interface Pending {
+  node: number;
+  start: number;
+  end: number;
+  depth: number;
+  G: number;
+  H: number;
+  hist: number;
+  gain: number;
+  feature: number;
+  bin: number;
+  missingLeft: number;
+  gl: number;
+  hl: number;
+}
+
+/**
+ * Grows one tree on the rows `ws.idx[0..m)` (they are reordered) with gradients `gh` (`[g, h]` per
+ * row), over the features `list[0..nl)` (`all`: the list is every feature in order). Adds each leaf's
+ * value to `pred[r * predStride + predCol]` of the rows that reach it.
+ */
+export function growBoostTree(
+  d: BoostData,
+  c: BoostTreeConfig,
+  ws: BoostWorkspace,
+  gh: Float64Array,
+  m: number,
+  list: Int32Array,
+  nl: number,
+  all: boolean,
+  pred: Float64Array,
+  predStride: number,
+  predCol: number,
+): BinTree {
+  const { rowBins, rowStride: rs, nBins, missingBin } = d;
+  const stride = ws.stride;
+  const idx = ws.idx;
+  const lambda = c.lambda;
+  const minH = c.minChildWeight;
+  const minC = c.minSamplesLeaf;
+  const leafWise = c.maxLeaves > 0;
+  const capLeaves = leafWise ? c.maxLeaves : m;
+  const cap = Math.min(
+    2 * capLeaves - 1,
+    2 * m - 1,
+    c.maxDepth >= 30 ? 0x7fffffff : 2 ** (c.maxDepth + 1) - 1,
+  );
+  let size = Math.min(cap, 1024);
+  let tree: BinTree = {
+    nNodes: 1,
+    feature: new Int32Array(size).fill(-1),
+    bin: new Int32Array(size),
+    missingLeft: new Uint8Array(size),
+    left: new Int32Array(size).fill(-1),
+    value: new Float64Array(size),
+    gain: new Float64Array(size),
+  };
+  const grow = (needed: number): void => {
+    if (needed <= size) return;
+    while (size < needed) size *= 2;
+    const t = tree;
+    const fit = <T extends Int32Array | Uint8Array | Float64Array>(a: T, fill: number): T => {
+      const b = new (a.constructor as { new (n: number): T })(size).fill(fill) as T;
+      b.set(a);
+      return b;
+    };
+    tree = {
+      nNodes: t.nNodes,
+      feature: fit(t.feature, -1),
+      bin: fit(t.bin, 0),
+      missingLeft: fit(t.missingLeft, 0),
+      left: fit(t.left, -1),
+      value: fit(t.value, 0),
+      gain: fit(t.gain, 0),
+    };
+  };
+
+  const build = (hist: number, start: number, end: number): void => {
+    const h = ws.hists[hist]!;
+    for (let j = 0; j < nl; j++) {
+      const f = list[j]!;
+      const off = f * 256 * stride;
+      h.fill(0, off, off + nBins[f]! * stride);
+    }
+    if (all && stride === 2) addGradRowsAll(h, nl, rs, rowBins, idx, start, end, gh);
+    else addGradRows(h, stride, list, nl, rs, rowBins, idx, start, end, gh);
+  };
+  const canSplit = (count: number, H: number, depth: number): boolean =>
+    depth < c.maxDepth && count >= 2 * minC && count >= 2 && H >= 2 * minH;
+  const evaluate = (p: Pending): void => {
+    const best = ws.best;
+    best.gain = Math.max(c.minSplitGain, 0);
+    best.feature = -1;
+    const h = ws.hists[p.hist]!;
+    const parentScore = (p.G * p.G) / (p.H + lambda);
+    const count = p.end - p.start;
+    for (let j = 0; j < nl; j++) {
+      const f = list[j]!;
+      const nb = nBins[f]!;
+      if (nb <= 1) continue;
+      const mb = missingBin[f]!;
+      const nr = mb >= 0 ? nb - 1 : nb;
+      scanGrad(
+        best,
+        f,
+        h,
+        f * 256 * stride,
+        stride,
+        nr,
+        mb,
+        p.G,
+        p.H,
+        count,
+        lambda,
+        parentScore,
+        minH,
+        minC,
+      );
+    }
+    p.gain = best.feature >= 0 ? best.gain : -Infinity;
+    p.feature = best.feature;
+    p.bin = best.bin;
+    p.missingLeft = best.missingLeft;
+    p.gl = best.gl;
+    p.hl = best.hl;
+  };
+  const finishLeaf = (p: Pending): void => {
+    const v = (-p.G / (p.H + lambda)) * c.learningRate;
+    tree.value[p.node] = v;
+    for (let i = p.start; i < p.end; i++) pred[idx[i]! * predStride + predCol]! += v;
+    if (p.hist >= 0) ws.free.push(p.hist);
+  };
+
+  let G = 0;
+  let H = 0;
+  for (let i = 0; i < m; i++) {
+    const r = idx[i]!;
+    G += gh[2 * r]!;
+    H += gh[2 * r + 1]!;
+  }
+  const root: Pending = {
+    node: 0,
+    start: 0,
+    end: m,
+    depth: 0,
+    G,
+    H,
+    hist: -1,
+    gain: -Infinity,
+    feature: -1,
+    bin: 0,
+    missingLeft: 0,
+    gl: 0,
+    hl: 0,
+  };
+  const pending: Pending[] = [];
+  const leafPair = new Float64Array(2);
+  if (canSplit(m, H, 0) && capLeaves > 1) {
+    root.hist = acquire(ws);
+    build(root.hist, 0, m);
+    evaluate(root);
+  }
+  pending.push(root);
+  let leaves = 1;
+  while (pending.length > 0) {
+    let at = pending.length - 1;
+    if (leafWise) {
+      for (let i = 0; i < pending.length - 1; i++) if (pending[i]!.gain > pending[at]!.gain) at = i;
+    }
+    const p = pending[at]!;
+    pending[at] = pending[pending.length - 1]!;
+    pending.pop();
+    if (p.feature < 0 || leaves >= capLeaves) {
+      finishLeaf(p);
+      continue;
+    }
+    const f = p.feature;
+    const mb = missingBin[f]!;
+    grow(tree.nNodes + 2);
+    const lid = tree.nNodes;
+    tree.nNodes += 2;
+    tree.feature[p.node] = f;
+    tree.bin[p.node] = p.bin;
+    tree.missingLeft[p.node] = p.missingLeft;
+    tree.left[p.node] = lid;
+    tree.gain[p.node] = p.gain;
+    leaves++;
+    const depth = p.depth + 1;
+    if (depth >= c.maxDepth || leaves >= capLeaves) {
+      // Both children are leaves: their values go to the rows in one pass, no partition needed.
+      const vl = (-p.gl / (p.hl + lambda)) * c.learningRate;
+      const vr = (-(p.G - p.gl) / (p.H - p.hl + lambda)) * c.learningRate;
+      tree.value[lid] = vl;
+      tree.value[lid + 1] = vr;
+      leafPair[0] = vr;
+      leafPair[1] = vl;
+      addSplitLeaves(
+        idx,
+        p.start,
+        p.end,
+        rowBins,
+        rs,
+        f,
+        p.bin,
+        mb,
+        p.missingLeft,
+        leafPair,
+        pred,
+        predStride,
+        predCol,
+      );
+      if (p.hist >= 0) ws.free.push(p.hist);
+      continue;
+    }
+    const mid = partitionBoost(idx, ws.tmp, p.start, p.end, rowBins, rs, f, p.bin, mb, p.missingLeft);
+    const l: Pending = {
+      node: lid,
+      start: p.start,
+      end: mid,
+      depth,
+      G: p.gl,
+      H: p.hl,
+      hist: -1,
+      gain: -Infinity,
+      feature: -1,
+      bin: 0,
+      missingLeft: 0,
+      gl: 0,
+      hl: 0,
+    };
+    const r: Pending = { ...l, node: lid + 1, start: mid, end: p.end, G: p.G - p.gl, H: p.H - p.hl };
+    const more = leaves < capLeaves;
+    const needL = more && canSplit(mid - p.start, l.H, depth);
+    const needR = more && canSplit(p.end - mid, r.H, depth);
+    const smallLeft = mid - p.start <= p.end - mid;
+    const small = smallLeft ? l : r;
+    const big = smallLeft ? r : l;
+    const needSmall = smallLeft ? needL : needR;
+    const needBig = smallLeft ? needR : needL;
+    if (needBig) {
+      // The parent's buffer becomes the larger child's: parent minus the smaller sibling.
+      const hs = acquire(ws);
+      build(hs, small.start, small.end);
+      const hp = ws.hists[p.hist]!;
+      const hsArr = ws.hists[hs]!;
+      for (let j = 0; j < nl; j++) {
+        const ff = list[j]!;
+        subtractGrad(hp, hsArr, ff * 256 * stride, nBins[ff]! * stride);
+      }
+      big.hist = p.hist;
+      if (needSmall) small.hist = hs;
+      else ws.free.push(hs);
+    } else if (needSmall) {
+      small.hist = p.hist;
+      build(small.hist, small.start, small.end);
+    } else if (p.hist >= 0) ws.free.push(p.hist);
+    if (needL) evaluate(l);
+    if (needR) evaluate(r);
+    pending.push(l, r);
+  }
+  return tree;
+}
+
+/** The leaf that the binned row `rowBins[base..]` reaches. */
+export function binTreeLeaf(t: BinTree, rowBins: Uint8Array, base: number, missingBin: Int32Array): number {
+  let node = 0;
+  let f = t.feature[0]!;
+  while (f >= 0) {
+    const b = rowBins[base + f]!;
+    const goLeft = b === missingBin[f] ? t.missingLeft[node] === 1 : b <= t.bin[node]!;
+    node = t.left[node]! + (goLeft ? 0 : 1);
+    f = t.feature[node]!;
+  }
+  return node;
+}
