@@ -50,4 +50,13 @@ export {
   TREE_ENSEMBLE_JSON_VERSION,
 } from './native/tree-ensemble-json.js';
 export type { TreeEnsembleJson, TreeEnsembleJsonOptions } from './native/tree-ensemble-json.js';
+export {
+  LINEAR_KIND,
+  createLinearModel,
+  isLinearModel,
+  linearModelJsonSchema,
+  designMatrix,
+  designWidth,
+} from './linear.js';
+export type { LinearModel, LinearModelJson, LinearInput } from './linear.js';
 export * from './onnx/index.js';

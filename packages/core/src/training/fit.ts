@@ -141,6 +141,7 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     nRows: train.length,
     nFeatures,
     featureNames: features,
+    features: specs,
     y: yTrain,
     task,
     nClasses,

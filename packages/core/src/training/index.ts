@@ -44,6 +44,8 @@ export {
   randomForestParamsSchema,
   decisionTreeTrainer,
   decisionTreeParamsSchema,
+  linearTrainer,
+  linearParamsSchema,
 } from './trainers/index.js';
 export type {
   RandomForestParams,
@@ -51,6 +53,7 @@ export type {
   LibraryForestParams,
   DecisionTreeParams,
   LibraryTreeParams,
+  LinearParams,
 } from './trainers/index.js';
 
 export {

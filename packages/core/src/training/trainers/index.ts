@@ -2,14 +2,17 @@ import { createTrainerRegistry } from '../trainer.js';
 import type { Trainer, TrainerRegistry } from '../trainer.js';
 import { decisionTreeTrainer } from './decision-tree.js';
 import { randomForestTrainer } from './random-forest.js';
+import { linearTrainer } from './linear.js';
 
 export { randomForestTrainer, randomForestParamsSchema } from './random-forest.js';
 export type { RandomForestParams, NativeForestParams, LibraryForestParams } from './random-forest.js';
 export { decisionTreeTrainer, decisionTreeParamsSchema } from './decision-tree.js';
 export type { DecisionTreeParams, LibraryTreeParams } from './decision-tree.js';
+export { linearTrainer, linearParamsSchema } from './linear.js';
+export type { LinearParams } from './linear.js';
 
-/** The trainers every registry starts with: `random-forest` and `decision-tree`. */
-export const builtinTrainers: readonly Trainer[] = [randomForestTrainer, decisionTreeTrainer];
+/** The trainers every registry starts with: `random-forest`, `decision-tree` and `linear`. */
+export const builtinTrainers: readonly Trainer[] = [randomForestTrainer, decisionTreeTrainer, linearTrainer];
 
 /** A trainer registry holding the built-in trainers; add yours with `register`. */
 export function createDefaultTrainerRegistry(): TrainerRegistry {
