@@ -7,6 +7,8 @@ export {
   modelSignatureSchema,
   signatureInputSchema,
   trainingInfoSchema,
+  importanceSchema,
+  coefficientsSchema,
   labelSchema,
   parseManifest,
   describeSignature,
@@ -17,6 +19,8 @@ export type {
   ModelSignature,
   SignatureInput,
   TrainingInfo,
+  FeatureImportance,
+  LinearCoefficients,
 } from './manifest.js';
 export {
   featureSpecSchema,

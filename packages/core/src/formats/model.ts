@@ -30,6 +30,12 @@ export interface NativeModel {
   predict(x: Float64Array, nRows: number): Float64Array;
   /** Classification only: `nRows * nClasses` probabilities row-major, each row summing to 1. */
   predictProba?(x: Float64Array, nRows: number): Float64Array;
+  /**
+   * Optional: the model's own importance of each input feature (e.g. the split gain a booster
+   * accumulated), normalised to sum to 1. Stored in `MODEL.json#importance.gain`, next to the
+   * permutation importance modelreg measures on the test split for such models.
+   */
+  featureImportance?(): Float64Array;
 }
 
 /** Who can read a non-built-in native model back: the trainer of that name (see `TrainerRegistry`). */

@@ -74,3 +74,14 @@ export type {
   BinnedFeatures,
   BinningOptions,
 } from './native/index.js';
+export { SKLEARN_CLASSES, resolveSklearnModel, resolveModelOption } from './sklearn-names.js';
+export type { SklearnModelSpec, ResolvedModelSpec, ModelOption } from './sklearn-names.js';
+export {
+  permutationImportance,
+  treeGainImportance,
+  linearCoefficientImportance,
+  PERMUTATION_MAX_ROWS,
+  PERMUTATION_REPEATS,
+  GAIN_MAX_ROWS,
+} from './importance.js';
+export type { PermutationImportance } from './importance.js';
