@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Job, ModelRegistry, RegistryErrorCode } from '@modelreg/core';
+import { resolveModelOption } from '@modelreg/core/training';
 import type { AppContext, Limits } from '../context.js';
 import { registryOf } from '../auth.js';
 import { loggerOf } from '../context.js';
@@ -9,9 +10,20 @@ import type { z } from 'zod';
 
 type TrainBody = z.output<typeof trainBody>;
 
-/** 422 before anything is queued when a training asks for more than this server allows. */
+/**
+ * 422 before anything is queued when a training asks for more than this server allows. scikit-learn
+ * names are checked after mapping (`n_estimators` is `nEstimators`, `n_jobs` is `workers`); a name
+ * without a counterpart is left to `jobs.submit`, which refuses it with the known names.
+ */
 function checkTrainLimits(body: TrainBody, limits: Limits): void {
-  const params = body.model.params ?? {};
+  let params: Record<string, unknown> = body.model.params ?? {};
+  if ('class' in body.model) {
+    try {
+      params = resolveModelOption(body.model).params;
+    } catch {
+      return;
+    }
+  }
   const checks: [string, number][] = [
     ['nEstimators', limits.trainEstimators],
     ['workers', limits.trainWorkers],

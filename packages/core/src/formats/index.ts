@@ -7,6 +7,8 @@ export {
   modelSignatureSchema,
   signatureInputSchema,
   trainingInfoSchema,
+  importanceSchema,
+  coefficientsSchema,
   labelSchema,
   parseManifest,
   describeSignature,
@@ -17,6 +19,8 @@ export type {
   ModelSignature,
   SignatureInput,
   TrainingInfo,
+  FeatureImportance,
+  LinearCoefficients,
 } from './manifest.js';
 export {
   featureSpecSchema,
@@ -51,4 +55,13 @@ export {
   TREE_ENSEMBLE_JSON_VERSION,
 } from './native/tree-ensemble-json.js';
 export type { TreeEnsembleJson, TreeEnsembleJsonOptions } from './native/tree-ensemble-json.js';
+export {
+  LINEAR_KIND,
+  createLinearModel,
+  isLinearModel,
+  linearModelJsonSchema,
+  designMatrix,
+  designWidth,
+} from './linear.js';
+export type { LinearModel, LinearModelJson, LinearInput } from './linear.js';
 export * from './onnx/index.js';

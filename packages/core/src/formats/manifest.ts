@@ -66,6 +66,48 @@ export const trainingInfoSchema = z.object({
 });
 export type TrainingInfo = z.infer<typeof trainingInfoSchema>;
 
+/** Feature importance measured at training (see training/importance.ts); values keyed by feature name. */
+export const importanceSchema = z.object({
+  /**
+   * Impurity decrease of the splits on each feature (tree models) or |coefficient| on the standardised
+   * scale (linear models), normalised to sum to 1.
+   */
+  gain: z.object({ method: z.string(), values: ownRecordSchema(z.string(), z.number()) }).optional(),
+  /** The mean (and standard deviation) drop of the held-out `metric` when a feature's column is shuffled. */
+  permutation: z
+    .object({
+      metric: z.string(),
+      baseline: z.number(),
+      rows: z.number().int().nonnegative(),
+      repeats: z.number().int().min(1),
+      mean: ownRecordSchema(z.string(), z.number()),
+      std: ownRecordSchema(z.string(), z.number()),
+    })
+    .optional(),
+});
+export type FeatureImportance = z.infer<typeof importanceSchema>;
+
+/**
+ * The coefficients of a linear model, readable: one term per design column (a numeric feature with
+ * the mean and scale it is standardised with, or one category of a categorical feature), with one
+ * coefficient per output (`outputs`: the value, the positive class, or each class).
+ */
+export const coefficientsSchema = z.object({
+  link: z.enum(['identity', 'logistic', 'softmax']),
+  outputs: z.array(labelSchema),
+  intercept: z.array(z.number()),
+  terms: z.array(
+    z.object({
+      feature: z.string(),
+      category: z.string().optional(),
+      mean: z.number().optional(),
+      scale: z.number().optional(),
+      coef: z.array(z.number()),
+    }),
+  ),
+});
+export type LinearCoefficients = z.infer<typeof coefficientsSchema>;
+
 /**
  * `MODEL.json`: everything needed to load a model and feed it — the task, the target, the feature
  * encoding (see `FeatureSpec`), the classes, the files with their sha256, the trainer and its
@@ -88,8 +130,6 @@ export const modelManifestSchema = z
       info: ownRecordSchema(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
     }),
     metrics: ownRecordSchema(z.string(), z.number()),
-    /** Feature importance by method (`gain`: total split gain of the trees), per feature name, summing to 1. */
-    importance: ownRecordSchema(z.string(), ownRecordSchema(z.string(), z.number())).optional(),
     createdAt: timestampSchema,
     signature: modelSignatureSchema.optional(),
     /** How to feed `model.onnx`: its input name (modelreg exports use `input`). */
@@ -97,6 +137,10 @@ export const modelManifestSchema = z
     training: trainingInfoSchema.optional(),
     /** How prediction reads input values; absent in manifests written before it was recorded. */
     values: valueRulesSchema.optional(),
+    /** Feature importance (built-in trainers): gain and permutation on the test split. */
+    importance: importanceSchema.optional(),
+    /** Linear models: the coefficients. */
+    coefficients: coefficientsSchema.optional(),
   })
   .refine((m) => (m.task === 'classification') === (m.classes !== undefined), {
     message: 'classes must be given for classification and only for it',

@@ -18,6 +18,7 @@ import { TrainingJobRunner } from './job-runner.js';
 import { canonicalStage } from './models.js';
 import { catalogDataset, trainOptionsSchema } from './train.js';
 import type { TrainOptions } from './train.js';
+import { resolveModelOption } from '../training/sklearn-names.js';
 
 const where = 'jobs';
 
@@ -159,8 +160,9 @@ export class Jobs {
     const parsed = parseArg(jobTrainOptionsSchema, options, 'job options', where);
     // The job runs later with the host's rights: check the submitter's role and model grant now.
     authorize(this.ctx.principal, 'edit', 'submit a training job', parsed.register?.name);
-    const trainer = this.trainers.get(parsed.model.type);
-    if (trainer.paramsSchema) parseArg(trainer.paramsSchema, parsed.model.params, 'model params', where);
+    const model = resolveModelOption(parsed.model, parsed.task);
+    const trainer = this.trainers.get(model.type);
+    if (trainer.paramsSchema) parseArg(trainer.paramsSchema, model.params, 'model params', where);
     if (parsed.register?.stage !== undefined) canonicalStage(this.ctx, parsed.register.stage);
     const { dataset } = parsed;
     if (typeof dataset === 'string' || 'name' in dataset) await catalogDataset(this.datasets, dataset);

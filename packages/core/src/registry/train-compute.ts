@@ -6,7 +6,8 @@ import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable, tableFromRecords } from '../datasets/table.js';
 import { RegistryError, throwIfAborted } from '../errors.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
-import { exportWithParity } from '../formats/onnx/parity.js';
+import { exportLinearWithParity, exportWithParity } from '../formats/onnx/parity.js';
+import { isLinearModel } from '../formats/linear.js';
 import type { ParityReport } from '../formats/onnx/parity.js';
 import { requireOnnxRuntime } from '../formats/onnx/session.js';
 import { fitModel } from '../training/fit.js';
@@ -166,7 +167,8 @@ async function exportOnnx(
 ): Promise<{ bytes: Uint8Array; report: ParityReport } | null> {
   const wanted = formats === undefined || formats.includes('onnx');
   if (!wanted) return null;
-  if (!isTreeEnsembleModel(fit.model)) {
+  const { model } = fit;
+  if (!isTreeEnsembleModel(model) && !isLinearModel(model)) {
     if (formats === undefined) return null;
     throw new RegistryError(
       'UNSUPPORTED',
@@ -179,15 +181,9 @@ async function exportOnnx(
     await requireOnnxRuntime();
   }
   report?.('exporting', 0);
-  const { ensemble } = fit.model;
-  const rows = sampleRows(
-    fit.testSet.x,
-    fit.testSet.y,
-    fit.testSet.nRows,
-    ensemble.nFeatures,
-    PARITY_MAX_ROWS,
-  );
-  const exported = await exportWithParity(ensemble, {
+  const nFeatures = fit.manifest.features.length;
+  const rows = sampleRows(fit.testSet.x, fit.testSet.y, fit.testSet.nRows, nFeatures, PARITY_MAX_ROWS);
+  const parityOptions = {
     ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),
     ...rows,
     ...(signal ? { signal } : {}),
@@ -195,7 +191,10 @@ async function exportOnnx(
       report?.('exporting', 1);
       report?.('checking', 0);
     },
-  });
+  };
+  const exported = isTreeEnsembleModel(model)
+    ? await exportWithParity(model.ensemble, parityOptions)
+    : await exportLinearWithParity(model.linear, parityOptions);
   report?.('checking', 1, `checked the ONNX export on ${exported.report.rows} test rows`);
   return exported;
 }

@@ -8,6 +8,7 @@ import { ownRecordSchema, setOwn } from '../domain/records.js';
 import { RegistryError, abortedError, isRegistryError, throwIfAborted } from '../errors.js';
 import type { ManifestFile, ModelManifest } from '../formats/manifest.js';
 import { builtinTrainers } from '../training/trainers/index.js';
+import { resolveModelOption } from '../training/sklearn-names.js';
 import type { Trainer, TrainerRegistry, TrainPhase, TrainProgress } from '../training/trainer.js';
 import type { DatasetCatalog } from '../datasets/dataset-catalog.js';
 import type { RegistryContext } from './context.js';
@@ -44,13 +45,29 @@ export const trainOptionsSchema = z.strictObject({
   features: z.array(z.string().min(1)).min(1).optional(),
   /** Default: inferred from the target (strings, booleans or few distinct integers mean classification). */
   task: z.enum(['classification', 'regression']).optional(),
-  model: z
-    .object({
-      /** A trainer name: `random-forest`, `decision-tree`, or one added with `registerTrainer`. */
-      type: z.string().min(1),
-      params: ownRecordSchema(z.string(), z.unknown()).default({}),
-    })
-    .strict(),
+  /**
+   * The model: a trainer and its params (`{ type: 'random-forest', params: { nEstimators: 100 } }`),
+   * or a scikit-learn class and its params (`{ class: 'RandomForestClassifier', params: { n_estimators:
+   * 100 } }`, optionally with `module: 'ensemble'`), mapped to modelreg's (see `SKLEARN_CLASSES`).
+   */
+  model: z.union([
+    z
+      .object({
+        /** A trainer name: `random-forest`, `decision-tree`, `linear`, or one added with `registerTrainer`. */
+        type: z.string().min(1),
+        params: ownRecordSchema(z.string(), z.unknown()).default({}),
+      })
+      .strict(),
+    z
+      .object({
+        /** scikit-learn's module of the class: `ensemble`, `tree`, `linear_model`. */
+        module: z.string().min(1).optional(),
+        /** A scikit-learn estimator class, e.g. `RandomForestClassifier`, `LogisticRegression`. */
+        class: z.string().min(1),
+        params: ownRecordSchema(z.string(), z.unknown()).default({}),
+      })
+      .strict(),
+  ]),
   split: z.object({ testSize: z.number().optional(), seed: z.number().optional() }).strict().default({}),
   /**
    * Register the model as the next version of `name`, optionally in a stage (archiving the others
@@ -215,7 +232,8 @@ function paramsToLog(
   options: z.output<typeof trainOptionsSchema>,
 ): Record<string, string> {
   const out: Record<string, string> = {
-    model_type: options.model.type,
+    model_type: fit.manifest.trainer.name,
+    ...('class' in options.model ? { model_class: options.model.class } : {}),
     target: fit.manifest.target,
     task: fit.manifest.task,
     // Params hold at most 6,000 characters; very wide tables log the count (MODEL.json lists them all).
@@ -247,7 +265,8 @@ export async function train(
   const opts = parseArg(trainOptionsSchema, options, 'train options', where);
   // Checked before fitting: the stores would refuse the writes, but only after the work.
   authorize(ctx.principal, 'edit', 'train', opts.register?.name);
-  const trainer = trainers.get(opts.model.type);
+  const model = resolveModelOption(opts.model, opts.task);
+  const trainer = trainers.get(model.type);
   const registerStage =
     opts.register?.stage === undefined ? undefined : canonicalStage(ctx, opts.register.stage);
   const { signal } = opts;
@@ -263,8 +282,8 @@ export async function train(
       source: await sourceFromOptions(ctx, datasets, opts.dataset, options.dataset),
       target: opts.target,
       ...(opts.features ? { features: opts.features } : {}),
-      ...(opts.task ? { task: opts.task } : {}),
-      params: opts.model.params,
+      ...(model.task ? { task: model.task } : {}),
+      params: model.params,
       split: opts.split,
       ...(opts.formats ? { formats: opts.formats } : {}),
       onnxRuntime:

@@ -14,19 +14,13 @@ import { splitOptionsSchema, trainTestSplit } from './split.js';
 import type { SplitOptions } from './split.js';
 import { encodeTarget } from './task.js';
 import type { Label, NativeModel, Task, Trainer, TrainProgress } from './trainer.js';
-
-/** `{ method: number[] }` in feature order -> `{ method: { featureName: value } }`. */
-function importanceByName(
-  importance: Record<string, number[]>,
-  features: readonly string[],
-): Record<string, Record<string, number>> {
-  return Object.fromEntries(
-    Object.entries(importance).map(([method, values]) => [
-      method,
-      Object.fromEntries(features.map((name, i) => [name, values[i] ?? 0])),
-    ]),
-  );
-}
+import type { FeatureImportance, LinearCoefficients } from '../formats/manifest.js';
+import type { FeatureSpec } from '../formats/features.js';
+import { designOffsets, isLinearModel } from '../formats/linear.js';
+import type { LinearModelJson } from '../formats/linear.js';
+import { isTreeEnsembleModel } from '../formats/native/native-model.js';
+import { MISSING_CATEGORY } from '../formats/features.js';
+import { linearCoefficientImportance, permutationImportance, treeGainImportance } from './importance.js';
 
 export interface FitModelInput {
   table: DataTable;
@@ -154,6 +148,7 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     nRows: train.length,
     nFeatures,
     featureNames: features,
+    features: specs,
     y: yTrain,
     task,
     nClasses,
@@ -193,6 +188,14 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
   } else {
     metrics = regressionMetrics(yTest, predicted);
   }
+  const importance = measureImportance(model, {
+    names: features,
+    train: { x: xTrain, y: yTrain, nRows: train.length },
+    test: { x: xTest, y: yTest, nRows: test.length },
+    nFeatures,
+    task,
+    seed: split.seed,
+  });
   onProgress?.({ fraction: 1, message: `evaluated on ${test.length} test rows` });
   await checkpoint();
 
@@ -209,9 +212,6 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
       ...(model.fitInfo?.info ? { info: { ...model.fitInfo.info } } : {}),
     },
     metrics,
-    ...(model.fitInfo?.importance
-      ? { importance: importanceByName(model.fitInfo.importance, features) }
-      : {}),
     createdAt: input.createdAt ?? Date.now(),
     signature: describeSignature({ task, features: specs, classes }),
     values: { version: VALUE_RULES_VERSION, missing: [...MISSING_MARKERS] },
@@ -224,6 +224,8 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
       stratified: task === 'classification',
       excludedColumns: excluded,
     },
+    ...(importance ? { importance } : {}),
+    ...(isLinearModel(model) ? { coefficients: describeCoefficients(model.linear, specs, classes) } : {}),
   };
   const nativeJson = toNativeModelFile(model);
   await checkpoint();
@@ -240,4 +242,104 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     droppedRows: encoded.droppedRows,
     excludedColumns: excluded,
   };
+}
+
+const byName = (names: readonly string[], values: Float64Array): Record<string, number> => {
+  const out: Record<string, number> = {};
+  names.forEach((name, j) =>
+    Object.defineProperty(out, name, {
+      value: values[j]!,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    }),
+  );
+  return out;
+};
+
+/**
+ * Gain and permutation importance for the built-in model kinds (tree ensembles, linear models) and
+ * models that report their own gain (`fitInfo.importance.gain`, e.g. gradient boosting); none for other user models.
+ */
+function measureImportance(
+  model: NativeModel,
+  data: {
+    names: readonly string[];
+    train: { x: Float64Array; y: Float64Array; nRows: number };
+    test: { x: Float64Array; y: Float64Array; nRows: number };
+    nFeatures: number;
+    task: Task;
+    seed: number;
+  },
+): FeatureImportance | undefined {
+  let gain: FeatureImportance['gain'];
+  const own = model.fitInfo?.importance?.['gain'];
+  if (own) {
+    gain = { method: 'gain', values: byName(data.names, Float64Array.from(own)) };
+  } else if (isTreeEnsembleModel(model)) {
+    gain = {
+      method: 'impurity-decrease',
+      values: byName(data.names, treeGainImportance(model.ensemble, data.train)),
+    };
+  } else if (isLinearModel(model)) {
+    gain = {
+      method: 'abs-standardised-coef',
+      values: byName(data.names, linearCoefficientImportance(model.linear, data.train)),
+    };
+  } else return undefined;
+  if (data.test.nRows === 0) return { gain };
+  const p = permutationImportance({
+    predict: (x, n) => model.predict(x, n),
+    ...data.test,
+    nFeatures: data.nFeatures,
+    task: data.task,
+    seed: data.seed,
+  });
+  return {
+    gain,
+    permutation: {
+      metric: p.metric,
+      baseline: p.baseline,
+      rows: p.rows,
+      repeats: p.repeats,
+      mean: byName(data.names, p.mean),
+      std: byName(data.names, p.std),
+    },
+  };
+}
+
+/** The readable coefficient table of a linear model for MODEL.json. */
+function describeCoefficients(
+  linear: LinearModelJson,
+  specs: readonly FeatureSpec[],
+  classes: readonly Label[] | undefined,
+): LinearCoefficients {
+  const offsets = designOffsets(linear.inputs);
+  const column = (c: number) => linear.coef.map((row) => row[c]!);
+  const terms: LinearCoefficients['terms'] = [];
+  linear.inputs.forEach((input, j) => {
+    if (input.type === 'numeric') {
+      terms.push({
+        feature: specs[j]!.name,
+        mean: input.mean,
+        scale: input.scale,
+        coef: column(offsets[j]!),
+      });
+    }
+  });
+  linear.inputs.forEach((input, j) => {
+    if (input.type !== 'onehot') return;
+    const spec = specs[j]!;
+    const categories = spec.type === 'categorical' ? spec.categories : [];
+    for (let c = 0; c < input.codes; c++) {
+      terms.push({
+        feature: spec.name,
+        category: categories[c] ?? MISSING_CATEGORY,
+        coef: column(offsets[j]! + c),
+      });
+    }
+  });
+  const outputs: Label[] =
+    linear.link === 'identity' ? ['value'] : linear.link === 'logistic' ? [classes![1]!] : [...classes!];
+  return { link: linear.link, outputs, intercept: [...linear.intercept], terms };
 }

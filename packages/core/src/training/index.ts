@@ -47,6 +47,8 @@ export {
   decisionTreeParamsSchema,
   gradientBoostingTrainer,
   gradientBoostingParamsSchema,
+  linearTrainer,
+  linearParamsSchema,
 } from './trainers/index.js';
 export type {
   RandomForestParams,
@@ -55,6 +57,7 @@ export type {
   DecisionTreeParams,
   LibraryTreeParams,
   GradientBoostingParams,
+  LinearParams,
 } from './trainers/index.js';
 
 export {
@@ -81,3 +84,14 @@ export type {
   BoostingParams,
   ResolvedBoostingParams,
 } from './native/index.js';
+export { SKLEARN_CLASSES, resolveSklearnModel, resolveModelOption } from './sklearn-names.js';
+export type { SklearnModelSpec, ResolvedModelSpec, ModelOption } from './sklearn-names.js';
+export {
+  permutationImportance,
+  treeGainImportance,
+  linearCoefficientImportance,
+  PERMUTATION_MAX_ROWS,
+  PERMUTATION_REPEATS,
+  GAIN_MAX_ROWS,
+} from './importance.js';
+export type { PermutationImportance } from './importance.js';

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { alreadyExists, invalidArgument } from '../errors.js';
 import { nameSchema, parseArg } from '../domain/names.js';
 import type { NativeModel, Task } from '../formats/model.js';
+import type { FeatureSpec } from '../formats/features.js';
 
 export type { Task, Label, NativeModel, ModelFitInfo } from '../formats/model.js';
 
@@ -35,6 +36,11 @@ export interface FitInput<P = Record<string, unknown>> {
   nFeatures: number;
   /** Feature names in column order (for trainers that report importances or want readable JSON). */
   featureNames: readonly string[];
+  /**
+   * How each column was encoded (same order), e.g. to one-hot encode the categorical ones. Set by
+   * `registry.train` / `fitModel`; may be absent when a trainer is called directly.
+   */
+  features?: readonly FeatureSpec[];
   /** Regression: target values. Classification: class indices 0..nClasses-1. */
   y: Float64Array;
   task: Task;

@@ -36,7 +36,9 @@ describe('gradient-boosting through registry.train', () => {
     const info = manifest.trainer.info!;
     expect(info.bestIteration).toBe(info.rounds);
     expect(Number(info.rounds)).toBeLessThanOrEqual(60);
-    const gain = manifest.importance!.gain!;
+    const gain = manifest.importance!.gain!.values;
+    expect(manifest.importance!.gain!.method).toBe('gain');
+    expect(manifest.importance!.permutation).toBeDefined();
     expect(Object.keys(gain)).toEqual(manifest.features.map((f) => f.name));
     expect(Object.values(gain).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
     const table = await registry.datasets.load('wine');

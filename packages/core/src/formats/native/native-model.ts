@@ -7,6 +7,7 @@ import { argmaxRows } from '../tree-ensemble.js';
 import type { TreeEnsemble } from '../tree-ensemble.js';
 import { treeEnsembleFromJson, treeEnsembleToJson } from './tree-ensemble-json.js';
 import type { TreeEnsembleJson } from './tree-ensemble-json.js';
+import { LINEAR_KIND, createLinearModel } from '../linear.js';
 
 /** The `kind` of the built-in tree format, produced by `random-forest` and `decision-tree`. */
 export const TREE_ENSEMBLE_KIND = 'tree-ensemble';
@@ -75,7 +76,7 @@ export function toNativeModelFile(model: NativeModel): NativeModelFile {
 }
 
 /**
- * Reads a `model.native.json` (already JSON-parsed). Tree ensembles load directly; other kinds are
+ * Reads a `model.native.json` (already JSON-parsed). Tree ensembles and linear models load directly; other kinds are
  * loaded by the trainer of that name in `trainers` (`UNSUPPORTED` when it is not registered). No
  * stored code is ever run: the file is data interpreted by registered code.
  */
@@ -85,6 +86,7 @@ export function loadNativeModel(file: unknown, trainers?: NativeModelLoaders): N
     where: 'native-model',
   });
   if (kind === TREE_ENSEMBLE_KIND) return createTreeEnsembleModel(treeEnsembleFromJson(model));
+  if (kind === LINEAR_KIND) return createLinearModel(model);
   if (!trainers?.has(kind)) {
     throw new RegistryError(
       'UNSUPPORTED',

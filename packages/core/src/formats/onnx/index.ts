@@ -5,6 +5,8 @@ export {
   ONNX_EXPORT_OPSETS,
 } from './export-tree-ensemble.js';
 export type { ExportTreeEnsembleOptions } from './export-tree-ensemble.js';
+export { exportLinearToOnnx } from './export-linear.js';
+export type { ExportLinearOptions } from './export-linear.js';
 export { inspectOnnxModel, looksLikeFileReference } from './inspect.js';
 export type { OnnxElemType, OnnxModelInfo, OnnxValueSummary } from './inspect.js';
 export { createOnnxPredictor, onnxPredictorOptionsSchema } from './session.js';

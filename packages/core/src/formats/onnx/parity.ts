@@ -10,6 +10,9 @@ import {
 } from './export-tree-ensemble.js';
 import type { OnnxModelInfo } from './inspect.js';
 import { createOnnxPredictorWithInfo } from './session.js';
+import { createLinearModel } from '../linear.js';
+import type { LinearModelJson } from '../linear.js';
+import { exportedLinearInfo, exportLinearToOnnx } from './export-linear.js';
 
 /** Rows whose two best native class probabilities are closer than this are near-ties: float32 summation may order them either way. */
 export const NEAR_TIE = 1e-6;
@@ -91,6 +94,26 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
+/** What the parity check compares: the model's interface and its native predictions on float32 inputs. */
+interface ParitySubject {
+  task: 'classification' | 'regression';
+  nFeatures: number;
+  /** Outputs of `native`: 1 (regression) or the number of classes. */
+  nOutputs: number;
+  info: OnnxModelInfo;
+  /** Regression values, or class probabilities row-major, on the float32-rounded rows. */
+  native(x32: Float32Array, nRows: number): Float64Array;
+}
+
+interface ParityOptions {
+  classes?: readonly Label[];
+  x: Float64Array;
+  nRows: number;
+  y: Float64Array;
+  signal?: AbortSignal;
+  onPhase?: (phase: 'checking') => void;
+}
+
 /**
  * Exports a tree ensemble to ONNX and checks, on the given rows, that onnxruntime predicts what the
  * native predictor does (on the same float32-rounded inputs): regression within 1e-4 of the target's
@@ -103,14 +126,7 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
  */
 export async function exportWithParity(
   ensemble: TreeEnsemble,
-  options: {
-    classes?: readonly Label[];
-    x: Float64Array;
-    nRows: number;
-    y: Float64Array;
-    signal?: AbortSignal;
-    onPhase?: (phase: 'checking') => void;
-  },
+  options: ParityOptions,
 ): Promise<{ bytes: Uint8Array; report: ParityReport }> {
   const { signal } = options;
   const labels = options.classes ? classLabels(options.classes) : undefined;
@@ -119,26 +135,70 @@ export async function exportWithParity(
     ? await exportTreeEnsembleToOnnxAsync(ensemble, exportOptions, signal)
     : exportTreeEnsembleToOnnx(ensemble, exportOptions);
   options.onPhase?.('checking');
-  const { nRows } = options;
+  return checkParity(
+    bytes,
+    {
+      task: ensemble.task,
+      nFeatures: ensemble.nFeatures,
+      nOutputs: ensemble.nOutputs,
+      info: exportedInfo(ensemble, labels),
+      native: (x32, nRows) => predictEnsemble(ensemble, x32, nRows),
+    },
+    options,
+  );
+}
+
+/** {@link exportWithParity} for a linear model (see `exportLinearToOnnx`), under the same check. */
+export async function exportLinearWithParity(
+  model: LinearModelJson,
+  options: ParityOptions,
+): Promise<{ bytes: Uint8Array; report: ParityReport }> {
+  throwIfAborted(options.signal, 'train');
+  const labels = options.classes ? classLabels(options.classes) : undefined;
+  const { bytes, nodeCount } = exportLinearToOnnx(model, labels ? { classes: labels } : {});
+  options.onPhase?.('checking');
+  const native = createLinearModel(model);
+  return checkParity(
+    bytes,
+    {
+      task: model.task,
+      nFeatures: model.inputs.length,
+      nOutputs: model.task === 'regression' ? 1 : model.link === 'logistic' ? 2 : model.coef.length,
+      info: exportedLinearInfo(model, labels, nodeCount),
+      native: (x32, nRows) => {
+        const x = Float64Array.from(x32);
+        return model.task === 'regression' ? native.predict(x, nRows) : native.predictProba!(x, nRows);
+      },
+    },
+    options,
+  );
+}
+
+async function checkParity(
+  bytes: Uint8Array,
+  subject: ParitySubject,
+  options: ParityOptions,
+): Promise<{ bytes: Uint8Array; report: ParityReport }> {
+  const { signal, nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
   await checkpoint(signal);
-  // The bytes were just written from `ensemble`: their interface is known, no need to decode them.
-  // No graph optimization: a tree ensemble is one operator (three for two classes), there is nothing
-  // to fuse, and the optimizer's passes over the node's large attributes cost more than this one run.
-  const creating = createOnnxPredictorWithInfo(bytes, exportedInfo(ensemble, labels), {}, 'disabled');
+  // The bytes were just written by modelreg: their interface is known, no need to decode them.
+  // No graph optimization: there is little to fuse, and the optimizer's passes over a large tree
+  // node's attributes cost more than this one run.
+  const creating = createOnnxPredictorWithInfo(bytes, subject.info, {}, 'disabled');
   // A session created after an abort is released as soon as it exists.
   creating.then(
     (p) => (signal?.aborted ? p.release() : undefined),
     () => undefined,
   );
   const x32 = Float32Array.from(options.x);
-  const native = predictEnsemble(ensemble, x32, nRows);
+  const native = subject.native(x32, nRows);
   await checkpoint(signal);
   const predictor = await raceAbort(creating, signal);
   const run = <T>(p: Promise<T>): Promise<T> => raceAbort(p, signal);
   try {
-    if (ensemble.task === 'regression') {
-      const onnx = await run(predictor.predictRegression(x32, nRows, ensemble.nFeatures));
+    if (subject.task === 'regression') {
+      const onnx = await run(predictor.predictRegression(x32, nRows, subject.nFeatures));
       let min = Infinity;
       let max = -Infinity;
       for (const v of options.y) {
@@ -157,8 +217,8 @@ export async function exportWithParity(
       }
       return { bytes, report: { rows: nRows, maxAbsDiff, allowed } };
     }
-    const k = ensemble.nOutputs;
-    const { labelIndex } = await run(predictor.predictClassification(x32, nRows, ensemble.nFeatures));
+    const k = subject.nOutputs;
+    const { labelIndex } = await run(predictor.predictClassification(x32, nRows, subject.nFeatures));
     const nativeLabels = argmaxRows(native, k);
     let mismatches = 0;
     let nearTies = 0;
