@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { aliasSchema, nameSchema, parseArg } from '../domain/names.js';
 import type { DatasetVersion, FileRecord, ModelVersion, Run } from '../domain/types.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
+import { sliceBody } from '../stores/body.js';
 import type { NewRunRecord } from '../stores/metadata-store.js';
 import { callLimits, tagsArgSchema } from '../domain/limits.js';
 import { ownRecordSchema, setOwn } from '../domain/records.js';
@@ -318,18 +319,20 @@ export async function train(
     'modelreg.formats': formats.join(','),
     ...(onnx ? { 'modelreg.onnx.parity': JSON.stringify(onnx.report) } : {}),
   };
+  // Model files reach the store in slices: hashing and copying a 100-tree model in one step would
+  // stall the host's event loop for a second or more (see sliceBody).
   const modelFiles = [
     ...(formats.includes('native')
       ? [
           {
             path: 'model/model.native.json',
-            body: computed.nativeBytes,
+            body: sliceBody(computed.nativeBytes),
             format: 'native' as const,
           },
         ]
       : []),
     ...(onnx && formats.includes('onnx')
-      ? [{ path: 'model/model.onnx', body: onnx.bytes, format: 'onnx' as const }]
+      ? [{ path: 'model/model.onnx', body: sliceBody(onnx.bytes), format: 'onnx' as const }]
       : []),
   ];
   /** Writes the model folder (files, then MODEL.json with their digests) and the extras with `write`. */

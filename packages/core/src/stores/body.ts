@@ -58,6 +58,25 @@ export function toAsyncChunks(body: ArtifactBody, where = 'artifacts'): AsyncIte
   );
 }
 
+/** Slices of {@link sliceBody}: small enough that hashing and copying one takes about a millisecond. */
+export const BODY_SLICE_BYTES = 256 * 1024;
+
+/**
+ * `bytes` as an async iterable of `size`-byte views (no copy), with a turn of the event loop
+ * (`setImmediate`) before each slice after the first. A store hashes and copies a body chunk by chunk
+ * on the calling thread: given a model of hundreds of megabytes as one chunk, its sha256 and copy are
+ * one synchronous step of a second or more, which stalls every request of the host; in slices, the
+ * host answers between them.
+ */
+export function sliceBody(bytes: Uint8Array, size = BODY_SLICE_BYTES): AsyncIterable<Uint8Array> {
+  return (async function* slices() {
+    for (let at = 0; at < bytes.byteLength; at += size) {
+      if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      yield bytes.subarray(at, Math.min(at + size, bytes.byteLength));
+    }
+  })();
+}
+
 /** Passes `source` through while computing its size and sha256. */
 export function hashChunks(source: AsyncIterable<Uint8Array>): HashedChunks {
   const hash = createHash('sha256');
