@@ -46,6 +46,8 @@ const INIT = `window.ui = SwaggerUIBundle({
   presets: [SwaggerUIBundle.presets.apis],
   layout: 'BaseLayout',
   validatorUrl: null,
+  defaultModelsExpandDepth: -1,
+  docExpansion: 'list',
   requestInterceptor: function (req) { req.credentials = 'same-origin'; return req; },
 });
 `;
@@ -104,5 +106,10 @@ export function apiDocsRoutes(openapi: unknown): Router {
 }
 
 /** The paths under `/docs` that answer without credentials (they describe the API, they hold no data). */
-export const publicDocsPaths = ['/docs', '/docs/reference', '/docs/init.js', '/docs/docs.css', ...ASSETS.map((f) => `/docs/${f}`)];
-
+export const publicDocsPaths = [
+  '/docs',
+  '/docs/reference',
+  '/docs/init.js',
+  '/docs/docs.css',
+  ...ASSETS.map((f) => `/docs/${f}`),
+];

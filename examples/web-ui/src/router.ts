@@ -18,7 +18,10 @@ const patterns: [RegExp, (m: string[]) => Route][] = [
   [/^\/?$/, () => ({ page: 'models' })],
   [/^\/models\/?$/, () => ({ page: 'models' })],
   [/^\/models\/([^/]+)\/?$/, (m) => ({ page: 'model', name: m[0]! })],
-  [/^\/models\/([^/]+)\/versions\/(\d+)\/?$/, (m) => ({ page: 'version', name: m[0]!, version: Number(m[1]) })],
+  [
+    /^\/models\/([^/]+)\/versions\/(\d+)\/?$/,
+    (m) => ({ page: 'version', name: m[0]!, version: Number(m[1]) }),
+  ],
   [/^\/train\/?$/, () => ({ page: 'train' })],
   [/^\/experiments\/?$/, () => ({ page: 'experiments' })],
   [/^\/experiments\/([^/]+)\/?$/, (m) => ({ page: 'runs', experiment: m[0]! })],

@@ -71,7 +71,7 @@ export function eventRoutes(ctx: AppContext, streams: Set<() => void>): Router {
     res.flushHeaders();
     res.write(': connected\n\n');
     if (after?.success) {
-      for (let batch = await ctx.registry.stores.metadata.readEvents(lastSeq, 500); batch.length; ) {
+      for (let batch = await ctx.registry.stores.metadata.readEvents(lastSeq, 500); batch.length;) {
         for (const e of batch) write(e);
         if (batch.length < 500 || ended) break;
         batch = await ctx.registry.stores.metadata.readEvents(lastSeq, 500);

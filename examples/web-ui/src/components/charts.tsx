@@ -4,7 +4,13 @@ import { fmtNumber } from '../format.js';
  * A confusion matrix as a heat map: a table whose cells are shaded by their share of the row (true
  * class), so the diagonal stands out; the counts are written in every cell.
  */
-export function ConfusionHeatmap({ labels, matrix }: { labels: (string | number | boolean)[]; matrix: number[][] }) {
+export function ConfusionHeatmap({
+  labels,
+  matrix,
+}: {
+  labels: (string | number | boolean)[];
+  matrix: number[][];
+}) {
   const names = labels.map(String);
   return (
     <div className="heatmap-wrap">

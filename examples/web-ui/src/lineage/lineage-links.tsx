@@ -41,13 +41,21 @@ export function LineagePanel({ index, version }: { index: LineageIndex | undefin
   if (!index) return <p className="muted">Reading the lineage…</p>;
   const run = lineageQueries.run(index, version.runId);
   const dataset = run ? datasetOf(run) : null;
-  const siblings = run ? lineageQueries.versionsOfRun(index, run.id).filter((v) => v !== version && !(v.name === version.name && v.version === version.version)) : [];
+  const siblings = run
+    ? lineageQueries
+        .versionsOfRun(index, run.id)
+        .filter((v) => v !== version && !(v.name === version.name && v.version === version.version))
+    : [];
   const deployments = lineageQueries.deploymentsOf(index, version.name, version.version);
   return (
     <ol className="lineage" data-testid="lineage">
       <li>
         <span className="lineage-kind">Dataset</span>
-        {dataset ? <DatasetLink dataset={dataset} /> : <span className="muted">not recorded (the model was not trained here)</span>}
+        {dataset ? (
+          <DatasetLink dataset={dataset} />
+        ) : (
+          <span className="muted">not recorded (the model was not trained here)</span>
+        )}
       </li>
       <li>
         <span className="lineage-kind">Run</span>
@@ -87,7 +95,12 @@ export function LineagePanel({ index, version }: { index: LineageIndex | undefin
             </a>
           ))
         ) : (
-          <span className="muted">no canary serves it{version.stage !== 'none' ? `; predictions for stage ${version.stage} use it while it is the newest there` : ''}</span>
+          <span className="muted">
+            no canary serves it
+            {version.stage !== 'none'
+              ? `; predictions for stage ${version.stage} use it while it is the newest there`
+              : ''}
+          </span>
         )}
       </li>
     </ol>

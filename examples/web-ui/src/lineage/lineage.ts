@@ -26,7 +26,9 @@ export interface LineageIndex {
 
 /** The dataset a run was trained on, from the tags `train` writes. */
 export function datasetOf(run: Pick<Run, 'tags'>): DatasetRef | null {
-  const name = Object.hasOwn(run.tags, 'modelreg.dataset.name') ? run.tags['modelreg.dataset.name'] : undefined;
+  const name = Object.hasOwn(run.tags, 'modelreg.dataset.name')
+    ? run.tags['modelreg.dataset.name']
+    : undefined;
   if (!name) return null;
   const v = Number(run.tags['modelreg.dataset.version']);
   return { name, version: Number.isInteger(v) && v > 0 ? v : null };
@@ -57,7 +59,8 @@ export const lineageQueries = {
       const d = datasetOf(r);
       return d?.name === name && (version == null || d.version === version);
     }),
-  versionsOfRun: (ix: LineageIndex, runId: string): ModelVersion[] => ix.versions.filter((v) => v.runId === runId),
+  versionsOfRun: (ix: LineageIndex, runId: string): ModelVersion[] =>
+    ix.versions.filter((v) => v.runId === runId),
   run: (ix: LineageIndex, runId: string | null): RunRef | undefined =>
     runId ? ix.runs.find((r) => r.id === runId) : undefined,
   /** Deployments with an arm serving `name` v`version`, and which arm. */
@@ -113,9 +116,15 @@ export function useLineage(): { index: LineageIndex | undefined; error: unknown 
     index: undefined,
     error: undefined,
   });
-  const tick = useLiveEvents(
-    ['version.created', 'version.stage_changed', 'alias.set', 'alias.deleted', 'deployment.updated', 'deployment.deleted', 'run.created'],
-  );
+  const tick = useLiveEvents([
+    'version.created',
+    'version.stage_changed',
+    'alias.set',
+    'alias.deleted',
+    'deployment.updated',
+    'deployment.deleted',
+    'run.created',
+  ]);
   useEffect(() => {
     let live = true;
     loadIndex().then(

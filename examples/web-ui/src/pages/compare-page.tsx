@@ -40,8 +40,8 @@ export function ComparePage({ ids }: { ids: string[] }) {
       <h1>Compare {ids.length} runs</h1>
       {ids.length < 2 ? (
         <p>
-          Pick two or more runs to compare: tick them on an experiment&apos;s page, or the versions on a model&apos;s
-          page.
+          Pick two or more runs to compare: tick them on an experiment&apos;s page, or the versions on a
+          model&apos;s page.
         </p>
       ) : state.error ? (
         <ErrorState error={state.error} what="the runs" />

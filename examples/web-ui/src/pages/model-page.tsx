@@ -41,7 +41,14 @@ export function ModelPage({ name }: { name: string }) {
   const base = `models/${seg(name)}`;
   // A move made elsewhere (another tab, process or machine) shows up without a reload.
   const tick = useLiveEvents(
-    ['model.updated', 'version.created', 'version.updated', 'version.stage_changed', 'alias.set', 'alias.deleted'],
+    [
+      'model.updated',
+      'version.created',
+      'version.updated',
+      'version.stage_changed',
+      'alias.set',
+      'alias.deleted',
+    ],
     name,
   );
   const canEdit = useCanEdit()(name);
@@ -79,7 +86,8 @@ export function ModelPage({ name }: { name: string }) {
               onSaved={reloadModel}
             />
             <p className="muted small">
-              {m.lastVersion} version{m.lastVersion === 1 ? '' : 's'} allocated; stages: {m.stages.join(' → ')}.
+              {m.lastVersion} version{m.lastVersion === 1 ? '' : 's'} allocated; stages:{' '}
+              {m.stages.join(' → ')}.
             </p>
           </>
         )}

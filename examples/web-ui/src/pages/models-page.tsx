@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { ModelSummary } from '../api.js';
 import { LIVE_TYPES, useLiveEvents } from '../live.js';
 import { AliasChip, StageBadge, TableWrap } from '../components/bits.js';
@@ -41,7 +41,10 @@ export function ModelsPage() {
   const [stage, setStage] = useState('');
   const [tag, setTag] = useState('');
   const [sort, setSort] = useState<SortKey>('name');
-  const stages = [...new Set((models.data?.models ?? []).flatMap((m) => Object.keys(m.summary?.stages ?? {})))];
+  const id = useId();
+  const stages = [
+    ...new Set((models.data?.models ?? []).flatMap((m) => Object.keys(m.summary?.stages ?? {}))),
+  ];
   return (
     <>
       <div className="page-head">
@@ -53,11 +56,16 @@ export function ModelsPage() {
       <form className="filters" aria-label="Filter models" onSubmit={(e) => e.preventDefault()}>
         <label className="field">
           Search
-          <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="name or description" />
+          <input
+            type="search"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="name or description"
+          />
         </label>
-        <label className="field">
-          Stage
-          <select value={stage} onChange={(e) => setStage(e.target.value)}>
+        <div className="field">
+          <label htmlFor={`${id}-stage`}>Stage</label>
+          <select id={`${id}-stage`} value={stage} onChange={(e) => setStage(e.target.value)}>
             <option value="">any</option>
             {stages.map((s) => (
               <option key={s} value={s}>
@@ -65,19 +73,24 @@ export function ModelsPage() {
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <label className="field">
           Tag
-          <input type="text" value={tag} onChange={(e) => setTag(e.target.value)} placeholder="key or key=value" />
+          <input
+            type="text"
+            value={tag}
+            onChange={(e) => setTag(e.target.value)}
+            placeholder="key or key=value"
+          />
         </label>
-        <label className="field">
-          Sort by
-          <select value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
+        <div className="field">
+          <label htmlFor={`${id}-sort`}>Sort by</label>
+          <select id={`${id}-sort`} value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
             <option value="name">name</option>
             <option value="changed">last change</option>
             <option value="versions">most versions</option>
           </select>
-        </label>
+        </div>
       </form>
       <Async
         state={models}

@@ -30,7 +30,8 @@ export function OnnxUpload() {
         `models/${seg(name.trim())}/versions/onnx`,
         form,
       );
-      const v = 'version' in answer && typeof answer.version === 'object' ? answer.version : (answer as ModelVersion);
+      const v =
+        'version' in answer && typeof answer.version === 'object' ? answer.version : (answer as ModelVersion);
       setMade(v);
       notify.success(`Uploaded ${v.name} version ${v.version}.`);
     } catch (e) {
@@ -76,7 +77,10 @@ export function OnnxUpload() {
       </button>
       {made ? (
         <p data-testid="onnx-result">
-          New version: <a href={to.version(made.name, made.version)}>{made.name} v{made.version}</a>
+          New version:{' '}
+          <a href={to.version(made.name, made.version)}>
+            {made.name} v{made.version}
+          </a>
         </p>
       ) : null}
     </form>

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { DatasetVersion, Job } from '../api.js';
 import { api, messageOf, seg } from '../api.js';
 import { useNotify } from '../components/notices.js';
@@ -10,11 +10,20 @@ import { OnnxUpload } from './onnx-upload.js';
 
 const MODEL_TYPES = ['random-forest', 'decision-tree', 'gradient-boosting', 'linear'];
 
-/** Follows a job over `GET /jobs/:id/events` until it ends (SSE; falls back to the snapshot on error). */
-function useJob(initial: Job | null): Job | null {
+/**
+ * Follows a job over `GET /jobs/:id/events` until it ends (SSE; reads the job once more when the
+ * stream ends or fails). Also returns the phases seen, in order.
+ */
+function useJob(initial: Job | null): { job: Job | null; phases: string[] } {
   const [job, setJob] = useState<Job | null>(initial);
+  const [phases, setPhases] = useState<string[]>([]);
   const id = initial?.id;
+  const phase = job ? `${job.state}:${job.progress.phase}` : '';
   useEffect(() => {
+    if (phase) setPhases((p) => (p.at(-1) === phase ? p : [...p, phase]));
+  }, [phase]);
+  useEffect(() => {
+    setPhases([]);
     setJob(initial);
     if (!id) return;
     const source = new EventSource(`jobs/${seg(id)}/events`);
@@ -26,23 +35,33 @@ function useJob(initial: Job | null): Job | null {
         setJob((j) => (j ? { ...j, state: 'running', progress } : j));
       }
     };
-    for (const type of ['job.snapshot', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.cancelled'])
+    for (const type of [
+      'job.snapshot',
+      'job.started',
+      'job.progress',
+      'job.succeeded',
+      'job.failed',
+      'job.cancelled',
+    ])
       source.addEventListener(type, onJob as EventListener);
     source.onerror = () => {
       // The stream ends after the terminal event; read the final state once.
       source.close();
-      api.get<Job>(`jobs/${seg(id)}`).then(setJob, () => undefined);
+      api.get<{ job: Job }>(`jobs/${seg(id)}`).then(
+        (d) => setJob(d.job),
+        () => undefined,
+      );
     };
     return () => source.close();
     // `initial` changes only with its id.
   }, [id]);
-  return job;
+  return { job, phases };
 }
 
-function JobProgress({ job }: { job: Job }) {
+function JobProgress({ job, phases }: { job: Job; phases: string[] }) {
   const pct = Math.round(job.progress.fraction * 100);
   return (
-    <div className="job" data-testid="job" data-state={job.state}>
+    <div className="job" data-testid="job" data-state={job.state} data-phases={phases.join(' ')}>
       <p>
         Job <code>{job.id.slice(0, 8)}</code>: <strong data-testid="job-state">{job.state}</strong>
         {job.state === 'running' || job.state === 'queued' ? ` — ${job.progress.phase}` : ''}
@@ -87,6 +106,7 @@ function TrainForm({ datasets }: { datasets: DatasetVersion[] }) {
   const [stage, setStage] = useState('none');
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
+  const id = useId();
   const followed = useJob(job);
   const result = useRef<HTMLDivElement>(null);
   const chosenTarget = columns.some((c) => c.name === target) ? target : (columns.at(-1)?.name ?? '');
@@ -128,36 +148,41 @@ function TrainForm({ datasets }: { datasets: DatasetVersion[] }) {
           void submit();
         }}
       >
-        <label className="field">
-          Dataset
-          <select value={dataset} onChange={(e) => setDataset(e.target.value)} required>
+        <div className="field">
+          <label htmlFor={`${id}-dataset`}>Dataset</label>
+          <select id={`${id}-dataset`} value={dataset} onChange={(e) => setDataset(e.target.value)} required>
             {datasets.map((d) => (
               <option key={d.name} value={d.name}>
                 {d.name} (v{d.version}, {d.rows} rows)
               </option>
             ))}
           </select>
-        </label>
-        <label className="field">
-          Target column
-          <select value={chosenTarget} onChange={(e) => setTarget(e.target.value)} required>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-target`}>Target column</label>
+          <select
+            id={`${id}-target`}
+            value={chosenTarget}
+            onChange={(e) => setTarget(e.target.value)}
+            required
+          >
             {columns.map((c) => (
               <option key={c.name} value={c.name}>
                 {c.name} ({c.type})
               </option>
             ))}
           </select>
-        </label>
-        <label className="field">
-          Model type
-          <select value={type} onChange={(e) => setType(e.target.value)}>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-type`}>Model type</label>
+          <select id={`${id}-type`} value={type} onChange={(e) => setType(e.target.value)}>
             {MODEL_TYPES.map((t) => (
               <option key={t} value={t}>
                 {t}
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <label className="field">
           Params (JSON)
           <input type="text" value={params} onChange={(e) => setParams(e.target.value)} spellCheck={false} />
@@ -170,22 +195,27 @@ function TrainForm({ datasets }: { datasets: DatasetVersion[] }) {
           Register as model (optional)
           <input type="text" value={register} onChange={(e) => setRegister(e.target.value)} />
         </label>
-        <label className="field">
-          Stage of the new version
-          <select value={stage} onChange={(e) => setStage(e.target.value)} disabled={!register.trim()}>
+        <div className="field">
+          <label htmlFor={`${id}-stage`}>Stage of the new version</label>
+          <select
+            id={`${id}-stage`}
+            value={stage}
+            onChange={(e) => setStage(e.target.value)}
+            disabled={!register.trim()}
+          >
             {['none', 'staging', 'production'].map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <button type="submit" className="primary" disabled={busy || !dataset}>
           {busy ? 'Submitting…' : 'Train'}
         </button>
       </form>
       <div ref={result} tabIndex={-1} aria-live="polite">
-        {followed ? <JobProgress job={followed} /> : null}
+        {followed.job ? <JobProgress job={followed.job} phases={followed.phases} /> : null}
       </div>
     </>
   );
@@ -199,7 +229,9 @@ export function TrainPage() {
   return (
     <>
       <h1>Train or upload a model</h1>
-      {!canEdit ? <p className="muted">Your role does not allow training or uploads (it needs editor).</p> : null}
+      {!canEdit ? (
+        <p className="muted">Your role does not allow training or uploads (it needs editor).</p>
+      ) : null}
       <div className="grid">
         <section className="card" aria-labelledby="train-heading">
           <h2 id="train-heading">Train from a dataset</h2>

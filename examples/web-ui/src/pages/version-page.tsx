@@ -99,7 +99,10 @@ function Files({ version }: { version: ModelVersion }) {
             <tr key={f.path}>
               <th scope="row" data-label="File">
                 {source ? (
-                  <a href={artifactUrl(source.runId, `${source.folder}/${f.path}`)} download={f.path.split('/').at(-1)}>
+                  <a
+                    href={artifactUrl(source.runId, `${source.folder}/${f.path}`)}
+                    download={f.path.split('/').at(-1)}
+                  >
                     {f.path}
                   </a>
                 ) : (
@@ -126,13 +129,13 @@ function Files({ version }: { version: ModelVersion }) {
 export function VersionPage({ name, version }: { name: string; version: number }) {
   useTitle(`${name} v${version}`);
   const canEdit = useCanEdit()(name);
-  const tick = useLiveEvents(['version.stage_changed', 'version.updated', 'alias.set', 'alias.deleted'], name);
+  const tick = useLiveEvents(
+    ['version.stage_changed', 'version.updated', 'alias.set', 'alias.deleted'],
+    name,
+  );
   const base = `models/${seg(name)}/versions/${version}`;
   const v = useApi<ModelVersion>(base, tick);
-  const history = useApi<{ history: HistoryEntry[] }>(
-    `models/${seg(name)}/history?version=${version}`,
-    tick,
-  );
+  const history = useApi<{ history: HistoryEntry[] }>(`models/${seg(name)}/history?version=${version}`, tick);
   const runId = v.data?.runId ?? null;
   const run = useApi<RunDetail>(runId ? `runs/${seg(runId)}` : null);
   const signature = useApi<{ model: ModelInfo }>(v.data ? `${base}/signature` : null);
@@ -184,7 +187,8 @@ export function VersionPage({ name, version }: { name: string; version: number }
               <section className="card span-2" aria-labelledby="files-heading">
                 <h2 id="files-heading">Files</h2>
                 <p className="muted small">
-                  Formats: {[...new Set(mv.files.map((f) => formatOf(f.path)).filter(Boolean))].join(', ') || 'none'}.
+                  Formats:{' '}
+                  {[...new Set(mv.files.map((f) => formatOf(f.path)).filter(Boolean))].join(', ') || 'none'}.
                   Loading checks each file against its sha256. Created {fmtTime(mv.createdAt)} from{' '}
                   <code>{mv.source}</code>.
                 </p>
@@ -212,14 +216,20 @@ export function VersionPage({ name, version }: { name: string; version: number }
               </section>
               <section className="card" aria-labelledby="params-heading">
                 <h2 id="params-heading">Params</h2>
-                {run.data ? <KeyValues label="Params" values={run.data.run.params} /> : <p className="muted">{runId ? 'Loading…' : 'No run.'}</p>}
+                {run.data ? (
+                  <KeyValues label="Params" values={run.data.run.params} />
+                ) : (
+                  <p className="muted">{runId ? 'Loading…' : 'No run.'}</p>
+                )}
               </section>
               <section className="card" aria-labelledby="confusion-heading">
                 <h2 id="confusion-heading">Confusion matrix</h2>
                 {confusion ? (
                   <ConfusionHeatmap labels={confusion.labels} matrix={confusion.matrix} />
                 ) : (
-                  <p className="muted">{confusion === undefined ? 'Loading…' : 'Not recorded (regression, or not trained here).'}</p>
+                  <p className="muted">
+                    {confusion === undefined ? 'Loading…' : 'Not recorded (regression, or not trained here).'}
+                  </p>
                 )}
               </section>
               <section className="card" aria-labelledby="importance-heading">
@@ -227,7 +237,11 @@ export function VersionPage({ name, version }: { name: string; version: number }
                 {importance ? (
                   <BarChart items={importance} testId="feature-importance" />
                 ) : (
-                  <p className="muted">{manifest === undefined ? 'Loading…' : 'The trainer recorded no feature importances in MODEL.json.'}</p>
+                  <p className="muted">
+                    {manifest === undefined
+                      ? 'Loading…'
+                      : 'The trainer recorded no feature importances in MODEL.json.'}
+                  </p>
                 )}
               </section>
               <section className="card span-2" aria-labelledby="moves-heading">

@@ -96,7 +96,9 @@ export function VersionsTable({
                   <td data-label="Stage">
                     <StageBadge stage={v.stage} />
                   </td>
-                  <td data-label="Aliases">{v.aliases.length ? v.aliases.map((a) => <AliasChip key={a} alias={a} />) : '—'}</td>
+                  <td data-label="Aliases">
+                    {v.aliases.length ? v.aliases.map((a) => <AliasChip key={a} alias={a} />) : '—'}
+                  </td>
                   <td data-label="Metrics">
                     {m && Object.keys(m).length ? (
                       <dl className="metric-list">

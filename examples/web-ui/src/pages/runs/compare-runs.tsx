@@ -120,10 +120,15 @@ export function CompareRuns({
               return (
                 <tr key={`m-${k}`}>
                   <th scope="row">
-                    metric {k} <span className="muted small">({lowerIsBetter(k) ? 'lower' : 'higher'} is better)</span>
+                    metric {k}{' '}
+                    <span className="muted small">({lowerIsBetter(k) ? 'lower' : 'higher'} is better)</span>
                   </th>
                   {runs.map((r) => (
-                    <td key={r.id} className={best.has(r.id) ? 'num best' : 'num'} data-best={best.has(r.id) || undefined}>
+                    <td
+                      key={r.id}
+                      className={best.has(r.id) ? 'num best' : 'num'}
+                      data-best={best.has(r.id) || undefined}
+                    >
                       {fmtNumber(own(r.latestMetrics, k))}
                       {best.has(r.id) ? (
                         <span className="best-mark" title="best">
