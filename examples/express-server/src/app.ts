@@ -26,6 +26,7 @@ import { trainRoutes } from './routes/train.js';
 import type { SecurityOptions } from './security.js';
 import { defaultSecurity, securityMiddleware } from './security.js';
 import { defaultUiDir, uiRoutes } from './ui.js';
+import { eventRoutes } from './routes/events.js';
 
 export type { AuditEntry, AuditSink } from './audit.js';
 export { canonicalJson, createMemoryAuditSink, createNdjsonAuditSink, inputSha256 } from './audit.js';
@@ -139,6 +140,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(trainRoutes(ctx));
   const eventStreams = new Set<() => void>();
   app.use(jobRoutes(ctx, eventStreams));
+  app.use(eventRoutes(ctx, eventStreams));
   // server.ts ends the open job event streams when it shuts down (they would hold it open).
   app.locals['endEventStreams'] = () => {
     for (const end of [...eventStreams]) end();

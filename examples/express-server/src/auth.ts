@@ -5,6 +5,7 @@ import type { ModelRegistry, Permission, Principal } from '@modelreg/core';
 import { z } from 'zod';
 import type { AppContext } from './context.js';
 import { HttpError, parseRequest, requireContentType } from './errors.js';
+import { publicDocsPaths } from './api-docs.js';
 
 /**
  * How the server authenticates. `open`: no credentials needed, every request acts as the server
@@ -22,7 +23,7 @@ function unauthenticated(res: Response, message: string): HttpError {
 }
 
 /** Paths that answer without credentials: health, the API description, the UI shell and its assets. */
-const publicPaths = new Set(['/health', '/openapi.json', '/docs', '/', '/index.html']);
+const publicPaths = new Set(['/health', '/openapi.json', '/', '/index.html', ...publicDocsPaths]);
 const isPublic = (method: string, path: string): boolean =>
   ((method === 'GET' || method === 'HEAD') &&
     (publicPaths.has(path) ||

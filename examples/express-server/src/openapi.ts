@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import * as s from './schemas.js';
+import { eventsQuery } from './routes/events.js';
 
 type Responses = RouteConfig['responses'];
 
@@ -219,6 +220,20 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     summary: 'One version',
     request: { params: s.versionParams },
     responses: { ...ok('The version', s.versionSchema), ...errors(400, 404) },
+  });
+  path({
+    method: 'patch',
+    path: '/models/{name}',
+    summary: 'Change the description and tags of a model (editor)',
+    request: { params: s.modelParams, body: { content: jsonContent(s.updateMetaBody) } },
+    responses: { ...ok('The model', s.modelSchema), ...errors(400, 403, 404, 415) },
+  });
+  path({
+    method: 'patch',
+    path: '/models/{name}/versions/{version}',
+    summary: 'Change the description and tags of a version (editor)',
+    request: { params: s.versionParams, body: { content: jsonContent(s.updateMetaBody) } },
+    responses: { ...ok('The version', s.versionSchema), ...errors(400, 403, 404, 415) },
   });
   path({
     method: 'get',
@@ -502,7 +517,26 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   path({
     method: 'get',
     path: '/docs',
-    summary: 'This document as an HTML page',
+    summary:
+      'Interactive docs of this document (Swagger UI, served from the swagger-ui-dist package): "Try it out" calls this server with the browser’s session',
+    ...open,
+    responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } },
+  });
+  path({
+    method: 'get',
+    path: '/events',
+    summary:
+      'The registry’s events as server-sent events (`id: <seq>`, `event: <type>`, `data: <event JSON>`); a reconnect with Last-Event-ID replays what it missed',
+    request: { query: eventsQuery },
+    responses: {
+      200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
+      ...errors(400, 401),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/docs/reference',
+    summary: 'This document as an HTML page without script',
     ...open,
     responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } },
   });
@@ -524,7 +558,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       title: 'modelreg REST server',
       version: '0.1.0',
       description:
-        'Datasets, training jobs, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`; a 5xx also carries `requestId` (the cause is in the server log, never in the answer).\n\nBrowser safety: every write with a body must be `application/json`, except the uploads (`POST /datasets`, `POST /models/{name}/predict`, `PUT /runs/{id}/artifacts/{path}`, `POST /models/{name}/versions/onnx`), else 415; a write whose `Origin` is another site (or `Sec-Fetch-Site: cross-site`) is 403 `CROSS_ORIGIN`; a `Host` outside MODELREG_ALLOWED_HOSTS (default: localhost, 127.0.0.1, [::1], any port) is 421; writes are rate-limited per address (MODELREG_WRITE_RATE_LIMIT a minute, default 300; 429); a declared Content-Length over a limit is 413 before the body is read; a path with malformed %-encoding is 400.\n\nStages are the registry’s (MODELREG_STAGES, default none,staging,production,archived; `GET /models/{name}` lists them).\n\nAuthentication: Every route but /health, /openapi.json, /docs and the UI needs a token (`Authorization: Bearer mr_…`, or Basic with the token as the password) unless the server runs open on loopback: 401 for missing or bad credentials, 403 when the role (reader < predictor < editor < admin) or the model grants do not allow the call. Changes are recorded with the principal as the actor; a body `actor` is refused (400) when a token is used.',
+        'Datasets, training jobs, runs, a model registry with stages, aliases and history, and predictions, over a modelreg registry. Errors are `{ error: { code, message, details? } }`; a 5xx also carries `requestId` (the cause is in the server log, never in the answer).\n\nBrowser safety: every write with a body must be `application/json`, except the uploads (`POST /datasets`, `POST /models/{name}/predict`, `PUT /runs/{id}/artifacts/{path}`, `POST /models/{name}/versions/onnx`), else 415; a write whose `Origin` is another site (or `Sec-Fetch-Site: cross-site`) is 403 `CROSS_ORIGIN`; a `Host` outside MODELREG_ALLOWED_HOSTS (default: localhost, 127.0.0.1, [::1], any port) is 421; writes are rate-limited per address (MODELREG_WRITE_RATE_LIMIT a minute, default 300; 429); a declared Content-Length over a limit is 413 before the body is read; a path with malformed %-encoding is 400.\n\nStages are the registry’s (MODELREG_STAGES, default none,staging,production,archived; `GET /models/{name}` lists them).\n\nAuthentication: Every route but /health, /openapi.json, /docs (and its files) and the UI needs a token (`Authorization: Bearer mr_…`, or Basic with the token as the password) unless the server runs open on loopback: 401 for missing or bad credentials, 403 when the role (reader < predictor < editor < admin) or the model grants do not allow the call. Changes are recorded with the principal as the actor; a body `actor` is refused (400) when a token is used.',
     },
   });
 }

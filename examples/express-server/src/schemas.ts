@@ -205,6 +205,17 @@ export const stageBody = z
   .strict()
   .meta({ id: 'StageRequest' });
 
+export const updateMetaBody = z
+  .object({
+    description: z.string().max(5000).optional(),
+    tags: z
+      .record(name, z.string().max(5000).nullable())
+      .optional()
+      .meta({ description: 'Tags to set; a tag set to null is removed; tags not named stay as they are' }),
+  })
+  .strict()
+  .meta({ id: 'UpdateRequest' });
+
 export const aliasBody = z
   .object({
     version: versionNumber,

@@ -58,6 +58,8 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /models/{name}/versions',
         'GET /models/{name}/versions/{version}',
         'GET /models/{name}/versions/{version}/signature',
+        'PATCH /models/{name}',
+        'PATCH /models/{name}/versions/{version}',
         'POST /models/{name}/versions/{version}/stage',
         'PUT /models/{name}/aliases/{alias}',
         'DELETE /models/{name}/aliases/{alias}',
@@ -73,6 +75,8 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /metrics',
         'GET /openapi.json',
         'GET /docs',
+        'GET /docs/reference',
+        'GET /events',
         'GET /experiments',
         'GET /experiments/{name}/runs',
         'GET /runs/{id}',
@@ -106,8 +110,17 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
     ]);
   });
 
-  it('serves a self-contained HTML docs page', async () => {
-    const res = await request(app).get('/docs').expect(200);
+  it('serves Swagger UI from the package (no CDN) and a self-contained reference page', async () => {
+    const ui = await request(app).get('/docs').expect(200);
+    expect(ui.headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    expect(ui.text).not.toMatch(/https?:\/\//);
+    const scripts = [...ui.text.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(['docs/swagger-ui-bundle.js', 'docs/init.js']);
+    const bundle = await request(app).get('/docs/swagger-ui-bundle.js').expect(200);
+    expect(bundle.headers['content-type']).toMatch(/javascript/);
+    expect(Number(bundle.headers['content-length'])).toBeGreaterThan(100_000);
+    await request(app).get('/docs/package.json').expect(404);
+    const res = await request(app).get('/docs/reference').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.text).toContain('<!doctype html>');
     expect(res.text).toContain('/models/{name}/predict');

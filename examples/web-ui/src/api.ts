@@ -47,6 +47,17 @@ export interface RunDetail {
   model: ModelInfo | null;
 }
 
+/** A training job (`POST /train` answers 202 with it; `GET /jobs/:id/events` streams its progress). */
+export interface Job {
+  id: string;
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  progress: { phase: string; fraction: number };
+  result: { runId: string; model: string | null; version: number | null } | null;
+  error: { code: string; message: string } | null;
+  submittedBy: string;
+  createdAt: number;
+}
+
 export interface CanaryArm extends CanaryArmStats {
   ref: number | string;
 }
@@ -55,8 +66,12 @@ export interface CanaryState {
   model: string;
   weight: number;
   shadow: boolean;
+  mode?: string;
+  revision?: number;
   stickyKey: string | null;
   createdAt: number;
+  updatedAt?: number;
+  updatedBy?: string;
   current: CanaryArm;
   next: CanaryArm;
 }

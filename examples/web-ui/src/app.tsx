@@ -8,13 +8,17 @@ import { ModelPage } from './pages/model-page.js';
 import { ModelsPage } from './pages/models-page.js';
 import { RunPage } from './pages/run-page.js';
 import { RunsPage } from './pages/runs-page.js';
+import { ComparePage } from './pages/compare-page.js';
+import { TrainPage } from './pages/train-page.js';
+import { VersionPage } from './pages/version-page.js';
 import type { Route } from './router.js';
 import { to, useRoute } from './router.js';
 
 const sections = [
   { label: 'Models', href: to.models(), pages: ['models', 'model'] },
-  { label: 'Runs', href: to.experiments(), pages: ['experiments', 'runs', 'run'] },
+  { label: 'Experiments', href: to.experiments(), pages: ['experiments', 'runs', 'run', 'compare'] },
   { label: 'Datasets', href: to.datasets(), pages: ['datasets'] },
+  { label: 'Train', href: to.train(), pages: ['train'] },
 ];
 
 function Page({ route }: { route: Route }) {
@@ -23,6 +27,12 @@ function Page({ route }: { route: Route }) {
       return <ModelsPage />;
     case 'model':
       return <ModelPage key={route.name} name={route.name} />;
+    case 'version':
+      return <VersionPage key={`${route.name}/${route.version}`} name={route.name} version={route.version} />;
+    case 'compare':
+      return <ComparePage key={route.ids.join(',')} ids={route.ids} />;
+    case 'train':
+      return <TrainPage />;
     case 'experiments':
       return <ExperimentsPage />;
     case 'runs':
@@ -84,7 +94,7 @@ export function App() {
                     </li>
                   ))}
                   <li>
-                    <a href="docs">API</a>
+                    <a href="docs">API docs</a>
                   </li>
                 </ul>
               </nav>

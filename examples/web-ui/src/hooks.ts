@@ -9,8 +9,11 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** GETs `path` (none when `null`), again when it changes or on `reload()`; stale answers are dropped. */
-export function useApi<T>(path: string | null): Loaded<T> {
+/**
+ * GETs `path` (none when `null`), again when it or `refresh` changes or on `reload()`; stale answers
+ * are dropped.
+ */
+export function useApi<T>(path: string | null, refresh = 0): Loaded<T> {
   const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
     data: undefined,
     error: undefined,
@@ -33,7 +36,7 @@ export function useApi<T>(path: string | null): Loaded<T> {
     return () => {
       live = false;
     };
-  }, [path, tick]);
+  }, [path, tick, refresh]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };

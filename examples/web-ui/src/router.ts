@@ -5,6 +5,9 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { page: 'models' }
   | { page: 'model'; name: string }
+  | { page: 'version'; name: string; version: number }
+  | { page: 'compare'; ids: string[] }
+  | { page: 'train' }
   | { page: 'experiments' }
   | { page: 'runs'; experiment: string }
   | { page: 'run'; id: string }
@@ -15,6 +18,11 @@ const patterns: [RegExp, (m: string[]) => Route][] = [
   [/^\/?$/, () => ({ page: 'models' })],
   [/^\/models\/?$/, () => ({ page: 'models' })],
   [/^\/models\/([^/]+)\/?$/, (m) => ({ page: 'model', name: m[0]! })],
+  [
+    /^\/models\/([^/]+)\/versions\/(\d+)\/?$/,
+    (m) => ({ page: 'version', name: m[0]!, version: Number(m[1]) }),
+  ],
+  [/^\/train\/?$/, () => ({ page: 'train' })],
   [/^\/experiments\/?$/, () => ({ page: 'experiments' })],
   [/^\/experiments\/([^/]+)\/?$/, (m) => ({ page: 'runs', experiment: m[0]! })],
   [/^\/runs\/([^/]+)\/?$/, (m) => ({ page: 'run', id: m[0]! })],
@@ -31,7 +39,11 @@ const decode = (s: string): string => {
 };
 
 export function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#/, '').split('?')[0] ?? '';
+  const [path = '', search = ''] = hash.replace(/^#/, '').split('?');
+  if (/^\/compare\/?$/.test(path)) {
+    const ids = new URLSearchParams(search).get('runs');
+    return { page: 'compare', ids: ids ? ids.split(',').filter(Boolean) : [] };
+  }
   for (const [re, make] of patterns) {
     const m = re.exec(path);
     if (m) return make(m.slice(1).map(decode));
@@ -58,7 +70,10 @@ export const to = {
   model: (name: string): string => `#/models/${e(name)}`,
   experiments: (): string => '#/experiments',
   runs: (experiment: string): string => `#/experiments/${e(experiment)}`,
+  version: (name: string, version: number): string => `#/models/${e(name)}/versions/${version}`,
   run: (id: string): string => `#/runs/${e(id)}`,
+  compare: (ids: string[]): string => `#/compare?runs=${ids.map(e).join(',')}`,
+  train: (): string => '#/train',
   datasets: (): string => '#/datasets',
   dataset: (name: string): string => `#/datasets/${e(name)}`,
 };

@@ -13,6 +13,7 @@ import {
   listVersionsQuery,
   modelParams,
   stageBody,
+  updateMetaBody,
   versionParams,
 } from '../schemas.js';
 
@@ -92,6 +93,18 @@ export function modelRoutes(ctx: AppContext): Router {
       throw new HttpError(404, 'NOT_FOUND', `model "${name}" version ${version} has no MODEL.json`);
     const model = await readModelInfo(registry, `models:/${name}/${version}`);
     res.json({ name, version, runId: found.runId, model });
+  });
+
+  router.patch('/models/:name', json, async (req, res) => {
+    const { name } = parseRequest(modelParams, req.params, 'params');
+    const body = parseRequest(updateMetaBody, req.body, 'body');
+    res.json(await registryOf(res).updateModel(name, body));
+  });
+
+  router.patch('/models/:name/versions/:version', json, async (req, res) => {
+    const { name, version } = parseRequest(versionParams, req.params, 'params');
+    const body = parseRequest(updateMetaBody, req.body, 'body');
+    res.json(await registryOf(res).updateVersion(name, version, body));
   });
 
   router.post('/models/:name/versions/:version/stage', json, async (req, res) => {

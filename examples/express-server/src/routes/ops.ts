@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
-import { renderDocsPage } from '../docs-page.js';
+import { apiDocsRoutes } from '../api-docs.js';
 
 export interface OpsOptions {
   /** The OpenAPI document (built once at start). */
@@ -11,11 +11,10 @@ export interface OpsOptions {
   deployments?: () => unknown[];
 }
 
-/** `/health`, `/metrics`, `/openapi.json`, `/docs`. */
+/** `/health`, `/metrics`, `/openapi.json`, `/docs` (Swagger UI) and `/docs/reference`. */
 export function opsRoutes(ctx: AppContext, options: OpsOptions): Router {
   const router = Router();
   const started = Date.now();
-  const docsPage = renderDocsPage(options.openapi);
   const timeoutMs = options.healthTimeoutMs ?? 2000;
 
   router.get('/health', async (_req, res) => {
@@ -56,9 +55,7 @@ export function opsRoutes(ctx: AppContext, options: OpsOptions): Router {
     res.json(options.openapi);
   });
 
-  router.get('/docs', (_req, res) => {
-    res.type('html').send(docsPage);
-  });
+  router.use(apiDocsRoutes(options.openapi));
 
   return router;
 }

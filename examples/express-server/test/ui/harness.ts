@@ -97,6 +97,8 @@ export async function seed(registry: ModelRegistry): Promise<Seeded> {
 
 export interface Harness {
   url: string;
+  /** The registry's folder (SQLite file + artifacts): another process can open the same registry. */
+  dir: string;
   registry: ModelRegistry;
   browser: Browser;
   seeded: Seeded;
@@ -142,6 +144,7 @@ export async function startHarness(options: { auth?: AuthOptions } = {}): Promis
     const b = browser;
     return {
       url,
+      dir,
       registry,
       browser: b,
       seeded,

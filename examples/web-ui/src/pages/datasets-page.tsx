@@ -1,7 +1,9 @@
 import { useRef, useState } from 'react';
 import type { DatasetVersion } from '../api.js';
 import { api, messageOf, seg } from '../api.js';
-import { TableWrap } from '../components/bits.js';
+import { StageBadge, TableWrap } from '../components/bits.js';
+import { VersionLink } from '../lineage/lineage-links.js';
+import { datasetOf, lineageQueries, useLineage } from '../lineage/lineage.js';
 import { useNotify } from '../components/notices.js';
 import { Async } from '../components/states.js';
 import { fmtBytes, fmtDate, fmtNumber, fmtTime } from '../format.js';
@@ -111,6 +113,56 @@ function UploadForm({ onUploaded }: { onUploaded: (d: Upload) => void }) {
   );
 }
 
+/** The runs trained on this dataset (any version) and the model versions and deployments they became. */
+function DatasetUsage({ name }: { name: string }) {
+  const { index, error } = useLineage();
+  if (error && !index) return <p className="muted">Could not read the runs and models that use it.</p>;
+  if (!index) return <p className="muted">Reading the runs and models that use it…</p>;
+  const runs = lineageQueries.runsOfDataset(index, name);
+  return (
+    <section aria-labelledby="usage-heading" data-testid="dataset-usage">
+      <h3 id="usage-heading">Used by</h3>
+      {runs.length === 0 ? (
+        <p className="muted">No run was trained on {name} yet.</p>
+      ) : (
+        <ul className="lineage-list">
+          {runs.map((r) => {
+            const d = datasetOf(r);
+            const versions = lineageQueries.versionsOfRun(index, r.id);
+            return (
+              <li key={r.id}>
+                {d?.version ? <span className="muted small">v{d.version} → </span> : null}
+                run{' '}
+                <a href={to.run(r.id)} data-lineage="run">
+                  {r.name}
+                </a>{' '}
+                <span className="muted small">({r.experiment})</span>
+                {versions.map((v) => {
+                  const deployed = lineageQueries.deploymentsOf(index, v.name, v.version);
+                  return (
+                    <span key={`${v.name}/${v.version}`}>
+                      {' → '}
+                      <VersionLink version={v} /> <StageBadge stage={v.stage} />
+                      {deployed.map(({ deployment, arms }) => (
+                        <span key={deployment.model}>
+                          {' → '}
+                          <a href={to.model(deployment.model)} data-lineage="deployment">
+                            canary {arms.join('+')}
+                          </a>
+                        </span>
+                      ))}
+                    </span>
+                  );
+                })}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function DatasetDetail({ name }: { name: string }) {
   const detail = useApi<{ dataset: DatasetVersion; versions: DatasetVersion[] }>(`datasets/${seg(name)}`);
   const [picked, setPicked] = useState<number | null>(null);
@@ -160,6 +212,7 @@ function DatasetDetail({ name }: { name: string }) {
                 </table>
               </TableWrap>
               <SchemaTable dataset={shown} />
+              <DatasetUsage name={name} />
             </>
           );
         }}

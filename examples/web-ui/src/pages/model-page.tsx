@@ -4,6 +4,9 @@ import { api, seg } from '../api.js';
 import { Async } from '../components/states.js';
 import { useApi, useTitle } from '../hooks.js';
 import { to } from '../router.js';
+import { EditableMeta } from '../components/edit-meta.js';
+import { useCanEdit } from '../components/who.js';
+import { useLiveEvents } from '../live.js';
 import { AliasPanel } from './model/alias-panel.js';
 import { CanaryPanel } from './model/canary-panel.js';
 import { HistoryTimeline } from './model/history-timeline.js';
@@ -36,9 +39,22 @@ function useRunMetrics(versions: ModelVersion[] | undefined): Record<string, Rec
 export function ModelPage({ name }: { name: string }) {
   useTitle(`Model ${name}`);
   const base = `models/${seg(name)}`;
-  const model = useApi<ModelDetail>(base);
-  const versions = useApi<{ versions: ModelVersion[] }>(`${base}/versions`);
-  const history = useApi<{ history: HistoryEntry[] }>(`${base}/history`);
+  // A move made elsewhere (another tab, process or machine) shows up without a reload.
+  const tick = useLiveEvents(
+    [
+      'model.updated',
+      'version.created',
+      'version.updated',
+      'version.stage_changed',
+      'alias.set',
+      'alias.deleted',
+    ],
+    name,
+  );
+  const canEdit = useCanEdit()(name);
+  const model = useApi<ModelDetail>(base, tick);
+  const versions = useApi<{ versions: ModelVersion[] }>(`${base}/versions`, tick);
+  const history = useApi<{ history: HistoryEntry[] }>(`${base}/history`, tick);
   const metrics = useRunMetrics(versions.data?.versions);
   const { reload: reloadModel } = model;
   const { reload: reloadVersions } = versions;
@@ -60,16 +76,33 @@ export function ModelPage({ name }: { name: string }) {
       <h1>{name}</h1>
       <Async state={model} what="the model">
         {(m) => (
-          <p className="muted">
-            {m.description || 'No description.'} {m.lastVersion} version{m.lastVersion === 1 ? '' : 's'}{' '}
-            allocated; stages: {m.stages.join(' → ')}.
-          </p>
+          <>
+            <EditableMeta
+              path={base}
+              what={`model ${name}`}
+              description={m.description}
+              tags={m.tags}
+              canEdit={canEdit}
+              onSaved={reloadModel}
+            />
+            <p className="muted small">
+              {m.lastVersion} version{m.lastVersion === 1 ? '' : 's'} allocated; stages:{' '}
+              {m.stages.join(' → ')}.
+            </p>
+          </>
         )}
       </Async>
       {model.data ? (
         <div className="grid">
           <section className="card span-2" aria-labelledby="versions-heading">
-            <h2 id="versions-heading">Versions</h2>
+            <div className="page-head">
+              <h2 id="versions-heading">Versions</h2>
+              {versionList.filter((v) => v.runId).length >= 2 ? (
+                <a href={to.compare(versionList.flatMap((v) => (v.runId ? [v.runId] : [])))}>
+                  Compare the versions&apos; runs
+                </a>
+              ) : null}
+            </div>
             <Async
               state={versions}
               what="the versions"
@@ -91,8 +124,8 @@ export function ModelPage({ name }: { name: string }) {
             <h2 id="aliases-heading">Aliases</h2>
             <AliasPanel name={name} aliases={model.data.aliases} versions={versionList} onChanged={refresh} />
           </section>
-          <section className="card" aria-labelledby="canary-heading">
-            <h2 id="canary-heading">Canary</h2>
+          <section className="card span-2" aria-labelledby="canary-heading">
+            <h2 id="canary-heading">Deployment (canary)</h2>
             <CanaryPanel name={name} versions={versionList} stages={stages} onChanged={refresh} />
           </section>
           <section className="card span-2" aria-labelledby="history-heading">

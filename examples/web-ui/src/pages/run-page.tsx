@@ -1,12 +1,14 @@
 import { useEffect, useState } from 'react';
 import type { MetricPoint, ModelInfo, RunDetail } from '../api.js';
 import { api, artifactUrl, seg } from '../api.js';
-import { TableWrap } from '../components/bits.js';
+import { StageBadge, TableWrap } from '../components/bits.js';
 import { LineChart } from '../components/line-chart.js';
 import { Async } from '../components/states.js';
 import { fmtBytes, fmtNumber, fmtTime, own } from '../format.js';
 import { useApi, useTitle } from '../hooks.js';
 import { to } from '../router.js';
+import { DatasetLink, VersionLink } from '../lineage/lineage-links.js';
+import { datasetOf, lineageQueries, useLineage } from '../lineage/lineage.js';
 
 /** The full history of each metric of a run (for the small charts); failures leave a metric out. */
 function useMetricHistories(runId: string, keys: string[]): Record<string, MetricPoint[]> {
@@ -32,7 +34,15 @@ function useMetricHistories(runId: string, keys: string[]): Record<string, Metri
   return histories;
 }
 
-function KeyValues({ label, values }: { label: string; values: Record<string, string> }) {
+export function KeyValues({
+  label,
+  values,
+  numeric = false,
+}: {
+  label: string;
+  values: Record<string, string>;
+  numeric?: boolean;
+}) {
   const entries = Object.entries(values).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return <p className="muted">None.</p>;
   return (
@@ -42,7 +52,7 @@ function KeyValues({ label, values }: { label: string; values: Record<string, st
           {entries.map(([k, v]) => (
             <tr key={k}>
               <th scope="row">{k}</th>
-              <td className="wrap">{v}</td>
+              <td className={numeric ? 'num' : 'wrap'}>{v}</td>
             </tr>
           ))}
         </tbody>
@@ -51,7 +61,7 @@ function KeyValues({ label, values }: { label: string; values: Record<string, st
   );
 }
 
-function Signature({ model }: { model: ModelInfo }) {
+export function Signature({ model }: { model: ModelInfo }) {
   const { inputs, output } = model.signature;
   return (
     <>
@@ -97,8 +107,12 @@ function Metrics({ runId, latest }: { runId: string; latest: Record<string, numb
           <thead>
             <tr>
               <th scope="col">Metric</th>
-              <th scope="col">Latest</th>
-              <th scope="col">Points</th>
+              <th scope="col" className="num">
+                Latest
+              </th>
+              <th scope="col" className="num">
+                Points
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -127,6 +141,38 @@ function Metrics({ runId, latest }: { runId: string; latest: Record<string, numb
   );
 }
 
+/** Where the run's data came from and what it became: "trained on iris v1", "registered as iris v2". */
+function RunLineage({ run }: { run: RunDetail['run'] }) {
+  const { index } = useLineage();
+  const dataset = datasetOf(run);
+  const versions = index ? lineageQueries.versionsOfRun(index, run.id) : [];
+  return (
+    <p className="lineage-line" data-testid="run-lineage">
+      {dataset ? (
+        <>
+          Trained on <DatasetLink dataset={dataset} />.{' '}
+        </>
+      ) : null}
+      {!index ? (
+        <span className="muted">Reading the registered versions…</span>
+      ) : versions.length ? (
+        <>
+          Registered as{' '}
+          {versions.map((v, i) => (
+            <span key={`${v.name}/${v.version}`}>
+              {i ? ', ' : ''}
+              <VersionLink version={v} /> <StageBadge stage={v.stage} />
+            </span>
+          ))}
+          .
+        </>
+      ) : (
+        <span className="muted">Not registered as a model version.</span>
+      )}
+    </p>
+  );
+}
+
 export function RunPage({ id }: { id: string }) {
   useTitle(`Run ${id.slice(0, 8)}`);
   const detail = useApi<RunDetail>(`runs/${seg(id)}`);
@@ -144,6 +190,7 @@ export function RunPage({ id }: { id: string }) {
             <code>{run.id}</code> · {run.status} · started {fmtTime(run.startTime)}
             {run.endTime ? ` · ended ${fmtTime(run.endTime)}` : ''}
           </p>
+          <RunLineage run={run} />
           <div className="grid">
             <section className="card" aria-labelledby="params-heading">
               <h2 id="params-heading">Params</h2>

@@ -9,25 +9,50 @@ import { fmtNumber } from '../../format.js';
 import { useInterval } from '../../hooks.js';
 import { CanaryForm } from './canary-form.js';
 import { useCanEdit } from '../../components/who.js';
+import { to } from '../../router.js';
 
 type Action = 'promote' | 'rollback' | 'end';
 
 const POLL_MS = 2000;
 
-function ArmRow({ arm, label, share }: { arm: CanaryArm; label: string; share: number }) {
+/** `v2 (production)`: the version an arm serves, and the ref it follows when that is not a number. */
+const armText = (arm: CanaryArm): string => {
+  const v = arm.version === null ? 'not loaded yet' : `v${arm.version}`;
+  return typeof arm.ref === 'number' || /^\d+$/.test(String(arm.ref)) ? v : `${v} (${String(arm.ref)})`;
+};
+
+/** "current: v2 (production), 75 %; next: v3, 25 %" */
+export const describeCanaryPlainly = (c: CanaryState, nextShare: number): string =>
+  `current: ${armText(c.current)}, ${Math.round((1 - nextShare) * 100)} %; next: ${armText(c.next)}, ${Math.round(nextShare * 100)} %`;
+
+function ArmRow({ name, arm, label, share }: { name: string; arm: CanaryArm; label: string; share: number }) {
   return (
     <tr>
       <th scope="row">{label}</th>
-      <td>
-        {String(arm.ref)} → {arm.version === null ? '—' : `v${arm.version}`}
+      <td data-label="Serves">
+        {arm.version === null ? armText(arm) : <a href={to.version(name, arm.version)}>{armText(arm)}</a>}
       </td>
-      <td>{Math.round(share * 100)} %</td>
-      <td>{arm.rows}</td>
-      <td>{arm.requests}</td>
-      <td>{arm.errors}</td>
-      <td>{arm.latencyMs ? fmtNumber(arm.latencyMs.p50) : '—'}</td>
-      <td>{arm.latencyMs ? fmtNumber(arm.latencyMs.p95) : '—'}</td>
-      <td>{arm.latencyMs ? fmtNumber(arm.latencyMs.p99) : '—'}</td>
+      <td data-label="Share" className="num">
+        {Math.round(share * 100)} %
+      </td>
+      <td data-label="Rows" className="num">
+        {arm.rows}
+      </td>
+      <td data-label="Requests" className="num">
+        {arm.requests}
+      </td>
+      <td data-label="Errors" className="num">
+        {arm.errors}
+      </td>
+      <td data-label="p50 ms" className="num">
+        {arm.latencyMs ? fmtNumber(arm.latencyMs.p50) : '—'}
+      </td>
+      <td data-label="p95 ms" className="num">
+        {arm.latencyMs ? fmtNumber(arm.latencyMs.p95) : '—'}
+      </td>
+      <td data-label="p99 ms" className="num">
+        {arm.latencyMs ? fmtNumber(arm.latencyMs.p99) : '—'}
+      </td>
     </tr>
   );
 }
@@ -139,8 +164,12 @@ export function CanaryPanel({
   return (
     <div data-testid="canary-panel">
       {loadError ? <ErrorState error={loadError} retry={() => void load()} what="the canary" /> : null}
-      <p>
+      <p className="plain" data-testid="canary-plain">
+        <strong>{describeCanaryPlainly(canary, percent / 100)}</strong>
+      </p>
+      <p className="muted small">
         Active since {new Date(canary.createdAt).toLocaleTimeString()}
+        {canary.updatedBy ? `, last changed by ${canary.updatedBy}` : ''}
         {canary.stickyKey ? `, sticky on “${canary.stickyKey}”` : ''}
         {canary.shadow ? ', shadow mode' : ''}. Counters refresh every 2 s.
       </p>
@@ -161,23 +190,37 @@ export function CanaryPanel({
         />
       </div>
       <TableWrap label="Canary arms">
-        <table className="data-table">
+        <table className="data-table cards">
           <thead>
             <tr>
               <th scope="col">Arm</th>
               <th scope="col">Serves</th>
-              <th scope="col">Share</th>
-              <th scope="col">Rows</th>
-              <th scope="col">Requests</th>
-              <th scope="col">Errors</th>
-              <th scope="col">p50 ms</th>
-              <th scope="col">p95 ms</th>
-              <th scope="col">p99 ms</th>
+              <th scope="col" className="num">
+                Share
+              </th>
+              <th scope="col" className="num">
+                Rows
+              </th>
+              <th scope="col" className="num">
+                Requests
+              </th>
+              <th scope="col" className="num">
+                Errors
+              </th>
+              <th scope="col" className="num">
+                p50 ms
+              </th>
+              <th scope="col" className="num">
+                p95 ms
+              </th>
+              <th scope="col" className="num">
+                p99 ms
+              </th>
             </tr>
           </thead>
           <tbody>
-            <ArmRow arm={canary.current} label="current" share={1 - percent / 100} />
-            <ArmRow arm={canary.next} label="next" share={percent / 100} />
+            <ArmRow name={name} arm={canary.current} label="current" share={1 - percent / 100} />
+            <ArmRow name={name} arm={canary.next} label="next" share={percent / 100} />
           </tbody>
         </table>
       </TableWrap>

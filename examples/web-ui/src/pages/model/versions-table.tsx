@@ -72,7 +72,7 @@ export function VersionsTable({
   return (
     <>
       <TableWrap label={`Versions of ${name}`}>
-        <table className="data-table" data-testid="versions-table">
+        <table className="data-table cards" data-testid="versions-table">
           <thead>
             <tr>
               <th scope="col">Version</th>
@@ -90,12 +90,16 @@ export function VersionsTable({
               const selectId = `stage-${v.version}`;
               return (
                 <tr key={v.version} data-version={v.version}>
-                  <th scope="row">v{v.version}</th>
-                  <td>
+                  <th scope="row">
+                    <a href={to.version(name, v.version)}>v{v.version}</a>
+                  </th>
+                  <td data-label="Stage">
                     <StageBadge stage={v.stage} />
                   </td>
-                  <td>{v.aliases.length ? v.aliases.map((a) => <AliasChip key={a} alias={a} />) : '—'}</td>
-                  <td>
+                  <td data-label="Aliases">
+                    {v.aliases.length ? v.aliases.map((a) => <AliasChip key={a} alias={a} />) : '—'}
+                  </td>
+                  <td data-label="Metrics">
                     {m && Object.keys(m).length ? (
                       <dl className="metric-list">
                         {Object.entries(m)
@@ -112,7 +116,7 @@ export function VersionsTable({
                       '—'
                     )}
                   </td>
-                  <td>
+                  <td data-label="Run">
                     {v.runId ? (
                       <a href={to.run(v.runId)} title={v.runId}>
                         {v.runId.slice(0, 8)}
@@ -121,8 +125,8 @@ export function VersionsTable({
                       '—'
                     )}
                   </td>
-                  <td>{fmtTime(v.createdAt)}</td>
-                  <td>
+                  <td data-label="Created">{fmtTime(v.createdAt)}</td>
+                  <td data-label="Move to stage">
                     {canEdit ? (
                       <div className="inline-form">
                         <label className="visually-hidden" htmlFor={selectId}>

@@ -34,15 +34,35 @@ function useHistories(runs: Run[], key: string) {
   return state;
 }
 
-/** Selected runs side by side (params, then metrics; differing params marked) and a chart of one metric. */
+/** Whether a smaller value of the metric is better (losses and errors), from its name. */
+export const lowerIsBetter = (key: string): boolean => /loss|error|mse|rmse|mae|mape|deviance/i.test(key);
+
+/** The ids of the runs with the best value of `key` (ties all win); none when fewer than two have it. */
+export function bestRuns(runs: Run[], key: string): Set<string> {
+  const values = runs.flatMap((r) => {
+    const v = own(r.latestMetrics, key);
+    return v === undefined || Number.isNaN(v) ? [] : [{ id: r.id, v }];
+  });
+  if (values.length < 2) return new Set();
+  const best = lowerIsBetter(key) ? Math.min(...values.map((x) => x.v)) : Math.max(...values.map((x) => x.v));
+  return new Set(values.filter((x) => x.v === best).map((x) => x.id));
+}
+
+/**
+ * Selected runs side by side (params, then metrics; differing params highlighted, the best value of
+ * each metric marked) and their curves of one metric overlaid.
+ */
 export function CompareRuns({
   runs,
   metricKeys,
   onClose,
+  labels,
 }: {
   runs: Run[];
   metricKeys: string[];
-  onClose: () => void;
+  onClose?: () => void;
+  /** Extra text under a run's name (e.g. the model version it became). */
+  labels?: Record<string, string>;
 }) {
   const selectId = useId();
   const [key, setKey] = useState(metricKeys[0] ?? '');
@@ -54,9 +74,11 @@ export function CompareRuns({
     <section className="card compare" aria-labelledby="compare-heading" data-testid="compare">
       <div className="page-head">
         <h2 id="compare-heading">Comparing {runs.length} runs</h2>
-        <button type="button" onClick={onClose}>
-          Close comparison
-        </button>
+        {onClose ? (
+          <button type="button" onClick={onClose}>
+            Close comparison
+          </button>
+        ) : null}
       </div>
       <TableWrap label="Runs side by side">
         <table className="data-table compare-table">
@@ -64,8 +86,9 @@ export function CompareRuns({
             <tr>
               <th scope="col">Field</th>
               {runs.map((r) => (
-                <th scope="col" key={r.id}>
+                <th scope="col" key={r.id} className="num">
                   <a href={to.run(r.id)}>{r.name}</a>
+                  {labels?.[r.id] ? <div className="muted small">{labels[r.id]}</div> : null}
                 </th>
               ))}
             </tr>
@@ -74,7 +97,9 @@ export function CompareRuns({
             <tr>
               <th scope="row">started</th>
               {runs.map((r) => (
-                <td key={r.id}>{fmtTime(r.startTime)}</td>
+                <td key={r.id} className="num">
+                  {fmtTime(r.startTime)}
+                </td>
               ))}
             </tr>
             {paramKeys.map((k) => (
@@ -84,20 +109,38 @@ export function CompareRuns({
                   {differs(k) ? <span className="visually-hidden"> (differs)</span> : null}
                 </th>
                 {runs.map((r) => (
-                  <td key={r.id}>{own(r.params, k) ?? '—'}</td>
-                ))}
-              </tr>
-            ))}
-            {metricKeys.map((k) => (
-              <tr key={`m-${k}`}>
-                <th scope="row">metric {k}</th>
-                {runs.map((r) => (
                   <td key={r.id} className="num">
-                    {fmtNumber(own(r.latestMetrics, k))}
+                    {own(r.params, k) ?? '—'}
                   </td>
                 ))}
               </tr>
             ))}
+            {metricKeys.map((k) => {
+              const best = bestRuns(runs, k);
+              return (
+                <tr key={`m-${k}`}>
+                  <th scope="row">
+                    metric {k}{' '}
+                    <span className="muted small">({lowerIsBetter(k) ? 'lower' : 'higher'} is better)</span>
+                  </th>
+                  {runs.map((r) => (
+                    <td
+                      key={r.id}
+                      className={best.has(r.id) ? 'num best' : 'num'}
+                      data-best={best.has(r.id) || undefined}
+                    >
+                      {fmtNumber(own(r.latestMetrics, k))}
+                      {best.has(r.id) ? (
+                        <span className="best-mark" title="best">
+                          {' '}
+                          ★<span className="visually-hidden"> best</span>
+                        </span>
+                      ) : null}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </TableWrap>
