@@ -1,11 +1,7 @@
 export { relayEvents } from './relay.js';
 export type { EventRelay } from './relay.js';
 export { createPredictionConsumer, deadLetterHeaders } from './prediction-consumer.js';
-export type {
-  PredictionConsumer,
-  PredictionConsumerStats,
-  PredictionResult,
-} from './prediction-consumer.js';
+export type { PredictionConsumer, PredictionConsumerStats, PredictionResult } from './prediction-consumer.js';
 export type { EventCursor } from './cursor.js';
 export { predictionConsumerOptionsSchema, relayEventsOptionsSchema } from './options.js';
 export type { LogEntry, PredictionConsumerOptions, RelayEventsOptions } from './options.js';

@@ -28,7 +28,10 @@ const registry = z.custom<ModelRegistry>(
   'must be a ModelRegistry',
 );
 const connection = z
-  .custom<NatsConnection>((v) => hasMethods(v, ['jetstream', 'jetstreamManager', 'close']), 'must be a NatsConnection')
+  .custom<NatsConnection>(
+    (v) => hasMethods(v, ['jetstream', 'jetstreamManager', 'close']),
+    'must be a NatsConnection',
+  )
   .optional();
 const servers = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional();
 const oneConnection = (o: { nats?: unknown; servers?: unknown }): boolean =>

@@ -100,7 +100,9 @@ function looseId(text: string): JobId | undefined {
  *   subject at once; other failures are redelivered after `retryDelayMs` and dead-lettered at the
  *   `maxDeliver`-th delivery. A dead-lettered input is then terminated (never redelivered).
  */
-export async function createPredictionConsumer(options: PredictionConsumerOptions): Promise<PredictionConsumer> {
+export async function createPredictionConsumer(
+  options: PredictionConsumerOptions,
+): Promise<PredictionConsumer> {
   const o = parseStoreOptions(predictionConsumerOptionsSchema, options, WHERE);
   const { registry } = o;
   const log = o.log ?? (() => undefined);
@@ -154,7 +156,18 @@ export async function createPredictionConsumer(options: PredictionConsumerOption
     throw isRegistryError(e) ? e : natsFailure(`setting up the consumer "${durable}" failed`, e);
   }
 
-  const live = registry.watch(uri, o.watch);
+  const live = registry.watch(uri, {
+    // While nothing serves, each re-check fails: a log entry, not a process warning per try.
+    onError: (e) =>
+      log({
+        event: 'model.watch_error',
+        uri: e.uri,
+        phase: e.phase,
+        serving: e.serving?.version ?? null,
+        error: messageOf(e.error),
+      }),
+    ...o.watch,
+  });
   const stopping = new AbortController();
   const stats: PredictionConsumerStats = {
     results: 0,
@@ -178,7 +191,8 @@ export async function createPredictionConsumer(options: PredictionConsumerOption
       timeout: o.publishTimeoutMs,
     });
     stats.deadLettered++;
-    msg.term(`dead-lettered to ${deadLetterSubject}: ${code}`);
+    // No reason text: nats-server before 2.10 does not read "+TERM <reason>" as a termination.
+    msg.term();
     log({ event: 'message.dead_lettered', id, code, error, deliveries: msg.info.redeliveryCount });
   };
 
