@@ -18,7 +18,7 @@ const pkg = (name: string): string =>
 /** Every workspace package resolved to its source: for cross-package tests that need no build. */
 export const sourceAlias = [
   ...coreAlias,
-  ...['meta-sqlite', 'meta-postgres', 'queue-pgboss', 'storage-fs', 'storage-s3'].map((name) => ({
+  ...['meta-sqlite', 'meta-postgres', 'queue-pgboss', 'bus-nats', 'storage-fs', 'storage-s3'].map((name) => ({
     find: new RegExp(`^@modelreg/${name}$`),
     replacement: pkg(name),
   })),

@@ -18,6 +18,7 @@ const all = [
   'serving-under-training',
   'boosting',
   'forest-vs-xgboost',
+  'nats-worker',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {

@@ -126,4 +126,49 @@ describe('PredictionWorker', () => {
       ['b.ndjson', 2, 1],
     ]);
   });
+
+  it('jobs wait while nothing is in the stage, then are answered by the version promoted into it', async () => {
+    const { runId } = (await registry.getVersion('iris', 1))!;
+    await registry.registerModel('later', { runId: runId! });
+    const waiting = new PredictionWorker({
+      registry,
+      uri: 'models:/later/production',
+      log: (e) => logs.push(e),
+      waitRetryMs: 20,
+    });
+    try {
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      const done = waiting.processStream(Readable.from([ndjson(irisRows.slice(0, 3))]), out);
+      await vi.waitFor(() =>
+        expect(logs).toContainEqual(expect.objectContaining({ event: 'model.waiting' })),
+      );
+      expect(chunks).toHaveLength(0);
+      await registry.transitionStage('later', 1, 'production');
+      expect(await done).toEqual({ jobs: 3, ok: 3, failed: 0 });
+      const results = parseNdjson<JobResult>(Buffer.concat(chunks).toString());
+      expect(results.map((r) => ('version' in r ? r.version : r.error.code))).toEqual([1, 1, 1]);
+    } finally {
+      await waiting.close();
+    }
+  });
+
+  it('a stop while a job waits for a version leaves the file unprocessed, with no output', async () => {
+    const { runId } = (await registry.getVersion('iris', 1))!;
+    await registry.registerModel('later', { runId: runId! });
+    const waiting = new PredictionWorker({ registry, uri: 'models:/later/production', waitRetryMs: 20 });
+    const controller = new AbortController();
+    try {
+      const input = join(dir, 'jobs.ndjson');
+      writeFileSync(input, ndjson(irisRows.slice(0, 3)));
+      const done = waiting.processFile(input, join(dir, 'jobs.out.ndjson'), controller.signal);
+      setTimeout(() => controller.abort(), 100);
+      expect(await done).toEqual({ jobs: 0, ok: 0, failed: 0, interrupted: true });
+      expect(existsSync(join(dir, 'jobs.out.ndjson'))).toBe(false);
+      expect(existsSync(join(dir, 'jobs.out.ndjson.partial'))).toBe(false);
+    } finally {
+      await waiting.close();
+    }
+  });
 });
