@@ -24,7 +24,7 @@ export function listChildren(files: FileRecord[], dir: string): { path: string; 
     else dirs.add(`${prefix}${rest.slice(0, slash)}`);
   }
   for (const d of dirs) out.push({ path: d, is_dir: true });
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 const cleanDir = (path: string | undefined): string => {

@@ -20,6 +20,8 @@ import {
 import { compileRunFilter, compileRunOrderBy } from './run-search.js';
 import { experimentView, latestPoint, runInfoView, runView, toMlflowExperimentId } from './views.js';
 
+const LOG_MODEL_HISTORY = 'mlflow.log-model.history';
+
 /** MLflow's log-batch limits (the REST reference, "Log Batch"). */
 export const batchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const;
 
@@ -301,6 +303,36 @@ export function trackingRoutes(ctx: RouteContext): Router {
       throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No tag with name: ${key} in run with id ${runId}`);
     }
     await (await registry.openRun(runId)).deleteTag(key);
+    return {};
+  });
+
+  endpoint(router, ['post'], '/runs/log-model', async (req, res) => {
+    // LogModel: MLflow keeps the logged models' MLmodel descriptions in the run tag
+    // `mlflow.log-model.history` (a JSON list); the files themselves came through the artifact upload.
+    const p = paramsOf(req);
+    const registry = reg(req, res);
+    const runId = runIdOf(p);
+    const modelJson = requiredString(p, 'model_json');
+    let model: unknown;
+    try {
+      model = JSON.parse(modelJson);
+    } catch {
+      throw invalidParameter(`Invalid value for parameter 'model_json' supplied: it is not JSON`);
+    }
+    const run = await runById(registry, runId);
+    let history: unknown[] = [];
+    try {
+      const previous: unknown = JSON.parse(run.tags[LOG_MODEL_HISTORY] ?? '[]');
+      if (Array.isArray(previous)) history = previous;
+    } catch {
+      history = [];
+    }
+    history.push(model);
+    // The tag holds at most 5,000 characters: the oldest entries give way.
+    let value = JSON.stringify(history);
+    while (value.length > 5000 && history.length > 1) value = JSON.stringify((history = history.slice(1)));
+    if (value.length > 5000) throw invalidParameter('model_json is longer than the 5000 characters a run tag holds');
+    await (await registry.openRun(runId)).setTag(LOG_MODEL_HISTORY, value);
     return {};
   });
 
