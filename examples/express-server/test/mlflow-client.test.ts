@@ -1,10 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-// A third-party MLflow REST client (npm `mlflow` 2.0.7), written by nobody here.
-import MLflow from 'mlflow';
+import { createRequire } from 'node:module';
+import type MLflowClient from 'mlflow';
 import type { TestBackend } from './helpers.js';
 import { embeddedBackend, testApp } from './helpers.js';
+
+// A third-party MLflow REST client (npm `mlflow` 2.0.7), written by nobody here. It is CommonJS whose
+// module.exports is the client class (its types describe it as a default export).
+const MLflow = createRequire(import.meta.url)('mlflow') as typeof MLflowClient;
 
 const ADMIN = 'mr_admin-token-for-the-mlflow-client-test-000000';
 

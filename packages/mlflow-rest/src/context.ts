@@ -44,10 +44,10 @@ export async function experimentById(
   const ref = fromMlflowExperimentId(mlflowId);
   if (ref === 'default') {
     if (options.create) return registry.getOrCreateExperiment(DEFAULT_EXPERIMENT);
+    // A read never creates it: experiment 0 exists once a run was logged without an experiment.
     const found = await registry.stores.metadata.getExperimentByName(DEFAULT_EXPERIMENT);
     if (found) return found;
-    // MLflow always has experiment 0: it is made on the first read too.
-    return registry.getOrCreateExperiment(DEFAULT_EXPERIMENT);
+    throw noSuchExperiment('0');
   }
   const found = ref.id ? await registry.stores.metadata.getExperiment(ref.id) : null;
   if (!found) throw noSuchExperiment(String(mlflowId));

@@ -8,3 +8,5 @@ export type { Clause, Comparator, Entity } from './filter.js';
 export { compileRunFilter, compileRunOrderBy } from './run-search.js';
 export { batchLimits } from './tracking.js';
 export { fromMlflowExperimentId, toMlflowExperimentId } from './views.js';
+export { mlflowOperations } from './operations.js';
+export type { MlflowOperation } from './operations.js';

@@ -18,7 +18,7 @@ import {
   stringList,
 } from './params.js';
 import { compileRunFilter, compileRunOrderBy } from './run-search.js';
-import { experimentView, latestPoint, runInfoView, runView, toMlflowExperimentId } from './views.js';
+import { experimentView, fromMlflowExperimentId, latestPoint, runInfoView, runView, toMlflowExperimentId } from './views.js';
 
 const LOG_MODEL_HISTORY = 'mlflow.log-model.history';
 
@@ -359,7 +359,15 @@ export function trackingRoutes(ctx: RouteContext): Router {
     if (!order.some((o) => 'field' in o && o.field === 'startTime')) order.push({ field: 'startTime', direction: 'desc' });
     const query = { experimentIds, filter, orderBy, viewType };
     const offset = decodeToken(optionalString(p, 'page_token'), query);
-    const experiments = await Promise.all(experimentIds.map((id) => experimentById(registry, id)));
+    // Experiment 0 before its first run has no runs (MLflow always has it; modelreg makes it on first use).
+    const experiments = await Promise.all(
+      experimentIds.map((id) =>
+        experimentById(registry, id).catch((e: unknown) => {
+          if (fromMlflowExperimentId(id) === 'default' && e instanceof MlflowError) return null;
+          throw e;
+        }),
+      ),
+    ).then((found) => found.filter((e): e is Experiment => e !== null));
     if (experiments.length === 0 || viewType === 'DELETED_ONLY') return { runs: [] };
 
     // The typed search does the filtering it can and the ordering; the rest is checked per run.
