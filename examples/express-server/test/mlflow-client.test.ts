@@ -2,13 +2,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRequire } from 'node:module';
-import type MLflowClient from 'mlflow';
+import type * as mlflowTypes from 'mlflow';
 import type { TestBackend } from './helpers.js';
 import { embeddedBackend, testApp } from './helpers.js';
 
 // A third-party MLflow REST client (npm `mlflow` 2.0.7), written by nobody here. It is CommonJS whose
 // module.exports is the client class (its types describe it as a default export).
-const MLflow = createRequire(import.meta.url)('mlflow') as typeof MLflowClient;
+const MLflow = createRequire(import.meta.url)('mlflow') as typeof mlflowTypes.default.default;
 
 const ADMIN = 'mr_admin-token-for-the-mlflow-client-test-000000';
 
