@@ -3,11 +3,12 @@ import express from 'express';
 import type { RequestHandler } from 'express';
 import { createPredictBatcher, defaultSpoolDir } from '@modelreg/core';
 import type { ModelRegistry, PredictBatcherOptions } from '@modelreg/core';
+import { createMlflowRouter } from '@modelreg/mlflow-rest';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { AuditSink } from './audit.js';
 import type { AuthOptions } from './auth.js';
-import { authentication, authRoutes } from './auth.js';
+import { authentication, authRoutes, registryOf } from './auth.js';
 import type { AppContext, Limits } from './context.js';
 import { defaultLimits, loggerOf } from './context.js';
 import { errorHandler, routeNotFound } from './errors.js';
@@ -77,6 +78,8 @@ export interface AppOptions {
   sseHeartbeatMs?: number;
 }
 
+const MLFLOW_ARTIFACTS = '/api/2.0/mlflow-artifacts/';
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Sets the request id (from a well-formed `X-Request-Id`, or a new UUID), a child logger, and logs each answer. */
@@ -131,7 +134,9 @@ export function createApp(options: AppOptions): express.Application {
   app.use(requestLogging(logger));
   app.use(metrics.middleware);
   app.use(securityMiddleware({ ...defaultSecurity, ...options.security }, ctx.limits));
-  app.use(express.json({ limit: ctx.limits.jsonBytes, strict: true }));
+  const json = express.json({ limit: ctx.limits.jsonBytes, strict: true });
+  // MLflow's proxied artifact uploads are streamed as they come, whatever their Content-Type.
+  app.use((req, res, next) => (req.path.startsWith(MLFLOW_ARTIFACTS) ? next() : json(req, res, next)));
   const auth = options.auth ?? { mode: 'open' };
   app.use(authentication(ctx, auth));
   app.use(authRoutes(ctx, auth));
@@ -150,6 +155,20 @@ export function createApp(options: AppOptions): express.Application {
   app.use(modelRoutes(ctx));
   app.use(runRoutes(ctx));
   app.use(trackingRoutes(ctx));
+  // MLflow's REST API (/api/2.0/mlflow, /ajax-api/2.0/mlflow, /api/2.0/mlflow-artifacts) for MLflow
+  // clients: the same identity (Bearer, or Basic with the token as password) and roles.
+  app.use(
+    createMlflowRouter({
+      registry: options.registry,
+      auth: (_req, res) => registryOf(res),
+      artifactUploadBytes: ctx.limits.artifactUploadBytes,
+      jsonBytes: ctx.limits.jsonBytes,
+      onError: (error, cause) => {
+        metrics.countError(error.code);
+        if (error.status >= 500) logger.error({ err: cause, code: error.code }, 'server error');
+      },
+    }),
+  );
   app.use(opsRoutes(ctx, { openapi: buildOpenApiDocument(), deployments: () => canaries.describeAll() }));
   if (options.ui !== false) app.use(uiRoutes(options.ui ?? defaultUiDir()));
   app.use(routeNotFound);

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { mlflowOperations } from '@modelreg/mlflow-rest';
 import { z } from 'zod';
 import * as s from './schemas.js';
 import { eventsQuery } from './routes/events.js';
@@ -550,6 +551,40 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       503: { description: 'The web UI is not built', content: { 'text/html': { schema: z.string() } } },
     },
   });
+
+  // MLflow's REST API (@modelreg/mlflow-rest): the request and answer of each operation are the
+  // proto message named in its summary; errors are MLflow's `{ error_code, message }`.
+  const mlflowError = z
+    .object({ error_code: z.string(), message: z.string() })
+    .meta({ id: 'MlflowError', description: "MLflow's error answer" });
+  const mlflowAnswer = z.record(z.string(), z.unknown()).meta({ id: 'MlflowAnswer', description: 'The proto message’s Response, as JSON' });
+  for (const op of mlflowOperations) {
+    const isArtifactFile = op.path.endsWith('{path}');
+    path({
+      method: op.method.toLowerCase() as 'get',
+      path: `/api/2.0${op.path}`,
+      tags: ['MLflow'],
+      summary: `MLflow ${op.message} (${op.proto})${op.notImplemented ? ': not supported, answers 501 NOT_IMPLEMENTED' : ''}`,
+      description: op.path.startsWith('/mlflow/')
+        ? `Also served under /ajax-api/2.0${op.path}. ${op.method === 'GET' ? 'Fields of the request message as query parameters.' : 'The request message as a JSON body.'}`
+        : 'MLflow’s proxied artifact service: paths are `<experiment_id>/<run_id>/artifacts/<path>`.',
+      ...(isArtifactFile ? { request: { params: z.object({ path: z.string() }) } } : {}),
+      ...(op.method === 'PUT'
+        ? { request: { params: z.object({ path: z.string() }), body: { content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } } } }
+        : {}),
+      responses: {
+        200: isArtifactFile && op.method === 'GET'
+          ? { description: 'The file', content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } }
+          : { description: 'The response message', content: jsonContent(mlflowAnswer) },
+        ...Object.fromEntries(
+          [400, 401, 403, 404, ...(op.notImplemented ? [501] : [])].map((st) => [
+            st,
+            { description: 'MLflow error (INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS 400; UNAUTHENTICATED 401; PERMISSION_DENIED 403; RESOURCE_DOES_NOT_EXIST 404; NOT_IMPLEMENTED 501)', content: jsonContent(mlflowError) },
+          ]),
+        ),
+      },
+    });
+  }
 
   return new OpenApiGeneratorV31(r.definitions).generateDocument({
     openapi: '3.1.0',

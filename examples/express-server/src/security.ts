@@ -70,6 +70,13 @@ export const bodyRoutes: BodyRoute[] = [
     limit: (l) => l.artifactUploadBytes,
   },
   {
+    // MLflow's proxied artifact upload (mlflow_artifacts.proto UploadArtifact).
+    method: 'PUT',
+    path: /^\/api\/2\.0\/mlflow-artifacts\/artifacts\/.+$/,
+    types: ['*/*'],
+    limit: (l) => l.artifactUploadBytes,
+  },
+  {
     method: 'POST',
     path: new RegExp(`^/models/${seg}/versions/onnx/?$`),
     types: ['multipart/form-data'],

@@ -15,6 +15,7 @@ import { createNativePredictor } from './predictor.js';
 import type { ModelCache } from './model-cache.js';
 import type { ModelSource } from './ports.js';
 import type { EncodedInput, PredictInput } from './signature.js';
+import { manifestFromMlmodel, onnxFileOf, parseMlmodel } from './mlmodel.js';
 
 const where = 'load';
 
@@ -54,7 +55,7 @@ export interface LoadedModel {
   /** Classification: the labels, in `predictProba` order. */
   readonly classes: readonly Label[] | undefined;
   readonly format: 'native' | 'onnx';
-  /** sha256 of MODEL.json: the identity of the model's content. */
+  /** sha256 of MODEL.json (of the files' digests for an MLflow `MLmodel` folder): the identity of the model's content. */
   readonly digest: string;
   /** Labels (classification) or numbers (regression), one per row. Inputs are records, `number[][]` or `{ csv }`. */
   predict(input: PredictInput): Promise<Label[]>;
@@ -210,12 +211,38 @@ export async function readModelManifest(source: ModelSource, uri: string): Promi
   const label = resolved.modelVersion
     ? `model "${resolved.modelVersion.name}" version ${resolved.modelVersion.version}`
     : uri;
-  const record = resolved.files.find((f) => f.path === 'MODEL.json');
-  if (!record)
-    throw new RegistryError('UNSUPPORTED', `${label} has no MODEL.json, so modelreg cannot load it`, {
-      where,
-    });
-  return readManifest(source.artifacts, record, label);
+  return manifestSource(source.artifacts, resolved.files, label).read();
+}
+
+/**
+ * Where a model folder's manifest comes from: its MODEL.json, or for a model logged by an MLflow
+ * client its `MLmodel` file (see `mlmodel.ts`). `record` identifies the content (the cache key).
+ */
+function manifestSource(
+  artifacts: Pick<ArtifactStore, 'get'>,
+  files: FileRecord[],
+  label: string,
+): { record: FileRecord; digest: string; read: () => Promise<ModelManifest> } {
+  const record = files.find((f) => f.path === 'MODEL.json');
+  if (record) return { record, digest: record.sha256, read: () => readManifest(artifacts, record, label) };
+  const mlmodel = files.find((f) => f.path === 'MLmodel');
+  if (mlmodel) {
+    // MLmodel does not list its files' digests as MODEL.json does: the content is every file's.
+    const all = files.map((f) => `${f.path}\0${f.sha256}`).sort();
+    return {
+      record: mlmodel,
+      digest: createHash('sha256').update(all.join('\n')).digest('hex'),
+      read: async () => {
+        const parsed = parseMlmodel(await readVerified(artifacts, mlmodel, label), label);
+        const onnxFile = onnxFileOf(parsed, files, label);
+        const onnxBytes = await readVerified(artifacts, onnxFile, label);
+        return manifestFromMlmodel({ mlmodel: parsed, onnxFile, onnxBytes, label });
+      },
+    };
+  }
+  throw new RegistryError('UNSUPPORTED', `${label} has no MODEL.json, so modelreg cannot load it`, {
+    where,
+  });
 }
 
 /**
@@ -230,14 +257,10 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
   const label = resolved.modelVersion
     ? `model "${resolved.modelVersion.name}" version ${resolved.modelVersion.version}`
     : uri;
-  const manifestRecord = resolved.files.find((f) => f.path === 'MODEL.json');
-  if (!manifestRecord)
-    throw new RegistryError('UNSUPPORTED', `${label} has no MODEL.json, so modelreg cannot load it`, {
-      where,
-    });
-  const cacheKey = `${manifestRecord.sha256}:${opts.format ?? 'auto'}`;
+  const { record: manifestRecord, digest, read } = manifestSource(artifacts, resolved.files, label);
+  const cacheKey = `${digest}:${opts.format ?? 'auto'}`;
   const { value: runtime, pin } = await deps.cache.get(cacheKey, async () => {
-    const manifest = await readManifest(artifacts, manifestRecord, label);
+    const manifest = await read();
     const hasOnnx = manifest.files.some((f) => f.format === 'onnx');
     const hasNative = manifest.files.some((f) => f.format === 'native');
     // Without onnxruntime-node (an optional peer dependency), a model with a native file serves that.
@@ -248,7 +271,7 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     // behind a good ONNX one fails the load now, not the day someone loads the native format.
     const served = manifest.files.find((f) => f.format === format)?.path;
     for (const file of resolved.files) {
-      if (file.path !== 'MODEL.json' && file.path !== served) await verifyStored(artifacts, file, label);
+      if (file.path !== manifestRecord.path && file.path !== served) await verifyStored(artifacts, file, label);
     }
     const loader = deps.loaders[format];
     if (!loader)
@@ -273,7 +296,7 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     task: runtime.manifest.task,
     classes: runtime.manifest.classes,
     format: runtime.format,
-    digest: manifestRecord.sha256,
+    digest,
     // The methods close over the handle, so a caller holding only `predict` keeps the runtime pinned.
     predict: (input) => pinned(loaded).predict(input),
     predictProba: (input) => pinned(loaded).predictProba(input),

@@ -1,0 +1,12 @@
+export { createMlflowRouter } from './router.js';
+export type { MlflowRouterOptions } from './router.js';
+export type { RegistryOfRequest } from './context.js';
+export { MlflowError, statusOfMlflowCode, toMlflowError } from './errors.js';
+export type { MlflowErrorCode } from './errors.js';
+export { parseFilter, likeToRegExp } from './filter.js';
+export type { Clause, Comparator, Entity } from './filter.js';
+export { compileRunFilter, compileRunOrderBy } from './run-search.js';
+export { batchLimits } from './tracking.js';
+export { fromMlflowExperimentId, toMlflowExperimentId } from './views.js';
+export { mlflowOperations } from './operations.js';
+export type { MlflowOperation } from './operations.js';
