@@ -8,8 +8,8 @@ import type { FitBoostingInput } from '../../src/training/native/boosting.js';
 import { friedman, holdout, threeClasses } from '../native-trees/helpers.js';
 import type { Dataset } from '../native-trees/helpers.js';
 
-const reg = friedman(1500, 6, 3);
-const cls = threeClasses(1500, 6, 4);
+const reg = friedman(1000, 6, 3);
+const cls = threeClasses(1000, 6, 4);
 
 function input(d: Dataset, params: FitBoostingInput['params'], seed = 1): FitBoostingInput {
   return {
@@ -33,7 +33,7 @@ function mse(pred: Float64Array, y: Float64Array): number {
 describe('gradient boosting (native histogram learner)', () => {
   it('the training loss decreases as rounds are added, for every objective', async () => {
     const losses: number[] = [];
-    for (const n of [1, 5, 25]) {
+    for (const n of [1, 4, 16]) {
       const { ensemble } = await fitBoosting(input(reg, { nEstimators: n, maxDepth: 3 }));
       losses.push(mse(predictEnsemble(ensemble, reg.x, reg.nRows), reg.y));
     }
@@ -43,7 +43,7 @@ describe('gradient boosting (native histogram learner)', () => {
     const binary = { ...cls, y: cls.y.map((v) => (v === 0 ? 1 : 0)), nClasses: 2 };
     for (const d of [binary, cls]) {
       const logLoss: number[] = [];
-      for (const n of [2, 20]) {
+      for (const n of [2, 12]) {
         const { ensemble } = await fitBoosting(input(d, { nEstimators: n, maxDepth: 3 }));
         const p = predictEnsemble(ensemble, d.x, d.nRows);
         const k = d.nClasses!;
@@ -135,7 +135,7 @@ describe('gradient boosting (native histogram learner)', () => {
   });
 
   it('is deterministic by seed, with row and column subsampling', async () => {
-    const params = { nEstimators: 15, subsample: 0.7, colsampleByTree: 0.5, maxDepth: 4 };
+    const params = { nEstimators: 6, subsample: 0.7, colsampleByTree: 0.5, maxDepth: 4 };
     const a = await fitBoosting(input(cls, params, 7));
     const b = await fitBoosting(input(cls, params, 7));
     const c = await fitBoosting(input(cls, params, 8));
