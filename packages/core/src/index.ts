@@ -86,6 +86,15 @@ export type {
   DeploymentCanaryOptions,
 } from './serving/index.js';
 export type { Deployments } from './registry/deployments.js';
+export type { EventCursor, EventCursorOptions } from './registry/event-cursor.js';
+export type {
+  Webhooks,
+  CreateWebhookOptions,
+  UpdateWebhookOptions,
+  CreatedWebhook,
+} from './registry/webhooks.js';
+export type { WebhookTransport } from './registry/webhook-target.js';
+export { isPrivateAddress } from './registry/webhook-target.js';
 export type {
   SetDeploymentOptions,
   ChangeDeploymentOptions,
