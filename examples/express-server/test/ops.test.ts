@@ -91,6 +91,13 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'GET /auth/whoami',
         'POST /auth/session',
         'DELETE /auth/session',
+        'GET /events',
+        'POST /webhooks',
+        'GET /webhooks',
+        'PATCH /webhooks/{id}',
+        'DELETE /webhooks/{id}',
+        'GET /webhooks/{id}/deliveries',
+        'POST /webhooks/{id}/test',
       ].sort(),
     );
     for (const id of ['TrainRequest', 'PredictRequest', 'PredictResult', 'ModelVersion', 'Error', 'Canary']) {

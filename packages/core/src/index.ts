@@ -93,6 +93,8 @@ export type {
   UpdateWebhookOptions,
   CreatedWebhook,
 } from './registry/webhooks.js';
+export { createWebhookOptionsSchema, updateWebhookOptionsSchema } from './registry/webhooks.js';
+export { eventCursorOptionsSchema } from './registry/event-cursor.js';
 export type { WebhookTransport } from './registry/webhook-target.js';
 export { isPrivateAddress } from './registry/webhook-target.js';
 export type {

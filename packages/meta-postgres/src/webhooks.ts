@@ -160,7 +160,9 @@ export function webhookMethods(db: Db): CursorMethods & WebhookMethods {
       return row ? toWebhook(row) : null;
     },
     async listWebhooks() {
-      const rows = await db.read<WebhookRow>(`SELECT * FROM ${s}.webhooks ORDER BY created_at, id COLLATE "C"`);
+      const rows = await db.read<WebhookRow>(
+        `SELECT * FROM ${s}.webhooks ORDER BY created_at, id COLLATE "C"`,
+      );
       return rows.map(toWebhook);
     },
     updateWebhook: (id, change) =>

@@ -116,7 +116,8 @@ export function createWebhookMethods(ctx: StoreContext): CursorMethods & Webhook
         if (!row) throw errors.cursorNotFound(name);
         const now = Date.now();
         const live = row.lease_until !== null && row.lease_until > now;
-        if (row.lease_owner !== owner || !live) throw errors.cursorNotHeld(name, owner, live ? row.lease_owner : null);
+        if (row.lease_owner !== owner || !live)
+          throw errors.cursorNotHeld(name, owner, live ? row.lease_owner : null);
         if (seq > row.seq) ctx.run('UPDATE event_cursors SET seq = ? WHERE name = ?', seq, name);
       }),
     releaseCursor: (name, owner) =>

@@ -26,7 +26,9 @@ export const eventPatternSchema = z
 
 /** Whether an event type matches any of the patterns (see {@link eventPatternSchema}). */
 export function matchesEventPatterns(patterns: readonly string[], type: string): boolean {
-  return patterns.some((p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))));
+  return patterns.some(
+    (p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))),
+  );
 }
 
 /** A registered webhook, as reads return it: never its secret. */

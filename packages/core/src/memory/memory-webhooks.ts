@@ -48,7 +48,11 @@ export function memoryWebhookMethods(): CursorMethods & WebhookMethods {
       if (!c) throw errors.cursorNotFound(name);
       const now = Date.now();
       if (!holds(c, owner, now)) {
-        throw errors.cursorNotHeld(name, owner, c.leaseUntil !== null && c.leaseUntil > now ? c.leaseOwner : null);
+        throw errors.cursorNotHeld(
+          name,
+          owner,
+          c.leaseUntil !== null && c.leaseUntil > now ? c.leaseOwner : null,
+        );
       }
       c.seq = Math.max(c.seq, seq);
     },

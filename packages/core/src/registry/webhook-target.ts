@@ -76,7 +76,8 @@ export function parseWebhookUrl(value: string): URL {
       details: { field: 'url' },
     });
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('must use http or https');
-  if (url.username || url.password) throw bad('must not carry credentials (use the signature to authenticate)');
+  if (url.username || url.password)
+    throw bad('must not carry credentials (use the signature to authenticate)');
   if (url.hash) throw bad('must not have a fragment');
   return url;
 }
@@ -95,11 +96,15 @@ export async function checkWebhookTarget(url: URL, allowPrivate: boolean): Promi
   try {
     addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookupAll(host);
   } catch (e) {
-    throw new RegistryError('INVALID_ARGUMENT', `webhook host "${host}" does not resolve: ${(e as Error).message}`, {
-      where: WHERE,
-      details: { field: 'url' },
-      cause: e,
-    });
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `webhook host "${host}" does not resolve: ${(e as Error).message}`,
+      {
+        where: WHERE,
+        details: { field: 'url' },
+        cause: e,
+      },
+    );
   }
   const blocked = addresses.find((a) => isPrivateAddress(a.address));
   if (blocked) throw privateTarget(host, blocked.address);

@@ -7,12 +7,7 @@ import type {
 } from '../domain/deployments.js';
 import type { ClaimJob, FinishJob, Job, ListJobsQuery, NewJob, RenewJob } from '../domain/jobs.js';
 import type { ApiToken } from '../domain/identity.js';
-import type {
-  EventCursorState,
-  StoredWebhook,
-  WebhookChange,
-  WebhookDelivery,
-} from '../domain/webhooks.js';
+import type { EventCursorState, StoredWebhook, WebhookChange, WebhookDelivery } from '../domain/webhooks.js';
 import type {
   DatasetVersion,
   EventPayload,

@@ -28,7 +28,7 @@ async function receiver(status: () => number = () => 204) {
 }
 
 async function eventually(check: () => void | Promise<void>, ms = 5000): Promise<void> {
-  for (const started = Date.now(); ; ) {
+  for (const started = Date.now(); ;) {
     try {
       await check();
       return;
@@ -127,7 +127,10 @@ describe('webhook registration', () => {
 
   it('webhooks and event cursors need the admin role', async () => {
     const view = registry.as(editor);
-    await expectCode(view.webhooks.create({ url: 'http://127.0.0.1:9/x', events: ['*'] }), 'PERMISSION_DENIED');
+    await expectCode(
+      view.webhooks.create({ url: 'http://127.0.0.1:9/x', events: ['*'] }),
+      'PERMISSION_DENIED',
+    );
     await expectCode(view.webhooks.list(), 'PERMISSION_DENIED');
     expect(() => view.eventCursor('relay')).toThrow(/admin/);
     const created = await registry.as(admin).webhooks.create({ url: 'http://127.0.0.1:9/x', events: ['*'] });
@@ -145,10 +148,14 @@ describe('webhook delivery', () => {
       await registry.createModel('wine');
       await eventually(async () => {
         expect(rx.got).toHaveLength(4);
-        expect((await registry.webhooks.deliveries(hook.id)).map((d) => d.status)).toEqual(Array(4).fill('succeeded'));
+        expect((await registry.webhooks.deliveries(hook.id)).map((d) => d.status)).toEqual(
+          Array(4).fill('succeeded'),
+        );
       });
       const verifier = new Verifier(hook.secret);
-      const bodies = rx.got.map((r) => verifier.verify(r.body, r.headers as Record<string, string>)) as Array<{
+      const bodies = rx.got.map((r) =>
+        verifier.verify(r.body, r.headers as Record<string, string>),
+      ) as Array<{
         type: string;
         seq: number;
         data: Record<string, unknown>;
@@ -183,7 +190,12 @@ describe('webhook delivery', () => {
       expect(ids[4]).not.toBe(ids[0]);
       await eventually(async () => {
         const [second, first] = await registry.webhooks.deliveries(hook.id);
-        expect(first).toMatchObject({ status: 'succeeded', attempts: 4, responseStatus: 200, lastError: null });
+        expect(first).toMatchObject({
+          status: 'succeeded',
+          attempts: 4,
+          responseStatus: 200,
+          lastError: null,
+        });
         expect(second).toMatchObject({ status: 'succeeded', attempts: 1 });
       });
       expect(await registry.webhooks.get(hook.id)).toMatchObject({ failureCount: 0, nextAttemptAt: null });
@@ -205,7 +217,12 @@ describe('webhook delivery', () => {
         expect(await registry.webhooks.get(hook.id)).toMatchObject({ status: 'disabled', failureCount: 3 }),
       );
       const [entry] = await registry.webhooks.deliveries(hook.id);
-      expect(entry).toMatchObject({ status: 'failed', attempts: 3, responseStatus: 500, lastError: 'HTTP 500' });
+      expect(entry).toMatchObject({
+        status: 'failed',
+        attempts: 3,
+        responseStatus: 500,
+        lastError: 'HTTP 500',
+      });
       expect((await registry.webhooks.get(hook.id)).disabledReason).toMatch(/3 failed attempts in a row/);
       down = false;
       await registry.webhooks.update(hook.id, { status: 'active' });
@@ -220,8 +237,15 @@ describe('webhook delivery', () => {
     const rx = await receiver();
     const hook = await registry.webhooks.create({ url: rx.url, events: ['*'] });
     const ok = await registry.webhooks.test(hook.id);
-    expect(ok).toMatchObject({ status: 'succeeded', eventType: 'webhook.test', responseStatus: 204, seq: null });
-    expect(new Verifier(hook.secret).verify(rx.got[0]!.body, rx.got[0]!.headers as Record<string, string>)).toMatchObject({
+    expect(ok).toMatchObject({
+      status: 'succeeded',
+      eventType: 'webhook.test',
+      responseStatus: 204,
+      seq: null,
+    });
+    expect(
+      new Verifier(hook.secret).verify(rx.got[0]!.body, rx.got[0]!.headers as Record<string, string>),
+    ).toMatchObject({
       type: 'webhook.test',
     });
     await rx.close();

@@ -150,7 +150,12 @@ export function webhookTests(ctx: SuiteContext): void {
       url: 'http://other.example.com/x',
       time: at(10),
     });
-    expect(again).toMatchObject({ status: 'active', disabledReason: null, nextAttemptAt: null, failureCount: 33 });
+    expect(again).toMatchObject({
+      status: 'active',
+      disabledReason: null,
+      nextAttemptAt: null,
+      failureCount: 33,
+    });
     expect(await store.getWebhook(hook(1).id)).toEqual(again);
     await expectCode(store.updateWebhook('wh_missing', { status: 'active', time: at(1) }), 'NOT_FOUND');
   });
@@ -158,17 +163,31 @@ export function webhookTests(ctx: SuiteContext): void {
   it('the delivery log keeps one entry per message, replaced on each attempt, newest first', async () => {
     const store = ctx.store();
     const { id } = await store.createWebhook(hook(1));
-    await store.saveWebhookDelivery(delivery(id, 1, { status: 'succeeded', lastError: null, responseStatus: 204 }));
-    await store.saveWebhookDelivery(delivery(id, 2));
-    await store.saveWebhookDelivery(delivery(id, 2, { attempts: 2, updatedAt: at(5), lastError: 'timeout', responseStatus: null }));
     await store.saveWebhookDelivery(
-      delivery(id, 3, { id: 'msg_test_1', seq: null, eventType: 'webhook.test', status: 'failed', createdAt: at(3) }),
+      delivery(id, 1, { status: 'succeeded', lastError: null, responseStatus: 204 }),
+    );
+    await store.saveWebhookDelivery(delivery(id, 2));
+    await store.saveWebhookDelivery(
+      delivery(id, 2, { attempts: 2, updatedAt: at(5), lastError: 'timeout', responseStatus: null }),
+    );
+    await store.saveWebhookDelivery(
+      delivery(id, 3, {
+        id: 'msg_test_1',
+        seq: null,
+        eventType: 'webhook.test',
+        status: 'failed',
+        createdAt: at(3),
+      }),
     );
     expect(await store.getWebhookDelivery(id, 'msg_2')).toEqual(
       delivery(id, 2, { attempts: 2, updatedAt: at(5), lastError: 'timeout', responseStatus: null }),
     );
     expect(await store.getWebhookDelivery(id, 'msg_9')).toBeNull();
-    expect((await store.listWebhookDeliveries(id, 10)).map((d) => d.id)).toEqual(['msg_test_1', 'msg_2', 'msg_1']);
+    expect((await store.listWebhookDeliveries(id, 10)).map((d) => d.id)).toEqual([
+      'msg_test_1',
+      'msg_2',
+      'msg_1',
+    ]);
     expect((await store.listWebhookDeliveries(id, 2)).map((d) => d.id)).toEqual(['msg_test_1', 'msg_2']);
     await expectCode(store.saveWebhookDelivery(delivery('wh_missing', 1)), 'NOT_FOUND');
   });
