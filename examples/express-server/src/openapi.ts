@@ -214,7 +214,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     description:
       'Deliveries are POSTs signed as the Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`), with body `{ type, timestamp, seq, data }`: at least once, in event order, retried with exponential backoff; the webhook is disabled after a run of failures. The `secret` is in this answer only.',
     request: { body: { content: jsonContent(s.createWebhookRequestSchema) } },
-    responses: { ...ok('Created', s.createdWebhookSchema, 201), ...errors(400, 401, 403, 415) },
+    responses: { ...ok('Created', s.createdWebhookSchema, 201), ...errors(400, 401, 403, 415, 422) },
   });
   path({
     method: 'get',
@@ -227,7 +227,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     path: '/webhooks/{id}',
     summary: 'Change a webhook: url, events, description, status (admin)',
     request: { params: s.webhookParams, body: { content: jsonContent(s.updateWebhookRequestSchema) } },
-    responses: { ...ok('The webhook', s.webhookSchema), ...errors(400, 401, 403, 404, 415) },
+    responses: { ...ok('The webhook', s.webhookSchema), ...errors(400, 401, 403, 404, 415, 422) },
   });
   path({
     method: 'delete',

@@ -192,7 +192,7 @@ describe('webhooks over two replicas of one SQLite registry', () => {
       const bad = await request(app)
         .post('/webhooks')
         .send({ url: 'file:///etc/passwd', events: ['*'] })
-        .expect(400);
+        .expect(422);
       expect(bad.body.error.code).toBe('INVALID_ARGUMENT');
       await request(app)
         .post('/webhooks')
@@ -213,7 +213,7 @@ describe('webhooks over two replicas of one SQLite registry', () => {
       const refused = await request(testApp(strict.registry))
         .post('/webhooks')
         .send({ url: 'http://127.0.0.1:9/x', events: ['*'] })
-        .expect(400);
+        .expect(422);
       expect(refused.body.error.message).toContain('MODELREG_WEBHOOK_ALLOW_PRIVATE');
     } finally {
       await strict.registry.close();
