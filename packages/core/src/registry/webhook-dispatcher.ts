@@ -109,11 +109,12 @@ export class WebhookDispatcher {
 
   private async tick(): Promise<void> {
     const now = this.now();
+    const last = await this.metadata.lastEventSeq();
     for (const hook of await this.metadata.listWebhooks()) {
       if (!this.running) return;
       if (hook.status !== 'active' || this.busy.has(hook.id)) continue;
       if (hook.nextAttemptAt !== null && hook.nextAttemptAt > now) continue;
-      const work = this.serve(hook.id)
+      const work = this.serve(hook.id, last, hook.startSeq)
         .catch((e: unknown) => {
           if (!isRegistryError(e, 'NOT_FOUND')) this.onError(e); // deleted meanwhile: nothing to do
         })
@@ -123,9 +124,12 @@ export class WebhookDispatcher {
   }
 
   /** Delivers what is due for one webhook while this process holds its cursor. */
-  private async serve(id: string): Promise<void> {
+  private async serve(id: string, last: number, startSeq: number): Promise<void> {
     const name = webhookCursorName(id);
     const { leaseMs, batchSize } = this.settings;
+    // Caught up: a read, so idle polling writes nothing.
+    const cursor = await this.metadata.getCursor(name);
+    if (last <= Math.max(cursor?.seq ?? 0, startSeq)) return;
     if (!(await this.metadata.claimCursor(name, this.owner, leaseMs))) {
       this.held.delete(name);
       return;
