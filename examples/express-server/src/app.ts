@@ -24,10 +24,10 @@ import { predictRoutes } from './routes/predict.js';
 import { runRoutes } from './routes/runs.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { trainRoutes } from './routes/train.js';
+import { eventStreamRoutes, webhookRoutes } from './routes/webhooks.js';
 import type { SecurityOptions } from './security.js';
 import { defaultSecurity, securityMiddleware } from './security.js';
 import { defaultUiDir, uiRoutes } from './ui.js';
-import { eventRoutes } from './routes/events.js';
 
 export type { AuditEntry, AuditSink } from './audit.js';
 export { canonicalJson, createMemoryAuditSink, createNdjsonAuditSink, inputSha256 } from './audit.js';
@@ -74,7 +74,7 @@ export interface AppOptions {
    * its own version. See `createPredictBatcher` in `@modelreg/core`.
    */
   predictBatching?: PredictBatcherOptions | false;
-  /** Interval of the comment heartbeats of the job event streams (`GET /jobs/:id/events`). Default 15 000 ms. */
+  /** Interval of the comment heartbeats of the event streams (`GET /events`, `GET /jobs/:id/events`). Default 15 000 ms. */
   sseHeartbeatMs?: number;
 }
 
@@ -145,8 +145,9 @@ export function createApp(options: AppOptions): express.Application {
   app.use(trainRoutes(ctx));
   const eventStreams = new Set<() => void>();
   app.use(jobRoutes(ctx, eventStreams));
-  app.use(eventRoutes(ctx, eventStreams));
-  // server.ts ends the open job event streams when it shuts down (they would hold it open).
+  app.use(eventStreamRoutes(ctx, eventStreams));
+  app.use(webhookRoutes(ctx));
+  // server.ts ends the open event streams when it shuts down (they would hold it open).
   app.locals['endEventStreams'] = () => {
     for (const end of [...eventStreams]) end();
   };

@@ -3,7 +3,6 @@ import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { mlflowOperations } from '@modelreg/mlflow-rest';
 import { z } from 'zod';
 import * as s from './schemas.js';
-import { eventsQuery } from './routes/events.js';
 
 type Responses = RouteConfig['responses'];
 
@@ -193,6 +192,64 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
       ...errors(400, 404),
     },
+  });
+  path({
+    method: 'get',
+    path: '/events',
+    summary: 'The registry event log as server-sent events (reader)',
+    description:
+      'A `text/event-stream` of every event matching `types`, in log order, from any process: `id:` = the event seq, `event:` = its type, `data:` = the event as JSON (`{ seq, type, time, payload }`). Resumes after the `Last-Event-ID` header (sent by `EventSource` on reconnect), else after `?after=`, else from now on. Comment lines (`: heartbeat`) keep idle connections open. `token.*` events are shown to admins only.',
+    request: {
+      query: s.eventsQuery,
+      headers: z.object({ 'last-event-id': z.string().optional() }),
+    },
+    responses: {
+      200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
+      ...errors(400, 401, 403),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/webhooks',
+    summary: 'Register a webhook (admin)',
+    description:
+      'Deliveries are POSTs signed as the Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`), with body `{ type, timestamp, seq, data }`: at least once, in event order, retried with exponential backoff; the webhook is disabled after a run of failures. The `secret` is in this answer only.',
+    request: { body: { content: jsonContent(s.createWebhookRequestSchema) } },
+    responses: { ...ok('Created', s.createdWebhookSchema, 201), ...errors(400, 401, 403, 415, 422) },
+  });
+  path({
+    method: 'get',
+    path: '/webhooks',
+    summary: 'Every webhook, without secrets (admin)',
+    responses: { ...ok('Webhooks', s.webhookListSchema), ...errors(401, 403) },
+  });
+  path({
+    method: 'patch',
+    path: '/webhooks/{id}',
+    summary: 'Change a webhook: url, events, description, status (admin)',
+    request: { params: s.webhookParams, body: { content: jsonContent(s.updateWebhookRequestSchema) } },
+    responses: { ...ok('The webhook', s.webhookSchema), ...errors(400, 401, 403, 404, 415, 422) },
+  });
+  path({
+    method: 'delete',
+    path: '/webhooks/{id}',
+    summary: 'Delete a webhook and its delivery log (admin)',
+    request: { params: s.webhookParams },
+    responses: { 204: { description: 'Deleted' }, ...errors(400, 401, 403, 404) },
+  });
+  path({
+    method: 'get',
+    path: '/webhooks/{id}/deliveries',
+    summary: "A webhook's delivery log, newest first (admin)",
+    request: { params: s.webhookParams, query: s.deliveriesQuery },
+    responses: { ...ok('Deliveries', s.deliveryListSchema), ...errors(400, 401, 403, 404) },
+  });
+  path({
+    method: 'post',
+    path: '/webhooks/{id}/test',
+    summary: 'Send a signed webhook.test message now and log it (admin)',
+    responses: { ...ok('The delivery', s.deliverySchema), ...errors(400, 401, 403, 404) },
+    request: { params: s.webhookParams },
   });
   path({
     method: 'get',
@@ -522,17 +579,6 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       'Interactive docs of this document (Swagger UI, served from the swagger-ui-dist package): "Try it out" calls this server with the browser’s session',
     ...open,
     responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } },
-  });
-  path({
-    method: 'get',
-    path: '/events',
-    summary:
-      'The registry’s events as server-sent events (`id: <seq>`, `event: <type>`, `data: <event JSON>`); a reconnect with Last-Event-ID replays what it missed',
-    request: { query: eventsQuery },
-    responses: {
-      200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
-      ...errors(400, 401),
-    },
   });
   path({
     method: 'get',

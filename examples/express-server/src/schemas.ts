@@ -1,5 +1,7 @@
 import {
   apiTokenSchema,
+  eventPatternSchema,
+  webhookStatusSchema,
   createTokenSchema,
   principalSchema,
   datasetVersionSchema,
@@ -563,3 +565,93 @@ export const sessionRequestSchema = z
 export const whoamiSchema = principalSchema
   .extend({ auth: z.enum(['open', 'token']) })
   .meta({ id: 'WhoAmI' });
+
+// ---- webhooks and the event stream ----
+const eventPatterns = z
+  .array(eventPatternSchema)
+  .min(1)
+  .max(64)
+  .meta({ description: 'Event patterns: `*`, `<family>.*` (`version.*`, `alias.*`, …) or an event type' });
+export const createWebhookRequestSchema = z
+  .strictObject({
+    url: z.string().min(1).max(2048).meta({ description: 'http(s) URL; private addresses are refused' }),
+    events: eventPatterns,
+    secret: z
+      .string()
+      .max(200)
+      .optional()
+      .meta({ description: '`whsec_<base64 of 24–64 bytes>`; omitted: the server makes one' }),
+    description: z.string().max(1000).optional(),
+    status: webhookStatusSchema.optional(),
+  })
+  .meta({ id: 'WebhookRequest' });
+export const updateWebhookRequestSchema = z
+  .strictObject({
+    url: z.string().min(1).max(2048).optional(),
+    events: eventPatterns.optional(),
+    description: z.string().max(1000).optional(),
+    status: webhookStatusSchema
+      .optional()
+      .meta({ description: '`active` re-enables a disabled webhook; delivery resumes where it stopped' }),
+  })
+  .meta({ id: 'WebhookChange' });
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    status: webhookStatusSchema,
+    description: z.string(),
+    disabledReason: z.string().nullable(),
+    failureCount: z.number().int().meta({ description: 'Failed attempts in a row' }),
+    nextAttemptAt: z.number().nullable().meta({ description: 'When the next retry is due (ms since epoch)' }),
+    startSeq: z.number().int().meta({ description: 'Events up to this seq predate the webhook' }),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    createdBy: z.string(),
+  })
+  .meta({ id: 'Webhook' });
+export const createdWebhookSchema = webhookSchema
+  .extend({
+    secret: z.string().meta({ description: 'The signing secret (whsec_…): shown only in this answer' }),
+  })
+  .meta({ id: 'CreatedWebhook' });
+export const webhookListSchema = z.object({ webhooks: z.array(webhookSchema) }).meta({ id: 'WebhookList' });
+export const webhookParams = z.object({ id: z.string().min(1).max(64) });
+export const deliverySchema = z
+  .object({
+    id: z.string().meta({ description: 'The webhook-id header: msg_<seq>, or msg_test_… for a test' }),
+    webhookId: z.string(),
+    seq: z.number().int().nullable(),
+    eventType: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    attempts: z.number().int(),
+    responseStatus: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    latencyMs: z.number().nullable(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export const deliveryListSchema = z
+  .object({ deliveries: z.array(deliverySchema) })
+  .meta({ id: 'WebhookDeliveryList' });
+export const deliveriesQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(1000).optional() })
+  .strict();
+export const eventsQuery = z
+  .object({
+    types: z
+      .string()
+      .transform((v) => v.split(',').map((t) => t.trim()))
+      .pipe(z.array(eventPatternSchema).min(1).max(64))
+      .optional()
+      .meta({ description: 'Comma-separated event patterns (`version.*,alias.*`); default every event' }),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: 'Start after this seq (a `Last-Event-ID` header wins); default: from now on' }),
+  })
+  .strict();

@@ -107,6 +107,8 @@ export async function startServer(
     // Jobs queued before a restart (or by processes that only submit) run here, at most
     // MODELREG_TRAIN_CONCURRENCY at a time; 0 leaves training to worker processes.
     if (queue.concurrency > 0) await registry.jobs.start({ concurrency: queue.concurrency });
+    // Webhook deliveries: every replica delivers, each webhook's cursor is leased to one at a time.
+    await registry.webhooks.start();
   } catch (e) {
     await Promise.allSettled([audit?.close(), registry.close()]);
     throw e;

@@ -89,6 +89,17 @@ export type {
 } from './serving/index.js';
 export { createPredictBatcher, predictBatcherOptionsSchema } from './serving/index.js';
 export type { Deployments } from './registry/deployments.js';
+export type { EventCursor, EventCursorOptions } from './registry/event-cursor.js';
+export type {
+  Webhooks,
+  CreateWebhookOptions,
+  UpdateWebhookOptions,
+  CreatedWebhook,
+} from './registry/webhooks.js';
+export { createWebhookOptionsSchema, updateWebhookOptionsSchema } from './registry/webhooks.js';
+export { eventCursorOptionsSchema } from './registry/event-cursor.js';
+export type { WebhookTransport } from './registry/webhook-target.js';
+export { isPrivateAddress } from './registry/webhook-target.js';
 export type {
   SetDeploymentOptions,
   ChangeDeploymentOptions,

@@ -198,6 +198,48 @@ CREATE TABLE $S.deployment_history (
 CREATE INDEX deployment_history_model_idx ON $S.deployment_history (model, id);
 `,
   },
+  {
+    version: 7,
+    name: 'event cursors, webhooks and their delivery log',
+    sql: `
+CREATE TABLE $S.event_cursors (
+  name text PRIMARY KEY,
+  seq bigint NOT NULL DEFAULT 0,
+  lease_owner text,
+  lease_until bigint
+);
+CREATE TABLE $S.webhooks (
+  id text PRIMARY KEY,
+  url text NOT NULL,
+  events jsonb NOT NULL,
+  secret text NOT NULL,
+  status text NOT NULL CHECK (status IN ('active', 'disabled')),
+  description text NOT NULL,
+  disabled_reason text,
+  failure_count integer NOT NULL,
+  next_attempt_at bigint,
+  start_seq bigint NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  created_by text NOT NULL
+);
+CREATE TABLE $S.webhook_deliveries (
+  webhook_id text NOT NULL REFERENCES $S.webhooks (id) ON DELETE CASCADE,
+  id text NOT NULL,
+  seq bigint,
+  event_type text NOT NULL,
+  status text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+  attempts integer NOT NULL,
+  response_status integer,
+  last_error text,
+  latency_ms double precision,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (webhook_id, id)
+);
+CREATE INDEX webhook_deliveries_newest_idx ON $S.webhook_deliveries (webhook_id, created_at DESC, seq DESC NULLS LAST);
+`,
+  },
 ];
 
 /**

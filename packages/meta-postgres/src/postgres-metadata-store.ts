@@ -5,6 +5,7 @@ import { identityMethods } from './auth.js';
 import { createDb, translateError, WHERE } from './db.js';
 import { datasetMethods } from './datasets.js';
 import { deploymentMethods } from './deployments.js';
+import { webhookMethods } from './webhooks.js';
 import { housekeepingMethods } from './housekeeping.js';
 import { jobMethods } from './jobs.js';
 import { createListener } from './listener.js';
@@ -66,6 +67,7 @@ export function createPostgresMetadataStore(options: PostgresMetadataStoreOption
     ...jobMethods(db),
     ...identityMethods(db),
     ...deploymentMethods(db),
+    ...webhookMethods(db),
 
     subscribe: (onWake) => listener.subscribe(onWake),
   };

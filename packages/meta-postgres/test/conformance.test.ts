@@ -8,6 +8,9 @@ import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from './pg-en
 
 /** Every table, children before parents, so a reset can empty them with plain DELETEs. */
 const tables = [
+  'webhook_deliveries',
+  'webhooks',
+  'event_cursors',
   'jobs',
   'aliases',
   'model_versions',

@@ -210,6 +210,48 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX deployment_history_by_model ON deployment_history (model, id);
     `,
   },
+  {
+    version: 7,
+    name: 'event cursors, webhooks and their delivery log',
+    sql: `
+      CREATE TABLE event_cursors (
+        name TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until INTEGER
+      );
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        description TEXT NOT NULL,
+        disabled_reason TEXT,
+        failure_count INTEGER NOT NULL,
+        next_attempt_at INTEGER,
+        start_seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        seq INTEGER,
+        event_type TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        attempts INTEGER NOT NULL,
+        response_status INTEGER,
+        last_error TEXT,
+        latency_ms REAL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (webhook_id, id)
+      );
+      CREATE INDEX webhook_deliveries_newest ON webhook_deliveries (webhook_id, created_at DESC, seq DESC);
+    `,
+  },
 ];
 
 /**

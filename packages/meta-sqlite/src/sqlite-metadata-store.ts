@@ -6,6 +6,7 @@ import type { MetadataStore } from '@modelreg/core';
 import { createIdentityMethods } from './auth.js';
 import { createContext } from './context.js';
 import { createDeploymentMethods } from './deployments.js';
+import { createWebhookMethods } from './webhooks.js';
 import { LAST_EVENT_SEQ, createDatasetAndEventMethods } from './datasets.js';
 import { applyMigrations } from './migrations.js';
 import { createHousekeepingMethods } from './housekeeping.js';
@@ -85,6 +86,7 @@ export function createSqliteMetadataStore(options: SqliteMetadataStoreOptions): 
     ...createJobMethods(ctx),
     ...createIdentityMethods(ctx),
     ...createDeploymentMethods(ctx),
+    ...createWebhookMethods(ctx),
 
     async subscribe(onWake) {
       const current = (): number | undefined => {

@@ -1,5 +1,4 @@
 import { registryOf } from '../auth.js';
-import type { Response } from 'express';
 import { Router } from 'express';
 import type { Job, RegistryEvent } from '@modelreg/core';
 import { terminalJobStates } from '@modelreg/core';
@@ -7,12 +6,10 @@ import type { AppContext } from '../context.js';
 import { loggerOf } from '../context.js';
 import { parseRequest } from '../errors.js';
 import { jobParams, listJobsQuery } from '../schemas.js';
+import type { EventStream } from '../sse.js';
+import { openEventStream } from '../sse.js';
 
 const terminalEvents = new Set(['job.succeeded', 'job.failed', 'job.cancelled']);
-
-function writeEvent(res: Response, name: string, data: unknown, id?: number): void {
-  res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-}
 
 /**
  * `GET /jobs` (filters `state`, `submittedBy`; paging with `limit` + `pageToken`), `GET /jobs/:id`,
@@ -53,73 +50,50 @@ export function jobRoutes(ctx: AppContext, streams: Set<() => void>): Router {
     const { id } = parseRequest(jobParams, req.params, 'path');
     // Listen before reading the job, so nothing falls between the snapshot and the first event.
     const pending: RegistryEvent[] = [];
-    let live = false;
-    let ended = false;
-    const cleanups: (() => void)[] = [];
-    const finish = (): void => {
-      if (ended) return;
-      ended = true;
-      streams.delete(finish);
-      for (const cleanup of cleanups) cleanup();
-      if (!res.writableEnded) res.end();
-    };
+    // Set once the snapshot is read; events heard before then wait in `pending`.
+    const live: { stream?: EventStream } = {};
+    const finish = (): void => live.stream?.end();
     const forward = async (event: RegistryEvent): Promise<void> => {
-      if (ended) return;
+      const stream = live.stream;
+      if (!stream || stream.ended) return;
       if (terminalEvents.has(event.type)) {
         const job = await registry.jobs.get(id).catch(() => null);
-        if (ended) return;
-        writeEvent(res, event.type, { ...event.payload, ...(job ? { job } : {}) }, event.seq);
+        stream.send(event.type, { ...event.payload, ...(job ? { job } : {}) }, event.seq);
         finish();
         return;
       }
-      writeEvent(res, event.type, event.payload, event.seq);
+      stream.send(event.type, event.payload, event.seq);
     };
     let chain = Promise.resolve();
     const enqueue = (event: RegistryEvent): void => {
       chain = chain.then(() => forward(event)).catch(() => finish());
     };
-    cleanups.push(
-      registry.on('*', (event) => {
-        if (!event.type.startsWith('job.') || event.payload['id'] !== id) return;
-        if (live) enqueue(event);
-        else pending.push(event);
-      }),
-    );
+    const unsubscribe = registry.on('*', (event) => {
+      if (!event.type.startsWith('job.') || event.payload['id'] !== id) return;
+      if (live.stream) enqueue(event);
+      else pending.push(event);
+    });
     let job: Job;
     try {
       job = await registry.jobs.get(id);
     } catch (e) {
-      ended = true;
-      for (const cleanup of cleanups) cleanup();
+      unsubscribe();
       throw e;
     }
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
-    res.flushHeaders();
-    res.on('close', finish);
-    streams.add(finish);
-    writeEvent(res, 'job.snapshot', { job });
+    const stream = (live.stream = openEventStream(res, ctx.sseHeartbeatMs, streams));
+    stream.onEnd(unsubscribe);
+    stream.send('job.snapshot', { job });
     if (terminalJobStates.includes(job.state)) {
       finish();
       return;
     }
-    const heartbeat = setInterval(
-      () => res.write(`: heartbeat ${new Date().toISOString()}\n\n`),
-      ctx.sseHeartbeatMs,
-    );
-    heartbeat.unref();
-    cleanups.push(() => clearInterval(heartbeat));
-    live = true;
     for (const event of pending.splice(0)) enqueue(event);
     // The job may have ended after the snapshot but before the listener saw its event.
     const again = await registry.jobs.get(id).catch(() => null);
-    if (again && terminalJobStates.includes(again.state) && !ended) {
+    if (again && terminalJobStates.includes(again.state) && !stream.ended) {
       chain = chain.then(() => {
-        if (ended) return;
-        writeEvent(res, `job.${again.state}`, { id, job: again });
+        if (stream.ended) return;
+        stream.send(`job.${again.state}`, { id, job: again });
         finish();
       });
     }

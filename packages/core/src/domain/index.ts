@@ -8,3 +8,4 @@ export * from './parse.js';
 export * from './jobs.js';
 export * from './identity.js';
 export * from './deployments.js';
+export * from './webhooks.js';

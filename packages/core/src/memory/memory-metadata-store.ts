@@ -6,6 +6,7 @@ import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metada
 import { memoryJobMethods } from './memory-jobs.js';
 import { memoryIdentityMethods } from './memory-identity.js';
 import { memoryDeploymentMethods } from './memory-deployments.js';
+import { memoryWebhookMethods } from './memory-webhooks.js';
 import { memoryModelMethods } from './memory-model-methods.js';
 import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
 import { compareText, newArtifacts, newParams } from '../stores/rules.js';
@@ -65,6 +66,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     ...memoryJobMethods(journal),
     ...memoryIdentityMethods(journal),
     ...memoryDeploymentMethods(emit),
+    ...memoryWebhookMethods(),
 
     async createVersion(input) {
       // Validate everything, then write without awaiting in between: no other call can see a part.

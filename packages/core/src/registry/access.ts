@@ -100,6 +100,18 @@ const metadataRules = {
   listDeployments: read,
   deleteDeployment: editModel((a) => (a[0] as { model?: string }).model),
   getDeploymentHistory: read,
+  getCursor: admin,
+  claimCursor: admin,
+  advanceCursor: admin,
+  releaseCursor: admin,
+  createWebhook: admin,
+  getWebhook: admin,
+  listWebhooks: admin,
+  updateWebhook: admin,
+  deleteWebhook: admin,
+  saveWebhookDelivery: admin,
+  getWebhookDelivery: admin,
+  listWebhookDeliveries: admin,
 } satisfies Record<Exclude<keyof MetadataStore, 'name'>, Rule>;
 
 /**

@@ -62,6 +62,12 @@ import type { Principal } from '../domain/identity.js';
 import { principalSchema } from '../domain/identity.js';
 import { authorize, authorizeModelUri, scopeStores } from './access.js';
 import { RegistryAuth } from './auth.js';
+import type { EventCursor, EventCursorOptions } from './event-cursor.js';
+import { createEventCursor, defaultOwner } from './event-cursor.js';
+import { Webhooks } from './webhooks.js';
+import type { WebhookSettings } from './webhook-dispatcher.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { httpTransport } from './webhook-target.js';
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -83,6 +89,8 @@ export class ModelRegistry {
   private readonly trainers: TrainerRegistry;
   /** Canary and shadow deployments stored in the metadata store, shared by every process. */
   readonly deployments: Deployments;
+  /** Signed HTTP callbacks for registry events (admin); `start()` delivers them from this process. */
+  readonly webhooks: Webhooks;
   private readonly cache: ModelCache<ModelRuntime>;
   /** Live models and canaries made by `watch` and `canary`, closed with the registry. */
   private readonly serving: Set<{ close(): Promise<void> }>;
@@ -99,6 +107,7 @@ export class ModelRegistry {
     this.datasets = new DatasetCatalog({ metadata: ctx.metadata, artifacts: ctx.artifacts, now: ctx.now });
     this.auth = new RegistryAuth(ctx, shared.metadata);
     this.deployments = new Deployments(ctx);
+    this.webhooks = new Webhooks(ctx, shared.webhookSettings, shared.dispatcher);
     this.jobs = new Jobs(
       ctx,
       this.datasets,
@@ -173,9 +182,25 @@ export class ModelRegistry {
       await Promise.allSettled([metadata.close(), artifacts.close()]);
       throw e;
     }
+    const w = opts.webhooks;
+    const webhookSettings: WebhookSettings = {
+      ...w,
+      allowPrivate: w.allowPrivate ?? process.env['MODELREG_WEBHOOK_ALLOW_PRIVATE'] === 'true',
+      transport: w.transport ?? httpTransport,
+    };
+    const dispatcher = new WebhookDispatcher(
+      metadata,
+      webhookSettings,
+      defaultOwner(),
+      now,
+      (wake) => feed.on('*', wake),
+      (e) => process.emitWarning(`[modelreg] webhook delivery failed: ${messageOf(e)}`),
+    );
     return new ModelRegistry(ctx, {
       metadata,
       feed,
+      webhookSettings,
+      dispatcher,
       trainers: createDefaultTrainerRegistry(),
       cache: new ModelCache<ModelRuntime>(opts.modelCacheSize, (runtime) => runtime.dispose()),
       serving: new Set(),
@@ -521,6 +546,16 @@ export class ModelRegistry {
     return this.feed.on(type, handler);
   }
 
+  /**
+   * A named, leased position in the event log stored in the metadata store (admin): for consumers
+   * that must resume where they stopped, across restarts and replicas (webhooks use one per webhook;
+   * `@modelreg/bus-nats` relays with one). `owner` defaults to a new id per call; `leaseMs` to 30 s.
+   */
+  eventCursor(name: string, options?: EventCursorOptions): EventCursor {
+    authorize(this.ctx.principal, 'admin', 'use an event cursor');
+    return createEventCursor(this.ctx.metadata, name, options);
+  }
+
   /** Resolves when event listeners are attached to the store (after the first `on`). */
   eventsReady(): Promise<void> {
     return this.feed.ready();
@@ -554,6 +589,9 @@ export class ModelRegistry {
       process.emitWarning(`[modelreg] stopping the job queue failed: ${messageOf(e)}`);
     });
     await Promise.allSettled([...this.serving].map((s) => s.close()));
+    await this.shared.dispatcher.stop().catch((e: unknown) => {
+      process.emitWarning(`[modelreg] stopping webhook delivery failed: ${messageOf(e)}`);
+    });
     this.ctx.leases.close();
     this.shared.resolved.close();
     await this.feed.close();
@@ -575,6 +613,9 @@ interface Shared {
   readonly resolved: ResolvedModels;
   closed: boolean;
   readonly jobSettings: JobsSettings;
+  readonly webhookSettings: WebhookSettings;
+  /** Webhook delivery of this process (one per registry, started by `webhooks.start()`). */
+  readonly dispatcher: WebhookDispatcher;
   /** The host registry's jobs, which run them; views submit through their own. */
   hostJobs?: Jobs;
 }

@@ -5,6 +5,7 @@ import { parseInput } from '../domain/parse.js';
 import type { ArtifactStore } from '../stores/artifact-store.js';
 import type { JobQueue } from '../stores/job-queue.js';
 import type { MetadataStore } from '../stores/metadata-store.js';
+import type { WebhookTransport } from './webhook-target.js';
 
 export const defaultStages = ['none', 'staging', 'production', 'archived'] as const;
 
@@ -89,6 +90,48 @@ export const registryOptionsSchema = z.object({
       maxAttempts: z.number().int().min(1).max(100).default(3),
     })
     .default({ concurrency: 1, leaseMs: 30_000, maxAttempts: 3 }),
+  /** Webhook delivery (`registry.webhooks`); every part has a default. */
+  webhooks: z
+    .strictObject({
+      /**
+       * Let webhooks target private, loopback and link-local addresses. Default: the environment
+       * variable `MODELREG_WEBHOOK_ALLOW_PRIVATE=true`, else `false`.
+       */
+      allowPrivate: z.boolean().optional(),
+      /** Timeout of one delivery attempt (connect to end of answer). Default 10 s. */
+      timeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+      /** How long a process holds a webhook's cursor without renewing it. Default 30 s. */
+      leaseMs: z.number().int().min(10).max(3_600_000).default(30_000),
+      /** How often a delivering process looks for due retries and webhooks it could take over. Default 1 s. */
+      pollIntervalMs: z.number().int().min(5).max(600_000).default(1000),
+      /**
+       * Retry delays: `initialMs * 2^(n-1)` after the n-th failure in a row, at most `maxMs`.
+       * Default 5 s doubling to 1 h.
+       */
+      backoff: z
+        .strictObject({
+          initialMs: z.number().int().min(1).max(86_400_000).default(5000),
+          maxMs: z.number().int().min(1).max(86_400_000).default(3_600_000),
+        })
+        .default({ initialMs: 5000, maxMs: 3_600_000 }),
+      /**
+       * Failed attempts in a row after which a webhook is disabled. Default 33: with the default
+       * backoff, about 24.4 hours of retries (10 doubling delays up to 42 min, then hourly).
+       */
+      maxFailures: z.number().int().min(1).max(10_000).default(33),
+      /** Events read from the log at a time per webhook. Default 100. */
+      batchSize: z.number().int().min(1).max(10_000).default(100),
+      /** Replaces the HTTP client (tests, proxies). Default: node:http(s) with a private-address-checking DNS lookup. */
+      transport: z.custom<WebhookTransport>((v) => typeof v === 'function', 'must be a function').optional(),
+    })
+    .default({
+      timeoutMs: 10_000,
+      leaseMs: 30_000,
+      pollIntervalMs: 1000,
+      backoff: { initialMs: 5000, maxMs: 3_600_000 },
+      maxFailures: 33,
+      batchSize: 100,
+    }),
 });
 
 export type RegistryOptions = z.input<typeof registryOptionsSchema> & {

@@ -7,6 +7,7 @@ import type {
 } from '../domain/deployments.js';
 import type { ClaimJob, FinishJob, Job, ListJobsQuery, NewJob, RenewJob } from '../domain/jobs.js';
 import type { ApiToken } from '../domain/identity.js';
+import type { EventCursorState, StoredWebhook, WebhookChange, WebhookDelivery } from '../domain/webhooks.js';
 import type {
   DatasetVersion,
   EventPayload,
@@ -443,6 +444,49 @@ export interface MetadataStore {
   deleteDeployment(change: DeploymentDeletion): Promise<void>;
   /** The append-only history of a model's deployments, oldest first; empty when it never had one. */
   getDeploymentHistory(model: string): Promise<DeploymentHistoryEntry[]>;
+
+  // ---- event cursors (webhook delivery, the NATS relay; see domain/webhooks.ts) ----
+  /** The cursor named `name`, or `null` before its first {@link claimCursor}. */
+  getCursor(name: string): Promise<EventCursorState | null>;
+  /**
+   * Takes or renews the cursor's lease for `owner` until the store's clock plus `leaseMs`, creating
+   * the cursor at `seq` 0 when it is missing. Succeeds (`true`) when the lease is free, expired or
+   * already `owner`'s; `false` (nothing changed) while another owner holds a live lease. Atomic:
+   * of concurrent claims of a free cursor, exactly one wins. No event.
+   */
+  claimCursor(name: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Moves the cursor to `seq`, compare-and-set on the lease: `CONFLICT` when `owner` does not hold a
+   * live lease (never claimed, expired, or taken by another owner), `NOT_FOUND` for an unknown cursor.
+   * The position only grows: a `seq` below the current one changes nothing. No event.
+   */
+  advanceCursor(name: string, owner: string, seq: number): Promise<void>;
+  /** Gives up `owner`'s lease (the position stays); nothing when `owner` does not hold it. No event. */
+  releaseCursor(name: string, owner: string): Promise<void>;
+
+  // ---- webhooks (see domain/webhooks.ts) ----
+  /**
+   * Stores a webhook with its signing secret (as given: it must stay usable to sign). `ALREADY_EXISTS`
+   * when the id is taken. No event (webhooks are admin configuration, not registry state).
+   */
+  createWebhook(webhook: StoredWebhook): Promise<StoredWebhook>;
+  /** A webhook with its secret, or `null`. */
+  getWebhook(id: string): Promise<StoredWebhook | null>;
+  /** Every webhook with its secret, oldest first (`createdAt`, then `id`). */
+  listWebhooks(): Promise<StoredWebhook[]>;
+  /** Applies the change and sets `updatedAt` to `change.time`. `NOT_FOUND` for an unknown id. No event. */
+  updateWebhook(id: string, change: WebhookChange): Promise<StoredWebhook>;
+  /** Deletes a webhook and its delivery log. `NOT_FOUND` for an unknown id. No event. */
+  deleteWebhook(id: string): Promise<void>;
+  /**
+   * Inserts or replaces the delivery log entry (`webhookId`, `id`). `NOT_FOUND` when the webhook does
+   * not exist (a delivery racing its webhook's deletion stores nothing). No event.
+   */
+  saveWebhookDelivery(delivery: WebhookDelivery): Promise<void>;
+  /** One entry of a webhook's delivery log, or `null`. */
+  getWebhookDelivery(webhookId: string, id: string): Promise<WebhookDelivery | null>;
+  /** The newest `limit` entries of a webhook's delivery log, newest first (`createdAt` desc, then `seq` desc). */
+  listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
 }
 
 /** A token as `createToken` stores it: the public fields and the sha256 (hex) of its secret. */
@@ -532,4 +576,21 @@ export type HousekeepingMethods = Pick<
 export type IdentityMethods = Pick<
   MetadataStore,
   'createToken' | 'getToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken' | 'touchToken'
+>;
+/** Event cursors; see {@link TrackingMethods}. */
+export type CursorMethods = Pick<
+  MetadataStore,
+  'getCursor' | 'claimCursor' | 'advanceCursor' | 'releaseCursor'
+>;
+/** Webhooks and their delivery log; see {@link TrackingMethods}. */
+export type WebhookMethods = Pick<
+  MetadataStore,
+  | 'createWebhook'
+  | 'getWebhook'
+  | 'listWebhooks'
+  | 'updateWebhook'
+  | 'deleteWebhook'
+  | 'saveWebhookDelivery'
+  | 'getWebhookDelivery'
+  | 'listWebhookDeliveries'
 >;

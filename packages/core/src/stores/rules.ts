@@ -27,6 +27,14 @@ export function storeErrors(where: string) {
     tokenNotFound: (id: string) => error('NOT_FOUND', `token "${id}" does not exist`),
     tokenExists: (id: string) => error('ALREADY_EXISTS', `token "${id}" (or its secret) already exists`),
     deploymentNotFound: (model: string) => error('NOT_FOUND', `model "${model}" has no deployment`),
+    webhookNotFound: (id: string) => error('NOT_FOUND', `webhook "${id}" does not exist`),
+    webhookExists: (id: string) => error('ALREADY_EXISTS', `webhook "${id}" already exists`),
+    cursorNotFound: (name: string) => error('NOT_FOUND', `event cursor "${name}" does not exist`),
+    cursorNotHeld: (name: string, owner: string, holder: string | null) =>
+      error(
+        'CONFLICT',
+        `event cursor "${name}" is not leased to "${owner}" (${holder === null ? 'its lease is free or expired' : `"${holder}" holds it`})`,
+      ),
     datasetNotFound: (name: string, version?: number) =>
       error(
         'NOT_FOUND',

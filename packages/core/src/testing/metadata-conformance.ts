@@ -3,6 +3,7 @@ import type { MetadataStore } from '../stores/metadata-store.js';
 import type { MetadataConformanceOptions, MetadataInspector, SuiteContext } from './metadata/context.js';
 import { datasetTests, referencedKeyTests } from './metadata/datasets.js';
 import { deploymentTests } from './metadata/deployments.js';
+import { cursorTests, webhookTests } from './metadata/webhooks.js';
 import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
@@ -91,6 +92,8 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
     describe('training jobs', () => jobTests(ctx));
     describe('identity (API tokens)', () => identityTests(ctx));
     describe('deployments', () => deploymentTests(ctx));
+    describe('event cursors', () => cursorTests(ctx));
+    describe('webhooks', () => webhookTests(ctx));
 
     if (options.additionalTests) {
       describe('additional tests', () => {
