@@ -14,6 +14,7 @@ const all = [
   'abort-and-limits',
   'export-speed',
   'abort-latency',
+  'store-write-stall',
   'serving-under-training',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
