@@ -84,7 +84,8 @@ console.log(
   `load average while it ran: ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`,
 );
 console.log(
-  'fit = binning + trees + test metrics; export = ONNX graph + protobuf encoding; parity = onnxruntime\n' +
+  'fit = binning + trees + test metrics; export = ONNX graph (typed arrays) + protobuf encoding into\n' +
+    'one buffer of its final size; parity = onnxruntime\n' +
     'session (built synchronously by onnxruntime-node, graph optimization off; most of its cost in a\n' +
     "process's first big session is glibc malloc and page faults, per perf) + both predictions on at\n" +
     'most 4,096 test rows.\n' +

@@ -15,6 +15,7 @@ const all = [
   'abort-and-limits',
   'export-speed',
   'abort-latency',
+  'store-write-stall',
   'serving-under-training',
   'boosting',
   'forest-vs-xgboost',

@@ -8,10 +8,10 @@ import {
   OnnxAttributeType,
   OnnxDataType,
   utf8,
-  type OnnxAttribute,
-  type OnnxGraph,
-  type OnnxModel,
-  type OnnxNode,
+  type OnnxEncodableAttribute as OnnxAttribute,
+  type OnnxEncodableGraph as OnnxGraph,
+  type OnnxEncodableModel as OnnxModel,
+  type OnnxEncodableNode as OnnxNode,
   type OnnxTensor,
   type OnnxValueInfo,
 } from './proto.js';
@@ -96,12 +96,12 @@ function resolveClasses(
   throw bad('class labels must be all strings or all safe integers');
 }
 
-const ints = (name: string, values: number[]): OnnxAttribute => ({
+const ints = (name: string, values: readonly number[] | Int32Array): OnnxAttribute => ({
   name,
   type: OnnxAttributeType.INTS,
   ints: values,
 });
-const floats = (name: string, values: number[]): OnnxAttribute => ({
+const floats = (name: string, values: readonly number[] | Float32Array): OnnxAttribute => ({
   name,
   type: OnnxAttributeType.FLOATS,
   floats: values,
@@ -136,20 +136,21 @@ function tensorInfo(name: string, elemType: number, dims: (number | string)[]): 
  * float32 ≥ t (see float32.ts).
  */
 function* nodeAttributes(model: TreeEnsemble): Generator<void, OnnxAttribute[]> {
-  // Lists sized up front and filled by index: growing them with push dominated the export of deep
-  // forests (reallocation and garbage collection).
+  // Typed arrays sized up front and filled by index: growing lists with push, then boxed numbers,
+  // dominated the export of deep forests (reallocation and garbage collection). Ids are int32 (a
+  // tree's node count is an Int32Array's length); thresholds are float32 already (see below).
   let total = 0;
   for (const tree of model.trees) total += tree.feature.length;
-  const treeIds = new Array<number>(total).fill(0);
-  const nodeIds = new Array<number>(total).fill(0);
-  const featureIds = new Array<number>(total).fill(0);
+  const treeIds = new Int32Array(total);
+  const nodeIds = new Int32Array(total);
+  const featureIds = new Int32Array(total);
   // Encoded once and shared: encoding one string per node took half a second on deep forests.
   const modes = new Array<Uint8Array>(total);
-  const values = new Array<number>(total).fill(0.5);
-  const trueIds = new Array<number>(total).fill(0);
-  const falseIds = new Array<number>(total).fill(0);
+  const values = new Float32Array(total);
+  const trueIds = new Int32Array(total);
+  const falseIds = new Int32Array(total);
   const anyMissing = model.trees.some((t) => t.missingLeft?.includes(1) === true);
-  const missing = anyMissing ? new Array<number>(total).fill(0) : undefined;
+  const missing = anyMissing ? new Int32Array(total) : undefined;
   const leq = model.mode === 'leq';
   const branch = utf8(leq ? 'BRANCH_LEQ' : 'BRANCH_LT');
   const leaf = utf8('LEAF');
@@ -188,10 +189,11 @@ function* nodeAttributes(model: TreeEnsemble): Generator<void, OnnxAttribute[]> 
 }
 
 interface LeafWeights {
-  treeIds: number[];
-  nodeIds: number[];
-  ids: number[];
-  weights: number[];
+  treeIds: Int32Array;
+  nodeIds: Int32Array;
+  ids: Int32Array;
+  /** float32, as ONNX stores them. */
+  weights: Float32Array;
 }
 
 /**
@@ -208,10 +210,10 @@ function* leafWeights(model: TreeEnsemble, scale: number): Generator<void, LeafW
   for (const tree of model.trees) {
     for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i]! < 0) total += nOutputs;
   }
-  const treeIds = new Array<number>(total).fill(0);
-  const nodeIds = new Array<number>(total).fill(0);
-  const ids = new Array<number>(total).fill(0);
-  const weights = new Array<number>(total).fill(0.5);
+  const treeIds = new Int32Array(total);
+  const nodeIds = new Int32Array(total);
+  const ids = new Int32Array(total);
+  const weights = new Float32Array(total);
   let at = 0;
   for (const [t, tree] of model.trees.entries()) {
     for (let i = 0; i < tree.feature.length; i++) {

@@ -404,43 +404,24 @@ const graphType = root.lookupType('onnx.GraphProto');
 const nodeType = root.lookupType('onnx.NodeProto');
 const attributeType = root.lookupType('onnx.AttributeProto');
 
-/** Field numbers of the nested messages {@link encodeOnnxModelInSteps} writes itself. */
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
-const NODE_ATTRIBUTE = 5;
-/** List entries encoded per step. */
-const ENCODE_SLICE = 50_000;
-
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v > 0x7f) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
-}
-
-/** A length-delimited field: tag, length, bytes. */
-function lengthDelimited(field: number, parts: Uint8Array[]): Uint8Array[] {
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  return [Uint8Array.from([...varint((field << 3) | 2), ...varint(length)]), ...parts];
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * An attribute as the fast encoders take it: the lists may be typed arrays (an exporter fills them
+ * by index, no boxed numbers), and `strings` may share entries (one encoded `LEAF` for every leaf).
+ */
+export type OnnxEncodableAttribute = Omit<OnnxAttribute, 'floats' | 'ints' | 'strings'> & {
+  floats?: readonly number[] | Float32Array;
+  ints?: readonly number[] | Int32Array;
+  strings?: readonly Uint8Array[];
+};
+export type OnnxEncodableNode = Omit<OnnxNode, 'attribute'> & { attribute?: OnnxEncodableAttribute[] };
+export type OnnxEncodableGraph = Omit<OnnxGraph, 'node'> & { node?: OnnxEncodableNode[] };
+export type OnnxEncodableModel = Omit<OnnxModel, 'graph'> & { graph?: OnnxEncodableGraph };
+
 function varintSize(v: number): number {
+  if (v >= 0 && v <= 0x7fffffff)
+    return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
   if (v < 0) return 10;
   let n = 1;
   for (let x = v; x > 0x7f; x = Math.floor(x / 0x80)) n++;
@@ -450,6 +431,15 @@ function varintSize(v: number): number {
 /** Writes `v` (a safe integer; negatives as 64-bit two's complement) at `at`; returns the next offset. */
 function writeVarint(out: Uint8Array, at: number, v: number): number {
   let o = at;
+  if (v >= 0 && v <= 0x7fffffff) {
+    let x = v;
+    while (x > 0x7f) {
+      out[o++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    out[o++] = x;
+    return o;
+  }
   if (v < 0) {
     let big = BigInt.asUintN(64, BigInt(v));
     while (big > 0x7fn) {
@@ -468,54 +458,96 @@ function writeVarint(out: Uint8Array, at: number, v: number): number {
   return o;
 }
 
-/** One packed run of a repeated scalar field: tag, length, then the values. */
-function packed(field: number, payloadSize: number, fill: (out: Uint8Array, at: number) => void): Uint8Array {
-  const tag = (field << 3) | 2;
-  const head = varintSize(tag) + varintSize(payloadSize);
-  const out = new Uint8Array(head + payloadSize);
-  const at = writeVarint(out, writeVarint(out, 0, tag), payloadSize);
-  fill(out, at);
-  return out;
+/** Field numbers of the messages {@link encodeModelSteps} writes itself. */
+const MODEL_GRAPH = 7;
+const GRAPH_NODE = 1;
+const NODE_ATTRIBUTE = 5;
+const ATTRIBUTE_FLOATS = 7;
+const ATTRIBUTE_INTS = 8;
+const ATTRIBUTE_STRINGS = 9;
+/** List entries encoded per step. */
+const ENCODE_SLICE = 50_000;
+const lengthTag = (field: number): number => (field << 3) | 2;
+
+/** One run of at most ENCODE_SLICE list entries: a packed run of `ints` or `floats`, or `strings` entries. */
+interface ListRun {
+  field: number;
+  start: number;
+  end: number;
+  /** Bytes of the packed payload (ints, floats) or of all the entries (strings). */
+  payload: number;
+  /** Bytes of the whole run as written. */
+  size: number;
 }
 
-/** `AttributeProto.ints` (field 8, int64) as one packed run. */
-function encodeInts(values: readonly number[], start: number, end: number): Uint8Array {
-  let size = 0;
-  for (let i = start; i < end; i++) size += varintSize(values[i]!);
-  return packed(8, size, (out, at) => {
-    let o = at;
-    for (let i = start; i < end; i++) o = writeVarint(out, o, values[i]!);
-  });
+interface AttributePlan {
+  attribute: OnnxEncodableAttribute;
+  head: Uint8Array;
+  runs: ListRun[];
+  size: number;
 }
 
-/** `AttributeProto.floats` (field 7, float) as one packed run of little-endian float32. */
-function encodeFloats(values: readonly number[], start: number, end: number): Uint8Array {
-  const n = end - start;
-  return packed(7, n * 4, (out, at) => {
-    if (LITTLE_ENDIAN && at % 4 === 0) {
-      const f32 = new Float32Array(out.buffer, out.byteOffset + at, n);
-      for (let i = 0; i < n; i++) f32[i] = values[start + i]!;
-      return;
+/** The encoded size of the entries `start..end` of a list field, and of the run that holds them. */
+function planRun(a: OnnxEncodableAttribute, field: number, start: number, end: number): ListRun {
+  let payload = 0;
+  if (field === ATTRIBUTE_INTS) {
+    const values = a.ints!;
+    for (let i = start; i < end; i++) payload += varintSize(values[i]!);
+  } else if (field === ATTRIBUTE_FLOATS) {
+    payload = (end - start) * 4;
+  } else {
+    const values = a.strings!;
+    for (let i = start; i < end; i++) {
+      const n = values[i]!.length;
+      payload += 1 + varintSize(n) + n;
     }
-    const view = new DataView(out.buffer, out.byteOffset + at, n * 4);
-    for (let i = 0; i < n; i++) view.setFloat32(i * 4, values[start + i]!, true);
-  });
+    return { field, start, end, payload, size: payload };
+  }
+  return { field, start, end, payload, size: 1 + varintSize(payload) + payload };
 }
 
-/** `AttributeProto.strings` (field 9, bytes): one length-delimited entry per value. */
-function encodeStrings(values: readonly Uint8Array[], start: number, end: number): Uint8Array {
-  let size = 0;
-  for (let i = start; i < end; i++) size += 1 + varintSize(values[i]!.length) + values[i]!.length;
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (let i = start; i < end; i++) {
-    const v = values[i]!;
-    out[o++] = (9 << 3) | 2;
-    o = writeVarint(out, o, v.length);
-    out.set(v, o);
-    o += v.length;
+function writeRun(out: Uint8Array, at: number, a: OnnxEncodableAttribute, run: ListRun): number {
+  const { start, end } = run;
+  let o = at;
+  if (run.field === ATTRIBUTE_STRINGS) {
+    const values = a.strings!;
+    for (let i = start; i < end; i++) {
+      const v = values[i]!;
+      out[o++] = lengthTag(ATTRIBUTE_STRINGS);
+      o = writeVarint(out, o, v.length);
+      if (v.length <= 32) for (let j = 0; j < v.length; j++) out[o++] = v[j]!;
+      else {
+        out.set(v, o);
+        o += v.length;
+      }
+    }
+    return o;
   }
-  return out;
+  out[o++] = lengthTag(run.field);
+  o = writeVarint(out, o, run.payload);
+  if (run.field === ATTRIBUTE_INTS) {
+    const values = a.ints!;
+    for (let i = start; i < end; i++) {
+      let x = values[i]!;
+      if (x >= 0 && x <= 0x7fffffff) {
+        while (x > 0x7f) {
+          out[o++] = (x & 0x7f) | 0x80;
+          x >>>= 7;
+        }
+        out[o++] = x;
+      } else o = writeVarint(out, o, x);
+    }
+    return o;
+  }
+  const values = a.floats!;
+  const n = end - start;
+  if (LITTLE_ENDIAN && values instanceof Float32Array) {
+    out.set(new Uint8Array(values.buffer, values.byteOffset + start * 4, n * 4), o);
+  } else {
+    const view = new DataView(out.buffer, out.byteOffset + o, n * 4);
+    for (let i = 0; i < n; i++) view.setFloat32(i * 4, values[start + i]!, true);
+  }
+  return o + n * 4;
 }
 
 /**
@@ -523,49 +555,83 @@ function encodeStrings(values: readonly Uint8Array[], start: number, end: number
  * messages in another order and long attribute lists in several packed runs, both of which protobuf
  * parsers read as one), yielding after each run of at most 50,000 list entries. The attribute lists
  * (hundreds of thousands of entries for a deep forest) are written directly as packed runs:
- * protobufjs's int64 path took most of the export time.
+ * protobufjs's int64 path took most of the export time. Sizes are computed first, so the model is
+ * written into one buffer of its final size (no parts to concatenate: on a deep forest, allocating
+ * and copying them cost as much as encoding).
  */
-function* encodeModelSteps(model: OnnxModel): Generator<void, Uint8Array> {
+function* encodeModelSteps(model: OnnxEncodableModel): Generator<void, Uint8Array> {
   const { graph, ...rest } = model;
-  const parts: Uint8Array[] = [modelType.encode(rest).finish()];
-  if (graph) {
-    const { node = [], ...graphRest } = graph;
-    const graphParts: Uint8Array[] = [graphType.encode(graphRest).finish()];
-    for (const n of node) {
-      const { attribute = [], ...nodeRest } = n;
-      const nodeParts: Uint8Array[] = [nodeType.encode(nodeRest).finish()];
-      for (const a of attribute) {
-        // Concatenated encodings of one message merge, and repeated fields append: a long list is
-        // encoded in slices, with a step between them.
-        const { ints, floats, strings, ...head } = a;
-        const attributeParts: Uint8Array[] = [attributeType.encode(head).finish()];
-        for (let i = 0; ints && i < ints.length; i += ENCODE_SLICE) {
-          attributeParts.push(encodeInts(ints, i, Math.min(ints.length, i + ENCODE_SLICE)));
+  const modelHead = modelType.encode(rest).finish();
+  if (!graph) return Uint8Array.from(modelHead);
+  const { node = [], ...graphRest } = graph;
+  const graphHead = graphType.encode(graphRest).finish();
+  // First pass: the size of every attribute, node and the graph.
+  const nodes: { head: Uint8Array; attributes: AttributePlan[]; size: number }[] = [];
+  let graphSize = graphHead.length;
+  for (const n of node) {
+    const { attribute = [], ...nodeRest } = n;
+    const head = nodeType.encode(nodeRest).finish();
+    const attributes: AttributePlan[] = [];
+    let nodeSize = head.length;
+    for (const a of attribute) {
+      // Concatenated encodings of one message merge, and repeated fields append: a long list is
+      // encoded in runs, with a step between them.
+      const { ints, floats, strings, ...attributeRest } = a;
+      const attributeHead = attributeType.encode(attributeRest).finish();
+      const runs: ListRun[] = [];
+      let size = attributeHead.length;
+      const lists: [number, number][] = [
+        [ATTRIBUTE_INTS, ints?.length ?? 0],
+        [ATTRIBUTE_FLOATS, floats?.length ?? 0],
+        [ATTRIBUTE_STRINGS, strings?.length ?? 0],
+      ];
+      for (const [field, length] of lists) {
+        for (let i = 0; i < length; i += ENCODE_SLICE) {
+          const run = planRun(a, field, i, Math.min(length, i + ENCODE_SLICE));
+          runs.push(run);
+          size += run.size;
           yield;
         }
-        for (let i = 0; floats && i < floats.length; i += ENCODE_SLICE) {
-          attributeParts.push(encodeFloats(floats, i, Math.min(floats.length, i + ENCODE_SLICE)));
-          yield;
-        }
-        for (let i = 0; strings && i < strings.length; i += ENCODE_SLICE) {
-          attributeParts.push(encodeStrings(strings, i, Math.min(strings.length, i + ENCODE_SLICE)));
-          yield;
-        }
-        nodeParts.push(...lengthDelimited(NODE_ATTRIBUTE, attributeParts));
+      }
+      attributes.push({ attribute: a, head: attributeHead, runs, size });
+      nodeSize += 1 + varintSize(size) + size;
+    }
+    nodes.push({ head, attributes, size: nodeSize });
+    graphSize += 1 + varintSize(nodeSize) + nodeSize;
+  }
+  // Second pass: write into one buffer of the final size.
+  const out = new Uint8Array(modelHead.length + 1 + varintSize(graphSize) + graphSize);
+  out.set(modelHead, 0);
+  let o = modelHead.length;
+  out[o++] = lengthTag(MODEL_GRAPH);
+  o = writeVarint(out, o, graphSize);
+  out.set(graphHead, o);
+  o += graphHead.length;
+  for (const n of nodes) {
+    out[o++] = lengthTag(GRAPH_NODE);
+    o = writeVarint(out, o, n.size);
+    out.set(n.head, o);
+    o += n.head.length;
+    for (const a of n.attributes) {
+      out[o++] = lengthTag(NODE_ATTRIBUTE);
+      o = writeVarint(out, o, a.size);
+      out.set(a.head, o);
+      o += a.head.length;
+      for (const run of a.runs) {
+        o = writeRun(out, o, a.attribute, run);
         yield;
       }
-      graphParts.push(...lengthDelimited(GRAPH_NODE, nodeParts));
     }
-    parts.push(...lengthDelimited(MODEL_GRAPH, graphParts));
   }
-  return concat(parts);
+  if (o !== out.length) throw new Error(`onnx encoder: wrote ${o} bytes of ${out.length}`);
+  return out;
 }
 
 /**
  * {@link encodeOnnxModelInSteps} in one synchronous call: the fast encoder for large tree ensembles
  * (the same bytes as the stepped one).
  */
-export function encodeOnnxModelFast(model: OnnxModel): Uint8Array {
+export function encodeOnnxModelFast(model: OnnxEncodableModel): Uint8Array {
   const steps = encodeModelSteps(model);
   for (;;) {
     const step = steps.next();
@@ -580,7 +646,7 @@ export function encodeOnnxModelFast(model: OnnxModel): Uint8Array {
  * the caller yields to the event loop there and can stop a large export.
  */
 export async function encodeOnnxModelInSteps(
-  model: OnnxModel,
+  model: OnnxEncodableModel,
   between: () => Promise<void>,
 ): Promise<Uint8Array> {
   const steps = encodeModelSteps(model);
