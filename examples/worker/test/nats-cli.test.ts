@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JetStreamManager, NatsConnection } from 'nats';
-import { AckPolicy, connect, nanos } from 'nats';
+import { connect, nanos } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRegistry } from '@modelreg/core';
 import { ModelRegistry as Registry } from '@modelreg/core';
@@ -135,21 +135,19 @@ describe.skipIf(!natsReachable)('the worker CLI --nats under faults', () => {
     // Read the whole output stream and count results by id.
     const total = await stored();
     expect(total).toBe(COUNT);
-    await jsm.consumers.add(streams.out, { durable_name: 'check', ack_policy: AckPolicy.None });
-    const reader = await nc.jetstream().consumers.get(streams.out, 'check');
+    // An ordered consumer reads the stream from its first message.
+    const reader = await nc.jetstream().consumers.get(streams.out);
     const byId = new Map<number, Array<{ version: number; msgId: string | undefined }>>();
     let read = 0;
-    // A fetch may come back short on a loaded machine: read until the stream's count is reached.
-    const deadline = Date.now() + 60_000;
-    while (read < total && Date.now() < deadline) {
-      for await (const m of await reader.fetch({ max_messages: total - read, expires: 2000 })) {
-        const r = m.json<{ id: number; version: number; prediction: string }>();
-        const list = byId.get(r.id) ?? [];
-        list.push({ version: r.version, msgId: m.headers?.get('Nats-Msg-Id') });
-        byId.set(r.id, list);
-        read++;
-      }
+    const messages = await reader.consume({ max_messages: 1000 });
+    for await (const m of messages) {
+      const r = m.json<{ id: number; version: number; prediction: string }>();
+      const list = byId.get(r.id) ?? [];
+      list.push({ version: r.version, msgId: m.headers?.get('Nats-Msg-Id') });
+      byId.set(r.id, list);
+      if (++read === total) break;
     }
+    await messages.close();
     expect(read).toBe(COUNT);
     expect(byId.size).toBe(COUNT);
     const counts = new Set([...byId.values()].map((l) => l.length));
