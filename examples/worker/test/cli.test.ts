@@ -100,9 +100,27 @@ describe('the worker CLI on the embedded default (SQLite + folder, from MODELREG
   });
 
   it('exits 2 with the usage on bad arguments', async () => {
-    const w = spawnWorker(script, ['--model', 'iris'], env);
-    expect(await w.exited).toBe(2);
-    expect(w.stderr.map((l) => l.value).join('\n')).toMatch(/Usage:/);
+    const bad = [
+      ['--model', 'iris'],
+      // --nats needs both subjects, and is one mode among --input and --watch-dir
+      ['--model', 'iris', '--nats', 'nats://127.0.0.1:4222', '--input-subject', 'in'],
+      [
+        '--model',
+        'iris',
+        '--nats',
+        'nats://127.0.0.1:4222',
+        '--input-subject',
+        'in',
+        '--output-subject',
+        'out',
+        '--input',
+        '-',
+      ],
+    ];
+    for (const w of bad.map((args) => spawnWorker(script, args, env))) {
+      expect(await w.exited).toBe(2);
+      expect(w.stderr.map((l) => l.value).join('\n')).toMatch(/Usage:/);
+    }
   });
 
   it('an unknown flag is one line and the usage, exit 2, no stack trace', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JetStreamManager, NatsConnection } from 'nats';
-import { AckPolicy, connect, nanos } from 'nats';
+import { connect, nanos } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRegistry } from '@modelreg/core';
 import { ModelRegistry as Registry } from '@modelreg/core';
@@ -133,22 +133,21 @@ describe.skipIf(!natsReachable)('the worker CLI --nats under faults', () => {
     expect(logged(worker, 'worker.finished')).toBe(true);
 
     // Read the whole output stream and count results by id.
-    await jsm.consumers.add(streams.out, { durable_name: 'check', ack_policy: AckPolicy.None });
-    const reader = await nc.jetstream().consumers.get(streams.out, 'check');
+    const total = await stored();
+    expect(total).toBe(COUNT);
+    // An ordered consumer reads the stream from its first message.
+    const reader = await nc.jetstream().consumers.get(streams.out);
     const byId = new Map<number, Array<{ version: number; msgId: string | undefined }>>();
     let read = 0;
-    for (;;) {
-      let got = 0;
-      for await (const m of await reader.fetch({ max_messages: 5000, expires: 1000 })) {
-        const r = m.json<{ id: number; version: number; prediction: string }>();
-        const list = byId.get(r.id) ?? [];
-        list.push({ version: r.version, msgId: m.headers?.get('Nats-Msg-Id') });
-        byId.set(r.id, list);
-        got++;
-      }
-      read += got;
-      if (got === 0) break;
+    const messages = await reader.consume({ max_messages: 1000 });
+    for await (const m of messages) {
+      const r = m.json<{ id: number; version: number; prediction: string }>();
+      const list = byId.get(r.id) ?? [];
+      list.push({ version: r.version, msgId: m.headers?.get('Nats-Msg-Id') });
+      byId.set(r.id, list);
+      if (++read === total) break;
     }
+    await messages.close();
     expect(read).toBe(COUNT);
     expect(byId.size).toBe(COUNT);
     const counts = new Set([...byId.values()].map((l) => l.length));

@@ -117,8 +117,8 @@ export const predictionConsumerOptionsSchema = z
     ackWaitMs: ms(100, 3_600_000).default(30_000),
     /** Redelivery delay after a failed attempt. Default 1000. */
     retryDelayMs: ms(0, 3_600_000).default(1000),
-    /** While no version serves, how often to re-check. Default 1000. */
-    waitRetryMs: ms(10, 3_600_000).default(1000),
+    /** While no version serves, how often to re-check (and extend held messages' ack deadline). Default 1000, at most half of `ackWaitMs`. */
+    waitRetryMs: ms(10, 3_600_000).optional(),
     /** Duplicate window of streams this consumer creates; must exceed `ackWaitMs` plus a restart. Default 10 minutes. */
     duplicateWindowMs: ms(1000, 7 * 86_400_000).default(600_000),
     /** How long to wait for each publish ack. Default 5000. */
@@ -131,5 +131,13 @@ export const predictionConsumerOptionsSchema = z
   .refine((o) => (o.uri === undefined) !== (o.model === undefined), {
     message: 'give exactly one of "uri" and "model"',
     path: ['uri'],
+  })
+  .refine((o) => o.waitRetryMs === undefined || o.waitRetryMs < o.ackWaitMs, {
+    message: 'must be less than "ackWaitMs": a held message would be redelivered while it waits',
+    path: ['waitRetryMs'],
+  })
+  .refine((o) => o.duplicateWindowMs > o.ackWaitMs, {
+    message: 'must exceed "ackWaitMs": a redelivered message must fall in the window of its first result',
+    path: ['duplicateWindowMs'],
   });
 export type PredictionConsumerOptions = z.input<typeof predictionConsumerOptionsSchema>;

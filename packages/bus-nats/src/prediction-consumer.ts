@@ -2,6 +2,7 @@ import type { ConsumerMessages, JetStreamClient, JsMsg, MsgHdrs } from 'nats';
 import { AckPolicy, DeliverPolicy, headers as natsHeaders, nanos } from 'nats';
 import type { LiveModel } from '@modelreg/core';
 import { formatModelUri, isRegistryError, parseModelUri, parseStoreOptions } from '@modelreg/core';
+import { RowBatcher } from './batcher.js';
 import type { JobId } from './jobs.js';
 import { parseJobLine } from './jobs.js';
 import { predictionConsumerOptionsSchema } from './options.js';
@@ -111,6 +112,7 @@ export async function createPredictionConsumer(
   const modelName = parsedUri.kind === 'model' ? parsedUri.name : uri;
   const deadLetterSubject = o.deadLetterSubject ?? `${o.inputSubject}.dead`;
   const durable = o.consumer ?? `modelreg-predict-${streamNameFor(o.inputSubject)}`;
+  const waitRetryMs = o.waitRetryMs ?? Math.min(1000, Math.floor(o.ackWaitMs / 2));
 
   const { nc, release } = await openConnection(o.nats, o.servers, `modelreg-predict-${o.inputSubject}`);
   let js: JetStreamClient;
@@ -168,6 +170,7 @@ export async function createPredictionConsumer(
       }),
     ...o.watch,
   });
+  const batcher = new RowBatcher(live, o.maxInFlight);
   const stopping = new AbortController();
   const stats: PredictionConsumerStats = {
     results: 0,
@@ -212,7 +215,16 @@ export async function createPredictionConsumer(
       let held = false;
       try {
         outcome = await predictWhenServing(registry, live, rows as Parameters<LiveModel['predict']>[0], {
-          retryMs: o.waitRetryMs,
+          // Single-row jobs in hand are predicted together (one model call), batches alone.
+          ...(job.kind === 'record'
+            ? {
+                predict: async () => {
+                  const { prediction, version } = await batcher.predict(job.row);
+                  return { predictions: [prediction], version };
+                },
+              }
+            : {}),
+          retryMs: waitRetryMs,
           signal: stopping.signal,
           onWait: (attempt) => {
             // Keep the message: its ack deadline restarts, and it is not redelivered elsewhere.

@@ -28,18 +28,19 @@ export interface PredictWhenServingOptions {
 }
 
 /**
- * Predicts with the live model; while no version serves its URI it waits (re-checking every
- * `retryMs`, and at once when the live model loads one) instead of failing. Other errors reject.
+ * Predicts with the live model (or runs `predict`, which predicts through it); while no version
+ * serves its URI it waits (trying again every `retryMs`) instead of failing. Other errors reject.
  */
-export async function predictWhenServing(
+export async function predictWhenServing<T = { predictions: unknown[]; version: ModelVersion | null }>(
   registry: ModelRegistry,
   live: LiveModel,
   rows: Rows,
-  options: PredictWhenServingOptions,
-): Promise<{ predictions: unknown[]; version: ModelVersion | null }> {
+  options: PredictWhenServingOptions & { predict?: () => Promise<T> },
+): Promise<T> {
+  const predict = options.predict ?? (() => live.predictWithVersion(rows) as Promise<T>);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await live.predictWithVersion(rows);
+      return await predict();
     } catch (e) {
       if (options.signal?.aborted || !(await nothingServes(registry, live.uri, e))) throw e;
       options.onWait?.(attempt);

@@ -24,6 +24,15 @@ describe('createPredictionConsumer options', () => {
     await expect(
       createPredictionConsumer({ ...base, inputSubject: 'in', model: 'iris', maxInFlight: 0 }),
     ).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/maxInFlight/) });
+    await expect(
+      createPredictionConsumer({
+        ...base,
+        inputSubject: 'in',
+        model: 'iris',
+        ackWaitMs: 500,
+        waitRetryMs: 500,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/waitRetryMs/) });
     await registry.close();
   });
 });
