@@ -57,11 +57,16 @@ export const relayEventsOptionsSchema = z
     servers,
     /** Events go to `<prefix>.events.<type>`. Default `modelreg`. */
     prefix: subject.default('modelreg'),
-    /** Where publishing stopped, kept in the metadata store (`registry.eventCursor(name)` in core). */
-    cursor: z.custom<EventCursor>(
-      (v) => hasMethods(v, ['claim', 'position', 'advance', 'release']),
-      'must be an EventCursor (claim, position, advance, release)',
-    ),
+    /**
+     * Where publishing stopped. Default: `registry.eventCursor('nats-relay:<prefix>')`, kept in the
+     * registry's metadata store (the registry must act as an admin).
+     */
+    cursor: z
+      .custom<EventCursor>(
+        (v) => hasMethods(v, ['claim', 'position', 'advance', 'release']),
+        'must be an EventCursor (claim, position, advance, release)',
+      )
+      .optional(),
     /** The JetStream stream (created or extended to capture `<prefix>.events.>`). Default `<PREFIX>_EVENTS`. */
     stream: name.optional(),
     /**

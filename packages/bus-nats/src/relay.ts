@@ -33,7 +33,8 @@ export interface EventRelay {
  */
 export async function relayEvents(options: RelayEventsOptions): Promise<EventRelay> {
   const o = parseStoreOptions(relayEventsOptionsSchema, options, WHERE);
-  const { registry, cursor } = o;
+  const { registry } = o;
+  const cursor = o.cursor ?? registry.eventCursor(`nats-relay:${o.prefix}`);
   const log = o.log ?? (() => undefined);
   const stream = o.stream ?? `${streamNameFor(o.prefix)}_EVENTS`;
   const subjectPrefix = `${o.prefix}.events.`;

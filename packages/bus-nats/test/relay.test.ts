@@ -76,6 +76,21 @@ describe.skipIf(!natsReachable)('relayEvents on JetStream', () => {
     expect((await jsm.streams.info(relay1.stream)).state.messages).toBe(last);
   });
 
+  it('by default its cursor lives in the metadata store: a new relay publishes only what came after', async () => {
+    const prefix = `${tag}d`;
+    const relay1 = await relayEvents({ registry, nats: nc, prefix });
+    const first = await relay1.flush();
+    await relay1.stop();
+    expect((await registry.stores.metadata.getCursor(`nats-relay:${prefix}`))?.seq).toBe(first);
+    for (let i = 0; i < 3; i++) await registry.createModel(`after${i}`);
+    const relay2 = await relayEvents({ registry, nats: nc, prefix });
+    expect(await relay2.flush()).toBe(first + 3);
+    expect(relay2.stats()).toEqual({ published: 3, duplicates: 0, standby: false });
+    await relay2.stop();
+    const jsm = await nc.jetstreamManager();
+    expect((await jsm.streams.info(relay2.stream)).state.messages).toBe(first + 3);
+  });
+
   it('a second relay on a held cursor stands by, and takes over when the holder stops', async () => {
     const row = cursorRow();
     const prefix = `${tag}b`;
