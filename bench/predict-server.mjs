@@ -108,7 +108,7 @@ try {
       try {
         if (round === 0 && !batching) {
           await call('POST', `${server.base}/datasets?name=bench`, csv, 'text/csv');
-          await call('POST', `${server.base}/train`, {
+          await call('POST', `${server.base}/train?wait=true`, {
             experiment: 'bench',
             dataset: 'bench',
             target: 'target',

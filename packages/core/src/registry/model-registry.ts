@@ -159,7 +159,8 @@ export class ModelRegistry {
     const feed = new EventFeed(metadata, opts.eventPollIntervalMs, (e) => {
       process.emitWarning(`[modelreg] event listener failed: ${e instanceof Error ? e.message : String(e)}`);
     });
-    const resolved = new ResolvedModels(feed);
+    // A URI per cached model and a few spare: kept models pin their runtime, so this stays near the cache size.
+    const resolved = new ResolvedModels(feed, opts.modelCacheSize * 2);
     const ctx: RegistryContext = {
       metadata,
       artifacts,

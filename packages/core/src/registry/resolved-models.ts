@@ -41,7 +41,7 @@ export class ResolvedModels {
 
   constructor(
     private readonly feed: Pick<EventFeed, 'on' | 'ready'>,
-    private readonly capacity = 256,
+    private readonly capacity: number,
   ) {}
 
   /** This process changed something (the registry's `changed` hook). */

@@ -40,7 +40,16 @@ describe('predictEnsembleFast', () => {
       for (const mode of ['leq', 'lt'] as const) {
         const m = { ...model, mode };
         const { x, n } = probeRows(m, reg.x, 103);
-        expectSameBits(predictEnsembleFast(m, x, n), predictEnsemble(m, x, n));
+        const all = predictEnsemble(m, x, n);
+        expectSameBits(predictEnsembleFast(m, x, n), all);
+        // One row at a time (the single-row walk, four trees at once): the same bits.
+        const k = m.nOutputs;
+        const F = m.nFeatures;
+        for (let i = 0; i < n; i++)
+          expectSameBits(
+            predictEnsembleFast(m, x.subarray(i * F, (i + 1) * F), 1),
+            all.subarray(i * k, (i + 1) * k),
+          );
       }
     }
   });

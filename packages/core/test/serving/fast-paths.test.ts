@@ -46,7 +46,7 @@ beforeAll(async () => {
   await registry.train({ dataset: { rows }, target: 'y2', features, model, register: { name: 'm' } });
   onnx = await registry.load('models:/m/1', { format: 'onnx' });
   native = await registry.load('models:/m/1', { format: 'native' });
-}, 60_000);
+}, 120_000);
 
 afterAll(() => registry.close());
 
