@@ -15,10 +15,19 @@ export default defineConfig({
   server: {
     // `npm run dev` in this folder: the API is the Express server on :8000.
     proxy: Object.fromEntries(
-      ['/models', '/datasets', '/experiments', '/runs', '/train', '/health', '/openapi.json'].map((p) => [
-        p,
-        'http://127.0.0.1:8000',
-      ]),
+      [
+        '/models',
+        '/datasets',
+        '/experiments',
+        '/runs',
+        '/train',
+        '/jobs',
+        '/events',
+        '/auth',
+        '/docs',
+        '/health',
+        '/openapi.json',
+      ].map((p) => [p, 'http://127.0.0.1:8000']),
     ),
   },
 });

@@ -57,7 +57,9 @@ describe.runIf(availability.run)('web UI in chromium', () => {
     const page = await h.page('desktop');
     await page.goto(`${h.url}/`);
     const models = page.getByTestId('models-table');
-    await expect.poll(() => models.getByRole('link').allTextContents()).toEqual(['iris', 'iris_canary']);
+    await expect
+      .poll(() => models.locator('tbody th[scope="row"] a').allTextContents())
+      .toEqual(['iris', 'iris_canary']);
     const irisRow = models
       .getByRole('row')
       .filter({ has: page.getByRole('link', { name: 'iris', exact: true }) });

@@ -43,9 +43,23 @@ describe.runIf(availability.run)('web UI sign-in in chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Signed in as').waitFor();
     expect(await page.locator('.whoami').textContent()).toMatch(/Signed in as eve \(editor\)/);
-    // An editor gets the stage moves and alias form.
+    // An editor gets the stage moves and alias form; a promotion works and the history names the editor.
     await page.getByRole('button', { name: 'Move version 1' }).waitFor();
     expect(await page.getByRole('button', { name: 'Set alias…' }).count()).toBe(1);
+    await page.getByLabel('Stage for version 3').selectOption('production');
+    await page.getByRole('button', { name: 'Move version 3' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Move', exact: true }).click();
+    const moved = page
+      .getByTestId('history')
+      .getByRole('listitem')
+      .filter({ hasText: 'version 3: staging → production' });
+    await moved.waitFor();
+    expect(await moved.textContent()).toContain('by eve');
+    await page.getByTestId('versions-table').getByRole('link', { name: 'v3' }).click();
+    const versionMoves = page.getByTestId('version-history');
+    await versionMoves.getByText('version 3: staging → production').waitFor();
+    expect(await versionMoves.textContent()).toContain('by eve');
+    await page.getByRole('button', { name: 'Edit description and tags' }).waitFor();
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'modelreg_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
@@ -63,6 +77,10 @@ describe.runIf(availability.run)('web UI sign-in in chromium', () => {
     await page.getByRole('table').first().waitFor();
     expect(await page.getByRole('button', { name: /^Move version/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Set alias…' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Edit description and tags' }).count()).toBe(0);
+    await page.goto(`${h.url}/#/train`);
+    await page.getByText('Your role does not allow training or uploads').waitFor();
+    expect(await page.getByRole('button', { name: 'Train' }).count()).toBe(0);
     await page.goto(`${h.url}/#/datasets`);
     await page.getByText('Your role does not allow uploads').waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();

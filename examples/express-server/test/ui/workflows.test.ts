@@ -141,7 +141,9 @@ describe.runIf(availability.run)('web UI workflows in chromium', () => {
 
     const job = page.getByTestId('job');
     await page
-      .locator('[data-testid="job"]:is([data-state="succeeded"], [data-state="failed"], [data-state="cancelled"])')
+      .locator(
+        '[data-testid="job"]:is([data-state="succeeded"], [data-state="failed"], [data-state="cancelled"])',
+      )
       .waitFor({ timeout: 30_000 })
       .catch(() => undefined);
     expect(await page.getByTestId('alerts').textContent()).toBe('');

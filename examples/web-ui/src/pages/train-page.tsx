@@ -102,6 +102,7 @@ function TrainForm({ datasets }: { datasets: DatasetVersion[] }) {
   const [type, setType] = useState(MODEL_TYPES[0]!);
   const [params, setParams] = useState('{ "nEstimators": 20, "maxDepth": 6 }');
   const [experiment, setExperiment] = useState('');
+  const [runName, setRunName] = useState('');
   const [register, setRegister] = useState('');
   const [stage, setStage] = useState('none');
   const [busy, setBusy] = useState(false);
@@ -123,6 +124,7 @@ function TrainForm({ datasets }: { datasets: DatasetVersion[] }) {
     try {
       const { job: submitted } = await api.post<{ job: Job }>('train', {
         experiment: experiment.trim() || dataset,
+        runName: runName.trim() || `${type} on ${dataset}`,
         dataset,
         target: chosenTarget,
         model: { type, params: parsed },
@@ -190,6 +192,16 @@ function TrainForm({ datasets }: { datasets: DatasetVersion[] }) {
         <label className="field">
           Experiment (default: the dataset&apos;s name)
           <input type="text" value={experiment} onChange={(e) => setExperiment(e.target.value)} />
+        </label>
+        <label className="field">
+          Run name
+          <input
+            type="text"
+            value={runName}
+            placeholder={`${type} on ${dataset}`}
+            maxLength={256}
+            onChange={(e) => setRunName(e.target.value)}
+          />
         </label>
         <label className="field">
           Register as model (optional)
