@@ -15,6 +15,7 @@ const all = [
   'export-speed',
   'abort-latency',
   'serving-under-training',
+  'linear',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {

@@ -242,7 +242,14 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
 
 const byName = (names: readonly string[], values: Float64Array): Record<string, number> => {
   const out: Record<string, number> = {};
-  names.forEach((name, j) => Object.defineProperty(out, name, { value: values[j]!, enumerable: true, writable: true, configurable: true }));
+  names.forEach((name, j) =>
+    Object.defineProperty(out, name, {
+      value: values[j]!,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    }),
+  );
   return out;
 };
 
@@ -263,9 +270,15 @@ function measureImportance(
 ): FeatureImportance | undefined {
   let gain: FeatureImportance['gain'];
   if (isTreeEnsembleModel(model)) {
-    gain = { method: 'impurity-decrease', values: byName(data.names, treeGainImportance(model.ensemble, data.train)) };
+    gain = {
+      method: 'impurity-decrease',
+      values: byName(data.names, treeGainImportance(model.ensemble, data.train)),
+    };
   } else if (isLinearModel(model)) {
-    gain = { method: 'abs-standardised-coef', values: byName(data.names, linearCoefficientImportance(model.linear, data.train)) };
+    gain = {
+      method: 'abs-standardised-coef',
+      values: byName(data.names, linearCoefficientImportance(model.linear, data.train)),
+    };
   } else if (model.featureImportance) {
     gain = { method: 'model', values: byName(data.names, model.featureImportance()) };
   } else return undefined;
@@ -301,7 +314,12 @@ function describeCoefficients(
   const terms: LinearCoefficients['terms'] = [];
   linear.inputs.forEach((input, j) => {
     if (input.type === 'numeric') {
-      terms.push({ feature: specs[j]!.name, mean: input.mean, scale: input.scale, coef: column(offsets[j]!) });
+      terms.push({
+        feature: specs[j]!.name,
+        mean: input.mean,
+        scale: input.scale,
+        coef: column(offsets[j]!),
+      });
     }
   });
   linear.inputs.forEach((input, j) => {
@@ -309,7 +327,11 @@ function describeCoefficients(
     const spec = specs[j]!;
     const categories = spec.type === 'categorical' ? spec.categories : [];
     for (let c = 0; c < input.codes; c++) {
-      terms.push({ feature: spec.name, category: categories[c] ?? MISSING_CATEGORY, coef: column(offsets[j]! + c) });
+      terms.push({
+        feature: spec.name,
+        category: categories[c] ?? MISSING_CATEGORY,
+        coef: column(offsets[j]! + c),
+      });
     }
   });
   const outputs: Label[] =

@@ -47,7 +47,9 @@ const oneOf =
   (allowed: readonly unknown[], then: ParamMap = ignored): ParamMap =>
   (value, out, path) => {
     if (!allowed.includes(value)) {
-      throw bad(`${path} ${JSON.stringify(value)} is not supported; supported: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+      throw bad(
+        `${path} ${JSON.stringify(value)} is not supported; supported: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+      );
     }
     then(value, out, path);
   };
@@ -57,10 +59,12 @@ const oneOf =
  * integer count. JSON cannot tell `1.0` from `1`: 1 is read as scikit-learn's float `1.0`, every feature.
  */
 const maxFeatures: ParamMap = (value, out, path) => {
-  if (value === null || value === 1 || value === 'auto' || value === 'all') out.maxFeatures = value === 'auto' ? 'sqrt' : 'all';
+  if (value === null || value === 1 || value === 'auto' || value === 'all')
+    out.maxFeatures = value === 'auto' ? 'sqrt' : 'all';
   else if (value === 'sqrt' || value === 'log2') out.maxFeatures = value;
   else if (typeof value === 'number' && value > 0 && value < 1) out.maxFeatures = value;
-  else if (typeof value === 'number' && Number.isInteger(value) && value > 1) out.maxFeatures = { count: value };
+  else if (typeof value === 'number' && Number.isInteger(value) && value > 1)
+    out.maxFeatures = { count: value };
   else throw bad(`${path} must be "sqrt", "log2", null, a fraction in (0, 1] or an integer count`);
 };
 
@@ -125,9 +129,24 @@ const histGradientBoostingParams: Record<string, ParamMap> = {
 };
 
 export const SKLEARN_CLASSES: Readonly<Record<string, SklearnClass>> = {
-  RandomForestClassifier: { module: 'ensemble', type: 'random-forest', task: 'classification', params: forestParams },
-  RandomForestRegressor: { module: 'ensemble', type: 'random-forest', task: 'regression', params: forestParams },
-  DecisionTreeClassifier: { module: 'tree', type: 'decision-tree', task: 'classification', params: treeParams },
+  RandomForestClassifier: {
+    module: 'ensemble',
+    type: 'random-forest',
+    task: 'classification',
+    params: forestParams,
+  },
+  RandomForestRegressor: {
+    module: 'ensemble',
+    type: 'random-forest',
+    task: 'regression',
+    params: forestParams,
+  },
+  DecisionTreeClassifier: {
+    module: 'tree',
+    type: 'decision-tree',
+    task: 'classification',
+    params: treeParams,
+  },
   DecisionTreeRegressor: { module: 'tree', type: 'decision-tree', task: 'regression', params: treeParams },
   LogisticRegression: {
     module: 'linear_model',
@@ -230,7 +249,9 @@ export function resolveSklearnModel(spec: SklearnModelSpec): ResolvedModelSpec {
   if (spec.module !== undefined) {
     const module = spec.module.replace(/^sklearn\./, '');
     if (module !== entry.module) {
-      throw bad(`model.module ${JSON.stringify(spec.module)} does not hold ${name}; it is in "${entry.module}"`);
+      throw bad(
+        `model.module ${JSON.stringify(spec.module)} does not hold ${name}; it is in "${entry.module}"`,
+      );
     }
   }
   const params: Record<string, unknown> = { ...entry.defaults };
@@ -238,10 +259,13 @@ export function resolveSklearnModel(spec: SklearnModelSpec): ResolvedModelSpec {
     const map = Object.hasOwn(entry.params, key) ? entry.params[key] : undefined;
     if (!map) {
       const known = Object.keys(entry.params);
-      throw bad(`model.params.${key} is not a param of ${name} that modelreg supports; supported: ${known.join(', ')}`, {
-        param: key,
-        known,
-      });
+      throw bad(
+        `model.params.${key} is not a param of ${name} that modelreg supports; supported: ${known.join(', ')}`,
+        {
+          param: key,
+          known,
+        },
+      );
     }
     map(value, params, `model.params.${key}`);
   }
