@@ -14,7 +14,7 @@ export const PERMUTATION_MAX_ROWS = 2048;
 /** Shuffles per feature (scikit-learn's `n_repeats` default is 5; 3 keeps training fast). */
 export const PERMUTATION_REPEATS = 3;
 /** Training rows the tree gain is measured on at most (an evenly spaced sample). */
-export const GAIN_MAX_ROWS = 20_000;
+export const GAIN_MAX_ROWS = 8192;
 
 export interface PermutationImportance {
   /** `accuracy` (classification) or `r2` (regression), as scikit-learn's default `score`. */
