@@ -20,6 +20,7 @@ const all = [
   'boosting',
   'forest-vs-xgboost',
   'nats-worker',
+  'linear',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {

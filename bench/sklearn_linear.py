@@ -39,6 +39,11 @@ pred = m.predict(ze)
 metric = accuracy_score(ye, pred) if a.model == "LogisticRegression" else r2_score(ye, pred)
 coef = np.atleast_2d(m.coef_)
 intercept = np.atleast_1d(m.intercept_)
+# The optimum to machine precision, to see how close lbfgs itself gets: Newton-CG, tight tolerance.
+ref = None
+if a.model == "LogisticRegression":
+    r = LogisticRegression(C=a.C, solver="newton-cg", tol=1e-14, max_iter=100000).fit(zt, yt)
+    ref = {"coef": np.atleast_2d(r.coef_).tolist(), "intercept": np.atleast_1d(r.intercept_).tolist()}
 print(
     json.dumps(
         {
@@ -46,6 +51,7 @@ print(
             "intercept": intercept.tolist(),
             "metric": float(metric),
             "fit_s": fit_s,
+            "ref": ref,
             "n_iter": int(np.max(getattr(m, "n_iter_", None) if getattr(m, "n_iter_", None) is not None else [1])),
         }
     )

@@ -45,7 +45,10 @@ describe('POST /train with scikit-learn names (the ML Mini Platform request)', (
     expect(logistic.body.run.params).toMatchObject({ model_type: 'linear', C: '1', maxIter: '200' });
     expect(logistic.body.metrics.accuracy).toBeGreaterThan(0.85);
     for (const name of ['mini_rf', 'mini_lr']) {
-      const res = await request(app).post(`/models/${name}/predict?version=1`).send({ rows: IRIS_ROWS }).expect(200);
+      const res = await request(app)
+        .post(`/models/${name}/predict?version=1`)
+        .send({ rows: IRIS_ROWS })
+        .expect(200);
       expect(res.body.predictions).toEqual(['setosa', 'virginica', 'versicolor']);
     }
   });
@@ -56,7 +59,9 @@ describe('POST /train with scikit-learn names (the ML Mini Platform request)', (
       .send({ dataset: 'iris', target: 'species', model: { module: 'svm', class: 'SVC', params: {} } })
       .expect(422);
     expect(unknownClass.body.error).toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(unknownClass.body.error.message).toMatch(/"SVC" has no modelreg counterpart; known: RandomForestClassifier/);
+    expect(unknownClass.body.error.message).toMatch(
+      /"SVC" has no modelreg counterpart; known: RandomForestClassifier/,
+    );
     const unknownParam = await request(app)
       .post('/train')
       .send({
@@ -65,10 +70,16 @@ describe('POST /train with scikit-learn names (the ML Mini Platform request)', (
         model: { class: 'RandomForestClassifier', params: { warm_start: true } },
       })
       .expect(422);
-    expect(unknownParam.body.error.message).toMatch(/warm_start is not a param of RandomForestClassifier.*supported: n_estimators/);
+    expect(unknownParam.body.error.message).toMatch(
+      /warm_start is not a param of RandomForestClassifier.*supported: n_estimators/,
+    );
     const tooMany = await request(app)
       .post('/train')
-      .send({ dataset: 'iris', target: 'species', model: { class: 'RandomForestClassifier', params: { n_estimators: 100_000 } } })
+      .send({
+        dataset: 'iris',
+        target: 'species',
+        model: { class: 'RandomForestClassifier', params: { n_estimators: 100_000 } },
+      })
       .expect(422);
     expect(tooMany.body.error.message).toMatch(/nEstimators is 100000, above this server's limit/);
   });

@@ -51,17 +51,25 @@ export const linearModelJsonSchema = z
   .superRefine((m, ctx) => {
     const width = designWidth(m.inputs);
     const outputs = m.coef.length;
-    if (m.intercept.length !== outputs) ctx.addIssue({ code: 'custom', message: 'one intercept per coef row' });
+    if (m.intercept.length !== outputs)
+      ctx.addIssue({ code: 'custom', message: 'one intercept per coef row' });
     if (m.coef.some((row) => row.length !== width)) {
-      ctx.addIssue({ code: 'custom', message: `every coef row must hold ${width} values (the design width)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `every coef row must hold ${width} values (the design width)`,
+      });
     }
     const expected = m.link === 'identity' || m.link === 'logistic' ? 1 : undefined;
     if (expected !== undefined && outputs !== expected) {
       ctx.addIssue({ code: 'custom', message: `link "${m.link}" has one coef row` });
     }
-    if (m.link === 'softmax' && outputs < 3) ctx.addIssue({ code: 'custom', message: 'softmax needs 3+ rows' });
+    if (m.link === 'softmax' && outputs < 3)
+      ctx.addIssue({ code: 'custom', message: 'softmax needs 3+ rows' });
     if ((m.task === 'regression') !== (m.link === 'identity')) {
-      ctx.addIssue({ code: 'custom', message: 'regression uses the identity link, classification the others' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'regression uses the identity link, classification the others',
+      });
     }
   });
 export type LinearModelJson = z.infer<typeof linearModelJsonSchema>;
@@ -127,7 +135,11 @@ export function linearScores(model: LinearModelJson, z: Float64Array, nRows: num
 }
 
 /** Class probabilities (`nRows × nClasses`) from scores, by the model's link. */
-export function linearProbabilities(link: 'logistic' | 'softmax', scores: Float64Array, nRows: number): Float64Array {
+export function linearProbabilities(
+  link: 'logistic' | 'softmax',
+  scores: Float64Array,
+  nRows: number,
+): Float64Array {
   if (link === 'logistic') {
     const p = new Float64Array(nRows * 2);
     for (let r = 0; r < nRows; r++) {
@@ -183,7 +195,9 @@ export function createLinearModel(json: unknown): LinearModel {
     linearScores(linear, designMatrix(linear.inputs, x, nRows), nRows);
   const proba = (x: Float64Array, nRows: number): Float64Array => {
     if (linear.link === 'identity') {
-      throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classifiers', { where: 'predict' });
+      throw new RegistryError('UNSUPPORTED', 'predictProba is only available for classifiers', {
+        where: 'predict',
+      });
     }
     check(x, nRows);
     return linearProbabilities(linear.link, scores(x, nRows), nRows);

@@ -86,7 +86,7 @@ export const trainOptionsSchema = z.strictObject({
     .strict()
     .optional(),
   /**
-   * Model files to write. Default: `['native', 'onnx']` for tree models (the ONNX export is checked
+   * Model files to write. Default: `['native', 'onnx']` for tree and linear models (the ONNX export is checked
    * against the native model on the test rows), `['native']` for models of user trainers and when
    * onnxruntime-node (an optional peer dependency) is not installed; `'onnx'` without it is `UNSUPPORTED`.
    */

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { RegistryError, invalidArgument } from '../errors.js';
 import type { ModelManifest, ModelSignature } from '../formats/manifest.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
+import { isLinearModel } from '../formats/linear.js';
 import type { Label, NativeModel, Task } from '../training/trainer.js';
 import { describeSignature } from '../formats/manifest.js';
 import { createInputEncoder, inputRecordSchema } from './signature.js';
@@ -101,6 +102,17 @@ export function createNativePredictor(manifest: ModelManifest, model: NativeMode
     if (e.nFeatures !== features.length || e.nOutputs !== nOutputs || e.task !== task) {
       throw invalidArgument(
         `the native model (${e.task}, ${e.nFeatures} features, ${e.nOutputs} outputs) does not match MODEL.json (${task}, ${features.length} features, ${nOutputs} outputs)`,
+        'model',
+      );
+    }
+  }
+  if (isLinearModel(model)) {
+    const l = model.linear;
+    const nClasses = l.link === 'identity' ? 1 : l.link === 'logistic' ? 2 : l.coef.length;
+    const expected = task === 'classification' ? manifest.classes!.length : 1;
+    if (l.inputs.length !== features.length || l.task !== task || nClasses !== expected) {
+      throw invalidArgument(
+        `the native linear model (${l.task}, ${l.inputs.length} features, ${nClasses} outputs) does not match MODEL.json (${task}, ${features.length} features, ${expected} outputs)`,
         'model',
       );
     }

@@ -47,7 +47,9 @@ const oneOf =
   (allowed: readonly unknown[], then: ParamMap = ignored): ParamMap =>
   (value, out, path) => {
     if (!allowed.includes(value)) {
-      throw bad(`${path} ${JSON.stringify(value)} is not supported; supported: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+      throw bad(
+        `${path} ${JSON.stringify(value)} is not supported; supported: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+      );
     }
     then(value, out, path);
   };
@@ -57,10 +59,12 @@ const oneOf =
  * integer count. JSON cannot tell `1.0` from `1`: 1 is read as scikit-learn's float `1.0`, every feature.
  */
 const maxFeatures: ParamMap = (value, out, path) => {
-  if (value === null || value === 1 || value === 'auto' || value === 'all') out.maxFeatures = value === 'auto' ? 'sqrt' : 'all';
+  if (value === null || value === 1 || value === 'auto' || value === 'all')
+    out.maxFeatures = value === 'auto' ? 'sqrt' : 'all';
   else if (value === 'sqrt' || value === 'log2') out.maxFeatures = value;
   else if (typeof value === 'number' && value > 0 && value < 1) out.maxFeatures = value;
-  else if (typeof value === 'number' && Number.isInteger(value) && value > 1) out.maxFeatures = { count: value };
+  else if (typeof value === 'number' && Number.isInteger(value) && value > 1)
+    out.maxFeatures = { count: value };
   else throw bad(`${path} must be "sqrt", "log2", null, a fraction in (0, 1] or an integer count`);
 };
 
@@ -97,16 +101,21 @@ const treeParams: Record<string, ParamMap> = {
 /** Solvers that minimise the same L2 objective as modelreg's L-BFGS (liblinear penalises the intercept). */
 const logisticSolvers = ['lbfgs', 'newton-cg', 'newton-cholesky', 'sag', 'saga'];
 
+/** `max_depth=None` is unlimited depth in scikit-learn's boosters (the native booster's `null`). */
+const boostMaxDepth: ParamMap = (value, out) => {
+  out.maxDepth = value;
+};
+
 const gradientBoostingParams: Record<string, ParamMap> = {
   learning_rate: to('learningRate'),
   n_estimators: to('nEstimators'),
-  max_depth: orNone('maxDepth'),
+  max_depth: boostMaxDepth,
   max_leaf_nodes: orNone('maxLeafNodes'),
   min_samples_leaf: to('minSamplesLeaf'),
   subsample: to('subsample'),
   max_features: (value, out, path) => {
     if (value === null || value === 1) return;
-    if (typeof value === 'number' && value > 0 && value < 1) out.colsampleBytree = value;
+    if (typeof value === 'number' && value > 0 && value < 1) out.colsampleByTree = value;
     else throw bad(`${path} must be a fraction in (0, 1] or null (per-tree column sampling)`);
   },
   random_state: ignored,
@@ -116,18 +125,36 @@ const gradientBoostingParams: Record<string, ParamMap> = {
 const histGradientBoostingParams: Record<string, ParamMap> = {
   learning_rate: to('learningRate'),
   max_iter: to('nEstimators'),
-  max_depth: orNone('maxDepth'),
+  max_depth: boostMaxDepth,
   max_leaf_nodes: orNone('maxLeafNodes'),
   min_samples_leaf: to('minSamplesLeaf'),
-  l2_regularization: to('l2'),
+  l2_regularization: to('l2Regularization'),
+  max_bins: to('maxBins'),
+  validation_fraction: to('validationFraction'),
+  n_iter_no_change: to('nIterNoChange'),
   random_state: ignored,
   verbose: ignored,
 };
 
 export const SKLEARN_CLASSES: Readonly<Record<string, SklearnClass>> = {
-  RandomForestClassifier: { module: 'ensemble', type: 'random-forest', task: 'classification', params: forestParams },
-  RandomForestRegressor: { module: 'ensemble', type: 'random-forest', task: 'regression', params: forestParams },
-  DecisionTreeClassifier: { module: 'tree', type: 'decision-tree', task: 'classification', params: treeParams },
+  RandomForestClassifier: {
+    module: 'ensemble',
+    type: 'random-forest',
+    task: 'classification',
+    params: forestParams,
+  },
+  RandomForestRegressor: {
+    module: 'ensemble',
+    type: 'random-forest',
+    task: 'regression',
+    params: forestParams,
+  },
+  DecisionTreeClassifier: {
+    module: 'tree',
+    type: 'decision-tree',
+    task: 'classification',
+    params: treeParams,
+  },
   DecisionTreeRegressor: { module: 'tree', type: 'decision-tree', task: 'regression', params: treeParams },
   LogisticRegression: {
     module: 'linear_model',
@@ -171,28 +198,60 @@ export const SKLEARN_CLASSES: Readonly<Record<string, SklearnClass>> = {
     type: 'gradient-boosting',
     task: 'classification',
     params: gradientBoostingParams,
-    defaults: { maxDepth: 3, learningRate: 0.1, nEstimators: 100, minSamplesLeaf: 1 },
+    defaults: {
+      maxDepth: 3,
+      learningRate: 0.1,
+      nEstimators: 100,
+      minSamplesLeaf: 1,
+      l2Regularization: 0,
+      minChildWeight: 1e-3,
+    },
   },
   GradientBoostingRegressor: {
     module: 'ensemble',
     type: 'gradient-boosting',
     task: 'regression',
     params: gradientBoostingParams,
-    defaults: { maxDepth: 3, learningRate: 0.1, nEstimators: 100, minSamplesLeaf: 1 },
+    defaults: {
+      maxDepth: 3,
+      learningRate: 0.1,
+      nEstimators: 100,
+      minSamplesLeaf: 1,
+      l2Regularization: 0,
+      minChildWeight: 1e-3,
+    },
   },
   HistGradientBoostingClassifier: {
     module: 'ensemble',
     type: 'gradient-boosting',
     task: 'classification',
     params: histGradientBoostingParams,
-    defaults: { maxLeafNodes: 31, learningRate: 0.1, nEstimators: 100, minSamplesLeaf: 20 },
+    defaults: {
+      maxDepth: null,
+      maxLeafNodes: 31,
+      learningRate: 0.1,
+      nEstimators: 100,
+      minSamplesLeaf: 20,
+      l2Regularization: 0,
+      minChildWeight: 1e-3,
+      maxBins: 256,
+    },
   },
   HistGradientBoostingRegressor: {
     module: 'ensemble',
     type: 'gradient-boosting',
     task: 'regression',
     params: histGradientBoostingParams,
-    defaults: { maxLeafNodes: 31, learningRate: 0.1, nEstimators: 100, minSamplesLeaf: 20 },
+    defaults: {
+      maxDepth: null,
+      maxLeafNodes: 31,
+      learningRate: 0.1,
+      nEstimators: 100,
+      minSamplesLeaf: 20,
+      l2Regularization: 0,
+      minChildWeight: 1e-3,
+      maxBins: 256,
+    },
   },
 };
 
@@ -230,7 +289,9 @@ export function resolveSklearnModel(spec: SklearnModelSpec): ResolvedModelSpec {
   if (spec.module !== undefined) {
     const module = spec.module.replace(/^sklearn\./, '');
     if (module !== entry.module) {
-      throw bad(`model.module ${JSON.stringify(spec.module)} does not hold ${name}; it is in "${entry.module}"`);
+      throw bad(
+        `model.module ${JSON.stringify(spec.module)} does not hold ${name}; it is in "${entry.module}"`,
+      );
     }
   }
   const params: Record<string, unknown> = { ...entry.defaults };
@@ -238,10 +299,13 @@ export function resolveSklearnModel(spec: SklearnModelSpec): ResolvedModelSpec {
     const map = Object.hasOwn(entry.params, key) ? entry.params[key] : undefined;
     if (!map) {
       const known = Object.keys(entry.params);
-      throw bad(`model.params.${key} is not a param of ${name} that modelreg supports; supported: ${known.join(', ')}`, {
-        param: key,
-        known,
-      });
+      throw bad(
+        `model.params.${key} is not a param of ${name} that modelreg supports; supported: ${known.join(', ')}`,
+        {
+          param: key,
+          known,
+        },
+      );
     }
     map(value, params, `model.params.${key}`);
   }

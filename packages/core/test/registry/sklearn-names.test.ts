@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveSklearnModel } from '../../src/training/sklearn-names.js';
 import { openMemoryRegistry, snapshot } from './helpers.js';
 
-const csv = (name: string): Buffer => readFileSync(new URL(`../fixtures/datasets/${name}.csv`, import.meta.url));
+const csv = (name: string): Buffer =>
+  readFileSync(new URL(`../fixtures/datasets/${name}.csv`, import.meta.url));
 
 describe('scikit-learn class and param names', () => {
   it('map to modelreg trainers and params with scikit-learn meaning and defaults', () => {
@@ -11,7 +12,13 @@ describe('scikit-learn class and param names', () => {
       resolveSklearnModel({
         module: 'ensemble',
         class: 'RandomForestClassifier',
-        params: { n_estimators: 50, max_depth: null, max_features: 1.0, min_samples_leaf: 2, random_state: 0 },
+        params: {
+          n_estimators: 50,
+          max_depth: null,
+          max_features: 1.0,
+          min_samples_leaf: 2,
+          random_state: 0,
+        },
       }),
     ).toEqual({
       type: 'random-forest',
@@ -37,21 +44,76 @@ describe('scikit-learn class and param names', () => {
     ).toEqual({
       type: 'gradient-boosting',
       task: 'regression',
-      params: { maxLeafNodes: 31, learningRate: 0.05, nEstimators: 200, minSamplesLeaf: 20, l2: 1 },
+      params: {
+        maxDepth: null,
+        maxLeafNodes: 31,
+        learningRate: 0.05,
+        nEstimators: 200,
+        minSamplesLeaf: 20,
+        l2Regularization: 1,
+        minChildWeight: 1e-3,
+        maxBins: 256,
+      },
     });
     expect(
-      resolveSklearnModel({ class: 'GradientBoostingClassifier', params: { subsample: 0.8, max_features: 0.5 } }).params,
-    ).toEqual({ maxDepth: 3, learningRate: 0.1, nEstimators: 100, minSamplesLeaf: 1, subsample: 0.8, colsampleBytree: 0.5 });
+      resolveSklearnModel({
+        class: 'GradientBoostingClassifier',
+        params: { subsample: 0.8, max_features: 0.5 },
+      }).params,
+    ).toEqual({
+      maxDepth: 3,
+      learningRate: 0.1,
+      nEstimators: 100,
+      minSamplesLeaf: 1,
+      l2Regularization: 0,
+      minChildWeight: 1e-3,
+      subsample: 0.8,
+      colsampleByTree: 0.5,
+    });
+  });
+
+  it('the boosting names train the native gradient-boosting trainer with the mapped params', async () => {
+    const registry = await openMemoryRegistry();
+    await registry.datasets.upload('iris.csv', csv('iris'));
+    const gb = await registry.train({
+      dataset: 'iris',
+      target: 'species',
+      model: { class: 'GradientBoostingClassifier', params: { n_estimators: 5 } },
+    });
+    const hgb = await registry.train({
+      dataset: 'iris',
+      target: 'species',
+      model: { class: 'HistGradientBoostingClassifier', params: { max_iter: 5, min_samples_leaf: 5 } },
+    });
+    for (const [result, cls] of [
+      [gb, 'GradientBoostingClassifier'],
+      [hgb, 'HistGradientBoostingClassifier'],
+    ] as const) {
+      expect(result.manifest.trainer.name).toBe('gradient-boosting');
+      expect(result.run.params).toMatchObject({ model_class: cls, nEstimators: '5' });
+      expect(result.metrics['accuracy']).toBeGreaterThan(0.8);
+    }
+    expect(gb.manifest.trainer.params).toMatchObject({ maxDepth: 3, l2Regularization: 0 });
+    expect(hgb.manifest.trainer.params).toMatchObject({
+      maxDepth: null,
+      maxLeafNodes: 31,
+      minSamplesLeaf: 5,
+    });
+    await registry.close();
   });
 
   it('an unknown class, param, module or unsupported value is INVALID_ARGUMENT naming what exists', () => {
     expect(() => resolveSklearnModel({ class: 'SVC' })).toThrow(
       expect.objectContaining({
         code: 'INVALID_ARGUMENT',
-        message: expect.stringMatching(/"SVC" has no modelreg counterpart; known: RandomForestClassifier, .*LogisticRegression/),
+        message: expect.stringMatching(
+          /"SVC" has no modelreg counterpart; known: RandomForestClassifier, .*LogisticRegression/,
+        ),
       }),
     );
-    expect(() => resolveSklearnModel({ class: 'RandomForestRegressor', params: { oob_score: true } })).toThrow(
+    expect(() =>
+      resolveSklearnModel({ class: 'RandomForestRegressor', params: { oob_score: true } }),
+    ).toThrow(
       /model.params.oob_score is not a param of RandomForestRegressor that modelreg supports; supported: n_estimators, max_depth/,
     );
     expect(() => resolveSklearnModel({ module: 'tree', class: 'RandomForestClassifier' })).toThrow(
@@ -60,7 +122,9 @@ describe('scikit-learn class and param names', () => {
     expect(() => resolveSklearnModel({ class: 'LogisticRegression', params: { penalty: 'l1' } })).toThrow(
       /model.params.penalty "l1" is not supported; supported: "l2"/,
     );
-    expect(() => resolveSklearnModel({ class: 'LogisticRegression', params: { __proto__: 1 } as never })).not.toThrow();
+    expect(() =>
+      resolveSklearnModel({ class: 'LogisticRegression', params: { __proto__: 1 } as never }),
+    ).not.toThrow();
   });
 
   it('registry.train accepts them, logs the class, and stores coefficients and importance in MODEL.json', async () => {
@@ -76,7 +140,11 @@ describe('scikit-learn class and param names', () => {
       name: 'linear',
       params: { C: 2, maxIter: 500, tol: 1e-8, fitIntercept: true },
     });
-    expect(logistic.run.params).toMatchObject({ model_type: 'linear', model_class: 'LogisticRegression', C: '2' });
+    expect(logistic.run.params).toMatchObject({
+      model_type: 'linear',
+      model_class: 'LogisticRegression',
+      C: '2',
+    });
     expect(logistic.manifest.files.map((f) => f.format).sort()).toEqual(['native', 'onnx']);
     const { coefficients, importance } = logistic.manifest;
     expect(coefficients).toMatchObject({ link: 'softmax', outputs: ['setosa', 'versicolor', 'virginica'] });
@@ -97,12 +165,18 @@ describe('scikit-learn class and param names', () => {
     const model = await registry.load('models:/iris_lr/1');
     expect(model.format).toBe('onnx');
     expect(
-      await model.predict([{ sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 }]),
+      await model.predict([
+        { sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 },
+      ]),
     ).toEqual(['setosa']);
 
     const before = await snapshot(registry);
     await expect(
-      registry.train({ dataset: 'iris', target: 'species', model: { class: 'RandomForestRegressor', params: {} } }),
+      registry.train({
+        dataset: 'iris',
+        target: 'species',
+        model: { class: 'RandomForestRegressor', params: {} },
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(
       registry.train({

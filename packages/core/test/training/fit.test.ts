@@ -222,7 +222,13 @@ describe('trainers', () => {
   it('a user trainer (least squares) works through the pipeline', async () => {
     const registry = createDefaultTrainerRegistry();
     registry.register(linearRegressionTrainer);
-    expect(registry.names()).toEqual(['decision-tree', 'gradient-boosting', 'linear-regression', 'random-forest']);
+    expect(registry.names()).toEqual([
+      'decision-tree',
+      'gradient-boosting',
+      'linear',
+      'linear-regression',
+      'random-forest',
+    ]);
     const rows = Array.from({ length: 60 }, (_, i) => {
       const a = (i * 37) % 11;
       const b = (i * 17) % 7;

@@ -95,7 +95,9 @@ describe('linear trainer', () => {
     expect(Array.from(loaded.predictProba!(x, nRows))).toEqual(
       Array.from(multi.fit.model.predictProba!(x, nRows)),
     );
-    expect(() => createLinearModel({ ...multi.linear, coef: multi.linear.coef.map(() => [1]) })).toThrow(/design width/);
+    expect(() => createLinearModel({ ...multi.linear, coef: multi.linear.coef.map(() => [1]) })).toThrow(
+      /design width/,
+    );
   });
 });
 
@@ -121,7 +123,11 @@ describe('linear ONNX export parity on the shared datasets', () => {
     const rows = Array.from({ length: 300 }, (_, i) => {
       const shape = (['round', 'square', 'star'] as const)[i % 3]!;
       const v = ((i * 53) % 97) / 9;
-      return { shape: i % 23 === 0 ? null : shape, v, kind: v + (shape === 'star' ? 4 : 0) > 6 ? 'hi' : 'lo' };
+      return {
+        shape: i % 23 === 0 ? null : shape,
+        v,
+        kind: v + (shape === 'star' ? 4 : 0) > 6 ? 'hi' : 'lo',
+      };
     });
     const { fit, linear } = await fitLinear(tableFromRows(rows), {}, 'kind');
     expect(linear.inputs.map((i) => i.type)).toEqual(['onehot', 'numeric']);

@@ -22,15 +22,24 @@ export interface ExportLinearOptions {
 }
 
 const WHERE = 'onnx';
-const bad = (message: string): RegistryError => new RegistryError('INVALID_ARGUMENT', message, { where: WHERE });
+const bad = (message: string): RegistryError =>
+  new RegistryError('INVALID_ARGUMENT', message, { where: WHERE });
 
-const ints = (name: string, values: number[]): OnnxAttribute => ({ name, type: OnnxAttributeType.INTS, ints: values });
+const ints = (name: string, values: number[]): OnnxAttribute => ({
+  name,
+  type: OnnxAttributeType.INTS,
+  ints: values,
+});
 const floats = (name: string, values: number[]): OnnxAttribute => ({
   name,
   type: OnnxAttributeType.FLOATS,
   floats: values,
 });
-const str = (name: string, value: string): OnnxAttribute => ({ name, type: OnnxAttributeType.STRING, s: utf8(value) });
+const str = (name: string, value: string): OnnxAttribute => ({
+  name,
+  type: OnnxAttributeType.STRING,
+  s: utf8(value),
+});
 const int = (name: string, value: number): OnnxAttribute => ({ name, type: OnnxAttributeType.INT, i: value });
 const int64Tensor = (name: string, values: number[]): OnnxTensor => ({
   name,
@@ -44,12 +53,16 @@ function tensorInfo(name: string, elemType: number, dims: (number | string)[]): 
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }
 
-function classLabels(model: LinearModelJson, classes: ExportLinearOptions['classes']): { strings: string[] } | { ints: number[] } {
+function classLabels(
+  model: LinearModelJson,
+  classes: ExportLinearOptions['classes'],
+): { strings: string[] } | { ints: number[] } {
   const k = model.link === 'logistic' ? 2 : model.coef.length;
   const list = classes ?? Array.from({ length: k }, (_, i) => i);
   if (list.length !== k) throw bad(`classes has ${list.length} labels but the model has ${k} classes`);
   if (list.every((c): c is string => typeof c === 'string')) return { strings: [...list] };
-  if (list.every((c): c is number => typeof c === 'number' && Number.isSafeInteger(c))) return { ints: [...list] };
+  if (list.every((c): c is number => typeof c === 'number' && Number.isSafeInteger(c)))
+    return { ints: [...list] };
   throw bad('class labels must be all strings or all safe integers');
 }
 
@@ -60,7 +73,10 @@ function classLabels(model: LinearModelJson, classes: ExportLinearOptions['class
  * categorical column goes through `OneHotEncoder` (its codes, zeros for any other value) and a
  * `Reshape` to `[N, codes]`, and a `Concat` joins the blocks in design order.
  */
-function designNodes(model: LinearModelJson, inputName: string): { nodes: OnnxNode[]; initializer: OnnxTensor[] } {
+function designNodes(
+  model: LinearModelJson,
+  inputName: string,
+): { nodes: OnnxNode[]; initializer: OnnxTensor[] } {
   const { inputs } = model;
   const offset = inputs.map((i) => (i.type === 'numeric' ? i.mean : 0));
   const scale = inputs.map((i) => (i.type === 'numeric' ? 1 / i.scale : 1));
@@ -109,7 +125,13 @@ function designNodes(model: LinearModelJson, inputName: string): { nodes: OnnxNo
         name: `OneHotEncoder_${j}`,
         opType: 'OneHotEncoder',
         domain: 'ai.onnx.ml',
-        attribute: [ints('cats_int64s', Array.from({ length: input.codes }, (_, c) => c)), int('zeros', 1)],
+        attribute: [
+          ints(
+            'cats_int64s',
+            Array.from({ length: input.codes }, (_, c) => c),
+          ),
+          int('zeros', 1),
+        ],
       },
       {
         input: [`onehot3_${j}`, `shape_${j}`],
@@ -120,7 +142,13 @@ function designNodes(model: LinearModelJson, inputName: string): { nodes: OnnxNo
     );
     blocks.push(`onehot_${j}`);
   });
-  nodes.push({ input: blocks, output: ['design'], name: 'Concat', opType: 'Concat', attribute: [int('axis', 1)] });
+  nodes.push({
+    input: blocks,
+    output: ['design'],
+    name: 'Concat',
+    opType: 'Concat',
+    attribute: [int('axis', 1)],
+  });
   return { nodes, initializer };
 }
 
@@ -201,7 +229,11 @@ export function exportLinearToOnnx(
       domain: 'ai.onnx.ml',
       attribute: [
         'strings' in labels
-          ? { name: 'classlabels_strings', type: OnnxAttributeType.STRINGS, strings: labels.strings.map(utf8) }
+          ? {
+              name: 'classlabels_strings',
+              type: OnnxAttributeType.STRINGS,
+              strings: labels.strings.map(utf8),
+            }
           : ints('classlabels_ints', labels.ints),
         floats('coefficients', coef),
         floats('intercepts', intercepts),

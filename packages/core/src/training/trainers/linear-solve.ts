@@ -61,7 +61,10 @@ function choleskySolve(l: Float64Array, p: number, b: Float64Array): Float64Arra
 }
 
 /** Eigen-decomposition of a symmetric `p × p` matrix by cyclic Jacobi rotations: values and vectors (columns). */
-export function symmetricEigen(matrix: Float64Array, p: number): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(
+  matrix: Float64Array,
+  p: number,
+): { values: Float64Array; vectors: Float64Array } {
   const a = Float64Array.from(matrix);
   const v = new Float64Array(p * p);
   for (let i = 0; i < p; i++) v[i * p + i] = 1;
@@ -209,7 +212,7 @@ function logisticObjective(
     const o = k * stride;
     for (let j = 0; j < p; j++) {
       const w = theta[o + j]!;
-      f += (0.5 * invC) * w * w;
+      f += 0.5 * invC * w * w;
       grad[o + j] = invC * w;
     }
   }

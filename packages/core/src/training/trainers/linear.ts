@@ -43,7 +43,9 @@ export type LinearParams = z.output<typeof linearParamsSchema>;
  * their mean and population standard deviation (1 for a constant column, as scikit-learn's
  * `StandardScaler`), categorical ones one-hot over their codes (categories plus `__missing__`).
  */
-export function fitLinearInputs(input: Pick<FitInput, 'x' | 'nRows' | 'nFeatures' | 'features'>): LinearInput[] {
+export function fitLinearInputs(
+  input: Pick<FitInput, 'x' | 'nRows' | 'nFeatures' | 'features'>,
+): LinearInput[] {
   const { x, nRows, nFeatures, features } = input;
   const inputs: LinearInput[] = [];
   for (let j = 0; j < nFeatures; j++) {
