@@ -523,7 +523,9 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   const mlflowError = z
     .object({ error_code: z.string(), message: z.string() })
     .meta({ id: 'MlflowError', description: "MLflow's error answer" });
-  const mlflowAnswer = z.record(z.string(), z.unknown()).meta({ id: 'MlflowAnswer', description: 'The proto message’s Response, as JSON' });
+  const mlflowAnswer = z
+    .record(z.string(), z.unknown())
+    .meta({ id: 'MlflowAnswer', description: 'The proto message’s Response, as JSON' });
   for (const op of mlflowOperations) {
     const isArtifactFile = op.path.endsWith('{path}');
     path({
@@ -536,16 +538,31 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
         : 'MLflow’s proxied artifact service: paths are `<experiment_id>/<run_id>/artifacts/<path>`.',
       ...(isArtifactFile ? { request: { params: z.object({ path: z.string() }) } } : {}),
       ...(op.method === 'PUT'
-        ? { request: { params: z.object({ path: z.string() }), body: { content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } } } }
+        ? {
+            request: {
+              params: z.object({ path: z.string() }),
+              body: {
+                content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } },
+              },
+            },
+          }
         : {}),
       responses: {
-        200: isArtifactFile && op.method === 'GET'
-          ? { description: 'The file', content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } }
-          : { description: 'The response message', content: jsonContent(mlflowAnswer) },
+        200:
+          isArtifactFile && op.method === 'GET'
+            ? {
+                description: 'The file',
+                content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } },
+              }
+            : { description: 'The response message', content: jsonContent(mlflowAnswer) },
         ...Object.fromEntries(
           [400, 401, 403, 404, ...(op.notImplemented ? [501] : [])].map((st) => [
             st,
-            { description: 'MLflow error (INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS 400; UNAUTHENTICATED 401; PERMISSION_DENIED 403; RESOURCE_DOES_NOT_EXIST 404; NOT_IMPLEMENTED 501)', content: jsonContent(mlflowError) },
+            {
+              description:
+                'MLflow error (INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS 400; UNAUTHENTICATED 401; PERMISSION_DENIED 403; RESOURCE_DOES_NOT_EXIST 404; NOT_IMPLEMENTED 501)',
+              content: jsonContent(mlflowError),
+            },
           ]),
         ),
       },

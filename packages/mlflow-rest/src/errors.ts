@@ -84,7 +84,9 @@ export function toMlflowError(e: unknown): MlflowError {
  * The router's error handler: `{ error_code, message }` with MLflow's status. `onError` sees every
  * error (the host logs 5xx causes there).
  */
-export function mlflowErrorHandler(onError?: (error: MlflowError, cause: unknown) => void): ErrorRequestHandler {
+export function mlflowErrorHandler(
+  onError?: (error: MlflowError, cause: unknown) => void,
+): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
     const error = toMlflowError(err);
