@@ -166,6 +166,13 @@ export function proxiedArtifactRoutes(ctx: RouteContext): Router {
       const registry = ctx.registryOf(req, res);
       const { run, path } = await locate(registry, (req.params['path'] as unknown as string[]).join('/'));
       if (path === '') throw invalidParameter('Give the path of the file to upload');
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > ctx.artifactUploadBytes) {
+        throw new MlflowError(
+          'REQUEST_LIMIT_EXCEEDED',
+          `the artifact of ${declared} bytes is larger than the limit of ${ctx.artifactUploadBytes} bytes`,
+        );
+      }
       const limited = req.pipe(byteLimit(ctx.artifactUploadBytes));
       req.on('error', (e) => limited.destroy(e));
       await (await registry.openRun(run.id)).logArtifact(path, limited);

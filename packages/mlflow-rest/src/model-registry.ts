@@ -246,20 +246,18 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
     const query = { filter, orderBy };
     const offset = decodeToken(optionalString(p, 'page_token'), query);
     const test = modelFilter(filter);
-    const sorted = (await allModels(registry))
-      .filter(test)
-      .sort(
-        sorter<RegisteredModel>(
-          orderBy,
-          {
-            name: (m) => m.name,
-            timestamp: (m) => m.createdAt,
-            creation_timestamp: (m) => m.createdAt,
-            last_updated_timestamp: (m) => m.updatedAt,
-          },
-          (a, b) => a.name.localeCompare(b.name),
-        ),
-      );
+    const sorted = (await allModels(registry)).filter(test).sort(
+      sorter<RegisteredModel>(
+        orderBy,
+        {
+          name: (m) => m.name,
+          timestamp: (m) => m.createdAt,
+          creation_timestamp: (m) => m.createdAt,
+          last_updated_timestamp: (m) => m.updatedAt,
+        },
+        (a, b) => a.name.localeCompare(b.name),
+      ),
+    );
     const ids = new ExperimentIds(registry);
     const page = await Promise.all(
       sorted.slice(offset, offset + max).map((m) => modelView(registry, m, ids)),

@@ -99,4 +99,46 @@ describe('createMlflowRouter', () => {
       .expect(400);
     expect(changed.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
+
+  it('proxied uploads stream into the artifact store with sha256; a refused one is answered after its body', async () => {
+    const small = await ModelRegistry.open({
+      metadata: createMemoryMetadataStore(),
+      artifacts: createMemoryArtifactStore(),
+    });
+    const limited = express().use(createMlflowRouter({ registry: small, artifactUploadBytes: 1000 }));
+    try {
+      const run = await request(limited)
+        .post('/api/2.0/mlflow/runs/create')
+        .send({ experiment_id: '0' })
+        .expect(200);
+      const root = `/api/2.0/mlflow-artifacts/artifacts/0/${run.body.run.info.run_id as string}/artifacts`;
+      await request(limited)
+        .put(`${root}/a/b.json`)
+        .set('Content-Type', 'application/json')
+        .send('{"x": 1}')
+        .expect(200);
+      const [file] = await (await small.openRun(run.body.run.info.run_id as string)).listArtifacts();
+      expect(file).toMatchObject({ path: 'a/b.json', size: 8 });
+      expect(file!.sha256).toMatch(/^[0-9a-f]{64}$/);
+      const again = await request(limited).put(`${root}/a/b.json`).send(Buffer.alloc(500)).expect(400);
+      expect(again.body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
+      const big = await request(limited).put(`${root}/big.bin`).send(Buffer.alloc(5000)).expect(429);
+      expect(big.body.error_code).toBe('REQUEST_LIMIT_EXCEEDED');
+      const listed = await request(limited)
+        .get('/api/2.0/mlflow-artifacts/artifacts')
+        .query({ path: root.slice('/api/2.0/mlflow-artifacts/artifacts/'.length) })
+        .expect(200);
+      expect(listed.body.files).toEqual([{ path: 'a', is_dir: true }]);
+      // Only recorded paths are served; a path that could escape is refused before any write.
+      await request(limited).get(`${root}/..%2F..%2Fsecret`).expect(404);
+      const escape = await request(limited).put(`${root}/..%2F..%2Fsecret`).send('x').expect(400);
+      expect(escape.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+      const wrongExperiment = await request(limited)
+        .get(`/api/2.0/mlflow-artifacts/artifacts/7/${run.body.run.info.run_id as string}/artifacts/a/b.json`)
+        .expect(404);
+      expect(wrongExperiment.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    } finally {
+      await small.close();
+    }
+  });
 });
