@@ -56,7 +56,11 @@ describe('the npm mlflow client drives the server (MLflow REST API, token auth)'
   });
 
   it('experiments, runs, params, metrics, batch, history, search, update and artifact listing', async () => {
-    const { experiment_id } = (await mlflow.Experiments.create({ name: 'iris-mlflow' })) as { experiment_id: string };
+    // The client's types make artifact_location required; it sends nothing when it is undefined.
+    const noLocation = { artifact_location: undefined as unknown as string };
+    const { experiment_id } = (await mlflow.Experiments.create({ name: 'iris-mlflow', ...noLocation })) as {
+      experiment_id: string;
+    };
     expect(experiment_id).toMatch(/^\d+$/);
     const got = (await mlflow.Experiments.get({ experiment_id })) as { experiment: { name: string } };
     expect(got.experiment.name).toBe('iris-mlflow');
@@ -67,6 +71,7 @@ describe('the npm mlflow client drives the server (MLflow REST API, token auth)'
     for (const [i, solver] of ['lbfgs', 'saga', 'lbfgs'].entries()) {
       const created = (await mlflow.Runs.create({
         experiment_id,
+        user_id: 'erin',
         start_time: Date.now(),
         tags: [{ key: 'team', value: i === 2 ? 'nlp' : 'vision' }],
       })) as { run: { info: { run_id: string; status: string; artifact_uri: string } } };
@@ -76,7 +81,13 @@ describe('the npm mlflow client drives the server (MLflow REST API, token auth)'
       expect(created.run.info.artifact_uri).toBe(`mlflow-artifacts:/${experiment_id}/${id}/artifacts`);
       await mlflow.Runs.logParameter({ run_id: id, key: 'solver', value: solver });
       for (const step of [0, 1, 2]) {
-        await mlflow.Runs.logMetric({ run_id: id, key: 'acc', value: 0.8 + i * 0.05 + step * 0.01, timestamp: 1000 + step, step });
+        await mlflow.Runs.logMetric({
+          run_id: id,
+          key: 'acc',
+          value: 0.8 + i * 0.05 + step * 0.01,
+          timestamp: 1000 + step,
+          step,
+        });
       }
       await mlflow.Runs.logBatch({
         run_id: id,
@@ -95,9 +106,16 @@ describe('the npm mlflow client drives the server (MLflow REST API, token auth)'
     const one = (await mlflow.Runs.get({ run_id: runs[1]! })) as {
       run: { data: { params: KV[]; tags: KV[]; metrics: { key: string; value: number; step: number }[] } };
     };
-    expect(one.run.data.params).toEqual(expect.arrayContaining([{ key: 'solver', value: 'saga' }, { key: 'C', value: '2' }]));
+    expect(one.run.data.params).toEqual(
+      expect.arrayContaining([
+        { key: 'solver', value: 'saga' },
+        { key: 'C', value: '2' },
+      ]),
+    );
     expect(one.run.data.metrics).toEqual(
-      expect.arrayContaining([expect.objectContaining({ key: 'acc', value: 0.8 + 1 * 0.05 + 2 * 0.01, step: 2, timestamp: 1002 })]),
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'acc', value: 0.8 + 1 * 0.05 + 2 * 0.01, step: 2, timestamp: 1002 }),
+      ]),
     );
 
     const history = (await mlflow.Metrics.getHistory({ run_id: runs[0]!, metric_key: 'acc' })) as {
@@ -133,7 +151,11 @@ describe('the npm mlflow client drives the server (MLflow REST API, token auth)'
     expect(next.runs.map((r) => r.info.run_id)).toEqual([runs[0]]);
     expect(next.next_page_token).toBeUndefined();
 
-    const updated = (await mlflow.Runs.update({ run_id: runs[0]!, status: 'FINISHED', end_time: Date.now() })) as {
+    const updated = (await mlflow.Runs.update({
+      run_id: runs[0]!,
+      status: 'FINISHED' as never,
+      end_time: Date.now(),
+    })) as {
       run_info: { status: string; end_time: number };
     };
     expect(updated.run_info.status).toBe('FINISHED');
@@ -146,20 +168,28 @@ describe('the npm mlflow client drives the server (MLflow REST API, token auth)'
     // An artifact uploaded through the proxied artifact endpoint, then listed by the client.
     const put = await fetch(
       `${endpoint}/api/2.0/mlflow-artifacts/artifacts/${experiment_id}/${runs[1]}/artifacts/plots/roc.txt`,
-      { method: 'PUT', headers: { authorization: `Bearer ${editorToken}`, 'content-type': 'text/plain' }, body: 'roc' },
+      {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${editorToken}`, 'content-type': 'text/plain' },
+        body: 'roc',
+      },
     );
     expect(put.status).toBe(200);
-    const root = (await mlflow.Artifacts.list({ run_id: runs[1]! })) as { root_uri: string; files: unknown[] };
+    const root = (await mlflow.Artifacts.list({ run_id: runs[1]!, path: undefined as never })) as unknown;
     expect(root).toEqual({
       root_uri: `mlflow-artifacts:/${experiment_id}/${runs[1]}/artifacts`,
       files: [{ path: 'plots', is_dir: true }],
     });
-    const inner = (await mlflow.Artifacts.list({ run_id: runs[1]!, path: 'plots' })) as { files: unknown[] };
+    const inner = (await mlflow.Artifacts.list({ run_id: runs[1]!, path: 'plots' })) as unknown as {
+      files: unknown[];
+    };
     expect(inner.files).toEqual([{ path: 'plots/roc.txt', is_dir: false, file_size: 3 }]);
   });
 
   it('errors answer as MLflow: error_code and status; roles apply', async () => {
-    const err = async (p: Promise<unknown>): Promise<{ status: number; data: { error_code: string; message: string } }> => {
+    const err = async (
+      p: Promise<unknown>,
+    ): Promise<{ status: number; data: { error_code: string; message: string } }> => {
       const e = await p.then(
         () => {
           throw new Error('expected a refusal');
@@ -171,19 +201,25 @@ describe('the npm mlflow client drives the server (MLflow REST API, token auth)'
     const missing = await err(mlflow.Runs.get({ run_id: '0'.repeat(32) }));
     expect(missing.status).toBe(404);
     expect(missing.data.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
-    const dup = await err(mlflow.Experiments.create({ name: 'iris-mlflow' }));
+    const dup = await err(
+      mlflow.Experiments.create({ name: 'iris-mlflow', artifact_location: undefined as never }),
+    );
     expect(dup.status).toBe(400);
     expect(dup.data.error_code).toBe('RESOURCE_ALREADY_EXISTS');
     const bad = await err(mlflow.Runs.search({ experiment_ids: ['0'], filter: 'metrics.acc >' }));
     expect(bad.status).toBe(400);
     expect(bad.data).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
-    expect(bad.data.message).toContain('at position 14') // the end of the 13-character filter;
+    expect(bad.data.message).toContain('at position 14'); // the end of the 13-character filter;
 
     const reader = new MLflow({ endpoint, headers: { Authorization: `Bearer ${readerToken}` } });
-    const denied = await err(reader.Experiments.create({ name: 'not-allowed' }));
+    const denied = await err(
+      reader.Experiments.create({ name: 'not-allowed', artifact_location: undefined as never }),
+    );
     expect(denied.status).toBe(403);
     expect(denied.data.error_code).toBe('PERMISSION_DENIED');
-    expect(((await reader.Experiments.list()) as { experiments: unknown[] }).experiments.length).toBeGreaterThan(0);
+    expect(
+      ((await reader.Experiments.list()) as { experiments: unknown[] }).experiments.length,
+    ).toBeGreaterThan(0);
     const anonymous = await fetch(`${endpoint}/api/2.0/mlflow/experiments/list`);
     expect(anonymous.status).toBe(401);
   });

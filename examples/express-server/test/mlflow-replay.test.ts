@@ -48,8 +48,12 @@ signature:
 utc_time_created: '2024-01-05 10:11:12.123456'
 `),
   'model.onnx': onnx,
-  'conda.yaml': Buffer.from('channels:\n- conda-forge\ndependencies:\n- python=3.11.4\n- pip\nname: mlflow-env\n'),
-  'python_env.yaml': Buffer.from('python: 3.11.4\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n'),
+  'conda.yaml': Buffer.from(
+    'channels:\n- conda-forge\ndependencies:\n- python=3.11.4\n- pip\nname: mlflow-env\n',
+  ),
+  'python_env.yaml': Buffer.from(
+    'python: 3.11.4\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n',
+  ),
   'requirements.txt': Buffer.from('mlflow==2.9.2\nonnx==1.16.0\nonnxruntime==1.17.0\n'),
 };
 
@@ -115,7 +119,12 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
       ],
       run_name: 'logreg',
     }).expect(200);
-    const info = run.body.run.info as { run_id: string; run_name: string; artifact_uri: string; status: string };
+    const info = run.body.run.info as {
+      run_id: string;
+      run_name: string;
+      artifact_uri: string;
+      status: string;
+    };
     const runId = info.run_id;
     expect(runId).toMatch(/^[0-9a-f]{32}$/);
     expect(info).toMatchObject({
@@ -125,7 +134,12 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
     });
 
     // ---- mlflow.log_param("C", 1.0) ---- service.proto LogParam: POST /mlflow/runs/log-parameter
-    await send('post', 'runs/log-parameter', { run_id: runId, key: 'C', value: '1.0', run_uuid: runId }).expect(200);
+    await send('post', 'runs/log-parameter', {
+      run_id: runId,
+      key: 'C',
+      value: '1.0',
+      run_uuid: runId,
+    }).expect(200);
     // ---- mlflow.log_metric("accuracy", v, step=s) ---- service.proto LogMetric: POST /mlflow/runs/log-metric
     for (const [step, value] of [0.9, 0.95, 0.97].entries()) {
       await send('post', 'runs/log-metric', {
@@ -138,7 +152,12 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
       }).expect(200);
     }
     // ---- mlflow.set_tag("team", "vision") ---- service.proto SetTag: POST /mlflow/runs/set-tag
-    await send('post', 'runs/set-tag', { run_id: runId, key: 'team', value: 'vision', run_uuid: runId }).expect(200);
+    await send('post', 'runs/set-tag', {
+      run_id: runId,
+      key: 'team',
+      value: 'vision',
+      run_uuid: runId,
+    }).expect(200);
 
     // ---- mlflow.log_artifact("confusion.txt") ----
     // service.proto GetRun: GET /mlflow/runs/get (the client reads the run's artifact_uri)
@@ -149,7 +168,10 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
     });
     // mlflow_artifacts.proto UploadArtifact: PUT /mlflow-artifacts/artifacts/<path:artifact_path>
     const artifacts = `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts`;
-    await api('put', `${artifacts}/confusion.txt`).set('Content-Type', 'text/plain').send('50 0 0\n0 47 3\n0 2 48\n').expect(200);
+    await api('put', `${artifacts}/confusion.txt`)
+      .set('Content-Type', 'text/plain')
+      .send('50 0 0\n0 47 3\n0 2 48\n')
+      .expect(200);
 
     // ---- mlflow.onnx.log_model(onx, "model", signature=...) ----
     // UploadArtifact for each file of the model folder, then service.proto LogModel: POST /mlflow/runs/log-model
@@ -159,7 +181,11 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
         .send(body)
         .expect(200);
     }
-    const modelJson = JSON.stringify({ artifact_path: 'model', run_id: runId, flavors: { onnx: { data: 'model.onnx' } } });
+    const modelJson = JSON.stringify({
+      artifact_path: 'model',
+      run_id: runId,
+      flavors: { onnx: { data: 'model.onnx' } },
+    });
     await send('post', 'runs/log-model', { run_id: runId, model_json: modelJson }).expect(200);
 
     // ---- mlflow.end_run() ---- service.proto UpdateRun: POST /mlflow/runs/update
@@ -182,14 +208,25 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
       // runs:/ URI resolved to the run's artifact location
       await get('runs/get', { run_id: runId }).expect(200);
       const source = `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model`;
-      const mv = await send('post', 'model-versions/create', { name: 'iris', source, run_id: runId }).expect(200);
-      expect(mv.body.model_version).toMatchObject({ name: 'iris', version, source, run_id: runId, current_stage: 'None' });
+      const mv = await send('post', 'model-versions/create', { name: 'iris', source, run_id: runId }).expect(
+        200,
+      );
+      expect(mv.body.model_version).toMatchObject({
+        name: 'iris',
+        version,
+        source,
+        run_id: runId,
+        current_stage: 'None',
+      });
       // model_registry.proto GetModelVersion: GET /mlflow/model-versions/get (polled until READY)
       const polled = await get('model-versions/get', { name: 'iris', version }).expect(200);
       expect(polled.body.model_version.status).toBe('READY');
     }
     // A source that is not a run of this server is refused the MLflow way.
-    const foreign = await send('post', 'model-versions/create', { name: 'iris', source: 's3://bucket/model' }).expect(400);
+    const foreign = await send('post', 'model-versions/create', {
+      name: 'iris',
+      source: 's3://bucket/model',
+    }).expect(400);
     expect(foreign.body.error_code).toBe('INVALID_PARAMETER_VALUE');
 
     // ---- MlflowClient().transition_model_version_stage("iris", v, "Production", archive_existing_versions=True) ----
@@ -208,11 +245,17 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
 
     // ---- set_registered_model_alias("iris", "champion", 2) ----
     // model_registry.proto SetRegisteredModelAlias: POST /mlflow/registered-models/alias
-    await send('post', 'registered-models/alias', { name: 'iris', alias: 'champion', version: '2' }).expect(200);
+    await send('post', 'registered-models/alias', { name: 'iris', alias: 'champion', version: '2' }).expect(
+      200,
+    );
     // ---- get_model_version_by_alias("iris", "champion") ----
     // model_registry.proto GetModelVersionByAlias: GET /mlflow/registered-models/alias
     const byAlias = await get('registered-models/alias', { name: 'iris', alias: 'champion' }).expect(200);
-    expect(byAlias.body.model_version).toMatchObject({ version: '2', aliases: ['champion'], status: 'READY' });
+    expect(byAlias.body.model_version).toMatchObject({
+      version: '2',
+      aliases: ['champion'],
+      status: 'READY',
+    });
 
     // ---- get_latest_versions("iris", stages=["Production"]) ----
     // model_registry.proto GetLatestVersions: POST /mlflow/registered-models/get-latest-versions
@@ -224,9 +267,15 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
 
     // ---- search_model_versions("name='iris'") ----
     // model_registry.proto SearchModelVersions: GET /mlflow/model-versions/search
-    const searched = await get('model-versions/search', { filter: "name='iris'", max_results: '10000' }).expect(200);
+    const searched = await get('model-versions/search', {
+      filter: "name='iris'",
+      max_results: '10000',
+    }).expect(200);
     expect(
-      searched.body.model_versions.map((v: { version: string; current_stage: string }) => [v.version, v.current_stage]),
+      searched.body.model_versions.map((v: { version: string; current_stage: string }) => [
+        v.version,
+        v.current_stage,
+      ]),
     ).toEqual([
       ['2', 'Production'],
       ['1', 'Archived'],

@@ -12,7 +12,10 @@ import { optionalString, paramsOf, runIdOf } from './params.js';
 import { artifactRoot, fromMlflowExperimentId } from './views.js';
 
 /** MLflow's FileInfo list of the direct children of `dir` ('' = the root) among a run's recorded files. */
-export function listChildren(files: FileRecord[], dir: string): { path: string; is_dir: boolean; file_size?: number }[] {
+export function listChildren(
+  files: FileRecord[],
+  dir: string,
+): { path: string; is_dir: boolean; file_size?: number }[] {
   const prefix = dir === '' ? '' : `${dir}/`;
   const dirs = new Set<string>();
   const out: { path: string; is_dir: boolean; file_size?: number }[] = [];
@@ -60,7 +63,12 @@ function byteLimit(limit: number): Transform {
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
       if (seen > limit) {
-        done(new MlflowError('REQUEST_LIMIT_EXCEEDED', `the artifact is larger than the limit of ${limit} bytes`));
+        done(
+          new MlflowError(
+            'REQUEST_LIMIT_EXCEEDED',
+            `the artifact is larger than the limit of ${limit} bytes`,
+          ),
+        );
       } else done(null, chunk);
     },
   });
@@ -68,21 +76,34 @@ function byteLimit(limit: number): Transform {
 
 async function download(registry: ModelRegistry, run: Run, path: string, res: Response): Promise<void> {
   const record = (await (await registry.openRun(run.id)).listArtifacts()).find((f) => f.path === path);
-  if (!record) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Run ${run.id} has no artifact ${JSON.stringify(path)}`);
+  if (!record)
+    throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Run ${run.id} has no artifact ${JSON.stringify(path)}`);
   const body = await registry.stores.artifacts.getStream(record.key);
   if (!body) {
-    throw new RegistryError('INTEGRITY', `run "${run.id}": artifact "${path}" is recorded but its bytes are missing`, {
-      where: 'mlflow-artifacts',
-    });
+    throw new RegistryError(
+      'INTEGRITY',
+      `run "${run.id}": artifact "${path}" is recorded but its bytes are missing`,
+      {
+        where: 'mlflow-artifacts',
+      },
+    );
   }
   res.status(200);
   res.setHeader('Content-Type', 'application/octet-stream');
-  res.setHeader('Content-Disposition', `attachment; filename="${posix.basename(path).replace(/["\\\r\n]/g, '_')}"`);
+  res.setHeader(
+    'Content-Disposition',
+    `attachment; filename="${posix.basename(path).replace(/["\\\r\n]/g, '_')}"`,
+  );
   res.setHeader('Content-Length', String(record.size));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Artifact-Sha256', record.sha256);
   // The bytes are checked against the recorded sha256 as they pass.
-  const verified = verifyChunks(body as AsyncIterable<Uint8Array>, record, `run "${run.id}": artifact "${path}"`, 'mlflow-artifacts');
+  const verified = verifyChunks(
+    body as AsyncIterable<Uint8Array>,
+    record,
+    `run "${run.id}": artifact "${path}"`,
+    'mlflow-artifacts',
+  );
   await pipeline(verified, res).catch((e: unknown) => {
     res.destroy(e instanceof Error ? e : undefined);
   });
@@ -121,7 +142,10 @@ export function proxiedArtifactRoutes(ctx: RouteContext): Router {
       const files = await (await registry.openRun(run.id)).listArtifacts(dir === '' ? undefined : `${dir}/`);
       // Paths relative to the listed folder, as MLflow's artifact server answers.
       return {
-        files: listChildren(files, dir).map((f) => ({ ...f, path: dir === '' ? f.path : f.path.slice(dir.length + 1) })),
+        files: listChildren(files, dir).map((f) => ({
+          ...f,
+          path: dir === '' ? f.path : f.path.slice(dir.length + 1),
+        })),
       };
     }),
   );
@@ -142,6 +166,13 @@ export function proxiedArtifactRoutes(ctx: RouteContext): Router {
       const registry = ctx.registryOf(req, res);
       const { run, path } = await locate(registry, (req.params['path'] as unknown as string[]).join('/'));
       if (path === '') throw invalidParameter('Give the path of the file to upload');
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > ctx.artifactUploadBytes) {
+        throw new MlflowError(
+          'REQUEST_LIMIT_EXCEEDED',
+          `the artifact of ${declared} bytes is larger than the limit of ${ctx.artifactUploadBytes} bytes`,
+        );
+      }
       const limited = req.pipe(byteLimit(ctx.artifactUploadBytes));
       req.on('error', (e) => limited.destroy(e));
       await (await registry.openRun(run.id)).logArtifact(path, limited);

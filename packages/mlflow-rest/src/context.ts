@@ -25,7 +25,12 @@ export const route =
   };
 
 /** Registers one endpoint for several methods (the protos give some both GET and POST). */
-export function endpoint(router: Router, methods: ('get' | 'post' | 'patch' | 'delete')[], path: string, handler: Handler): void {
+export function endpoint(
+  router: Router,
+  methods: ('get' | 'post' | 'patch' | 'delete')[],
+  path: string,
+  handler: Handler,
+): void {
   for (const m of methods) router[m](path, route(handler));
 }
 

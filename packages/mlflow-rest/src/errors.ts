@@ -63,7 +63,11 @@ const fromRegistry: Record<RegistryErrorCode, MlflowErrorCode> = {
 /** Any thrown value as an MLflow error; unknown errors are INTERNAL_ERROR without their details. */
 export function toMlflowError(e: unknown): MlflowError {
   if (e instanceof MlflowError) return e;
-  if (isRegistryError(e)) return new MlflowError(fromRegistry[e.code], e.message);
+  if (isRegistryError(e)) {
+    // The router's own refusal inside a store call (an upload over the limit) keeps its code.
+    if (e.cause instanceof MlflowError) return e.cause;
+    return new MlflowError(fromRegistry[e.code], e.message);
+  }
   if (typeof e === 'object' && e !== null) {
     const status = (e as { status?: unknown; statusCode?: unknown }).status;
     const code = (e as { code?: unknown }).code;
@@ -84,12 +88,54 @@ export function toMlflowError(e: unknown): MlflowError {
  * The router's error handler: `{ error_code, message }` with MLflow's status. `onError` sees every
  * error (the host logs 5xx causes there).
  */
-export function mlflowErrorHandler(onError?: (error: MlflowError, cause: unknown) => void): ErrorRequestHandler {
-  return (err, _req, res, next) => {
+export function mlflowErrorHandler(
+  onError?: (error: MlflowError, cause: unknown) => void,
+): ErrorRequestHandler {
+  return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const error = toMlflowError(err);
     onError?.(error, err);
-    res.status(error.status).json({ error_code: error.code, message: error.message });
+    const send = once(() => {
+      if (!res.headersSent) res.status(error.status).json({ error_code: error.code, message: error.message });
+    });
+    if (req.readableEnded || req.destroyed) return send();
+    // A refused upload whose body was not read: read and drop some of it so that the client, still
+    // sending, hears the answer (past 1 MiB or 2 s the connection is closed after the answer).
+    let dropped = 0;
+    const timer = setTimeout(() => {
+      res.setHeader('Connection', 'close');
+      send();
+    }, DRAIN_MS);
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DRAIN_BYTES) {
+        clearTimeout(timer);
+        res.setHeader('Connection', 'close');
+        req.pause();
+        send();
+      }
+    });
+    req.once('end', () => {
+      clearTimeout(timer);
+      send();
+    });
+    req.once('error', () => {
+      clearTimeout(timer);
+      send();
+    });
+    req.resume();
+  };
+}
+
+const DRAIN_BYTES = 1 << 20;
+const DRAIN_MS = 2_000;
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
   };
 }
 

@@ -88,7 +88,11 @@ function tokenize(filter: string): Token[] {
       const m = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/.exec(filter.slice(i));
       if (!m) throw invalid(`unexpected character ${JSON.stringify(c)}`, pos, filter);
       if (/[A-Za-z_]/.test(filter[i + m[0].length] ?? '')) {
-        throw invalid(`malformed number ${JSON.stringify(filter.slice(i, i + m[0].length + 1))}`, pos, filter);
+        throw invalid(
+          `malformed number ${JSON.stringify(filter.slice(i, i + m[0].length + 1))}`,
+          pos,
+          filter,
+        );
       }
       tokens.push({ kind: 'number', value: Number(m[0]), text: m[0], pos });
       i += m[0].length;
@@ -162,14 +166,21 @@ export function parseFilter(filter: string): Clause[] {
       } else {
         throw invalid(`expected a key after "${first.text}." but found ${describe(k)}`, posOf(k), filter);
       }
-    } else if (first?.kind === 'word' && !['AND', 'NOT', 'IN', 'LIKE', 'ILIKE'].includes(first.text.toUpperCase())) {
+    } else if (
+      first?.kind === 'word' &&
+      !['AND', 'NOT', 'IN', 'LIKE', 'ILIKE'].includes(first.text.toUpperCase())
+    ) {
       key = first.text;
       i++;
     } else if (first?.kind === 'quoted' && first.quote === '`') {
       key = first.text;
       i++;
     } else {
-      throw invalid(`expected an identifier (such as metrics.acc) but found ${describe(first)}`, position, filter);
+      throw invalid(
+        `expected an identifier (such as metrics.acc) but found ${describe(first)}`,
+        position,
+        filter,
+      );
     }
     if (key.length === 0) throw invalid('empty key', position, filter);
 
@@ -205,7 +216,11 @@ export function parseFilter(filter: string): Clause[] {
       for (;;) {
         const item = peek();
         if (item?.kind !== 'quoted' || item.quote === '`') {
-          throw invalid(`expected a quoted string in the ${comparator} list but found ${describe(item)}`, posOf(item), filter);
+          throw invalid(
+            `expected a quoted string in the ${comparator} list but found ${describe(item)}`,
+            posOf(item),
+            filter,
+          );
         }
         list.push(item.text);
         i++;
@@ -218,7 +233,11 @@ export function parseFilter(filter: string): Clause[] {
           i++;
           break;
         }
-        throw invalid(`expected "," or ")" in the ${comparator} list but found ${describe(sep)}`, posOf(sep), filter);
+        throw invalid(
+          `expected "," or ")" in the ${comparator} list but found ${describe(sep)}`,
+          posOf(sep),
+          filter,
+        );
       }
       value = list;
     } else if (v?.kind === 'quoted' && v.quote !== '`') {
@@ -228,7 +247,11 @@ export function parseFilter(filter: string): Clause[] {
       value = v.value;
       i++;
     } else {
-      throw invalid(`expected a value (a quoted string or a number) but found ${describe(v)}`, posOf(v), filter);
+      throw invalid(
+        `expected a value (a quoted string or a number) but found ${describe(v)}`,
+        posOf(v),
+        filter,
+      );
     }
     clauses.push({ entity, key, comparator, value, position });
 
@@ -266,7 +289,11 @@ export function matchString(actual: string | undefined, clause: Clause, filter: 
     return comparator === 'IN' ? list.includes(actual) : !list.includes(actual);
   }
   if (typeof value !== 'string') {
-    throw invalid(`"${clause.key}" compares with a quoted string, not ${String(value)}`, clause.position, filter);
+    throw invalid(
+      `"${clause.key}" compares with a quoted string, not ${String(value)}`,
+      clause.position,
+      filter,
+    );
   }
   if (actual === undefined) return false;
   switch (comparator) {

@@ -26,9 +26,12 @@ const noSuchVersion = (name: string, version: string): MlflowError =>
 function versionNumber(p: Record<string, unknown>, field = 'version'): number {
   const raw = p[field];
   const s = typeof raw === 'number' ? String(raw) : raw;
-  if (s === undefined || s === null || s === '') throw invalidParameter(`Missing value for required parameter '${field}'`);
+  if (s === undefined || s === null || s === '')
+    throw invalidParameter(`Missing value for required parameter '${field}'`);
   if (typeof s !== 'string' || !/^[1-9]\d{0,8}$/.test(s)) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(raw)} for parameter '${field}' supplied: versions are positive integers`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(raw)} for parameter '${field}' supplied: versions are positive integers`,
+    );
   }
   return Number(s);
 }
@@ -61,14 +64,19 @@ function parseSource(source: string): { runId: string; path: string; experimentI
   const runs = /^runs:\/([^/]+)\/(.+)$/.exec(source);
   if (runs) return { runId: runs[1]!, path: runs[2]!.replace(/\/+$/, '') };
   const proxied = /^mlflow-artifacts:\/(?:\/[^/]*\/)?([0-9]+)\/([^/]+)\/artifacts\/(.+)$/.exec(source);
-  if (proxied) return { experimentId: proxied[1]!, runId: proxied[2]!, path: proxied[3]!.replace(/\/+$/, '') };
+  if (proxied)
+    return { experimentId: proxied[1]!, runId: proxied[2]!, path: proxied[3]!.replace(/\/+$/, '') };
   throw invalidParameter(
     `Invalid model version source ${JSON.stringify(source)}: give runs:/<run_id>/<path> or mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/<path> of a run on this server`,
   );
 }
 
 /** One version as MLflow shows it, its source under the run's proxied artifact root. */
-async function versionView(registry: ModelRegistry, v: ModelVersion, ids: ExperimentIds): Promise<Record<string, unknown>> {
+async function versionView(
+  registry: ModelRegistry,
+  v: ModelVersion,
+  ids: ExperimentIds,
+): Promise<Record<string, unknown>> {
   let experiment: string | undefined;
   if (v.runId !== null) {
     const run = await registry.getRun(v.runId);
@@ -78,7 +86,11 @@ async function versionView(registry: ModelRegistry, v: ModelVersion, ids: Experi
 }
 
 /** Per stage, the highest version in it (MLflow's latest_versions). */
-async function latestVersions(registry: ModelRegistry, name: string, stages?: string[]): Promise<ModelVersion[]> {
+async function latestVersions(
+  registry: ModelRegistry,
+  name: string,
+  stages?: string[],
+): Promise<ModelVersion[]> {
   const versions = await registry.listVersions(name);
   const wanted = stages && stages.length > 0 ? stages.map((s) => s.toLowerCase()) : undefined;
   const best = new Map<string, ModelVersion>();
@@ -91,23 +103,35 @@ async function latestVersions(registry: ModelRegistry, name: string, stages?: st
   return [...best.values()].sort((a, b) => a.version - b.version);
 }
 
-async function modelView(registry: ModelRegistry, m: RegisteredModel, ids: ExperimentIds): Promise<Record<string, unknown>> {
+async function modelView(
+  registry: ModelRegistry,
+  m: RegisteredModel,
+  ids: ExperimentIds,
+): Promise<Record<string, unknown>> {
   const latest = await latestVersions(registry, m.name);
   return registeredModelView(m, await Promise.all(latest.map((v) => versionView(registry, v, ids))));
 }
 
-function sorter<T>(orderBy: string[], fields: Record<string, (x: T) => string | number>, fallback: (a: T, b: T) => number): (a: T, b: T) => number {
+function sorter<T>(
+  orderBy: string[],
+  fields: Record<string, (x: T) => string | number>,
+  fallback: (a: T, b: T) => number,
+): (a: T, b: T) => number {
   const keys = orderBy.map((raw) => {
     const m = /^\s*(?:attributes?\.)?([A-Za-z_]+)(?:\s+(asc|desc))?\s*$/i.exec(raw);
     const get = m ? fields[m[1]!.toLowerCase()] : undefined;
     if (!m || !get) {
-      throw invalidParameter(`Invalid order_by clause ${JSON.stringify(raw)}: order by ${Object.keys(fields).join(', ')}`);
+      throw invalidParameter(
+        `Invalid order_by clause ${JSON.stringify(raw)}: order by ${Object.keys(fields).join(', ')}`,
+      );
     }
     const sign = m[2]?.toLowerCase() === 'desc' ? -1 : 1;
     return (a: T, b: T): number => {
       const x = get(a);
       const y = get(b);
-      return sign * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y)));
+      return (
+        sign * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y)))
+      );
     };
   });
   keys.push(fallback);
@@ -123,7 +147,8 @@ function sorter<T>(orderBy: string[], fields: Record<string, (x: T) => string | 
 function modelFilter(filter: string): (m: RegisteredModel) => boolean {
   const checks = parseFilter(filter).map((c: Clause) => {
     if (c.entity === 'tag') return (m: RegisteredModel) => matchString(m.tags[c.key], c, filter);
-    if (c.entity === 'attribute' && c.key === 'name') return (m: RegisteredModel) => matchString(m.name, c, filter);
+    if (c.entity === 'attribute' && c.key === 'name')
+      return (m: RegisteredModel) => matchString(m.name, c, filter);
     throw unsupportedClause(c, filter, `registered models are searched by name and tags, not "${c.key}"`);
   });
   return (m) => checks.every((check) => check(m));
@@ -149,7 +174,11 @@ function versionFilter(filter: string): { name?: string; test: (v: ModelVersion)
           return (v: ModelVersion) => matchString(v.stage, { ...c, value: lower(c.value) }, filter);
       }
     }
-    throw unsupportedClause(c, filter, `model versions are searched by name, run_id, source_path, version_number, current_stage and tags, not "${c.key}"`);
+    throw unsupportedClause(
+      c,
+      filter,
+      `model versions are searched by name, run_id, source_path, version_number, current_stage and tags, not "${c.key}"`,
+    );
   });
   return { ...(name === undefined ? {} : { name }), test: (v) => checks.every((check) => check(v)) };
 }
@@ -184,7 +213,10 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
   });
 
   endpoint(router, ['post'], '/registered-models/rename', async () => {
-    throw new MlflowError('NOT_IMPLEMENTED', 'registered-models/rename is not supported by this modelreg server: model names are permanent');
+    throw new MlflowError(
+      'NOT_IMPLEMENTED',
+      'registered-models/rename is not supported by this modelreg server: model names are permanent',
+    );
   });
 
   endpoint(router, ['patch'], '/registered-models/update', async (req, res) => {
@@ -214,17 +246,22 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
     const query = { filter, orderBy };
     const offset = decodeToken(optionalString(p, 'page_token'), query);
     const test = modelFilter(filter);
-    const sorted = (await allModels(registry))
-      .filter(test)
-      .sort(
-        sorter<RegisteredModel>(
-          orderBy,
-          { name: (m) => m.name, timestamp: (m) => m.createdAt, creation_timestamp: (m) => m.createdAt, last_updated_timestamp: (m) => m.updatedAt },
-          (a, b) => a.name.localeCompare(b.name),
-        ),
-      );
+    const sorted = (await allModels(registry)).filter(test).sort(
+      sorter<RegisteredModel>(
+        orderBy,
+        {
+          name: (m) => m.name,
+          timestamp: (m) => m.createdAt,
+          creation_timestamp: (m) => m.createdAt,
+          last_updated_timestamp: (m) => m.updatedAt,
+        },
+        (a, b) => a.name.localeCompare(b.name),
+      ),
+    );
     const ids = new ExperimentIds(registry);
-    const page = await Promise.all(sorted.slice(offset, offset + max).map((m) => modelView(registry, m, ids)));
+    const page = await Promise.all(
+      sorted.slice(offset, offset + max).map((m) => modelView(registry, m, ids)),
+    );
     return {
       registered_models: page,
       ...(sorted.length > offset + max ? { next_page_token: encodeToken(offset + max, query) } : {}),
@@ -295,7 +332,8 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
     const alias = requiredString(p, 'alias');
     const model = await requireModel(registry, name);
     const version = model.aliases[alias];
-    if (version === undefined) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Registered model alias ${alias} not found.`);
+    if (version === undefined)
+      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Registered model alias ${alias} not found.`);
     const v = await requireVersion(registry, name, version);
     return { model_version: await versionView(registry, v, new ExperimentIds(registry)) };
   });
@@ -366,7 +404,11 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
     const offset = decodeToken(optionalString(p, 'page_token'), query);
     const { name, test } = versionFilter(filter);
     const names =
-      name !== undefined ? ((await registry.getModel(name)) ? [name] : []) : (await allModels(registry)).map((m) => m.name);
+      name !== undefined
+        ? (await registry.getModel(name))
+          ? [name]
+          : []
+        : (await allModels(registry)).map((m) => m.name);
     const versions: ModelVersion[] = [];
     for (const n of names) versions.push(...(await registry.listVersions(n)).filter(test));
     versions.sort(
@@ -383,7 +425,9 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
       ),
     );
     const ids = new ExperimentIds(registry);
-    const page = await Promise.all(versions.slice(offset, offset + max).map((v) => versionView(registry, v, ids)));
+    const page = await Promise.all(
+      versions.slice(offset, offset + max).map((v) => versionView(registry, v, ids)),
+    );
     return {
       model_versions: page,
       ...(versions.length > offset + max ? { next_page_token: encodeToken(offset + max, query) } : {}),
@@ -400,7 +444,9 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
     await requireVersion(registry, name, version);
     const target = registry.stages.find((s) => s.toLowerCase() === stage.toLowerCase());
     if (!target) {
-      throw invalidParameter(`Invalid Model Version stage: ${stage}. Value must be one of ${registry.stages.map((s) => mlflowStage(s, registry.stages)).join(', ')}.`);
+      throw invalidParameter(
+        `Invalid Model Version stage: ${stage}. Value must be one of ${registry.stages.map((s) => mlflowStage(s, registry.stages)).join(', ')}.`,
+      );
     }
     const moved = await registry.transitionStage(name, version, target, { archiveExisting: archive });
     return { model_version: await versionView(registry, moved, new ExperimentIds(registry)) };
@@ -433,7 +479,10 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
     const key = requiredString(p, 'key');
     const v = await requireVersion(registry, name, version);
     if (v.tags[key] === undefined) {
-      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No tag with key ${key} on model version ${name} ${version}`);
+      throw new MlflowError(
+        'RESOURCE_DOES_NOT_EXIST',
+        `No tag with key ${key} on model version ${name} ${version}`,
+      );
     }
     await registry.updateVersion(name, version, { tags: { [key]: null } });
     return {};
@@ -441,4 +490,3 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
 
   return router;
 }
-

@@ -10,14 +10,24 @@ export interface MlflowOperation {
   notImplemented?: true;
 }
 
-const tracking = (method: MlflowOperation['method'], path: string, message: string, notImplemented?: true): MlflowOperation => ({
+const tracking = (
+  method: MlflowOperation['method'],
+  path: string,
+  message: string,
+  notImplemented?: true,
+): MlflowOperation => ({
   method,
   path: `/mlflow/${path}`,
   message,
   proto: 'service.proto',
   ...(notImplemented ? { notImplemented } : {}),
 });
-const registry = (method: MlflowOperation['method'], path: string, message: string, notImplemented?: true): MlflowOperation => ({
+const registry = (
+  method: MlflowOperation['method'],
+  path: string,
+  message: string,
+  notImplemented?: true,
+): MlflowOperation => ({
   method,
   path: `/mlflow/${path}`,
   message,

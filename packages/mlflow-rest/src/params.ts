@@ -18,7 +18,9 @@ export function requiredString(p: Record<string, unknown>, field: string): strin
   const v = p[field];
   if (v === undefined || v === null || v === '') throw missing(field);
   if (typeof v !== 'string') {
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a string`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a string`,
+    );
   }
   return v;
 }
@@ -27,7 +29,9 @@ export function optionalString(p: Record<string, unknown>, field: string): strin
   const v = p[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') {
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a string`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a string`,
+    );
   }
   return v;
 }
@@ -49,7 +53,9 @@ export function optionalInteger(
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n)) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected an integer`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected an integer`,
+    );
   }
   if ((bounds.min !== undefined && n < bounds.min) || (bounds.max !== undefined && n > bounds.max)) {
     throw invalidParameter(
@@ -65,7 +71,9 @@ export function requiredNumber(p: Record<string, unknown>, field: string): numbe
   if (v === undefined || v === null || v === '') throw missing(field);
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
   if (Number.isNaN(n) && v !== 'NaN') {
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a number`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a number`,
+    );
   }
   return n;
 }
@@ -76,7 +84,9 @@ export function optionalBoolean(p: Record<string, unknown>, field: string): bool
   if (typeof v === 'boolean') return v;
   if (v === 'true' || v === 'True') return true;
   if (v === 'false' || v === 'False') return false;
-  throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a boolean`);
+  throw invalidParameter(
+    `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a boolean`,
+  );
 }
 
 /** A repeated string field: a JSON array, or one or several query parameters. */
@@ -86,7 +96,9 @@ export function stringList(p: Record<string, unknown>, field: string): string[] 
   const list = Array.isArray(v) ? v : [v];
   for (const item of list) {
     if (typeof item !== 'string') {
-      throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected strings`);
+      throw invalidParameter(
+        `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected strings`,
+      );
     }
   }
   return list as string[];
@@ -96,7 +108,8 @@ export function stringList(p: Record<string, unknown>, field: string): string[] 
 export function keyValueList(p: Record<string, unknown>, field: string): Record<string, string> {
   const v = p[field];
   if (v === undefined || v === null) return {};
-  if (!Array.isArray(v)) throw invalidParameter(`Invalid value for parameter '${field}' supplied: expected a list`);
+  if (!Array.isArray(v))
+    throw invalidParameter(`Invalid value for parameter '${field}' supplied: expected a list`);
   const out: Record<string, string> = {};
   v.forEach((item: unknown, i) => {
     if (typeof item !== 'object' || item === null) {
@@ -108,7 +121,12 @@ export function keyValueList(p: Record<string, unknown>, field: string): Record<
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw invalidParameter(`Invalid value for parameter '${field}[${i}].value': expected a string`);
     }
-    Object.defineProperty(out, key, { value: String(value), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: String(value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   });
   return out;
 }
@@ -124,7 +142,10 @@ export function encodeToken(offset: number, query: unknown): string {
 export function decodeToken(token: string | undefined, query: unknown): number {
   if (!token) return 0;
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; q?: unknown };
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      o?: unknown;
+      q?: unknown;
+    };
     if (Number.isSafeInteger(parsed.o) && (parsed.o as number) >= 0 && parsed.q === fingerprint(query)) {
       return parsed.o as number;
     }

@@ -47,7 +47,12 @@ export function createMlflowRouter(options: MlflowRouterOptions): Router {
   const router = Router();
   const onError = mlflowErrorHandler(options.onError);
   const notFound: RequestHandler = (req, _res, next) => {
-    next(new MlflowErrorClass('ENDPOINT_NOT_FOUND', `No MLflow endpoint ${req.method} ${req.originalUrl.split('?')[0]}`));
+    next(
+      new MlflowErrorClass(
+        'ENDPOINT_NOT_FOUND',
+        `No MLflow endpoint ${req.method} ${req.originalUrl.split('?')[0]}`,
+      ),
+    );
   };
   for (const prefix of ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow']) {
     router.use(prefix, api, notFound, onError);
@@ -55,4 +60,3 @@ export function createMlflowRouter(options: MlflowRouterOptions): Router {
   router.use('/api/2.0/mlflow-artifacts', proxiedArtifactRoutes(ctx), notFound, onError);
   return router;
 }
-

@@ -70,7 +70,11 @@ export function compileRunFilter(filter: string): CompiledRunFilter {
         } else if (c.comparator === '!=' || op) {
           checks.push((run) => matchNumber(run.latestMetrics[c.key], c, filter));
         } else {
-          throw unsupportedClause(c, filter, `${c.comparator} does not apply to metrics (use =, !=, >, >=, <, <=)`);
+          throw unsupportedClause(
+            c,
+            filter,
+            `${c.comparator} does not apply to metrics (use =, !=, >, >=, <, <=)`,
+          );
         }
         break;
       }
@@ -81,7 +85,11 @@ export function compileRunFilter(filter: string): CompiledRunFilter {
           throw unsupportedClause(c, filter, `${field}.${c.key} compares with a quoted string, not a number`);
         }
         if (!['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'].includes(c.comparator)) {
-          throw unsupportedClause(c, filter, `${c.comparator} does not apply to ${field} (use =, !=, LIKE, ILIKE)`);
+          throw unsupportedClause(
+            c,
+            filter,
+            `${c.comparator} does not apply to ${field} (use =, !=, LIKE, ILIKE)`,
+          );
         }
         const equal = where[field] ?? {};
         if (c.comparator === '=' && typeof c.value === 'string' && equal[c.key] === undefined) {
@@ -94,7 +102,8 @@ export function compileRunFilter(filter: string): CompiledRunFilter {
       case 'attribute': {
         if (numberAttributes.has(c.key)) {
           const field = c.key === 'start_time' ? 'startTime' : 'endTime';
-          if (typeof c.value !== 'number') throw unsupportedClause(c, filter, `${c.key} compares with a number`);
+          if (typeof c.value !== 'number')
+            throw unsupportedClause(c, filter, `${c.key} compares with a number`);
           matchNumber(0, c, filter); // refuses LIKE / IN on a number now, not per run
           checks.push((run) => matchNumber(run[field], c, filter));
         } else if (stringAttributes.has(c.key)) {
@@ -105,7 +114,11 @@ export function compileRunFilter(filter: string): CompiledRunFilter {
             const values = Array.isArray(c.value) ? c.value : [c.value];
             for (const v of values) {
               if (!statuses[v.toUpperCase()]) {
-                throw unsupportedClause(c, filter, `status ${JSON.stringify(v)} is not one of RUNNING, FINISHED, FAILED, KILLED`);
+                throw unsupportedClause(
+                  c,
+                  filter,
+                  `status ${JSON.stringify(v)} is not one of RUNNING, FINISHED, FAILED, KILLED`,
+                );
               }
             }
             if (c.comparator === '=' && where.status === undefined) {
@@ -113,11 +126,22 @@ export function compileRunFilter(filter: string): CompiledRunFilter {
               break;
             }
           }
-          if ((c.key === 'run_id' || c.key === 'run_uuid') && !['=', '!=', 'IN', 'NOT IN'].includes(c.comparator)) {
-            throw unsupportedClause(c, filter, `${c.comparator} does not apply to run_id (use =, !=, IN, NOT IN)`);
+          if (
+            (c.key === 'run_id' || c.key === 'run_uuid') &&
+            !['=', '!=', 'IN', 'NOT IN'].includes(c.comparator)
+          ) {
+            throw unsupportedClause(
+              c,
+              filter,
+              `${c.comparator} does not apply to run_id (use =, !=, IN, NOT IN)`,
+            );
           }
           if (c.key === 'status' && !['=', '!=', 'IN', 'NOT IN'].includes(c.comparator)) {
-            throw unsupportedClause(c, filter, `${c.comparator} does not apply to status (use =, !=, IN, NOT IN)`);
+            throw unsupportedClause(
+              c,
+              filter,
+              `${c.comparator} does not apply to status (use =, !=, IN, NOT IN)`,
+            );
           }
           if (!['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'].includes(c.comparator)) {
             throw unsupportedClause(c, filter, `${c.comparator} does not apply to ${c.key}`);
@@ -154,17 +178,21 @@ export function compileRunFilter(filter: string): CompiledRunFilter {
 export function compileRunOrderBy(orderBy: string[]): RunOrderBy[] {
   const out: RunOrderBy[] = [];
   for (const raw of orderBy) {
-    const m = /^\s*(?:(metrics?|params?|tags?|attributes?|attr|run)\.)?(`[^`]+`|"[^"]+"|[A-Za-z0-9_.-]+)(?:\s+(asc|desc))?\s*$/i.exec(
-      raw,
-    );
-    if (!m) throw invalidParameter(`Invalid order_by clause ${JSON.stringify(raw)}: expected "<key> [ASC|DESC]"`);
+    const m =
+      /^\s*(?:(metrics?|params?|tags?|attributes?|attr|run)\.)?(`[^`]+`|"[^"]+"|[A-Za-z0-9_.-]+)(?:\s+(asc|desc))?\s*$/i.exec(
+        raw,
+      );
+    if (!m)
+      throw invalidParameter(`Invalid order_by clause ${JSON.stringify(raw)}: expected "<key> [ASC|DESC]"`);
     const entity = (m[1] ?? 'attributes').toLowerCase();
     const key = m[2]!.replace(/^[`"]|[`"]$/g, '');
     const direction = (m[3]?.toLowerCase() ?? 'asc') as 'asc' | 'desc';
     if (entity.startsWith('metric')) out.push({ metric: key, direction });
     else if (entity.startsWith('param')) out.push({ param: key, direction });
     else if (entity.startsWith('tag')) {
-      throw invalidParameter(`Invalid order_by clause ${JSON.stringify(raw)}: ordering by tags is not supported`);
+      throw invalidParameter(
+        `Invalid order_by clause ${JSON.stringify(raw)}: ordering by tags is not supported`,
+      );
     } else {
       const field = ({ start_time: 'startTime', end_time: 'endTime', run_name: 'name' } as const)[
         key as 'start_time' | 'end_time' | 'run_name'

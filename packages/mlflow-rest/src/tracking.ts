@@ -18,7 +18,14 @@ import {
   stringList,
 } from './params.js';
 import { compileRunFilter, compileRunOrderBy } from './run-search.js';
-import { experimentView, fromMlflowExperimentId, latestPoint, runInfoView, runView, toMlflowExperimentId } from './views.js';
+import {
+  experimentView,
+  fromMlflowExperimentId,
+  latestPoint,
+  runInfoView,
+  runView,
+  toMlflowExperimentId,
+} from './views.js';
 
 const LOG_MODEL_HISTORY = 'mlflow.log-model.history';
 
@@ -38,7 +45,11 @@ async function asMlflowParamError<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-async function fullRunView(registry: ModelRegistry, run: Run, ids: ExperimentIds): Promise<Record<string, unknown>> {
+async function fullRunView(
+  registry: ModelRegistry,
+  run: Run,
+  ids: ExperimentIds,
+): Promise<Record<string, unknown>> {
   const keys = Object.keys(run.latestMetrics);
   const histories = await Promise.all(keys.map((k) => registry.stores.metadata.getMetricHistory(run.id, k)));
   const latest = new Map<string, MetricPoint>();
@@ -52,19 +63,30 @@ async function fullRunView(registry: ModelRegistry, run: Run, ids: ExperimentIds
 function experimentMatches(filter: string): (e: Experiment) => boolean {
   const checks = parseFilter(filter).map((c) => {
     if (c.entity === 'tag') return (e: Experiment) => matchString(e.tags[c.key], c, filter);
-    if (c.entity === 'attribute' && c.key === 'name') return (e: Experiment) => matchString(e.name, c, filter);
+    if (c.entity === 'attribute' && c.key === 'name')
+      return (e: Experiment) => matchString(e.name, c, filter);
     if (c.entity === 'attribute' && (c.key === 'creation_time' || c.key === 'last_update_time')) {
       return (e: Experiment) => matchNumber(e.createdAt, c, filter);
     }
-    throw unsupportedClause(c, filter, `experiments are searched by name, tags, creation_time and last_update_time, not "${c.key}"`);
+    throw unsupportedClause(
+      c,
+      filter,
+      `experiments are searched by name, tags, creation_time and last_update_time, not "${c.key}"`,
+    );
   });
   return (e) => checks.every((check) => check(e));
 }
 
 function experimentOrder(orderBy: string[]): (a: Experiment, b: Experiment) => number {
   const keys = orderBy.map((raw) => {
-    const m = /^\s*(?:attributes?\.)?(name|creation_time|last_update_time|experiment_id)(?:\s+(asc|desc))?\s*$/i.exec(raw);
-    if (!m) throw invalidParameter(`Invalid order_by clause ${JSON.stringify(raw)}: experiments are ordered by name, creation_time, last_update_time or experiment_id`);
+    const m =
+      /^\s*(?:attributes?\.)?(name|creation_time|last_update_time|experiment_id)(?:\s+(asc|desc))?\s*$/i.exec(
+        raw,
+      );
+    if (!m)
+      throw invalidParameter(
+        `Invalid order_by clause ${JSON.stringify(raw)}: experiments are ordered by name, creation_time, last_update_time or experiment_id`,
+      );
     const sign = m[2]?.toLowerCase() === 'desc' ? -1 : 1;
     const field = m[1]!.toLowerCase();
     return (a: Experiment, b: Experiment): number =>
@@ -97,7 +119,9 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const registry = reg(req, res);
     const name = requiredString(p, 'name');
     if (optionalString(p, 'artifact_location')) {
-      throw invalidParameter('artifact_location cannot be set: this server stores artifacts in its own artifact store');
+      throw invalidParameter(
+        'artifact_location cannot be set: this server stores artifacts in its own artifact store',
+      );
     }
     if (Object.keys(keyValueList(p, 'tags')).length > 0) {
       throw notImplemented('experiment tags', 'modelreg experiments take no tags yet');
@@ -117,7 +141,8 @@ export function trackingRoutes(ctx: RouteContext): Router {
   endpoint(router, ['get'], '/experiments/get-by-name', async (req, res) => {
     const name = requiredString(paramsOf(req), 'experiment_name');
     const found = await reg(req, res).stores.metadata.getExperimentByName(name);
-    if (!found) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name ${name}`);
+    if (!found)
+      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name ${name}`);
     return { experiment: experimentView(found) };
   });
 
@@ -148,7 +173,10 @@ export function trackingRoutes(ctx: RouteContext): Router {
 
   for (const path of ['update', 'delete', 'restore', 'set-experiment-tag']) {
     endpoint(router, ['post'], `/experiments/${path}`, async () => {
-      throw notImplemented(`experiments/${path}`, 'modelreg experiments cannot be renamed, deleted or tagged yet');
+      throw notImplemented(
+        `experiments/${path}`,
+        'modelreg experiments cannot be renamed, deleted or tagged yet',
+      );
     });
   }
 
@@ -189,10 +217,16 @@ export function trackingRoutes(ctx: RouteContext): Router {
       if (to === 'finished' || to === 'failed' || to === 'killed') {
         if (run.status === 'running') await (await registry.openRun(runId)).end(to);
         else if (run.status !== to) {
-          throw new MlflowError('INVALID_PARAMETER_VALUE', `Run ${runId} has already ended as ${run.status.toUpperCase()}; it cannot become ${status}`);
+          throw new MlflowError(
+            'INVALID_PARAMETER_VALUE',
+            `Run ${runId} has already ended as ${run.status.toUpperCase()}; it cannot become ${status}`,
+          );
         }
       } else if (run.status !== 'running') {
-        throw new MlflowError('INVALID_PARAMETER_VALUE', `Run ${runId} has ended; modelreg runs cannot be restarted`);
+        throw new MlflowError(
+          'INVALID_PARAMETER_VALUE',
+          `Run ${runId} has ended; modelreg runs cannot be restarted`,
+        );
       }
     }
     run = await runById(registry, runId);
@@ -214,7 +248,9 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const timestamp = optionalInteger(p, 'timestamp', { min: 0 });
     const step = optionalInteger(p, 'step', { min: 0 }) ?? 0;
     await runById(registry, runId);
-    await (await registry.openRun(runId)).logMetric(key, value, { step, ...(timestamp === undefined ? {} : { timestamp }) });
+    await (
+      await registry.openRun(runId)
+    ).logMetric(key, value, { step, ...(timestamp === undefined ? {} : { timestamp }) });
     return {};
   });
 
@@ -239,7 +275,8 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const metrics = p['metrics'] ?? [];
     const params = keyValueList(p, 'params');
     const tags = keyValueList(p, 'tags');
-    if (!Array.isArray(metrics)) throw invalidParameter(`Invalid value for parameter 'metrics' supplied: expected a list`);
+    if (!Array.isArray(metrics))
+      throw invalidParameter(`Invalid value for parameter 'metrics' supplied: expected a list`);
     const counts = {
       metrics: metrics.length,
       params: Array.isArray(p['params']) ? p['params'].length : 0,
@@ -262,21 +299,32 @@ export function trackingRoutes(ctx: RouteContext): Router {
     // timestamp per call, and one value per key.
     const groups: { step: number; timestamp: number | undefined; values: Record<string, number> }[] = [];
     metrics.forEach((m: unknown, i) => {
-      if (typeof m !== 'object' || m === null) throw invalidParameter(`Invalid value for parameter 'metrics[${i}]'`);
+      if (typeof m !== 'object' || m === null)
+        throw invalidParameter(`Invalid value for parameter 'metrics[${i}]'`);
       const o = m as Record<string, unknown>;
       const key = requiredString(o, 'key');
       const value = requiredNumber(o, 'value');
       const timestamp = optionalInteger(o, 'timestamp', { min: 0 });
       const step = optionalInteger(o, 'step', { min: 0 }) ?? 0;
-      let group = groups.find((g) => g.step === step && g.timestamp === timestamp && !Object.hasOwn(g.values, key));
+      let group = groups.find(
+        (g) => g.step === step && g.timestamp === timestamp && !Object.hasOwn(g.values, key),
+      );
       if (!group) groups.push((group = { step, timestamp, values: {} }));
-      Object.defineProperty(group.values, key, { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(group.values, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     });
     await runById(registry, runId);
     const handle = await registry.openRun(runId);
     if (Object.keys(params).length > 0) await asMlflowParamError(handle.logParams(params));
     for (const g of groups) {
-      await handle.logMetrics(g.values, { step: g.step, ...(g.timestamp === undefined ? {} : { timestamp: g.timestamp }) });
+      await handle.logMetrics(g.values, {
+        step: g.step,
+        ...(g.timestamp === undefined ? {} : { timestamp: g.timestamp }),
+      });
     }
     if (Object.keys(tags).length > 0) await handle.setTags(tags);
     return {};
@@ -331,7 +379,8 @@ export function trackingRoutes(ctx: RouteContext): Router {
     // The tag holds at most 5,000 characters: the oldest entries give way.
     let value = JSON.stringify(history);
     while (value.length > 5000 && history.length > 1) value = JSON.stringify((history = history.slice(1)));
-    if (value.length > 5000) throw invalidParameter('model_json is longer than the 5000 characters a run tag holds');
+    if (value.length > 5000)
+      throw invalidParameter('model_json is longer than the 5000 characters a run tag holds');
     await (await registry.openRun(runId)).setTag(LOG_MODEL_HISTORY, value);
     return {};
   });
@@ -341,7 +390,10 @@ export function trackingRoutes(ctx: RouteContext): Router {
     await runById(reg(req, res), runIdOf(p));
     const datasets = p['datasets'];
     if (Array.isArray(datasets) && datasets.length > 0) {
-      throw notImplemented('runs/log-inputs with datasets', 'modelreg records a run\'s dataset as params, not MLflow dataset inputs');
+      throw notImplemented(
+        'runs/log-inputs with datasets',
+        "modelreg records a run's dataset as params, not MLflow dataset inputs",
+      );
     }
     return {};
   });
@@ -356,7 +408,8 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const viewType = optionalString(p, 'run_view_type') ?? 'ACTIVE_ONLY';
     const compiled = compileRunFilter(filter);
     const order = compileRunOrderBy(orderBy);
-    if (!order.some((o) => 'field' in o && o.field === 'startTime')) order.push({ field: 'startTime', direction: 'desc' });
+    if (!order.some((o) => 'field' in o && o.field === 'startTime'))
+      order.push({ field: 'startTime', direction: 'desc' });
     const query = { experimentIds, filter, orderBy, viewType };
     const offset = decodeToken(optionalString(p, 'page_token'), query);
     // Experiment 0 before its first run has no runs (MLflow always has it; modelreg makes it on first use).

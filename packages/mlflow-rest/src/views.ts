@@ -22,7 +22,9 @@ export function fromMlflowExperimentId(id: unknown, field = 'experiment_id'): { 
   }
   const s = String(id);
   if (!/^\d{1,40}$/.test(s)) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(s)} for parameter '${field}': experiment ids are digits`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(s)} for parameter '${field}': experiment ids are digits`,
+    );
   }
   if (/^0+$/.test(s)) return 'default';
   const n = BigInt(s);

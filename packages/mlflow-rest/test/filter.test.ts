@@ -41,12 +41,18 @@ describe("MLflow's filter grammar", () => {
     ]);
     expect(parseFilter('')).toEqual([]);
     expect(parseFilter('  ')).toEqual([]);
-    expect(parseFilter('metrics."val acc" <= -1e-3 AND params.x != "y" and tags.a ILIKE \'%B_\'')).toHaveLength(3);
+    expect(
+      parseFilter('metrics."val acc" <= -1e-3 AND params.x != "y" and tags.a ILIKE \'%B_\''),
+    ).toHaveLength(3);
   });
 
   it('maps the examples onto the typed search, and checks the rest per run', () => {
     const vision = compileRunFilter("metrics.acc > 0.9 and params.solver = 'lbfgs' and tags.team = 'vision'");
-    expect(vision.where).toEqual({ metrics: { acc: { gt: 0.9 } }, params: { solver: 'lbfgs' }, tags: { team: 'vision' } });
+    expect(vision.where).toEqual({
+      metrics: { acc: { gt: 0.9 } },
+      params: { solver: 'lbfgs' },
+      tags: { team: 'vision' },
+    });
     expect(vision.hasResidual).toBe(false);
     expect(compileRunFilter("attributes.status = 'FINISHED'").where).toEqual({ status: 'finished' });
 
@@ -63,11 +69,15 @@ describe("MLflow's filter grammar", () => {
     expect(ne.residual(run({ params: { x: '2' }, latestMetrics: { m: 3 } }))).toBe(true);
     expect(ne.residual(run({ params: { x: '1' }, latestMetrics: { m: 3 } }))).toBe(false);
     expect(ne.residual(run({ params: { x: '2' } }))).toBe(false);
-    expect(compileRunFilter("run_name = 'lr-1'").residual(run({ tags: { 'mlflow.runName': 'lr-1' } }))).toBe(true);
+    expect(compileRunFilter("run_name = 'lr-1'").residual(run({ tags: { 'mlflow.runName': 'lr-1' } }))).toBe(
+      true,
+    );
   });
 
   it('maps order_by', () => {
-    expect(compileRunOrderBy(['metrics.acc DESC', 'params.C', 'attributes.start_time asc', 'run_name'])).toEqual([
+    expect(
+      compileRunOrderBy(['metrics.acc DESC', 'params.C', 'attributes.start_time asc', 'run_name']),
+    ).toEqual([
       { metric: 'acc', direction: 'desc' },
       { param: 'C', direction: 'asc' },
       { field: 'startTime', direction: 'asc' },
@@ -81,15 +91,15 @@ describe("MLflow's filter grammar", () => {
   const malformed: [string, number][] = [
     ['metrics.acc >', 14],
     ['metrics.acc 0.9', 13],
-    ["params.solver = lbfgs", 17],
+    ['params.solver = lbfgs', 17],
     ["params.solver = 'lbfgs", 17],
     ['tags.team', 10],
-    ["metrics.acc > 0.9 and", 22],
+    ['metrics.acc > 0.9 and', 22],
     ["metrics.acc > 0.9 or params.a = 'b'", 19],
     ["metrics.acc > 0.9 params.a = 'b'", 19],
     ["foo.bar = 'x'", 1],
     ["= 'x'", 1],
-    ["metrics. > 1", 10],
+    ['metrics. > 1', 10],
     ["run_id IN 'a'", 11],
     ["run_id IN ('a' 'b')", 16],
     ['run_id IN (1, 2)', 12],
@@ -99,7 +109,7 @@ describe("MLflow's filter grammar", () => {
     ["params.a = 'b' # comment", 16],
     ['metrics.acc > 1x', 15],
     ["tags.`open = 'x'", 6],
-    ["params.a LIKE", 14],
+    ['params.a LIKE', 14],
     ["(params.a = 'b')", 1],
   ];
   it.each(malformed)('refuses %j with INVALID_PARAMETER_VALUE naming position %i', (filter, position) => {

@@ -25,38 +25,35 @@ const formatOf = (path: string): string | null =>
 
 type Importance = { label: string; value: number }[];
 
-/**
- * Feature importances from MODEL.json when the trainer recorded them: `featureImportance` (or
- * `featureImportances` / `importance`) as `{ feature: value }`, `[{ feature|name, importance|value }]`,
- * or numbers in the order of `features`.
- */
-export function importanceOf(manifest: Record<string, unknown>): Importance | null {
-  const raw = manifest['featureImportance'] ?? manifest['featureImportances'] ?? manifest['importance'];
-  const features = Array.isArray(manifest['features'])
-    ? (manifest['features'] as unknown[]).map((f) =>
-        typeof f === 'object' && f !== null ? String((f as { name?: unknown }).name) : String(f),
-      )
+const barsOf = (values: unknown): Importance =>
+  typeof values === 'object' && values !== null
+    ? Object.entries(values as Record<string, unknown>)
+        .flatMap(([label, value]) => (typeof value === 'number' ? [{ label, value }] : []))
+        .sort((x, y) => y.value - x.value)
     : [];
-  if (Array.isArray(raw)) {
-    const items = raw.flatMap((x, i): Importance => {
-      if (typeof x === 'number') return features[i] ? [{ label: features[i], value: x }] : [];
-      if (typeof x === 'object' && x !== null) {
-        const o = x as Record<string, unknown>;
-        const label = o['feature'] ?? o['name'];
-        const value = o['importance'] ?? o['value'];
-        return typeof label === 'string' && typeof value === 'number' ? [{ label, value }] : [];
-      }
-      return [];
+
+/**
+ * The feature importances MODEL.json records (`importance`): the trainer's gain (split gain of the
+ * trees, or |coefficient| on the standardised scale for linear models) and the permutation
+ * importance measured on the test split (the mean drop of the held-out metric).
+ */
+export function importanceOf(manifest: Record<string, unknown>): { title: string; items: Importance }[] {
+  const raw = manifest['importance'];
+  if (typeof raw !== 'object' || raw === null) return [];
+  const { gain, permutation } = raw as {
+    gain?: { method?: unknown; values?: unknown };
+    permutation?: { metric?: unknown; mean?: unknown };
+  };
+  const charts: { title: string; items: Importance }[] = [];
+  const gainBars = barsOf(gain?.values);
+  if (gainBars.length) charts.push({ title: `Gain (${String(gain?.method ?? 'model')})`, items: gainBars });
+  const permutationBars = barsOf(permutation?.mean);
+  if (permutationBars.length)
+    charts.push({
+      title: `Permutation, drop of held-out ${String(permutation?.metric ?? 'score')}`,
+      items: permutationBars,
     });
-    return items.length ? items : null;
-  }
-  if (typeof raw === 'object' && raw !== null) {
-    const items = Object.entries(raw as Record<string, unknown>).flatMap(([label, value]) =>
-      typeof value === 'number' ? [{ label, value }] : [],
-    );
-    return items.length ? items : null;
-  }
-  return null;
+  return charts;
 }
 
 /** Reads a JSON artifact of a run; `null` when it is not there or not JSON. */
@@ -148,7 +145,7 @@ export function VersionPage({ name, version }: { name: string; version: number }
     source?.runId ?? null,
     source && v.data?.files.some((f) => f.path === 'MODEL.json') ? `${source.folder}/MODEL.json` : null,
   );
-  const importance = manifest ? importanceOf(manifest) : null;
+  const importance = manifest ? importanceOf(manifest) : [];
   const { index } = useLineage();
 
   return (
@@ -234,8 +231,13 @@ export function VersionPage({ name, version }: { name: string; version: number }
               </section>
               <section className="card" aria-labelledby="importance-heading">
                 <h2 id="importance-heading">Feature importance</h2>
-                {importance ? (
-                  <BarChart items={importance} testId="feature-importance" />
+                {importance.length ? (
+                  importance.map((chart) => (
+                    <div key={chart.title}>
+                      <h3>{chart.title}</h3>
+                      <BarChart items={chart.items} testId="feature-importance" />
+                    </div>
+                  ))
                 ) : (
                   <p className="muted">
                     {manifest === undefined

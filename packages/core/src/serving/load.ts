@@ -271,7 +271,8 @@ export async function loadModel(deps: LoadDeps, uri: string, options?: LoadOptio
     // behind a good ONNX one fails the load now, not the day someone loads the native format.
     const served = manifest.files.find((f) => f.format === format)?.path;
     for (const file of resolved.files) {
-      if (file.path !== manifestRecord.path && file.path !== served) await verifyStored(artifacts, file, label);
+      if (file.path !== manifestRecord.path && file.path !== served)
+        await verifyStored(artifacts, file, label);
     }
     const loader = deps.loaders[format];
     if (!loader)

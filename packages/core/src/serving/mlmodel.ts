@@ -60,7 +60,8 @@ export function onnxFileOf(mlmodel: Yaml, files: FileRecord[], label: string): F
   }
   const path = typeof onnx['data'] === 'string' ? onnx['data'] : 'model.onnx';
   const record = files.find((f) => f.path === path);
-  if (!record) throw invalid(`${label}: MLmodel names the ONNX file "${path}", which the model folder does not have`);
+  if (!record)
+    throw invalid(`${label}: MLmodel names the ONNX file "${path}", which the model folder does not have`);
   return record;
 }
 
@@ -74,7 +75,10 @@ const columnTypes: Record<string, FeatureSpec['type']> = {
 };
 
 /** Input columns of the MLmodel signature (`signature.inputs`, a JSON string of column specs), if any. */
-function signatureColumns(mlmodel: Yaml, label: string): { name: string; type: FeatureSpec['type'] }[] | null {
+function signatureColumns(
+  mlmodel: Yaml,
+  label: string,
+): { name: string; type: FeatureSpec['type'] }[] | null {
   const signature = mlmodel['signature'];
   if (!isObject(signature) || typeof signature['inputs'] !== 'string') return null;
   let specs: unknown;
@@ -87,7 +91,8 @@ function signatureColumns(mlmodel: Yaml, label: string): { name: string; type: F
   // A tensor signature names no columns: the inputs are named from the ONNX width instead.
   if (specs.some((s) => isObject(s) && s['type'] === 'tensor')) return null;
   return specs.map((s, i) => {
-    if (!isObject(s) || typeof s['type'] !== 'string') throw invalid(`${label}: MLmodel signature input ${i} has no type`);
+    if (!isObject(s) || typeof s['type'] !== 'string')
+      throw invalid(`${label}: MLmodel signature input ${i} has no type`);
     const type = columnTypes[s['type']];
     if (!type) {
       throw unsupported(
@@ -141,7 +146,9 @@ export function manifestFromMlmodel(input: {
     );
   }
   if (!columns && typeof width !== 'number') {
-    throw invalid(`${label}: neither MLmodel's signature nor the ONNX input "${onnxInput.name}" gives the number of features`);
+    throw invalid(
+      `${label}: neither MLmodel's signature nor the ONNX input "${onnxInput.name}" gives the number of features`,
+    );
   }
   const features: FeatureSpec[] = (
     columns ?? Array.from({ length: width as number }, (_, i) => ({ name: `x${i}`, type: 'number' as const }))
@@ -153,12 +160,16 @@ export function manifestFromMlmodel(input: {
   if (labelOutput) {
     classes = classLabelsOf(onnxBytes);
     if (!classes) {
-      const proba = info.outputs.find((o) => o.kind === 'tensor' && o.elemType === 'float' && typeof o.shape?.[1] === 'number');
+      const proba = info.outputs.find(
+        (o) => o.kind === 'tensor' && o.elemType === 'float' && typeof o.shape?.[1] === 'number',
+      );
       const k = proba?.shape?.[1];
       if (typeof k === 'number' && k >= 2) classes = Array.from({ length: k }, (_, i) => i);
     }
     if (!classes || classes.length < 2) {
-      throw invalid(`${label}: the ONNX model has a label output but its classes cannot be read from the graph`);
+      throw invalid(
+        `${label}: the ONNX model has a label output but its classes cannot be read from the graph`,
+      );
     }
   }
   const task = classes ? 'classification' : 'regression';
@@ -176,8 +187,12 @@ export function manifestFromMlmodel(input: {
       name: 'mlflow',
       params: {
         flavor: 'onnx',
-        ...(typeof onnxFlavor['onnx_version'] === 'string' ? { onnx_version: onnxFlavor['onnx_version'] } : {}),
-        ...(typeof mlmodel['mlflow_version'] === 'string' ? { mlflow_version: mlmodel['mlflow_version'] } : {}),
+        ...(typeof onnxFlavor['onnx_version'] === 'string'
+          ? { onnx_version: onnxFlavor['onnx_version'] }
+          : {}),
+        ...(typeof mlmodel['mlflow_version'] === 'string'
+          ? { mlflow_version: mlmodel['mlflow_version'] }
+          : {}),
       },
     },
     metrics: {},

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryArtifactStore, createMemoryMetadataStore, ModelRegistry, RegistryError } from '../../src/index.js';
+import {
+  createMemoryArtifactStore,
+  createMemoryMetadataStore,
+  ModelRegistry,
+  RegistryError,
+} from '../../src/index.js';
 
 // A scikit-learn LogisticRegression on iris as ONNX, and scikit-learn's own predictions for some rows.
 const fixtures = new URL('../../../../examples/express-server/test/fixtures/', import.meta.url);
@@ -113,19 +118,26 @@ describe('models logged by MLflow clients (an MLmodel folder)', () => {
   });
 
   it('pickle flavors register, but load is UNSUPPORTED naming why', async () => {
-    const version = await logFolder('iris_pickle', { MLmodel: sklearnMlmodel, 'model.pkl': 'not unpickled, ever' });
+    const version = await logFolder('iris_pickle', {
+      MLmodel: sklearnMlmodel,
+      'model.pkl': 'not unpickled, ever',
+    });
     expect(version.version).toBe(1);
     const refused = await registry.load('models:/iris_pickle/1').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RegistryError);
     expect((refused as RegistryError).code).toBe('UNSUPPORTED');
-    expect((refused as RegistryError).message).toMatch(/python_function, sklearn stored as .*model\.pkl.*cloudpickle/);
+    expect((refused as RegistryError).message).toMatch(
+      /python_function, sklearn stored as .*model\.pkl.*cloudpickle/,
+    );
     expect((refused as RegistryError).message).toContain('a model is data, never code');
   });
 
   it('a signature that does not match the ONNX width, or string inputs, are refused at load', async () => {
     const three = JSON.stringify(expected.features.slice(0, 3).map((name) => ({ type: 'double', name })));
     await logFolder('iris_narrow', { MLmodel: onnxMlmodel(three), 'model.onnx': onnx });
-    await expect(registry.load('models:/iris_narrow/1')).rejects.toThrow(/lists 3 inputs but the ONNX input .* is 4 wide/);
+    await expect(registry.load('models:/iris_narrow/1')).rejects.toThrow(
+      /lists 3 inputs but the ONNX input .* is 4 wide/,
+    );
     const strings = JSON.stringify(expected.features.map((name) => ({ type: 'string', name })));
     await logFolder('iris_strings', { MLmodel: onnxMlmodel(strings), 'model.onnx': onnx });
     await expect(registry.load('models:/iris_strings/1')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
