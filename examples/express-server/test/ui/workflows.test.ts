@@ -161,6 +161,11 @@ describe.runIf(availability.run)('web UI workflows in chromium', () => {
     const counts = (await cells.allTextContents()).map(Number);
     expect(counts).toHaveLength(9);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(30);
+    // MODEL.json's importance is drawn: the tree's gain and the permutation importance, one bar per feature.
+    const charts = page.getByTestId('feature-importance');
+    await charts.first().waitFor();
+    expect(await charts.count()).toBe(2);
+    expect(await charts.first().locator('.bar-label').allTextContents()).toHaveLength(4);
     const files = page.getByTestId('version-files');
     expect(await files.locator('tbody th').allTextContents()).toEqual(
       expect.arrayContaining(['MODEL.json', 'model.onnx']),
