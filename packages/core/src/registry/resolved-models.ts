@@ -1,17 +1,10 @@
-import type { EventType, RegistryEvent } from '../domain/types.js';
+import type { RegistryEvent } from '../domain/types.js';
 import type { LoadedModel } from '../serving/load.js';
+import { relevantEvents } from '../serving/live-model.js';
 import type { EventFeed } from './events.js';
 
 /** Event types after which a `models:/` URI may resolve to another version (as `watch` re-checks). */
-const moves: ReadonlySet<string> = new Set<EventType>([
-  'version.stage_changed',
-  'alias.set',
-  'alias.deleted',
-  'version.created',
-  'version.deleted',
-  'model.deleted',
-  'model.created',
-]);
+const moves = relevantEvents;
 
 /** A cached resolution is re-checked after this long even without an event (a missed event, a dropped feed). */
 const RECHECK_MS = 30_000;

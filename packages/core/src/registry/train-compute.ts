@@ -11,6 +11,7 @@ import { isLinearModel } from '../formats/linear.js';
 import type { ParityReport } from '../formats/onnx/parity.js';
 import { requireOnnxRuntime } from '../formats/onnx/session.js';
 import { fitModel } from '../training/fit.js';
+import { sampleRows } from '../training/importance.js';
 import type { FitModelResult } from '../training/fit.js';
 import type { Task, Trainer, TrainPhase } from '../training/trainer.js';
 
@@ -23,25 +24,6 @@ const where = 'train';
  * forest cost more than the export itself.
  */
 export const PARITY_MAX_ROWS = 4096;
-
-/** Up to `max` rows of `x` (row-major, `nFeatures` wide), evenly spaced, first row included. */
-function sampleRows(
-  x: Float64Array,
-  y: Float64Array,
-  nRows: number,
-  nFeatures: number,
-  max: number,
-): { x: Float64Array; y: Float64Array; nRows: number } {
-  if (nRows <= max) return { x, y, nRows };
-  const sx = new Float64Array(max * nFeatures);
-  const sy = new Float64Array(max);
-  for (let i = 0; i < max; i++) {
-    const r = Math.floor((i * nRows) / max);
-    sx.set(x.subarray(r * nFeatures, (r + 1) * nFeatures), i * nFeatures);
-    sy[i] = y[r]!;
-  }
-  return { x: sx, y: sy, nRows: max };
-}
 
 /** The dataset of a training, as the thread that computes it receives it (bytes, never a store). */
 export type TrainDataSource =

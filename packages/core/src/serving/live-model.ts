@@ -91,8 +91,8 @@ export interface LiveModelHost {
   eventsReady(): Promise<void>;
 }
 
-/** Event types after which a `models:/` URI may resolve to another version. */
-const relevantEvents: ReadonlySet<string> = new Set<EventType>([
+/** Event types after which a `models:/` URI may resolve to another version (also for `registry.predict`'s cache). */
+export const relevantEvents: ReadonlySet<string> = new Set<EventType>([
   'version.stage_changed',
   'alias.set',
   'alias.deleted',

@@ -136,6 +136,28 @@ const histGradientBoostingParams: Record<string, ParamMap> = {
   verbose: ignored,
 };
 
+/** scikit-learn's GradientBoosting* defaults in the native booster's terms (no L2 on leaf values). */
+const gradientBoostingDefaults = {
+  maxDepth: 3,
+  learningRate: 0.1,
+  nEstimators: 100,
+  minSamplesLeaf: 1,
+  l2Regularization: 0,
+  minChildWeight: 1e-3,
+};
+
+/** scikit-learn's HistGradientBoosting* defaults: leaf-wise with 31 leaves, no depth limit. */
+const histGradientBoostingDefaults = {
+  maxDepth: null,
+  maxLeafNodes: 31,
+  learningRate: 0.1,
+  nEstimators: 100,
+  minSamplesLeaf: 20,
+  l2Regularization: 0,
+  minChildWeight: 1e-3,
+  maxBins: 256,
+};
+
 export const SKLEARN_CLASSES: Readonly<Record<string, SklearnClass>> = {
   RandomForestClassifier: {
     module: 'ensemble',
@@ -198,60 +220,28 @@ export const SKLEARN_CLASSES: Readonly<Record<string, SklearnClass>> = {
     type: 'gradient-boosting',
     task: 'classification',
     params: gradientBoostingParams,
-    defaults: {
-      maxDepth: 3,
-      learningRate: 0.1,
-      nEstimators: 100,
-      minSamplesLeaf: 1,
-      l2Regularization: 0,
-      minChildWeight: 1e-3,
-    },
+    defaults: gradientBoostingDefaults,
   },
   GradientBoostingRegressor: {
     module: 'ensemble',
     type: 'gradient-boosting',
     task: 'regression',
     params: gradientBoostingParams,
-    defaults: {
-      maxDepth: 3,
-      learningRate: 0.1,
-      nEstimators: 100,
-      minSamplesLeaf: 1,
-      l2Regularization: 0,
-      minChildWeight: 1e-3,
-    },
+    defaults: gradientBoostingDefaults,
   },
   HistGradientBoostingClassifier: {
     module: 'ensemble',
     type: 'gradient-boosting',
     task: 'classification',
     params: histGradientBoostingParams,
-    defaults: {
-      maxDepth: null,
-      maxLeafNodes: 31,
-      learningRate: 0.1,
-      nEstimators: 100,
-      minSamplesLeaf: 20,
-      l2Regularization: 0,
-      minChildWeight: 1e-3,
-      maxBins: 256,
-    },
+    defaults: histGradientBoostingDefaults,
   },
   HistGradientBoostingRegressor: {
     module: 'ensemble',
     type: 'gradient-boosting',
     task: 'regression',
     params: histGradientBoostingParams,
-    defaults: {
-      maxDepth: null,
-      maxLeafNodes: 31,
-      learningRate: 0.1,
-      nEstimators: 100,
-      minSamplesLeaf: 20,
-      l2Regularization: 0,
-      minChildWeight: 1e-3,
-      maxBins: 256,
-    },
+    defaults: histGradientBoostingDefaults,
   },
 };
 
