@@ -336,6 +336,12 @@ describeCases<ModelRegistry>(
       ['handler not a function', BAD, (r) => r.on('*', options(42))],
     ],
     eventsReady: [],
+    eventCursor: [
+      ['name not a string', BAD, (r) => r.eventCursor(options(7))],
+      ['empty name', BAD, (r) => r.eventCursor('')],
+      ['negative lease', BAD, (r) => r.eventCursor('relay', { leaseMs: -1 })],
+      ['unknown key', BAD, (r) => r.eventCursor('relay', options({ lease: 5 }))],
+    ],
     gc: [
       ['options not an object', BAD, (r) => r.gc(options('now'))],
       ['negative grace period', BAD, (r) => r.gc({ gracePeriodMs: -1 })],
@@ -349,6 +355,7 @@ describeCases<ModelRegistry>(
     ],
     close: [],
   }),
+  ['served'],
 );
 
 describeCases<ModelRegistry['auth']>(
