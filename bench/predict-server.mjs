@@ -11,12 +11,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { friedman } from './lib/bench-data.mjs';
+import { call, freePort } from './lib/http.mjs';
 import { printTable } from './lib/table.mjs';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -31,27 +31,6 @@ if (!existsSync(serverJs)) {
     'examples/express-server/dist/server.js is missing: run `npx turbo run build --filter=@modelreg/example-express-server...`',
   );
   process.exit(1);
-}
-
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function call(method, url, body, contentType = 'application/json') {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': contentType },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
-  return JSON.parse(text);
 }
 
 async function startServer(dir, batching) {
@@ -117,7 +96,7 @@ try {
           });
         }
         const url = `${server.base}/models/bench/predict`;
-        const warm = await call('POST', url, body);
+        const { body: warm } = await call('POST', url, body);
         if (warm.predictions.length !== 1) throw new Error('unexpected answer');
         for (const connections of [64, 1]) {
           const r = await autocannon({

@@ -21,12 +21,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { call, freePort } from './lib/http.mjs';
 import { printTable } from './lib/table.mjs';
 
 const { values: args } = parseArgs({
@@ -68,31 +68,6 @@ function friedmanCsv(n) {
     lines.push([...x.map((v) => v.toFixed(5)), y.toFixed(5)].join(','));
   }
   return `${lines.join('\n')}\n`;
-}
-
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function call(method, url, body, contentType = 'application/json') {
-  const res = await fetch(url, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'content-type': contentType },
-          body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
-        }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
-  return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
 /** Makes sure the landed commit is checked out and its server built; returns its folder. */
