@@ -11,13 +11,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fitBoosting } from '@modelreg/core/training';
 import { predictEnsembleFast } from '@modelreg/core/formats';
+import { PYTHON, f64, python } from './lib/boosting-ref.mjs';
 import { printTable } from './lib/table.mjs';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./boosting_ref.py', import.meta.url));
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const only = process.env.BENCH_ONLY?.split(',');
 
@@ -36,18 +34,6 @@ if (probe.status !== 0) {
 }
 const [xgbVersion, sklearnVersion] = probe.stdout.trim().split(' ');
 const dir = mkdtempSync(join(tmpdir(), 'modelreg-boosting-'));
-const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
-
-function python(args) {
-  const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`boosting_ref.py ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout.trim();
-}
-
-const f64 = (path) => {
-  const b = readFileSync(path);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 function quality(meta, ensemble, x, y) {
   const p = predictEnsembleFast(ensemble, x, meta.nTest);

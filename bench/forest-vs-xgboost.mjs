@@ -6,32 +6,20 @@
 // and with the ONNX export and its parity check. XGBRF keeps its default row subsample (0.8) with
 // colsample_bynode 1. Median of BENCH_REPEATS (default 3), interleaved; wall and CPU seconds.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ModelRegistry, createMemoryArtifactStore, createMemoryMetadataStore } from '@modelreg/core';
+import { PYTHON, f64, python } from './lib/boosting-ref.mjs';
 import { printTable } from './lib/table.mjs';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./boosting_ref.py', import.meta.url));
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
-const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
 const probe = spawnSync(PYTHON, ['-c', 'import xgboost; print(xgboost.__version__)'], { encoding: 'utf8' });
 if (probe.status !== 0) {
   console.log('needs /usr/bin/python3 with xgboost: apt-get install -y python3-xgboost python3-sklearn');
   process.exit(1);
 }
 const dir = mkdtempSync(join(tmpdir(), 'modelreg-forest-'));
-const python = (args) => {
-  const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`boosting_ref.py ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout.trim();
-};
-const f64 = (path) => {
-  const b = readFileSync(path);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
