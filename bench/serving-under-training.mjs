@@ -135,7 +135,9 @@ async function measure(label, root) {
   const dir = await mkdtemp(join(tmpdir(), 'modelreg-bench-sut-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [serverJs], {
+  // BENCH_SERVER_NODE_ARGS passes node flags to the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const server = spawn(process.execPath, [...nodeArgs, serverJs], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELREG_DIR: dir },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

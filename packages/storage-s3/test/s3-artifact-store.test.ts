@@ -173,17 +173,18 @@ describeArtifactStoreConformance({
       });
 
       it(
-        'lists 2,500 keys completely, paging past 1000',
+        'lists 1,001 keys completely, paging past 1000',
         async () => {
           const sent: string[] = [];
           const client = newClient(sent);
           try {
             await withStore({ client }, async (store) => {
-              const keys = Array.from({ length: 2500 }, (_, i) => `page/${String(i).padStart(4, '0')}`);
+              const keys = Array.from({ length: 1001 }, (_, i) => `page/${String(i).padStart(4, '0')}`);
               await putAll(store, keys, 32);
               sent.length = 0;
               expect((await store.list('page/')).map((i) => i.key)).toEqual(keys);
-              expect(sent.filter((c) => c === 'ListObjectsV2Command').length).toBe(3);
+              // S3 pages hold at most 1000 keys: the last key is on a second page.
+              expect(sent.filter((c) => c === 'ListObjectsV2Command').length).toBe(2);
             });
           } finally {
             client.destroy();
@@ -199,11 +200,11 @@ describeArtifactStoreConformance({
           const client = newClient(sent);
           try {
             await withStore({ client }, async (store) => {
-              const keys = Array.from({ length: 1205 }, (_, i) => `gc/${i}`);
+              const keys = Array.from({ length: 1001 }, (_, i) => `gc/${i}`);
               await putAll(store, keys, 32);
               await store.put('keep/me', 'x');
               sent.length = 0;
-              expect(await store.deletePrefix('gc/')).toBe(1205);
+              expect(await store.deletePrefix('gc/')).toBe(1001);
               expect(sent.filter((c) => c === 'DeleteObjectsCommand').length).toBe(2);
               expect((await store.list('')).map((i) => i.key)).toEqual(['keep/me']);
             });

@@ -1,6 +1,7 @@
 // The train worker's module: tsup builds it as its own entry (dist/training/train-worker.{js,cjs});
-// train-in-worker.ts starts one per `train` call of a built-in trainer. It runs every CPU-heavy phase
-// (parse, binning, fit, metrics, ONNX export, parity check) and posts the result's bytes back.
+// train-in-worker.ts runs each `train` call of a built-in trainer on one, one training at a time, and
+// keeps it for the next. It runs every CPU-heavy phase (parse, binning, fit, metrics, ONNX export,
+// parity check) and posts the result's bytes back.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isRegistryError } from '../errors.js';
 import {
@@ -21,13 +22,15 @@ import type { TrainPhase } from '../training/trainer.js';
 export interface TrainWorkerData {
   /** Where the forest worker module is (`forestWorkerUrl()` of the parent). */
   forestWorkerUrl: string;
-  /** The trainer, by name: one of the built-in trainers. */
-  trainer: string;
 }
 
-/** Parent → worker: inline records in chunks, then `start`. */
+/**
+ * Parent → worker, per training: inline records in chunks, then `start` with the trainer (a
+ * built-in one, by name). The next training starts after this one's `done` or `error`.
+ */
 export type ToTrainWorker =
-  { type: 'rows'; rows: Record<string, unknown>[] } | { type: 'start'; input: TrainComputeInput };
+  | { type: 'rows'; rows: Record<string, unknown>[] }
+  | { type: 'start'; trainer: string; input: TrainComputeInput };
 
 /** An error as it crosses the thread boundary (RegistryError fields, or a plain error's). */
 export interface WorkerError {
@@ -113,8 +116,8 @@ function main(): void {
   lowerThreadPriority();
   const init = workerData as TrainWorkerData;
   setForestWorkerUrl(init.forestWorkerUrl);
-  const trainer = builtinTrainers.find((t) => t.name === init.trainer);
-  const rows: Record<string, unknown>[] = [];
+  let rows: Record<string, unknown>[] = [];
+  let warmed = false;
   const post = (message: FromTrainWorker, transfer: ArrayBuffer[] = []): void =>
     port.postMessage(message, transfer);
   port.on('message', (message: ToTrainWorker) => {
@@ -126,15 +129,21 @@ function main(): void {
       message.input.source.kind === 'rows'
         ? { ...message.input, source: { kind: 'rows' as const, rows } }
         : message.input;
+    rows = [];
+    const trainer = builtinTrainers.find((t) => t.name === message.trainer);
     if (!trainer) {
-      post({ type: 'error', error: { registry: false, message: `no built-in trainer "${init.trainer}"` } });
+      post({
+        type: 'error',
+        error: { registry: false, message: `no built-in trainer "${message.trainer}"` },
+      });
       return;
     }
-    let warm = input.onnxRuntime && input.formats?.includes('onnx') !== false;
+    let warm = !warmed && input.onnxRuntime && input.formats?.includes('onnx') !== false;
     computeTraining(input, trainer, {
       report: (phase, fraction, text) => {
         if (warm && phase === 'fitting' && fraction > 0) {
           warm = false;
+          warmed = true;
           warmOnnxRuntime();
         }
         post({ type: 'progress', phase, fraction, ...(text !== undefined ? { message: text } : {}) });
