@@ -22,7 +22,8 @@ export function inferTask(values: readonly Cell[]): Task {
     if (isEmptyCell(v)) continue;
     if (typeof v !== 'number') return 'classification';
     if (!Number.isInteger(v)) integers = false;
-    distinct.add(v);
+    // Past a fraction or MAX_INFERRED_CLASSES + 1 values the count no longer matters (hashing 100k doubles took 0.3 s).
+    else if (integers && distinct.size <= MAX_INFERRED_CLASSES) distinct.add(v);
     n++;
   }
   if (!integers || n === 0) return 'regression';

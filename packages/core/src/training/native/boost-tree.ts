@@ -9,6 +9,8 @@ import {
   subtractGrad,
 } from './boost-kernel.js';
 import type { GradSplit } from './boost-kernel.js';
+import { createKernel } from './wasm-kernel.js';
+import type { Kernel } from './wasm-kernel.js';
 
 /** The training rows binned, row-major (as typed arrays; see boosting.ts). */
 export interface BoostData {
@@ -52,21 +54,62 @@ export interface BoostWorkspace {
   histSize: number;
   hists: Float64Array[];
   free: number[];
+  /** The training rows' bins, row-major, `rowStride` (a multiple of 4) bytes per row. */
+  rowBins: Uint8Array;
+  /** `rowBins` as 32-bit words (the same memory). */
+  rowWords: Uint32Array;
+  /** `[g, h]` per row, one array per score column. */
+  gh: Float64Array[];
   idx: Uint32Array;
   tmp: Uint32Array;
   best: GradSplit;
+  /**
+   * The WebAssembly histogram kernel (see wasm-kernel.ts), when available: `rowWords`, `gh` and
+   * `idx` are views on its memory, whose first bytes are `scratch`, the histogram it builds into.
+   */
+  kernel: { build: Kernel['build']; scratch: Float64Array } | null;
 }
 
-export function createBoostWorkspace(nRows: number, nFeatures: number, counted: boolean): BoostWorkspace {
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/**
+ * Buffers for a fit on `nRows` rows with `columns` score columns. With `wasm` (and WebAssembly SIMD
+ * at hand) the rows' bins, gradients and index live in the kernel's memory.
+ */
+export function createBoostWorkspace(
+  nRows: number,
+  nFeatures: number,
+  rowStride: number,
+  columns: number,
+  counted: boolean,
+  wasm: boolean,
+): BoostWorkspace {
   const stride = counted ? 3 : 2;
+  const histBytes = rowStride * 256 * 16;
+  const binsAt = histBytes;
+  const ghAt = align16(binsAt + nRows * rowStride);
+  const idxAt = ghAt + columns * nRows * 16;
+  const kernel = wasm ? createKernel(idxAt + nRows * 4) : null;
+  const buffer = kernel ? kernel.buffer : null;
+  const rowWords = buffer
+    ? new Uint32Array(buffer, binsAt, (nRows * rowStride) / 4)
+    : new Uint32Array((nRows * rowStride) / 4);
   return {
     stride,
     histSize: nFeatures * 256 * stride,
     hists: [],
     free: [],
-    idx: new Uint32Array(nRows),
+    rowBins: new Uint8Array(rowWords.buffer, rowWords.byteOffset, nRows * rowStride),
+    rowWords,
+    gh: Array.from({ length: columns }, (_, k) =>
+      buffer ? new Float64Array(buffer, ghAt + k * nRows * 16, 2 * nRows) : new Float64Array(2 * nRows),
+    ),
+    idx: buffer ? new Uint32Array(buffer, idxAt, nRows) : new Uint32Array(nRows),
     tmp: new Uint32Array(nRows),
     best: { gain: 0, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 },
+    kernel: kernel
+      ? { build: kernel.build, scratch: new Float64Array(kernel.buffer, 0, histBytes / 8) }
+      : null,
   };
 }
 
@@ -154,8 +197,20 @@ export function growBoostTree(
     };
   };
 
+  const kernel =
+    all && stride === 2 && ws.kernel !== null && gh.buffer === rowBins.buffer && idx.buffer === rowBins.buffer
+      ? ws.kernel
+      : null;
   const build = (hist: number, start: number, end: number): void => {
     const h = ws.hists[hist]!;
+    if (kernel !== null) {
+      // Built in the kernel's scratch (the row padding's features included), then copied out.
+      const scratch = kernel.scratch;
+      scratch.fill(0);
+      kernel.build(0, rowBins.byteOffset, gh.byteOffset, idx.byteOffset, start, end, rs >> 2);
+      h.set(scratch.subarray(0, nl * 512));
+      return;
+    }
     for (let j = 0; j < nl; j++) {
       const f = list[j]!;
       const off = f * 256 * stride;

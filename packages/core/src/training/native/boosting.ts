@@ -245,7 +245,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
   const yTrain = trainRows ? Float64Array.from(trainRows, (r) => y[r]!) : y;
   const binned = binFeatures(xTrain, n, nFeatures, { maxBins: params.maxBins, missing: true });
   const rowStride = Math.ceil(nFeatures / 4) * 4;
-  const rowBins = new Uint8Array(n * rowStride);
+  const ws = createBoostWorkspace(n, nFeatures, rowStride, s, params.minSamplesLeaf > 1, true);
+  const rowBins = ws.rowBins;
   for (let f = 0; f < nFeatures; f++) {
     const col = binned.bins.subarray(f * n, (f + 1) * n);
     for (let r = 0; r < n; r++) rowBins[r * rowStride + f] = col[r]!;
@@ -279,8 +280,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
   for (let r = 0; r < n; r++) for (let k = 0; k < s; k++) pred[r * s + k] = base[k]!;
   const predValid = new Float64Array(nValid * s);
   for (let r = 0; r < nValid; r++) for (let k = 0; k < s; k++) predValid[r * s + k] = base[k]!;
-  const gh = Array.from({ length: s }, () => new Float64Array(2 * n));
-  const ws = createBoostWorkspace(n, nFeatures, params.minSamplesLeaf > 1);
+  const gh = ws.gh;
   const nCols = Math.max(1, Math.round(params.colsampleByTree * nFeatures));
   const allCols = nCols === nFeatures;
   const perm = new Int32Array(nFeatures);

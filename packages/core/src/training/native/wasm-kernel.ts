@@ -1,0 +1,250 @@
+// The histogram kernel of gradient boosting as a WebAssembly function (SIMD: a bin's gradient and
+// hessian are added as one f64x2), assembled here from its instructions so that no binary file or
+// build tool is involved. In text form:
+//
+//   (func (export "build") (param $h $words $gh $idx $a $b $nw i32)
+//     ;; for i in a..b: p = idx[i]; g = gh[p] (f64x2: gradient, hessian)
+//     ;;   for each of the nw words of row p, each of its 4 bins: h[feature][bin] += g
+//
+// Every address is a byte offset into one memory that the caller creates and fills (typed-array
+// views on it): `h` holds 256 f64x2 bins per feature (4 KiB), `words` the row-major bins (`nw` words
+// per row), `gh` the gradient pairs, `idx` the u32 row numbers. The adds happen in the same order as
+// in `addGradRowsAll`, so the sums are the same bits.
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const get = (i: number): number[] => [0x20, ...uleb(i)];
+const set = (i: number): number[] => [0x21, ...uleb(i)];
+const i32 = (v: number): number[] => [0x41, ...sleb(v)];
+const ADD = [0x6a];
+const MUL = [0x6c];
+const AND = [0x71];
+const SHL = [0x74];
+const SHR_U = [0x76];
+const GE_U = [0x4f];
+const LOAD32 = [0x28, 2, 0];
+const V128_LOAD = [0xfd, 0x00, 4, 0];
+const V128_STORE = [0xfd, 0x0b, 4, 0];
+const F64X2_ADD = [0xfd, ...uleb(0xf0)];
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const END = [0x0b];
+const br = (depth: number): number[] => [0x0c, ...uleb(depth)];
+const brIf = (depth: number): number[] => [0x0d, ...uleb(depth)];
+
+// build's params and locals.
+const H = 0;
+const WORDS = 1;
+const GH = 2;
+const IDX = 3;
+const A = 4;
+const B = 5;
+const NW = 6;
+const P = 7;
+const WP = 8;
+const WEND = 9;
+const BASE = 10;
+const V = 11;
+const O = 12;
+const G = 13;
+
+/** `h[o] += g` (f64x2) for the bin `(v >> shift) & 255` of the feature at `BASE + feature * 4096`. */
+function addBin(feature: number, shift: number): number[] {
+  // (v >> shift & 255) * 16 = (v >> (shift - 4)) & 0xff0, or (v & 255) << 4 for shift 0.
+  const binOffset =
+    shift === 0
+      ? [...get(V), ...i32(255), ...AND, ...i32(4), ...SHL]
+      : [...get(V), ...i32(shift - 4), ...SHR_U, ...i32(0xff0), ...AND];
+  return [
+    ...get(BASE),
+    ...i32(feature * 4096),
+    ...ADD,
+    ...binOffset,
+    ...ADD,
+    ...set(O),
+    ...get(O),
+    ...get(O),
+    ...V128_LOAD,
+    ...get(G),
+    ...F64X2_ADD,
+    ...V128_STORE,
+  ];
+}
+
+function buildBody(): number[] {
+  const code = [
+    // i = a
+    ...get(A),
+    ...set(P),
+    ...BLOCK,
+    ...LOOP,
+    ...get(P),
+    ...get(B),
+    ...GE_U,
+    ...brIf(1),
+    // row = idx[i]; g = gh[row]; wp = words + row * nw * 4; wend = wp + nw * 4
+    ...get(IDX),
+    ...get(P),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...LOAD32,
+    ...set(V),
+    ...get(GH),
+    ...get(V),
+    ...i32(4),
+    ...SHL,
+    ...ADD,
+    ...V128_LOAD,
+    ...set(G),
+    ...get(WORDS),
+    ...get(V),
+    ...get(NW),
+    ...MUL,
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(WP),
+    ...get(WP),
+    ...get(NW),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(WEND),
+    ...get(H),
+    ...set(BASE),
+    ...BLOCK,
+    ...LOOP,
+    ...get(WP),
+    ...get(WEND),
+    ...GE_U,
+    ...brIf(1),
+    ...get(WP),
+    ...LOAD32,
+    ...set(V),
+    ...addBin(0, 0),
+    ...addBin(1, 8),
+    ...addBin(2, 16),
+    ...addBin(3, 24),
+    ...get(BASE),
+    ...i32(4 * 4096),
+    ...ADD,
+    ...set(BASE),
+    ...get(WP),
+    ...i32(4),
+    ...ADD,
+    ...set(WP),
+    ...br(0),
+    ...END,
+    ...END,
+    ...get(P),
+    ...i32(1),
+    ...ADD,
+    ...set(P),
+    ...br(0),
+    ...END,
+    ...END,
+    ...END,
+  ];
+  // Locals after the 7 params: p, wp, wend, base, v, o (i32) and g (v128).
+  const locals = [2, 6, I32, 1, V128];
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+/** The module's bytes: imports `env.mem`, exports `build`. */
+export function kernelModuleBytes(): Uint8Array {
+  const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, [1, ...type]),
+    ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('build'), 0x00, 0]),
+    ...section(10, [1, ...buildBody()]),
+  ]);
+}
+
+/** The part of the WebAssembly API used here (Node has it; the project's TypeScript lib does not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+let compiled: object | null | undefined;
+
+/** The compiled module, or null where WebAssembly or its SIMD instructions are not available. */
+function kernelModule(): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = wasmApi ? new wasmApi.Module(kernelModuleBytes()) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** The kernel and its memory. */
+export interface Kernel {
+  /** At least the bytes asked for, zeroed. */
+  buffer: ArrayBuffer;
+  /** `build(h, words, gh, idx, a, b, nw)`, all byte offsets into `buffer` but `a, b, nw` (see above). */
+  build: (h: number, words: number, gh: number, idx: number, a: number, b: number, nw: number) => void;
+}
+
+/** A memory of at least `bytes` bytes and the kernel bound to it; null without WebAssembly SIMD or past 2 GiB. */
+export function createKernel(bytes: number): Kernel | null {
+  if (bytes > 2 ** 31) return null;
+  const module = kernelModule();
+  if (module === null || !wasmApi) return null;
+  try {
+    const memory = new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
+    const instance = new wasmApi.Instance(module, { env: { mem: memory } });
+    return { buffer: memory.buffer, build: instance.exports['build'] as Kernel['build'] };
+  } catch {
+    return null;
+  }
+}

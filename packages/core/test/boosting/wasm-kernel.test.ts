@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { binFeatures } from '../../src/training/native/binning.js';
+import { addGradRowsAll } from '../../src/training/native/boost-kernel.js';
+import { createBoostWorkspace, growBoostTree } from '../../src/training/native/boost-tree.js';
+import type { BinTree } from '../../src/training/native/boost-tree.js';
+import { createKernel } from '../../src/training/native/wasm-kernel.js';
+import { createRandom } from '../../src/training/random.js';
+import { friedman } from '../native-trees/helpers.js';
+
+describe('the WebAssembly histogram kernel', () => {
+  it('adds the same bits as the JavaScript kernel, through the row index, padding included', () => {
+    const n = 3000;
+    const nFeatures = 7;
+    const rowStride = 8;
+    const random = createRandom(5);
+    const histBytes = rowStride * 256 * 16;
+    const kernel = createKernel(histBytes + n * rowStride + n * 16 + n * 4);
+    expect(kernel).not.toBeNull();
+    const bins = new Uint8Array(kernel!.buffer, histBytes, n * rowStride);
+    const gh = new Float64Array(kernel!.buffer, histBytes + n * rowStride, 2 * n);
+    const idx = new Uint32Array(kernel!.buffer, histBytes + n * rowStride + n * 16, n);
+    for (let r = 0; r < n; r++) {
+      for (let f = 0; f < nFeatures; f++) bins[r * rowStride + f] = Math.floor(random.next() * 256);
+      gh[2 * r] = random.next() * 2 - 1;
+      gh[2 * r + 1] = random.next();
+    }
+    // Every third row, from row 10: a node's rows in index order.
+    let m = 0;
+    for (let r = 10; r < n; r += 3) idx[m++] = r;
+    kernel!.build(0, bins.byteOffset, gh.byteOffset, idx.byteOffset, 0, m, rowStride / 4);
+    const want = new Float64Array(nFeatures * 512);
+    addGradRowsAll(want, nFeatures, rowStride, bins, idx, 0, m, gh);
+    const got = new Float64Array(kernel!.buffer, 0, nFeatures * 512);
+    expect(Array.from(got)).toEqual(Array.from(want));
+    // The padding's bytes are bin 0 of the features past the real ones.
+    let padW = 0;
+    for (let i = 0; i < m; i++) padW += gh[2 * idx[i]! + 1]!;
+    expect(new Float64Array(kernel!.buffer, 0, rowStride * 512)[nFeatures * 512 + 1]).toBeCloseTo(padW, 9);
+  });
+
+  it('grows the same tree and scores as the JavaScript kernel', () => {
+    const d = friedman(2000, 6, 9);
+    const rowStride = 8;
+    const binned = binFeatures(d.x, d.nRows, d.nFeatures, { missing: true });
+    let mean = 0;
+    for (const v of d.y) mean += v / d.nRows;
+    const grown = [true, false].map((wasm) => {
+      const ws = createBoostWorkspace(d.nRows, d.nFeatures, rowStride, 1, false, wasm);
+      expect(ws.kernel !== null).toBe(wasm);
+      for (let f = 0; f < d.nFeatures; f++) {
+        for (let r = 0; r < d.nRows; r++) ws.rowBins[r * rowStride + f] = binned.bins[f * d.nRows + r]!;
+      }
+      const gh = ws.gh[0]!;
+      for (let r = 0; r < d.nRows; r++) {
+        gh[2 * r] = mean - d.y[r]!;
+        gh[2 * r + 1] = 1;
+        ws.idx[r] = r;
+      }
+      const list = Int32Array.from({ length: d.nFeatures }, (_, f) => f);
+      const pred = new Float64Array(d.nRows);
+      const data = {
+        nFeatures: d.nFeatures,
+        rowStride,
+        rowBins: ws.rowBins,
+        nBins: binned.nBins,
+        missingBin: binned.missingBin,
+      };
+      const config = {
+        maxDepth: 5,
+        maxLeaves: 0,
+        minSamplesLeaf: 1,
+        minChildWeight: 1,
+        lambda: 1,
+        minSplitGain: 0,
+        learningRate: 0.3,
+      };
+      const tree = growBoostTree(data, config, ws, gh, d.nRows, list, d.nFeatures, true, pred, 1, 0);
+      return { tree, pred };
+    });
+    const plain = (t: BinTree) => ({
+      nNodes: t.nNodes,
+      feature: Array.from(t.feature.subarray(0, t.nNodes)),
+      bin: Array.from(t.bin.subarray(0, t.nNodes)),
+      value: Array.from(t.value.subarray(0, t.nNodes)),
+      gain: Array.from(t.gain.subarray(0, t.nNodes)),
+    });
+    expect(grown[0]!.tree.nNodes).toBeGreaterThan(31);
+    expect(plain(grown[0]!.tree)).toEqual(plain(grown[1]!.tree));
+    expect(Array.from(grown[0]!.pred)).toEqual(Array.from(grown[1]!.pred));
+  });
+});
