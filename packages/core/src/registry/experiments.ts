@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { tagsArgSchema } from '../domain/limits.js';
+import { nameSchema, parseArg } from '../domain/names.js';
+import type { Experiment, LifecycleView, Run } from '../domain/types.js';
+import { lifecycleViewSchema } from '../domain/types.js';
+import { RegistryError } from '../errors.js';
+import type { RegistryContext } from './context.js';
+import { tagChangesSchema } from './models.js';
+import { runIdSchema } from './runs.js';
+
+const where = 'experiments';
+
+export const experimentChangeSchema = z.strictObject({
+  /** A new name; the old one is free afterwards. */
+  name: nameSchema.optional(),
+  /** Tags to set; a `null` value deletes the tag. At most 100 per call. */
+  tags: tagChangesSchema.optional(),
+});
+export type ExperimentChangeOptions = z.input<typeof experimentChangeSchema>;
+
+export const createExperimentOptionsSchema = z.strictObject({
+  tags: tagsArgSchema.default({}),
+});
+export type CreateExperimentOptions = z.input<typeof createExperimentOptionsSchema>;
+
+export const listExperimentsOptionsSchema = z.strictObject({
+  /** `active` (default), `deleted` or `all`. */
+  lifecycle: lifecycleViewSchema.default('active'),
+});
+export type ListExperimentsOptions = z.input<typeof listExperimentsOptionsSchema>;
+
+const experimentName = (name: unknown): string => parseArg(nameSchema, name, 'experiment name', where);
+
+/** The experiment with this name (deleted or not); `NOT_FOUND` when there is none. */
+async function requireExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
+  const found = await ctx.metadata.getExperimentByName(experimentName(name));
+  if (!found) throw new RegistryError('NOT_FOUND', `experiment "${name}" does not exist`, { where });
+  return found;
+}
+
+export async function createExperiment(
+  ctx: RegistryContext,
+  name: string,
+  options?: CreateExperimentOptions,
+): Promise<Experiment> {
+  const opts = parseArg(createExperimentOptionsSchema, options ?? {}, 'experiment options', where);
+  const created = await ctx.metadata.createExperiment({
+    id: randomUUID().replace(/-/g, ''),
+    name: experimentName(name),
+    tags: opts.tags,
+    createdAt: ctx.now(),
+  });
+  ctx.changed();
+  return created;
+}
+
+export async function getExperiment(ctx: RegistryContext, name: string): Promise<Experiment | null> {
+  return ctx.metadata.getExperimentByName(experimentName(name));
+}
+
+export async function listExperiments(
+  ctx: RegistryContext,
+  options?: ListExperimentsOptions,
+): Promise<Experiment[]> {
+  const opts = parseArg(listExperimentsOptionsSchema, options ?? {}, 'list options', where);
+  return ctx.metadata.listExperiments({ lifecycle: opts.lifecycle satisfies LifecycleView });
+}
+
+export async function updateExperiment(
+  ctx: RegistryContext,
+  name: string,
+  change: ExperimentChangeOptions,
+): Promise<Experiment> {
+  const opts = parseArg(experimentChangeSchema, change, 'experiment change', where);
+  const experiment = await requireExperiment(ctx, name);
+  const updated = await ctx.metadata.updateExperiment(experiment.id, { ...opts, time: ctx.now() });
+  ctx.changed();
+  return updated;
+}
+
+export async function deleteExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
+  const experiment = await requireExperiment(ctx, name);
+  const deleted = await ctx.metadata.deleteExperiment(experiment.id, ctx.now());
+  ctx.changed();
+  return deleted;
+}
+
+export async function restoreExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
+  const experiment = await requireExperiment(ctx, name);
+  const restored = await ctx.metadata.restoreExperiment(experiment.id);
+  ctx.changed();
+  return restored;
+}
+
+export async function deleteRun(ctx: RegistryContext, runId: string): Promise<Run> {
+  const deleted = await ctx.metadata.deleteRun(parseArg(runIdSchema, runId, 'run id', 'runs'), ctx.now());
+  ctx.changed();
+  return deleted;
+}
+
+export async function restoreRun(ctx: RegistryContext, runId: string): Promise<Run> {
+  const restored = await ctx.metadata.restoreRun(parseArg(runIdSchema, runId, 'run id', 'runs'));
+  ctx.changed();
+  return restored;
+}
