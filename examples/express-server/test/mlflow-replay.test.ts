@@ -324,9 +324,9 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
 
     // ---- MlflowClient().rename_registered_model("iris", "iris-v2"): an admin's call ----
     // model_registry.proto RenameRegisteredModel: POST /mlflow/registered-models/rename
-    const admin = (method: 'post', rpc: string, body: Record<string, unknown>) =>
+    const admin = (rpc: string, body: Record<string, unknown>) =>
       request(app)
-        [method](`/api/2.0/mlflow/${rpc}`)
+        .post(`/api/2.0/mlflow/${rpc}`)
         .set('Authorization', `Bearer ${ADMIN}`)
         .set('Content-Type', 'application/json')
         .send(JSON.stringify(body));
@@ -335,7 +335,7 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
       new_name: 'iris-v2',
     }).expect(403);
     expect(byEditor.body.error_code).toBe('PERMISSION_DENIED');
-    const renamed = await admin('post', 'registered-models/rename', {
+    const renamed = await admin('registered-models/rename', {
       name: 'iris',
       new_name: 'iris-v2',
     }).expect(200);
@@ -361,7 +361,7 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
 
     // ---- MlflowClient().delete_run(run_id), then search_runs(run_view_type=ViewType.DELETED_ONLY) ----
     // service.proto DeleteRun: POST /mlflow/runs/delete; SearchRuns: POST /mlflow/runs/search
-    await admin('post', 'runs/delete', { run_id: runId }).expect(200);
+    await admin('runs/delete', { run_id: runId }).expect(200);
     const deletedRun = await get('runs/get', { run_id: runId }).expect(200);
     expect(deletedRun.body.run.info.lifecycle_stage).toBe('deleted');
     const active = await send('post', 'runs/search', {

@@ -35,6 +35,7 @@ export type {
 export type {
   CreateExperimentOptions,
   ExperimentChangeOptions,
+  ExperimentRef,
   ListExperimentsOptions,
 } from './registry/experiments.js';
 export type { GcOptions, GcResult } from './registry/gc.js';

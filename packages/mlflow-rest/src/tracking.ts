@@ -198,7 +198,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
       );
     }
     try {
-      await registry.updateExperiment(experiment.name, { name: newName });
+      await registry.updateExperiment({ id: experiment.id }, { name: newName });
     } catch (e) {
       if (isRegistryError(e, 'ALREADY_EXISTS')) {
         throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${newName}) already exists.`);
@@ -214,7 +214,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const experiment = await experimentById(registry, id);
     // MLflow looks the experiment up among the active ones: a deleted one does not exist here.
     if (experiment.deletedAt !== null) throw noSuchExperiment(id);
-    await registry.deleteExperiment(experiment.name);
+    await registry.deleteExperiment({ id: experiment.id });
     return {};
   });
 
@@ -223,7 +223,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const id = requiredString(paramsOf(req), 'experiment_id');
     const experiment = await experimentById(registry, id);
     if (experiment.deletedAt === null) throw noSuchExperiment(id);
-    await registry.restoreExperiment(experiment.name);
+    await registry.restoreExperiment({ id: experiment.id });
     return {};
   });
 
@@ -234,7 +234,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const key = requiredString(p, 'key');
     const value = optionalString(p, 'value') ?? '';
     requireActiveExperiment(experiment);
-    await registry.updateExperiment(experiment.name, { tags: { [key]: value } });
+    await registry.updateExperiment({ id: experiment.id }, { tags: { [key]: value } });
     return {};
   });
 
@@ -251,7 +251,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
         `No tag with name: ${key} in experiment with id ${id}`,
       );
     }
-    await registry.updateExperiment(experiment.name, { tags: { [key]: null } });
+    await registry.updateExperiment({ id: experiment.id }, { tags: { [key]: null } });
     return {};
   });
 

@@ -30,13 +30,28 @@ export const listExperimentsOptionsSchema = z.strictObject({
 });
 export type ListExperimentsOptions = z.input<typeof listExperimentsOptionsSchema>;
 
+/**
+ * An experiment by its name, or by its id (`{ id }`): an id names one experiment even while its name
+ * changes (the MLflow router addresses experiments by id).
+ */
+export type ExperimentRef = string | { id: string };
+const experimentRefSchema = z.union([nameSchema, z.strictObject({ id: z.string().min(1).max(256) })]);
+
 const experimentName = (name: unknown): string => parseArg(nameSchema, name, 'experiment name', where);
 
-/** The experiment with this name (deleted or not); `NOT_FOUND` when there is none. */
-async function requireExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
-  const found = await ctx.metadata.getExperimentByName(experimentName(name));
-  if (!found) throw new RegistryError('NOT_FOUND', `experiment "${name}" does not exist`, { where });
-  return found;
+async function findExperiment(ctx: RegistryContext, ref: ExperimentRef): Promise<Experiment | null> {
+  const parsed = parseArg(experimentRefSchema, ref, 'experiment', where);
+  return typeof parsed === 'string'
+    ? ctx.metadata.getExperimentByName(parsed)
+    : ctx.metadata.getExperiment(parsed.id);
+}
+
+/** The experiment (deleted or not); `NOT_FOUND` when there is none. */
+async function requireExperiment(ctx: RegistryContext, ref: ExperimentRef): Promise<Experiment> {
+  const found = await findExperiment(ctx, ref);
+  if (found) return found;
+  const shown = typeof ref === 'string' ? `"${ref}"` : `with id "${ref.id}"`;
+  throw new RegistryError('NOT_FOUND', `experiment ${shown} does not exist`, { where });
 }
 
 export async function createExperiment(
@@ -55,8 +70,8 @@ export async function createExperiment(
   return created;
 }
 
-export async function getExperiment(ctx: RegistryContext, name: string): Promise<Experiment | null> {
-  return ctx.metadata.getExperimentByName(experimentName(name));
+export async function getExperiment(ctx: RegistryContext, ref: ExperimentRef): Promise<Experiment | null> {
+  return findExperiment(ctx, ref);
 }
 
 export async function listExperiments(
@@ -69,25 +84,25 @@ export async function listExperiments(
 
 export async function updateExperiment(
   ctx: RegistryContext,
-  name: string,
+  ref: ExperimentRef,
   change: ExperimentChangeOptions,
 ): Promise<Experiment> {
   const opts = parseArg(experimentChangeSchema, change, 'experiment change', where);
-  const experiment = await requireExperiment(ctx, name);
+  const experiment = await requireExperiment(ctx, ref);
   const updated = await ctx.metadata.updateExperiment(experiment.id, { ...opts, time: ctx.now() });
   ctx.changed();
   return updated;
 }
 
-export async function deleteExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
-  const experiment = await requireExperiment(ctx, name);
+export async function deleteExperiment(ctx: RegistryContext, ref: ExperimentRef): Promise<Experiment> {
+  const experiment = await requireExperiment(ctx, ref);
   const deleted = await ctx.metadata.deleteExperiment(experiment.id, ctx.now());
   ctx.changed();
   return deleted;
 }
 
-export async function restoreExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
-  const experiment = await requireExperiment(ctx, name);
+export async function restoreExperiment(ctx: RegistryContext, ref: ExperimentRef): Promise<Experiment> {
+  const experiment = await requireExperiment(ctx, ref);
   const restored = await ctx.metadata.restoreExperiment(experiment.id);
   ctx.changed();
   return restored;

@@ -321,9 +321,12 @@ export class ModelRegistry {
     return experiments.createExperiment(this.ctx, name, options);
   }
 
-  /** The experiment named `name`, deleted ones too (their `deletedAt` is set), or `null`. */
-  getExperiment(name: string): Promise<Experiment | null> {
-    return experiments.getExperiment(this.ctx, name);
+  /**
+   * The experiment named `name` (or `{ id }`), deleted ones too (their `deletedAt` is set), or `null`.
+   * The methods below take `{ id }` too: an id names one experiment even while names change.
+   */
+  getExperiment(ref: experiments.ExperimentRef): Promise<Experiment | null> {
+    return experiments.getExperiment(this.ctx, ref);
   }
 
   /** Live experiments oldest first; `{ lifecycle: 'deleted' | 'all' }` lists deleted ones too. */
@@ -336,8 +339,11 @@ export class ModelRegistry {
    * `ALREADY_EXISTS` when the new name is taken (by a deleted experiment too), `CONFLICT` when the
    * experiment is deleted. Event `experiment.updated`.
    */
-  updateExperiment(name: string, change: experiments.ExperimentChangeOptions): Promise<Experiment> {
-    return experiments.updateExperiment(this.ctx, name, change);
+  updateExperiment(
+    ref: experiments.ExperimentRef,
+    change: experiments.ExperimentChangeOptions,
+  ): Promise<Experiment> {
+    return experiments.updateExperiment(this.ctx, ref, change);
   }
 
   /**
@@ -345,16 +351,16 @@ export class ModelRegistry {
    * the name stays taken, and no run starts in it until `restoreExperiment`. `CONFLICT` when it is
    * already deleted. Event `experiment.deleted`.
    */
-  deleteExperiment(name: string): Promise<Experiment> {
-    return experiments.deleteExperiment(this.ctx, name);
+  deleteExperiment(ref: experiments.ExperimentRef): Promise<Experiment> {
+    return experiments.deleteExperiment(this.ctx, ref);
   }
 
   /**
    * Restores a deleted experiment and the runs deleted with it (admin); runs deleted on their own
    * before stay deleted. `CONFLICT` when it is live. Event `experiment.restored`.
    */
-  restoreExperiment(name: string): Promise<Experiment> {
-    return experiments.restoreExperiment(this.ctx, name);
+  restoreExperiment(ref: experiments.ExperimentRef): Promise<Experiment> {
+    return experiments.restoreExperiment(this.ctx, ref);
   }
 
   // ---- registered models ----

@@ -90,6 +90,20 @@ describe('experiments: create with tags, rename, tag, delete and restore', () =>
     await expectCode(registry.restoreExperiment('nope'), 'NOT_FOUND');
   });
 
+  it('an experiment is addressed by { id } too, which stays the same through renames', async () => {
+    const registry = await open();
+    const { id } = await registry.createExperiment('first');
+    await registry.updateExperiment({ id }, { name: 'second' });
+    await registry.updateExperiment({ id }, { name: 'third', tags: { k: 'v' } });
+    expect(await registry.getExperiment({ id })).toMatchObject({ name: 'third', tags: { k: 'v' } });
+    await registry.deleteExperiment({ id });
+    expect((await registry.restoreExperiment({ id })).deletedAt).toBeNull();
+    expect(await registry.getExperiment({ id: 'nope' })).toBeNull();
+    await expectCode(registry.deleteExperiment({ id: 'nope' }), 'NOT_FOUND', 'with id "nope"');
+    await expectCode(registry.deleteExperiment({ id: 5 } as never), 'INVALID_ARGUMENT');
+    await expectCode(registry.deleteExperiment({ id, name: 'third' } as never), 'INVALID_ARGUMENT');
+  });
+
   it('a search page token is bound to its lifecycle view', async () => {
     const registry = await open();
     for (let i = 0; i < 3; i++) await registry.startRun({ experiment: 'e' });

@@ -187,6 +187,8 @@ describeCases<ModelRegistry>(
     ],
     deleteExperiment: [
       ['name a number', BAD, (r) => r.deleteExperiment(options(42))],
+      ['id a number', BAD, (r) => r.deleteExperiment(options({ id: 42 }))],
+      ['unknown id', 'NOT_FOUND', (r) => r.deleteExperiment({ id: 'nope' })],
       ['unknown experiment', 'NOT_FOUND', (r) => r.deleteExperiment('nope')],
     ],
     restoreExperiment: [
