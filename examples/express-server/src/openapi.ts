@@ -612,7 +612,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       method: op.method.toLowerCase() as 'get',
       path: `/api/2.0${op.path}`,
       tags: ['MLflow'],
-      summary: `MLflow ${op.message} (${op.proto})${op.notImplemented ? ': not supported, answers 501 NOT_IMPLEMENTED' : ''}`,
+      summary: `MLflow ${op.message} (${op.proto})`,
       description: op.path.startsWith('/mlflow/')
         ? `Also served under /ajax-api/2.0${op.path}. ${op.method === 'GET' ? 'Fields of the request message as query parameters.' : 'The request message as a JSON body.'}`
         : 'MLflow’s proxied artifact service: paths are `<experiment_id>/<run_id>/artifacts/<path>`.',
@@ -636,11 +636,11 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
               }
             : { description: 'The response message', content: jsonContent(mlflowAnswer) },
         ...Object.fromEntries(
-          [400, 401, 403, 404, ...(op.notImplemented ? [501] : [])].map((st) => [
+          [400, 401, 403, 404, 409].map((st) => [
             st,
             {
               description:
-                'MLflow error (INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS 400; UNAUTHENTICATED 401; PERMISSION_DENIED 403; RESOURCE_DOES_NOT_EXIST 404; NOT_IMPLEMENTED 501)',
+                'MLflow error (INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS 400; UNAUTHENTICATED 401; PERMISSION_DENIED 403; RESOURCE_DOES_NOT_EXIST 404; RESOURCE_CONFLICT 409)',
               content: jsonContent(mlflowError),
             },
           ]),

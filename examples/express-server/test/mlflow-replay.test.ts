@@ -321,5 +321,59 @@ describe("MLflow's Python client, request for request (replayed from MLflow's pr
       .send({ rows: records })
       .expect(200);
     expect(predicted.body.predictions).toEqual(expected.predictions);
+
+    // ---- MlflowClient().rename_registered_model("iris", "iris-v2"): an admin's call ----
+    // model_registry.proto RenameRegisteredModel: POST /mlflow/registered-models/rename
+    const admin = (rpc: string, body: Record<string, unknown>) =>
+      request(app)
+        .post(`/api/2.0/mlflow/${rpc}`)
+        .set('Authorization', `Bearer ${ADMIN}`)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(body));
+    const byEditor = await send('post', 'registered-models/rename', {
+      name: 'iris',
+      new_name: 'iris-v2',
+    }).expect(403);
+    expect(byEditor.body.error_code).toBe('PERMISSION_DENIED');
+    const renamed = await admin('registered-models/rename', {
+      name: 'iris',
+      new_name: 'iris-v2',
+    }).expect(200);
+    expect(renamed.body.registered_model).toMatchObject({
+      name: 'iris-v2',
+      aliases: [{ alias: 'champion', version: '2' }],
+    });
+    // The old name's URIs are gone (the predict cache hears the rename); the new name serves the model.
+    await expect(backend.registry.load('models:/iris/Production')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await request(app)
+      .post('/models/iris/predict')
+      .set('Authorization', basic)
+      .send({ rows: records })
+      .expect(404);
+    const again = await request(app)
+      .post('/models/iris-v2/predict')
+      .set('Authorization', basic)
+      .send({ rows: records })
+      .expect(200);
+    expect(again.body.predictions).toEqual(expected.predictions);
+
+    // ---- MlflowClient().delete_run(run_id), then search_runs(run_view_type=ViewType.DELETED_ONLY) ----
+    // service.proto DeleteRun: POST /mlflow/runs/delete; SearchRuns: POST /mlflow/runs/search
+    await admin('runs/delete', { run_id: runId }).expect(200);
+    const deletedRun = await get('runs/get', { run_id: runId }).expect(200);
+    expect(deletedRun.body.run.info.lifecycle_stage).toBe('deleted');
+    const active = await send('post', 'runs/search', {
+      experiment_ids: [experimentId],
+      max_results: 1000,
+    }).expect(200);
+    expect(active.body).toEqual({ runs: [] });
+    const deleted = await send('post', 'runs/search', {
+      experiment_ids: [experimentId],
+      run_view_type: 'DELETED_ONLY',
+      max_results: 1000,
+    }).expect(200);
+    expect(deleted.body.runs.map((r: { info: { run_id: string } }) => r.info.run_id)).toEqual([runId]);
   });
 });

@@ -112,6 +112,7 @@ describe('health, metrics, OpenAPI, docs and the audit log', () => {
         'POST /api/2.0/mlflow/experiments/delete',
         'POST /api/2.0/mlflow/experiments/restore',
         'POST /api/2.0/mlflow/experiments/set-experiment-tag',
+        'POST /api/2.0/mlflow/experiments/delete-experiment-tag',
         'POST /api/2.0/mlflow/runs/create',
         'GET /api/2.0/mlflow/runs/get',
         'POST /api/2.0/mlflow/runs/update',

@@ -32,6 +32,12 @@ export type {
   AliasOptions,
   UpdateOptions,
 } from './registry/models.js';
+export type {
+  CreateExperimentOptions,
+  ExperimentChangeOptions,
+  ExperimentRef,
+  ListExperimentsOptions,
+} from './registry/experiments.js';
 export type { GcOptions, GcResult } from './registry/gc.js';
 export { RegistryAuth, TOKEN_PREFIX, hashToken } from './registry/auth.js';
 export { authorize as checkPermission } from './registry/access.js';

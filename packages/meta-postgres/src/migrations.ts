@@ -240,6 +240,20 @@ CREATE TABLE $S.webhook_deliveries (
 CREATE INDEX webhook_deliveries_newest_idx ON $S.webhook_deliveries (webhook_id, created_at DESC, seq DESC NULLS LAST);
 `,
   },
+  {
+    version: 8,
+    name: 'deleted experiments and runs (MLflow lifecycle), model names that can change',
+    sql: `
+ALTER TABLE $S.experiments ADD COLUMN deleted_at bigint;
+ALTER TABLE $S.runs ADD COLUMN deleted_at bigint;
+ALTER TABLE $S.model_versions DROP CONSTRAINT model_versions_model_name_fkey,
+  ADD CONSTRAINT model_versions_model_name_fkey FOREIGN KEY (model_name)
+    REFERENCES $S.models (name) ON UPDATE CASCADE;
+ALTER TABLE $S.aliases DROP CONSTRAINT aliases_model_name_version_fkey,
+  ADD CONSTRAINT aliases_model_name_version_fkey FOREIGN KEY (model_name, version)
+    REFERENCES $S.model_versions (model_name, version) ON UPDATE CASCADE;
+`,
+  },
 ];
 
 /**

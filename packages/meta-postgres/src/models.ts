@@ -140,6 +140,30 @@ export function modelMethods(db: Db): ModelMethods {
         tx.emit('model.deleted', { name });
       }),
 
+    renameModel: (name, newName, time) =>
+      db.transaction(async (tx) => {
+        await lockModel(db, tx, name);
+        const [taken] = await tx.query<{ deleted_at: string | null }>(
+          `SELECT deleted_at FROM ${s}.models WHERE name = $1`,
+          [newName],
+        );
+        if (taken) throw errors.modelNameTaken(newName, taken.deleted_at !== null);
+        const [deployed] = await tx.query(
+          `SELECT 1 FROM ${s}.deployments WHERE model = $1 AND deleted_at IS NULL`,
+          [name],
+        );
+        if (deployed) throw errors.modelDeployed(name);
+        // The versions and their aliases follow through ON UPDATE CASCADE (migration 8).
+        await tx.query(`UPDATE ${s}.models SET name = $2, updated_at = $3 WHERE name = $1`, [
+          name,
+          newName,
+          time,
+        ]);
+        await tx.query(`UPDATE ${s}.history SET model_name = $2 WHERE model_name = $1`, [name, newName]);
+        tx.emit('model.renamed', { name, newName });
+        return toModel(await readModel(tx, newName));
+      }),
+
     createVersion: (input) =>
       db.transaction(async (tx) => {
         // Lock order: run rows before the model row, so two registrations cannot deadlock.

@@ -17,13 +17,14 @@ export async function insertRunRecord(db: Db, tx: Tx, record: NewRunRecord): Pro
     `INSERT INTO ${s}.experiments (id, name, tags, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
     [experiment.id, experiment.name, JSON.stringify(experiment.tags), experiment.createdAt],
   );
-  const [found] = await tx.query<{ id: string }>(
-    `SELECT id FROM ${s}.experiments WHERE name = $1 FOR SHARE`,
+  const [found] = await tx.query<{ id: string; deleted_at: string | null }>(
+    `SELECT id, deleted_at FROM ${s}.experiments WHERE name = $1 FOR SHARE`,
     [experiment.name],
   );
   if (!found) {
     throw errors.experimentIdTaken(experiment.id);
   }
+  if (found.deleted_at !== null) throw errors.experimentDeleted(found.id, experiment.name);
   if (found.id === experiment.id) {
     tx.emit('experiment.created', { id: experiment.id, name: experiment.name });
   }

@@ -25,6 +25,8 @@ export function searchRuns(
   };
   const where = [`experiment_id = ANY(${p(query.experimentIds)}::text[])`];
   const w = query.where ?? {};
+  const lifecycle = query.lifecycle ?? 'active';
+  if (lifecycle !== 'all') where.push(`deleted_at IS ${lifecycle === 'active' ? '' : 'NOT '}NULL`);
   if (w.status !== undefined) {
     where.push(`status = ANY(${p(Array.isArray(w.status) ? w.status : [w.status])}::text[])`);
   }

@@ -9,8 +9,9 @@ import { searchRuns } from './run-search.js';
 
 export function runMethods(db: Db): TrackingMethods {
   const { s } = db;
-  const runColumns = `id, experiment_id, name, status, parent_run_id, start_time, end_time, params, tags, latest_metrics`;
-  const experimentColumns = 'id, name, tags, created_at';
+  const runColumns = `id, experiment_id, name, status, parent_run_id, start_time, end_time, params, tags, latest_metrics,
+    deleted_at`;
+  const experimentColumns = 'id, name, tags, created_at, deleted_at';
 
   /** Locks the run row for the rest of the transaction, so read-check-write sequences on it are atomic. */
   const lockRun = async (tx: Tx, id: string): Promise<RunRow> => {
@@ -20,6 +21,18 @@ export function runMethods(db: Db): TrackingMethods {
     if (!row) throw errors.runNotFound(id);
     return row;
   };
+
+  /** Locks the experiment row (`FOR UPDATE` or `FOR SHARE`) for the rest of the transaction. */
+  const lockExperiment = async (tx: Tx, id: string, mode: 'UPDATE' | 'SHARE'): Promise<ExperimentRow> => {
+    const [row] = await tx.query<ExperimentRow>(
+      `SELECT ${experimentColumns} FROM ${s}.experiments WHERE id = $1 FOR ${mode}`,
+      [id],
+    );
+    if (!row) throw errors.experimentNotFound(id);
+    return row;
+  };
+  const lifecycleWhere = (lifecycle = 'active'): string =>
+    lifecycle === 'all' ? 'true' : `deleted_at IS ${lifecycle === 'active' ? '' : 'NOT '}NULL`;
 
   return {
     createExperiment: (experiment) =>
@@ -55,19 +68,69 @@ export function runMethods(db: Db): TrackingMethods {
       return row ? toExperiment(row) : null;
     },
 
-    async listExperiments() {
+    async listExperiments(query = {}) {
       const rows = await db.read<ExperimentRow>(
-        `SELECT ${experimentColumns} FROM ${s}.experiments ORDER BY created_at, position`,
+        `SELECT ${experimentColumns} FROM ${s}.experiments WHERE ${lifecycleWhere(query.lifecycle)}
+         ORDER BY created_at, position`,
       );
       return rows.map(toExperiment);
     },
 
+    updateExperiment: (id, change) =>
+      db.transaction(async (tx) => {
+        const current = await lockExperiment(tx, id, 'UPDATE');
+        if (current.deleted_at !== null) throw errors.experimentDeleted(id, current.name);
+        const name = change.name ?? current.name;
+        if (name !== current.name) {
+          const [taken] = await tx.query(`SELECT 1 FROM ${s}.experiments WHERE name = $1`, [name]);
+          if (taken) throw errors.experimentExists(name);
+        }
+        const { set, removed } = storeRules.splitTagChange(change.tags);
+        const [row] = await tx.query<ExperimentRow>(
+          `UPDATE ${s}.experiments SET name = $2, tags = (tags || $3::jsonb) - $4::text[] WHERE id = $1
+           RETURNING ${experimentColumns}`,
+          [id, name, JSON.stringify(set), removed],
+        );
+        tx.emit('experiment.updated', { id, name, fromName: current.name });
+        return toExperiment(row as ExperimentRow);
+      }),
+
+    deleteExperiment: (id, time) =>
+      db.transaction(async (tx) => {
+        const current = await lockExperiment(tx, id, 'UPDATE');
+        if (current.deleted_at !== null) throw errors.experimentDeleted(id, current.name);
+        await tx.query(
+          `UPDATE ${s}.runs SET deleted_at = $2 WHERE experiment_id = $1 AND deleted_at IS NULL`,
+          [id, time],
+        );
+        const [row] = await tx.query<ExperimentRow>(
+          `UPDATE ${s}.experiments SET deleted_at = $2 WHERE id = $1 RETURNING ${experimentColumns}`,
+          [id, time],
+        );
+        tx.emit('experiment.deleted', { id, name: current.name });
+        return toExperiment(row as ExperimentRow);
+      }),
+
+    restoreExperiment: (id) =>
+      db.transaction(async (tx) => {
+        const current = await lockExperiment(tx, id, 'UPDATE');
+        if (current.deleted_at === null) throw errors.experimentNotDeleted(id, current.name);
+        await tx.query(
+          `UPDATE ${s}.runs SET deleted_at = NULL WHERE experiment_id = $1 AND deleted_at = $2`,
+          [id, current.deleted_at],
+        );
+        const [row] = await tx.query<ExperimentRow>(
+          `UPDATE ${s}.experiments SET deleted_at = NULL WHERE id = $1 RETURNING ${experimentColumns}`,
+          [id],
+        );
+        tx.emit('experiment.restored', { id, name: current.name });
+        return toExperiment(row as ExperimentRow);
+      }),
+
     createRun: (run) =>
       db.transaction(async (tx) => {
-        const [experiment] = await tx.query(`SELECT 1 FROM ${s}.experiments WHERE id = $1 FOR SHARE`, [
-          run.experimentId,
-        ]);
-        if (!experiment) throw errors.experimentNotFound(run.experimentId);
+        const experiment = await lockExperiment(tx, run.experimentId, 'SHARE');
+        if (experiment.deleted_at !== null) throw errors.experimentDeleted(experiment.id, experiment.name);
         const [row] = await tx.query<RunRow>(
           `INSERT INTO ${s}.runs (id, experiment_id, name, status, parent_run_id, start_time, tags)
            VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING ${runColumns}`,
@@ -82,6 +145,38 @@ export function runMethods(db: Db): TrackingMethods {
       const [row] = await db.read<RunRow>(`SELECT ${runColumns} FROM ${s}.runs WHERE id = $1`, [id]);
       return row ? toRun(row) : null;
     },
+
+    deleteRun: (id, time) =>
+      db.transaction(async (tx) => {
+        const current = await lockRun(tx, id);
+        if (current.deleted_at !== null) throw errors.runDeleted(id);
+        const [row] = await tx.query<RunRow>(
+          `UPDATE ${s}.runs SET deleted_at = $2 WHERE id = $1 RETURNING ${runColumns}`,
+          [id, time],
+        );
+        tx.emit('run.deleted', { runId: id, experimentId: current.experiment_id });
+        return toRun(row as RunRow);
+      }),
+
+    restoreRun: (id) =>
+      db.transaction(async (tx) => {
+        // Lock order as in deleteExperiment: the experiment, then its run.
+        const [found] = await tx.query<{ experiment_id: string }>(
+          `SELECT experiment_id FROM ${s}.runs WHERE id = $1`,
+          [id],
+        );
+        if (!found) throw errors.runNotFound(id);
+        const experiment = await lockExperiment(tx, found.experiment_id, 'SHARE');
+        const current = await lockRun(tx, id);
+        if (current.deleted_at === null) throw errors.runNotDeleted(id);
+        if (experiment.deleted_at !== null) throw errors.runOfDeletedExperiment(id, experiment.id);
+        const [row] = await tx.query<RunRow>(
+          `UPDATE ${s}.runs SET deleted_at = NULL WHERE id = $1 RETURNING ${runColumns}`,
+          [id],
+        );
+        tx.emit('run.restored', { runId: id, experimentId: current.experiment_id });
+        return toRun(row as RunRow);
+      }),
 
     endRun: (id, status, endTime) =>
       db.transaction(async (tx) => {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRegistryError } from '@modelreg/core';
 import { createPostgresMetadataStore, migrations } from '../src/index.js';
+import { migrate } from '../src/migrations.js';
 import { adminPool, dropSchema, pgReachable, pgUrl, randomSchema } from './pg-env.js';
 
 describe.skipIf(!pgReachable)('meta-postgres migrations', () => {
@@ -55,6 +56,50 @@ describe.skipIf(!pgReachable)('meta-postgres migrations', () => {
     await stores[0]?.createModel({ name: 'm', description: '', tags: {}, createdAt: 1 });
     expect((await stores[1]?.getModel('m'))?.name).toBe('m');
     await Promise.all(stores.map((s) => s.close()));
+    expect(await applied(schema)).toEqual(migrations.map((m) => m.version));
+  });
+
+  it('migration 8 upgrades a schema with data: experiments and runs are live, a model renames with its aliases', async () => {
+    const schema = fresh();
+    const client = await admin.connect();
+    try {
+      await migrate(
+        client,
+        schema,
+        `"${schema}"`,
+        migrations.filter((m) => m.version < 8),
+      );
+      const q = `"${schema}"`;
+      await client.query(`INSERT INTO ${q}.experiments (id, name, created_at) VALUES ('e1', 'exp', 1)`);
+      await client.query(
+        `INSERT INTO ${q}.runs (id, experiment_id, name, status, start_time) VALUES ('r1', 'e1', 'run', 'running', 2)`,
+      );
+      await client.query(
+        `INSERT INTO ${q}.models (name, description, last_version, created_at, updated_at) VALUES ('old', '', 1, 3, 3)`,
+      );
+      await client.query(
+        `INSERT INTO ${q}.model_versions (model_name, version, stage, source, run_id, files, description, created_at, updated_at)
+         VALUES ('old', 1, 'none', 'runs:/r1/model', 'r1', '[]', '', 4, 4)`,
+      );
+      await client.query(
+        `INSERT INTO ${q}.aliases (model_name, alias, version) VALUES ('old', 'champion', 1)`,
+      );
+    } finally {
+      client.release();
+    }
+    const store = createPostgresMetadataStore({ connectionString: pgUrl, schema });
+    await store.init();
+    try {
+      expect(await store.getExperiment('e1')).toMatchObject({ name: 'exp', deletedAt: null });
+      expect(await store.getRun('r1')).toMatchObject({ status: 'running', deletedAt: null });
+      expect(await store.renameModel('old', 'new', 5)).toMatchObject({
+        name: 'new',
+        aliases: { champion: 1 },
+      });
+      expect(await store.getVersion('new', 1)).toMatchObject({ name: 'new', aliases: ['champion'] });
+    } finally {
+      await store.close();
+    }
     expect(await applied(schema)).toEqual(migrations.map((m) => m.version));
   });
 

@@ -252,6 +252,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_newest ON webhook_deliveries (webhook_id, created_at DESC, seq DESC);
     `,
   },
+  {
+    version: 8,
+    name: 'deleted experiments and runs (MLflow lifecycle)',
+    sql: `
+      ALTER TABLE experiments ADD COLUMN deleted_at INTEGER;
+      ALTER TABLE runs ADD COLUMN deleted_at INTEGER;
+    `,
+  },
 ];
 
 /**

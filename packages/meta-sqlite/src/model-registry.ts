@@ -234,6 +234,27 @@ export function createRegistryMethods(ctx: StoreContext): ModelMethods & StageMe
         ctx.emit('model.deleted', { name });
       }),
 
+    renameModel: (name, newName, time) =>
+      ctx.write('renameModel', () => {
+        requireModel(name);
+        const taken = ctx.get<Pick<ModelRow, 'deleted_at'>>(
+          'SELECT deleted_at FROM models WHERE name = ?',
+          newName,
+        );
+        if (taken) throw errors.modelNameTaken(newName, taken.deleted_at !== null);
+        if (ctx.get('SELECT 1 FROM deployments WHERE model = ? AND deleted_at IS NULL', name)) {
+          throw errors.modelDeployed(name);
+        }
+        // The versions and aliases reference the model's name: checked at commit, when all moved.
+        ctx.run('PRAGMA defer_foreign_keys = ON');
+        ctx.run('UPDATE models SET name = ?, updated_at = ? WHERE name = ?', newName, time, name);
+        ctx.run('UPDATE model_versions SET name = ? WHERE name = ?', newName, name);
+        ctx.run('UPDATE aliases SET name = ? WHERE name = ?', newName, name);
+        ctx.run('UPDATE history SET name = ? WHERE name = ?', newName, name);
+        ctx.emit('model.renamed', { name, newName });
+        return modelOf(requireModel(newName));
+      }),
+
     createVersion: (version) =>
       ctx.write('createVersion', () => {
         const { placement } = version;

@@ -1,5 +1,5 @@
 import { storeRules } from '@modelreg/core';
-import type { Experiment, FileRecord, NewRunRecord } from '@modelreg/core';
+import type { FileRecord, NewExperiment, NewRunRecord } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow } from './rows.js';
 import { errors, STORE_NAME } from './transactions.js';
@@ -9,7 +9,7 @@ import { errors, STORE_NAME } from './transactions.js';
  * transaction, with the same rules and events as createExperiment/createRun/endRun/recordRunArtifacts.
  */
 /** Inserts an experiment whose name is free (`ALREADY_EXISTS` when its id is taken), with its event. */
-export function insertExperiment(ctx: StoreContext, experiment: Experiment): void {
+export function insertExperiment(ctx: StoreContext, experiment: NewExperiment): void {
   if (ctx.get('SELECT 1 FROM experiments WHERE id = ?', experiment.id)) {
     throw errors.experimentIdTaken(experiment.id);
   }
@@ -26,7 +26,9 @@ export function insertExperiment(ctx: StoreContext, experiment: Experiment): voi
 export function insertRunRecord(ctx: StoreContext, record: NewRunRecord): void {
   if (ctx.get('SELECT 1 FROM runs WHERE id = ?', record.run.id)) return;
   const { experiment, run } = record;
-  let experimentId = ctx.get<ExperimentRow>('SELECT * FROM experiments WHERE name = ?', experiment.name)?.id;
+  const found = ctx.get<ExperimentRow>('SELECT * FROM experiments WHERE name = ?', experiment.name);
+  if (found && found.deleted_at !== null) throw errors.experimentDeleted(found.id, found.name);
+  let experimentId = found?.id;
   if (experimentId === undefined) {
     insertExperiment(ctx, experiment);
     experimentId = experiment.id;

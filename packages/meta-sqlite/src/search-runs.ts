@@ -49,6 +49,8 @@ export function buildSearchRuns(query: RunSearchQuery): BuiltQuery {
   const where: string[] = [`r.experiment_id IN (${placeholders(query.experimentIds.length)})`];
   const params: Param[] = [...query.experimentIds];
   const filter = query.where ?? {};
+  const lifecycle = query.lifecycle ?? 'active';
+  if (lifecycle !== 'all') where.push(`r.deleted_at IS ${lifecycle === 'active' ? '' : 'NOT '}NULL`);
 
   if (filter.status !== undefined) {
     const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];

@@ -1,8 +1,8 @@
 import { setOwn, storeRules } from '@modelreg/core';
-import type { Experiment, FileRecord, MetricPoint, Run, TrackingMethods } from '@modelreg/core';
+import type { FileRecord, MetricPoint, NewExperiment, Run, TrackingMethods } from '@modelreg/core';
 import type { StoreContext } from './context.js';
 import type { ExperimentRow, FileRow, RunRow } from './rows.js';
-import { toExperiment, toFile, toRun } from './rows.js';
+import { parseTags, toExperiment, toFile, toRun } from './rows.js';
 import { insertExperiment, insertRunArtifacts } from './run-records.js';
 import { buildSearchRuns } from './search-runs.js';
 import { errors, STORE_NAME } from './transactions.js';
@@ -34,6 +34,11 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
   const requireRun = (id: string): RunRow => {
     const row = runRow(id);
     if (!row) throw errors.runNotFound(id);
+    return row;
+  };
+  const requireExperiment = (id: string): ExperimentRow => {
+    const row = experimentById(id);
+    if (!row) throw errors.experimentNotFound(id);
     return row;
   };
 
@@ -69,7 +74,7 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
   };
 
   return {
-    createExperiment: (experiment: Experiment) =>
+    createExperiment: (experiment: NewExperiment) =>
       ctx.write('createExperiment', () => {
         if (ctx.get('SELECT 1 FROM experiments WHERE name = ?', experiment.name)) {
           throw errors.experimentExists(experiment.name);
@@ -90,16 +95,58 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
         return row ? toExperiment(row) : null;
       }),
 
-    listExperiments: () =>
-      ctx.read('listExperiments', () =>
-        ctx.all<ExperimentRow>('SELECT * FROM experiments ORDER BY created_at, rowid').map(toExperiment),
-      ),
+    listExperiments: (query = {}) =>
+      ctx.read('listExperiments', () => {
+        const lifecycle = query.lifecycle ?? 'active';
+        const where =
+          lifecycle === 'all' ? '' : `WHERE deleted_at IS ${lifecycle === 'active' ? '' : 'NOT '}NULL`;
+        return ctx
+          .all<ExperimentRow>(`SELECT * FROM experiments ${where} ORDER BY created_at, rowid`)
+          .map(toExperiment);
+      }),
+
+    updateExperiment: (id, change) =>
+      ctx.write('updateExperiment', () => {
+        const row = requireExperiment(id);
+        if (row.deleted_at !== null) throw errors.experimentDeleted(id, row.name);
+        const name = change.name ?? row.name;
+        if (name !== row.name && ctx.get('SELECT 1 FROM experiments WHERE name = ?', name)) {
+          throw errors.experimentExists(name);
+        }
+        const tags = JSON.stringify(storeRules.mergeTags(parseTags(row.tags), change.tags));
+        ctx.run('UPDATE experiments SET name = ?, tags = ? WHERE id = ?', name, tags, id);
+        ctx.emit('experiment.updated', { id, name, fromName: row.name });
+        return toExperiment(experimentById(id)!);
+      }),
+
+    deleteExperiment: (id, time) =>
+      ctx.write('deleteExperiment', () => {
+        const row = requireExperiment(id);
+        if (row.deleted_at !== null) throw errors.experimentDeleted(id, row.name);
+        ctx.run('UPDATE experiments SET deleted_at = ? WHERE id = ?', time, id);
+        ctx.run('UPDATE runs SET deleted_at = ? WHERE experiment_id = ? AND deleted_at IS NULL', time, id);
+        ctx.emit('experiment.deleted', { id, name: row.name });
+        return toExperiment(experimentById(id)!);
+      }),
+
+    restoreExperiment: (id) =>
+      ctx.write('restoreExperiment', () => {
+        const row = requireExperiment(id);
+        if (row.deleted_at === null) throw errors.experimentNotDeleted(id, row.name);
+        ctx.run(
+          'UPDATE runs SET deleted_at = NULL WHERE experiment_id = ? AND deleted_at = ?',
+          id,
+          row.deleted_at,
+        );
+        ctx.run('UPDATE experiments SET deleted_at = NULL WHERE id = ?', id);
+        ctx.emit('experiment.restored', { id, name: row.name });
+        return toExperiment(experimentById(id)!);
+      }),
 
     createRun: (run) =>
       ctx.write('createRun', () => {
-        if (!experimentById(run.experimentId)) {
-          throw errors.experimentNotFound(run.experimentId);
-        }
+        const experiment = requireExperiment(run.experimentId);
+        if (experiment.deleted_at !== null) throw errors.experimentDeleted(experiment.id, experiment.name);
         if (runRow(run.id)) throw errors.runExists(run.id);
         ctx.run(
           `INSERT INTO runs (id, experiment_id, name, status, parent_run_id, start_time, end_time)
@@ -118,6 +165,27 @@ export function createTrackingMethods(ctx: StoreContext): TrackingMethods {
       }),
 
     getRun: (id) => ctx.read('getRun', () => loadRun(id)),
+
+    deleteRun: (id, time) =>
+      ctx.write('deleteRun', () => {
+        const row = requireRun(id);
+        if (row.deleted_at !== null) throw errors.runDeleted(id);
+        ctx.run('UPDATE runs SET deleted_at = ? WHERE id = ?', time, id);
+        ctx.emit('run.deleted', { runId: id, experimentId: row.experiment_id });
+        return loadRun(id)!;
+      }),
+
+    restoreRun: (id) =>
+      ctx.write('restoreRun', () => {
+        const row = requireRun(id);
+        if (row.deleted_at === null) throw errors.runNotDeleted(id);
+        if (requireExperiment(row.experiment_id).deleted_at !== null) {
+          throw errors.runOfDeletedExperiment(id, row.experiment_id);
+        }
+        ctx.run('UPDATE runs SET deleted_at = NULL WHERE id = ?', id);
+        ctx.emit('run.restored', { runId: id, experimentId: row.experiment_id });
+        return loadRun(id)!;
+      }),
 
     endRun: (id, status, endTime) =>
       ctx.write('endRun', () => {

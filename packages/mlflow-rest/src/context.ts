@@ -48,10 +48,10 @@ export async function experimentById(
 ): Promise<Experiment> {
   const ref = fromMlflowExperimentId(mlflowId);
   if (ref === 'default') {
-    if (options.create) return registry.getOrCreateExperiment(DEFAULT_EXPERIMENT);
     // A read never creates it: experiment 0 exists once a run was logged without an experiment.
     const found = await registry.stores.metadata.getExperimentByName(DEFAULT_EXPERIMENT);
     if (found) return found;
+    if (options.create) return registry.getOrCreateExperiment(DEFAULT_EXPERIMENT);
     throw noSuchExperiment('0');
   }
   const found = ref.id ? await registry.stores.metadata.getExperiment(ref.id) : null;
@@ -65,6 +65,29 @@ export async function runById(registry: ModelRegistry, runId: string): Promise<R
   const run = await registry.getRun(runId);
   if (!run) throw noSuchRun(runId);
   return run;
+}
+
+/** A run that must exist and be active: MLflow refuses to change a deleted run. */
+export async function activeRunById(registry: ModelRegistry, runId: string): Promise<Run> {
+  const run = await runById(registry, runId);
+  if (run.deletedAt !== null) {
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `The run ${runId} must be in the 'active' state. Current state is deleted.`,
+    );
+  }
+  return run;
+}
+
+/** An experiment that must be active (MLflow's check before runs are created or tags set in it). */
+export function requireActiveExperiment(experiment: Experiment): Experiment {
+  if (experiment.deletedAt !== null) {
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `The experiment ${toMlflowExperimentId(experiment)} must be in the 'active' state. Current state is deleted.`,
+    );
+  }
+  return experiment;
 }
 
 /** MLflow experiment ids of modelreg experiment ids, read once per request. */

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ModelRegistry, ModelVersion, RegisteredModel } from '@modelreg/core';
+import { isRegistryError } from '@modelreg/core';
 import type { RouteContext } from './context.js';
 import { endpoint, ExperimentIds, runById } from './context.js';
 import { invalidParameter, MlflowError } from './errors.js';
@@ -212,11 +213,26 @@ export function modelRegistryRoutes(ctx: RouteContext): Router {
     return { registered_model: await modelView(registry, model, new ExperimentIds(registry)) };
   });
 
-  endpoint(router, ['post'], '/registered-models/rename', async () => {
-    throw new MlflowError(
-      'NOT_IMPLEMENTED',
-      'registered-models/rename is not supported by this modelreg server: model names are permanent',
-    );
+  endpoint(router, ['post'], '/registered-models/rename', async (req, res) => {
+    const p = paramsOf(req);
+    const registry = reg(req, res);
+    const name = requiredString(p, 'name');
+    const newName = optionalString(p, 'new_name');
+    if (!newName) throw invalidParameter('Registered model name cannot be empty.');
+    await requireModel(registry, name);
+    let model: RegisteredModel;
+    try {
+      model = await registry.renameModel(name, newName);
+    } catch (e) {
+      if (isRegistryError(e, 'ALREADY_EXISTS')) {
+        throw new MlflowError(
+          'RESOURCE_ALREADY_EXISTS',
+          `Registered Model (name=${newName}) already exists.`,
+        );
+      }
+      throw e;
+    }
+    return { registered_model: await modelView(registry, model, new ExperimentIds(registry)) };
   });
 
   endpoint(router, ['patch'], '/registered-models/update', async (req, res) => {

@@ -6,33 +6,19 @@ export interface MlflowOperation {
   /** The request message in MLflow's protos. */
   message: string;
   proto: 'service.proto' | 'model_registry.proto' | 'mlflow_artifacts.proto';
-  /** Answers NOT_IMPLEMENTED (501): modelreg has no such operation yet (see the README's table). */
-  notImplemented?: true;
 }
 
-const tracking = (
-  method: MlflowOperation['method'],
-  path: string,
-  message: string,
-  notImplemented?: true,
-): MlflowOperation => ({
+const tracking = (method: MlflowOperation['method'], path: string, message: string): MlflowOperation => ({
   method,
   path: `/mlflow/${path}`,
   message,
   proto: 'service.proto',
-  ...(notImplemented ? { notImplemented } : {}),
 });
-const registry = (
-  method: MlflowOperation['method'],
-  path: string,
-  message: string,
-  notImplemented?: true,
-): MlflowOperation => ({
+const registry = (method: MlflowOperation['method'], path: string, message: string): MlflowOperation => ({
   method,
   path: `/mlflow/${path}`,
   message,
   proto: 'model_registry.proto',
-  ...(notImplemented ? { notImplemented } : {}),
 });
 const artifacts = (method: MlflowOperation['method'], path: string, message: string): MlflowOperation => ({
   method,
@@ -48,16 +34,18 @@ export const mlflowOperations: readonly MlflowOperation[] = [
   tracking('GET', 'experiments/get-by-name', 'GetExperimentByName'),
   tracking('GET', 'experiments/search', 'SearchExperiments'),
   tracking('POST', 'experiments/search', 'SearchExperiments'),
+  // ListExperiments is in the service.proto of MLflow 1.x (removed in 2.0); older clients still call it.
   tracking('GET', 'experiments/list', 'ListExperiments'),
-  tracking('POST', 'experiments/update', 'UpdateExperiment', true),
-  tracking('POST', 'experiments/delete', 'DeleteExperiment', true),
-  tracking('POST', 'experiments/restore', 'RestoreExperiment', true),
-  tracking('POST', 'experiments/set-experiment-tag', 'SetExperimentTag', true),
+  tracking('POST', 'experiments/update', 'UpdateExperiment'),
+  tracking('POST', 'experiments/delete', 'DeleteExperiment'),
+  tracking('POST', 'experiments/restore', 'RestoreExperiment'),
+  tracking('POST', 'experiments/set-experiment-tag', 'SetExperimentTag'),
+  tracking('POST', 'experiments/delete-experiment-tag', 'DeleteExperimentTag'),
   tracking('POST', 'runs/create', 'CreateRun'),
   tracking('GET', 'runs/get', 'GetRun'),
   tracking('POST', 'runs/update', 'UpdateRun'),
-  tracking('POST', 'runs/delete', 'DeleteRun', true),
-  tracking('POST', 'runs/restore', 'RestoreRun', true),
+  tracking('POST', 'runs/delete', 'DeleteRun'),
+  tracking('POST', 'runs/restore', 'RestoreRun'),
   tracking('POST', 'runs/log-metric', 'LogMetric'),
   tracking('POST', 'runs/log-parameter', 'LogParam'),
   tracking('POST', 'runs/log-batch', 'LogBatch'),
@@ -70,7 +58,7 @@ export const mlflowOperations: readonly MlflowOperation[] = [
   tracking('GET', 'artifacts/list', 'ListArtifacts'),
   registry('POST', 'registered-models/create', 'CreateRegisteredModel'),
   registry('GET', 'registered-models/get', 'GetRegisteredModel'),
-  registry('POST', 'registered-models/rename', 'RenameRegisteredModel', true),
+  registry('POST', 'registered-models/rename', 'RenameRegisteredModel'),
   registry('PATCH', 'registered-models/update', 'UpdateRegisteredModel'),
   registry('DELETE', 'registered-models/delete', 'DeleteRegisteredModel'),
   registry('GET', 'registered-models/search', 'SearchRegisteredModels'),

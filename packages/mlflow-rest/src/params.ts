@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
+import type { LifecycleView } from '@modelreg/core';
 import { invalidParameter } from './errors.js';
 
 /** A request's parameters: the query string of a GET, the JSON body otherwise (as MLflow's server reads them). */
@@ -87,6 +88,31 @@ export function optionalBoolean(p: Record<string, unknown>, field: string): bool
   throw invalidParameter(
     `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a boolean`,
   );
+}
+
+const viewTypes: Record<string, LifecycleView> = {
+  ACTIVE_ONLY: 'active',
+  DELETED_ONLY: 'deleted',
+  ALL: 'all',
+  '1': 'active',
+  '2': 'deleted',
+  '3': 'all',
+};
+
+/**
+ * MLflow's `ViewType` (`ACTIVE_ONLY` = 1, `DELETED_ONLY` = 2, `ALL` = 3; by name or number) as a
+ * lifecycle view; `ACTIVE_ONLY` when absent.
+ */
+export function viewTypeOf(p: Record<string, unknown>, field: string): LifecycleView {
+  const v = p[field];
+  if (v === undefined || v === null || v === '') return 'active';
+  const view = typeof v === 'string' || typeof v === 'number' ? viewTypes[String(v)] : undefined;
+  if (!view) {
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected ACTIVE_ONLY, DELETED_ONLY or ALL`,
+    );
+  }
+  return view;
 }
 
 /** A repeated string field: a JSON array, or one or several query parameters. */

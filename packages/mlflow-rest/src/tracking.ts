@@ -2,7 +2,15 @@ import { Router } from 'express';
 import type { Experiment, MetricPoint, ModelRegistry, Run } from '@modelreg/core';
 import { isRegistryError } from '@modelreg/core';
 import type { RouteContext } from './context.js';
-import { endpoint, experimentById, ExperimentIds, runById } from './context.js';
+import {
+  activeRunById,
+  endpoint,
+  experimentById,
+  ExperimentIds,
+  noSuchExperiment,
+  requireActiveExperiment,
+  runById,
+} from './context.js';
 import { invalidParameter, MlflowError } from './errors.js';
 import { matchNumber, matchString, parseFilter, unsupportedClause } from './filter.js';
 import {
@@ -16,9 +24,11 @@ import {
   requiredString,
   runIdOf,
   stringList,
+  viewTypeOf,
 } from './params.js';
 import { compileRunFilter, compileRunOrderBy } from './run-search.js';
 import {
+  DEFAULT_EXPERIMENT,
   experimentView,
   fromMlflowExperimentId,
   latestPoint,
@@ -123,14 +133,15 @@ export function trackingRoutes(ctx: RouteContext): Router {
         'artifact_location cannot be set: this server stores artifacts in its own artifact store',
       );
     }
-    if (Object.keys(keyValueList(p, 'tags')).length > 0) {
-      throw notImplemented('experiment tags', 'modelreg experiments take no tags yet');
+    const tags = keyValueList(p, 'tags');
+    try {
+      return { experiment_id: toMlflowExperimentId(await registry.createExperiment(name, { tags })) };
+    } catch (e) {
+      if (isRegistryError(e, 'ALREADY_EXISTS')) {
+        throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${name}) already exists.`);
+      }
+      throw e;
     }
-    if (await registry.stores.metadata.getExperimentByName(name)) {
-      throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${name}) already exists.`);
-    }
-    const created = await registry.getOrCreateExperiment(name);
-    return { experiment_id: toMlflowExperimentId(created) };
   });
 
   endpoint(router, ['get'], '/experiments/get', async (req, res) => {
@@ -151,12 +162,12 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const filter = optionalString(p, 'filter') ?? '';
     const orderBy = stringList(p, 'order_by');
     const max = optionalInteger(p, 'max_results', { min: 1, max: 50_000 }) ?? 1000;
-    const viewType = optionalString(p, 'view_type') ?? 'ACTIVE_ONLY';
-    const query = { filter, orderBy, viewType };
+    const lifecycle = viewTypeOf(p, 'view_type');
+    const query = { filter, orderBy, lifecycle };
     const offset = decodeToken(optionalString(p, 'page_token'), query);
     const matches = experimentMatches(filter);
-    const sorted = (await reg(req, res).listExperiments())
-      .filter((e) => viewType !== 'DELETED_ONLY' && matches(e))
+    const sorted = (await reg(req, res).listExperiments({ lifecycle }))
+      .filter(matches)
       .sort(experimentOrder(orderBy));
     const page = sorted.slice(offset, offset + max);
     return {
@@ -166,25 +177,91 @@ export function trackingRoutes(ctx: RouteContext): Router {
   });
 
   endpoint(router, ['get'], '/experiments/list', async (req, res) => {
-    const viewType = optionalString(paramsOf(req), 'view_type') ?? 'ACTIVE_ONLY';
-    const all = viewType === 'DELETED_ONLY' ? [] : await reg(req, res).listExperiments();
+    const lifecycle = viewTypeOf(paramsOf(req), 'view_type');
+    const all = await reg(req, res).listExperiments({ lifecycle });
     return { experiments: all.sort(experimentOrder([])).map(experimentView) };
   });
 
-  for (const path of ['update', 'delete', 'restore', 'set-experiment-tag']) {
-    endpoint(router, ['post'], `/experiments/${path}`, async () => {
-      throw notImplemented(
-        `experiments/${path}`,
-        'modelreg experiments cannot be renamed, deleted or tagged yet',
+  endpoint(router, ['post'], '/experiments/update', async (req, res) => {
+    const p = paramsOf(req);
+    const registry = reg(req, res);
+    const experiment = await experimentById(registry, requiredString(p, 'experiment_id'));
+    const newName = optionalString(p, 'new_name');
+    if (!newName || newName === experiment.name) return {};
+    if (experiment.deletedAt !== null) {
+      throw new MlflowError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+    }
+    // Experiment 0 is the one named Default: its id follows the name, so the name stays.
+    if (experiment.name === DEFAULT_EXPERIMENT || newName === DEFAULT_EXPERIMENT) {
+      throw invalidParameter(
+        `Experiment 0 is named ${DEFAULT_EXPERIMENT} on this server: it cannot be renamed, nor can another experiment take its name`,
       );
-    });
-  }
+    }
+    try {
+      await registry.updateExperiment({ id: experiment.id }, { name: newName });
+    } catch (e) {
+      if (isRegistryError(e, 'ALREADY_EXISTS')) {
+        throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${newName}) already exists.`);
+      }
+      throw e;
+    }
+    return {};
+  });
+
+  endpoint(router, ['post'], '/experiments/delete', async (req, res) => {
+    const registry = reg(req, res);
+    const id = requiredString(paramsOf(req), 'experiment_id');
+    const experiment = await experimentById(registry, id);
+    // MLflow looks the experiment up among the active ones: a deleted one does not exist here.
+    if (experiment.deletedAt !== null) throw noSuchExperiment(id);
+    await registry.deleteExperiment({ id: experiment.id });
+    return {};
+  });
+
+  endpoint(router, ['post'], '/experiments/restore', async (req, res) => {
+    const registry = reg(req, res);
+    const id = requiredString(paramsOf(req), 'experiment_id');
+    const experiment = await experimentById(registry, id);
+    if (experiment.deletedAt === null) throw noSuchExperiment(id);
+    await registry.restoreExperiment({ id: experiment.id });
+    return {};
+  });
+
+  endpoint(router, ['post'], '/experiments/set-experiment-tag', async (req, res) => {
+    const p = paramsOf(req);
+    const registry = reg(req, res);
+    const experiment = await experimentById(registry, requiredString(p, 'experiment_id'));
+    const key = requiredString(p, 'key');
+    const value = optionalString(p, 'value') ?? '';
+    requireActiveExperiment(experiment);
+    await registry.updateExperiment({ id: experiment.id }, { tags: { [key]: value } });
+    return {};
+  });
+
+  endpoint(router, ['post'], '/experiments/delete-experiment-tag', async (req, res) => {
+    const p = paramsOf(req);
+    const registry = reg(req, res);
+    const id = requiredString(p, 'experiment_id');
+    const experiment = await experimentById(registry, id);
+    const key = requiredString(p, 'key');
+    requireActiveExperiment(experiment);
+    if (!Object.hasOwn(experiment.tags, key)) {
+      throw new MlflowError(
+        'RESOURCE_DOES_NOT_EXIST',
+        `No tag with name: ${key} in experiment with id ${id}`,
+      );
+    }
+    await registry.updateExperiment({ id: experiment.id }, { tags: { [key]: null } });
+    return {};
+  });
 
   // ---- runs ----
   endpoint(router, ['post'], '/runs/create', async (req, res) => {
     const p = paramsOf(req);
     const registry = reg(req, res);
-    const experiment = await experimentById(registry, p['experiment_id'] ?? '0', { create: true });
+    const experiment = requireActiveExperiment(
+      await experimentById(registry, p['experiment_id'] ?? '0', { create: true }),
+    );
     const tags = keyValueList(p, 'tags');
     const userId = optionalString(p, 'user_id');
     if (userId && tags['mlflow.user'] === undefined) tags['mlflow.user'] = userId;
@@ -205,7 +282,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const p = paramsOf(req);
     const registry = reg(req, res);
     const runId = runIdOf(p);
-    let run = await runById(registry, runId);
+    let run = await activeRunById(registry, runId);
     const status = optionalString(p, 'status');
     const name = optionalString(p, 'run_name');
     if (name) await (await registry.openRun(runId)).setTag('mlflow.runName', name);
@@ -233,11 +310,23 @@ export function trackingRoutes(ctx: RouteContext): Router {
     return { run_info: runInfoView(run, await new ExperimentIds(registry).of(run.experimentId)) };
   });
 
-  for (const path of ['delete', 'restore']) {
-    endpoint(router, ['post'], `/runs/${path}`, async () => {
-      throw notImplemented(`runs/${path}`, 'modelreg runs cannot be deleted or restored yet');
-    });
-  }
+  // MLflow's delete and restore are idempotent: a deleted run deleted again stays as it is.
+  endpoint(router, ['post'], '/runs/delete', async (req, res) => {
+    const registry = reg(req, res);
+    const run = await runById(registry, requiredString(paramsOf(req), 'run_id'));
+    if (run.deletedAt === null) await registry.deleteRun(run.id);
+    return {};
+  });
+
+  endpoint(router, ['post'], '/runs/restore', async (req, res) => {
+    const registry = reg(req, res);
+    const run = await runById(registry, requiredString(paramsOf(req), 'run_id'));
+    if (run.deletedAt === null) return {};
+    const experiment = await registry.stores.metadata.getExperiment(run.experimentId);
+    if (experiment) requireActiveExperiment(experiment);
+    await registry.restoreRun(run.id);
+    return {};
+  });
 
   endpoint(router, ['post'], '/runs/log-metric', async (req, res) => {
     const p = paramsOf(req);
@@ -247,7 +336,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const value = requiredNumber(p, 'value');
     const timestamp = optionalInteger(p, 'timestamp', { min: 0 });
     const step = optionalInteger(p, 'step', { min: 0 }) ?? 0;
-    await runById(registry, runId);
+    await activeRunById(registry, runId);
     await (
       await registry.openRun(runId)
     ).logMetric(key, value, { step, ...(timestamp === undefined ? {} : { timestamp }) });
@@ -263,7 +352,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw invalidParameter(`Missing value for required parameter 'value'`);
     }
-    await runById(registry, runId);
+    await activeRunById(registry, runId);
     await asMlflowParamError((await registry.openRun(runId)).logParam(key, String(value)));
     return {};
   });
@@ -317,7 +406,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
         configurable: true,
       });
     });
-    await runById(registry, runId);
+    await activeRunById(registry, runId);
     const handle = await registry.openRun(runId);
     if (Object.keys(params).length > 0) await asMlflowParamError(handle.logParams(params));
     for (const g of groups) {
@@ -336,7 +425,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const runId = runIdOf(p);
     const key = requiredString(p, 'key');
     const value = optionalString(p, 'value') ?? '';
-    await runById(registry, runId);
+    await activeRunById(registry, runId);
     await (await registry.openRun(runId)).setTag(key, value);
     return {};
   });
@@ -346,7 +435,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const registry = reg(req, res);
     const runId = runIdOf(p);
     const key = requiredString(p, 'key');
-    const run = await runById(registry, runId);
+    const run = await activeRunById(registry, runId);
     if (run.tags[key] === undefined) {
       throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No tag with name: ${key} in run with id ${runId}`);
     }
@@ -367,7 +456,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
     } catch {
       throw invalidParameter(`Invalid value for parameter 'model_json' supplied: it is not JSON`);
     }
-    const run = await runById(registry, runId);
+    const run = await activeRunById(registry, runId);
     let history: unknown[] = [];
     try {
       const previous: unknown = JSON.parse(run.tags[LOG_MODEL_HISTORY] ?? '[]');
@@ -387,7 +476,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
 
   endpoint(router, ['post'], '/runs/log-inputs', async (req, res) => {
     const p = paramsOf(req);
-    await runById(reg(req, res), runIdOf(p));
+    await activeRunById(reg(req, res), runIdOf(p));
     const datasets = p['datasets'];
     if (Array.isArray(datasets) && datasets.length > 0) {
       throw notImplemented(
@@ -405,12 +494,12 @@ export function trackingRoutes(ctx: RouteContext): Router {
     const filter = optionalString(p, 'filter') ?? '';
     const orderBy = stringList(p, 'order_by');
     const max = optionalInteger(p, 'max_results', { min: 1, max: 50_000 }) ?? 1000;
-    const viewType = optionalString(p, 'run_view_type') ?? 'ACTIVE_ONLY';
+    const lifecycle = viewTypeOf(p, 'run_view_type');
     const compiled = compileRunFilter(filter);
     const order = compileRunOrderBy(orderBy);
     if (!order.some((o) => 'field' in o && o.field === 'startTime'))
       order.push({ field: 'startTime', direction: 'desc' });
-    const query = { experimentIds, filter, orderBy, viewType };
+    const query = { experimentIds, filter, orderBy, lifecycle };
     const offset = decodeToken(optionalString(p, 'page_token'), query);
     // Experiment 0 before its first run has no runs (MLflow always has it; modelreg makes it on first use).
     const experiments = await Promise.all(
@@ -421,7 +510,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
         }),
       ),
     ).then((found) => found.filter((e): e is Experiment => e !== null));
-    if (experiments.length === 0 || viewType === 'DELETED_ONLY') return { runs: [] };
+    if (experiments.length === 0) return { runs: [] };
 
     // The typed search does the filtering it can and the ordering; the rest is checked per run.
     const found: Run[] = [];
@@ -432,6 +521,7 @@ export function trackingRoutes(ctx: RouteContext): Router {
         experiment: experiments.map((e) => e.name),
         where: compiled.where,
         orderBy: order,
+        lifecycle,
         limit: compiled.hasResidual ? 1000 : Math.min(1000, offset + max + 1 - skipped),
         ...(pageToken ? { pageToken } : {}),
       });

@@ -45,15 +45,19 @@ const statusOut: Record<RunStatus, string> = {
 };
 export const mlflowStatus = (s: RunStatus): string => statusOut[s];
 
+/** MLflow's `lifecycle_stage` of an experiment or run. */
+export const lifecycleStage = (x: { deletedAt: number | null }): 'active' | 'deleted' =>
+  x.deletedAt === null ? 'active' : 'deleted';
+
 export function experimentView(e: Experiment): Record<string, unknown> {
   const id = toMlflowExperimentId(e);
   return {
     experiment_id: id,
     name: e.name,
     artifact_location: `mlflow-artifacts:/${id}`,
-    lifecycle_stage: 'active',
+    lifecycle_stage: lifecycleStage(e),
     creation_time: e.createdAt,
-    last_update_time: e.createdAt,
+    last_update_time: e.deletedAt ?? e.createdAt,
     tags: keyValues(e.tags),
   };
 }
@@ -74,7 +78,7 @@ export function runInfoView(run: Run, experimentId: string): Record<string, unkn
     start_time: run.startTime,
     ...(run.endTime === null ? {} : { end_time: run.endTime }),
     artifact_uri: artifactRoot(experimentId, run.id),
-    lifecycle_stage: 'active',
+    lifecycle_stage: lifecycleStage(run),
   };
 }
 

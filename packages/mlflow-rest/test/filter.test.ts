@@ -13,6 +13,7 @@ const run = (over: Partial<Run>): Run => ({
   params: {},
   tags: {},
   latestMetrics: {},
+  deletedAt: null,
   ...over,
 });
 

@@ -18,7 +18,7 @@ describe('createMlflowRouter', () => {
     await registry.close();
   });
 
-  it('serves every listed operation (an empty request is refused by the operation, never ENDPOINT_NOT_FOUND)', async () => {
+  it('serves every listed operation (an empty request is refused by the operation, never ENDPOINT_NOT_FOUND or 501)', async () => {
     for (const op of mlflowOperations) {
       const path = `/api/2.0${op.path.replace('{path}', '0/nope/artifacts/x')}`;
       const res = await request(app)[op.method.toLowerCase() as 'get'](path);
@@ -27,8 +27,7 @@ describe('createMlflowRouter', () => {
         op.path,
         'ENDPOINT_NOT_FOUND',
       ]);
-      expect(res.status, `${op.method} ${op.path}`).toBeLessThan(op.notImplemented ? 502 : 500);
-      if (op.notImplemented) expect(res.status).toBe(501);
+      expect(res.status, `${op.method} ${op.path}`).toBeLessThan(500);
     }
   });
 

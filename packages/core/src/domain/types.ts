@@ -13,8 +13,17 @@ export const experimentSchema = z.object({
   name: nameSchema,
   tags: tagsSchema,
   createdAt: timestampSchema,
+  /** Set while the experiment is (soft) deleted; `restoreExperiment` clears it. */
+  deletedAt: timestampSchema.nullable(),
 });
 export type Experiment = z.infer<typeof experimentSchema>;
+
+/**
+ * Which experiments or runs a listing shows: the live ones (the default), only the deleted ones,
+ * or all (MLflow's `ACTIVE_ONLY`, `DELETED_ONLY`, `ALL`).
+ */
+export const lifecycleViewSchema = z.enum(['active', 'deleted', 'all']);
+export type LifecycleView = z.infer<typeof lifecycleViewSchema>;
 
 export const runStatuses = ['running', 'finished', 'failed', 'killed'] as const;
 export const runStatusSchema = z.enum(runStatuses);
@@ -36,6 +45,8 @@ export const runSchema = z.object({
   tags: ownRecordSchema(z.string(), z.string()),
   /** The latest value of each metric: highest step, then latest timestamp, then last logged. */
   latestMetrics: ownRecordSchema(z.string(), z.number()),
+  /** Set while the run is (soft) deleted, by `deleteRun` or with its experiment; `restoreRun` clears it. */
+  deletedAt: timestampSchema.nullable(),
 });
 export type Run = z.infer<typeof runSchema>;
 
@@ -143,10 +154,16 @@ export type DatasetVersion = z.infer<typeof datasetVersionSchema>;
 
 export const eventTypes = [
   'experiment.created',
+  'experiment.updated',
+  'experiment.deleted',
+  'experiment.restored',
   'run.created',
   'run.updated',
+  'run.deleted',
+  'run.restored',
   'model.created',
   'model.updated',
+  'model.renamed',
   'model.deleted',
   'version.created',
   'version.updated',

@@ -3,7 +3,7 @@ import type { DeploymentMethods, EventDraft } from '../stores/metadata-store.js'
 import { checkDeploymentCas, compareText } from '../stores/rules.js';
 import { errors, WHERE } from './memory-state.js';
 
-interface DeploymentState {
+export interface DeploymentState {
   /** `null` once deleted; the record stays so that revisions are never reused. */
   live: Deployment | null;
   revision: number;
@@ -19,8 +19,11 @@ const specOf = (d: DeploymentSpec): DeploymentSpec => ({
 });
 
 /** Deployments and their history, over the memory store's state. */
-export function memoryDeploymentMethods(emit: (...drafts: EventDraft[]) => void): DeploymentMethods {
-  const deployments = new Map<string, DeploymentState>();
+export function memoryDeploymentMethods(
+  emit: (...drafts: EventDraft[]) => void,
+  /** Shared with the model methods, which refuse to rename a deployed model. */
+  deployments: Map<string, DeploymentState>,
+): DeploymentMethods {
   const history: DeploymentHistoryEntry[] = [];
 
   return {

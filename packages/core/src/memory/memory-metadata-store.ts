@@ -1,15 +1,23 @@
 import { RegistryError } from '../errors.js';
 import type { MetadataInspector } from '../stores/inspector.js';
-import type { DatasetVersion, Experiment, HistoryEntry, RegistryEvent, Run } from '../domain/types.js';
+import type {
+  DatasetVersion,
+  Experiment,
+  HistoryEntry,
+  LifecycleView,
+  RegistryEvent,
+  Run,
+} from '../domain/types.js';
 import { assignOwn, ownValue } from '../domain/records.js';
 import type { EventDraft, MetadataStore, RunSearchQuery } from '../stores/metadata-store.js';
 import { memoryJobMethods } from './memory-jobs.js';
 import { memoryIdentityMethods } from './memory-identity.js';
 import { memoryDeploymentMethods } from './memory-deployments.js';
+import type { DeploymentState } from './memory-deployments.js';
 import { memoryWebhookMethods } from './memory-webhooks.js';
 import { memoryModelMethods } from './memory-model-methods.js';
 import { comparePoints, compareRuns, matchesRun } from './memory-run-query.js';
-import { compareText, newArtifacts, newParams } from '../stores/rules.js';
+import { compareText, mergeTags, newArtifacts, newParams } from '../stores/rules.js';
 import { errors, WHERE } from './memory-state.js';
 import type { Journal, LoggedPoint, ModelState, RunState } from './memory-state.js';
 
@@ -44,7 +52,13 @@ export function createMemoryMetadataStore(): MetadataStore {
     },
   };
   const { emit } = journal;
-  const modelMethods = memoryModelMethods(models, history, journal);
+  const deployments = new Map<string, DeploymentState>();
+  const modelMethods = memoryModelMethods(
+    models,
+    history,
+    journal,
+    (name) => (deployments.get(name)?.live ?? null) !== null,
+  );
 
   const runOf = (id: string): RunState => {
     const state = runs.get(id);
@@ -55,6 +69,13 @@ export function createMemoryMetadataStore(): MetadataStore {
     const latestMetrics = Object.fromEntries([...state.latest].map(([key, point]) => [key, point.value]));
     return structuredClone({ ...state.run, latestMetrics });
   };
+  const experimentOf = (id: string): Experiment => {
+    const found = experiments.get(id);
+    if (!found) throw errors.experimentNotFound(id);
+    return found;
+  };
+  const inView = (deletedAt: number | null, view: LifecycleView = 'active'): boolean =>
+    view === 'all' || (view === 'active') === (deletedAt === null);
   const liveDatasets = (name: string): DatasetVersion[] =>
     (datasets.get(name) ?? []).filter((d) => d.deletedAt === null);
 
@@ -65,7 +86,7 @@ export function createMemoryMetadataStore(): MetadataStore {
     ...modelMethods,
     ...memoryJobMethods(journal),
     ...memoryIdentityMethods(journal),
-    ...memoryDeploymentMethods(emit),
+    ...memoryDeploymentMethods(emit, deployments),
     ...memoryWebhookMethods(),
 
     async createVersion(input) {
@@ -79,6 +100,9 @@ export function createMemoryMetadataStore(): MetadataStore {
       const experiment = run && [...experiments.values()].find((e) => e.name === run.experiment.name);
       if (newRun && !experiment && experiments.has(run.experiment.id)) {
         throw errors.experimentIdTaken(run.experiment.id);
+      }
+      if (newRun && experiment && experiment.deletedAt !== null) {
+        throw errors.experimentDeleted(experiment.id, experiment.name);
       }
       if (runArtifacts.length > 0) {
         const runId = input.runId ?? '';
@@ -109,9 +133,10 @@ export function createMemoryMetadataStore(): MetadataStore {
         if (existing.name === experiment.name) throw errors.experimentExists(experiment.name);
       }
       if (experiments.has(experiment.id)) throw errors.experimentIdTaken(experiment.id);
-      experiments.set(experiment.id, structuredClone(experiment));
+      const stored: Experiment = { ...structuredClone(experiment), deletedAt: null };
+      experiments.set(experiment.id, stored);
       emit({ type: 'experiment.created', payload: { id: experiment.id, name: experiment.name } });
-      return structuredClone(experiment);
+      return structuredClone(stored);
     },
     async getExperiment(id) {
       const found = experiments.get(id);
@@ -121,18 +146,54 @@ export function createMemoryMetadataStore(): MetadataStore {
       const found = [...experiments.values()].find((e) => e.name === name);
       return found ? structuredClone(found) : null;
     },
-    async listExperiments() {
+    async listExperiments(query = {}) {
       // Map iteration is insertion order, so equal createdAt keeps creation order (stable sort).
       return [...experiments.values()]
+        .filter((e) => inView(e.deletedAt, query.lifecycle))
         .sort((a, b) => a.createdAt - b.createdAt)
         .map((e) => structuredClone(e));
     },
+    async updateExperiment(id, change) {
+      const experiment = experimentOf(id);
+      if (experiment.deletedAt !== null) throw errors.experimentDeleted(id, experiment.name);
+      const fromName = experiment.name;
+      if (change.name !== undefined && change.name !== fromName) {
+        for (const other of experiments.values()) {
+          if (other.name === change.name) throw errors.experimentExists(change.name);
+        }
+        experiment.name = change.name;
+      }
+      experiment.tags = mergeTags(experiment.tags, change.tags);
+      emit({ type: 'experiment.updated', payload: { id, name: experiment.name, fromName } });
+      return structuredClone(experiment);
+    },
+    async deleteExperiment(id, time) {
+      const experiment = experimentOf(id);
+      if (experiment.deletedAt !== null) throw errors.experimentDeleted(id, experiment.name);
+      experiment.deletedAt = time;
+      for (const { run } of runs.values()) {
+        if (run.experimentId === id && run.deletedAt === null) run.deletedAt = time;
+      }
+      emit({ type: 'experiment.deleted', payload: { id, name: experiment.name } });
+      return structuredClone(experiment);
+    },
+    async restoreExperiment(id) {
+      const experiment = experimentOf(id);
+      if (experiment.deletedAt === null) throw errors.experimentNotDeleted(id, experiment.name);
+      for (const { run } of runs.values()) {
+        if (run.experimentId === id && run.deletedAt === experiment.deletedAt) run.deletedAt = null;
+      }
+      experiment.deletedAt = null;
+      emit({ type: 'experiment.restored', payload: { id, name: experiment.name } });
+      return structuredClone(experiment);
+    },
 
     async createRun(run) {
-      if (!experiments.has(run.experimentId)) throw errors.experimentNotFound(run.experimentId);
+      const experiment = experimentOf(run.experimentId);
+      if (experiment.deletedAt !== null) throw errors.experimentDeleted(experiment.id, experiment.name);
       if (runs.has(run.id)) throw errors.runExists(run.id);
       const state: RunState = {
-        run: { ...structuredClone(run), status: 'running', endTime: null, params: {} },
+        run: { ...structuredClone(run), status: 'running', endTime: null, params: {}, deletedAt: null },
         metrics: [],
         latest: new Map(),
         artifacts: new Map(),
@@ -144,6 +205,23 @@ export function createMemoryMetadataStore(): MetadataStore {
     async getRun(id) {
       const state = runs.get(id);
       return state ? toRun(state) : null;
+    },
+    async deleteRun(id, time) {
+      const { run } = runOf(id);
+      if (run.deletedAt !== null) throw errors.runDeleted(id);
+      run.deletedAt = time;
+      emit({ type: 'run.deleted', payload: { runId: id, experimentId: run.experimentId } });
+      return toRun(runOf(id));
+    },
+    async restoreRun(id) {
+      const { run } = runOf(id);
+      if (run.deletedAt === null) throw errors.runNotDeleted(id);
+      if (experimentOf(run.experimentId).deletedAt !== null) {
+        throw errors.runOfDeletedExperiment(id, run.experimentId);
+      }
+      run.deletedAt = null;
+      emit({ type: 'run.restored', payload: { runId: id, experimentId: run.experimentId } });
+      return toRun(runOf(id));
     },
     async endRun(id, status, endTime) {
       const state = runOf(id);
@@ -182,7 +260,8 @@ export function createMemoryMetadataStore(): MetadataStore {
     async searchRuns(query: RunSearchQuery) {
       const experimentIds = new Set(query.experimentIds);
       return [...runs.values()]
-        .filter((s) => experimentIds.has(s.run.experimentId) && matchesRun(s, query.where ?? {}))
+        .filter((s) => experimentIds.has(s.run.experimentId) && inView(s.run.deletedAt, query.lifecycle))
+        .filter((s) => matchesRun(s, query.where ?? {}))
         .sort(compareRuns(query.orderBy ?? []))
         .slice(query.offset, query.offset + query.limit)
         .map(toRun);

@@ -22,6 +22,8 @@ export function memoryModelMethods(
   models: Map<string, ModelState>,
   history: HistoryEntry[],
   { emit, record }: Journal,
+  /** Whether a model has a live deployment (it may not be renamed then). */
+  isDeployed: (name: string) => boolean,
 ): ModelMethods & StageMethods {
   const liveModel = (name: string): ModelState => {
     const state = models.get(name);
@@ -141,6 +143,20 @@ export function memoryModelMethods(
       state.aliases.clear();
       for (const version of state.versions.values()) version.deletedAt ??= time;
       emit({ type: 'model.deleted', payload: { name } });
+    },
+    async renameModel(name, newName, time) {
+      const state = liveModel(name);
+      const taken = models.get(newName);
+      if (taken) throw errors.modelNameTaken(newName, taken.deletedAt !== null);
+      if (isDeployed(name)) throw errors.modelDeployed(name);
+      models.delete(name);
+      models.set(newName, state);
+      state.model.name = newName;
+      state.model.updatedAt = time;
+      for (const version of state.versions.values()) version.name = newName;
+      for (const entry of history) if (entry.name === name) entry.name = newName;
+      emit({ type: 'model.renamed', payload: { name, newName } });
+      return toModel(state);
     },
 
     async createVersion(input) {

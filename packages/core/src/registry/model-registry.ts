@@ -51,6 +51,7 @@ import { collectGarbage } from './gc.js';
 import { bindStores } from './binding.js';
 import type { Binding } from './binding.js';
 import { RunLeases } from './leases.js';
+import * as experiments from './experiments.js';
 import * as models from './models.js';
 import type { RegistryOptions } from './options.js';
 import { defaultActor, parseRegistryOptions } from './options.js';
@@ -260,15 +261,35 @@ export class ModelRegistry {
     return startRun(this.ctx, options);
   }
 
-  /** A handle on an existing run, for logging more or ending it. */
+  /** A handle on an existing run, for logging more or ending it. A deleted run is `CONFLICT` (restore it first). */
   async openRun(runId: string): Promise<RunHandle> {
     const handle = new RunHandle(this.ctx, parseArg(runIdSchema, runId, 'run id', 'runs'));
-    if ((await handle.info()).status === 'running') this.ctx.leases.hold(runId);
+    const run = await handle.info();
+    if (run.deletedAt !== null) {
+      throw new RegistryError('CONFLICT', `run "${runId}" is deleted; restore it (restoreRun) first`, {
+        where: 'runs',
+      });
+    }
+    if (run.status === 'running') this.ctx.leases.hold(runId);
     return handle;
   }
 
+  /** A run, deleted ones too (their `deletedAt` is set), or `null`. */
   async getRun(runId: string): Promise<Run | null> {
     return this.ctx.metadata.getRun(parseArg(runIdSchema, runId, 'run id', 'runs'));
+  }
+
+  /**
+   * Soft-deletes a run (admin): it keeps its status, data and files, leaves default searches, and
+   * no longer opens for logging until `restoreRun`. `CONFLICT` when it is already deleted.
+   */
+  deleteRun(runId: string): Promise<Run> {
+    return experiments.deleteRun(this.ctx, runId);
+  }
+
+  /** Restores a deleted run (admin). `CONFLICT` when it is live or its experiment is deleted. */
+  restoreRun(runId: string): Promise<Run> {
+    return experiments.restoreRun(this.ctx, runId);
   }
 
   searchRuns(options: SearchRunsOptions): Promise<SearchRunsResult> {
@@ -292,8 +313,54 @@ export class ModelRegistry {
     return getOrCreateExperiment(this.ctx, parseArg(nameSchema, name, 'experiment name', 'runs'));
   }
 
-  async listExperiments(): ReturnType<MetadataStore['listExperiments']> {
-    return this.ctx.metadata.listExperiments();
+  /**
+   * Creates an experiment with tags. `ALREADY_EXISTS` when the name is taken (by a deleted experiment
+   * too); `getOrCreateExperiment` is the forgiving form. Event `experiment.created`.
+   */
+  createExperiment(name: string, options?: experiments.CreateExperimentOptions): Promise<Experiment> {
+    return experiments.createExperiment(this.ctx, name, options);
+  }
+
+  /**
+   * The experiment named `name` (or `{ id }`), deleted ones too (their `deletedAt` is set), or `null`.
+   * The methods below take `{ id }` too: an id names one experiment even while names change.
+   */
+  getExperiment(ref: experiments.ExperimentRef): Promise<Experiment | null> {
+    return experiments.getExperiment(this.ctx, ref);
+  }
+
+  /** Live experiments oldest first; `{ lifecycle: 'deleted' | 'all' }` lists deleted ones too. */
+  listExperiments(options?: experiments.ListExperimentsOptions): Promise<Experiment[]> {
+    return experiments.listExperiments(this.ctx, options);
+  }
+
+  /**
+   * Renames an experiment and/or sets tags (`null` deletes one). `NOT_FOUND` for an unknown name,
+   * `ALREADY_EXISTS` when the new name is taken (by a deleted experiment too), `CONFLICT` when the
+   * experiment is deleted. Event `experiment.updated`.
+   */
+  updateExperiment(
+    ref: experiments.ExperimentRef,
+    change: experiments.ExperimentChangeOptions,
+  ): Promise<Experiment> {
+    return experiments.updateExperiment(this.ctx, ref, change);
+  }
+
+  /**
+   * Soft-deletes an experiment and its live runs (admin): they leave default listings and searches,
+   * the name stays taken, and no run starts in it until `restoreExperiment`. `CONFLICT` when it is
+   * already deleted. Event `experiment.deleted`.
+   */
+  deleteExperiment(ref: experiments.ExperimentRef): Promise<Experiment> {
+    return experiments.deleteExperiment(this.ctx, ref);
+  }
+
+  /**
+   * Restores a deleted experiment and the runs deleted with it (admin); runs deleted on their own
+   * before stay deleted. `CONFLICT` when it is live. Event `experiment.restored`.
+   */
+  restoreExperiment(ref: experiments.ExperimentRef): Promise<Experiment> {
+    return experiments.restoreExperiment(this.ctx, ref);
   }
 
   // ---- registered models ----
@@ -312,6 +379,16 @@ export class ModelRegistry {
   /** Soft-deletes a model: its versions and aliases disappear; its version numbers are never reused. */
   deleteModel(name: string): Promise<void> {
     return models.deleteModel(this.ctx, name);
+  }
+  /**
+   * Renames a model (admin), atomically: its versions, aliases and stage history follow the new name
+   * and the old name is free (`models:/<old>/…` is `NOT_FOUND` afterwards; `watch` of it reports
+   * that and keeps serving). `ALREADY_EXISTS` when any model has `newName` (a deleted one too),
+   * `CONFLICT` while the model has a live deployment. Grants name models by name: update tokens
+   * granted the old name. Event `model.renamed` `{ name, newName }`.
+   */
+  renameModel(name: string, newName: string): Promise<RegisteredModel> {
+    return models.renameModel(this.ctx, name, newName);
   }
 
   // ---- versions, stages, aliases ----

@@ -12,7 +12,7 @@ import { actorOf } from './access.js';
 const where = 'registry';
 
 const descriptionSchema = z.string().max(10_000);
-const tagChangesSchema = maxEntries(
+export const tagChangesSchema = maxEntries(
   ownRecordSchema(nameSchema, z.string().max(callLimits.tagValueLength).nullable()),
   callLimits.tagsPerCall,
   'tags',
@@ -129,6 +129,24 @@ export async function updateModel(
 export async function deleteModel(ctx: RegistryContext, name: string): Promise<void> {
   await ctx.metadata.deleteModel(modelName(name), ctx.now());
   ctx.changed();
+}
+
+export async function renameModel(
+  ctx: RegistryContext,
+  name: string,
+  newName: string,
+): Promise<RegisteredModel> {
+  const from = modelName(name);
+  const to = parseArg(nameSchema, newName, 'new model name', where);
+  if (from === to) {
+    throw new RegistryError('INVALID_ARGUMENT', `model "${from}" already has the name "${to}"`, {
+      where,
+      details: { field: 'newName' },
+    });
+  }
+  const model = await ctx.metadata.renameModel(from, to, ctx.now());
+  ctx.changed();
+  return model;
 }
 
 export async function getModel(ctx: RegistryContext, name: string): Promise<RegisteredModel | null> {

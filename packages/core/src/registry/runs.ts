@@ -6,7 +6,7 @@ import { nameSchema, parseArg } from '../domain/names.js';
 import { ownRecordSchema } from '../domain/records.js';
 import { runOrderBySchema, runWhereSchema } from '../domain/run-search.js';
 import type { Experiment, FileRecord, MetricPoint, Run } from '../domain/types.js';
-import { endStatusSchema, paramValueSchema } from '../domain/types.js';
+import { endStatusSchema, lifecycleViewSchema, paramValueSchema } from '../domain/types.js';
 import { RegistryError } from '../errors.js';
 import type { ArtifactBody } from '../stores/artifact-store.js';
 import type { RegistryContext } from './context.js';
@@ -32,6 +32,8 @@ export const searchRunsOptionsSchema = z.strictObject({
   orderBy: z.array(runOrderBySchema).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   pageToken: z.string().optional(),
+  /** `active` (default): live runs; `deleted`: deleted ones only; `all`. */
+  lifecycle: lifecycleViewSchema.default('active'),
 });
 export type SearchRunsOptions = z.input<typeof searchRunsOptionsSchema>;
 export interface SearchRunsResult {
@@ -51,9 +53,19 @@ const metricOptionsSchema = z
   })
   .default({ step: 0 });
 
+/** A found experiment, unless it is deleted (`CONFLICT`: runs are not logged into a deleted experiment). */
+function live(experiment: Experiment): Experiment {
+  if (experiment.deletedAt === null) return experiment;
+  throw new RegistryError(
+    'CONFLICT',
+    `experiment "${experiment.name}" is deleted; restore it (restoreExperiment) or use another name`,
+    { where },
+  );
+}
+
 export async function getOrCreateExperiment(ctx: RegistryContext, name: string): Promise<Experiment> {
   const existing = await ctx.metadata.getExperimentByName(name);
-  if (existing) return existing;
+  if (existing) return live(existing);
   try {
     const created = await ctx.metadata.createExperiment({
       id: randomUUID().replace(/-/g, ''),
@@ -66,7 +78,7 @@ export async function getOrCreateExperiment(ctx: RegistryContext, name: string):
   } catch (e) {
     // Another process created it first.
     const again = await ctx.metadata.getExperimentByName(name);
-    if (again) return again;
+    if (again) return live(again);
     throw e;
   }
 }
@@ -210,7 +222,7 @@ export async function searchRuns(
     const experiment = await ctx.metadata.getExperimentByName(name);
     if (experiment) experimentIds.push(experiment.id);
   }
-  const fingerprint = JSON.stringify([names, opts.where ?? null, opts.orderBy ?? null]);
+  const fingerprint = JSON.stringify([names, opts.where ?? null, opts.orderBy ?? null, opts.lifecycle]);
   const offset = opts.pageToken ? decodePageToken(opts.pageToken, fingerprint, where) : 0;
   if (experimentIds.length === 0) return { runs: [], nextPageToken: null };
   const page = await ctx.metadata.searchRuns({
@@ -219,6 +231,7 @@ export async function searchRuns(
     orderBy: opts.orderBy,
     limit: opts.limit + 1,
     offset,
+    lifecycle: opts.lifecycle,
   });
   const more = page.length > opts.limit;
   return {

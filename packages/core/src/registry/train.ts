@@ -472,5 +472,6 @@ function localRun(record: NewRunRecord, experimentId: string): Run {
     endTime: record.endTime,
     params: record.params,
     latestMetrics,
+    deletedAt: null,
   };
 }

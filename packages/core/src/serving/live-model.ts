@@ -50,7 +50,7 @@ export type WatchOptions = z.input<typeof watchOptionsSchema>;
 /**
  * A model that always predicts with the version its URI resolves to now. It re-resolves when an
  * event may have moved the URI (stage change, alias set or deleted, version created or deleted,
- * model deleted), also when the change was made by another process, and on a slow safety timer.
+ * model deleted or renamed), also when the change was made by another process, and on a slow safety timer.
  * A new version is loaded in the background and swapped in with one reference assignment once it
  * is fully loaded: a prediction runs entirely on the model it started with, never on a half-loaded
  * one.
@@ -100,6 +100,7 @@ export const relevantEvents: ReadonlySet<string> = new Set<EventType>([
   'version.deleted',
   'model.deleted',
   'model.created',
+  'model.renamed',
 ]);
 
 interface Deferred {
@@ -209,7 +210,9 @@ class LiveModelImpl implements LiveModel {
   }
 
   private onEvent(event: RegistryEvent): void {
-    if (!relevantEvents.has(event.type) || event.payload.name !== this.modelName) return;
+    if (!relevantEvents.has(event.type)) return;
+    // A rename moves the URIs of both names: the old one stops resolving, the new one starts.
+    if (event.payload.name !== this.modelName && event.payload.newName !== this.modelName) return;
     if (this.debounce || this.closed) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;

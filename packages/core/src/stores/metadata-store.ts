@@ -15,6 +15,7 @@ import type {
   Experiment,
   FileRecord,
   HistoryEntry,
+  LifecycleView,
   MetricPoint,
   ModelVersion,
   RegisteredModel,
@@ -31,6 +32,20 @@ export interface RunSearchQuery {
   /** At least 1 (core asks for one more than a page to know whether another page follows). */
   limit: number;
   offset: number;
+  /** Live runs (default), deleted runs, or both. */
+  lifecycle?: LifecycleView;
+}
+
+/** An experiment as `createExperiment` stores it: live (its `deletedAt` is `null`). */
+export type NewExperiment = Omit<Experiment, 'deletedAt'>;
+
+/** What `updateExperiment` changes; `time` is when. */
+export interface ExperimentChange {
+  /** A new name (the old one is free afterwards). */
+  name?: string;
+  /** Tags to set; a `null` value deletes the tag. */
+  tags?: Record<string, string | null>;
+  time: number;
 }
 
 export interface NewRun {
@@ -100,9 +115,10 @@ export interface VersionPlacement {
 export interface NewRunRecord {
   /**
    * The run's experiment, found by name; created with this id, tags and time when missing
-   * (event `experiment.created`). The run's `experimentId` is the found or created one.
+   * (event `experiment.created`). The run's `experimentId` is the found or created one; a found
+   * experiment that is deleted is `CONFLICT` (nothing is written).
    */
-  experiment: Experiment;
+  experiment: NewExperiment;
   run: Omit<NewRun, 'experimentId'>;
   params: Record<string, string>;
   /** The full metric history, in logging order. */
@@ -179,17 +195,55 @@ export interface MetadataStore {
   close(): Promise<void>;
 
   // ---- experiments ----
-  /** Creates an experiment. `ALREADY_EXISTS` when the name is taken. Event `experiment.created` `{ id, name }`. */
-  createExperiment(experiment: Experiment): Promise<Experiment>;
+  /**
+   * Creates a live experiment. `ALREADY_EXISTS` when the name is taken (by a deleted experiment too).
+   * Event `experiment.created` `{ id, name }`.
+   */
+  createExperiment(experiment: NewExperiment): Promise<Experiment>;
+  /** An experiment, deleted ones too (their `deletedAt` is set), or `null`. */
   getExperiment(id: string): Promise<Experiment | null>;
+  /** The experiment with this name, deleted or not (a deleted experiment keeps its name), or `null`. */
   getExperimentByName(name: string): Promise<Experiment | null>;
-  /** All experiments, oldest first. */
-  listExperiments(): Promise<Experiment[]>;
+  /** The experiments of a lifecycle view (default: live ones), oldest first. */
+  listExperiments(query?: { lifecycle?: LifecycleView }): Promise<Experiment[]>;
+  /**
+   * Renames a live experiment and/or merges its tags (`null` deletes a tag). `NOT_FOUND` for an
+   * unknown id, `CONFLICT` when it is deleted, `ALREADY_EXISTS` when another experiment (deleted
+   * ones too) has the new name; nothing changes then. Event `experiment.updated`
+   * `{ id, name, fromName }` (`fromName` is the name before the call).
+   */
+  updateExperiment(id: string, change: ExperimentChange): Promise<Experiment>;
+  /**
+   * Soft-deletes a live experiment and, in the same transaction, every live run of it (their
+   * `deletedAt` is the same `time`). `NOT_FOUND` for an unknown id, `CONFLICT` when it is already
+   * deleted. Event `experiment.deleted` `{ id, name }` (no `run.deleted` per run).
+   */
+  deleteExperiment(id: string, time: number): Promise<Experiment>;
+  /**
+   * Restores a deleted experiment and the runs deleted with it (those whose `deletedAt` equals the
+   * experiment's); runs deleted on their own before stay deleted. `NOT_FOUND` for an unknown id,
+   * `CONFLICT` when it is live. Event `experiment.restored` `{ id, name }`.
+   */
+  restoreExperiment(id: string): Promise<Experiment>;
 
   // ---- runs ----
-  /** Creates a run in status `running`. `NOT_FOUND` for an unknown experiment. Event `run.created` `{ runId, experimentId }`. */
+  /**
+   * Creates a live run in status `running`. `NOT_FOUND` for an unknown experiment, `CONFLICT` when
+   * the experiment is deleted. Event `run.created` `{ runId, experimentId }`.
+   */
   createRun(run: NewRun): Promise<Run>;
+  /** A run, deleted ones too (their `deletedAt` is set), or `null`. */
   getRun(id: string): Promise<Run | null>;
+  /**
+   * Soft-deletes a live run (its status is kept). `NOT_FOUND` for an unknown run, `CONFLICT` when it
+   * is already deleted. Event `run.deleted` `{ runId, experimentId }`.
+   */
+  deleteRun(id: string, time: number): Promise<Run>;
+  /**
+   * Restores a deleted run. `NOT_FOUND` for an unknown run, `CONFLICT` when it is live or its
+   * experiment is deleted (restore the experiment instead). Event `run.restored` `{ runId, experimentId }`.
+   */
+  restoreRun(id: string): Promise<Run>;
   /**
    * Ends a run: sets status and end time. `CONFLICT` when the run has already ended.
    * Event `run.updated` `{ runId, status }`.
@@ -208,7 +262,7 @@ export interface MetadataStore {
   deleteRunTag(runId: string, key: string): Promise<void>;
   /** The history of one metric ordered by step, then timestamp, then logging order. Empty when none. */
   getMetricHistory(runId: string, key: string): Promise<MetricPoint[]>;
-  /** Runs of the given experiments that match `where`, sorted and paged as the query says. */
+  /** Runs of the given experiments and lifecycle view that match `where`, sorted and paged as the query says. */
   searchRuns(query: RunSearchQuery): Promise<Run[]>;
 
   // ---- run artifacts ----
@@ -243,6 +297,14 @@ export interface MetadataStore {
   ): Promise<RegisteredModel>;
   /** Soft-deletes a model with its versions and aliases. Event `model.deleted` `{ name }`. */
   deleteModel(name: string, time: number): Promise<void>;
+  /**
+   * Renames a live model in one transaction: its versions (deleted ones too, keeping their numbers
+   * and version counter), aliases and stage/alias history move to `newName`, and `name` is free
+   * afterwards. `NOT_FOUND` when no live model has `name`; `ALREADY_EXISTS` when any model has
+   * `newName` (a deleted one too: it keeps that name's version numbers); `CONFLICT` when the model
+   * has a live deployment. Nothing changes on error. Event `model.renamed` `{ name, newName }`.
+   */
+  renameModel(name: string, newName: string, time: number): Promise<RegisteredModel>;
 
   // ---- versions ----
   /**
@@ -516,8 +578,13 @@ export type TrackingMethods = Pick<
   | 'getExperiment'
   | 'getExperimentByName'
   | 'listExperiments'
+  | 'updateExperiment'
+  | 'deleteExperiment'
+  | 'restoreExperiment'
   | 'createRun'
   | 'getRun'
+  | 'deleteRun'
+  | 'restoreRun'
   | 'endRun'
   | 'logParams'
   | 'logMetrics'
@@ -536,6 +603,7 @@ export type ModelMethods = Pick<
   | 'listModels'
   | 'updateModel'
   | 'deleteModel'
+  | 'renameModel'
   | 'createVersion'
   | 'getVersion'
   | 'listVersions'

@@ -24,6 +24,26 @@ export function storeErrors(where: string) {
     runEnded: (id: string, status: string) => error('CONFLICT', `run "${id}" has already ended (${status})`),
     experimentExists: (name: string) => error('ALREADY_EXISTS', `experiment "${name}" already exists`),
     experimentIdTaken: (id: string) => error('ALREADY_EXISTS', `experiment id "${id}" is already taken`),
+    experimentDeleted: (id: string, name: string) =>
+      error('CONFLICT', `experiment "${name}" (id "${id}") is deleted; restore it first`),
+    experimentNotDeleted: (id: string, name: string) =>
+      error('CONFLICT', `experiment "${name}" (id "${id}") is not deleted`),
+    runDeleted: (id: string) => error('CONFLICT', `run "${id}" is deleted; restore it first`),
+    runNotDeleted: (id: string) => error('CONFLICT', `run "${id}" is not deleted`),
+    runOfDeletedExperiment: (id: string, experimentId: string) =>
+      error(
+        'CONFLICT',
+        `run "${id}" belongs to the deleted experiment "${experimentId}"; restore the experiment instead`,
+      ),
+    modelNameTaken: (name: string, deleted: boolean) =>
+      error(
+        'ALREADY_EXISTS',
+        deleted
+          ? `model "${name}" exists as a deleted model, which keeps that name's version numbers; choose another name`
+          : `model "${name}" already exists`,
+      ),
+    modelDeployed: (name: string) =>
+      error('CONFLICT', `model "${name}" has a live deployment; delete the deployment before renaming it`),
     tokenNotFound: (id: string) => error('NOT_FOUND', `token "${id}" does not exist`),
     tokenExists: (id: string) => error('ALREADY_EXISTS', `token "${id}" (or its secret) already exists`),
     deploymentNotFound: (model: string) => error('NOT_FOUND', `model "${model}" has no deployment`),

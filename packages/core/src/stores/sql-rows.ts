@@ -7,7 +7,7 @@ import { compareText } from './rules.js';
  * integer column, `Json` how it returns a JSON column (text, or a value already parsed).
  */
 export interface SqlRows<Int, Json> {
-  experiment: { id: string; name: string; tags: Json; created_at: Int };
+  experiment: { id: string; name: string; tags: Json; created_at: Int; deleted_at: Int | null };
   run: {
     id: string;
     experiment_id: string;
@@ -16,6 +16,7 @@ export interface SqlRows<Int, Json> {
     parent_run_id: string | null;
     start_time: Int;
     end_time: Int | null;
+    deleted_at: Int | null;
   };
   metric: { key: string; value: number; step: Int; timestamp: Int };
   file: { path: string; key: string; sha256: string; size: Int };
@@ -94,6 +95,7 @@ export function sqlRowMappers<Int, Json>({ int, json }: SqlColumnDecoders<Int, J
       name: r.name,
       tags: tags(r.tags),
       createdAt: int(r.created_at),
+      deletedAt: intOrNull(r.deleted_at),
     }),
     run: (r: Row['run'], details: RunDetails): domain.Run => ({
       id: r.id,
@@ -106,6 +108,7 @@ export function sqlRowMappers<Int, Json>({ int, json }: SqlColumnDecoders<Int, J
       params: details.params,
       tags: details.tags,
       latestMetrics: details.latestMetrics,
+      deletedAt: intOrNull(r.deleted_at),
     }),
     metric: (r: Row['metric']): domain.MetricPoint => ({
       key: r.key,

@@ -8,6 +8,7 @@ import { eventTests } from './metadata/events.js';
 import { experimentTests, runTests } from './metadata/experiments-runs.js';
 import { registryIdTests, runLeaseTests } from './metadata/housekeeping.js';
 import { jobTests } from './metadata/jobs.js';
+import { experimentLifecycleTests, modelRenameTests, runLifecycleTests } from './metadata/lifecycle.js';
 import { identityTests } from './metadata/identity.js';
 import { modelTests, versionTests } from './metadata/models-versions.js';
 import { registrationTests } from './metadata/registration.js';
@@ -73,10 +74,13 @@ export function describeMetadataStoreConformance(options: MetadataConformanceOpt
 
     describe('experiments', () => experimentTests(ctx));
     describe('runs', () => runTests(ctx));
+    describe('deleting and restoring experiments', () => experimentLifecycleTests(ctx));
+    describe('deleting and restoring runs', () => runLifecycleTests(ctx));
     describe('searchRuns', () => searchRunTests(ctx));
     describe('run artifacts', () => runArtifactTests(ctx));
     describe('registered models', () => modelTests(ctx));
     describe('versions', () => versionTests(ctx));
+    describe('renaming models', () => modelRenameTests(ctx));
     describe('stages', () => stageTests(ctx));
     describe('aliases', () => aliasTests(ctx));
     describe('history', () => historyTests(ctx));

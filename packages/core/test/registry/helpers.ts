@@ -39,9 +39,14 @@ export async function snapshot(registry: ModelRegistry): Promise<unknown> {
       history: await metadata.getHistory(m.name),
     });
   }
-  const experiments = await metadata.listExperiments();
+  const experiments = await metadata.listExperiments({ lifecycle: 'all' });
   const runs = experiments.length
-    ? await metadata.searchRuns({ experimentIds: experiments.map((e) => e.id), limit: 1000, offset: 0 })
+    ? await metadata.searchRuns({
+        experimentIds: experiments.map((e) => e.id),
+        limit: 1000,
+        offset: 0,
+        lifecycle: 'all',
+      })
     : [];
   const runArtifacts = [];
   for (const r of runs) runArtifacts.push(await metadata.listRunArtifacts(r.id));

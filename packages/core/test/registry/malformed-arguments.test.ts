@@ -162,7 +162,48 @@ describeCases<ModelRegistry>(
       ['run id a number', BAD, (r) => r.getMetricHistory(options(42), 'acc')],
       ['missing arguments', BAD, (r) => r.getMetricHistory(options(undefined), options(undefined))],
     ],
-    listExperiments: [],
+    listExperiments: [
+      ['options not an object', BAD, (r) => r.listExperiments(options('x'))],
+      ['unknown lifecycle', BAD, (r) => r.listExperiments(options({ lifecycle: 'gone' }))],
+      ['unknown key', BAD, (r) => r.listExperiments(options({ colour: 'red' }))],
+    ],
+    getExperiment: [
+      ['name a number', BAD, (r) => r.getExperiment(options(42))],
+      ['bad name', BAD, (r) => r.getExperiment('a b')],
+    ],
+    createExperiment: [
+      ['missing name', BAD, (r) => r.createExperiment(options(undefined))],
+      ['bad name', BAD, (r) => r.createExperiment('../x')],
+      ['options not an object', BAD, (r) => r.createExperiment('ok', options('x'))],
+      ['bad tag key', BAD, (r) => r.createExperiment('ok', { tags: { 'a/b': 'x' } })],
+      ['unknown key', BAD, (r) => r.createExperiment('ok', options({ colour: 'red' }))],
+    ],
+    updateExperiment: [
+      ['name a number', BAD, (r) => r.updateExperiment(options(42), {})],
+      ['change not an object', BAD, (r) => r.updateExperiment('iris', options('x'))],
+      ['bad new name', BAD, (r) => r.updateExperiment('iris', { name: 'a b' })],
+      ['unknown key', BAD, (r) => r.updateExperiment('iris', options({ colour: 'red' }))],
+      ['unknown experiment', 'NOT_FOUND', (r) => r.updateExperiment('nope', { tags: { k: 'v' } })],
+    ],
+    deleteExperiment: [
+      ['name a number', BAD, (r) => r.deleteExperiment(options(42))],
+      ['id a number', BAD, (r) => r.deleteExperiment(options({ id: 42 }))],
+      ['unknown id', 'NOT_FOUND', (r) => r.deleteExperiment({ id: 'nope' })],
+      ['unknown experiment', 'NOT_FOUND', (r) => r.deleteExperiment('nope')],
+    ],
+    restoreExperiment: [
+      ['missing name', BAD, (r) => r.restoreExperiment(options(undefined))],
+      ['unknown experiment', 'NOT_FOUND', (r) => r.restoreExperiment('nope')],
+    ],
+    deleteRun: [
+      ['id a number', BAD, (r) => r.deleteRun(options(42))],
+      ['empty id', BAD, (r) => r.deleteRun('')],
+      ['unknown id', 'NOT_FOUND', (r) => r.deleteRun('0123456789abcdef0123456789abcdef')],
+    ],
+    restoreRun: [
+      ['id an object', BAD, (r) => r.restoreRun(options({}))],
+      ['unknown id', 'NOT_FOUND', (r) => r.restoreRun('0123456789abcdef0123456789abcdef')],
+    ],
     getOrCreateExperiment: [
       ['missing name', BAD, (r) => r.getOrCreateExperiment(options(undefined))],
       ['name a number', BAD, (r) => r.getOrCreateExperiment(options(42))],
@@ -191,6 +232,13 @@ describeCases<ModelRegistry>(
     deleteModel: [
       ['name a number', BAD, (r) => r.deleteModel(options(42))],
       ['empty name', BAD, (r) => r.deleteModel('')],
+    ],
+    renameModel: [
+      ['name a number', BAD, (r) => r.renameModel(options(42), 'other')],
+      ['missing new name', BAD, (r) => r.renameModel('iris', options(undefined))],
+      ['bad new name', BAD, (r) => r.renameModel('iris', 'a/b')],
+      ['same name', BAD, (r) => r.renameModel('iris', 'iris')],
+      ['unknown model', 'NOT_FOUND', (r) => r.renameModel('nope', 'other')],
     ],
     registerModel: [
       ['missing options', BAD, (r) => r.registerModel('iris', options(undefined))],

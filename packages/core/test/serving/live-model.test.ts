@@ -153,6 +153,33 @@ describe('registry.watch', () => {
     expect((await live.predictWithVersion(irisRows.slice(0, 1))).version?.version).toBe(1);
   });
 
+  it('after a rename, a watch of the old name reports NOT_FOUND and keeps serving; one of the new name loads', async () => {
+    const registry = await open();
+    await trainIris(registry, 'iris', treeModel, { stage: 'production' });
+    const errors: WatchErrorEvent[] = [];
+    const old = registry.watch('models:/iris/production', {
+      onError: (e) => errors.push(e),
+      recheckIntervalMs: 0,
+    });
+    await old.ready();
+    const renamed = registry.watch('models:/flowers/production', {
+      onError: () => undefined,
+      recheckIntervalMs: 0,
+    });
+    await expect(renamed.ready()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await registry.predict('models:/iris/production', irisRows.slice(0, 1))).toEqual(['setosa']);
+    await registry.renameModel('iris', 'flowers');
+    await vi.waitFor(() => expect(errors).toHaveLength(1), { timeout: 2000, interval: 5 });
+    expect(isRegistryError(errors[0]!.error, 'NOT_FOUND')).toBe(true);
+    expect((await old.predictWithVersion(irisRows.slice(0, 1))).version?.version).toBe(1);
+    // Only the rename's event tells the new name's watch to look again (no periodic re-check here).
+    await vi.waitFor(() => expect(renamed.version?.name).toBe('flowers'), { timeout: 2000, interval: 5 });
+    await expect(registry.predict('models:/iris/production', irisRows.slice(0, 1))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(await registry.predict('models:/flowers/production', irisRows.slice(0, 1))).toEqual(['setosa']);
+  });
+
   it('ready() rejects while the URI resolves to nothing, and a later ready() retries', async () => {
     const registry = await open();
     const live = registry.watch('models:/iris/production', { onError: () => undefined });

@@ -85,6 +85,7 @@ describe('sqlRowMappers: one row-to-domain mapping for the SQL stores', () => {
         parent_run_id: null,
         start_time: '5',
         end_time: null,
+        deleted_at: '7',
       },
       { params: { a: '1' }, tags: {}, latestMetrics: { acc: 0.9 } },
     );
@@ -99,6 +100,7 @@ describe('sqlRowMappers: one row-to-domain mapping for the SQL stores', () => {
       params: { a: '1' },
       tags: {},
       latestMetrics: { acc: 0.9 },
+      deletedAt: 7,
     });
     expect(pg.metric({ key: 'acc', value: 0.5, step: '2', timestamp: '9' })).toEqual({
       key: 'acc',
@@ -153,12 +155,9 @@ describe('sqlRowMappers: one row-to-domain mapping for the SQL stores', () => {
       time: 3,
       payload: { name: 'm' },
     });
-    expect(sqlite.experiment({ id: 'e', name: 'x', tags: '{"k":"v"}', created_at: 4 })).toEqual({
-      id: 'e',
-      name: 'x',
-      tags: { k: 'v' },
-      createdAt: 4,
-    });
+    expect(
+      sqlite.experiment({ id: 'e', name: 'x', tags: '{"k":"v"}', created_at: 4, deleted_at: null }),
+    ).toEqual({ id: 'e', name: 'x', tags: { k: 'v' }, createdAt: 4, deletedAt: null });
     expect(pg.file({ ...file, size: '12' })).toEqual(file);
   });
 });

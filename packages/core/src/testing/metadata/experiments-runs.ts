@@ -6,8 +6,8 @@ export function experimentTests(ctx: SuiteContext): void {
   it('createExperiment returns the experiment and getExperiment reads it back', async () => {
     const store = ctx.store();
     const exp = experiment(1, { tags: { team: 'vision' } });
-    expect(await store.createExperiment(exp)).toEqual(exp);
-    expect(await store.getExperiment('exp-001')).toEqual(exp);
+    expect(await store.createExperiment(exp)).toEqual({ ...exp, deletedAt: null });
+    expect(await store.getExperiment('exp-001')).toEqual({ ...exp, deletedAt: null });
     expect(await store.getExperiment('exp-999')).toBeNull();
   });
 
@@ -52,6 +52,7 @@ export function runTests(ctx: SuiteContext): void {
       params: {},
       tags: { git: 'abc' },
       latestMetrics: {},
+      deletedAt: null,
     };
     expect(created).toEqual(expected);
     expect(await store.getRun('run-001')).toEqual(expected);

@@ -5,7 +5,6 @@ import type {
   DatasetVersion,
   EventPayload,
   EventType,
-  Experiment,
   FileRecord,
   ModelVersion,
   Run,
@@ -14,6 +13,7 @@ import type {
   AliasChange,
   MetadataStore,
   NewDatasetVersion,
+  NewExperiment,
   NewModelVersion,
   NewRun,
   StageTransition,
@@ -28,7 +28,7 @@ const pad = (n: number): string => String(n).padStart(3, '0');
 /** A valid lowercase hex sha256 derived from `seed`. */
 export const sha = (seed: number): string => seed.toString(16).padStart(64, '0');
 
-export const experiment = (n: number, overrides: Partial<Experiment> = {}): Experiment => ({
+export const experiment = (n: number, overrides: Partial<NewExperiment> = {}): NewExperiment => ({
   id: `exp-${pad(n)}`,
   name: `experiment${n}`,
   tags: {},

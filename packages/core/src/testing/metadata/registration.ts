@@ -219,6 +219,7 @@ export function registrationTests(ctx: SuiteContext): void {
       params: { lr: '0.1', depth: '3' },
       tags: { team: 'ml' },
       latestMetrics: { loss: 0.4, acc: 0.8 },
+      deletedAt: null,
     });
     expect(await store.getMetricHistory('run-copy', 'loss')).toEqual([
       { key: 'loss', value: 0.9, step: 0, timestamp: at(11) },
