@@ -5,6 +5,10 @@ import type { ModelRuntime, RuntimeLoader } from './load.js';
 import { fileOf, readVerified } from './load.js';
 import { describeSignature } from '../formats/manifest.js';
 import { createInputEncoder, inputRecordSchema } from './signature.js';
+import type { PredictInput } from './signature.js';
+
+/** The largest input buffer (float32 values, 4 MiB) a loaded ONNX model keeps between calls. */
+const KEPT_VALUES = 1 << 20;
 
 /** Class labels as the ONNX label output carries them: integers stay integers, others become strings. */
 function onnxClassList(classes: readonly (string | number | boolean)[]): string[] | number[] {
@@ -36,39 +40,64 @@ export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }):
         { where: 'load' },
       );
     }
-    const encode = (input: Parameters<ModelRuntime['predict']>[0]) => encoder(input, 'float32');
-    // Single-row input buffers. onnxruntime reads a buffer while its run is in flight, so each call
-    // takes one from this free list (or makes one) and gives it back when its run has finished: a
-    // buffer is never shared by two runs. The predictor keeps one tensor per buffer.
-    const free: Float32Array[] = [];
+    const encode = (input: PredictInput) => encoder(input, 'float32');
+    // Input buffers. onnxruntime reads a buffer until its run has finished (through the public
+    // session, in a later turn of the event loop), so each call takes one and gives it back when its
+    // run is over: a buffer is never shared by two runs. Single rows take one of exactly `width`
+    // values (the predictor keeps one tensor per such buffer); arrays of rows take the one spare
+    // buffer kept, when it is large enough, else a new one. A fresh large Float32Array costs about as
+    // much as encoding into it (the memory is zeroed and faulted in), which a batch no longer pays.
+    const rowBuffers: Float32Array[] = [];
+    let spare: Float32Array | null = null;
     const run = (x: Float32Array, nRows: number): Promise<ArrayLike<number>> =>
       task === 'regression'
         ? predictor.predictRegression(x, nRows, width)
         : predictor.predictClassification(x, nRows, width).then((c) => c.labelIndex);
+
+    /** Encodes `input` into a pooled buffer (arrays) or a new one (CSV), then `use`s it. */
+    async function withEncoded<T>(
+      input: PredictInput,
+      use: (x: Float32Array, nRows: number) => Promise<T>,
+    ): Promise<T> {
+      if (!Array.isArray(input) || input.length * width > KEPT_VALUES) {
+        const { x, nRows } = encode(input);
+        return use(x, nRows);
+      }
+      const rows: ReadonlyArray<unknown> = input;
+      const size = rows.length * width;
+      const x = spare !== null && spare.length >= size ? spare : new Float32Array(size);
+      if (x === spare) spare = null;
+      try {
+        return await use(x, encoder.into(rows, x));
+      } finally {
+        if (spare === null || x.length > spare.length) spare = x;
+      }
+    }
+
     return {
       manifest,
       format: 'onnx',
       signature: { ...describeSignature(manifest), schema: inputRecordSchema(features) },
       async predict(input) {
-        const row = free.pop() ?? new Float32Array(width);
+        const row = rowBuffers.pop() ?? new Float32Array(width);
         let single: boolean;
         try {
           single = encoder.one(input, row);
         } catch (e) {
-          free.push(row);
+          rowBuffers.push(row);
           throw e;
         }
         if (single) {
           try {
             return decodePredictions(manifest, await run(row, 1), 1);
           } finally {
-            free.push(row);
+            rowBuffers.push(row);
           }
         }
-        free.push(row);
-        const { x, nRows } = encode(input);
-        if (nRows === 0) return [];
-        return decodePredictions(manifest, await run(x, nRows), nRows);
+        rowBuffers.push(row);
+        return withEncoded(input, async (x, nRows) =>
+          nRows === 0 ? [] : decodePredictions(manifest, await run(x, nRows), nRows),
+        );
       },
       encode,
       async predictEncoded(x, nRows) {
@@ -82,14 +111,15 @@ export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }):
             where: 'predict',
           });
         }
-        const { x, nRows } = encode(input);
-        if (nRows === 0) return [];
-        const { proba } = await predictor.predictClassification(x, nRows, width);
-        if (!proba)
-          throw new RegistryError('UNSUPPORTED', `${label}: model.onnx has no probabilities output`, {
-            where: 'predict',
-          });
-        return decodeProbabilities(manifest, proba, nRows);
+        return withEncoded(input, async (x, nRows) => {
+          if (nRows === 0) return [];
+          const { proba } = await predictor.predictClassification(x, nRows, width);
+          if (!proba)
+            throw new RegistryError('UNSUPPORTED', `${label}: model.onnx has no probabilities output`, {
+              where: 'predict',
+            });
+          return decodeProbabilities(manifest, proba, nRows);
+        });
       },
       dispose: () => predictor.release(),
     };

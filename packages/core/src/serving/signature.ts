@@ -164,6 +164,12 @@ export interface InputEncoder {
    * Returns false, touching nothing, for any other input. Same values and errors as the call form.
    */
   one(input: PredictInput, x: Float64Array | Float32Array): boolean;
+  /**
+   * The call form for an array of records or of matrix rows, encoded into `x` (at least
+   * `rows.length * features.length` long) instead of a new array; returns the number of rows. Same
+   * values and errors as the call form; on an error the rows before it are written.
+   */
+  into(rows: ReadonlyArray<unknown>, x: Float64Array | Float32Array): number;
 }
 
 /** How a feature's value is coded: the fast paths below test this per feature instead of walking the spec. */
@@ -252,10 +258,9 @@ export function createInputEncoder(
 
   function encodeRecords(
     rows: ReadonlyArray<unknown>,
-    target: EncodeTarget,
+    x: Float64Array | Float32Array,
   ): EncodedInput<Float64Array | Float32Array> {
     const nRows = rows.length;
-    const x = allocate(target, nRows * nFeatures);
     for (let i = 0; i < nRows; i++) {
       const row = rows[i];
       if (typeof row !== 'object' || row === null || Array.isArray(row)) throw notRecord(i, row);
@@ -325,10 +330,9 @@ export function createInputEncoder(
 
   function encodeMatrix(
     rows: ReadonlyArray<unknown>,
-    target: EncodeTarget,
+    x: Float64Array | Float32Array,
   ): EncodedInput<Float64Array | Float32Array> {
     const nRows = rows.length;
-    const x = allocate(target, nRows * nFeatures);
     for (let i = 0; i < nRows; i++) {
       const row = rows[i];
       if (!Array.isArray(row) || row.length !== nFeatures) throw badMatrixRow(i, row);
@@ -385,9 +389,7 @@ export function createInputEncoder(
   ): EncodedInput<Float64Array | Float32Array> {
     if (Array.isArray(input)) {
       const rows: ReadonlyArray<unknown> = input;
-      return rows.length > 0 && Array.isArray(rows[0])
-        ? encodeMatrix(rows, target)
-        : encodeRecords(rows, target);
+      return encodeRows(rows, allocate(target, rows.length * nFeatures));
     }
     if (typeof input === 'object' && input !== null && typeof (input as { csv?: unknown }).csv === 'string') {
       return encodeCsv((input as { csv: string }).csv, target);
@@ -396,6 +398,21 @@ export function createInputEncoder(
       'predict input must be an array of records, an array of number arrays, or { csv: string }',
       'predict',
     );
+  }
+  function encodeRows(
+    rows: ReadonlyArray<unknown>,
+    x: Float64Array | Float32Array,
+  ): EncodedInput<Float64Array | Float32Array> {
+    return rows.length > 0 && Array.isArray(rows[0]) ? encodeMatrix(rows, x) : encodeRecords(rows, x);
+  }
+  function into(rows: ReadonlyArray<unknown>, x: Float64Array | Float32Array): number {
+    if (x.length < rows.length * nFeatures) {
+      throw invalidArgument(
+        `the buffer holds ${x.length} values, fewer than ${rows.length} rows × ${nFeatures} features`,
+        'predict',
+      );
+    }
+    return encodeRows(rows, x).nRows;
   }
   function one(input: PredictInput, x: Float64Array | Float32Array): boolean {
     if (!Array.isArray(input) || input.length !== 1) return false;
@@ -409,7 +426,7 @@ export function createInputEncoder(
     }
     return true;
   }
-  return Object.assign(encode, { one }) as InputEncoder;
+  return Object.assign(encode, { one, into }) as InputEncoder;
 }
 
 /**
