@@ -1,5 +1,5 @@
 import { RegistryError } from '../errors.js';
-import { createOnnxPredictor } from '../formats/onnx/session.js';
+import { createOnnxPredictorOnPath } from '../formats/onnx/session.js';
 import { decodePredictions, decodeProbabilities } from './predictor.js';
 import type { ModelRuntime, RuntimeLoader } from './load.js';
 import { fileOf, readVerified } from './load.js';
@@ -20,16 +20,24 @@ function onnxClassList(classes: readonly (string | number | boolean)[]): string[
  * and encoded from MODEL.json exactly as for native models, then fed as one float32 tensor (large
  * batches are split by the predictor). The session is released when the model leaves the cache.
  */
-export function createOnnxRuntimeLoader(options: { intraOpNumThreads: number }): RuntimeLoader {
+export function createOnnxRuntimeLoader(options: {
+  intraOpNumThreads: number;
+  /** `'session'` keeps to onnxruntime-node's public `InferenceSession` (tests run both paths). */
+  path?: 'auto' | 'session';
+}): RuntimeLoader {
   return async ({ artifacts, manifest, files, label }): Promise<ModelRuntime> => {
     const encoder = createInputEncoder(manifest.features, manifest.values);
     const record = fileOf(files, manifest, 'onnx', label);
     const bytes = await readVerified(artifacts, record, label);
-    const predictor = await createOnnxPredictor(bytes, {
-      intraOpNumThreads: options.intraOpNumThreads,
-      ...(manifest.onnx ? { inputName: manifest.onnx.inputName } : {}),
-      ...(manifest.classes ? { classes: onnxClassList(manifest.classes) } : {}),
-    });
+    const predictor = await createOnnxPredictorOnPath(
+      bytes,
+      {
+        intraOpNumThreads: options.intraOpNumThreads,
+        ...(manifest.onnx ? { inputName: manifest.onnx.inputName } : {}),
+        ...(manifest.classes ? { classes: onnxClassList(manifest.classes) } : {}),
+      },
+      options.path ?? 'auto',
+    );
     const { features, task } = manifest;
     const width = features.length;
     if (predictor.nFeatures !== null && predictor.nFeatures !== width) {

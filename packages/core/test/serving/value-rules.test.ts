@@ -125,6 +125,31 @@ describe('createInputEncoder: every predict form reads values alike', () => {
     });
   });
 
+  it('into writes records and matrix rows into a given buffer as the call form encodes them', () => {
+    const records = readCsvRecords(csv);
+    const x = new Float32Array(expected.length + 3).fill(-1);
+    expect(encode.into(records, x)).toBe(4);
+    expect([...x.subarray(0, expected.length)]).toEqual([...encode(records, 'float32').x]);
+    expect([...x.subarray(expected.length)]).toEqual([-1, -1, -1]);
+    const matrix = [
+      [noon, 1, null, 1],
+      [0, true, 7, 2],
+    ];
+    const y = new Float64Array(8);
+    expect(encode.into(matrix, y)).toBe(2);
+    expect([...y]).toEqual([...encode(matrix).x]);
+    expect(encode.into([], y)).toBe(0);
+  });
+
+  it('into fails as the call form does, and refuses a buffer too short for the rows', () => {
+    const bad = [{ when: null, flag: 'maybe', size: 1, color: 'red' }];
+    expect(errorOf(() => encode.into(bad, new Float64Array(4)))).toEqual(errorOf(() => encode(bad)));
+    expect(errorOf(() => encode.into(readCsvRecords(csv), new Float64Array(15)))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('fewer than 4 rows × 4 features'),
+    });
+  });
+
   it('value rules newer than this modelreg are refused with UNSUPPORTED', () => {
     expect(errorOf(() => createInputEncoder(specs, { version: 99, missing: [] })).code).toBe('UNSUPPORTED');
   });

@@ -44,16 +44,22 @@ const namesOf = (metadata: unknown): string[] | null =>
  * and `dispose`. Anything else is `null`, and modelreg uses the public `InferenceSession`.
  */
 export function recognizeBinding(mod: unknown): OrtBinding | null {
-  const m = ((mod as { default?: unknown } | null)?.default ?? mod) as {
-    binding?: { InferenceSession?: unknown };
-    initOrt?: unknown;
-  } | null;
-  const Session = m?.binding?.InferenceSession;
-  const initOrt = m?.initOrt;
-  if (!isFunction(initOrt) || !isFunction(Session)) return null;
-  const proto = (Session as { prototype?: Record<string, unknown> }).prototype;
-  if (!proto || !isFunction(proto.loadModel) || !isFunction(proto.run) || !isFunction(proto.dispose))
-    return null;
+  let Session: unknown;
+  let initOrt: unknown;
+  try {
+    const m = ((mod as { default?: unknown } | null)?.default ?? mod) as {
+      binding?: { InferenceSession?: unknown };
+      initOrt?: unknown;
+    } | null;
+    Session = m?.binding?.InferenceSession;
+    initOrt = m?.initOrt;
+    if (!isFunction(initOrt) || !isFunction(Session)) return null;
+    const proto = (Session as { prototype?: Record<string, unknown> }).prototype;
+    if (!proto || !isFunction(proto.loadModel) || !isFunction(proto.run) || !isFunction(proto.dispose))
+      return null;
+  } catch {
+    return null; // a module whose members throw when read is not the binding either
+  }
   const SessionClass = Session as unknown as new () => NativeSession;
   return {
     load(bytes, options, names) {

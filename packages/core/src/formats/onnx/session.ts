@@ -205,8 +205,17 @@ export async function createOnnxPredictor(
   bytes: Uint8Array,
   options: OnnxPredictorOptions = {},
 ): Promise<OnnxPredictor> {
+  return createOnnxPredictorOnPath(bytes, options, 'auto');
+}
+
+/** {@link createOnnxPredictor} kept to the public `InferenceSession` with `'session'` (tests run both paths). */
+export async function createOnnxPredictorOnPath(
+  bytes: Uint8Array,
+  options: OnnxPredictorOptions,
+  path: 'auto' | 'session',
+): Promise<OnnxPredictor> {
   parseOptions(options);
-  return createOnnxPredictorWithInfo(bytes, inspectOnnxModel(bytes), options);
+  return createOnnxPredictorWithInfo(bytes, inspectOnnxModel(bytes), options, 'all', path);
 }
 
 /**
