@@ -235,7 +235,7 @@ export function createInputEncoder(
   }
 
   /**
-   * One record into `x` at `o`: one property read per feature. A number of a numeric feature is stored
+   * One record into `x` at `o`: one read of each feature's value. A number of a numeric feature is stored
    * as it is (the value rules' answer for it); every other value goes through {@link recordCell}.
    */
   function encodeRecord(
@@ -247,7 +247,21 @@ export function createInputEncoder(
     const n = nFeatures;
     const keys = names;
     const kind = kinds;
-    for (let j = 0; j < n; j++) {
+    let j = 0;
+    // Features whose keys come in model order (other keys may lie between them) are read in one walk
+    // of the record's keys: for-in over a plain object walks its cached key list and reads each value
+    // by position, cheaper than looking each name up. The features it did not reach in that order are
+    // read by name below; each value is read once either way.
+    for (const key in record) {
+      if (key !== keys[j]) continue;
+      const value = record[key];
+      x[o + j] =
+        typeof value === 'number' && value === value && kind[j] === NUMERIC
+          ? value
+          : recordCell(i, j, record, value);
+      if (++j === n) return;
+    }
+    for (; j < n; j++) {
       const value = record[keys[j]!];
       x[o + j] =
         typeof value === 'number' && value === value && kind[j] === NUMERIC

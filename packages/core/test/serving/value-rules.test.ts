@@ -125,6 +125,42 @@ describe('createInputEncoder: every predict form reads values alike', () => {
     });
   });
 
+  it('records encode alike whatever the order of their keys and other keys among them; each value is read once', () => {
+    const values = { when: '2024-03-10 12:00', flag: 'yes', size: 'NA', color: 'red' };
+    const expectedRow = [...encode([values]).x];
+    const orders = [
+      ['when', 'flag', 'size', 'color'],
+      ['color', 'size', 'flag', 'when'],
+      ['flag', 'when', 'color', 'size'],
+      ['id', 'when', 'target', 'flag', 'size', 'note', 'color'],
+      ['when', 'flag', 'size'], // color inherited below
+    ];
+    for (const order of orders) {
+      const reads = new Map<string, number>();
+      const record: Record<string, unknown> = Object.create(order.length === 3 ? { color: 'red' } : null);
+      for (const key of order) {
+        Object.defineProperty(record, key, {
+          enumerable: true,
+          get: () => {
+            reads.set(key, (reads.get(key) ?? 0) + 1);
+            return (values as Record<string, unknown>)[key] ?? 'other';
+          },
+        });
+      }
+      expect([...encode([record]).x], order.join()).toEqual(expectedRow);
+      for (const name of ['when', 'flag', 'size', 'color']) {
+        if (order.includes(name)) expect(reads.get(name), `${order.join()}: ${name}`).toBe(1);
+      }
+      const x = new Float64Array(4);
+      expect(encode.one([record], x)).toBe(true);
+      expect([...x]).toEqual(expectedRow);
+    }
+    // A record that lacks a feature is refused naming it, whatever its order.
+    expect(errorOf(() => encode([{ color: 'red', size: 1, when: null }])).message).toContain(
+      'missing feature "flag"',
+    );
+  });
+
   it('into writes records and matrix rows into a given buffer as the call form encodes them', () => {
     const records = readCsvRecords(csv);
     const x = new Float32Array(expected.length + 3).fill(-1);
