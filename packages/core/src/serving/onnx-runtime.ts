@@ -110,7 +110,7 @@ export function createOnnxRuntimeLoader(options: {
       encode,
       async predictEncoded(x, nRows) {
         if (nRows === 0) return [];
-        const x32 = x instanceof Float32Array ? x : Float32Array.from(x);
+        const x32 = x instanceof Float32Array ? x : new Float32Array(x);
         return decodePredictions(manifest, await run(x32, nRows), nRows);
       },
       async predictProba(input) {

@@ -326,7 +326,7 @@ export async function createOnnxPredictorWithInfo(
   const rowFeeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
 
   function feedsOf(x: Float32Array, nRows: number, f: number): InferenceSession.FeedsType {
-    if (feedDouble) return { [inputName]: new OrtTensor('float64', Float64Array.from(x), [nRows, f]) };
+    if (feedDouble) return { [inputName]: new OrtTensor('float64', new Float64Array(x), [nRows, f]) };
     if (nRows === 1 && x.length === f) {
       // A caller that reuses a one-row buffer (the serving runtime's single-row path) reuses its feeds too.
       let cached = rowFeeds.get(x);
@@ -462,7 +462,7 @@ export async function createOnnxPredictorWithInfo(
       const out = pending instanceof Promise ? await pending : pending;
       const data = out[regressionOutput.name];
       if (data instanceof Float64Array) return data;
-      return Float64Array.from(data as Float32Array);
+      return new Float64Array(data as Float32Array); // the typed-array copy, not the iterator of .from
     },
     async predictClassification(x, nRows, f) {
       if (classifyFetch.names.length === 0) {
