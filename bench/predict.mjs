@@ -6,6 +6,7 @@
 // The native session under onnxruntime-node's InferenceSession (its internal binding, which modelreg
 // runs when it recognizes it: see formats/onnx/binding.ts) is timed too, as the floor of any wrapper.
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ModelRegistry, createMemoryArtifactStore, createMemoryMetadataStore } from '@modelreg/core';
@@ -29,26 +30,51 @@ function toCsv(d) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
- * Times every case in the same rounds (case 1, case 2, ..., then again), so that load from other
- * processes falls on all of them alike; returns the median wall and CPU seconds of each.
+ * Minor page faults of this process so far (Linux; null elsewhere). A fresh JS array of more than
+ * ~16k elements is a large object that V8 maps anew each time, one fault per 4 KiB page touched; on
+ * a loaded virtual machine each fault costs tens of µs, so the column explains much of the gap.
+ */
+function minorFaults() {
+  try {
+    return Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
+  } catch {
+    return null;
+  }
+}
+/**
+ * Times every case in the same rounds (each round starting one case further on), so that load from
+ * other processes falls on all of them alike; returns the median wall and CPU seconds of each.
  */
 async function timeInterleaved(cases) {
   for (const [, fn] of cases) await fn(); // warm
   const wall = cases.map(() => []);
   const cpu = cases.map(() => []);
+  const faults = cases.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    for (const [i, [, fn]] of cases.entries()) {
-      globalThis.gc?.(); // the garbage of the case before is not timed in this one
+    for (let k = 0; k < cases.length; k++) {
+      const i = (r + k) % cases.length;
+      const fn = cases[i][1];
+      // The garbage of the case before is not timed in this one: collected, and the collector's
+      // background threads (counted in the process's CPU time) given time to finish sweeping it.
+      globalThis.gc?.();
+      await sleep(30);
+      const f = minorFaults();
       const c = process.cpuUsage();
       const t = performance.now();
       await fn();
       wall[i].push(performance.now() - t);
       const used = process.cpuUsage(c);
       cpu[i].push((used.user + used.system) / 1000);
+      if (f !== null) faults[i].push(minorFaults() - f);
     }
   }
-  return { wall: wall.map((ts) => median(ts) / 1000), cpu: cpu.map((ts) => median(ts) / 1000) };
+  return {
+    wall: wall.map((ts) => median(ts) / 1000),
+    cpu: cpu.map((ts) => median(ts) / 1000),
+    faults: faults.map((fs) => (fs.length ? median(fs) : null)),
+  };
 }
 /** Per-call latencies in µs of each case, sampled in alternating blocks of 500 calls. */
 async function latenciesInterleaved(cases) {
@@ -138,7 +164,9 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 const loadBefore = load();
-const { wall, cpu } = await timeInterleaved(cases.map(([label, input, fn]) => [`${label} ${input}`, fn]));
+const { wall, cpu, faults } = await timeInterleaved(
+  cases.map(([label, input, fn]) => [`${label} ${input}`, fn]),
+);
 const rate = (s) => Math.round(nRows / s).toLocaleString('en-US');
 const target = { records: 0.9, 'number[][]': 0.95 };
 const verdict = (ratio, want) => (ratio >= want ? 'ok' : 'MISSED');
@@ -152,6 +180,7 @@ printTable(
     'vs bare (wall)',
     'CPU s',
     'vs bare (CPU)',
+    'page faults',
     'acceptance (onnx): wall, CPU',
   ],
   cases.map(([label, input], i) => {
@@ -165,6 +194,7 @@ printTable(
       `${ratioWall.toFixed(2)}x`,
       cpu[i].toFixed(4),
       `${ratioCpu.toFixed(2)}x`,
+      faults[i],
       i === 2 || i === 3
         ? `>= ${target[input]}x: ${verdict(ratioWall, target[input])}, ${verdict(ratioCpu, target[input])}`
         : '',

@@ -59,7 +59,7 @@ export function createOnnxRuntimeLoader(options: {
     let spare: Float32Array | null = null;
     const run = (x: Float32Array, nRows: number): Promise<ArrayLike<number>> =>
       task === 'regression'
-        ? predictor.predictRegression(x, nRows, width)
+        ? predictor.regressionOutput(x, nRows, width)
         : predictor.predictClassification(x, nRows, width).then((c) => c.labelIndex);
 
     /** Encodes `input` into a pooled buffer (arrays) or a new one (CSV), then `use`s it. */

@@ -74,6 +74,14 @@ describe.each([
     for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - expected[i]!)).toBeLessThanOrEqual(1e-4 * 100);
   });
 
+  it('regressionOutput is the output onnxruntime returns, predictRegression its float64 copy', async () => {
+    const x = rowsNearThresholds(regressor, 200, 8);
+    const p = await predictor(exportTreeEnsembleToOnnx(regressor));
+    const raw = await p.regressionOutput(x, 200, 10);
+    expect(raw).toBeInstanceOf(Float32Array);
+    expect(Array.from(await p.predictRegression(x, 200, 10))).toEqual(Array.from(raw));
+  });
+
   it('classification can map the string label output back to class indices', async () => {
     const x = rowsNearThresholds(classifier, 3000, 2);
     const p = await predictor(exportTreeEnsembleToOnnx(classifier, { classes }), {

@@ -56,6 +56,8 @@ export interface OnnxPredictor {
   run(x: Float32Array, nRows: number, nFeatures: number): Promise<OnnxOutputs>;
   /** The first float output (`variable` for modelreg exports), row-major, as float64. */
   predictRegression(x: Float32Array, nRows: number, nFeatures: number): Promise<Float64Array>;
+  /** {@link predictRegression} as onnxruntime returns it (float32 for modelreg exports), without the float64 copy. */
+  regressionOutput(x: Float32Array, nRows: number, nFeatures: number): Promise<Float32Array | Float64Array>;
   predictClassification(x: Float32Array, nRows: number, nFeatures: number): Promise<OnnxClassification>;
   /**
    * Frees the native session once the calls already running have finished. Idempotent; calls made
@@ -449,6 +451,13 @@ export async function createOnnxPredictorWithInfo(
     return runRows(x, nRows, f, fetch);
   }
 
+  async function regression(x: Float32Array, nRows: number, f: number): Promise<Float32Array | Float64Array> {
+    if (!regressionOutput) throw unsupported('the model has no float output to read as a regression');
+    const pending = runRows(x, nRows, f, regressionFetch);
+    const out = pending instanceof Promise ? await pending : pending;
+    return out[regressionOutput.name] as Float32Array | Float64Array;
+  }
+
   return {
     info,
     inputName,
@@ -457,13 +466,10 @@ export async function createOnnxPredictorWithInfo(
     path: direct ? 'binding' : 'session',
     run: (x, nRows, f) => runAsync(x, nRows, f, allFetch),
     async predictRegression(x, nRows, f) {
-      if (!regressionOutput) throw unsupported('the model has no float output to read as a regression');
-      const pending = runRows(x, nRows, f, regressionFetch);
-      const out = pending instanceof Promise ? await pending : pending;
-      const data = out[regressionOutput.name];
-      if (data instanceof Float64Array) return data;
-      return new Float64Array(data as Float32Array); // the typed-array copy, not the iterator of .from
+      const data = await regression(x, nRows, f);
+      return data instanceof Float64Array ? data : new Float64Array(data);
     },
+    regressionOutput: (x, nRows, f) => regression(x, nRows, f),
     async predictClassification(x, nRows, f) {
       if (classifyFetch.names.length === 0) {
         throw unsupported(
