@@ -173,7 +173,7 @@ export const loadNativeRuntime: RuntimeLoader = async ({ artifacts, manifest, fi
     predictProba: async (input) => predictor.predictProba(input),
     encode: (input) => predictor.encode(input),
     predictEncoded: async (x, nRows) =>
-      predictor.predictEncoded(x instanceof Float64Array ? x : Float64Array.from(x), nRows),
+      predictor.predictEncoded(x instanceof Float64Array ? x : new Float64Array(x), nRows),
     dispose: async () => undefined,
   };
 };

@@ -164,6 +164,12 @@ export interface InputEncoder {
    * Returns false, touching nothing, for any other input. Same values and errors as the call form.
    */
   one(input: PredictInput, x: Float64Array | Float32Array): boolean;
+  /**
+   * The call form for an array of records or of matrix rows, encoded into `x` (at least
+   * `rows.length * features.length` long) instead of a new array; returns the number of rows. Same
+   * values and errors as the call form; on an error the rows before it are written.
+   */
+  into(rows: ReadonlyArray<unknown>, x: Float64Array | Float32Array): number;
 }
 
 /** How a feature's value is coded: the fast paths below test this per feature instead of walking the spec. */
@@ -229,7 +235,7 @@ export function createInputEncoder(
   }
 
   /**
-   * One record into `x` at `o`: one property read per feature. A number of a numeric feature is stored
+   * One record into `x` at `o`: one read of each feature's value. A number of a numeric feature is stored
    * as it is (the value rules' answer for it); every other value goes through {@link recordCell}.
    */
   function encodeRecord(
@@ -241,7 +247,21 @@ export function createInputEncoder(
     const n = nFeatures;
     const keys = names;
     const kind = kinds;
-    for (let j = 0; j < n; j++) {
+    let j = 0;
+    // Features whose keys come in model order (other keys may lie between them) are read in one walk
+    // of the record's keys: for-in over a plain object walks its cached key list and reads each value
+    // by position, cheaper than looking each name up. The features it did not reach in that order are
+    // read by name below; each value is read once either way.
+    for (const key in record) {
+      if (key !== keys[j]) continue;
+      const value = record[key];
+      x[o + j] =
+        typeof value === 'number' && value === value && kind[j] === NUMERIC
+          ? value
+          : recordCell(i, j, record, value);
+      if (++j === n) return;
+    }
+    for (; j < n; j++) {
       const value = record[keys[j]!];
       x[o + j] =
         typeof value === 'number' && value === value && kind[j] === NUMERIC
@@ -252,10 +272,9 @@ export function createInputEncoder(
 
   function encodeRecords(
     rows: ReadonlyArray<unknown>,
-    target: EncodeTarget,
+    x: Float64Array | Float32Array,
   ): EncodedInput<Float64Array | Float32Array> {
     const nRows = rows.length;
-    const x = allocate(target, nRows * nFeatures);
     for (let i = 0; i < nRows; i++) {
       const row = rows[i];
       if (typeof row !== 'object' || row === null || Array.isArray(row)) throw notRecord(i, row);
@@ -325,10 +344,9 @@ export function createInputEncoder(
 
   function encodeMatrix(
     rows: ReadonlyArray<unknown>,
-    target: EncodeTarget,
+    x: Float64Array | Float32Array,
   ): EncodedInput<Float64Array | Float32Array> {
     const nRows = rows.length;
-    const x = allocate(target, nRows * nFeatures);
     for (let i = 0; i < nRows; i++) {
       const row = rows[i];
       if (!Array.isArray(row) || row.length !== nFeatures) throw badMatrixRow(i, row);
@@ -385,9 +403,7 @@ export function createInputEncoder(
   ): EncodedInput<Float64Array | Float32Array> {
     if (Array.isArray(input)) {
       const rows: ReadonlyArray<unknown> = input;
-      return rows.length > 0 && Array.isArray(rows[0])
-        ? encodeMatrix(rows, target)
-        : encodeRecords(rows, target);
+      return encodeRows(rows, allocate(target, rows.length * nFeatures));
     }
     if (typeof input === 'object' && input !== null && typeof (input as { csv?: unknown }).csv === 'string') {
       return encodeCsv((input as { csv: string }).csv, target);
@@ -396,6 +412,21 @@ export function createInputEncoder(
       'predict input must be an array of records, an array of number arrays, or { csv: string }',
       'predict',
     );
+  }
+  function encodeRows(
+    rows: ReadonlyArray<unknown>,
+    x: Float64Array | Float32Array,
+  ): EncodedInput<Float64Array | Float32Array> {
+    return rows.length > 0 && Array.isArray(rows[0]) ? encodeMatrix(rows, x) : encodeRecords(rows, x);
+  }
+  function into(rows: ReadonlyArray<unknown>, x: Float64Array | Float32Array): number {
+    if (x.length < rows.length * nFeatures) {
+      throw invalidArgument(
+        `the buffer holds ${x.length} values, fewer than ${rows.length} rows × ${nFeatures} features`,
+        'predict',
+      );
+    }
+    return encodeRows(rows, x).nRows;
   }
   function one(input: PredictInput, x: Float64Array | Float32Array): boolean {
     if (!Array.isArray(input) || input.length !== 1) return false;
@@ -409,7 +440,7 @@ export function createInputEncoder(
     }
     return true;
   }
-  return Object.assign(encode, { one }) as InputEncoder;
+  return Object.assign(encode, { one, into }) as InputEncoder;
 }
 
 /**

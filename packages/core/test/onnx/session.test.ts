@@ -2,7 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isRegistryError } from '../../src/errors.js';
 import { exportTreeEnsembleToOnnx } from '../../src/formats/onnx/export-tree-ensemble.js';
 import { inspectOnnxModel } from '../../src/formats/onnx/inspect.js';
-import { createOnnxPredictor, type OnnxPredictor } from '../../src/formats/onnx/session.js';
+import {
+  createOnnxPredictorOnPath,
+  type OnnxPredictor,
+  type OnnxPredictorOptions,
+} from '../../src/formats/onnx/session.js';
 import { argmaxRows, predictEnsemble } from '../../src/formats/tree-ensemble.js';
 import {
   externalReferenceModels,
@@ -17,11 +21,6 @@ const open: OnnxPredictor[] = [];
 afterAll(async () => {
   await Promise.all(open.map((p) => p.release()));
 });
-async function predictor(...args: Parameters<typeof createOnnxPredictor>): Promise<OnnxPredictor> {
-  const p = await createOnnxPredictor(...args);
-  open.push(p);
-  return p;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -36,7 +35,24 @@ const regressor = randomForest({ seed: 11, task: 'regression', mode: 'leq' });
 const classifier = randomForest({ seed: 12, task: 'classification', mode: 'lt', nClasses: 4 });
 const classes = ['w', 'x', 'y', 'z'];
 
-describe('createOnnxPredictor', () => {
+// Every behaviour holds on both paths to onnxruntime: its native session called synchronously (what
+// createOnnxPredictor takes when it recognizes onnxruntime-node's binding) and the public InferenceSession.
+describe.each([
+  ['native binding', 'auto', 'binding'],
+  ['public InferenceSession', 'session', 'session'],
+] as const)('createOnnxPredictor through the %s', (_, path, expectedPath) => {
+  const create = (bytes: Uint8Array, options: OnnxPredictorOptions = {}) =>
+    createOnnxPredictorOnPath(bytes, options, path);
+  async function predictor(bytes: Uint8Array, options: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
+    const p = await create(bytes, options);
+    open.push(p);
+    return p;
+  }
+
+  it(`runs through the ${expectedPath} path`, async () => {
+    expect((await predictor(linearRegressionModel([1], 0))).path).toBe(expectedPath);
+  });
+
   it('predicts a foreign model whose input is named float_input, using the name inspect reads', async () => {
     const bytes = linearRegressionModel([1, -2, 0.5], 3);
     const [input] = inspectOnnxModel(bytes).inputs;
@@ -56,6 +72,14 @@ describe('createOnnxPredictor', () => {
     const expected = predictEnsemble(regressor, x, 3000);
     expect(y).toBeInstanceOf(Float64Array);
     for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - expected[i]!)).toBeLessThanOrEqual(1e-4 * 100);
+  });
+
+  it('regressionOutput is the output onnxruntime returns, predictRegression its float64 copy', async () => {
+    const x = rowsNearThresholds(regressor, 200, 8);
+    const p = await predictor(exportTreeEnsembleToOnnx(regressor));
+    const raw = await p.regressionOutput(x, 200, 10);
+    expect(raw).toBeInstanceOf(Float32Array);
+    expect(Array.from(await p.predictRegression(x, 200, 10))).toEqual(Array.from(raw));
   });
 
   it('classification can map the string label output back to class indices', async () => {
@@ -147,13 +171,13 @@ describe('createOnnxPredictor', () => {
 
   it('refuses bytes onnxruntime cannot load as INVALID_ARGUMENT with the cause attached', async () => {
     const bytes = exportTreeEnsembleToOnnx(regressor);
-    const error = await rejection(createOnnxPredictor(bytes.subarray(0, bytes.length - 40)));
+    const error = await rejection(create(bytes.subarray(0, bytes.length - 40)));
     expect(isRegistryError(error, 'INVALID_ARGUMENT')).toBe(true);
     const unknownOp = linearRegressionModel([1], 0).slice();
     // Rename MatMul to MatMuX: a valid protobuf that onnxruntime refuses.
     const at = Buffer.from(unknownOp).lastIndexOf('MatMul'); // op_type follows the node name
     unknownOp[at + 5] = 'X'.charCodeAt(0);
-    const ortError = await rejection(createOnnxPredictor(unknownOp));
+    const ortError = await rejection(create(unknownOp));
     expect(isRegistryError(ortError, 'INVALID_ARGUMENT')).toBe(true);
     expect((ortError as Error).cause).toBeInstanceOf(Error);
   });
@@ -179,7 +203,7 @@ describe('createOnnxPredictor', () => {
     const outcomes = { ran: 0, refused: 0 };
     for (const candidate of candidates) {
       try {
-        const p = await createOnnxPredictor(candidate);
+        const p = await create(candidate);
         try {
           await p.predictClassification(new Float32Array(20), 2, 10);
           outcomes.ran++;
@@ -200,40 +224,28 @@ describe('createOnnxPredictor', () => {
 
   it('refuses models that reference external files before onnxruntime sees them', async () => {
     for (const bytes of Object.values(externalReferenceModels())) {
-      expect(isRegistryError(await rejection(createOnnxPredictor(bytes)), 'INVALID_ARGUMENT')).toBe(true);
+      expect(isRegistryError(await rejection(create(bytes)), 'INVALID_ARGUMENT')).toBe(true);
     }
   });
 
   it('checks its options', async () => {
     const bytes = linearRegressionModel([1], 0);
+    expect(isRegistryError(await rejection(create(bytes, { intraOpNumThreads: 0 })), 'INVALID_CONFIG')).toBe(
+      true,
+    );
+    expect(isRegistryError(await rejection(create(bytes, { inputName: 'input' })), 'INVALID_ARGUMENT')).toBe(
+      true,
+    );
     expect(
-      isRegistryError(
-        await rejection(createOnnxPredictor(bytes, { intraOpNumThreads: 0 })),
-        'INVALID_CONFIG',
-      ),
+      isRegistryError(await rejection(create(bytes, { outputNames: ['nope'] })), 'INVALID_ARGUMENT'),
     ).toBe(true);
-    expect(
-      isRegistryError(
-        await rejection(createOnnxPredictor(bytes, { inputName: 'input' })),
-        'INVALID_ARGUMENT',
-      ),
-    ).toBe(true);
-    expect(
-      isRegistryError(
-        await rejection(createOnnxPredictor(bytes, { outputNames: ['nope'] })),
-        'INVALID_ARGUMENT',
-      ),
-    ).toBe(true);
-    expect(
-      isRegistryError(
-        await rejection(createOnnxPredictor(bytes, { useLabelOutput: true })),
-        'INVALID_CONFIG',
-      ),
-    ).toBe(true);
+    expect(isRegistryError(await rejection(create(bytes, { useLabelOutput: true })), 'INVALID_CONFIG')).toBe(
+      true,
+    );
   });
 
   it('release waits for runs in flight, which complete normally', async () => {
-    const p = await createOnnxPredictor(exportTreeEnsembleToOnnx(regressor), { maxBatchRows: 100 });
+    const p = await create(exportTreeEnsembleToOnnx(regressor), { maxBatchRows: 100 });
     const x = rowsNearThresholds(regressor, 1000, 6);
     const running = [p.predictRegression(x, 1000, 10), p.run(x, 1000, 10)];
     const released = p.release();
@@ -244,7 +256,7 @@ describe('createOnnxPredictor', () => {
   });
 
   it('release is idempotent and later runs fail with CONFLICT', async () => {
-    const p = await createOnnxPredictor(linearRegressionModel([1], 0));
+    const p = await create(linearRegressionModel([1], 0));
     await p.release();
     await p.release();
     expect(isRegistryError(await rejection(p.run(Float32Array.from([1]), 1, 1)), 'CONFLICT')).toBe(true);

@@ -3,7 +3,10 @@ import { isRegistryError } from '../../src/errors.js';
 import type { ModelRegistry } from '../../src/registry/model-registry.js';
 import { createPredictBatcher } from '../../src/serving/batcher.js';
 import type { LoadedModel } from '../../src/serving/load.js';
+import type { ModelRuntime } from '../../src/serving/load.js';
 import { runtimeOf } from '../../src/serving/load.js';
+import { createOnnxRuntimeLoader } from '../../src/serving/onnx-runtime.js';
+import { createDefaultTrainerRegistry } from '../../src/training/trainers/index.js';
 import { openMemoryRegistry } from '../registry/helpers.js';
 
 // One small model with a numeric, a boolean and a categorical feature (every encoder path), and a
@@ -86,6 +89,72 @@ describe('single-row predict', () => {
         expect(single.code).toBe('INVALID_ARGUMENT');
       }
     }
+  });
+});
+
+describe('ONNX serving on either path to onnxruntime', () => {
+  /** The model.onnx of `loaded` served through the public InferenceSession instead of the native binding. */
+  async function publicSessionRuntime(loaded: LoadedModel): Promise<ModelRuntime> {
+    return createOnnxRuntimeLoader({ intraOpNumThreads: 1, path: 'session' })({
+      artifacts: registry.stores.artifacts,
+      manifest: runtimeOf(loaded)!.manifest,
+      files: loaded.version!.files,
+      label: `model "${loaded.version!.name}" version ${loaded.version!.version}`,
+      trainers: createDefaultTrainerRegistry(),
+    });
+  }
+  // Row ranges of `records`, predicted at once: through the public session every run is still
+  // pending when the next call encodes, so no two calls may share an input buffer.
+  const slices = [
+    [0, 12],
+    [9, 12],
+    [4, 5],
+    [2, 9],
+    [6, 12],
+    [0, 5],
+    [10, 12],
+    [1, 12],
+  ] as const;
+  const matrix = records.map((r) => [r.a, r.b, colours.indexOf(r.c)]);
+
+  it('the public-session fallback predicts as the native binding does, also concurrent calls of any size', async () => {
+    const fallback = await publicSessionRuntime(onnx);
+    const expected = await onnx.predict(records);
+    for (const m of [runtimeOf(onnx)!, fallback]) {
+      expect(await m.predict(records)).toEqual(expected);
+      const answers = await Promise.all(
+        slices.map(([from, to], i) =>
+          m.predict(i % 2 === 0 ? records.slice(from, to) : matrix.slice(from, to)),
+        ),
+      );
+      answers.forEach((a, i) => expect(a).toEqual(expected.slice(...slices[i]!)));
+      // A batch that fails half-way through encoding leaves the next call's answers right.
+      const bad = [...records.slice(0, 6), { a: 1, b: true, c: 'purple' }];
+      expect((await errorOf(m.predict(bad))).code).toBe('INVALID_ARGUMENT');
+      expect(await m.predict(records.slice(0, 6))).toEqual(expected.slice(0, 6));
+    }
+    await fallback.dispose();
+  });
+
+  it('and gives the same probabilities, also to concurrent calls', async () => {
+    await registry.train({
+      dataset: { rows },
+      target: 'c',
+      features: ['a', 'b', 'y'],
+      model,
+      register: { name: 'k' },
+    });
+    const classifier = await registry.load('models:/k/1', { format: 'onnx' });
+    const fallback = await publicSessionRuntime(classifier);
+    const inputs = rows.slice(0, 12).map(({ a, b, y }) => ({ a, b, y }));
+    const expected = await classifier.predictProba(inputs);
+    expect(Object.keys(expected[0]!)).toEqual(colours);
+    for (const m of [runtimeOf(classifier)!, fallback]) {
+      const answers = await Promise.all(slices.map(([from, to]) => m.predictProba(inputs.slice(from, to))));
+      answers.forEach((a, i) => expect(a).toEqual(expected.slice(...slices[i]!)));
+      expect(await m.predict(inputs)).toEqual(await classifier.predict(inputs));
+    }
+    await fallback.dispose();
   });
 });
 

@@ -125,6 +125,67 @@ describe('createInputEncoder: every predict form reads values alike', () => {
     });
   });
 
+  it('records encode alike whatever the order of their keys and other keys among them; each value is read once', () => {
+    const values = { when: '2024-03-10 12:00', flag: 'yes', size: 'NA', color: 'red' };
+    const expectedRow = [...encode([values]).x];
+    const orders = [
+      ['when', 'flag', 'size', 'color'],
+      ['color', 'size', 'flag', 'when'],
+      ['flag', 'when', 'color', 'size'],
+      ['id', 'when', 'target', 'flag', 'size', 'note', 'color'],
+      ['when', 'flag', 'size'], // color inherited below
+    ];
+    for (const order of orders) {
+      const reads = new Map<string, number>();
+      const record: Record<string, unknown> = Object.create(order.length === 3 ? { color: 'red' } : null);
+      for (const key of order) {
+        Object.defineProperty(record, key, {
+          enumerable: true,
+          get: () => {
+            reads.set(key, (reads.get(key) ?? 0) + 1);
+            return (values as Record<string, unknown>)[key] ?? 'other';
+          },
+        });
+      }
+      expect([...encode([record]).x], order.join()).toEqual(expectedRow);
+      for (const name of ['when', 'flag', 'size', 'color']) {
+        if (order.includes(name)) expect(reads.get(name), `${order.join()}: ${name}`).toBe(1);
+      }
+      const x = new Float64Array(4);
+      expect(encode.one([record], x)).toBe(true);
+      expect([...x]).toEqual(expectedRow);
+    }
+    // A record that lacks a feature is refused naming it, whatever its order.
+    expect(errorOf(() => encode([{ color: 'red', size: 1, when: null }])).message).toContain(
+      'missing feature "flag"',
+    );
+  });
+
+  it('into writes records and matrix rows into a given buffer as the call form encodes them', () => {
+    const records = readCsvRecords(csv);
+    const x = new Float32Array(expected.length + 3).fill(-1);
+    expect(encode.into(records, x)).toBe(4);
+    expect([...x.subarray(0, expected.length)]).toEqual([...encode(records, 'float32').x]);
+    expect([...x.subarray(expected.length)]).toEqual([-1, -1, -1]);
+    const matrix = [
+      [noon, 1, null, 1],
+      [0, true, 7, 2],
+    ];
+    const y = new Float64Array(8);
+    expect(encode.into(matrix, y)).toBe(2);
+    expect([...y]).toEqual([...encode(matrix).x]);
+    expect(encode.into([], y)).toBe(0);
+  });
+
+  it('into fails as the call form does, and refuses a buffer too short for the rows', () => {
+    const bad = [{ when: null, flag: 'maybe', size: 1, color: 'red' }];
+    expect(errorOf(() => encode.into(bad, new Float64Array(4)))).toEqual(errorOf(() => encode(bad)));
+    expect(errorOf(() => encode.into(readCsvRecords(csv), new Float64Array(15)))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('fewer than 4 rows × 4 features'),
+    });
+  });
+
   it('value rules newer than this modelreg are refused with UNSUPPORTED', () => {
     expect(errorOf(() => createInputEncoder(specs, { version: 99, missing: [] })).code).toBe('UNSUPPORTED');
   });

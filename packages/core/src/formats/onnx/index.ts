@@ -16,4 +16,5 @@ export type {
   OnnxOutputs,
   OnnxPredictor,
   OnnxPredictorOptions,
+  OnnxRunPath,
 } from './session.js';

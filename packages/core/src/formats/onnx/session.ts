@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseInput } from '../../domain/parse.js';
 import { RegistryError } from '../../errors.js';
 import { inspectOnnxModel, type OnnxModelInfo, type OnnxValueSummary } from './inspect.js';
+import { loadOrtBinding, type BindingSession } from './binding.js';
 
 export const onnxPredictorOptionsSchema = z
   .object({
@@ -49,10 +50,14 @@ export interface OnnxPredictor {
   /** Features per row the model declares, or `null` when its input width is symbolic. */
   readonly nFeatures: number | null;
   readonly outputNames: readonly string[];
+  /** How runs reach onnxruntime (see {@link OnnxRunPath}). */
+  readonly path: OnnxRunPath;
   /** Runs the model on `nRows × nFeatures` float32 values, row-major. Returns the data of each fetched output. */
   run(x: Float32Array, nRows: number, nFeatures: number): Promise<OnnxOutputs>;
   /** The first float output (`variable` for modelreg exports), row-major, as float64. */
   predictRegression(x: Float32Array, nRows: number, nFeatures: number): Promise<Float64Array>;
+  /** {@link predictRegression} as onnxruntime returns it (float32 for modelreg exports), without the float64 copy. */
+  regressionOutput(x: Float32Array, nRows: number, nFeatures: number): Promise<Float32Array | Float64Array>;
   predictClassification(x: Float32Array, nRows: number, nFeatures: number): Promise<OnnxClassification>;
   /**
    * Frees the native session once the calls already running have finished. Idempotent; calls made
@@ -202,21 +207,54 @@ export async function createOnnxPredictor(
   bytes: Uint8Array,
   options: OnnxPredictorOptions = {},
 ): Promise<OnnxPredictor> {
-  parseOptions(options);
-  return createOnnxPredictorWithInfo(bytes, inspectOnnxModel(bytes), options);
+  return createOnnxPredictorOnPath(bytes, options, 'auto');
 }
+
+/** {@link createOnnxPredictor} kept to the public `InferenceSession` with `'session'` (tests run both paths). */
+export async function createOnnxPredictorOnPath(
+  bytes: Uint8Array,
+  options: OnnxPredictorOptions,
+  path: 'auto' | 'session',
+): Promise<OnnxPredictor> {
+  parseOptions(options);
+  return createOnnxPredictorWithInfo(bytes, inspectOnnxModel(bytes), options, 'all', path);
+}
+
+/**
+ * How a predictor's runs reach onnxruntime: `binding`, the native session of onnxruntime-node called
+ * synchronously (see {@link loadOrtBinding}); `session`, its public `InferenceSession.run`, which
+ * defers every run to the next turn of the event loop and wraps it in promises (about 8 µs a call,
+ * more than one row of a forest takes).
+ */
+export type OnnxRunPath = 'binding' | 'session';
+
+/** Output names to fetch, and the `{ name: null }` object the native session takes for them. */
+interface Fetch {
+  readonly names: readonly string[];
+  readonly spec: Readonly<Record<string, null>>;
+}
+// Output names come from the model file: build with fromEntries so `__proto__` stays a key.
+const fetchOf = (names: readonly string[]): Fetch => ({
+  names,
+  spec: Object.fromEntries(names.map((name) => [name, null])),
+});
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * {@link createOnnxPredictor} for bytes modelreg has just exported itself, whose `info` it knows:
  * the inspection (a decode of the whole model, a quarter of a second for a deep forest) is skipped.
  * Not for bytes from anywhere else. `graphOptimizationLevel` `'disabled'` suits a session used once
- * (the parity check): onnxruntime then skips its optimizer passes at load.
+ * (the parity check): onnxruntime then skips its optimizer passes at load. `path` `'session'` keeps
+ * to the public `InferenceSession` (tests); the default takes the native binding when it is the one
+ * modelreg knows.
  */
 export async function createOnnxPredictorWithInfo(
   bytes: Uint8Array,
   info: OnnxModelInfo,
   options: OnnxPredictorOptions = {},
   graphOptimizationLevel: 'disabled' | 'all' = 'all',
+  path: 'auto' | 'session' = 'auto',
 ): Promise<OnnxPredictor> {
   const opts = parseOptions(options);
   const input = pickInput(info, opts.inputName);
@@ -234,22 +272,6 @@ export async function createOnnxPredictorWithInfo(
     throw new RegistryError('INVALID_CONFIG', 'useLabelOutput needs the classes list', { where: WHERE });
   }
 
-  const ort = await loadOrt();
-  const OrtTensor = ort.Tensor;
-  let session: InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: opts.intraOpNumThreads ?? 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel,
-      executionProviders: ['cpu'],
-      logSeverityLevel: 4, // failures reach the caller as errors; keep stderr quiet
-    });
-  } catch (e) {
-    throw invalid(`onnxruntime could not load the model: ${message(e)}`, e);
-  }
-  let released = false;
-
   const regressionOutput =
     tensorOutputs.find((o) => o.name === 'variable') ??
     tensorOutputs.find((o) => o.elemType === 'float' || o.elemType === 'double');
@@ -261,8 +283,32 @@ export async function createOnnxPredictorWithInfo(
   const declaredClasses = typeof probaOutput?.shape?.[1] === 'number' ? probaOutput.shape[1] : null;
   const useLabels = labelOutput !== undefined && (opts.useLabelOutput === true || !probaOutput);
   const toIndex = useLabels && opts.classes ? labelIndexer(opts.classes) : null;
-  const classifyFetch = toIndex && labelOutput ? [labelOutput.name] : probaOutput ? [probaOutput.name] : [];
-  if (toIndex && labelOutput && probaOutput) classifyFetch.push(probaOutput.name);
+  const classifyNames = toIndex && labelOutput ? [labelOutput.name] : probaOutput ? [probaOutput.name] : [];
+  if (toIndex && labelOutput && probaOutput) classifyNames.push(probaOutput.name);
+  const allFetch = fetchOf(outputNames);
+  const regressionFetch = fetchOf(regressionOutput ? [regressionOutput.name] : []);
+  const classifyFetch = fetchOf(classifyNames);
+
+  const ort = await loadOrt();
+  const OrtTensor = ort.Tensor;
+  const sessionOptions: InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.intraOpNumThreads ?? 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel,
+    executionProviders: ['cpu'],
+    logSeverityLevel: 4, // failures reach the caller as errors; keep stderr quiet
+  };
+  const binding = path === 'auto' ? await loadOrtBinding() : null;
+  let direct: BindingSession | null = null;
+  let session: InferenceSession | null = null;
+  try {
+    const fetched = [...new Set([...outputNames, ...tensorOutputs.map((o) => o.name)])];
+    direct = binding?.load(bytes, sessionOptions, { input: inputName, outputs: fetched }) ?? null;
+    if (!direct) session = await ort.InferenceSession.create(bytes, sessionOptions);
+  } catch (e) {
+    throw invalid(`onnxruntime could not load the model: ${message(e)}`, e);
+  }
+  let released = false;
 
   function check(x: Float32Array, nRows: number, f: number): void {
     if (released) throw new RegistryError('CONFLICT', 'the ONNX predictor was released', { where: WHERE });
@@ -279,30 +325,67 @@ export async function createOnnxPredictorWithInfo(
     if (x.length < nRows * f) throw invalid(`x holds ${x.length} values, fewer than nRows × nFeatures`);
   }
 
-  function runChunk(
-    x: Float32Array,
-    nRows: number,
-    f: number,
-    fetch: readonly string[],
-  ): Promise<OnnxOutputs> {
-    let feeds: InferenceSession.FeedsType;
-    if (feedDouble) feeds = { [inputName]: new OrtTensor('float64', Float64Array.from(x), [nRows, f]) };
-    else if (nRows === 1 && x.length === f) {
+  const rowFeeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
+
+  function feedsOf(x: Float32Array, nRows: number, f: number): InferenceSession.FeedsType {
+    if (feedDouble) return { [inputName]: new OrtTensor('float64', new Float64Array(x), [nRows, f]) };
+    if (nRows === 1 && x.length === f) {
       // A caller that reuses a one-row buffer (the serving runtime's single-row path) reuses its feeds too.
       let cached = rowFeeds.get(x);
       if (!cached) rowFeeds.set(x, (cached = { [inputName]: new OrtTensor('float32', x, [1, f]) }));
-      feeds = cached;
-    } else feeds = { [inputName]: new OrtTensor('float32', x, [nRows, f]) };
-    // Output names come from the model file: build with fromEntries so `__proto__` stays a key.
-    return session.run(feeds, fetch).then(
-      (result) => Object.fromEntries(fetch.map((name) => [name, (result[name] as Tensor).data])),
-      (e: unknown) => {
-        throw invalid(`onnxruntime failed to run the model: ${message(e)}`, e);
-      },
+      return cached;
+    }
+    return { [inputName]: new OrtTensor('float32', x, [nRows, f]) };
+  }
+
+  const failed = (e: unknown): RegistryError =>
+    invalid(`onnxruntime failed to run the model: ${message(e)}`, e);
+
+  function outputsOf(
+    result: Record<string, { readonly data: unknown } | undefined>,
+    fetch: Fetch,
+  ): OnnxOutputs {
+    return Object.fromEntries(
+      fetch.names.map((name) => {
+        const data = result[name]?.data;
+        if (data === undefined) throw invalid(`onnxruntime returned no output "${name}"`);
+        return [name, data as OnnxOutputData];
+      }),
     );
   }
 
-  const rowFeeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
+  /** One chunk through the native session, in this call. */
+  function runDirect(
+    s: BindingSession,
+    x: Float32Array,
+    nRows: number,
+    f: number,
+    fetch: Fetch,
+  ): OnnxOutputs {
+    let result: Record<string, { readonly data: unknown } | undefined>;
+    try {
+      result = s.run(feedsOf(x, nRows, f), fetch.spec);
+    } catch (e) {
+      throw failed(e);
+    }
+    return outputsOf(result, fetch);
+  }
+
+  function runChunk(x: Float32Array, nRows: number, f: number, fetch: Fetch): Promise<OnnxOutputs> {
+    if (direct) {
+      try {
+        return Promise.resolve(runDirect(direct, x, nRows, f, fetch));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return session!.run(feedsOf(x, nRows, f), fetch.names).then(
+      (result) => outputsOf(result, fetch),
+      (e: unknown) => {
+        throw failed(e);
+      },
+    );
+  }
 
   // Runs in flight; release() waits for them so a hot swap never frees a session under a running call.
   let inFlight = 0;
@@ -312,26 +395,28 @@ export async function createOnnxPredictorWithInfo(
     if (--inFlight === 0 && drained) drained();
   };
 
+  /**
+   * Runs `nRows` rows. Through the native binding a batch of at most `maxBatchRows` rows runs in this
+   * call and its outputs are returned as they are (no promise); otherwise a promise of them.
+   */
   function runRows(
     x: Float32Array,
     nRows: number,
     f: number,
-    fetch: readonly string[],
-  ): Promise<OnnxOutputs> {
-    try {
-      check(x, nRows, f);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    fetch: Fetch,
+  ): OnnxOutputs | Promise<OnnxOutputs> {
+    check(x, nRows, f);
     const size = nRows * f;
     if (nRows > maxBatchRows) return runBatches(x, nRows, f, fetch);
+    const rows = x.length === size ? x : x.subarray(0, size);
+    if (direct) return runDirect(direct, rows, nRows, f, fetch);
     inFlight++;
     let run: Promise<OnnxOutputs>;
     try {
-      run = runChunk(x.length === size ? x : x.subarray(0, size), nRows, f, fetch);
+      run = runChunk(rows, nRows, f, fetch);
     } catch (e) {
       done();
-      return Promise.reject(e);
+      throw e;
     }
     return run.then(
       (out) => {
@@ -345,47 +430,54 @@ export async function createOnnxPredictorWithInfo(
     );
   }
 
-  async function runBatches(
-    x: Float32Array,
-    nRows: number,
-    f: number,
-    fetch: readonly string[],
-  ): Promise<OnnxOutputs> {
+  async function runBatches(x: Float32Array, nRows: number, f: number, fetch: Fetch): Promise<OnnxOutputs> {
     inFlight++;
     try {
       const parts: OnnxOutputs[] = [];
       for (let start = 0; start < nRows; start += maxBatchRows) {
+        // Synchronous runs give the event loop a turn between chunks, as the public session does.
+        if (direct && start > 0) await nextTurn();
         const rows = Math.min(maxBatchRows, nRows - start);
         parts.push(await runChunk(x.subarray(start * f, (start + rows) * f), rows, f, fetch));
       }
-      return Object.fromEntries(fetch.map((name) => [name, concatOutputs(parts.map((p) => p[name]!))]));
+      return Object.fromEntries(fetch.names.map((name) => [name, concatOutputs(parts.map((p) => p[name]!))]));
     } finally {
       done();
     }
   }
 
-  const regressionFetch = regressionOutput ? [regressionOutput.name] : [];
+  /** {@link runRows} as a promise. */
+  async function runAsync(x: Float32Array, nRows: number, f: number, fetch: Fetch): Promise<OnnxOutputs> {
+    return runRows(x, nRows, f, fetch);
+  }
+
+  async function regression(x: Float32Array, nRows: number, f: number): Promise<Float32Array | Float64Array> {
+    if (!regressionOutput) throw unsupported('the model has no float output to read as a regression');
+    const pending = runRows(x, nRows, f, regressionFetch);
+    const out = pending instanceof Promise ? await pending : pending;
+    return out[regressionOutput.name] as Float32Array | Float64Array;
+  }
 
   return {
     info,
     inputName,
     nFeatures,
     outputNames,
-    run: (x, nRows, f) => runRows(x, nRows, f, outputNames),
+    path: direct ? 'binding' : 'session',
+    run: (x, nRows, f) => runAsync(x, nRows, f, allFetch),
     async predictRegression(x, nRows, f) {
-      if (!regressionOutput) throw unsupported('the model has no float output to read as a regression');
-      const out = await runRows(x, nRows, f, regressionFetch);
-      const data = out[regressionOutput.name];
-      if (data instanceof Float64Array) return data;
-      return Float64Array.from(data as Float32Array);
+      const data = await regression(x, nRows, f);
+      return data instanceof Float64Array ? data : new Float64Array(data);
     },
+    regressionOutput: (x, nRows, f) => regression(x, nRows, f),
     async predictClassification(x, nRows, f) {
-      if (classifyFetch.length === 0) {
+      if (classifyFetch.names.length === 0) {
         throw unsupported(
           'the model has no probability tensor output, and no classes were given to map its labels',
         );
       }
-      const out = await runRows(x, nRows, f, classifyFetch);
+      const pending = runRows(x, nRows, f, classifyFetch);
+      const out = pending instanceof Promise ? await pending : pending;
       const proba = probaOutput && out[probaOutput.name] ? (out[probaOutput.name] as Float32Array) : null;
       const nClasses =
         proba && nRows > 0 ? proba.length / nRows : (declaredClasses ?? opts.classes?.length ?? 0);
@@ -397,7 +489,8 @@ export async function createOnnxPredictorWithInfo(
       if (released) return;
       released = true;
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-      await session.release();
+      if (direct) direct.dispose();
+      else await session!.release();
     },
   };
 }
