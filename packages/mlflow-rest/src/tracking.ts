@@ -12,6 +12,7 @@ import {
   runById,
 } from './context.js';
 import { invalidParameter, MlflowError } from './errors.js';
+import { datasetInputsOf, logDatasetInputs, parseDatasetInputs } from './inputs.js';
 import { matchNumber, matchString, parseFilter, unsupportedClause } from './filter.js';
 import {
   decodeToken,
@@ -42,9 +43,6 @@ const LOG_MODEL_HISTORY = 'mlflow.log-model.history';
 /** MLflow's log-batch limits (the REST reference, "Log Batch"). */
 export const batchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const;
 
-const notImplemented = (what: string, why: string): MlflowError =>
-  new MlflowError('NOT_IMPLEMENTED', `${what} is not supported by this modelreg server: ${why}`);
-
 /** A write-once param logged again with another value is INVALID_PARAMETER_VALUE in MLflow. */
 async function asMlflowParamError<T>(work: Promise<T>): Promise<T> {
   try {
@@ -67,7 +65,7 @@ async function fullRunView(
     const p = latestPoint(histories[i]!);
     if (p) latest.set(k, p);
   });
-  return runView(run, await ids.of(run.experimentId), latest);
+  return runView(run, await ids.of(run.experimentId), latest, await datasetInputsOf(registry, run));
 }
 
 function experimentMatches(filter: string): (e: Experiment) => boolean {
@@ -476,14 +474,10 @@ export function trackingRoutes(ctx: RouteContext): Router {
 
   endpoint(router, ['post'], '/runs/log-inputs', async (req, res) => {
     const p = paramsOf(req);
-    await activeRunById(reg(req, res), runIdOf(p));
-    const datasets = p['datasets'];
-    if (Array.isArray(datasets) && datasets.length > 0) {
-      throw notImplemented(
-        'runs/log-inputs with datasets',
-        "modelreg records a run's dataset as params, not MLflow dataset inputs",
-      );
-    }
+    const registry = reg(req, res);
+    const run = await activeRunById(registry, runIdOf(p));
+    const inputs = parseDatasetInputs(p['datasets']);
+    await logDatasetInputs(registry, run, inputs);
     return {};
   });
 

@@ -87,6 +87,7 @@ export function runView(
   run: Run,
   experimentId: string,
   latest: Map<string, MetricPoint>,
+  datasetInputs: unknown[] = [],
 ): Record<string, unknown> {
   return {
     info: runInfoView(run, experimentId),
@@ -98,7 +99,7 @@ export function runView(
       params: keyValues(run.params),
       tags: keyValues(run.tags),
     },
-    inputs: { dataset_inputs: [] },
+    inputs: { dataset_inputs: datasetInputs },
   };
 }
 
