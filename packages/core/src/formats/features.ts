@@ -11,6 +11,9 @@ import type { ColumnInfo } from '../domain/types.js';
  *   the median of that feature over the training rows (0 when the training rows have no value).
  * - `boolean`: `false` → 0, `true` → 1; a missing value becomes `fill`, the training median of the
  *   0/1 values (the majority value; 0.5 on an exact tie).
+ * - For these four types `fill` is `null` when the model routes missing values itself (a trainer
+ *   with `missingValues: 'nan'`, e.g. `gradient-boosting`, whose splits learn where they go): a
+ *   missing value is then NaN in the encoded row, at training and at prediction alike.
  * - `categorical`: the index of the value in `categories` (every category of the dataset, sorted
  *   with `Array.prototype.sort`, i.e. by UTF-16 code unit); a missing value becomes
  *   `fill === categories.length`, the dedicated `__missing__` code.
@@ -19,7 +22,7 @@ export const featureSpecSchema = z.discriminatedUnion('type', [
   z.object({
     name: z.string(),
     type: z.enum(['number', 'integer', 'datetime', 'boolean']),
-    fill: z.number(),
+    fill: z.number().nullable(),
   }),
   z
     .object({
@@ -35,6 +38,15 @@ export const featureSpecSchema = z.discriminatedUnion('type', [
 ]);
 export type FeatureSpec = z.infer<typeof featureSpecSchema>;
 export type FeatureType = FeatureSpec['type'];
+
+/** The encoded value of a missing cell of `spec`: its `fill`, or NaN when the model routes missing values (`fill: null`). */
+export const missingCode = (spec: FeatureSpec): number => spec.fill ?? Number.NaN;
+
+/**
+ * How `fitFeatureSpecs` treats missing numeric and boolean cells: `'median'` fills them with the
+ * training median, `'nan'` keeps them missing (NaN, `fill: null`) for a model that routes them.
+ */
+export type MissingNumeric = 'median' | 'nan';
 
 /** The label of the missing-value code of a categorical feature (its code is `categories.length`). */
 export const MISSING_CATEGORY = '__missing__';
@@ -166,13 +178,15 @@ function numericCell(cell: Cell | undefined): number | null {
 
 /**
  * Fits the encoding of each feature: categories from `rows` (all usable rows), medians from
- * `trainRows` only, so the test rows do not leak into the model.
+ * `trainRows` only, so the test rows do not leak into the model. With `missing: 'nan'` numeric and
+ * boolean features get `fill: null` (missing cells stay NaN) and no median is computed.
  */
 export function fitFeatureSpecs(
   table: DataTable,
   names: readonly string[],
   rows: ArrayLike<number>,
   trainRows: ArrayLike<number>,
+  missing: MissingNumeric = 'median',
 ): FeatureSpec[] {
   return names.map((name): FeatureSpec => {
     const column = columnOf(table, name);
@@ -189,6 +203,7 @@ export function fitFeatureSpecs(
       const categories = [...set].sort();
       return { name, type: 'categorical', categories, fill: categories.length };
     }
+    if (missing === 'nan') return { name, type, fill: null };
     const present = new Float64Array(trainRows.length);
     let n = 0;
     for (let i = 0; i < trainRows.length; i++) {
@@ -201,7 +216,7 @@ export function fitFeatureSpecs(
 
 /**
  * Encodes `rows` of `table` into a row-major matrix (`rows.length * specs.length`) with the given
- * specs: missing values become each spec's `fill`, categories their code.
+ * specs: missing values become each spec's `fill` (NaN where it is `null`), categories their code.
  */
 export function encodeTable(
   table: DataTable,
@@ -211,6 +226,7 @@ export function encodeTable(
   const nFeatures = specs.length;
   const x = new Float64Array(rows.length * nFeatures);
   specs.forEach((spec, j) => {
+    const fill = missingCode(spec);
     const values = table.data[spec.name] ?? [];
     const codes =
       spec.type === 'categorical' ? new Map(spec.categories.map((c, k) => [c, k] as const)) : undefined;
@@ -221,7 +237,7 @@ export function encodeTable(
       if (codes)
         v = isEmptyCell(cell) ? null : (codes.get(trim ? String(cell).trim() : String(cell)) ?? null);
       else v = numericCell(cell);
-      x[i * nFeatures + j] = v ?? spec.fill;
+      x[i * nFeatures + j] = v ?? fill;
     }
   });
   return x;

@@ -15,7 +15,8 @@ export type Label = string | number | boolean;
  * running stored code.
  *
  * All matrices are row-major `Float64Array`s of `nRows * nFeatures` values, with features in the
- * order of the model's feature list and already encoded (see `FeatureSpec`): no missing values.
+ * order of the model's feature list and already encoded (see `FeatureSpec`): no missing values, except
+ * NaN for a missing numeric or boolean cell of a feature with `fill: null` (see `Trainer.missingValues`).
  */
 export interface NativeModel {
   /**

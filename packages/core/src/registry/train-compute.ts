@@ -25,6 +25,49 @@ const where = 'train';
  */
 export const PARITY_MAX_ROWS = 4096;
 
+/**
+ * The test rows the parity check runs on: all of them up to `max`; past that, an evenly spaced
+ * sample that keeps rows with missing values (NaN cells, which a boosted model routes by its learned
+ * directions) in it: up to half the sample is taken, evenly spaced, from those rows.
+ */
+export function paritySample(
+  x: Float64Array,
+  y: Float64Array,
+  nRows: number,
+  nFeatures: number,
+  max: number,
+): { x: Float64Array; y: Float64Array; nRows: number } {
+  if (nRows <= max) return { x, y, nRows };
+  const withMissing: number[] = [];
+  const complete: number[] = [];
+  for (let r = 0; r < nRows; r++) {
+    let missing = false;
+    for (let j = r * nFeatures, end = j + nFeatures; j < end; j++) {
+      if (x[j] !== x[j]) {
+        missing = true;
+        break;
+      }
+    }
+    (missing ? withMissing : complete).push(r);
+  }
+  if (withMissing.length === 0) return sampleRows(x, y, nRows, nFeatures, max);
+  const nMissing = Math.min(withMissing.length, Math.max(max >> 1, max - complete.length));
+  const picked: number[] = [];
+  const spread = (from: number[], k: number): void => {
+    for (let i = 0; i < k; i++) picked.push(from[Math.floor((i * from.length) / k)]!);
+  };
+  spread(withMissing, nMissing);
+  spread(complete, max - nMissing);
+  picked.sort((a, b) => a - b);
+  const sx = new Float64Array(max * nFeatures);
+  const sy = new Float64Array(max);
+  picked.forEach((r, i) => {
+    sx.set(x.subarray(r * nFeatures, (r + 1) * nFeatures), i * nFeatures);
+    sy[i] = y[r]!;
+  });
+  return { x: sx, y: sy, nRows: max };
+}
+
 /** The dataset of a training, as the thread that computes it receives it (bytes, never a store). */
 export type TrainDataSource =
   /** A catalog dataset's stored CSV, checked against the record's sha256 and size while parsed. */
@@ -164,7 +207,7 @@ async function exportOnnx(
   }
   report?.('exporting', 0);
   const nFeatures = fit.manifest.features.length;
-  const rows = sampleRows(fit.testSet.x, fit.testSet.y, fit.testSet.nRows, nFeatures, PARITY_MAX_ROWS);
+  const rows = paritySample(fit.testSet.x, fit.testSet.y, fit.testSet.nRows, nFeatures, PARITY_MAX_ROWS);
   const parityOptions = {
     ...(fit.manifest.classes ? { classes: fit.manifest.classes } : {}),
     ...rows,

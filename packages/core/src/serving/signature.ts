@@ -4,7 +4,7 @@ import { describeValue } from '../domain/parse.js';
 import { readCsvText } from '../datasets/csv.js';
 import { DEFAULT_VALUE_RULES, INVALID, VALUE_RULES_VERSION, valueReader } from '../datasets/values.js';
 import type { Invalid, ValueRules } from '../datasets/values.js';
-import { MISSING_CATEGORY } from '../formats/features.js';
+import { MISSING_CATEGORY, missingCode } from '../formats/features.js';
 import type { FeatureSpec } from '../formats/features.js';
 
 /**
@@ -15,7 +15,8 @@ import type { FeatureSpec } from '../formats/features.js';
  *
  * - **Missing**: `null`, `undefined`, `NaN`, and text that is empty, whitespace or a missing
  *   marker (`NA`, `N/A`, `NaN`, `null`, `None`, any case). Missing values are imputed as in
- *   training (numeric: the training median; categorical: the `__missing__` code).
+ *   training (numeric: the training median; categorical: the `__missing__` code), or, for a model
+ *   that routes them itself (`fill: null`, e.g. gradient boosting), stay NaN as in training.
  * - **Text is trimmed** before it is read.
  * - **Numbers** (`number`/`integer` features): numbers, or text in decimal or exponent notation
  *   (`"5.1"`, `"-1e3"`).
@@ -85,7 +86,7 @@ type Encoder = (value: unknown) => number | Invalid;
  * calling it: a number for a numeric feature, a boolean for a boolean one, a category's exact text.
  */
 function featureEncoder(spec: FeatureSpec, rules: ValueRules): Encoder {
-  const { fill } = spec;
+  const fill = missingCode(spec);
   if (spec.type === 'categorical') {
     const read = valueReader('categorical', rules);
     const codes = new Map(spec.categories.map((c, i) => [c, i] as const));
@@ -289,8 +290,10 @@ export function createInputEncoder(
     let v = value;
     if (typeof v === 'boolean') v = v ? 1 : 0;
     let out: number;
-    if (v === null || v === undefined || Number.isNaN(v)) out = spec.fill;
-    else if (typeof v !== 'number') throw cellError(i, spec, v, false);
+    if (v === null || v === undefined || Number.isNaN(v)) {
+      out = missingCode(spec);
+      if (spec.fill === null) return out;
+    } else if (typeof v !== 'number') throw cellError(i, spec, v, false);
     else out = v;
     if (
       spec.type === 'categorical' &&

@@ -135,7 +135,13 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
   });
   const trainTableRows = train.map((p) => encoded.rows[p]!);
   const testTableRows = test.map((p) => encoded.rows[p]!);
-  const specs = fitFeatureSpecs(table, features, encoded.rows, trainTableRows);
+  const specs = fitFeatureSpecs(
+    table,
+    features,
+    encoded.rows,
+    trainTableRows,
+    trainer.missingValues === 'nan' ? 'nan' : 'median',
+  );
   const nFeatures = specs.length;
   const xTrain = encodeTable(table, specs, trainTableRows);
   const yTrain = pick(encoded.y, train);

@@ -30,7 +30,10 @@ export interface TrainProgress {
 
 /** What a trainer's `fit` receives. */
 export interface FitInput<P = Record<string, unknown>> {
-  /** The training matrix, row-major, encoded (numbers, 0/1 booleans, category codes), no missing values. */
+  /**
+   * The training matrix, row-major, encoded (numbers, 0/1 booleans, category codes). No missing
+   * values, unless the trainer has `missingValues: 'nan'`: then a missing numeric or boolean cell is NaN.
+   */
   x: Float64Array;
   nRows: number;
   nFeatures: number;
@@ -88,6 +91,12 @@ export interface Trainer<P = Record<string, unknown>> {
    * Without a schema the params are passed through unchanged.
    */
   readonly paramsSchema?: z.ZodType<P>;
+  /**
+   * What the trainer and its models get for a missing numeric or boolean cell: `'median'` (default)
+   * the training median, `'nan'` NaN, for models that learn where missing values go (the features get
+   * `fill: null`, so prediction passes NaN too). Categorical features always get their `__missing__` code.
+   */
+  readonly missingValues?: 'median' | 'nan';
   /** Fits a model. May be async; should honour `signal` and may report progress. Throw to fail. */
   fit(input: FitInput<P>): NativeModel | Promise<NativeModel>;
   /** Rebuilds a model from `toJSON()` output of a model this trainer fitted. Must not run stored code. */
@@ -121,6 +130,16 @@ export function createTrainerRegistry(trainers: readonly Trainer[] = []): Traine
       }
       if (typeof trainer.fit !== 'function' || typeof trainer.load !== 'function') {
         throw invalidArgument(`trainer "${trainer.name}" must have fit() and load() functions`, 'train');
+      }
+      if (
+        trainer.missingValues !== undefined &&
+        trainer.missingValues !== 'median' &&
+        trainer.missingValues !== 'nan'
+      ) {
+        throw invalidArgument(
+          `trainer "${trainer.name}": missingValues must be "median" or "nan", got ${JSON.stringify(trainer.missingValues)}`,
+          'train',
+        );
       }
       if (trainer.name === 'tree-ensemble') {
         throw invalidArgument(

@@ -247,5 +247,7 @@ export function predictEnsembleFast(model: TreeEnsemble, x: ArrayLike<number>, n
     c = compileEnsemble(model);
     compiled.set(model, c);
   }
-  return n === 1 ? predictCompiledRow(c, x) : predictCompiled(c, x, n);
+  // The one-row walk averages leaf vectors and ignores missing-value directions: boosted ensembles
+  // (summed scores, then a transform) and trees with learned directions take the general path.
+  return n === 1 && !c.boost && c.missingLeft === null ? predictCompiledRow(c, x) : predictCompiled(c, x, n);
 }

@@ -16,12 +16,16 @@ export type GradientBoostingParams = ResolvedBoostingParams;
  * without the trainer and exports to ONNX (`TreeEnsembleRegressor` / `TreeEnsembleClassifier` with
  * `base_values`). With early stopping the model keeps the rounds up to the best validation loss.
  * MODEL.json gets the gain importance of each feature (`importance.gain`, summing to 1) and
- * `trainer.info` (`objective`, `rounds`, and `bestIteration` with early stopping).
+ * `trainer.info` (`objective`, `rounds`, and `bestIteration` with early stopping). Missing numeric
+ * and boolean cells are not filled (`missingValues: 'nan'`): they stay NaN in training and at
+ * prediction, and each split sends them the way it learned.
  */
 export const gradientBoostingTrainer: Trainer<GradientBoostingParams> = {
   name: 'gradient-boosting',
   tasks: ['classification', 'regression'],
   paramsSchema: boostingParamsSchema,
+  // Missing numeric cells reach the learner as NaN: each split learns where they go (no median fill).
+  missingValues: 'nan',
   async fit(input): Promise<TreeEnsembleModel> {
     const result = await fitBoosting({
       x: input.x,
