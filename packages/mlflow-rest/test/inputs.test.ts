@@ -1,8 +1,8 @@
-import express from 'express';
+import type express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryArtifactStore, createMemoryMetadataStore, ModelRegistry } from '@modelreg/core';
-import { createMlflowRouter } from '../src/index.js';
+import type { ModelRegistry } from '@modelreg/core';
+import { openMlflowApp } from './app.js';
 
 /**
  * `runs/log-inputs` as service.proto's LogInputs defines it (`datasets`: DatasetInput { tags:
@@ -12,15 +12,10 @@ import { createMlflowRouter } from '../src/index.js';
 describe('MLflow dataset inputs', () => {
   let registry: ModelRegistry;
   let app: express.Application;
-  const post = (rpc: string, body: Record<string, unknown>) =>
-    request(app).post(`/api/2.0/mlflow/${rpc}`).send(body);
+  let post: Awaited<ReturnType<typeof openMlflowApp>>['post'];
 
   beforeEach(async () => {
-    registry = await ModelRegistry.open({
-      metadata: createMemoryMetadataStore(),
-      artifacts: createMemoryArtifactStore(),
-    });
-    app = express().use(createMlflowRouter({ registry }));
+    ({ registry, app, post } = await openMlflowApp());
   });
   afterEach(async () => {
     await registry.close();

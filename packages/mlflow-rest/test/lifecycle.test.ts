@@ -1,14 +1,10 @@
 import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createMemoryArtifactStore,
-  createMemoryMetadataStore,
-  isRegistryError,
-  ModelRegistry,
-} from '@modelreg/core';
-import type { Principal } from '@modelreg/core';
+import { isRegistryError } from '@modelreg/core';
+import type { ModelRegistry, Principal } from '@modelreg/core';
 import { createMlflowRouter } from '../src/index.js';
+import { openMlflowApp } from './app.js';
 
 /**
  * Renaming, tagging, deleting and restoring experiments and runs, and renaming registered models,
@@ -19,17 +15,11 @@ import { createMlflowRouter } from '../src/index.js';
 describe('MLflow lifecycle endpoints', () => {
   let registry: ModelRegistry;
   let app: express.Application;
-  const post = (rpc: string, body: Record<string, unknown>) =>
-    request(app).post(`/api/2.0/mlflow/${rpc}`).send(body);
-  const get = (rpc: string, query: Record<string, string>) =>
-    request(app).get(`/api/2.0/mlflow/${rpc}`).query(query);
+  let post: Awaited<ReturnType<typeof openMlflowApp>>['post'];
+  let get: Awaited<ReturnType<typeof openMlflowApp>>['get'];
 
   beforeEach(async () => {
-    registry = await ModelRegistry.open({
-      metadata: createMemoryMetadataStore(),
-      artifacts: createMemoryArtifactStore(),
-    });
-    app = express().use(createMlflowRouter({ registry }));
+    ({ registry, app, post, get } = await openMlflowApp());
   });
   afterEach(async () => {
     await registry.close();

@@ -11,7 +11,7 @@ import { isLinearModel } from '../formats/linear.js';
 import type { ParityReport } from '../formats/onnx/parity.js';
 import { requireOnnxRuntime } from '../formats/onnx/session.js';
 import { fitModel } from '../training/fit.js';
-import { sampleRows } from '../training/importance.js';
+import { sampleRows, takeRows } from '../training/importance.js';
 import type { FitModelResult } from '../training/fit.js';
 import type { Task, Trainer, TrainPhase } from '../training/trainer.js';
 
@@ -59,13 +59,7 @@ export function paritySample(
   spread(withMissing, nMissing);
   spread(complete, max - nMissing);
   picked.sort((a, b) => a - b);
-  const sx = new Float64Array(max * nFeatures);
-  const sy = new Float64Array(max);
-  picked.forEach((r, i) => {
-    sx.set(x.subarray(r * nFeatures, (r + 1) * nFeatures), i * nFeatures);
-    sy[i] = y[r]!;
-  });
-  return { x: sx, y: sy, nRows: max };
+  return takeRows(x, y, picked, nFeatures);
 }
 
 /** The dataset of a training, as the thread that computes it receives it (bytes, never a store). */

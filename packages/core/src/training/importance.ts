@@ -36,6 +36,23 @@ function normalise(values: Float64Array): Float64Array {
   return values;
 }
 
+/** Rows `rows` (in that order) of a row-major matrix and its targets. */
+export function takeRows(
+  x: Float64Array,
+  y: Float64Array,
+  rows: ArrayLike<number>,
+  nFeatures: number,
+): { x: Float64Array; y: Float64Array; nRows: number } {
+  const sx = new Float64Array(rows.length * nFeatures);
+  const sy = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    sx.set(x.subarray(r * nFeatures, (r + 1) * nFeatures), i * nFeatures);
+    sy[i] = y[r]!;
+  }
+  return { x: sx, y: sy, nRows: rows.length };
+}
+
 /** Up to `max` evenly spaced rows (first included) of a row-major matrix and its targets. */
 export function sampleRows(
   x: Float64Array,
@@ -45,14 +62,12 @@ export function sampleRows(
   max: number,
 ): { x: Float64Array; y: Float64Array; nRows: number } {
   if (nRows <= max) return { x, y, nRows };
-  const sx = new Float64Array(max * nFeatures);
-  const sy = new Float64Array(max);
-  for (let i = 0; i < max; i++) {
-    const r = Math.floor((i * nRows) / max);
-    sx.set(x.subarray(r * nFeatures, (r + 1) * nFeatures), i * nFeatures);
-    sy[i] = y[r]!;
-  }
-  return { x: sx, y: sy, nRows: max };
+  return takeRows(
+    x,
+    y,
+    Array.from({ length: max }, (_, i) => Math.floor((i * nRows) / max)),
+    nFeatures,
+  );
 }
 
 function score(task: Task, y: Float64Array, predicted: Float64Array): number {
