@@ -37,7 +37,11 @@ export interface ArtifactStore {
    * Atomic for readers: they see the old object or the whole new one, never a part.
    */
   put(key: string, body: ArtifactBody): Promise<PutResult>;
-  /** The whole object, or `null` when missing. */
+  /**
+   * The whole object, or `null` when missing. The bytes are the caller's: a buffer of their own on
+   * every call, which the caller may change or transfer to another thread (train does) without
+   * touching what the store keeps.
+   */
   get(key: string): Promise<Uint8Array | null>;
   /** The object as a stream, or `null` when missing. */
   getStream(key: string): Promise<Readable | null>;

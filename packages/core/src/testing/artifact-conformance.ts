@@ -120,6 +120,18 @@ export function describeArtifactStoreConformance(options: ArtifactConformanceOpt
         expectBytes(await store.get('a/bytes.bin'), bytes);
       });
 
+      it('get answers bytes of the caller: changing them leaves the stored object as it was', async () => {
+        const bytes = utf8('owned by the caller');
+        await store.put('a/owned.bin', bytes);
+        const first = (await store.get('a/owned.bin'))!;
+        first.fill(0);
+        const second = (await store.get('a/owned.bin'))!;
+        expectBytes(second, bytes);
+        second.fill(1);
+        expectBytes(await store.get('a/owned.bin'), bytes);
+        expectBytes(first, new Uint8Array(bytes.byteLength));
+      });
+
       it('stores a string as its UTF-8 bytes', async () => {
         const text = 'héllo ✓ 模型';
         const result = await store.put('a/text.txt', text);
