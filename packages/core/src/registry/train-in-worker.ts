@@ -107,7 +107,8 @@ function keepWorker(worker: Worker): void {
 
 /**
  * Runs {@link computeTraining} of a built-in trainer in a worker thread: the calling thread only
- * posts the input (bytes as a transferred copy; inline records in chunks, so no single step blocks it)
+ * posts the input (a catalog dataset's bytes transferred, a caller's bytes copied in slices and
+ * transferred, inline records in chunks: no single step blocks it)
  * and receives the result's bytes (transferred, not copied). An abort terminates the worker
  * (whatever phase it is in, forest workers included) and rejects at once with `ABORTED`. A worker
  * that finished its training (with a result or a refusal) is kept for the next one.
