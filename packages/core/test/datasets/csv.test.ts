@@ -43,6 +43,28 @@ describe('readCsv: accepted input', () => {
     expect(columns).toEqual(['id', 'value']);
   });
 
+  it('reads multi-byte characters after megabytes of ASCII, split across chunks and slices', async () => {
+    const ascii = 'id,name\n' + '1,x\n'.repeat(400_000);
+    const text = `\uFEFF${ascii}2,café\n3,日本\n`;
+    for (const source of [Buffer.from(text), chunked(text, 65_537)]) {
+      const { columns, rows } = await rowsOf(source);
+      expect(columns).toEqual(['id', 'name']);
+      expect(rows).toHaveLength(400_002);
+      expect(rows.slice(-2)).toEqual([
+        ['2', 'café'],
+        ['3', '日本'],
+      ]);
+    }
+  });
+
+  it('strips a byte-order mark that arrives split across chunks', async () => {
+    for (const size of [1, 2, 4]) {
+      const { columns, rows } = await rowsOf(chunked('\uFEFFid,value\n1,é\n', size));
+      expect(columns, `chunk size ${size}`).toEqual(['id', 'value']);
+      expect(rows).toEqual([['1', 'é']]);
+    }
+  });
+
   it('accepts CRLF line ends without leaving \\r in the last field', async () => {
     const { rows } = await rowsOf('a,b\r\n1,x\r\n2,y\r\n');
     expect(rows).toEqual([
@@ -190,6 +212,13 @@ describe('readCsv: rejected input is INVALID_ARGUMENT naming the line', () => {
   it('bytes that are not UTF-8 are refused', async () => {
     const latin1 = Buffer.from('name\ncaf\xe9\n', 'latin1');
     await expectRegistryError(readCsv(latin1), 'INVALID_ARGUMENT', /not valid UTF-8/);
+  });
+
+  it('bytes that are not UTF-8 after megabytes of ASCII are refused, with their offset', async () => {
+    const ascii = 'a,b\n' + '1,2\n'.repeat(600_000);
+    const bytes = Buffer.concat([Buffer.from(ascii), Buffer.from([0x33, 0xff, 0x2c, 0x34, 0x0a])]);
+    const error = await expectRegistryError(readCsv(bytes), 'INVALID_ARGUMENT', /not valid UTF-8/);
+    expect((error.details as { byte: number }).byte).toBeGreaterThanOrEqual(2 ** 21);
   });
 
   it('a source that fails while streaming is INVALID_ARGUMENT with the cause', async () => {

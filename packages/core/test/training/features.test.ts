@@ -95,6 +95,36 @@ describe('feature encoding', () => {
     expect(Array.from(x)).toEqual([1, 0, 0, 1.5, 0, 3]);
   });
 
+  it('the median fill is the sorted middle, for odd and even counts, ties, sorted runs and -0', () => {
+    let seed = 7;
+    const next = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const columns: number[][] = [
+      [5, 1, 4, 2, 3],
+      [1, 2, 3, 4, 5, 6],
+      [6, 5, 4, 3, 2, 1],
+      [2, 2, 2, 2],
+      [-0, 0, -0],
+      [7],
+    ];
+    for (let c = 0; c < 40; c++) {
+      const n = 1 + Math.floor(next() * 300);
+      const distinct = 1 + Math.floor(next() * (c % 2 === 0 ? 5 : 1000));
+      columns.push(Array.from({ length: n }, () => Math.floor(next() * distinct) - distinct / 2));
+    }
+    for (const values of columns) {
+      const column = tableFromRows(
+        values.map((v) => ({ v })),
+        {},
+      );
+      const positions = values.map((_, i) => i);
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      const expected = (sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2) + 0;
+      const spec = fitFeatureSpecs(column, ['v'], positions, positions)[0]!;
+      expect(spec.fill, JSON.stringify(values)).toBe(expected);
+    }
+  });
+
   it('a numeric feature without training values falls back to 0', () => {
     expect(fitFeatureSpecs(table, ['empty'], all, all)[0]).toEqual({
       name: 'empty',
