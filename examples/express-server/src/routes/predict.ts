@@ -187,7 +187,8 @@ export function predictRoutes(ctx: AppContext, canary?: CanaryRouter, batcher?: 
     request: PredictRequest,
   ): Promise<PredictOutcome> => {
     const selector = request.selector ?? { kind: 'stage', stage: DEFAULT_STAGE };
-    const model = await registry.load(uriOf(name, selector));
+    // The resolution is kept between requests and follows the registry's events: no store read per request.
+    const model = await registry.load(uriOf(name, selector), { resolution: 'cached' });
     // A request for probabilities runs on its own (two model calls); the others may share a batch.
     const predictions =
       batcher && !request.proba

@@ -485,6 +485,14 @@ export class ModelRegistry {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (options?.resolution === 'cached' && typeof uri === 'string' && !this.closed) {
+      const { resolution: _, ...rest } = options;
+      return this.shared.resolved.get(`${rest.format ?? 'auto'} ${uri}`, () => this.loadNow(uri, rest));
+    }
+    return this.loadNow(uri, options);
+  }
+
+  private loadNow(uri: string, options: LoadOptions | undefined): Promise<LoadedModel> {
     return loadModel(
       {
         source: this.source,
@@ -524,12 +532,7 @@ export class ModelRegistry {
     if (this.closed) {
       return Promise.reject(new RegistryError('CONFLICT', 'the registry is closed', { where: 'predict' }));
     }
-    try {
-      authorizeModelUri(this.ctx.principal, 'predict', 'load a model', uri);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return typeof uri === 'string' ? this.shared.resolved.get(uri, () => this.load(uri)) : this.load(uri);
+    return this.load(uri, { resolution: 'cached' });
   }
 
   /** Scores the model on every row of a catalog dataset that has the model's target. */

@@ -23,6 +23,13 @@ export const loadOptionsSchema = z
   .object({
     /** Which model file to serve. Default: ONNX when the model has one, else native. */
     format: z.enum(['native', 'onnx']).optional(),
+    /**
+     * `fresh` (default): the URI is resolved in the metadata store on every call. `cached`: what it
+     * resolved to is kept, as `registry.predict(uri)` keeps it, so a hot path (a server's predict
+     * route) reads no store per call; a stage, alias or version change is seen at once when this
+     * process made it, else when its event arrives (the event feed's delay), and after 30 s at most.
+     */
+    resolution: z.enum(['fresh', 'cached']).optional(),
   })
   .strict();
 export type LoadOptions = z.input<typeof loadOptionsSchema>;

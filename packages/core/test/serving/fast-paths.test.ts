@@ -166,7 +166,7 @@ describe('registry.predict(uri)', () => {
     expect(v2).not.toEqual(v1);
     expect(await registry.predict(uri, records)).toEqual(v1);
     await registry.eventsReady();
-    const resolve = vi.spyOn(registry, 'load');
+    const resolve = vi.spyOn(registry.stores.metadata, 'resolveVersion');
     expect(await registry.predict(uri, records)).toEqual(v1);
     expect(await registry.predict(uri, records)).toEqual(v1);
     expect(resolve).toHaveBeenCalledTimes(1); // filled once, then served from the cache
@@ -175,6 +175,31 @@ describe('registry.predict(uri)', () => {
     await registry.transitionStage('m', 1, 'production', { archiveExisting: true });
     expect(await registry.predict(uri, records)).toEqual(v1);
     resolve.mockRestore();
+  });
+
+  it('load(uri, { resolution: "cached" }) keeps the resolution too, per format; "fresh" reads the store', async () => {
+    const uri = 'models:/m/production';
+    await registry.eventsReady();
+    await registry.load(uri, { resolution: 'cached', format: 'native' });
+    const resolve = vi.spyOn(registry.stores.metadata, 'resolveVersion');
+    const a = await registry.load(uri, { resolution: 'cached', format: 'native' });
+    const b = await registry.load(uri, { resolution: 'cached', format: 'native' });
+    expect(resolve).toHaveBeenCalledTimes(0);
+    expect(b).toBe(a);
+    expect(a.format).toBe('native');
+    expect((await registry.load(uri, { resolution: 'cached', format: 'onnx' })).format).toBe('onnx');
+    expect(resolve).toHaveBeenCalledTimes(1);
+    await registry.load(uri, { resolution: 'fresh', format: 'native' });
+    await registry.load(uri, { format: 'native' });
+    expect(resolve).toHaveBeenCalledTimes(3);
+    await registry.transitionStage('m', 2, 'production', { archiveExisting: true });
+    expect((await registry.load(uri, { resolution: 'cached', format: 'native' })).version?.version).toBe(2);
+    await registry.transitionStage('m', 1, 'production', { archiveExisting: true });
+    expect((await registry.load(uri, { resolution: 'cached', format: 'native' })).version?.version).toBe(1);
+    resolve.mockRestore();
+    const bad = await errorOf(registry.load(uri, { resolution: 'sometimes' as 'cached' }));
+    expect(bad.code).toBe('INVALID_ARGUMENT');
+    expect(bad.message).toMatch(/resolution/);
   });
 
   it('follows a move written by another process once its event arrives', async () => {
