@@ -108,24 +108,63 @@ export interface TrainComputed {
 /** A phase report: `fraction` within the phase (the fit's own fraction while fitting). */
 export type PhaseReporter = (phase: TrainPhase, fraction: number, message?: string) => void;
 
+/** Cells past which a parsed table is not kept (about 80 MB of numbers). */
+const MAX_KEPT_CELLS = 10_000_000;
+
+/**
+ * The last catalog table a thread parsed, kept for the next training on the same dataset version
+ * (hyperparameter sweeps, retries): parsing is most of a training's time on big CSVs. The train
+ * worker keeps one; it goes with the worker when the worker is let go. Nothing a training does
+ * changes a table.
+ */
+export class LastTable {
+  private entry: { key: string; table: DataTable } | undefined;
+
+  get(key: string): DataTable | undefined {
+    return this.entry?.key === key ? this.entry.table : undefined;
+  }
+
+  set(key: string, table: DataTable): void {
+    this.entry = table.rowCount * table.columns.length <= MAX_KEPT_CELLS ? { key, table } : undefined;
+  }
+}
+
 async function readTable(
   source: TrainDataSource,
-): Promise<{ table: DataTable; tags: Record<string, string> }> {
+  kept: LastTable | undefined,
+): Promise<{ table: DataTable; tags: Record<string, string>; reused: boolean }> {
   if (source.kind === 'catalog') {
-    const table = await loadTable(source.bytes, source.columns, {
-      label: source.label,
-      expected: source.expected,
-    });
-    return { table, tags: source.tags };
+    const { expected, bytes } = source;
+    const key = `${expected.sha256} ${expected.size} ${JSON.stringify(source.columns)}`;
+    const table = kept?.get(key);
+    // The stored bytes are still checked against the record (hashing costs a few % of parsing).
+    if (
+      table &&
+      bytes.byteLength === expected.size &&
+      createHash('sha256').update(bytes).digest('hex') === expected.sha256
+    ) {
+      return { table, tags: source.tags, reused: true };
+    }
+    const parsed = await loadTable(bytes, source.columns, { label: source.label, expected });
+    kept?.set(key, parsed);
+    return { table: parsed, tags: source.tags, reused: false };
   }
   if (source.kind === 'rows') {
     const table = tableFromRecords(source.rows, { label: 'inline dataset' });
     const sha256 = createHash('sha256').update(JSON.stringify(source.rows)).digest('hex');
-    return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': sha256 } };
+    return {
+      table,
+      tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': sha256 },
+      reused: false,
+    };
   }
   const profile = await profileCsv(source.csv, { label: 'inline dataset' });
   const table = await loadTable(source.csv, profile.columns, { label: 'inline dataset' });
-  return { table, tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 } };
+  return {
+    table,
+    tags: { 'modelreg.dataset.name': '(inline)', 'modelreg.dataset.sha256': profile.sha256 },
+    reused: false,
+  };
 }
 
 /**
@@ -137,13 +176,17 @@ async function readTable(
 export async function computeTraining(
   input: TrainComputeInput,
   trainer: Trainer,
-  hooks: { signal?: AbortSignal; report?: PhaseReporter } = {},
+  hooks: { signal?: AbortSignal; report?: PhaseReporter; kept?: LastTable } = {},
 ): Promise<TrainComputed> {
   const { signal, report } = hooks;
   throwIfAborted(signal, where);
   report?.('reading', 0);
-  const source = await readTable(input.source);
-  report?.('reading', 1, `read ${source.table.rowCount} rows`);
+  const source = await readTable(input.source, hooks.kept);
+  report?.(
+    'reading',
+    1,
+    `read ${source.table.rowCount} rows${source.reused ? ' (parsed by the last training on this dataset version)' : ''}`,
+  );
   throwIfAborted(signal, where);
   const fit = await fitModel({
     table: source.table,

@@ -14,7 +14,7 @@ import { createOnnxPredictorWithInfo } from '../formats/onnx/session.js';
 import { setForestWorkerUrl } from '../training/native/forest-workers.js';
 import { lowerThreadPriority } from '../training/native/thread-priority.js';
 import { builtinTrainers } from '../training/trainers/index.js';
-import { computeTraining } from './train-compute.js';
+import { computeTraining, LastTable } from './train-compute.js';
 import type { TrainComputeInput, TrainComputed } from './train-compute.js';
 import type { TrainPhase } from '../training/trainer.js';
 
@@ -118,6 +118,7 @@ function main(): void {
   setForestWorkerUrl(init.forestWorkerUrl);
   let rows: Record<string, unknown>[] = [];
   let warmed = false;
+  const kept = new LastTable();
   const post = (message: FromTrainWorker, transfer: ArrayBuffer[] = []): void =>
     port.postMessage(message, transfer);
   port.on('message', (message: ToTrainWorker) => {
@@ -140,6 +141,7 @@ function main(): void {
     }
     let warm = !warmed && input.onnxRuntime && input.formats?.includes('onnx') !== false;
     computeTraining(input, trainer, {
+      kept,
       report: (phase, fraction, text) => {
         if (warm && phase === 'fitting' && fraction > 0) {
           warm = false;
