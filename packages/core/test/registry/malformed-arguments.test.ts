@@ -348,6 +348,9 @@ describeCases<ModelRegistry>(
       ['format "pt"', BAD, (r) => r.load(IRIS, options({ format: 'pt' }))],
       ['options not an object', BAD, (r) => r.load(IRIS, options('onnx'))],
       ['unknown key', BAD, (r) => r.load(IRIS, options({ device: 'gpu' }))],
+      ['resolution "sometimes"', BAD, (r) => r.load(IRIS, options({ resolution: 'sometimes' }))],
+      ['cached, format "pt"', BAD, (r) => r.load(IRIS, options({ resolution: 'cached', format: 'pt' }))],
+      ['cached, unknown key', BAD, (r) => r.load(IRIS, options({ resolution: 'cached', device: 'gpu' }))],
     ],
     predict: [
       ['uri a number', BAD, (r) => r.predict(options(42), [ROW])],
@@ -403,7 +406,7 @@ describeCases<ModelRegistry>(
     ],
     close: [],
   }),
-  ['served'],
+  ['served', 'loadNow'],
 );
 
 describeCases<ModelRegistry['auth']>(
