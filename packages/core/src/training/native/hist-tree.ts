@@ -3,7 +3,7 @@ import type { FlatTree } from '../../formats/tree-ensemble.js';
 import {
   addClsRows,
   addRegRows,
-  clearTouched,
+  countLeft,
   extractTouched,
   isPureTarget,
   markTouched,
@@ -18,9 +18,9 @@ import { acquireHist, drawCandidates, pushSlot, reserveNodes } from './tree-work
 import type { TreeConfig, TreeData, TreeWorkspace } from './tree-workspace.js';
 
 /**
- * Builds the histograms of features `ws.list[0..nl)` for rows `idx[start..end)` in one row-wise pass:
- * into the dense buffer `hist` (zeroed first, then marked built) or, when `hist < 0`, into the sparse
- * scratch, with the touched bins marked in `ws.mask` until the feature is evaluated.
+ * Builds the histograms of features `ws.list[0..nl)` for the rows at positions `start..end` in one
+ * row-wise pass: into the dense buffer `hist` (zeroed first, then marked built) or, when `hist < 0`,
+ * into the sparse scratch, with the touched bins marked in `ws.mask` until the feature is evaluated.
  */
 function buildFeatures(
   ws: TreeWorkspace,
@@ -34,20 +34,34 @@ function buildFeatures(
   const stride = ws.stride;
   const list = ws.list;
   const h = hist >= 0 ? ws.hists[hist]! : ws.sparse;
+  const rs = d.rowStride;
+  const kernel = ws.kernel;
+  // The kernel adds every feature of the rows (constant ones and padding too): used when all varying
+  // features are wanted. The same adds in the same order as addRegRows, so the same sums.
+  const at =
+    kernel !== null && stride === 2 && nl === ws.nVarying
+      ? hist >= 0
+        ? (kernel.histAt[hist] ?? -1)
+        : kernel.sparseAt
+      : -1;
   if (hist >= 0) {
-    for (let j = 0; j < nl; j++) {
-      const off = list[j]! * 256 * stride;
-      h.fill(0, off, off + d.nBins[list[j]!]! * stride);
+    if (at >= 0) h.fill(0);
+    else {
+      for (let j = 0; j < nl; j++) {
+        const off = list[j]! * 256 * stride;
+        h.fill(0, off, off + d.nBins[list[j]!]! * stride);
+      }
     }
   }
-  const rs = d.rowStride;
-  if (K > 0) addClsRows(h, stride, K, list, nl, rs, d.rowBins, ws.idx, start, end, d.cls, ws.w);
-  else addRegRows(h, stride, list, nl, rs, d.rowBins, ws.idx, start, end, ws.wyw);
+  if (at >= 0 && kernel !== null)
+    kernel.build(at, kernel.binsAt, kernel.wywAt, kernel.iotaAt, start, end, ws.nw);
+  else if (K > 0) addClsRows(h, stride, K, list, nl, rs, ws.bins, ws.idx, start, end, d.cls, ws.w);
+  else addRegRows(h, stride, list, nl, rs, ws.bins, start, end, ws.wyw);
   if (hist >= 0) {
     const valid = ws.valid[hist]!;
     for (let j = 0; j < nl; j++) valid[list[j]!] = 1;
   } else {
-    markTouched(ws.mask, list, nl, rs, d.rowBins, ws.idx, start, end);
+    markTouched(ws.mask, list, nl, rs, ws.bins, start, end);
   }
 }
 
@@ -91,7 +105,6 @@ function evaluateFeature(
           ws.prefix,
         )
       : scanReg(ws.best, f, h, off, stride, count, ws.touched, sparse, W, S, m, minLeaf);
-  if (sparse) clearTouched(h, off, ws.touched, count, stride);
   return varies;
 }
 
@@ -171,6 +184,9 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
   for (let f = 0; f < F; f++) ws.perm[f] = f;
   const w = ws.w;
   const idx = ws.idx;
+  const nw = ws.nw;
+  const words = ws.words;
+  const rowWords = ws.rowWords;
   if (c.bootstrap) {
     w.fill(0);
     for (let i = 0; i < n; i++) w[randBelow(rng, n)]! += 1;
@@ -182,14 +198,15 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
   for (let r = 0; r < n; r++) {
     const wr = w[r]!;
     if (wr === 0) continue;
-    idx[m++] = r;
+    for (let j = 0; j < nw; j++) words[m * nw + j] = rowWords[r * nw + j]!;
     rootW += wr;
     if (isCls) ws.stCounts[d.cls[r]!]! += wr;
     else {
-      ws.wyw[2 * r] = wr * d.y[r]!;
-      ws.wyw[2 * r + 1] = wr;
+      ws.wyw[2 * m] = wr * d.y[r]!;
+      ws.wyw[2 * m + 1] = wr;
       rootS += wr * d.y[r]!;
     }
+    idx[m++] = r;
   }
   ws.sp = 0;
   ws.nNodes = 1;
@@ -275,7 +292,24 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
       continue;
     }
     const f = best.feature;
-    const mid = partitionRows(idx, ws.tmp, start, end, d.rowBins, d.rowStride, f, best.bin);
+    // Children at the depth limit are leaves that never read their rows: they need only their count.
+    const mid =
+      depth + 1 >= c.maxDepth
+        ? countLeft(ws.bins, d.rowStride, start, end, f, best.bin)
+        : partitionRows(
+            ws.bins,
+            words,
+            ws.tmpWords,
+            nw,
+            ws.wyw,
+            ws.tmpWyw,
+            idx,
+            ws.tmp,
+            start,
+            end,
+            f,
+            best.bin,
+          );
     reserveNodes(ws, ws.nNodes + 2, k1);
     const lid = ws.nNodes;
     ws.nNodes += 2;
