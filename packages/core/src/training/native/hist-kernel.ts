@@ -196,6 +196,95 @@ export function scanReg(
 }
 
 /**
+ * {@link scanReg} for the layout without row counts (`stride` 2), over feature `f`'s `nb` bins of a
+ * dense histogram or, with `mask`, over the sparse scratch's bins marked in it (read in ascending
+ * order straight from the mask words, which it clears, zeroing each bin as it reads it).
+ */
+export function scanReg2(
+  best: BestSplit,
+  f: number,
+  h: Float64Array,
+  off: number,
+  nb: number,
+  mask: Int32Array | null,
+  W: number,
+  S: number,
+): boolean {
+  let wl = 0;
+  let sl = 0;
+  let prev = -1;
+  let varies = false;
+  let bestProxy = best.proxy;
+  let bestBin = -1;
+  let bestNext = 0;
+  let bestW = 0;
+  let bestS = 0;
+  if (mask === null) {
+    for (let b = 0; b < nb; b++) {
+      const o = off + 2 * b;
+      const wb = h[o + 1]!;
+      if (wb === 0) continue;
+      if (prev >= 0) {
+        varies = true;
+        const sr = S - sl;
+        const proxy = (sl * sl) / wl + (sr * sr) / (W - wl);
+        if (proxy > bestProxy) {
+          bestProxy = proxy;
+          bestBin = prev;
+          bestNext = b;
+          bestW = wl;
+          bestS = sl;
+        }
+      }
+      sl += h[o]!;
+      wl += wb;
+      prev = b;
+    }
+  } else {
+    for (let j = 0; j < 8; j++) {
+      let v = mask[(f << 3) | j]!;
+      if (v === 0) continue;
+      mask[(f << 3) | j] = 0;
+      while (v !== 0) {
+        const low = v & -v;
+        v ^= low;
+        const b = (j << 5) | (31 - Math.clz32(low));
+        const o = off + 2 * b;
+        const sb = h[o]!;
+        const wb = h[o + 1]!;
+        h[o] = 0;
+        h[o + 1] = 0;
+        if (wb === 0) continue;
+        if (prev >= 0) {
+          varies = true;
+          const sr = S - sl;
+          const proxy = (sl * sl) / wl + (sr * sr) / (W - wl);
+          if (proxy > bestProxy) {
+            bestProxy = proxy;
+            bestBin = prev;
+            bestNext = b;
+            bestW = wl;
+            bestS = sl;
+          }
+        }
+        sl += sb;
+        wl += wb;
+        prev = b;
+      }
+    }
+  }
+  if (bestBin >= 0) {
+    best.proxy = bestProxy;
+    best.feature = f;
+    best.bin = bestBin;
+    best.next = bestNext;
+    best.leftW = bestW;
+    best.leftS = bestS;
+  }
+  return varies;
+}
+
+/**
  * Gini (`entropy` false): maximizes `sum_k L_k^2/W_L + sum_k R_k^2/W_R`. Entropy: maximizes
  * `-(W_L H_L + W_R H_R)` = `sum c log c` over both sides minus `W log W` of each. `tot[0..k)` are the
  * node's class weights; `prefix` is scratch. Like {@link scanReg}, zeroes the listed bins it reads.

@@ -10,6 +10,7 @@ import {
   partitionRows,
   scanClasses,
   scanReg,
+  scanReg2,
   splitThreshold,
   subtractHist,
 } from './hist-kernel.js';
@@ -83,6 +84,8 @@ function evaluateFeature(
   const off = f * 256 * stride;
   const sparse = hist < 0;
   const h = sparse ? ws.sparse : ws.hists[hist]!;
+  if (K === 0 && stride === 2)
+    return scanReg2(ws.best, f, h, off, d.nBins[f]!, sparse ? ws.mask : null, W, S);
   const count = sparse ? extractTouched(ws.mask, f, ws.touched) : d.nBins[f]!;
   const minLeaf = c.minSamplesLeaf;
   const varies =
