@@ -170,6 +170,46 @@ function passHistograms(
   else ws.free.push(hs);
 }
 
+/** Moves the rows at positions `start..end` whose bin of `f` is `<= bin` first (stably); returns the boundary. */
+function splitRows(ws: TreeWorkspace, start: number, end: number, f: number, bin: number): number {
+  const k = ws.kernel;
+  const nw = ws.nw;
+  if (k === null) {
+    return partitionRows(
+      ws.bins,
+      ws.words,
+      ws.tmpWords,
+      nw,
+      ws.wyw,
+      ws.tmpWyw,
+      ws.idx,
+      ws.tmp,
+      start,
+      end,
+      f,
+      bin,
+    );
+  }
+  const mid = k.partition(
+    k.binsAt,
+    k.wywAt,
+    k.idxAt,
+    k.tmpWordsAt,
+    k.tmpWywAt,
+    k.tmpAt,
+    start,
+    end,
+    nw,
+    f,
+    bin,
+  );
+  const right = end - mid;
+  ws.words.set(ws.tmpWords.subarray(0, right * nw), mid * nw);
+  ws.wyw.set(ws.tmpWyw.subarray(0, 2 * right), 2 * mid);
+  ws.idx.set(ws.tmp.subarray(0, right), mid);
+  return mid;
+}
+
 /** Grows one tree (depth first, explicit stack) and returns it in the flat IR with `leq` thresholds. */
 export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: number): FlatTree {
   const n = d.nRows;
@@ -299,20 +339,7 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
     const mid =
       depth + 1 >= c.maxDepth
         ? countLeft(ws.bins, d.rowStride, start, end, f, best.bin)
-        : partitionRows(
-            ws.bins,
-            words,
-            ws.tmpWords,
-            nw,
-            ws.wyw,
-            ws.tmpWyw,
-            idx,
-            ws.tmp,
-            start,
-            end,
-            f,
-            best.bin,
-          );
+        : splitRows(ws, start, end, f, best.bin);
     reserveNodes(ws, ws.nNodes + 2, k1);
     const lid = ws.nNodes;
     ws.nNodes += 2;

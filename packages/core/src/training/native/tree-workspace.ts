@@ -40,15 +40,20 @@ export interface TreeConfig {
 }
 
 /**
- * The WebAssembly histogram kernel (see wasm-kernel.ts) and where the forest's arrays sit in its
- * memory (byte offsets): `bins`, `wyw` and the sparse scratch always, the first dense histograms of
- * the pool (`histAt`), and `iota` (0, 1, 2, ...) as the kernel's row index, since the rows of a
- * node are already consecutive.
+ * The WebAssembly kernel (see wasm-kernel.ts) and where the forest's arrays sit in its memory (byte
+ * offsets): `bins`, `wyw`, `idx`, their `tmp*` arrays and the sparse scratch always, the first dense
+ * histograms of the pool (`histAt`), and `iota` (0, 1, 2, ...) as the kernel's row index, since the
+ * rows of a node are already consecutive.
  */
 export interface ForestKernel {
   build: Kernel['build'];
+  partition: Kernel['partition'];
   binsAt: number;
   wywAt: number;
+  idxAt: number;
+  tmpWordsAt: number;
+  tmpWywAt: number;
+  tmpAt: number;
   iotaAt: number;
   sparseAt: number;
   histAt: number[];
@@ -119,7 +124,8 @@ export interface TreeWorkspace {
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
-export function createWorkspace(d: TreeData): TreeWorkspace {
+/** Buffers for growing trees on `d`; with `wasm` (and WebAssembly SIMD at hand), regression uses the kernel. */
+export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
   const n = d.nRows;
   const F = d.nFeatures;
   const K = d.nClasses;
@@ -139,11 +145,19 @@ export function createWorkspace(d: TreeData): TreeWorkspace {
   // With smaller children grown first, about log2(n) dense histograms are pending at most; more live outside.
   const nHists = K > 0 ? 0 : Math.ceil(Math.log2(n + 1)) + 2;
   const binsAt = histBytes * (1 + nHists);
-  const wywAt = align16(binsAt + n * rs);
-  const iotaAt = wywAt + (K > 0 ? 0 : n * 16);
-  const kernel = K > 0 ? null : createKernel(iotaAt + n * 4);
+  const tmpWordsAt = binsAt + n * rs;
+  const wywAt = align16(tmpWordsAt + n * rs);
+  const tmpWywAt = wywAt + n * 16;
+  const idxAt = tmpWywAt + n * 16;
+  const tmpAt = idxAt + n * 4;
+  const iotaAt = tmpAt + n * 4;
+  const kernel = K > 0 || !wasm ? null : createKernel(iotaAt + n * 4);
   const mem = kernel?.buffer;
   const words = mem ? new Uint32Array(mem, binsAt, n * nw) : new Uint32Array(n * nw);
+  const u32 = (at: number, length: number): Uint32Array =>
+    mem ? new Uint32Array(mem, at, length) : new Uint32Array(length);
+  const f64 = (at: number, length: number): Float64Array =>
+    mem ? new Float64Array(mem, at, length) : new Float64Array(length);
   if (mem) {
     const iota = new Uint32Array(mem, iotaAt, n);
     for (let i = 0; i < n; i++) iota[i] = i;
@@ -160,18 +174,23 @@ export function createWorkspace(d: TreeData): TreeWorkspace {
     nw,
     bins: new Uint8Array(words.buffer, words.byteOffset, n * rs),
     words,
-    tmpWords: new Uint32Array(n * nw),
-    wyw: mem ? new Float64Array(mem, wywAt, 2 * n) : new Float64Array(K > 0 ? 0 : 2 * n),
-    tmpWyw: new Float64Array(K > 0 ? 0 : 2 * n),
-    idx: new Uint32Array(n),
-    tmp: new Uint32Array(n),
+    tmpWords: u32(tmpWordsAt, n * nw),
+    wyw: f64(wywAt, K > 0 ? 0 : 2 * n),
+    tmpWyw: f64(tmpWywAt, K > 0 ? 0 : 2 * n),
+    idx: u32(idxAt, n),
+    tmp: u32(tmpAt, n),
     nVarying,
     kernel:
       kernel && mem
         ? {
             build: kernel.build,
+            partition: kernel.partition,
             binsAt,
             wywAt,
+            idxAt,
+            tmpWordsAt,
+            tmpWywAt,
+            tmpAt,
             iotaAt,
             sparseAt: 0,
             histAt: Array.from({ length: nHists }, (_, i) => histBytes * (1 + i)),

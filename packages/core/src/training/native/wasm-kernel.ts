@@ -10,6 +10,12 @@
 // views on it): `h` holds 256 f64x2 bins per feature (4 KiB), `words` the row-major bins (`nw` words
 // per row), `gh` the gradient pairs, `idx` the u32 row numbers. The adds happen in the same order as
 // in `addGradRowsAll`, so the sums are the same bits.
+//
+// The random forest keeps its rows in node order and moves them at each split:
+//
+//   (func (export "partition") (param $words $gh $idx $tw $tg $ti $a $b $nw $f $bin i32) (result i32)
+//     ;; for i in a..b: row i's nw words, its f64x2 and its u32 go to position l++ when its byte f is
+//     ;;   <= bin, else to position k++ of the tw/tg/ti arrays; returns l
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -47,7 +53,12 @@ const AND = [0x71];
 const SHL = [0x74];
 const SHR_U = [0x76];
 const GE_U = [0x4f];
+const LE_U = [0x4d];
 const LOAD32 = [0x28, 2, 0];
+const LOAD8 = [0x2d, 0, 0];
+const STORE32 = [0x36, 2, 0];
+const IF = [0x04, 0x40];
+const ELSE = [0x05];
 const V128_LOAD = [0xfd, 0x00, 4, 0];
 const V128_STORE = [0xfd, 0x0b, 4, 0];
 const F64X2_ADD = [0xfd, ...uleb(0xf0)];
@@ -177,6 +188,147 @@ function buildBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// partition's params and locals.
+const PW = 0;
+const PG = 1;
+const PI = 2;
+const TW = 3;
+const TG = 4;
+const TI = 5;
+const PA = 6;
+const PB = 7;
+const PNW = 8;
+const PF = 9;
+const PBIN = 10;
+const L = 11;
+const K = 12;
+const SRC = 13;
+const DST = 14;
+const J = 15;
+const ROWB = 16;
+
+/** Copies `ROWB` bytes (whole words) from `SRC` to `DST`. */
+const copyWords = (): number[] => [
+  ...i32(0),
+  ...set(J),
+  ...BLOCK,
+  ...LOOP,
+  ...get(J),
+  ...get(ROWB),
+  ...GE_U,
+  ...brIf(1),
+  ...get(DST),
+  ...get(J),
+  ...ADD,
+  ...get(SRC),
+  ...get(J),
+  ...ADD,
+  ...LOAD32,
+  ...STORE32,
+  ...get(J),
+  ...i32(4),
+  ...ADD,
+  ...set(J),
+  ...br(0),
+  ...END,
+  ...END,
+];
+
+/** Moves row `PA` (the loop's position) to position `pos` of the arrays at `w`, `g`, `ix`. */
+function moveRow(w: number, g: number, ix: number, pos: number): number[] {
+  return [
+    ...get(PA),
+    ...get(ROWB),
+    ...MUL,
+    ...get(PW),
+    ...ADD,
+    ...set(SRC),
+    ...get(pos),
+    ...get(ROWB),
+    ...MUL,
+    ...get(w),
+    ...ADD,
+    ...set(DST),
+    ...copyWords(),
+    ...get(g),
+    ...get(pos),
+    ...i32(4),
+    ...SHL,
+    ...ADD,
+    ...get(PG),
+    ...get(PA),
+    ...i32(4),
+    ...SHL,
+    ...ADD,
+    ...V128_LOAD,
+    ...V128_STORE,
+    ...get(ix),
+    ...get(pos),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...get(PI),
+    ...get(PA),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...LOAD32,
+    ...STORE32,
+    ...get(pos),
+    ...i32(1),
+    ...ADD,
+    ...set(pos),
+  ];
+}
+
+function partitionBody(): number[] {
+  const code = [
+    // l = a; k = 0; rowBytes = nw * 4 (a is the loop's position)
+    ...get(PA),
+    ...set(L),
+    ...i32(0),
+    ...set(K),
+    ...get(PNW),
+    ...i32(2),
+    ...SHL,
+    ...set(ROWB),
+    ...BLOCK,
+    ...LOOP,
+    ...get(PA),
+    ...get(PB),
+    ...GE_U,
+    ...brIf(1),
+    // words[a * rowBytes + f] <= bin
+    ...get(PW),
+    ...get(PA),
+    ...get(ROWB),
+    ...MUL,
+    ...ADD,
+    ...get(PF),
+    ...ADD,
+    ...LOAD8,
+    ...get(PBIN),
+    ...LE_U,
+    ...IF,
+    ...moveRow(PW, PG, PI, L),
+    ...ELSE,
+    ...moveRow(TW, TG, TI, K),
+    ...END,
+    ...get(PA),
+    ...i32(1),
+    ...ADD,
+    ...set(PA),
+    ...br(0),
+    ...END,
+    ...END,
+    ...get(L),
+    ...END,
+  ];
+  // Locals after the 11 params: l, k, src, dst, j, rowBytes (i32).
+  const body = [1, 6, I32, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -185,9 +337,10 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `build`. */
+/** The module's bytes: imports `env.mem`, exports `build` and `partition`. */
 export function kernelModuleBytes(): Uint8Array {
   const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
+  const partitionType = [0x60, 11, ...Array<number>(11).fill(I32), 1, I32];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -197,11 +350,11 @@ export function kernelModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [1, ...type]),
+    ...section(1, [2, ...type, ...partitionType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('build'), 0x00, 0]),
-    ...section(10, [1, ...buildBody()]),
+    ...section(3, [2, 0, 1]),
+    ...section(7, [2, ...name('build'), 0x00, 0, ...name('partition'), 0x00, 1]),
+    ...section(10, [2, ...buildBody(), ...partitionBody()]),
   ]);
 }
 
@@ -233,6 +386,20 @@ export interface Kernel {
   buffer: ArrayBuffer;
   /** `build(h, words, gh, idx, a, b, nw)`, all byte offsets into `buffer` but `a, b, nw` (see above). */
   build: (h: number, words: number, gh: number, idx: number, a: number, b: number, nw: number) => void;
+  /** `partition(words, gh, idx, tw, tg, ti, a, b, nw, f, bin)`: the first 6 are byte offsets (see above). */
+  partition: (
+    words: number,
+    gh: number,
+    idx: number,
+    tw: number,
+    tg: number,
+    ti: number,
+    a: number,
+    b: number,
+    nw: number,
+    f: number,
+    bin: number,
+  ) => number;
 }
 
 /** A memory of at least `bytes` bytes and the kernel bound to it; null without WebAssembly SIMD or past 2 GiB. */
@@ -243,7 +410,11 @@ export function createKernel(bytes: number): Kernel | null {
   try {
     const memory = new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
     const instance = new wasmApi.Instance(module, { env: { mem: memory } });
-    return { buffer: memory.buffer, build: instance.exports['build'] as Kernel['build'] };
+    return {
+      buffer: memory.buffer,
+      build: instance.exports['build'] as Kernel['build'],
+      partition: instance.exports['partition'] as Kernel['partition'],
+    };
   } catch {
     return null;
   }
