@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FlatTree } from '../../src/formats/tree-ensemble.js';
 import { binFeatures } from '../../src/training/native/binning.js';
-import { partitionRows } from '../../src/training/native/hist-kernel.js';
+import { partitionRows, scanReg2 } from '../../src/training/native/hist-kernel.js';
+import type { BestSplit } from '../../src/training/native/hist-kernel.js';
 import { growTree } from '../../src/training/native/hist-tree.js';
 import { resolveTreeSetup } from '../../src/training/native/params.js';
 import type { NativeTreeParams } from '../../src/training/native/params.js';
@@ -110,5 +111,69 @@ describe('the random forest on the WebAssembly kernel', () => {
     expect(Array.from(kw)).toEqual(Array.from(words));
     expect(Array.from(kg)).toEqual(Array.from(wyw));
     expect(Array.from(ki)).toEqual(Array.from(idx));
+  });
+
+  it('scan finds the split scanReg2 finds, dense or from the mask (clearing it and the bins it read)', () => {
+    const random = createRandom(11);
+    const kernel = createKernel(65536);
+    expect(kernel).not.toBeNull();
+    const mem = kernel!.buffer;
+    const [hAt, maskAt, outAt] = [0, 8192, 8192 + 64];
+    const h = new Float64Array(mem, hAt, 512);
+    const mask = new Int32Array(mem, maskAt, 8);
+    const outF64 = new Float64Array(mem, outAt, 3);
+    const outI32 = new Int32Array(mem, outAt + 24, 3);
+    for (const sparse of [false, true]) {
+      for (let trial = 0; trial < 20; trial++) {
+        h.fill(0);
+        const bits = new Int32Array(8);
+        let W = 0;
+        let S = 0;
+        for (let b = 0; b < 200; b++) {
+          if (random.next() < 0.4) continue;
+          const w = 1 + Math.floor(random.next() * 4);
+          const s = (random.next() - 0.3) * 10 * w;
+          h[2 * b] = s;
+          h[2 * b + 1] = w;
+          W += w;
+          S += s;
+          bits[b >> 5]! |= 1 << (b & 31);
+        }
+        const initial = trial % 3 === 0 ? Infinity : -Infinity;
+        const want: BestSplit = {
+          proxy: initial,
+          feature: -1,
+          bin: 0,
+          next: 0,
+          leftW: 0,
+          leftS: 0,
+          leftCounts: new Float64Array(1),
+        };
+        const jsH = h.slice();
+        const jsMask = bits.slice();
+        const wantVaries = scanReg2(want, 0, jsH, 0, 200, sparse ? jsMask : null, W, S);
+        mask.fill(0);
+        if (sparse) mask.set(bits);
+        outF64[0] = initial;
+        outI32[0] = -1;
+        kernel!.scan(hAt, 200, sparse ? maskAt : -1, W, S, outAt);
+        expect(outI32[2] !== 0).toBe(wantVaries);
+        if (want.feature < 0) expect(outI32[0]).toBe(-1);
+        else {
+          expect([outF64[0], outI32[0], outI32[1], outF64[1], outF64[2]]).toEqual([
+            want.proxy,
+            want.bin,
+            want.next,
+            want.leftW,
+            want.leftS,
+          ]);
+        }
+        expect(Array.from(h)).toEqual(Array.from(jsH));
+        if (sparse) {
+          expect(Array.from(mask)).toEqual(Array.from(jsMask));
+          expect(mask.every((v) => v === 0) && h.every((v) => v === 0)).toBe(true);
+        }
+      }
+    }
   });
 });

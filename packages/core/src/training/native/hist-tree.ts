@@ -84,8 +84,26 @@ function evaluateFeature(
   const off = f * 256 * stride;
   const sparse = hist < 0;
   const h = sparse ? ws.sparse : ws.hists[hist]!;
-  if (K === 0 && stride === 2)
-    return scanReg2(ws.best, f, h, off, d.nBins[f]!, sparse ? ws.mask : null, W, S);
+  if (K === 0 && stride === 2) {
+    const k = ws.kernel;
+    const at = k === null ? undefined : sparse ? k.sparseAt : k.histAt[hist];
+    if (k === null || at === undefined) {
+      return scanReg2(ws.best, f, h, off, d.nBins[f]!, sparse ? ws.mask : null, W, S);
+    }
+    const best = ws.best;
+    k.outF64[0] = best.proxy;
+    k.outI32[0] = -1;
+    k.scan(at + off * 8, d.nBins[f]!, sparse ? k.maskAt + f * 32 : -1, W, S, k.outAt);
+    if (k.outI32[0]! >= 0) {
+      best.proxy = k.outF64[0]!;
+      best.feature = f;
+      best.bin = k.outI32[0]!;
+      best.next = k.outI32[1]!;
+      best.leftW = k.outF64[1]!;
+      best.leftS = k.outF64[2]!;
+    }
+    return k.outI32[2] !== 0;
+  }
   const count = sparse ? extractTouched(ws.mask, f, ws.touched) : d.nBins[f]!;
   const minLeaf = c.minSamplesLeaf;
   const varies =

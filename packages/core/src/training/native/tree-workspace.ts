@@ -48,6 +48,12 @@ export interface TreeConfig {
 export interface ForestKernel {
   build: Kernel['build'];
   partition: Kernel['partition'];
+  scan: Kernel['scan'];
+  /** `mask`'s offset, and `scan`'s result: f64 proxy, left w, left w*y, then i32 bin, next, varies. */
+  maskAt: number;
+  outAt: number;
+  outF64: Float64Array;
+  outI32: Int32Array;
   binsAt: number;
   wywAt: number;
   idxAt: number;
@@ -151,7 +157,9 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
   const idxAt = tmpWywAt + n * 16;
   const tmpAt = idxAt + n * 4;
   const iotaAt = tmpAt + n * 4;
-  const kernel = K > 0 || !wasm ? null : createKernel(iotaAt + n * 4);
+  const maskAt = align16(iotaAt + n * 4);
+  const outAt = maskAt + F * 32;
+  const kernel = K > 0 || !wasm ? null : createKernel(outAt + 48);
   const mem = kernel?.buffer;
   const words = mem ? new Uint32Array(mem, binsAt, n * nw) : new Uint32Array(n * nw);
   const u32 = (at: number, length: number): Uint32Array =>
@@ -185,6 +193,11 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
         ? {
             build: kernel.build,
             partition: kernel.partition,
+            scan: kernel.scan,
+            maskAt,
+            outAt,
+            outF64: new Float64Array(mem, outAt, 3),
+            outI32: new Int32Array(mem, outAt + 24, 3),
             binsAt,
             wywAt,
             idxAt,
@@ -205,7 +218,7 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
     valid: [],
     free: [],
     sparse: mem ? new Float64Array(mem, 0, histSize) : new Float64Array(histSize),
-    mask: new Int32Array(F * 8),
+    mask: mem ? new Int32Array(mem, maskAt, F * 8) : new Int32Array(F * 8),
     touched: new Int32Array(256),
     prefix: new Float64Array(k1),
     nodeCounts: new Float64Array(k1),

@@ -16,8 +16,15 @@
 //   (func (export "partition") (param $words $gh $idx $tw $tg $ti $a $b $nw $f $bin i32) (result i32)
 //     ;; for i in a..b: row i's nw words, its f64x2 and its u32 go to position l++ when its byte f is
 //     ;;   <= bin, else to position k++ of the tw/tg/ti arrays; returns l
+//
+//   (func (export "scan") (param $h $nb $mask i32) (param $W $S f64) (param $out i32)
+//     ;; scanReg2 of hist-kernel.ts over one feature's [sum w*y, sum w] bins at h: bins 0..nb, or
+//     ;;   (mask >= 0) the bins set in the 8 mask words at mask, clearing them and zeroing each bin;
+//     ;;   out: f64 best proxy (in and out), f64 left w, f64 left w*y, i32 bin (-1: not improved),
+//     ;;   i32 next bin, i32 varies. The same operations in the same order as scanReg2, so the same bits.
 
 const I32 = 0x7f;
+const F64 = 0x7c;
 const V128 = 0x7b;
 
 function uleb(n: number): number[] {
@@ -329,6 +336,237 @@ function partitionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// scan's params and locals.
+const SH = 0;
+const SNB = 1;
+const SMASK = 2;
+const SW = 3;
+const SS = 4;
+const SOUT = 5;
+const SJ = 6;
+const SV = 7;
+const SB = 8;
+const SO = 9;
+const PREV = 10;
+const VARIES = 11;
+const BBIN = 12;
+const BNEXT = 13;
+const WL = 14;
+const SL = 15;
+const SBIN = 16;
+const WB = 17;
+const SR = 18;
+const PROXY = 19;
+const BP = 20;
+const BW = 21;
+const BS = 22;
+
+const f64Load = (offset: number): number[] => [0x2b, 3, ...uleb(offset)];
+const f64Store = (offset: number): number[] => [0x39, 3, ...uleb(offset)];
+const i32Store = (offset: number): number[] => [0x36, 2, ...uleb(offset)];
+const F64_ZERO = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
+const [F64_ADD, F64_SUB, F64_MUL, F64_DIV, F64_NE, F64_GT] = [[0xa0], [0xa1], [0xa2], [0xa3], [0x62], [0x64]];
+const [I32_SUB, I32_OR, I32_EQZ, I32_GE_S, I32_CTZ] = [[0x6b], [0x72], [0x45], [0x4e], [0x68]];
+
+/** One non-empty bin `SB` (sums `SBIN`, `WB`): the split left of it is a candidate, then it joins the left side. */
+const visitBin = (): number[] => [
+  ...get(PREV),
+  ...i32(0),
+  ...I32_GE_S,
+  ...IF,
+  ...i32(1),
+  ...set(VARIES),
+  ...get(SS),
+  ...get(SL),
+  ...F64_SUB,
+  ...set(SR),
+  // proxy = (sl * sl) / wl + (sr * sr) / (W - wl)
+  ...get(SL),
+  ...get(SL),
+  ...F64_MUL,
+  ...get(WL),
+  ...F64_DIV,
+  ...get(SR),
+  ...get(SR),
+  ...F64_MUL,
+  ...get(SW),
+  ...get(WL),
+  ...F64_SUB,
+  ...F64_DIV,
+  ...F64_ADD,
+  ...set(PROXY),
+  ...get(PROXY),
+  ...get(BP),
+  ...F64_GT,
+  ...IF,
+  ...get(PROXY),
+  ...set(BP),
+  ...get(PREV),
+  ...set(BBIN),
+  ...get(SB),
+  ...set(BNEXT),
+  ...get(WL),
+  ...set(BW),
+  ...get(SL),
+  ...set(BS),
+  ...END,
+  ...END,
+  ...get(SL),
+  ...get(SBIN),
+  ...F64_ADD,
+  ...set(SL),
+  ...get(WL),
+  ...get(WB),
+  ...F64_ADD,
+  ...set(WL),
+  ...get(SB),
+  ...set(PREV),
+];
+
+/** `SO = h + SB * 16`. */
+const binAddress = (): number[] => [...get(SH), ...get(SB), ...i32(4), ...SHL, ...ADD, ...set(SO)];
+
+function scanBody(): number[] {
+  const dense = [
+    ...BLOCK,
+    ...LOOP,
+    ...get(SB),
+    ...get(SNB),
+    ...I32_GE_S,
+    ...brIf(1),
+    ...binAddress(),
+    ...get(SO),
+    ...f64Load(8),
+    ...set(WB),
+    ...get(WB),
+    ...F64_ZERO,
+    ...F64_NE,
+    ...IF,
+    ...get(SO),
+    ...f64Load(0),
+    ...set(SBIN),
+    ...visitBin(),
+    ...END,
+    ...get(SB),
+    ...i32(1),
+    ...ADD,
+    ...set(SB),
+    ...br(0),
+    ...END,
+    ...END,
+  ];
+  const maskWord = [...get(SMASK), ...get(SJ), ...i32(2), ...SHL, ...ADD];
+  const sparse = [
+    ...BLOCK,
+    ...LOOP,
+    ...get(SJ),
+    ...i32(8),
+    ...I32_GE_S,
+    ...brIf(1),
+    ...maskWord,
+    ...LOAD32,
+    ...set(SV),
+    ...get(SV),
+    ...IF,
+    ...maskWord,
+    ...i32(0),
+    ...STORE32,
+    ...BLOCK,
+    ...LOOP,
+    ...get(SV),
+    ...I32_EQZ,
+    ...brIf(1),
+    // b = j * 32 + the lowest set bit of v; v loses that bit
+    ...get(SJ),
+    ...i32(5),
+    ...SHL,
+    ...get(SV),
+    ...I32_CTZ,
+    ...I32_OR,
+    ...set(SB),
+    ...get(SV),
+    ...get(SV),
+    ...i32(1),
+    ...I32_SUB,
+    ...AND,
+    ...set(SV),
+    ...binAddress(),
+    ...get(SO),
+    ...f64Load(0),
+    ...set(SBIN),
+    ...get(SO),
+    ...f64Load(8),
+    ...set(WB),
+    ...get(SO),
+    ...F64_ZERO,
+    ...f64Store(0),
+    ...get(SO),
+    ...F64_ZERO,
+    ...f64Store(8),
+    ...get(WB),
+    ...F64_ZERO,
+    ...F64_NE,
+    ...IF,
+    ...visitBin(),
+    ...END,
+    ...br(0),
+    ...END,
+    ...END,
+    ...END,
+    ...get(SJ),
+    ...i32(1),
+    ...ADD,
+    ...set(SJ),
+    ...br(0),
+    ...END,
+    ...END,
+  ];
+  const code = [
+    ...i32(-1),
+    ...set(PREV),
+    ...i32(-1),
+    ...set(BBIN),
+    ...get(SOUT),
+    ...f64Load(0),
+    ...set(BP),
+    ...get(SMASK),
+    ...i32(0),
+    ...I32_GE_S,
+    ...IF,
+    ...sparse,
+    ...ELSE,
+    ...dense,
+    ...END,
+    ...get(BBIN),
+    ...i32(0),
+    ...I32_GE_S,
+    ...IF,
+    ...get(SOUT),
+    ...get(BP),
+    ...f64Store(0),
+    ...get(SOUT),
+    ...get(BW),
+    ...f64Store(8),
+    ...get(SOUT),
+    ...get(BS),
+    ...f64Store(16),
+    ...get(SOUT),
+    ...get(BBIN),
+    ...i32Store(24),
+    ...get(SOUT),
+    ...get(BNEXT),
+    ...i32Store(28),
+    ...END,
+    ...get(SOUT),
+    ...get(VARIES),
+    ...i32Store(32),
+    ...END,
+  ];
+  // Locals after the 6 params: j, v, b, o, prev, varies, bestBin, bestNext (i32), then 9 f64.
+  const body = [2, 8, I32, 9, F64, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -337,10 +575,11 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `build` and `partition`. */
+/** The module's bytes: imports `env.mem`, exports `build`, `partition` and `scan`. */
 export function kernelModuleBytes(): Uint8Array {
   const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
   const partitionType = [0x60, 11, ...Array<number>(11).fill(I32), 1, I32];
+  const scanType = [0x60, 6, I32, I32, I32, F64, F64, I32, 0];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -350,11 +589,11 @@ export function kernelModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [2, ...type, ...partitionType]),
+    ...section(1, [3, ...type, ...partitionType, ...scanType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [2, 0, 1]),
-    ...section(7, [2, ...name('build'), 0x00, 0, ...name('partition'), 0x00, 1]),
-    ...section(10, [2, ...buildBody(), ...partitionBody()]),
+    ...section(3, [3, 0, 1, 2]),
+    ...section(7, [3, ...name('build'), 0x00, 0, ...name('partition'), 0x00, 1, ...name('scan'), 0x00, 2]),
+    ...section(10, [3, ...buildBody(), ...partitionBody(), ...scanBody()]),
   ]);
 }
 
@@ -400,6 +639,8 @@ export interface Kernel {
     f: number,
     bin: number,
   ) => number;
+  /** `scan(h, nb, mask, W, S, out)`: `h`, `mask` (or -1) and `out` are byte offsets (see above). */
+  scan: (h: number, nb: number, mask: number, W: number, S: number, out: number) => void;
 }
 
 /** A memory of at least `bytes` bytes and the kernel bound to it; null without WebAssembly SIMD or past 2 GiB. */
@@ -414,6 +655,7 @@ export function createKernel(bytes: number): Kernel | null {
       buffer: memory.buffer,
       build: instance.exports['build'] as Kernel['build'],
       partition: instance.exports['partition'] as Kernel['partition'],
+      scan: instance.exports['scan'] as Kernel['scan'],
     };
   } catch {
     return null;
