@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlatTree } from '../../src/formats/tree-ensemble.js';
 import { binFeatures } from '../../src/training/native/binning.js';
-import { partitionRows, scanReg2 } from '../../src/training/native/hist-kernel.js';
+import { markTouched, partitionRows, scanReg2 } from '../../src/training/native/hist-kernel.js';
 import type { BestSplit } from '../../src/training/native/hist-kernel.js';
 import { growTree } from '../../src/training/native/hist-tree.js';
 import { resolveTreeSetup } from '../../src/training/native/params.js';
@@ -175,5 +175,22 @@ describe('the random forest on the WebAssembly kernel', () => {
         }
       }
     }
+  });
+
+  it('mark sets the bits markTouched sets, for every feature of the rows words', () => {
+    const [n, nw, rowStride] = [700, 3, 12];
+    const random = createRandom(12);
+    const kernel = createKernel(n * rowStride + rowStride * 32);
+    expect(kernel).not.toBeNull();
+    const bins = new Uint8Array(kernel!.buffer, 0, n * rowStride);
+    for (let i = 0; i < bins.length; i++) bins[i] = Math.floor(random.next() * 256);
+    const mask = new Int32Array(kernel!.buffer, n * rowStride, rowStride * 8);
+    const [start, end] = [40, 333];
+    kernel!.mark(0, start, end, nw, mask.byteOffset);
+    const want = new Int32Array(rowStride * 8);
+    const every = Int32Array.from({ length: rowStride }, (_, f) => f);
+    markTouched(want, every, rowStride, rowStride, bins, start, end);
+    expect(want.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(mask)).toEqual(Array.from(want));
   });
 });

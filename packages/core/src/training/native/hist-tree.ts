@@ -37,8 +37,8 @@ function buildFeatures(
   const h = hist >= 0 ? ws.hists[hist]! : ws.sparse;
   const rs = d.rowStride;
   const kernel = ws.kernel;
-  // The kernel adds every feature of the rows (constant ones and padding too): used when all varying
-  // features are wanted. The same adds in the same order as addRegRows, so the same sums.
+  // The kernel adds (and marks) every feature of the rows, constant ones and padding too: used when
+  // all varying features are wanted. The same adds in the same order as addRegRows, so the same sums.
   const at =
     kernel !== null && stride === 2 && nl === ws.nVarying
       ? hist >= 0
@@ -61,6 +61,8 @@ function buildFeatures(
   if (hist >= 0) {
     const valid = ws.valid[hist]!;
     for (let j = 0; j < nl; j++) valid[list[j]!] = 1;
+  } else if (at >= 0 && kernel !== null) {
+    kernel.mark(kernel.binsAt, start, end, ws.nw, kernel.maskAt);
   } else {
     markTouched(ws.mask, list, nl, rs, ws.bins, start, end);
   }

@@ -49,6 +49,7 @@ export interface ForestKernel {
   build: Kernel['build'];
   partition: Kernel['partition'];
   scan: Kernel['scan'];
+  mark: Kernel['mark'];
   /** `mask`'s offset, and `scan`'s result: f64 proxy, left w, left w*y, then i32 bin, next, varies. */
   maskAt: number;
   outAt: number;
@@ -158,7 +159,8 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
   const tmpAt = idxAt + n * 4;
   const iotaAt = tmpAt + n * 4;
   const maskAt = align16(iotaAt + n * 4);
-  const outAt = maskAt + F * 32;
+  // The kernel marks every feature of the rows' words, the padding too.
+  const outAt = maskAt + rs * 32;
   const kernel = K > 0 || !wasm ? null : createKernel(outAt + 48);
   const mem = kernel?.buffer;
   const words = mem ? new Uint32Array(mem, binsAt, n * nw) : new Uint32Array(n * nw);
@@ -194,6 +196,7 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
             build: kernel.build,
             partition: kernel.partition,
             scan: kernel.scan,
+            mark: kernel.mark,
             maskAt,
             outAt,
             outF64: new Float64Array(mem, outAt, 3),
@@ -218,7 +221,7 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
     valid: [],
     free: [],
     sparse: mem ? new Float64Array(mem, 0, histSize) : new Float64Array(histSize),
-    mask: mem ? new Int32Array(mem, maskAt, F * 8) : new Int32Array(F * 8),
+    mask: mem ? new Int32Array(mem, maskAt, rs * 8) : new Int32Array(F * 8),
     touched: new Int32Array(256),
     prefix: new Float64Array(k1),
     nodeCounts: new Float64Array(k1),

@@ -17,6 +17,10 @@
 //     ;; for i in a..b: row i's nw words, its f64x2 and its u32 go to position l++ when its byte f is
 //     ;;   <= bin, else to position k++ of the tw/tg/ti arrays; returns l
 //
+//   (func (export "mark") (param $words $a $b $nw $mask i32)
+//     ;; for the rows a..b (consecutive), each byte (feature f, bin v) of their words: sets bit v of
+//     ;;   the 8 words (256 bits) of feature f at mask
+//
 //   (func (export "scan") (param $h $nb $mask i32) (param $W $S f64) (param $out i32)
 //     ;; scanReg2 of hist-kernel.ts over one feature's [sum w*y, sum w] bins at h: bins 0..nb, or
 //     ;;   (mask >= 0) the bins set in the 8 mask words at mask, clearing them and zeroing each bin;
@@ -336,6 +340,113 @@ function partitionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// mark's params and locals.
+const MW = 0;
+const MA = 1;
+const MB = 2;
+const MNW = 3;
+const MMASK = 4;
+const MP = 5;
+const MEND = 6;
+const MBASE = 7;
+const MV = 8;
+const MBIN = 9;
+const MADDR = 10;
+
+/** Sets the bit of byte `k` of word `MV` in the mask words of feature `MBASE + k * 32`. */
+function markByte(k: number): number[] {
+  const bin = k === 0 ? [...get(MV)] : [...get(MV), ...i32(8 * k), ...SHR_U];
+  return [
+    ...bin,
+    ...i32(255),
+    ...AND,
+    ...set(MBIN),
+    ...get(MBASE),
+    ...i32(k * 32),
+    ...ADD,
+    ...get(MBIN),
+    ...i32(5),
+    ...SHR_U,
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(MADDR),
+    ...get(MADDR),
+    ...get(MADDR),
+    ...LOAD32,
+    ...i32(1),
+    ...get(MBIN),
+    ...SHL,
+    ...I32_OR,
+    ...STORE32,
+  ];
+}
+
+function markBody(): number[] {
+  const rowBytes = [...get(MNW), ...i32(2), ...SHL];
+  const code = [
+    // p = words + a * rowBytes; end = words + b * rowBytes
+    ...get(MW),
+    ...get(MA),
+    ...rowBytes,
+    ...MUL,
+    ...ADD,
+    ...set(MP),
+    ...get(MW),
+    ...get(MB),
+    ...rowBytes,
+    ...MUL,
+    ...ADD,
+    ...set(MEND),
+    ...BLOCK,
+    ...LOOP,
+    ...get(MP),
+    ...get(MEND),
+    ...GE_U,
+    ...brIf(1),
+    // A row: its words hold features 0-3, 4-7, ... (128 bytes of mask per word).
+    ...get(MMASK),
+    ...set(MBASE),
+    ...get(MP),
+    ...rowBytes,
+    ...ADD,
+    ...set(MADDR),
+    ...get(MADDR),
+    ...set(MB),
+    ...BLOCK,
+    ...LOOP,
+    ...get(MP),
+    ...get(MB),
+    ...GE_U,
+    ...brIf(1),
+    ...get(MP),
+    ...LOAD32,
+    ...set(MV),
+    ...markByte(0),
+    ...markByte(1),
+    ...markByte(2),
+    ...markByte(3),
+    ...get(MBASE),
+    ...i32(128),
+    ...ADD,
+    ...set(MBASE),
+    ...get(MP),
+    ...i32(4),
+    ...ADD,
+    ...set(MP),
+    ...br(0),
+    ...END,
+    ...END,
+    ...br(0),
+    ...END,
+    ...END,
+    ...END,
+  ];
+  // Locals after the 5 params: p, end, base, v, bin, addr (i32); b is reused as the row's end.
+  const body = [1, 6, I32, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 // scan's params and locals.
 const SH = 0;
 const SNB = 1;
@@ -575,11 +686,12 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `build`, `partition` and `scan`. */
+/** The module's bytes: imports `env.mem`, exports `build`, `partition`, `scan` and `mark`. */
 export function kernelModuleBytes(): Uint8Array {
   const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
   const partitionType = [0x60, 11, ...Array<number>(11).fill(I32), 1, I32];
   const scanType = [0x60, 6, I32, I32, I32, F64, F64, I32, 0];
+  const markType = [0x60, 5, I32, I32, I32, I32, I32, 0];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -589,11 +701,25 @@ export function kernelModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [3, ...type, ...partitionType, ...scanType]),
+    ...section(1, [4, ...type, ...partitionType, ...scanType, ...markType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [3, 0, 1, 2]),
-    ...section(7, [3, ...name('build'), 0x00, 0, ...name('partition'), 0x00, 1, ...name('scan'), 0x00, 2]),
-    ...section(10, [3, ...buildBody(), ...partitionBody(), ...scanBody()]),
+    ...section(3, [4, 0, 1, 2, 3]),
+    ...section(7, [
+      4,
+      ...name('build'),
+      0x00,
+      0,
+      ...name('partition'),
+      0x00,
+      1,
+      ...name('scan'),
+      0x00,
+      2,
+      ...name('mark'),
+      0x00,
+      3,
+    ]),
+    ...section(10, [4, ...buildBody(), ...partitionBody(), ...scanBody(), ...markBody()]),
   ]);
 }
 
@@ -641,6 +767,8 @@ export interface Kernel {
   ) => number;
   /** `scan(h, nb, mask, W, S, out)`: `h`, `mask` (or -1) and `out` are byte offsets (see above). */
   scan: (h: number, nb: number, mask: number, W: number, S: number, out: number) => void;
+  /** `mark(words, a, b, nw, mask)`: `words` and `mask` are byte offsets (see above). */
+  mark: (words: number, a: number, b: number, nw: number, mask: number) => void;
 }
 
 /** A memory of at least `bytes` bytes and the kernel bound to it; null without WebAssembly SIMD or past 2 GiB. */
@@ -656,6 +784,7 @@ export function createKernel(bytes: number): Kernel | null {
       build: instance.exports['build'] as Kernel['build'],
       partition: instance.exports['partition'] as Kernel['partition'],
       scan: instance.exports['scan'] as Kernel['scan'],
+      mark: instance.exports['mark'] as Kernel['mark'],
     };
   } catch {
     return null;
