@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlatTree } from '../../src/formats/tree-ensemble.js';
 import { binFeatures } from '../../src/training/native/binning.js';
-import { markTouched, partitionRows, scanReg2 } from '../../src/training/native/hist-kernel.js';
+import { markTouched, partitionRows, scanReg2, subtractHist } from '../../src/training/native/hist-kernel.js';
 import type { BestSplit } from '../../src/training/native/hist-kernel.js';
 import { growTree } from '../../src/training/native/hist-tree.js';
 import { resolveTreeSetup } from '../../src/training/native/params.js';
@@ -192,5 +192,21 @@ describe('the random forest on the WebAssembly kernel', () => {
     markTouched(want, every, rowStride, rowStride, bins, start, end);
     expect(want.some((v) => v !== 0)).toBe(true);
     expect(Array.from(mask)).toEqual(Array.from(want));
+  });
+
+  it('sub subtracts like subtractHist, over the bytes asked only', () => {
+    const random = createRandom(13);
+    const kernel = createKernel(2 * 4096);
+    expect(kernel).not.toBeNull();
+    const h = new Float64Array(kernel!.buffer, 0, 512);
+    const hs = new Float64Array(kernel!.buffer, 4096, 512);
+    for (let i = 0; i < 512; i++) {
+      h[i] = (random.next() - 0.5) * 1e3;
+      hs[i] = (random.next() - 0.5) * 1e3;
+    }
+    const want = h.slice();
+    subtractHist(want, hs, 32, 200);
+    kernel!.sub(32 * 8, 4096 + 32 * 8, 200 * 8);
+    expect(Array.from(h)).toEqual(Array.from(want));
   });
 });

@@ -181,9 +181,15 @@ function passHistograms(
     buildFeatures(ws, d, hs, nl, ws.stStart[smallSlot]!, ws.stEnd[smallSlot]!);
     const h = ws.hists[hist]!;
     const hsArr = ws.hists[hs]!;
+    // A bin's [w*y, w] as one f64x2 in the kernel (stride 2), the same differences.
+    const hAt = stride === 2 ? ws.kernel?.histAt[hist] : undefined;
+    const hsAt = ws.kernel?.histAt[hs];
     for (let j = 0; j < nl; j++) {
       const f = ws.list[j]!;
-      subtractHist(h, hsArr, f * 256 * stride, d.nBins[f]! * stride);
+      const off = f * 256 * stride;
+      if (hAt !== undefined && hsAt !== undefined)
+        ws.kernel!.sub(hAt + off * 8, hsAt + off * 8, d.nBins[f]! * stride * 8);
+      else subtractHist(h, hsArr, off, d.nBins[f]! * stride);
     }
   }
   if (smallDense) ws.stHist[smallSlot] = hs;

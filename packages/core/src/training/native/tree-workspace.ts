@@ -50,6 +50,7 @@ export interface ForestKernel {
   partition: Kernel['partition'];
   scan: Kernel['scan'];
   mark: Kernel['mark'];
+  sub: Kernel['sub'];
   /** `mask`'s offset, and `scan`'s result: f64 proxy, left w, left w*y, then i32 bin, next, varies. */
   maskAt: number;
   outAt: number;
@@ -197,6 +198,7 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
             partition: kernel.partition,
             scan: kernel.scan,
             mark: kernel.mark,
+            sub: kernel.sub,
             maskAt,
             outAt,
             outF64: new Float64Array(mem, outAt, 3),

@@ -21,6 +21,10 @@
 //     ;; for the rows a..b (consecutive), each byte (feature f, bin v) of their words: sets bit v of
 //     ;;   the 8 words (256 bits) of feature f at mask
 //
+//   (func (export "sub") (param $h $hs $bytes i32)
+//     ;; h[i] -= hs[i] over the first `bytes` bytes, two doubles at a time (f64x2): a larger child's
+//     ;;   histogram from its parent's and its sibling's
+//
 //   (func (export "scan") (param $h $nb $mask i32) (param $W $S f64) (param $out i32)
 //     ;; scanReg2 of hist-kernel.ts over one feature's [sum w*y, sum w] bins at h: bins 0..nb, or
 //     ;;   (mask >= 0) the bins set in the 8 mask words at mask, clearing them and zeroing each bin;
@@ -337,6 +341,43 @@ function partitionBody(): number[] {
   ];
   // Locals after the 11 params: l, k, src, dst, j, rowBytes (i32).
   const body = [1, 6, I32, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function subBody(): number[] {
+  // Params h, hs, bytes; local i.
+  const [h, hs, bytes, i] = [0, 1, 2, 3];
+  const code = [
+    ...BLOCK,
+    ...LOOP,
+    ...get(i),
+    ...get(bytes),
+    ...GE_U,
+    ...brIf(1),
+    ...get(h),
+    ...get(i),
+    ...ADD,
+    ...get(h),
+    ...get(i),
+    ...ADD,
+    ...V128_LOAD,
+    ...get(hs),
+    ...get(i),
+    ...ADD,
+    ...V128_LOAD,
+    0xfd,
+    ...uleb(0xf1), // f64x2.sub
+    ...V128_STORE,
+    ...get(i),
+    ...i32(16),
+    ...ADD,
+    ...set(i),
+    ...br(0),
+    ...END,
+    ...END,
+    ...END,
+  ];
+  const body = [1, 1, I32, ...code];
   return [...uleb(body.length), ...body];
 }
 
@@ -686,12 +727,13 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `build`, `partition`, `scan` and `mark`. */
+/** The module's bytes: imports `env.mem`, exports `build`, `partition`, `scan`, `mark` and `sub`. */
 export function kernelModuleBytes(): Uint8Array {
   const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
   const partitionType = [0x60, 11, ...Array<number>(11).fill(I32), 1, I32];
   const scanType = [0x60, 6, I32, I32, I32, F64, F64, I32, 0];
   const markType = [0x60, 5, I32, I32, I32, I32, I32, 0];
+  const subType = [0x60, 3, I32, I32, I32, 0];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -701,11 +743,11 @@ export function kernelModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [4, ...type, ...partitionType, ...scanType, ...markType]),
+    ...section(1, [5, ...type, ...partitionType, ...scanType, ...markType, ...subType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [4, 0, 1, 2, 3]),
+    ...section(3, [5, 0, 1, 2, 3, 4]),
     ...section(7, [
-      4,
+      5,
       ...name('build'),
       0x00,
       0,
@@ -718,8 +760,11 @@ export function kernelModuleBytes(): Uint8Array {
       ...name('mark'),
       0x00,
       3,
+      ...name('sub'),
+      0x00,
+      4,
     ]),
-    ...section(10, [4, ...buildBody(), ...partitionBody(), ...scanBody(), ...markBody()]),
+    ...section(10, [5, ...buildBody(), ...partitionBody(), ...scanBody(), ...markBody(), ...subBody()]),
   ]);
 }
 
@@ -769,6 +814,8 @@ export interface Kernel {
   scan: (h: number, nb: number, mask: number, W: number, S: number, out: number) => void;
   /** `mark(words, a, b, nw, mask)`: `words` and `mask` are byte offsets (see above). */
   mark: (words: number, a: number, b: number, nw: number, mask: number) => void;
+  /** `sub(h, hs, bytes)`: `h` and `hs` are byte offsets (see above). */
+  sub: (h: number, hs: number, bytes: number) => void;
 }
 
 /** A memory of at least `bytes` bytes and the kernel bound to it; null without WebAssembly SIMD or past 2 GiB. */
@@ -785,6 +832,7 @@ export function createKernel(bytes: number): Kernel | null {
       partition: instance.exports['partition'] as Kernel['partition'],
       scan: instance.exports['scan'] as Kernel['scan'],
       mark: instance.exports['mark'] as Kernel['mark'],
+      sub: instance.exports['sub'] as Kernel['sub'],
     };
   } catch {
     return null;
