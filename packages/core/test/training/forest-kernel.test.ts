@@ -10,10 +10,12 @@ import { createWorkspace } from '../../src/training/native/tree-workspace.js';
 import type { TreeData } from '../../src/training/native/tree-workspace.js';
 import { createKernel } from '../../src/training/native/wasm-kernel.js';
 import { createRandom } from '../../src/training/random.js';
-import { friedman } from '../native-trees/helpers.js';
+import { friedman, threeClasses } from '../native-trees/helpers.js';
 
-function regressionData(nRows: number, nFeatures: number, seed: number): TreeData {
-  const d = friedman(nRows, nFeatures, seed);
+/** Regression data, or with `nClasses` 2 or 3 classes (2: classes 1 and 2 merged). */
+function treeData(nRows: number, nFeatures: number, seed: number, nClasses = 0): TreeData {
+  const classes = nClasses > 0;
+  const d = classes ? threeClasses(nRows, nFeatures, seed) : friedman(nRows, nFeatures, seed);
   const binned = binFeatures(d.x, nRows, nFeatures);
   const rowStride = Math.ceil(nFeatures / 4) * 4;
   const rowBins = new Uint8Array(nRows * rowStride);
@@ -28,9 +30,9 @@ function regressionData(nRows: number, nFeatures: number, seed: number): TreeDat
     nBins: binned.nBins,
     binMin: binned.binMin,
     binMax: binned.binMax,
-    y: d.y,
-    cls: new Int32Array(0),
-    nClasses: 0,
+    y: classes ? new Float64Array(0) : d.y,
+    cls: Int32Array.from(classes ? d.y : [], (v) => Math.min(v, nClasses - 1)),
+    nClasses,
   };
 }
 
@@ -47,7 +49,7 @@ describe('the random forest on the WebAssembly kernel', () => {
     ['sampled features, no bootstrap', { maxFeatures: 3, bootstrap: false }],
     ['row counts kept (minSamplesLeaf 3)', { minSamplesLeaf: 3, maxDepth: 9 }],
   ])('grows the same trees as the JavaScript learner: %s', (_, params) => {
-    const d = regressionData(6000, 7, 4);
+    const d = treeData(6000, 7, 4);
     const { config } = resolveTreeSetup(params, 'regression', d.nRows, d.nFeatures, false);
     const wasm = createWorkspace(d, true);
     const js = createWorkspace(d, false);
@@ -58,6 +60,26 @@ describe('the random forest on the WebAssembly kernel', () => {
       const b = growTree(d, config, js, seed);
       expect(a.feature.length).toBeGreaterThan(100);
       expect(plain(a)).toEqual(plain(b));
+    }
+  });
+
+  it.each<[string, number, NativeTreeParams]>([
+    ['3 classes, gini, sampled features', 3, { maxDepth: 12 }],
+    [
+      '2 classes (stride 2, as regression), entropy, all features',
+      2,
+      { criterion: 'entropy', maxFeatures: 'all' },
+    ],
+  ])('classification moves rows in the kernel and grows the same trees: %s', (_, nClasses, params) => {
+    const d = treeData(5000, 6, 7, nClasses);
+    const { config } = resolveTreeSetup(params, 'classification', d.nRows, d.nFeatures, false);
+    const wasm = createWorkspace(d, true);
+    const js = createWorkspace(d, false);
+    expect(wasm.kernel).not.toBeNull();
+    for (const seed of [4, 5]) {
+      const a = growTree(d, config, wasm, seed);
+      expect(a.feature.length).toBeGreaterThan(50);
+      expect(plain(a)).toEqual(plain(growTree(d, config, js, seed)));
     }
   });
 

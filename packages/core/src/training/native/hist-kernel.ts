@@ -355,7 +355,7 @@ export function scanClasses(
     for (let c = 0; c < k; c++) prefix[c]! += h[o + c]!;
     wl += wb;
     if (counted) ml += h[o + k]!;
-    if (useList) h.fill(0, o, o + stride);
+    if (useList) for (let j = o; j < o + stride; j++) h[j] = 0;
     prev = b;
   }
   return varies;

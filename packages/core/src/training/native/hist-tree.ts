@@ -40,7 +40,7 @@ function buildFeatures(
   // The kernel adds (and marks) every feature of the rows, constant ones and padding too: used when
   // all varying features are wanted. The same adds in the same order as addRegRows, so the same sums.
   const at =
-    kernel !== null && stride === 2 && nl === ws.nVarying
+    kernel !== null && K === 0 && stride === 2 && nl === ws.nVarying
       ? hist >= 0
         ? (kernel.histAt[hist] ?? -1)
         : kernel.sparseAt
@@ -231,7 +231,7 @@ function splitRows(ws: TreeWorkspace, start: number, end: number, f: number, bin
   );
   const right = end - mid;
   ws.words.set(ws.tmpWords.subarray(0, right * nw), mid * nw);
-  ws.wyw.set(ws.tmpWyw.subarray(0, 2 * right), 2 * mid);
+  if (ws.wyw.length > 0) ws.wyw.set(ws.tmpWyw.subarray(0, 2 * right), 2 * mid);
   ws.idx.set(ws.tmp.subarray(0, right), mid);
   return mid;
 }

@@ -162,7 +162,8 @@ export function createWorkspace(d: TreeData, wasm = true): TreeWorkspace {
   const maskAt = align16(iotaAt + n * 4);
   // The kernel marks every feature of the rows' words, the padding too.
   const outAt = maskAt + rs * 32;
-  const kernel = K > 0 || !wasm ? null : createKernel(outAt + 48);
+  // Classification uses the kernel to move rows only (its 16 bytes per row at wywAt unused).
+  const kernel = wasm ? createKernel(outAt + 48) : null;
   const mem = kernel?.buffer;
   const words = mem ? new Uint32Array(mem, binsAt, n * nw) : new Uint32Array(n * nw);
   const u32 = (at: number, length: number): Uint32Array =>
