@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRegistryError } from '../../src/errors.js';
+import { splitThreshold } from '../../src/training/native/hist-kernel.js';
 import { binFeatures, MAX_BINS } from '../../src/training/native/index.js';
 import { createRandom } from '../../src/training/random.js';
 
@@ -90,6 +91,49 @@ describe('binFeatures', () => {
   it('infinities are ordinary values', () => {
     const b = binFeatures(Float64Array.from([-Infinity, 0, Infinity, 0]), 4, 1);
     expect(Array.from(b.bins)).toEqual([0, 1, 2, 1]);
+  });
+
+  it('a large column is ordered like a comparison sort: negatives, -0 and 0, infinities, subnormals', () => {
+    // Past a few thousand rows the values are radix-sorted by their bits.
+    const random = createRandom(5);
+    const pool = [
+      -Infinity,
+      -1e300,
+      -2.5,
+      -1,
+      -Number.MIN_VALUE,
+      -0,
+      0,
+      Number.MIN_VALUE,
+      1e-310,
+      0.5,
+      3,
+      Infinity,
+    ];
+    for (let i = 0; i < 180; i++) pool.push((random.next() - 0.5) * 10 ** Math.floor(random.next() * 12 - 6));
+    const n = 5000;
+    const x = column(n, (i) => pool[i % pool.length]!);
+    const b = binFeatures(x, n, 1);
+    const distinct = Array.from(new Set(pool)).sort((p, q) => p - q);
+    expect(b.nBins[0]).toBe(distinct.length);
+    const expected = distinct.slice(1).map((v, i) => splitThreshold(distinct[i]!, v));
+    expect(Array.from(b.thresholds.subarray(0, distinct.length - 1))).toEqual(expected);
+    expect(b.bins[x.indexOf(-0)]).toBe(b.bins[x.indexOf(0)]);
+  });
+
+  it('quantile bins of a large column with negative values are ordered and even', () => {
+    const random = createRandom(6);
+    const n = 10_000;
+    const x = column(n, () => (random.next() - 0.7) * 1000);
+    const b = binFeatures(x, n, 1);
+    expect(b.nBins[0]).toBe(256);
+    const sizes = new Int32Array(256);
+    for (let r = 0; r < n; r++) sizes[b.bins[r]!]!++;
+    for (let t = 0; t < 256; t++) {
+      expect(sizes[t]).toBeGreaterThanOrEqual(Math.floor(n / 256));
+      expect(sizes[t]).toBeLessThanOrEqual(Math.ceil(n / 256) + 1);
+      if (t < 255) expect(b.binMax[t]!).toBeLessThan(b.binMin[t + 1]!);
+    }
   });
 
   it('NaN is rejected with INVALID_ARGUMENT naming the row and feature', () => {

@@ -52,6 +52,85 @@ function alloc<T extends Uint8Array | Int32Array | Float64Array>(
   return shared ? new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT)) : new Ctor(n);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Buffers of {@link sortValues}, for up to `size` values. */
+interface SortScratch {
+  size: number;
+  keys: Uint32Array[];
+  counts: Int32Array;
+}
+
+const sortScratch = (size: number): SortScratch => ({
+  size,
+  keys: Array.from({ length: 4 }, () => new Uint32Array(size)),
+  counts: new Int32Array(6 * 2048),
+});
+
+/**
+ * Sorts `a` (no NaN) ascending in place, as `Float64Array.prototype.sort` does (-0 before 0) but
+ * several times faster on large columns: an LSD radix sort, 11 bits a pass, of the values' bits
+ * mapped to unsigned integers in the same order (sign bit flipped, or every bit for negatives).
+ */
+function sortValues(a: Float64Array, scratch: SortScratch): void {
+  const n = a.length;
+  if (n < 2048 || n > scratch.size || !LITTLE_ENDIAN) {
+    a.sort();
+    return;
+  }
+  const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  let [hi, lo, hi2, lo2] = scratch.keys as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const counts = scratch.counts;
+  counts.fill(0);
+  for (let i = 0; i < n; i++) {
+    let h = u[2 * i + 1]!;
+    let l = u[2 * i]!;
+    if (h >= 0x80000000) {
+      h = ~h >>> 0;
+      l = ~l >>> 0;
+    } else h = (h | 0x80000000) >>> 0;
+    hi[i] = h;
+    lo[i] = l;
+    counts[l & 2047]!++;
+    counts[2048 + ((l >>> 11) & 2047)]!++;
+    counts[4096 + (l >>> 22)]!++;
+    counts[6144 + (h & 2047)]!++;
+    counts[8192 + ((h >>> 11) & 2047)]!++;
+    counts[10240 + (h >>> 22)]!++;
+  }
+  for (let pass = 0; pass < 6; pass++) {
+    const base = pass * 2048;
+    const shift = (pass % 3) * 11;
+    // A digit every value shares leaves the order as it is.
+    let skip = false;
+    let sum = 0;
+    for (let k = 0; k < 2048; k++) {
+      const c = counts[base + k]!;
+      if (c === n) skip = true;
+      counts[base + k] = sum;
+      sum += c;
+    }
+    if (skip) continue;
+    const digits = pass < 3 ? lo : hi;
+    for (let i = 0; i < n; i++) {
+      const p = counts[base + ((digits[i]! >>> shift) & 2047)]!++;
+      hi2[p] = hi[i]!;
+      lo2[p] = lo[i]!;
+    }
+    [hi, lo, hi2, lo2] = [hi2, lo2, hi, lo];
+  }
+  for (let i = 0; i < n; i++) {
+    const h = hi[i]!;
+    if (h >= 0x80000000) {
+      u[2 * i + 1] = h ^ 0x80000000;
+      u[2 * i] = lo[i]!;
+    } else {
+      u[2 * i + 1] = ~h;
+      u[2 * i] = ~lo[i]!;
+    }
+  }
+}
+
 /** Cut points between the distinct values of `sorted`: one bin per value when they fit, else quantile bins. */
 function computeEdges(sorted: Float64Array, maxBins: number): { edges: Float64Array; exact: boolean } {
   const s = sorted.length;
@@ -168,6 +247,7 @@ export function binFeatures(
   const col = new Float64Array(nRows);
   const present = new Float64Array(nRows);
   const rng = new Uint32Array([0x5eed]);
+  const scratch = sortScratch(Math.min(nRows, sampleSize));
   for (let f = 0; f < nFeatures; f++) {
     let np = 0;
     for (let r = 0; r < nRows; r++) {
@@ -187,7 +267,7 @@ export function binFeatures(
     const sampled = np > sampleSize;
     const sample = sampled ? new Float64Array(sampleSize) : present.slice(0, np);
     if (sampled) for (let i = 0; i < sampleSize; i++) sample[i] = present[randBelow(rng, np)]!;
-    sample.sort();
+    sortValues(sample, scratch);
     const { edges, exact } = computeEdges(sample, Math.max(1, bins));
     if (!assignBins(col, edges, out, f, exact, missing)) {
       // The sample missed some of this feature's few distinct values: place edges from all rows.

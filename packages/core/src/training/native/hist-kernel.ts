@@ -18,9 +18,9 @@ export interface BestSplit {
 }
 
 /**
- * Adds rows `idx[a..b)` to the regression histograms of the features `list[0..nl)`, row by row:
- * `rowBins[r * rs + f]` is row r's bin of feature f, `wyw[2r], wyw[2r+1]` its `w*y` and `w`.
- * `stride` 3 also counts rows.
+ * Adds the rows at positions `a..b` to the regression histograms of the features `list[0..nl)`, row
+ * by row: `bins[i * rs + f]` is the bin of feature f at position i, `wyw[2i], wyw[2i+1]` its `w*y`
+ * and `w`. `stride` 3 also counts rows.
  */
 export function addRegRows(
   h: Float64Array,
@@ -28,34 +28,31 @@ export function addRegRows(
   list: Int32Array,
   nl: number,
   rs: number,
-  rowBins: Uint8Array,
-  idx: Uint32Array,
+  bins: Uint8Array,
   a: number,
   b: number,
   wyw: Float64Array,
 ): void {
   if (stride === 2) {
     for (let i = a; i < b; i++) {
-      const r = idx[i]!;
-      const rb = r * rs;
-      const v = wyw[2 * r]!;
-      const w = wyw[2 * r + 1]!;
+      const rb = i * rs;
+      const v = wyw[2 * i]!;
+      const w = wyw[2 * i + 1]!;
       for (let j = 0; j < nl; j++) {
         const f = list[j]!;
-        const o = f * 512 + rowBins[rb + f]! * 2;
+        const o = f * 512 + bins[rb + f]! * 2;
         h[o]! += v;
         h[o + 1]! += w;
       }
     }
   } else {
     for (let i = a; i < b; i++) {
-      const r = idx[i]!;
-      const rb = r * rs;
-      const v = wyw[2 * r]!;
-      const w = wyw[2 * r + 1]!;
+      const rb = i * rs;
+      const v = wyw[2 * i]!;
+      const w = wyw[2 * i + 1]!;
       for (let j = 0; j < nl; j++) {
         const f = list[j]!;
-        const o = f * 768 + rowBins[rb + f]! * 3;
+        const o = f * 768 + bins[rb + f]! * 3;
         h[o]! += v;
         h[o + 1]! += w;
         h[o + 2]! += 1;
@@ -64,7 +61,10 @@ export function addRegRows(
   }
 }
 
-/** Like {@link addRegRows} for classification: per bin the weight of each of the `k` classes (`stride > k`: and rows). */
+/**
+ * Like {@link addRegRows} for classification: per bin the weight of each of the `k` classes
+ * (`stride > k`: and rows); `idx[i]` is the row at position i, for its class and weight.
+ */
 export function addClsRows(
   h: Float64Array,
   stride: number,
@@ -72,7 +72,7 @@ export function addClsRows(
   list: Int32Array,
   nl: number,
   rs: number,
-  rowBins: Uint8Array,
+  bins: Uint8Array,
   idx: Uint32Array,
   a: number,
   b: number,
@@ -83,34 +83,33 @@ export function addClsRows(
   const counted = stride > k;
   for (let i = a; i < b; i++) {
     const r = idx[i]!;
-    const rb = r * rs;
+    const rb = i * rs;
     const c = cls[r]!;
     const w = weights[r]!;
     for (let j = 0; j < nl; j++) {
       const f = list[j]!;
-      const o = f * featureSize + rowBins[rb + f]! * stride;
+      const o = f * featureSize + bins[rb + f]! * stride;
       h[o + c]! += w;
       if (counted) h[o + k]! += 1;
     }
   }
 }
 
-/** Marks the bins rows `idx[a..b)` fall in, for the features `list[0..nl)`, in `mask` (8 words per feature). */
+/** Marks the bins the rows at positions `a..b` fall in, for the features `list[0..nl)`, in `mask` (8 words per feature). */
 export function markTouched(
   mask: Int32Array,
   list: Int32Array,
   nl: number,
   rs: number,
-  rowBins: Uint8Array,
-  idx: Uint32Array,
+  bins: Uint8Array,
   a: number,
   b: number,
 ): void {
   for (let i = a; i < b; i++) {
-    const rb = idx[i]! * rs;
+    const rb = i * rs;
     for (let j = 0; j < nl; j++) {
       const f = list[j]!;
-      const bin = rowBins[rb + f]!;
+      const bin = bins[rb + f]!;
       mask[(f << 3) | (bin >> 5)]! |= 1 << (bin & 31);
     }
   }
@@ -137,24 +136,11 @@ export function extractTouched(mask: Int32Array, f: number, touched: Int32Array)
   return nt;
 }
 
-/** Zeroes the bins `touched[0..nt)` of the histogram at `off` again. */
-export function clearTouched(
-  h: Float64Array,
-  off: number,
-  touched: Int32Array,
-  nt: number,
-  stride: number,
-): void {
-  for (let i = 0; i < nt; i++) {
-    const o = off + touched[i]! * stride;
-    for (let j = o, end = o + stride; j < end; j++) h[j] = 0;
-  }
-}
-
 /**
  * Squared error: maximizes `S_L^2/W_L + S_R^2/W_R` over the bins `list[0..count)` (or `0..count` when
  * `!useList`). With a row count in the layout (`stride` 3), both sides keep `minLeaf` rows. Returns
- * true when the feature is not constant in the node.
+ * true when the feature is not constant in the node. The listed bins are of the sparse scratch and
+ * are zeroed again as they are read.
  */
 export function scanReg(
   best: BestSplit,
@@ -199,7 +185,101 @@ export function scanReg(
     sl += h[o]!;
     wl += wb;
     if (counted) ml += h[o + 2]!;
+    if (useList) {
+      h[o] = 0;
+      h[o + 1] = 0;
+      if (counted) h[o + 2] = 0;
+    }
     prev = b;
+  }
+  return varies;
+}
+
+/**
+ * {@link scanReg} for the layout without row counts (`stride` 2), over feature `f`'s `nb` bins of a
+ * dense histogram or, with `mask`, over the sparse scratch's bins marked in it (read in ascending
+ * order straight from the mask words, which it clears, zeroing each bin as it reads it).
+ */
+export function scanReg2(
+  best: BestSplit,
+  f: number,
+  h: Float64Array,
+  off: number,
+  nb: number,
+  mask: Int32Array | null,
+  W: number,
+  S: number,
+): boolean {
+  let wl = 0;
+  let sl = 0;
+  let prev = -1;
+  let varies = false;
+  let bestProxy = best.proxy;
+  let bestBin = -1;
+  let bestNext = 0;
+  let bestW = 0;
+  let bestS = 0;
+  if (mask === null) {
+    for (let b = 0; b < nb; b++) {
+      const o = off + 2 * b;
+      const wb = h[o + 1]!;
+      if (wb === 0) continue;
+      if (prev >= 0) {
+        varies = true;
+        const sr = S - sl;
+        const proxy = (sl * sl) / wl + (sr * sr) / (W - wl);
+        if (proxy > bestProxy) {
+          bestProxy = proxy;
+          bestBin = prev;
+          bestNext = b;
+          bestW = wl;
+          bestS = sl;
+        }
+      }
+      sl += h[o]!;
+      wl += wb;
+      prev = b;
+    }
+  } else {
+    for (let j = 0; j < 8; j++) {
+      let v = mask[(f << 3) | j]!;
+      if (v === 0) continue;
+      mask[(f << 3) | j] = 0;
+      while (v !== 0) {
+        const low = v & -v;
+        v ^= low;
+        const b = (j << 5) | (31 - Math.clz32(low));
+        const o = off + 2 * b;
+        const sb = h[o]!;
+        const wb = h[o + 1]!;
+        h[o] = 0;
+        h[o + 1] = 0;
+        if (wb === 0) continue;
+        if (prev >= 0) {
+          varies = true;
+          const sr = S - sl;
+          const proxy = (sl * sl) / wl + (sr * sr) / (W - wl);
+          if (proxy > bestProxy) {
+            bestProxy = proxy;
+            bestBin = prev;
+            bestNext = b;
+            bestW = wl;
+            bestS = sl;
+          }
+        }
+        sl += sb;
+        wl += wb;
+        prev = b;
+      }
+    }
+  }
+  if (bestBin >= 0) {
+    best.proxy = bestProxy;
+    best.feature = f;
+    best.bin = bestBin;
+    best.next = bestNext;
+    best.leftW = bestW;
+    best.leftS = bestS;
   }
   return varies;
 }
@@ -207,7 +287,7 @@ export function scanReg(
 /**
  * Gini (`entropy` false): maximizes `sum_k L_k^2/W_L + sum_k R_k^2/W_R`. Entropy: maximizes
  * `-(W_L H_L + W_R H_R)` = `sum c log c` over both sides minus `W log W` of each. `tot[0..k)` are the
- * node's class weights; `prefix` is scratch.
+ * node's class weights; `prefix` is scratch. Like {@link scanReg}, zeroes the listed bins it reads.
  */
 export function scanClasses(
   best: BestSplit,
@@ -275,30 +355,76 @@ export function scanClasses(
     for (let c = 0; c < k; c++) prefix[c]! += h[o + c]!;
     wl += wb;
     if (counted) ml += h[o + k]!;
+    if (useList) for (let j = o; j < o + stride; j++) h[j] = 0;
     prev = b;
   }
   return varies;
 }
 
-/** Stable in-place partition of `idx[start..end)`: rows whose bin of feature `f` is `<= bin` first. Returns the boundary. */
+/**
+ * Stable in-place partition of the positions `start..end`: rows whose bin of feature `f` is `<= bin`
+ * first. Each row's `nw` words of bins (`words`, the same memory as `bins`), its `[w*y, w]` (when
+ * `wyw` is not empty) and its row number move together; the rows going right wait in the `tmp*`
+ * arrays. Returns the boundary.
+ */
 export function partitionRows(
+  bins: Uint8Array,
+  words: Uint32Array,
+  tmpWords: Uint32Array,
+  nw: number,
+  wyw: Float64Array,
+  tmpWyw: Float64Array,
   idx: Uint32Array,
   tmp: Uint32Array,
   start: number,
   end: number,
-  rowBins: Uint8Array,
+  f: number,
+  bin: number,
+): number {
+  const rs = nw * 4;
+  const reg = wyw.length > 0;
+  let l = start;
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    const from = i * nw;
+    if (bins[i * rs + f]! <= bin) {
+      if (l !== i) {
+        const to = l * nw;
+        for (let j = 0; j < nw; j++) words[to + j] = words[from + j]!;
+        if (reg) {
+          wyw[2 * l] = wyw[2 * i]!;
+          wyw[2 * l + 1] = wyw[2 * i + 1]!;
+        }
+        idx[l] = idx[i]!;
+      }
+      l++;
+    } else {
+      const to = k * nw;
+      for (let j = 0; j < nw; j++) tmpWords[to + j] = words[from + j]!;
+      if (reg) {
+        tmpWyw[2 * k] = wyw[2 * i]!;
+        tmpWyw[2 * k + 1] = wyw[2 * i + 1]!;
+      }
+      tmp[k++] = idx[i]!;
+    }
+  }
+  words.set(tmpWords.subarray(0, k * nw), l * nw);
+  if (reg) wyw.set(tmpWyw.subarray(0, 2 * k), 2 * l);
+  idx.set(tmp.subarray(0, k), l);
+  return l;
+}
+
+/** The number of positions `start..end` whose bin of feature `f` is `<= bin`: a partition's boundary without moving rows. */
+export function countLeft(
+  bins: Uint8Array,
   rs: number,
+  start: number,
+  end: number,
   f: number,
   bin: number,
 ): number {
   let l = start;
-  let k = 0;
-  for (let i = start; i < end; i++) {
-    const r = idx[i]!;
-    if (rowBins[r * rs + f]! <= bin) idx[l++] = r;
-    else tmp[k++] = r;
-  }
-  for (let j = 0; j < k; j++) idx[l + j] = tmp[j]!;
+  for (let i = start; i < end; i++) if (bins[i * rs + f]! <= bin) l++;
   return l;
 }
 

@@ -3,13 +3,14 @@ import type { FlatTree } from '../../formats/tree-ensemble.js';
 import {
   addClsRows,
   addRegRows,
-  clearTouched,
+  countLeft,
   extractTouched,
   isPureTarget,
   markTouched,
   partitionRows,
   scanClasses,
   scanReg,
+  scanReg2,
   splitThreshold,
   subtractHist,
 } from './hist-kernel.js';
@@ -18,9 +19,9 @@ import { acquireHist, drawCandidates, pushSlot, reserveNodes } from './tree-work
 import type { TreeConfig, TreeData, TreeWorkspace } from './tree-workspace.js';
 
 /**
- * Builds the histograms of features `ws.list[0..nl)` for rows `idx[start..end)` in one row-wise pass:
- * into the dense buffer `hist` (zeroed first, then marked built) or, when `hist < 0`, into the sparse
- * scratch, with the touched bins marked in `ws.mask` until the feature is evaluated.
+ * Builds the histograms of features `ws.list[0..nl)` for the rows at positions `start..end` in one
+ * row-wise pass: into the dense buffer `hist` (zeroed first, then marked built) or, when `hist < 0`,
+ * into the sparse scratch, with the touched bins marked in `ws.mask` until the feature is evaluated.
  */
 function buildFeatures(
   ws: TreeWorkspace,
@@ -34,20 +35,36 @@ function buildFeatures(
   const stride = ws.stride;
   const list = ws.list;
   const h = hist >= 0 ? ws.hists[hist]! : ws.sparse;
+  const rs = d.rowStride;
+  const kernel = ws.kernel;
+  // The kernel adds (and marks) every feature of the rows, constant ones and padding too: used when
+  // all varying features are wanted. The same adds in the same order as addRegRows, so the same sums.
+  const at =
+    kernel !== null && K === 0 && stride === 2 && nl === ws.nVarying
+      ? hist >= 0
+        ? (kernel.histAt[hist] ?? -1)
+        : kernel.sparseAt
+      : -1;
   if (hist >= 0) {
-    for (let j = 0; j < nl; j++) {
-      const off = list[j]! * 256 * stride;
-      h.fill(0, off, off + d.nBins[list[j]!]! * stride);
+    if (at >= 0) h.fill(0);
+    else {
+      for (let j = 0; j < nl; j++) {
+        const off = list[j]! * 256 * stride;
+        h.fill(0, off, off + d.nBins[list[j]!]! * stride);
+      }
     }
   }
-  const rs = d.rowStride;
-  if (K > 0) addClsRows(h, stride, K, list, nl, rs, d.rowBins, ws.idx, start, end, d.cls, ws.w);
-  else addRegRows(h, stride, list, nl, rs, d.rowBins, ws.idx, start, end, ws.wyw);
+  if (at >= 0 && kernel !== null)
+    kernel.build(at, kernel.binsAt, kernel.wywAt, kernel.iotaAt, start, end, ws.nw);
+  else if (K > 0) addClsRows(h, stride, K, list, nl, rs, ws.bins, ws.idx, start, end, d.cls, ws.w);
+  else addRegRows(h, stride, list, nl, rs, ws.bins, start, end, ws.wyw);
   if (hist >= 0) {
     const valid = ws.valid[hist]!;
     for (let j = 0; j < nl; j++) valid[list[j]!] = 1;
+  } else if (at >= 0 && kernel !== null) {
+    kernel.mark(kernel.binsAt, start, end, ws.nw, kernel.maskAt);
   } else {
-    markTouched(ws.mask, list, nl, rs, d.rowBins, ws.idx, start, end);
+    markTouched(ws.mask, list, nl, rs, ws.bins, start, end);
   }
 }
 
@@ -69,6 +86,26 @@ function evaluateFeature(
   const off = f * 256 * stride;
   const sparse = hist < 0;
   const h = sparse ? ws.sparse : ws.hists[hist]!;
+  if (K === 0 && stride === 2) {
+    const k = ws.kernel;
+    const at = k === null ? undefined : sparse ? k.sparseAt : k.histAt[hist];
+    if (k === null || at === undefined) {
+      return scanReg2(ws.best, f, h, off, d.nBins[f]!, sparse ? ws.mask : null, W, S);
+    }
+    const best = ws.best;
+    k.outF64[0] = best.proxy;
+    k.outI32[0] = -1;
+    k.scan(at + off * 8, d.nBins[f]!, sparse ? k.maskAt + f * 32 : -1, W, S, k.outAt);
+    if (k.outI32[0]! >= 0) {
+      best.proxy = k.outF64[0]!;
+      best.feature = f;
+      best.bin = k.outI32[0]!;
+      best.next = k.outI32[1]!;
+      best.leftW = k.outF64[1]!;
+      best.leftS = k.outF64[2]!;
+    }
+    return k.outI32[2] !== 0;
+  }
   const count = sparse ? extractTouched(ws.mask, f, ws.touched) : d.nBins[f]!;
   const minLeaf = c.minSamplesLeaf;
   const varies =
@@ -91,7 +128,6 @@ function evaluateFeature(
           ws.prefix,
         )
       : scanReg(ws.best, f, h, off, stride, count, ws.touched, sparse, W, S, m, minLeaf);
-  if (sparse) clearTouched(h, off, ws.touched, count, stride);
   return varies;
 }
 
@@ -145,13 +181,59 @@ function passHistograms(
     buildFeatures(ws, d, hs, nl, ws.stStart[smallSlot]!, ws.stEnd[smallSlot]!);
     const h = ws.hists[hist]!;
     const hsArr = ws.hists[hs]!;
+    // A bin's [w*y, w] as one f64x2 in the kernel (stride 2), the same differences.
+    const hAt = stride === 2 ? ws.kernel?.histAt[hist] : undefined;
+    const hsAt = ws.kernel?.histAt[hs];
     for (let j = 0; j < nl; j++) {
       const f = ws.list[j]!;
-      subtractHist(h, hsArr, f * 256 * stride, d.nBins[f]! * stride);
+      const off = f * 256 * stride;
+      if (hAt !== undefined && hsAt !== undefined)
+        ws.kernel!.sub(hAt + off * 8, hsAt + off * 8, d.nBins[f]! * stride * 8);
+      else subtractHist(h, hsArr, off, d.nBins[f]! * stride);
     }
   }
   if (smallDense) ws.stHist[smallSlot] = hs;
   else ws.free.push(hs);
+}
+
+/** Moves the rows at positions `start..end` whose bin of `f` is `<= bin` first (stably); returns the boundary. */
+function splitRows(ws: TreeWorkspace, start: number, end: number, f: number, bin: number): number {
+  const k = ws.kernel;
+  const nw = ws.nw;
+  if (k === null) {
+    return partitionRows(
+      ws.bins,
+      ws.words,
+      ws.tmpWords,
+      nw,
+      ws.wyw,
+      ws.tmpWyw,
+      ws.idx,
+      ws.tmp,
+      start,
+      end,
+      f,
+      bin,
+    );
+  }
+  const mid = k.partition(
+    k.binsAt,
+    k.wywAt,
+    k.idxAt,
+    k.tmpWordsAt,
+    k.tmpWywAt,
+    k.tmpAt,
+    start,
+    end,
+    nw,
+    f,
+    bin,
+  );
+  const right = end - mid;
+  ws.words.set(ws.tmpWords.subarray(0, right * nw), mid * nw);
+  if (ws.wyw.length > 0) ws.wyw.set(ws.tmpWyw.subarray(0, 2 * right), 2 * mid);
+  ws.idx.set(ws.tmp.subarray(0, right), mid);
+  return mid;
 }
 
 /** Grows one tree (depth first, explicit stack) and returns it in the flat IR with `leq` thresholds. */
@@ -171,6 +253,9 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
   for (let f = 0; f < F; f++) ws.perm[f] = f;
   const w = ws.w;
   const idx = ws.idx;
+  const nw = ws.nw;
+  const words = ws.words;
+  const rowWords = ws.rowWords;
   if (c.bootstrap) {
     w.fill(0);
     for (let i = 0; i < n; i++) w[randBelow(rng, n)]! += 1;
@@ -182,14 +267,15 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
   for (let r = 0; r < n; r++) {
     const wr = w[r]!;
     if (wr === 0) continue;
-    idx[m++] = r;
+    for (let j = 0; j < nw; j++) words[m * nw + j] = rowWords[r * nw + j]!;
     rootW += wr;
     if (isCls) ws.stCounts[d.cls[r]!]! += wr;
     else {
-      ws.wyw[2 * r] = wr * d.y[r]!;
-      ws.wyw[2 * r + 1] = wr;
+      ws.wyw[2 * m] = wr * d.y[r]!;
+      ws.wyw[2 * m + 1] = wr;
       rootS += wr * d.y[r]!;
     }
+    idx[m++] = r;
   }
   ws.sp = 0;
   ws.nNodes = 1;
@@ -275,7 +361,11 @@ export function growTree(d: TreeData, c: TreeConfig, ws: TreeWorkspace, seed: nu
       continue;
     }
     const f = best.feature;
-    const mid = partitionRows(idx, ws.tmp, start, end, d.rowBins, d.rowStride, f, best.bin);
+    // Children at the depth limit are leaves that never read their rows: they need only their count.
+    const mid =
+      depth + 1 >= c.maxDepth
+        ? countLeft(ws.bins, d.rowStride, start, end, f, best.bin)
+        : splitRows(ws, start, end, f, best.bin);
     reserveNodes(ws, ws.nNodes + 2, k1);
     const lid = ws.nNodes;
     ws.nNodes += 2;
