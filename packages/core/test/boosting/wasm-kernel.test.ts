@@ -63,6 +63,7 @@ describe('the WebAssembly histogram kernel', () => {
         rowStride,
         rowBins: ws.rowBins,
         nBins: binned.nBins,
+        colBins: binned.bins,
         missingBin: binned.missingBin,
       };
       const config = {

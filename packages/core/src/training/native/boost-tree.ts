@@ -18,6 +18,8 @@ export interface BoostData {
   /** Bytes per row of `rowBins`. */
   rowStride: number;
   rowBins: Uint8Array;
+  /** The same bins column-major: feature f's are `colBins[f * nRows ..][0..nRows)`. */
+  colBins: Uint8Array;
   nBins: Int32Array;
   /** Per feature, its missing-value bin (`nBins[f] - 1`) or -1. */
   missingBin: Int32Array;
@@ -219,6 +221,8 @@ export function growBoostTree(
     if (all && stride === 2) addGradRowsAll(h, nl, rs, rowBins, idx, start, end, gh);
     else addGradRows(h, stride, list, nl, rs, rowBins, idx, start, end, gh);
   };
+  const nRows = d.colBins.length / d.nFeatures;
+  const column = (f: number): Uint8Array => d.colBins.subarray(f * nRows, (f + 1) * nRows);
   const canSplit = (count: number, H: number, depth: number): boolean =>
     depth < c.maxDepth && count >= 2 * minC && count >= 2 && H >= 2 * minH;
   const evaluate = (p: Pending): void => {
@@ -332,9 +336,7 @@ export function growBoostTree(
         idx,
         p.start,
         p.end,
-        rowBins,
-        rs,
-        f,
+        column(f),
         p.bin,
         mb,
         p.missingLeft,
@@ -346,7 +348,7 @@ export function growBoostTree(
       if (p.hist >= 0) ws.free.push(p.hist);
       continue;
     }
-    const mid = partitionBoost(idx, ws.tmp, p.start, p.end, rowBins, rs, f, p.bin, mb, p.missingLeft);
+    const mid = partitionBoost(idx, ws.tmp, p.start, p.end, column(f), p.bin, mb, p.missingLeft);
     const l: Pending = {
       node: lid,
       start: p.start,

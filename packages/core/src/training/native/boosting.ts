@@ -256,6 +256,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     rowStride,
     rowBins,
     nBins: binned.nBins,
+    colBins: binned.bins,
     missingBin: binned.missingBin,
   };
   let validBins: Uint8Array | null = null;
