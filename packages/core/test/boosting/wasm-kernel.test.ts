@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { binFeatures } from '../../src/training/native/binning.js';
-import { addGradRowsAll } from '../../src/training/native/boost-kernel.js';
+import { addGradRowsAll, partitionBoost } from '../../src/training/native/boost-kernel.js';
 import { createBoostWorkspace, growBoostTree } from '../../src/training/native/boost-tree.js';
 import type { BinTree } from '../../src/training/native/boost-tree.js';
+import { createBoostKernel } from '../../src/training/native/boost-wasm.js';
 import { createKernel } from '../../src/training/native/wasm-kernel.js';
 import { createRandom } from '../../src/training/random.js';
 import { friedman } from '../native-trees/helpers.js';
@@ -50,6 +51,7 @@ describe('the WebAssembly histogram kernel', () => {
       for (let f = 0; f < d.nFeatures; f++) {
         for (let r = 0; r < d.nRows; r++) ws.rowBins[r * rowStride + f] = binned.bins[f * d.nRows + r]!;
       }
+      ws.colBins.set(binned.bins);
       const gh = ws.gh[0]!;
       for (let r = 0; r < d.nRows; r++) {
         gh[2 * r] = mean - d.y[r]!;
@@ -63,7 +65,7 @@ describe('the WebAssembly histogram kernel', () => {
         rowStride,
         rowBins: ws.rowBins,
         nBins: binned.nBins,
-        colBins: binned.bins,
+        colBins: ws.colBins,
         missingBin: binned.missingBin,
       };
       const config = {
@@ -88,5 +90,42 @@ describe('the WebAssembly histogram kernel', () => {
     expect(grown[0]!.tree.nNodes).toBeGreaterThan(31);
     expect(plain(grown[0]!.tree)).toEqual(plain(grown[1]!.tree));
     expect(Array.from(grown[0]!.pred)).toEqual(Array.from(grown[1]!.pred));
+  });
+
+  it('partitions rows as the JavaScript partition does, missing bin to either side', () => {
+    const n = 5000;
+    const kernel = createBoostKernel(n * 13);
+    expect(kernel).not.toBeNull();
+    const idx = new Uint32Array(kernel!.buffer, 0, n);
+    const tmp = new Uint32Array(kernel!.buffer, n * 4, n);
+    const col = new Uint8Array(kernel!.buffer, n * 8, n);
+    const random = createRandom(11);
+    for (let r = 0; r < n; r++) col[r] = Math.floor(random.next() * 200);
+    for (const [bin, mb, missingLeft] of [
+      [57, -1, 0],
+      [120, 199, 1],
+      [120, 199, 0],
+      [0, 199, 1],
+    ] as const) {
+      // Every other row of a slice in the middle, as a node's rows are.
+      let m = 0;
+      for (let r = 1; r < n; r += 2) idx[m++] = r;
+      const want = Uint32Array.from(idx);
+      const wantMid = partitionBoost(want, new Uint32Array(n), 100, m - 50, col, bin, mb, missingLeft);
+      const mid = kernel!.partition(
+        idx.byteOffset,
+        tmp.byteOffset,
+        100,
+        m - 50,
+        col.byteOffset,
+        bin,
+        mb,
+        missingLeft,
+      );
+      expect(mid).toBe(wantMid);
+      expect(mid).toBeGreaterThan(100);
+      expect(mid).toBeLessThan(m - 50);
+      expect(Array.from(idx)).toEqual(Array.from(want));
+    }
   });
 });

@@ -9,8 +9,8 @@ import {
   subtractGrad,
 } from './boost-kernel.js';
 import type { GradSplit } from './boost-kernel.js';
-import { createKernel } from './wasm-kernel.js';
-import type { Kernel } from './wasm-kernel.js';
+import { createBoostKernel } from './boost-wasm.js';
+import type { BoostKernel } from './boost-wasm.js';
 
 /** The training rows binned, row-major (as typed arrays; see boosting.ts). */
 export interface BoostData {
@@ -64,12 +64,14 @@ export interface BoostWorkspace {
   gh: Float64Array[];
   idx: Uint32Array;
   tmp: Uint32Array;
+  /** The training rows' bins, column-major (`nRows` bytes per feature): fill it for {@link BoostData.colBins}. */
+  colBins: Uint8Array;
   best: GradSplit;
   /**
-   * The WebAssembly histogram kernel (see wasm-kernel.ts), when available: `rowWords`, `gh` and
-   * `idx` are views on its memory, whose first bytes are `scratch`, the histogram it builds into.
+   * The WebAssembly kernels (see boost-wasm.ts), when available: `rowWords`, `gh`, `idx`, `tmp` and
+   * `colBins` are views on their memory, whose first bytes are `scratch`, the histogram built into.
    */
-  kernel: { build: Kernel['build']; scratch: Float64Array } | null;
+  kernel: { build: BoostKernel['build']; partition: BoostKernel['partition']; scratch: Float64Array } | null;
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
@@ -91,7 +93,9 @@ export function createBoostWorkspace(
   const binsAt = histBytes;
   const ghAt = align16(binsAt + nRows * rowStride);
   const idxAt = ghAt + columns * nRows * 16;
-  const kernel = wasm ? createKernel(idxAt + nRows * 4) : null;
+  const tmpAt = idxAt + nRows * 4;
+  const colAt = tmpAt + nRows * 4;
+  const kernel = wasm ? createBoostKernel(colAt + nRows * nFeatures) : null;
   const buffer = kernel ? kernel.buffer : null;
   const rowWords = buffer
     ? new Uint32Array(buffer, binsAt, (nRows * rowStride) / 4)
@@ -107,10 +111,15 @@ export function createBoostWorkspace(
       buffer ? new Float64Array(buffer, ghAt + k * nRows * 16, 2 * nRows) : new Float64Array(2 * nRows),
     ),
     idx: buffer ? new Uint32Array(buffer, idxAt, nRows) : new Uint32Array(nRows),
-    tmp: new Uint32Array(nRows),
+    tmp: buffer ? new Uint32Array(buffer, tmpAt, nRows) : new Uint32Array(nRows),
+    colBins: buffer ? new Uint8Array(buffer, colAt, nRows * nFeatures) : new Uint8Array(nRows * nFeatures),
     best: { gain: 0, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 },
     kernel: kernel
-      ? { build: kernel.build, scratch: new Float64Array(kernel.buffer, 0, histBytes / 8) }
+      ? {
+          build: kernel.build,
+          partition: kernel.partition,
+          scratch: new Float64Array(kernel.buffer, 0, histBytes / 8),
+        }
       : null,
   };
 }
@@ -223,6 +232,10 @@ export function growBoostTree(
   };
   const nRows = d.colBins.length / d.nFeatures;
   const column = (f: number): Uint8Array => d.colBins.subarray(f * nRows, (f + 1) * nRows);
+  const partition =
+    ws.kernel !== null && idx.buffer === ws.tmp.buffer && idx.buffer === d.colBins.buffer
+      ? ws.kernel.partition
+      : null;
   const canSplit = (count: number, H: number, depth: number): boolean =>
     depth < c.maxDepth && count >= 2 * minC && count >= 2 && H >= 2 * minH;
   const evaluate = (p: Pending): void => {
@@ -348,7 +361,19 @@ export function growBoostTree(
       if (p.hist >= 0) ws.free.push(p.hist);
       continue;
     }
-    const mid = partitionBoost(idx, ws.tmp, p.start, p.end, column(f), p.bin, mb, p.missingLeft);
+    const mid =
+      partition !== null
+        ? partition(
+            idx.byteOffset,
+            ws.tmp.byteOffset,
+            p.start,
+            p.end,
+            column(f).byteOffset,
+            p.bin,
+            mb,
+            p.missingLeft,
+          )
+        : partitionBoost(idx, ws.tmp, p.start, p.end, column(f), p.bin, mb, p.missingLeft);
     const l: Pending = {
       node: lid,
       start: p.start,

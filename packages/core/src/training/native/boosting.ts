@@ -88,7 +88,11 @@ function gradients(
       let max = -Infinity;
       for (let k = 0; k < s; k++) max = Math.max(max, pred[r * s + k]!);
       let sum = 0;
-      for (let k = 0; k < s; k++) sum += p[k] = Math.exp(pred[r * s + k]! - max);
+      // A top class's term is exp(0) = 1: one exp less per row, the same bits.
+      for (let k = 0; k < s; k++) {
+        const v = pred[r * s + k]!;
+        sum += p[k] = v === max ? 1 : Math.exp(v - max);
+      }
       const yr = y[r]!;
       for (let k = 0; k < s; k++) {
         const q = p[k]! / sum;
@@ -247,6 +251,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
   const rowStride = Math.ceil(nFeatures / 4) * 4;
   const ws = createBoostWorkspace(n, nFeatures, rowStride, s, params.minSamplesLeaf > 1, true);
   const rowBins = ws.rowBins;
+  ws.colBins.set(binned.bins);
   for (let f = 0; f < nFeatures; f++) {
     const col = binned.bins.subarray(f * n, (f + 1) * n);
     for (let r = 0; r < n; r++) rowBins[r * rowStride + f] = col[r]!;
@@ -256,7 +261,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     rowStride,
     rowBins,
     nBins: binned.nBins,
-    colBins: binned.bins,
+    colBins: ws.colBins,
     missingBin: binned.missingBin,
   };
   let validBins: Uint8Array | null = null;

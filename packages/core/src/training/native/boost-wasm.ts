@@ -1,0 +1,243 @@
+// The row partition of gradient boosting as a WebAssembly function, in the memory shared with the
+// histogram kernel (wasm-kernel.ts), assembled here like that kernel. In JavaScript the partition
+// cost as much as the histograms (bounds checks on three arrays per row). In text form:
+//
+//   (func (export "partition") (param $idx $tmp $a $b $col $bin $mb $ml i32) (result i32)
+//     ;; for i in a..b: r = idx[i]; c = col[r] (u8); left = c <= bin | (c == mb & ml)
+//     ;;   idx[l] = r; tmp[k] = r; l += left; k += 1 - left
+//     ;; copy tmp[0..k) to idx[l..); return l
+//
+// `idx`, `tmp` and `col` are byte offsets into the memory, `a, b` and the result are indices of
+// `idx`. It is `partitionBoost` (boost-kernel.ts), row for row.
+import { kernelModuleBytes } from './wasm-kernel.js';
+import type { Kernel } from './wasm-kernel.js';
+
+const I32 = 0x7f;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+const get = (i: number): number[] => [0x20, i];
+const set = (i: number): number[] => [0x21, i];
+const i32 = (v: number): number[] => [0x41, v];
+const ADD = [0x6a];
+const SUB = [0x6b];
+const AND = [0x71];
+const OR = [0x72];
+const XOR = [0x73];
+const SHL = [0x74];
+const SHR_U = [0x76];
+const EQ = [0x46];
+const LE_U = [0x4d];
+const GE_U = [0x4f];
+const LOAD32 = [0x28, 2, 0];
+const LOAD8_U = [0x2d, 0, 0];
+const STORE32 = [0x36, 2, 0];
+const MEMORY_COPY = [0xfc, 10, 0, 0];
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const END = [0x0b];
+
+// partition's params and locals.
+const IDX = 0;
+const TMP = 1;
+const A = 2;
+const B = 3;
+const COL = 4;
+const BIN = 5;
+const MB = 6;
+const ML = 7;
+const I = 8;
+const IEND = 9;
+const L = 10;
+const K = 11;
+const R = 12;
+const C = 13;
+const GO = 14;
+
+function partitionBody(): number[] {
+  const code = [
+    ...get(IDX),
+    ...get(A),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(I),
+    ...get(IDX),
+    ...get(B),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(IEND),
+    ...get(I),
+    ...set(L),
+    ...get(TMP),
+    ...set(K),
+    ...BLOCK,
+    ...LOOP,
+    ...get(I),
+    ...get(IEND),
+    ...GE_U,
+    0x0d,
+    1,
+    ...get(I),
+    ...LOAD32,
+    ...set(R),
+    ...get(COL),
+    ...get(R),
+    ...ADD,
+    ...LOAD8_U,
+    ...set(C),
+    ...get(C),
+    ...get(BIN),
+    ...LE_U,
+    ...get(C),
+    ...get(MB),
+    ...EQ,
+    ...get(ML),
+    ...AND,
+    ...OR,
+    ...set(GO),
+    ...get(L),
+    ...get(R),
+    ...STORE32,
+    ...get(K),
+    ...get(R),
+    ...STORE32,
+    ...get(L),
+    ...get(GO),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(L),
+    ...get(K),
+    ...get(GO),
+    ...i32(1),
+    ...XOR,
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(K),
+    ...get(I),
+    ...i32(4),
+    ...ADD,
+    ...set(I),
+    0x0c,
+    0,
+    ...END,
+    ...END,
+    ...get(L),
+    ...get(TMP),
+    ...get(K),
+    ...get(TMP),
+    ...SUB,
+    ...MEMORY_COPY,
+    ...get(L),
+    ...get(IDX),
+    ...SUB,
+    ...i32(2),
+    ...SHR_U,
+    ...END,
+  ];
+  // Locals after the 8 params: i, iend, l, k, r, c, go.
+  const body = [1, 7, I32, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+/** The module's bytes: imports `env.mem`, exports `partition`. */
+export function partitionModuleBytes(): Uint8Array {
+  const type = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 1, I32];
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, [1, ...type]),
+    ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('partition'), 0x00, 0]),
+    ...section(10, [1, ...partitionBody()]),
+  ]);
+}
+
+/** The part of the WebAssembly API used here (Node has it; the project's TypeScript lib does not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+let compiled: { build: object; partition: object } | null | undefined;
+
+function modules(): { build: object; partition: object } | null {
+  if (compiled === undefined) {
+    try {
+      compiled = wasmApi
+        ? {
+            build: new wasmApi.Module(kernelModuleBytes()),
+            partition: new wasmApi.Module(partitionModuleBytes()),
+          }
+        : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** The histogram kernel and the partition on one memory. */
+export interface BoostKernel {
+  /** At least the bytes asked for, zeroed. */
+  buffer: ArrayBuffer;
+  build: Kernel['build'];
+  /** `partition(idx, tmp, a, b, col, bin, mb, missingLeft)`: see above; answers the boundary. */
+  partition: (
+    idx: number,
+    tmp: number,
+    a: number,
+    b: number,
+    col: number,
+    bin: number,
+    mb: number,
+    missingLeft: number,
+  ) => number;
+}
+
+/** A memory of at least `bytes` bytes and both functions bound to it; null without WebAssembly SIMD or past 2 GiB. */
+export function createBoostKernel(bytes: number): BoostKernel | null {
+  if (bytes > 2 ** 31) return null;
+  const m = modules();
+  if (m === null || !wasmApi) return null;
+  try {
+    const memory = new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
+    const imports = { env: { mem: memory } };
+    const build = new wasmApi.Instance(m.build, imports).exports['build'] as Kernel['build'];
+    const partition = new wasmApi.Instance(m.partition, imports).exports[
+      'partition'
+    ] as BoostKernel['partition'];
+    return { buffer: memory.buffer, build, partition };
+  } catch {
+    return null;
+  }
+}
