@@ -66,12 +66,20 @@ export interface BoostWorkspace {
   tmp: Uint32Array;
   /** The training rows' bins, column-major (`nRows` bytes per feature): fill it for {@link BoostData.colBins}. */
   colBins: Uint8Array;
+  /** The raw scores, `columns` per row: pass it to {@link growBoostTree} as `pred`. */
+  pred: Float64Array;
   best: GradSplit;
   /**
-   * The WebAssembly kernels (see boost-wasm.ts), when available: `rowWords`, `gh`, `idx`, `tmp` and
-   * `colBins` are views on their memory, whose first bytes are `scratch`, the histogram built into.
+   * The WebAssembly kernels (see boost-wasm.ts), when available: `rowWords`, `gh`, `idx`, `tmp`,
+   * `colBins` and `pred` are views on their memory, whose first bytes are `scratch`, the histogram
+   * built into.
    */
-  kernel: { build: BoostKernel['build']; partition: BoostKernel['partition']; scratch: Float64Array } | null;
+  kernel: {
+    build: BoostKernel['build'];
+    partition: BoostKernel['partition'];
+    leaves: BoostKernel['leaves'];
+    scratch: Float64Array;
+  } | null;
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
@@ -95,7 +103,8 @@ export function createBoostWorkspace(
   const idxAt = ghAt + columns * nRows * 16;
   const tmpAt = idxAt + nRows * 4;
   const colAt = tmpAt + nRows * 4;
-  const kernel = wasm ? createBoostKernel(colAt + nRows * nFeatures) : null;
+  const predAt = Math.ceil((colAt + nRows * nFeatures) / 8) * 8;
+  const kernel = wasm ? createBoostKernel(predAt + columns * nRows * 8) : null;
   const buffer = kernel ? kernel.buffer : null;
   const rowWords = buffer
     ? new Uint32Array(buffer, binsAt, (nRows * rowStride) / 4)
@@ -113,11 +122,13 @@ export function createBoostWorkspace(
     idx: buffer ? new Uint32Array(buffer, idxAt, nRows) : new Uint32Array(nRows),
     tmp: buffer ? new Uint32Array(buffer, tmpAt, nRows) : new Uint32Array(nRows),
     colBins: buffer ? new Uint8Array(buffer, colAt, nRows * nFeatures) : new Uint8Array(nRows * nFeatures),
+    pred: buffer ? new Float64Array(buffer, predAt, columns * nRows) : new Float64Array(columns * nRows),
     best: { gain: 0, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 },
     kernel: kernel
       ? {
           build: kernel.build,
           partition: kernel.partition,
+          leaves: kernel.leaves,
           scratch: new Float64Array(kernel.buffer, 0, histBytes / 8),
         }
       : null,
@@ -232,10 +243,10 @@ export function growBoostTree(
   };
   const nRows = d.colBins.length / d.nFeatures;
   const column = (f: number): Uint8Array => d.colBins.subarray(f * nRows, (f + 1) * nRows);
-  const partition =
-    ws.kernel !== null && idx.buffer === ws.tmp.buffer && idx.buffer === d.colBins.buffer
-      ? ws.kernel.partition
-      : null;
+  const rowsKernel =
+    ws.kernel !== null && idx.buffer === ws.tmp.buffer && idx.buffer === d.colBins.buffer ? ws.kernel : null;
+  const partition = rowsKernel !== null ? rowsKernel.partition : null;
+  const leafUpdate = rowsKernel !== null && pred.buffer === idx.buffer ? rowsKernel.leaves : null;
   const canSplit = (count: number, H: number, depth: number): boolean =>
     depth < c.maxDepth && count >= 2 * minC && count >= 2 && H >= 2 * minH;
   const evaluate = (p: Pending): void => {
@@ -343,21 +354,27 @@ export function growBoostTree(
       const vr = (-(p.G - p.gl) / (p.H - p.hl + lambda)) * c.learningRate;
       tree.value[lid] = vl;
       tree.value[lid + 1] = vr;
-      leafPair[0] = vr;
-      leafPair[1] = vl;
-      addSplitLeaves(
-        idx,
-        p.start,
-        p.end,
-        column(f),
-        p.bin,
-        mb,
-        p.missingLeft,
-        leafPair,
-        pred,
-        predStride,
-        predCol,
-      );
+      if (leafUpdate !== null) {
+        const col = column(f).byteOffset;
+        const at = pred.byteOffset + predCol * 8;
+        leafUpdate(idx.byteOffset, p.start, p.end, col, p.bin, mb, p.missingLeft, at, predStride * 8, vr, vl);
+      } else {
+        leafPair[0] = vr;
+        leafPair[1] = vl;
+        addSplitLeaves(
+          idx,
+          p.start,
+          p.end,
+          column(f),
+          p.bin,
+          mb,
+          p.missingLeft,
+          leafPair,
+          pred,
+          predStride,
+          predCol,
+        );
+      }
       if (p.hist >= 0) ws.free.push(p.hist);
       continue;
     }

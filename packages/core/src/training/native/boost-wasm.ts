@@ -1,18 +1,23 @@
-// The row partition of gradient boosting as a WebAssembly function, in the memory shared with the
-// histogram kernel (wasm-kernel.ts), assembled here like that kernel. In JavaScript the partition
-// cost as much as the histograms (bounds checks on three arrays per row). In text form:
+// The row partition of gradient boosting and its last-level leaf update as WebAssembly functions, in
+// the memory shared with the histogram kernel (wasm-kernel.ts), assembled here like that kernel. In
+// JavaScript these cost about as much as the histograms (bounds checks on three arrays per row). In
+// text form:
 //
 //   (func (export "partition") (param $idx $tmp $a $b $col $bin $mb $ml i32) (result i32)
 //     ;; for i in a..b: r = idx[i]; c = col[r] (u8); left = c <= bin | (c == mb & ml)
 //     ;;   idx[l] = r; tmp[k] = r; l += left; k += 1 - left
 //     ;; copy tmp[0..k) to idx[l..); return l
+//   (func (export "leaves") (param $idx $a $b $col $bin $mb $ml $pred $ps i32) (param $vr $vl f64)
+//     ;; for i in a..b: r = idx[i]; c = col[r]; pred[r * ps] += left(c) ? vl : vr
 //
-// `idx`, `tmp` and `col` are byte offsets into the memory, `a, b` and the result are indices of
-// `idx`. It is `partitionBoost` (boost-kernel.ts), row for row.
+// `idx`, `tmp`, `col` and `pred` are byte offsets into the memory (`pred` at the score column, `ps`
+// the bytes between rows' scores), `a, b` and the result are indices of `idx`. They are
+// `partitionBoost` and `addSplitLeaves` (boost-kernel.ts), row for row.
 import { kernelModuleBytes } from './wasm-kernel.js';
 import type { Kernel } from './wasm-kernel.js';
 
 const I32 = 0x7f;
+const F64 = 0x7c;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -35,6 +40,7 @@ const OR = [0x72];
 const XOR = [0x73];
 const SHL = [0x74];
 const SHR_U = [0x76];
+const MUL = [0x6c];
 const EQ = [0x46];
 const LE_U = [0x4d];
 const GE_U = [0x4f];
@@ -42,6 +48,10 @@ const LOAD32 = [0x28, 2, 0];
 const LOAD8_U = [0x2d, 0, 0];
 const STORE32 = [0x36, 2, 0];
 const MEMORY_COPY = [0xfc, 10, 0, 0];
+const F64_LOAD = [0x2b, 3, 0];
+const F64_STORE = [0x39, 3, 0];
+const F64_ADD = [0xa0];
+const SELECT = [0x1b];
 const BLOCK = [0x02, 0x40];
 const LOOP = [0x03, 0x40];
 const END = [0x0b];
@@ -152,6 +162,93 @@ function partitionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// leaves' params and locals.
+const LV = {
+  IDX: 0,
+  A: 1,
+  B: 2,
+  COL: 3,
+  BIN: 4,
+  MB: 5,
+  ML: 6,
+  PRED: 7,
+  PS: 8,
+  VR: 9,
+  VL: 10,
+  I: 11,
+  IEND: 12,
+  R: 13,
+  C: 14,
+  AT: 15,
+};
+
+function leavesBody(): number[] {
+  const code = [
+    ...get(LV.IDX),
+    ...get(LV.A),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(LV.I),
+    ...get(LV.IDX),
+    ...get(LV.B),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(LV.IEND),
+    ...BLOCK,
+    ...LOOP,
+    ...get(LV.I),
+    ...get(LV.IEND),
+    ...GE_U,
+    0x0d,
+    1,
+    ...get(LV.I),
+    ...LOAD32,
+    ...set(LV.R),
+    ...get(LV.COL),
+    ...get(LV.R),
+    ...ADD,
+    ...LOAD8_U,
+    ...set(LV.C),
+    ...get(LV.PRED),
+    ...get(LV.R),
+    ...get(LV.PS),
+    ...MUL,
+    ...ADD,
+    ...set(LV.AT),
+    ...get(LV.AT),
+    ...get(LV.AT),
+    ...F64_LOAD,
+    ...get(LV.VL),
+    ...get(LV.VR),
+    ...get(LV.C),
+    ...get(LV.BIN),
+    ...LE_U,
+    ...get(LV.C),
+    ...get(LV.MB),
+    ...EQ,
+    ...get(LV.ML),
+    ...AND,
+    ...OR,
+    ...SELECT,
+    ...F64_ADD,
+    ...F64_STORE,
+    ...get(LV.I),
+    ...i32(4),
+    ...ADD,
+    ...set(LV.I),
+    0x0c,
+    0,
+    ...END,
+    ...END,
+    ...END,
+  ];
+  // Locals after the 11 params: i, iend, r, c, at.
+  const body = [1, 5, I32, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -160,9 +257,10 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `partition`. */
-export function partitionModuleBytes(): Uint8Array {
-  const type = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 1, I32];
+/** The module's bytes: imports `env.mem`, exports `partition` and `leaves`. */
+export function rowsModuleBytes(): Uint8Array {
+  const partitionType = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 1, I32];
+  const leavesType = [0x60, 11, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, 0];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -172,11 +270,11 @@ export function partitionModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [1, ...type]),
+    ...section(1, [2, ...partitionType, ...leavesType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('partition'), 0x00, 0]),
-    ...section(10, [1, ...partitionBody()]),
+    ...section(3, [2, 0, 1]),
+    ...section(7, [2, ...name('partition'), 0x00, 0, ...name('leaves'), 0x00, 1]),
+    ...section(10, [2, ...partitionBody(), ...leavesBody()]),
   ]);
 }
 
@@ -188,15 +286,15 @@ interface WasmApi {
 }
 
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-let compiled: { build: object; partition: object } | null | undefined;
+let compiled: { build: object; rows: object } | null | undefined;
 
-function modules(): { build: object; partition: object } | null {
+function modules(): { build: object; rows: object } | null {
   if (compiled === undefined) {
     try {
       compiled = wasmApi
         ? {
             build: new wasmApi.Module(kernelModuleBytes()),
-            partition: new wasmApi.Module(partitionModuleBytes()),
+            rows: new wasmApi.Module(rowsModuleBytes()),
           }
         : null;
     } catch {
@@ -206,7 +304,7 @@ function modules(): { build: object; partition: object } | null {
   return compiled;
 }
 
-/** The histogram kernel and the partition on one memory. */
+/** The histogram kernel, the partition and the leaf update on one memory. */
 export interface BoostKernel {
   /** At least the bytes asked for, zeroed. */
   buffer: ArrayBuffer;
@@ -222,9 +320,23 @@ export interface BoostKernel {
     mb: number,
     missingLeft: number,
   ) => number;
+  /** `leaves(idx, a, b, col, bin, mb, missingLeft, pred, ps, vr, vl)`: see above. */
+  leaves: (
+    idx: number,
+    a: number,
+    b: number,
+    col: number,
+    bin: number,
+    mb: number,
+    missingLeft: number,
+    pred: number,
+    ps: number,
+    vr: number,
+    vl: number,
+  ) => void;
 }
 
-/** A memory of at least `bytes` bytes and both functions bound to it; null without WebAssembly SIMD or past 2 GiB. */
+/** A memory of at least `bytes` bytes and the three functions bound to it; null without WebAssembly SIMD or past 2 GiB. */
 export function createBoostKernel(bytes: number): BoostKernel | null {
   if (bytes > 2 ** 31) return null;
   const m = modules();
@@ -233,10 +345,13 @@ export function createBoostKernel(bytes: number): BoostKernel | null {
     const memory = new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
     const imports = { env: { mem: memory } };
     const build = new wasmApi.Instance(m.build, imports).exports['build'] as Kernel['build'];
-    const partition = new wasmApi.Instance(m.partition, imports).exports[
-      'partition'
-    ] as BoostKernel['partition'];
-    return { buffer: memory.buffer, build, partition };
+    const rows = new wasmApi.Instance(m.rows, imports).exports;
+    return {
+      buffer: memory.buffer,
+      build,
+      partition: rows['partition'] as BoostKernel['partition'],
+      leaves: rows['leaves'] as BoostKernel['leaves'],
+    };
   } catch {
     return null;
   }

@@ -282,7 +282,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     learningRate: params.learningRate,
   };
   const base = baseScores(objective, yTrain, n, s);
-  const pred = new Float64Array(n * s);
+  const pred = ws.pred;
   for (let r = 0; r < n; r++) for (let k = 0; k < s; k++) pred[r * s + k] = base[k]!;
   const predValid = new Float64Array(nValid * s);
   for (let r = 0; r < nValid; r++) for (let k = 0; k < s; k++) predValid[r * s + k] = base[k]!;
