@@ -68,6 +68,8 @@ export interface BoostWorkspace {
   colBins: Uint8Array;
   /** The raw scores, `columns` per row: pass it to {@link growBoostTree} as `pred`. */
   pred: Float64Array;
+  /** Where the kernel's `sums` answers. */
+  sums: Float64Array;
   best: GradSplit;
   /**
    * The WebAssembly kernels (see boost-wasm.ts), when available: `rowWords`, `gh`, `idx`, `tmp`,
@@ -78,6 +80,7 @@ export interface BoostWorkspace {
     build: BoostKernel['build'];
     partition: BoostKernel['partition'];
     leaves: BoostKernel['leaves'];
+    sums: BoostKernel['sums'];
     scratch: Float64Array;
   } | null;
 }
@@ -104,7 +107,8 @@ export function createBoostWorkspace(
   const tmpAt = idxAt + nRows * 4;
   const colAt = tmpAt + nRows * 4;
   const predAt = Math.ceil((colAt + nRows * nFeatures) / 8) * 8;
-  const kernel = wasm ? createBoostKernel(predAt + columns * nRows * 8) : null;
+  const sumsAt = predAt + columns * nRows * 8;
+  const kernel = wasm ? createBoostKernel(sumsAt + 16) : null;
   const buffer = kernel ? kernel.buffer : null;
   const rowWords = buffer
     ? new Uint32Array(buffer, binsAt, (nRows * rowStride) / 4)
@@ -123,12 +127,14 @@ export function createBoostWorkspace(
     tmp: buffer ? new Uint32Array(buffer, tmpAt, nRows) : new Uint32Array(nRows),
     colBins: buffer ? new Uint8Array(buffer, colAt, nRows * nFeatures) : new Uint8Array(nRows * nFeatures),
     pred: buffer ? new Float64Array(buffer, predAt, columns * nRows) : new Float64Array(columns * nRows),
+    sums: buffer ? new Float64Array(buffer, sumsAt, 2) : new Float64Array(2),
     best: { gain: 0, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 },
     kernel: kernel
       ? {
           build: kernel.build,
           partition: kernel.partition,
           leaves: kernel.leaves,
+          sums: kernel.sums,
           scratch: new Float64Array(kernel.buffer, 0, histBytes / 8),
         }
       : null,
@@ -295,10 +301,16 @@ export function growBoostTree(
 
   let G = 0;
   let H = 0;
-  for (let i = 0; i < m; i++) {
-    const r = idx[i]!;
-    G += gh[2 * r]!;
-    H += gh[2 * r + 1]!;
+  if (rowsKernel !== null && gh.buffer === idx.buffer) {
+    rowsKernel.sums(idx.byteOffset, gh.byteOffset, 0, m, ws.sums.byteOffset);
+    G = ws.sums[0]!;
+    H = ws.sums[1]!;
+  } else {
+    for (let i = 0; i < m; i++) {
+      const r = idx[i]!;
+      G += gh[2 * r]!;
+      H += gh[2 * r + 1]!;
+    }
   }
   const root: Pending = {
     node: 0,

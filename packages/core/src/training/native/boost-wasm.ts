@@ -9,15 +9,19 @@
 //     ;; copy tmp[0..k) to idx[l..); return l
 //   (func (export "leaves") (param $idx $a $b $col $bin $mb $ml $pred $ps i32) (param $vr $vl f64)
 //     ;; for i in a..b: r = idx[i]; c = col[r]; pred[r * ps] += left(c) ? vl : vr
+//   (func (export "sums") (param $idx $gh $a $b $out i32)
+//     ;; s = (0, 0); for i in a..b: s += gh[idx[i]] (f64x2: gradient, hessian); out = s
 //
 // `idx`, `tmp`, `col` and `pred` are byte offsets into the memory (`pred` at the score column, `ps`
 // the bytes between rows' scores), `a, b` and the result are indices of `idx`. They are
-// `partitionBoost` and `addSplitLeaves` (boost-kernel.ts), row for row.
+// `partitionBoost` and `addSplitLeaves` (boost-kernel.ts), row for row; `sums` adds in the order of
+// growBoostTree's loop, so the node's totals are the same bits.
 import { kernelModuleBytes } from './wasm-kernel.js';
 import type { Kernel } from './wasm-kernel.js';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
+const V128 = 0x7b;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -52,6 +56,10 @@ const F64_LOAD = [0x2b, 3, 0];
 const F64_STORE = [0x39, 3, 0];
 const F64_ADD = [0xa0];
 const SELECT = [0x1b];
+const V128_LOAD = [0xfd, 0x00, 4, 0];
+const V128_STORE = [0xfd, 0x0b, 4, 0];
+const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+const F64X2_ADD = [0xfd, ...uleb(0xf0)];
 const BLOCK = [0x02, 0x40];
 const LOOP = [0x03, 0x40];
 const END = [0x0b];
@@ -249,6 +257,60 @@ function leavesBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// sums' params and locals.
+const SM = { IDX: 0, GH: 1, A: 2, B: 3, OUT: 4, I: 5, IEND: 6, S: 7 };
+
+function sumsBody(): number[] {
+  const code = [
+    ...get(SM.IDX),
+    ...get(SM.A),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(SM.I),
+    ...get(SM.IDX),
+    ...get(SM.B),
+    ...i32(2),
+    ...SHL,
+    ...ADD,
+    ...set(SM.IEND),
+    ...V128_ZERO,
+    ...set(SM.S),
+    ...BLOCK,
+    ...LOOP,
+    ...get(SM.I),
+    ...get(SM.IEND),
+    ...GE_U,
+    0x0d,
+    1,
+    ...get(SM.S),
+    ...get(SM.GH),
+    ...get(SM.I),
+    ...LOAD32,
+    ...i32(4),
+    ...SHL,
+    ...ADD,
+    ...V128_LOAD,
+    ...F64X2_ADD,
+    ...set(SM.S),
+    ...get(SM.I),
+    ...i32(4),
+    ...ADD,
+    ...set(SM.I),
+    0x0c,
+    0,
+    ...END,
+    ...END,
+    ...get(SM.OUT),
+    ...get(SM.S),
+    ...V128_STORE,
+    ...END,
+  ];
+  // Locals after the 5 params: i, iend (i32) and s (v128).
+  const body = [2, 2, I32, 1, V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -257,10 +319,11 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `partition` and `leaves`. */
+/** The module's bytes: imports `env.mem`, exports `partition`, `leaves` and `sums`. */
 export function rowsModuleBytes(): Uint8Array {
   const partitionType = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 1, I32];
   const leavesType = [0x60, 11, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, 0];
+  const sumsType = [0x60, 5, I32, I32, I32, I32, I32, 0];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -270,11 +333,11 @@ export function rowsModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [2, ...partitionType, ...leavesType]),
+    ...section(1, [3, ...partitionType, ...leavesType, ...sumsType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [2, 0, 1]),
-    ...section(7, [2, ...name('partition'), 0x00, 0, ...name('leaves'), 0x00, 1]),
-    ...section(10, [2, ...partitionBody(), ...leavesBody()]),
+    ...section(3, [3, 0, 1, 2]),
+    ...section(7, [3, ...name('partition'), 0x00, 0, ...name('leaves'), 0x00, 1, ...name('sums'), 0x00, 2]),
+    ...section(10, [3, ...partitionBody(), ...leavesBody(), ...sumsBody()]),
   ]);
 }
 
@@ -304,7 +367,7 @@ function modules(): { build: object; rows: object } | null {
   return compiled;
 }
 
-/** The histogram kernel, the partition and the leaf update on one memory. */
+/** The histogram kernel and the row functions on one memory. */
 export interface BoostKernel {
   /** At least the bytes asked for, zeroed. */
   buffer: ArrayBuffer;
@@ -334,9 +397,11 @@ export interface BoostKernel {
     vr: number,
     vl: number,
   ) => void;
+  /** `sums(idx, gh, a, b, out)`: see above. */
+  sums: (idx: number, gh: number, a: number, b: number, out: number) => void;
 }
 
-/** A memory of at least `bytes` bytes and the three functions bound to it; null without WebAssembly SIMD or past 2 GiB. */
+/** A memory of at least `bytes` bytes and the functions bound to it; null without WebAssembly SIMD or past 2 GiB. */
 export function createBoostKernel(bytes: number): BoostKernel | null {
   if (bytes > 2 ** 31) return null;
   const m = modules();
@@ -351,6 +416,7 @@ export function createBoostKernel(bytes: number): BoostKernel | null {
       build,
       partition: rows['partition'] as BoostKernel['partition'],
       leaves: rows['leaves'] as BoostKernel['leaves'],
+      sums: rows['sums'] as BoostKernel['sums'],
     };
   } catch {
     return null;

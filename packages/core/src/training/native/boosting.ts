@@ -292,6 +292,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
   const perm = new Int32Array(nFeatures);
   const list = new Int32Array(nFeatures);
   const inSample = new Uint8Array(n);
+  const allRows = new Uint32Array(n);
+  for (let r = 0; r < n; r++) allRows[r] = r;
   const rng = new Uint32Array(1);
   const threshold = Math.floor(params.subsample * 4294967296);
 
@@ -327,7 +329,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
         for (let r = 0; r < n; r++) if (inSample[r] === 1) ws.idx[j++] = r;
       } else {
         m = n;
-        for (let r = 0; r < n; r++) ws.idx[r] = r;
+        ws.idx.set(allRows);
       }
       let nl = nFeatures;
       if (allCols) for (let f = 0; f < nFeatures; f++) list[f] = f;
