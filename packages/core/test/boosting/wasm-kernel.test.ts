@@ -39,7 +39,12 @@ describe('the WebAssembly histogram kernel', () => {
     expect(new Float64Array(kernel!.buffer, 0, rowStride * 512)[nFeatures * 512 + 1]).toBeCloseTo(padW, 9);
   });
 
-  it('grows the same tree and scores as the JavaScript kernels (histograms, partition, leaf update)', () => {
+  // Leaf-wise with 80 leaves holds more histograms at once than the kernel memory has: the rest are
+  // JavaScript arrays, built through the scratch and subtracted in JavaScript.
+  it.each([
+    ['depth-wise', 5, 0],
+    ['leaf-wise past the kernel memory histograms', 30, 80],
+  ])('grows the same tree and scores as the JavaScript kernels, %s', (_, maxDepth, maxLeaves) => {
     const d = friedman(2000, 6, 9);
     const rowStride = 8;
     const binned = binFeatures(d.x, d.nRows, d.nFeatures, { missing: true });
@@ -69,8 +74,8 @@ describe('the WebAssembly histogram kernel', () => {
         missingBin: binned.missingBin,
       };
       const config = {
-        maxDepth: 5,
-        maxLeaves: 0,
+        maxDepth,
+        maxLeaves,
         minSamplesLeaf: 1,
         minChildWeight: 1,
         lambda: 1,
@@ -88,6 +93,7 @@ describe('the WebAssembly histogram kernel', () => {
       gain: Array.from(t.gain.subarray(0, t.nNodes)),
     });
     expect(grown[0]!.tree.nNodes).toBeGreaterThan(31);
+    if (maxLeaves > 0) expect(grown[0]!.tree.nNodes).toBe(2 * maxLeaves - 1);
     expect(plain(grown[0]!.tree)).toEqual(plain(grown[1]!.tree));
     expect(Array.from(grown[0]!.pred)).toEqual(Array.from(grown[1]!.pred));
   });

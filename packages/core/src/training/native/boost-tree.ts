@@ -55,6 +55,8 @@ export interface BoostWorkspace {
   stride: number;
   histSize: number;
   hists: Float64Array[];
+  /** Histograms in the kernel's memory (the first ones {@link BoostWorkspace.hists} takes): built and subtracted there. */
+  slots: Float64Array[];
   free: number[];
   /** The training rows' bins, row-major, `rowStride` (a multiple of 4) bytes per row. */
   rowBins: Uint8Array;
@@ -81,11 +83,16 @@ export interface BoostWorkspace {
     partition: BoostKernel['partition'];
     leaves: BoostKernel['leaves'];
     sums: BoostKernel['sums'];
+    subtract: BoostKernel['subtract'];
     scratch: Float64Array;
   } | null;
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+// Depth-wise growth holds at most about maxDepth + 2 histograms at once (one per level waiting on the
+// stack): 16 covers the usual depths; deeper or leaf-wise trees take JavaScript arrays past them.
+const HIST_SLOTS = 16;
 
 /**
  * Buffers for a fit on `nRows` rows with `columns` score columns. With `wasm` (and WebAssembly SIMD
@@ -101,7 +108,7 @@ export function createBoostWorkspace(
 ): BoostWorkspace {
   const stride = counted ? 3 : 2;
   const histBytes = rowStride * 256 * 16;
-  const binsAt = histBytes;
+  const binsAt = histBytes * (1 + HIST_SLOTS);
   const ghAt = align16(binsAt + nRows * rowStride);
   const idxAt = ghAt + columns * nRows * 16;
   const tmpAt = idxAt + nRows * 4;
@@ -118,6 +125,13 @@ export function createBoostWorkspace(
     histSize: nFeatures * 256 * stride,
     hists: [],
     free: [],
+    slots:
+      buffer && !counted
+        ? Array.from(
+            { length: HIST_SLOTS },
+            (_, i) => new Float64Array(buffer, histBytes * (1 + i), histBytes / 8),
+          )
+        : [],
     rowBins: new Uint8Array(rowWords.buffer, rowWords.byteOffset, nRows * rowStride),
     rowWords,
     gh: Array.from({ length: columns }, (_, k) =>
@@ -135,6 +149,7 @@ export function createBoostWorkspace(
           partition: kernel.partition,
           leaves: kernel.leaves,
           sums: kernel.sums,
+          subtract: kernel.subtract,
           scratch: new Float64Array(kernel.buffer, 0, histBytes / 8),
         }
       : null,
@@ -144,8 +159,9 @@ export function createBoostWorkspace(
 function acquire(ws: BoostWorkspace): number {
   const id = ws.free.pop();
   if (id !== undefined) return id;
-  ws.hists.push(new Float64Array(ws.histSize));
-  return ws.hists.length - 1;
+  const n = ws.hists.length;
+  ws.hists.push(n < ws.slots.length ? ws.slots[n]! : new Float64Array(ws.histSize));
+  return n;
 }
 
 interface Pending {
@@ -232,6 +248,11 @@ export function growBoostTree(
   const build = (hist: number, start: number, end: number): void => {
     const h = ws.hists[hist]!;
     if (kernel !== null) {
+      if (h.buffer === rowBins.buffer) {
+        h.fill(0);
+        kernel.build(h.byteOffset, rowBins.byteOffset, gh.byteOffset, idx.byteOffset, start, end, rs >> 2);
+        return;
+      }
       // Built in the kernel's scratch (the row padding's features included), then copied out.
       const scratch = kernel.scratch;
       scratch.fill(0);
@@ -433,9 +454,14 @@ export function growBoostTree(
       build(hs, small.start, small.end);
       const hp = ws.hists[p.hist]!;
       const hsArr = ws.hists[hs]!;
-      for (let j = 0; j < nl; j++) {
-        const ff = list[j]!;
-        subtractGrad(hp, hsArr, ff * 256 * stride, nBins[ff]! * stride);
+      if (kernel !== null && hp.buffer === rowBins.buffer && hsArr.buffer === rowBins.buffer) {
+        // Every feature's 256 bins: past a feature's bins both hold zeros.
+        kernel.subtract(hp.byteOffset, hsArr.byteOffset, nl * 4096);
+      } else {
+        for (let j = 0; j < nl; j++) {
+          const ff = list[j]!;
+          subtractGrad(hp, hsArr, ff * 256 * stride, nBins[ff]! * stride);
+        }
       }
       big.hist = p.hist;
       if (needSmall) small.hist = hs;

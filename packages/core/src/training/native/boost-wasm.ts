@@ -11,6 +11,8 @@
 //     ;; for i in a..b: r = idx[i]; c = col[r]; pred[r * ps] += left(c) ? vl : vr
 //   (func (export "sums") (param $idx $gh $a $b $out i32)
 //     ;; s = (0, 0); for i in a..b: s += gh[idx[i]] (f64x2: gradient, hessian); out = s
+//   (func (export "subtract") (param $h $hs $bytes i32)
+//     ;; h[0..bytes) -= hs[0..bytes), as f64x2
 //
 // `idx`, `tmp`, `col` and `pred` are byte offsets into the memory (`pred` at the score column, `ps`
 // the bytes between rows' scores), `a, b` and the result are indices of `idx`. They are
@@ -60,6 +62,7 @@ const V128_LOAD = [0xfd, 0x00, 4, 0];
 const V128_STORE = [0xfd, 0x0b, 4, 0];
 const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
 const F64X2_ADD = [0xfd, ...uleb(0xf0)];
+const F64X2_SUB = [0xfd, ...uleb(0xf1)];
 const BLOCK = [0x02, 0x40];
 const LOOP = [0x03, 0x40];
 const END = [0x0b];
@@ -311,6 +314,46 @@ function sumsBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// subtract's params and locals.
+const SB = { H: 0, HS: 1, BYTES: 2, O: 3, AT: 4 };
+
+function subtractBody(): number[] {
+  const code = [
+    ...BLOCK,
+    ...LOOP,
+    ...get(SB.O),
+    ...get(SB.BYTES),
+    ...GE_U,
+    0x0d,
+    1,
+    ...get(SB.H),
+    ...get(SB.O),
+    ...ADD,
+    ...set(SB.AT),
+    ...get(SB.AT),
+    ...get(SB.AT),
+    ...V128_LOAD,
+    ...get(SB.HS),
+    ...get(SB.O),
+    ...ADD,
+    ...V128_LOAD,
+    ...F64X2_SUB,
+    ...V128_STORE,
+    ...get(SB.O),
+    ...i32(16),
+    ...ADD,
+    ...set(SB.O),
+    0x0c,
+    0,
+    ...END,
+    ...END,
+    ...END,
+  ];
+  // Locals after the 3 params: o (from 0), at.
+  const body = [1, 2, I32, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -319,11 +362,12 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `partition`, `leaves` and `sums`. */
+/** The module's bytes: imports `env.mem`, exports `partition`, `leaves`, `sums` and `subtract`. */
 export function rowsModuleBytes(): Uint8Array {
   const partitionType = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 1, I32];
   const leavesType = [0x60, 11, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, 0];
   const sumsType = [0x60, 5, I32, I32, I32, I32, I32, 0];
+  const subtractType = [0x60, 3, I32, I32, I32, 0];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -333,11 +377,25 @@ export function rowsModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [3, ...partitionType, ...leavesType, ...sumsType]),
+    ...section(1, [4, ...partitionType, ...leavesType, ...sumsType, ...subtractType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [3, 0, 1, 2]),
-    ...section(7, [3, ...name('partition'), 0x00, 0, ...name('leaves'), 0x00, 1, ...name('sums'), 0x00, 2]),
-    ...section(10, [3, ...partitionBody(), ...leavesBody(), ...sumsBody()]),
+    ...section(3, [4, 0, 1, 2, 3]),
+    ...section(7, [
+      4,
+      ...name('partition'),
+      0x00,
+      0,
+      ...name('leaves'),
+      0x00,
+      1,
+      ...name('sums'),
+      0x00,
+      2,
+      ...name('subtract'),
+      0x00,
+      3,
+    ]),
+    ...section(10, [4, ...partitionBody(), ...leavesBody(), ...sumsBody(), ...subtractBody()]),
   ]);
 }
 
@@ -399,6 +457,8 @@ export interface BoostKernel {
   ) => void;
   /** `sums(idx, gh, a, b, out)`: see above. */
   sums: (idx: number, gh: number, a: number, b: number, out: number) => void;
+  /** `subtract(h, hs, bytes)`: see above; `bytes` a multiple of 16. */
+  subtract: (h: number, hs: number, bytes: number) => void;
 }
 
 /** A memory of at least `bytes` bytes and the functions bound to it; null without WebAssembly SIMD or past 2 GiB. */
@@ -417,6 +477,7 @@ export function createBoostKernel(bytes: number): BoostKernel | null {
       partition: rows['partition'] as BoostKernel['partition'],
       leaves: rows['leaves'] as BoostKernel['leaves'],
       sums: rows['sums'] as BoostKernel['sums'],
+      subtract: rows['subtract'] as BoostKernel['subtract'],
     };
   } catch {
     return null;
