@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { binFeatures } from '../../src/training/native/binning.js';
-import { addGradRowsAll, partitionBoost } from '../../src/training/native/boost-kernel.js';
+import { addGradRowsAll, partitionBoost, scanGrad } from '../../src/training/native/boost-kernel.js';
 import { createBoostWorkspace, growBoostTree } from '../../src/training/native/boost-tree.js';
 import type { BinTree } from '../../src/training/native/boost-tree.js';
 import { createBoostKernel } from '../../src/training/native/boost-wasm.js';
@@ -133,5 +133,33 @@ describe('the WebAssembly histogram kernel', () => {
       expect(mid).toBeLessThan(m - 50);
       expect(Array.from(idx)).toEqual(Array.from(want));
     }
+  });
+
+  it('finds the split scanGrad finds, with the same gain and sums, or none past a given best', () => {
+    const kernel = createBoostKernel(4096 + 32);
+    expect(kernel).not.toBeNull();
+    const h = new Float64Array(kernel!.buffer, 0, 512);
+    const out = new Float64Array(kernel!.buffer, 4096, 4);
+    const random = createRandom(3);
+    let G = 0;
+    let H = 0;
+    for (let b = 0; b < 200; b++) {
+      // Some bins empty, as deep nodes have them.
+      if (random.next() < 0.3) continue;
+      h[2 * b] = random.next() * 4 - 1.5 + b / 100;
+      h[2 * b + 1] = random.next() * 3;
+      G += h[2 * b]!;
+      H += h[2 * b + 1]!;
+    }
+    const parentScore = (G * G) / (H + 1);
+    for (const start of [0, 5, 1e9]) {
+      const want = { gain: start, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 };
+      scanGrad(want, 7, h, 0, 2, 200, -1, G, H, 0, 1, parentScore, 1, 1);
+      kernel!.scan(0, 200, G, H, 1, parentScore, 1, start, out.byteOffset);
+      if (start === 0) expect(want.feature).toBe(7);
+      if (want.feature < 0) expect(out[1]).toBe(-1);
+      else expect(Array.from(out)).toEqual([want.gain, want.bin, want.gl, want.hl]);
+    }
+    expect(out[1]).toBe(-1);
   });
 });

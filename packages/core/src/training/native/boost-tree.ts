@@ -72,6 +72,8 @@ export interface BoostWorkspace {
   pred: Float64Array;
   /** Where the kernel's `sums` answers. */
   sums: Float64Array;
+  /** Where the kernel's `scan` answers. */
+  scanned: Float64Array;
   best: GradSplit;
   /**
    * The WebAssembly kernels (see boost-wasm.ts), when available: `rowWords`, `gh`, `idx`, `tmp`,
@@ -84,6 +86,7 @@ export interface BoostWorkspace {
     leaves: BoostKernel['leaves'];
     sums: BoostKernel['sums'];
     subtract: BoostKernel['subtract'];
+    scan: BoostKernel['scan'];
     scratch: Float64Array;
   } | null;
 }
@@ -115,7 +118,8 @@ export function createBoostWorkspace(
   const colAt = tmpAt + nRows * 4;
   const predAt = Math.ceil((colAt + nRows * nFeatures) / 8) * 8;
   const sumsAt = predAt + columns * nRows * 8;
-  const kernel = wasm ? createBoostKernel(sumsAt + 16) : null;
+  const scannedAt = sumsAt + 16;
+  const kernel = wasm ? createBoostKernel(scannedAt + 32) : null;
   const buffer = kernel ? kernel.buffer : null;
   const rowWords = buffer
     ? new Uint32Array(buffer, binsAt, (nRows * rowStride) / 4)
@@ -142,6 +146,7 @@ export function createBoostWorkspace(
     colBins: buffer ? new Uint8Array(buffer, colAt, nRows * nFeatures) : new Uint8Array(nRows * nFeatures),
     pred: buffer ? new Float64Array(buffer, predAt, columns * nRows) : new Float64Array(columns * nRows),
     sums: buffer ? new Float64Array(buffer, sumsAt, 2) : new Float64Array(2),
+    scanned: buffer ? new Float64Array(buffer, scannedAt, 4) : new Float64Array(4),
     best: { gain: 0, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 },
     kernel: kernel
       ? {
@@ -150,6 +155,7 @@ export function createBoostWorkspace(
           leaves: kernel.leaves,
           sums: kernel.sums,
           subtract: kernel.subtract,
+          scan: kernel.scan,
           scratch: new Float64Array(kernel.buffer, 0, histBytes / 8),
         }
       : null,
@@ -283,12 +289,27 @@ export function growBoostTree(
     const h = ws.hists[p.hist]!;
     const parentScore = (p.G * p.G) / (p.H + lambda);
     const count = p.end - p.start;
+    const scan = kernel !== null && h.buffer === rowBins.buffer ? kernel.scan : null;
+    const out = ws.scanned;
     for (let j = 0; j < nl; j++) {
       const f = list[j]!;
       const nb = nBins[f]!;
       if (nb <= 1) continue;
       const mb = missingBin[f]!;
       const nr = mb >= 0 ? nb - 1 : nb;
+      if (scan !== null && (mb < 0 || h[f * 512 + 2 * mb + 1] === 0)) {
+        // No missing values at this node: scanGrad's plain case, in the kernel.
+        scan(h.byteOffset + f * 4096, nr, p.G, p.H, lambda, parentScore, minH, best.gain, out.byteOffset);
+        if (out[1]! >= 0) {
+          best.gain = out[0]!;
+          best.feature = f;
+          best.bin = out[1]!;
+          best.missingLeft = 0;
+          best.gl = out[2]!;
+          best.hl = out[3]!;
+        }
+        continue;
+      }
       scanGrad(
         best,
         f,

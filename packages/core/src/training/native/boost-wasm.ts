@@ -13,6 +13,9 @@
 //     ;; s = (0, 0); for i in a..b: s += gh[idx[i]] (f64x2: gradient, hessian); out = s
 //   (func (export "subtract") (param $h $hs $bytes i32)
 //     ;; h[0..bytes) -= hs[0..bytes), as f64x2
+//   (func (export "scan") (param $h $nr i32) (param $G $H $lambda $ps $minH $best f64) (param $out i32)
+//     ;; scanGradPlain (boost-kernel.ts) over the f64x2 bins h[0..nr): out = [gain, bin (-1: none
+//     ;; beat best), gl, hl], the same operations in the same order, so the same bits
 //
 // `idx`, `tmp`, `col` and `pred` are byte offsets into the memory (`pred` at the score column, `ps`
 // the bytes between rows' scores), `a, b` and the result are indices of `idx`. They are
@@ -38,7 +41,8 @@ function uleb(n: number): number[] {
 
 const get = (i: number): number[] => [0x20, i];
 const set = (i: number): number[] => [0x21, i];
-const i32 = (v: number): number[] => [0x41, v];
+// One byte of signed LEB128: constants in -64..63.
+const i32 = (v: number): number[] => [0x41, v & 0x7f];
 const ADD = [0x6a];
 const SUB = [0x6b];
 const AND = [0x71];
@@ -63,6 +67,18 @@ const V128_STORE = [0xfd, 0x0b, 4, 0];
 const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
 const F64X2_ADD = [0xfd, ...uleb(0xf0)];
 const F64X2_SUB = [0xfd, ...uleb(0xf1)];
+const F64_SUB = [0xa1];
+const F64_MUL = [0xa2];
+const F64_DIV = [0xa3];
+const F64_NE = [0x62];
+const F64_GT = [0x64];
+const F64_GE = [0x66];
+const I32_GE_S = [0x4e];
+const SHR_S = [0x75];
+const F64_FROM_I32 = [0xb7];
+const IF = [0x04, 0x40];
+const f64 = (v: number): number[] => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
+const f64Store = (offset: number): number[] => [0x39, 3, offset];
 const BLOCK = [0x02, 0x40];
 const LOOP = [0x03, 0x40];
 const END = [0x0b];
@@ -354,6 +370,161 @@ function subtractBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// scan's params and locals.
+const SC = {
+  H: 0,
+  NR: 1,
+  G: 2,
+  HH: 3,
+  LAMBDA: 4,
+  PS: 5,
+  MINH: 6,
+  BEST: 7,
+  OUT: 8,
+  O: 9,
+  END: 10,
+  PREV: 11,
+  BIN: 12,
+  GL: 13,
+  HL: 14,
+  HB: 15,
+  HR: 16,
+  GR: 17,
+  GAIN: 18,
+  BGL: 19,
+  BHL: 20,
+};
+
+function scanBody(): number[] {
+  const code = [
+    ...get(SC.H),
+    ...get(SC.NR),
+    ...i32(4),
+    ...SHL,
+    ...ADD,
+    ...set(SC.END),
+    ...get(SC.H),
+    ...set(SC.O),
+    ...i32(-1),
+    ...set(SC.PREV),
+    ...i32(-1),
+    ...set(SC.BIN),
+    ...BLOCK,
+    ...LOOP,
+    ...get(SC.O),
+    ...get(SC.END),
+    ...GE_U,
+    0x0d,
+    1,
+    ...get(SC.O),
+    0x2b,
+    3,
+    8,
+    ...set(SC.HB),
+    ...get(SC.HB),
+    ...f64(0),
+    ...F64_NE,
+    ...IF,
+    // hr = H - hl
+    ...get(SC.HH),
+    ...get(SC.HL),
+    ...F64_SUB,
+    ...set(SC.HR),
+    ...get(SC.PREV),
+    ...i32(0),
+    ...I32_GE_S,
+    ...get(SC.HL),
+    ...get(SC.MINH),
+    ...F64_GE,
+    ...AND,
+    ...get(SC.HR),
+    ...get(SC.MINH),
+    ...F64_GE,
+    ...AND,
+    ...IF,
+    ...get(SC.G),
+    ...get(SC.GL),
+    ...F64_SUB,
+    ...set(SC.GR),
+    // gain = 0.5 * ((gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - ps)
+    ...f64(0.5),
+    ...get(SC.GL),
+    ...get(SC.GL),
+    ...F64_MUL,
+    ...get(SC.HL),
+    ...get(SC.LAMBDA),
+    0xa0,
+    ...F64_DIV,
+    ...get(SC.GR),
+    ...get(SC.GR),
+    ...F64_MUL,
+    ...get(SC.HR),
+    ...get(SC.LAMBDA),
+    0xa0,
+    ...F64_DIV,
+    0xa0,
+    ...get(SC.PS),
+    ...F64_SUB,
+    ...F64_MUL,
+    ...set(SC.GAIN),
+    ...get(SC.GAIN),
+    ...get(SC.BEST),
+    ...F64_GT,
+    ...IF,
+    ...get(SC.GAIN),
+    ...set(SC.BEST),
+    ...get(SC.PREV),
+    ...set(SC.BIN),
+    ...get(SC.GL),
+    ...set(SC.BGL),
+    ...get(SC.HL),
+    ...set(SC.BHL),
+    ...END,
+    ...END,
+    ...get(SC.GL),
+    ...get(SC.O),
+    ...F64_LOAD,
+    0xa0,
+    ...set(SC.GL),
+    ...get(SC.HL),
+    ...get(SC.HB),
+    0xa0,
+    ...set(SC.HL),
+    ...get(SC.O),
+    ...get(SC.H),
+    ...SUB,
+    ...i32(4),
+    ...SHR_S,
+    ...set(SC.PREV),
+    ...END,
+    ...get(SC.O),
+    ...i32(16),
+    ...ADD,
+    ...set(SC.O),
+    0x0c,
+    0,
+    ...END,
+    ...END,
+    ...get(SC.OUT),
+    ...get(SC.BEST),
+    ...f64Store(0),
+    ...get(SC.OUT),
+    ...get(SC.BIN),
+    ...F64_FROM_I32,
+    ...f64Store(8),
+    ...get(SC.OUT),
+    ...get(SC.BGL),
+    ...f64Store(16),
+    ...get(SC.OUT),
+    ...get(SC.BHL),
+    ...f64Store(24),
+    ...END,
+  ];
+  // Locals after the 9 params: o, end, prev, bin (i32); gl, hl, hb, hr, gr, gain, bgl, bhl (f64).
+  const body = [2, 4, I32, 8, F64, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -362,12 +533,15 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-/** The module's bytes: imports `env.mem`, exports `partition`, `leaves`, `sums` and `subtract`. */
+const FUNCTIONS = ['partition', 'leaves', 'sums', 'subtract', 'scan'];
+
+/** The module's bytes: imports `env.mem`, exports {@link FUNCTIONS}. */
 export function rowsModuleBytes(): Uint8Array {
   const partitionType = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 1, I32];
   const leavesType = [0x60, 11, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, 0];
   const sumsType = [0x60, 5, I32, I32, I32, I32, I32, 0];
   const subtractType = [0x60, 3, I32, I32, I32, 0];
+  const scanType = [0x60, 9, I32, I32, F64, F64, F64, F64, F64, F64, I32, 0];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -377,25 +551,11 @@ export function rowsModuleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [4, ...partitionType, ...leavesType, ...sumsType, ...subtractType]),
+    ...section(1, [5, ...partitionType, ...leavesType, ...sumsType, ...subtractType, ...scanType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [4, 0, 1, 2, 3]),
-    ...section(7, [
-      4,
-      ...name('partition'),
-      0x00,
-      0,
-      ...name('leaves'),
-      0x00,
-      1,
-      ...name('sums'),
-      0x00,
-      2,
-      ...name('subtract'),
-      0x00,
-      3,
-    ]),
-    ...section(10, [4, ...partitionBody(), ...leavesBody(), ...sumsBody(), ...subtractBody()]),
+    ...section(3, [5, 0, 1, 2, 3, 4]),
+    ...section(7, [FUNCTIONS.length, ...FUNCTIONS.flatMap((f, i) => [...name(f), 0x00, i])]),
+    ...section(10, [5, ...partitionBody(), ...leavesBody(), ...sumsBody(), ...subtractBody(), ...scanBody()]),
   ]);
 }
 
@@ -459,6 +619,18 @@ export interface BoostKernel {
   sums: (idx: number, gh: number, a: number, b: number, out: number) => void;
   /** `subtract(h, hs, bytes)`: see above; `bytes` a multiple of 16. */
   subtract: (h: number, hs: number, bytes: number) => void;
+  /** `scan(h, nr, G, H, lambda, parentScore, minH, best, out)`: see above. */
+  scan: (
+    h: number,
+    nr: number,
+    G: number,
+    H: number,
+    lambda: number,
+    parentScore: number,
+    minH: number,
+    best: number,
+    out: number,
+  ) => void;
 }
 
 /** A memory of at least `bytes` bytes and the functions bound to it; null without WebAssembly SIMD or past 2 GiB. */
@@ -478,6 +650,7 @@ export function createBoostKernel(bytes: number): BoostKernel | null {
       leaves: rows['leaves'] as BoostKernel['leaves'],
       sums: rows['sums'] as BoostKernel['sums'],
       subtract: rows['subtract'] as BoostKernel['subtract'],
+      scan: rows['scan'] as BoostKernel['scan'],
     };
   } catch {
     return null;
