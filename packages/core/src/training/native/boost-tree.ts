@@ -77,8 +77,8 @@ export interface BoostWorkspace {
   best: GradSplit;
   /**
    * The WebAssembly kernels (see boost-wasm.ts), when available: `rowWords`, `gh`, `idx`, `tmp`,
-   * `colBins` and `pred` are views on their memory, whose first bytes are `scratch`, the histogram
-   * built into.
+   * `colBins`, `pred` and `slots` are views on their memory, whose first bytes are `scratch`, where
+   * histograms held in JavaScript arrays are built.
    */
   kernel: {
     build: BoostKernel['build'];
@@ -94,8 +94,10 @@ export interface BoostWorkspace {
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 // Depth-wise growth holds at most about maxDepth + 2 histograms at once (one per level waiting on the
-// stack): 16 covers the usual depths; deeper or leaf-wise trees take JavaScript arrays past them.
+// stack): 16 covers the usual depths; deeper or leaf-wise trees take JavaScript arrays past them. Wide
+// data gets fewer, so the slots stay within 64 MiB of the kernel's memory.
 const HIST_SLOTS = 16;
+const HIST_SLOT_BYTES = 2 ** 26;
 
 /**
  * Buffers for a fit on `nRows` rows with `columns` score columns. With `wasm` (and WebAssembly SIMD
@@ -111,7 +113,8 @@ export function createBoostWorkspace(
 ): BoostWorkspace {
   const stride = counted ? 3 : 2;
   const histBytes = rowStride * 256 * 16;
-  const binsAt = histBytes * (1 + HIST_SLOTS);
+  const nSlots = counted ? 0 : Math.min(HIST_SLOTS, Math.floor(HIST_SLOT_BYTES / histBytes));
+  const binsAt = histBytes * (1 + nSlots);
   const ghAt = align16(binsAt + nRows * rowStride);
   const idxAt = ghAt + columns * nRows * 16;
   const tmpAt = idxAt + nRows * 4;
@@ -129,13 +132,9 @@ export function createBoostWorkspace(
     histSize: nFeatures * 256 * stride,
     hists: [],
     free: [],
-    slots:
-      buffer && !counted
-        ? Array.from(
-            { length: HIST_SLOTS },
-            (_, i) => new Float64Array(buffer, histBytes * (1 + i), histBytes / 8),
-          )
-        : [],
+    slots: buffer
+      ? Array.from({ length: nSlots }, (_, i) => new Float64Array(buffer, histBytes * (1 + i), histBytes / 8))
+      : [],
     rowBins: new Uint8Array(rowWords.buffer, rowWords.byteOffset, nRows * rowStride),
     rowWords,
     gh: Array.from({ length: columns }, (_, k) =>
