@@ -9,8 +9,8 @@ import {
   subtractGrad,
 } from './boost-kernel.js';
 import type { GradSplit } from './boost-kernel.js';
-import { createKernel } from './wasm-kernel.js';
-import type { Kernel } from './wasm-kernel.js';
+import { createBoostKernel } from './boost-wasm.js';
+import type { BoostKernel } from './boost-wasm.js';
 
 /** The training rows binned, row-major (as typed arrays; see boosting.ts). */
 export interface BoostData {
@@ -18,6 +18,8 @@ export interface BoostData {
   /** Bytes per row of `rowBins`. */
   rowStride: number;
   rowBins: Uint8Array;
+  /** The same bins column-major: feature f's are `colBins[f * nRows ..][0..nRows)`. */
+  colBins: Uint8Array;
   nBins: Int32Array;
   /** Per feature, its missing-value bin (`nBins[f] - 1`) or -1. */
   missingBin: Int32Array;
@@ -53,6 +55,8 @@ export interface BoostWorkspace {
   stride: number;
   histSize: number;
   hists: Float64Array[];
+  /** Histograms in the kernel's memory (the first ones {@link BoostWorkspace.hists} takes): built and subtracted there. */
+  slots: Float64Array[];
   free: number[];
   /** The training rows' bins, row-major, `rowStride` (a multiple of 4) bytes per row. */
   rowBins: Uint8Array;
@@ -62,15 +66,38 @@ export interface BoostWorkspace {
   gh: Float64Array[];
   idx: Uint32Array;
   tmp: Uint32Array;
+  /** The training rows' bins, column-major (`nRows` bytes per feature): fill it for {@link BoostData.colBins}. */
+  colBins: Uint8Array;
+  /** The raw scores, `columns` per row: pass it to {@link growBoostTree} as `pred`. */
+  pred: Float64Array;
+  /** Where the kernel's `sums` answers. */
+  sums: Float64Array;
+  /** Where the kernel's `scan` answers. */
+  scanned: Float64Array;
   best: GradSplit;
   /**
-   * The WebAssembly histogram kernel (see wasm-kernel.ts), when available: `rowWords`, `gh` and
-   * `idx` are views on its memory, whose first bytes are `scratch`, the histogram it builds into.
+   * The WebAssembly kernels (see boost-wasm.ts), when available: `rowWords`, `gh`, `idx`, `tmp`,
+   * `colBins`, `pred` and `slots` are views on their memory, whose first bytes are `scratch`, where
+   * histograms held in JavaScript arrays are built.
    */
-  kernel: { build: Kernel['build']; scratch: Float64Array } | null;
+  kernel: {
+    build: BoostKernel['build'];
+    partition: BoostKernel['partition'];
+    leaves: BoostKernel['leaves'];
+    sums: BoostKernel['sums'];
+    subtract: BoostKernel['subtract'];
+    scan: BoostKernel['scan'];
+    scratch: Float64Array;
+  } | null;
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+// Depth-wise growth holds at most about maxDepth + 2 histograms at once (one per level waiting on the
+// stack): 16 covers the usual depths; deeper or leaf-wise trees take JavaScript arrays past them. Wide
+// data gets fewer, so the slots stay within 64 MiB of the kernel's memory.
+const HIST_SLOTS = 16;
+const HIST_SLOT_BYTES = 2 ** 26;
 
 /**
  * Buffers for a fit on `nRows` rows with `columns` score columns. With `wasm` (and WebAssembly SIMD
@@ -86,10 +113,16 @@ export function createBoostWorkspace(
 ): BoostWorkspace {
   const stride = counted ? 3 : 2;
   const histBytes = rowStride * 256 * 16;
-  const binsAt = histBytes;
+  const nSlots = counted ? 0 : Math.min(HIST_SLOTS, Math.floor(HIST_SLOT_BYTES / histBytes));
+  const binsAt = histBytes * (1 + nSlots);
   const ghAt = align16(binsAt + nRows * rowStride);
   const idxAt = ghAt + columns * nRows * 16;
-  const kernel = wasm ? createKernel(idxAt + nRows * 4) : null;
+  const tmpAt = idxAt + nRows * 4;
+  const colAt = tmpAt + nRows * 4;
+  const predAt = Math.ceil((colAt + nRows * nFeatures) / 8) * 8;
+  const sumsAt = predAt + columns * nRows * 8;
+  const scannedAt = sumsAt + 16;
+  const kernel = wasm ? createBoostKernel(scannedAt + 32) : null;
   const buffer = kernel ? kernel.buffer : null;
   const rowWords = buffer
     ? new Uint32Array(buffer, binsAt, (nRows * rowStride) / 4)
@@ -99,16 +132,31 @@ export function createBoostWorkspace(
     histSize: nFeatures * 256 * stride,
     hists: [],
     free: [],
+    slots: buffer
+      ? Array.from({ length: nSlots }, (_, i) => new Float64Array(buffer, histBytes * (1 + i), histBytes / 8))
+      : [],
     rowBins: new Uint8Array(rowWords.buffer, rowWords.byteOffset, nRows * rowStride),
     rowWords,
     gh: Array.from({ length: columns }, (_, k) =>
       buffer ? new Float64Array(buffer, ghAt + k * nRows * 16, 2 * nRows) : new Float64Array(2 * nRows),
     ),
     idx: buffer ? new Uint32Array(buffer, idxAt, nRows) : new Uint32Array(nRows),
-    tmp: new Uint32Array(nRows),
+    tmp: buffer ? new Uint32Array(buffer, tmpAt, nRows) : new Uint32Array(nRows),
+    colBins: buffer ? new Uint8Array(buffer, colAt, nRows * nFeatures) : new Uint8Array(nRows * nFeatures),
+    pred: buffer ? new Float64Array(buffer, predAt, columns * nRows) : new Float64Array(columns * nRows),
+    sums: buffer ? new Float64Array(buffer, sumsAt, 2) : new Float64Array(2),
+    scanned: buffer ? new Float64Array(buffer, scannedAt, 4) : new Float64Array(4),
     best: { gain: 0, feature: -1, bin: 0, missingLeft: 0, gl: 0, hl: 0 },
     kernel: kernel
-      ? { build: kernel.build, scratch: new Float64Array(kernel.buffer, 0, histBytes / 8) }
+      ? {
+          build: kernel.build,
+          partition: kernel.partition,
+          leaves: kernel.leaves,
+          sums: kernel.sums,
+          subtract: kernel.subtract,
+          scan: kernel.scan,
+          scratch: new Float64Array(kernel.buffer, 0, histBytes / 8),
+        }
       : null,
   };
 }
@@ -116,8 +164,9 @@ export function createBoostWorkspace(
 function acquire(ws: BoostWorkspace): number {
   const id = ws.free.pop();
   if (id !== undefined) return id;
-  ws.hists.push(new Float64Array(ws.histSize));
-  return ws.hists.length - 1;
+  const n = ws.hists.length;
+  ws.hists.push(n < ws.slots.length ? ws.slots[n]! : new Float64Array(ws.histSize));
+  return n;
 }
 
 interface Pending {
@@ -204,6 +253,11 @@ export function growBoostTree(
   const build = (hist: number, start: number, end: number): void => {
     const h = ws.hists[hist]!;
     if (kernel !== null) {
+      if (h.buffer === rowBins.buffer) {
+        h.fill(0);
+        kernel.build(h.byteOffset, rowBins.byteOffset, gh.byteOffset, idx.byteOffset, start, end, rs >> 2);
+        return;
+      }
       // Built in the kernel's scratch (the row padding's features included), then copied out.
       const scratch = kernel.scratch;
       scratch.fill(0);
@@ -219,6 +273,12 @@ export function growBoostTree(
     if (all && stride === 2) addGradRowsAll(h, nl, rs, rowBins, idx, start, end, gh);
     else addGradRows(h, stride, list, nl, rs, rowBins, idx, start, end, gh);
   };
+  const nRows = d.colBins.length / d.nFeatures;
+  const column = (f: number): Uint8Array => d.colBins.subarray(f * nRows, (f + 1) * nRows);
+  const rowsKernel =
+    ws.kernel !== null && idx.buffer === ws.tmp.buffer && idx.buffer === d.colBins.buffer ? ws.kernel : null;
+  const partition = rowsKernel !== null ? rowsKernel.partition : null;
+  const leafUpdate = rowsKernel !== null && pred.buffer === idx.buffer ? rowsKernel.leaves : null;
   const canSplit = (count: number, H: number, depth: number): boolean =>
     depth < c.maxDepth && count >= 2 * minC && count >= 2 && H >= 2 * minH;
   const evaluate = (p: Pending): void => {
@@ -228,12 +288,27 @@ export function growBoostTree(
     const h = ws.hists[p.hist]!;
     const parentScore = (p.G * p.G) / (p.H + lambda);
     const count = p.end - p.start;
+    const scan = kernel !== null && h.buffer === rowBins.buffer ? kernel.scan : null;
+    const out = ws.scanned;
     for (let j = 0; j < nl; j++) {
       const f = list[j]!;
       const nb = nBins[f]!;
       if (nb <= 1) continue;
       const mb = missingBin[f]!;
       const nr = mb >= 0 ? nb - 1 : nb;
+      if (scan !== null && (mb < 0 || h[f * 512 + 2 * mb + 1] === 0)) {
+        // No missing values at this node: scanGrad's plain case, in the kernel.
+        scan(h.byteOffset + f * 4096, nr, p.G, p.H, lambda, parentScore, minH, best.gain, out.byteOffset);
+        if (out[1]! >= 0) {
+          best.gain = out[0]!;
+          best.feature = f;
+          best.bin = out[1]!;
+          best.missingLeft = 0;
+          best.gl = out[2]!;
+          best.hl = out[3]!;
+        }
+        continue;
+      }
       scanGrad(
         best,
         f,
@@ -267,10 +342,16 @@ export function growBoostTree(
 
   let G = 0;
   let H = 0;
-  for (let i = 0; i < m; i++) {
-    const r = idx[i]!;
-    G += gh[2 * r]!;
-    H += gh[2 * r + 1]!;
+  if (rowsKernel !== null && gh.buffer === idx.buffer) {
+    rowsKernel.sums(idx.byteOffset, gh.byteOffset, 0, m, ws.sums.byteOffset);
+    G = ws.sums[0]!;
+    H = ws.sums[1]!;
+  } else {
+    for (let i = 0; i < m; i++) {
+      const r = idx[i]!;
+      G += gh[2 * r]!;
+      H += gh[2 * r + 1]!;
+    }
   }
   const root: Pending = {
     node: 0,
@@ -326,27 +407,43 @@ export function growBoostTree(
       const vr = (-(p.G - p.gl) / (p.H - p.hl + lambda)) * c.learningRate;
       tree.value[lid] = vl;
       tree.value[lid + 1] = vr;
-      leafPair[0] = vr;
-      leafPair[1] = vl;
-      addSplitLeaves(
-        idx,
-        p.start,
-        p.end,
-        rowBins,
-        rs,
-        f,
-        p.bin,
-        mb,
-        p.missingLeft,
-        leafPair,
-        pred,
-        predStride,
-        predCol,
-      );
+      if (leafUpdate !== null) {
+        const col = column(f).byteOffset;
+        const at = pred.byteOffset + predCol * 8;
+        leafUpdate(idx.byteOffset, p.start, p.end, col, p.bin, mb, p.missingLeft, at, predStride * 8, vr, vl);
+      } else {
+        leafPair[0] = vr;
+        leafPair[1] = vl;
+        addSplitLeaves(
+          idx,
+          p.start,
+          p.end,
+          column(f),
+          p.bin,
+          mb,
+          p.missingLeft,
+          leafPair,
+          pred,
+          predStride,
+          predCol,
+        );
+      }
       if (p.hist >= 0) ws.free.push(p.hist);
       continue;
     }
-    const mid = partitionBoost(idx, ws.tmp, p.start, p.end, rowBins, rs, f, p.bin, mb, p.missingLeft);
+    const mid =
+      partition !== null
+        ? partition(
+            idx.byteOffset,
+            ws.tmp.byteOffset,
+            p.start,
+            p.end,
+            column(f).byteOffset,
+            p.bin,
+            mb,
+            p.missingLeft,
+          )
+        : partitionBoost(idx, ws.tmp, p.start, p.end, column(f), p.bin, mb, p.missingLeft);
     const l: Pending = {
       node: lid,
       start: p.start,
@@ -377,9 +474,14 @@ export function growBoostTree(
       build(hs, small.start, small.end);
       const hp = ws.hists[p.hist]!;
       const hsArr = ws.hists[hs]!;
-      for (let j = 0; j < nl; j++) {
-        const ff = list[j]!;
-        subtractGrad(hp, hsArr, ff * 256 * stride, nBins[ff]! * stride);
+      if (kernel !== null && hp.buffer === rowBins.buffer && hsArr.buffer === rowBins.buffer) {
+        // Every feature's 256 bins: past a feature's bins both hold zeros.
+        kernel.subtract(hp.byteOffset, hsArr.byteOffset, nl * 4096);
+      } else {
+        for (let j = 0; j < nl; j++) {
+          const ff = list[j]!;
+          subtractGrad(hp, hsArr, ff * 256 * stride, nBins[ff]! * stride);
+        }
       }
       big.hist = p.hist;
       if (needSmall) small.hist = hs;

@@ -88,7 +88,11 @@ function gradients(
       let max = -Infinity;
       for (let k = 0; k < s; k++) max = Math.max(max, pred[r * s + k]!);
       let sum = 0;
-      for (let k = 0; k < s; k++) sum += p[k] = Math.exp(pred[r * s + k]! - max);
+      // A top class's term is exp(0) = 1: one exp less per row, the same bits.
+      for (let k = 0; k < s; k++) {
+        const v = pred[r * s + k]!;
+        sum += p[k] = v === max ? 1 : Math.exp(v - max);
+      }
       const yr = y[r]!;
       for (let k = 0; k < s; k++) {
         const q = p[k]! / sum;
@@ -247,6 +251,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
   const rowStride = Math.ceil(nFeatures / 4) * 4;
   const ws = createBoostWorkspace(n, nFeatures, rowStride, s, params.minSamplesLeaf > 1, true);
   const rowBins = ws.rowBins;
+  ws.colBins.set(binned.bins);
   for (let f = 0; f < nFeatures; f++) {
     const col = binned.bins.subarray(f * n, (f + 1) * n);
     for (let r = 0; r < n; r++) rowBins[r * rowStride + f] = col[r]!;
@@ -256,6 +261,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     rowStride,
     rowBins,
     nBins: binned.nBins,
+    colBins: ws.colBins,
     missingBin: binned.missingBin,
   };
   let validBins: Uint8Array | null = null;
@@ -276,7 +282,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
     learningRate: params.learningRate,
   };
   const base = baseScores(objective, yTrain, n, s);
-  const pred = new Float64Array(n * s);
+  const pred = ws.pred;
   for (let r = 0; r < n; r++) for (let k = 0; k < s; k++) pred[r * s + k] = base[k]!;
   const predValid = new Float64Array(nValid * s);
   for (let r = 0; r < nValid; r++) for (let k = 0; k < s; k++) predValid[r * s + k] = base[k]!;
@@ -286,6 +292,8 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
   const perm = new Int32Array(nFeatures);
   const list = new Int32Array(nFeatures);
   const inSample = new Uint8Array(n);
+  const allRows = new Uint32Array(n);
+  for (let r = 0; r < n; r++) allRows[r] = r;
   const rng = new Uint32Array(1);
   const threshold = Math.floor(params.subsample * 4294967296);
 
@@ -321,7 +329,7 @@ export async function fitBoosting(input: FitBoostingInput): Promise<BoostingResu
         for (let r = 0; r < n; r++) if (inSample[r] === 1) ws.idx[j++] = r;
       } else {
         m = n;
-        for (let r = 0; r < n; r++) ws.idx[r] = r;
+        ws.idx.set(allRows);
       }
       let nl = nFeatures;
       if (allCols) for (let f = 0; f < nFeatures; f++) list[f] = f;
