@@ -31,6 +31,34 @@ function mse(pred: Float64Array, y: Float64Array): number {
 }
 
 describe('gradient boosting (native histogram learner)', () => {
+  it("softmax steps use XGBoost's hessian 2q(1 - q): a pure leaf of balanced classes moves by 1.5, not 3", async () => {
+    // Three balanced classes, one feature that separates them: at the start every class has q = 1/3,
+    // so a leaf holding only class k's rows has g = -2/3 and h = 2 * 1/3 * 2/3 = 4/9 per row in class
+    // k's tree (weight -G/H = 1.5; q(1 - q) would give 3), and 1/3, 4/9 in the other trees (-0.75).
+    const n = 300;
+    const x = Float64Array.from({ length: n }, (_, r) => r % 3);
+    const y = Float64Array.from({ length: n }, (_, r) => r % 3);
+    const { ensemble } = await fitBoosting({
+      x,
+      nRows: n,
+      nFeatures: 1,
+      y,
+      task: 'classification',
+      nClasses: 3,
+      params: { nEstimators: 1, maxDepth: 2, learningRate: 1, l2Regularization: 0 },
+    });
+    expect(ensemble.trees).toHaveLength(3);
+    const leaves = ensemble.trees.map((t) =>
+      Array.from(t.value)
+        .filter((_, i) => t.feature[i]! < 0)
+        .sort((a, b) => a - b),
+    );
+    for (const values of leaves) {
+      expect(values[0]).toBeCloseTo(-0.75, 12);
+      expect(values[values.length - 1]).toBeCloseTo(1.5, 12);
+    }
+  });
+
   it('the training loss decreases as rounds are added, for every objective', async () => {
     const losses: number[] = [];
     for (const n of [1, 4, 16]) {

@@ -94,10 +94,13 @@ function gradients(
         sum += p[k] = v === max ? 1 : Math.exp(v - max);
       }
       const yr = y[r]!;
+      // The hessian is XGBoost's multi:softprob one, 2q(1 - q) (a bound on the softmax's diagonal):
+      // with XGBoost's params the rounds take XGBoost's step sizes (q(1 - q), scikit-learn's, takes
+      // twice as large ones).
       for (let k = 0; k < s; k++) {
         const q = p[k]! / sum;
         gh[k]![2 * r] = q - (k === yr ? 1 : 0);
-        gh[k]![2 * r + 1] = Math.max(q * (1 - q), 1e-16);
+        gh[k]![2 * r + 1] = Math.max(2 * q * (1 - q), 1e-16);
       }
     }
   }
