@@ -21,67 +21,58 @@
 // the bytes between rows' scores), `a, b` and the result are indices of `idx`. They are
 // `partitionBoost` and `addSplitLeaves` (boost-kernel.ts), row for row; `sums` adds in the order of
 // growBoostTree's loop, so the node's totals are the same bits.
+import {
+  I32,
+  F64,
+  V128,
+  uleb,
+  get,
+  set,
+  i32,
+  f64,
+  ADD,
+  SUB,
+  MUL,
+  AND,
+  OR,
+  XOR,
+  SHL,
+  SHR_S,
+  SHR_U,
+  EQ,
+  I32_GE_S,
+  LE_U,
+  GE_U,
+  F64_ADD,
+  F64_SUB,
+  F64_MUL,
+  F64_DIV,
+  F64_NE,
+  F64_GT,
+  F64_GE,
+  F64_FROM_I32,
+  SELECT,
+  LOAD32,
+  LOAD8_U,
+  STORE32,
+  F64_LOAD,
+  F64_STORE,
+  f64Store,
+  MEMORY_COPY,
+  V128_LOAD,
+  V128_STORE,
+  V128_ZERO,
+  F64X2_ADD,
+  F64X2_SUB,
+  BLOCK,
+  LOOP,
+  IF,
+  END,
+  moduleBytes,
+  wasmApi,
+} from './wasm-asm.js';
 import { kernelModuleBytes } from './wasm-kernel.js';
 import type { Kernel } from './wasm-kernel.js';
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-const get = (i: number): number[] => [0x20, i];
-const set = (i: number): number[] => [0x21, i];
-// One byte of signed LEB128: constants in -64..63.
-const i32 = (v: number): number[] => [0x41, v & 0x7f];
-const ADD = [0x6a];
-const SUB = [0x6b];
-const AND = [0x71];
-const OR = [0x72];
-const XOR = [0x73];
-const SHL = [0x74];
-const SHR_U = [0x76];
-const MUL = [0x6c];
-const EQ = [0x46];
-const LE_U = [0x4d];
-const GE_U = [0x4f];
-const LOAD32 = [0x28, 2, 0];
-const LOAD8_U = [0x2d, 0, 0];
-const STORE32 = [0x36, 2, 0];
-const MEMORY_COPY = [0xfc, 10, 0, 0];
-const F64_LOAD = [0x2b, 3, 0];
-const F64_STORE = [0x39, 3, 0];
-const F64_ADD = [0xa0];
-const SELECT = [0x1b];
-const V128_LOAD = [0xfd, 0x00, 4, 0];
-const V128_STORE = [0xfd, 0x0b, 4, 0];
-const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
-const F64X2_ADD = [0xfd, ...uleb(0xf0)];
-const F64X2_SUB = [0xfd, ...uleb(0xf1)];
-const F64_SUB = [0xa1];
-const F64_MUL = [0xa2];
-const F64_DIV = [0xa3];
-const F64_NE = [0x62];
-const F64_GT = [0x64];
-const F64_GE = [0x66];
-const I32_GE_S = [0x4e];
-const SHR_S = [0x75];
-const F64_FROM_I32 = [0xb7];
-const IF = [0x04, 0x40];
-const f64 = (v: number): number[] => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
-const f64Store = (offset: number): number[] => [0x39, 3, offset];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
 
 // partition's params and locals.
 const IDX = 0;
@@ -525,48 +516,17 @@ function scanBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
-const FUNCTIONS = ['partition', 'leaves', 'sums', 'subtract', 'scan'];
-
-/** The module's bytes: imports `env.mem`, exports {@link FUNCTIONS}. */
+/** The module's bytes: imports `env.mem`, exports `partition`, `leaves`, `sums`, `subtract` and `scan`. */
 export function rowsModuleBytes(): Uint8Array {
-  const partitionType = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 1, I32];
-  const leavesType = [0x60, 11, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, 0];
-  const sumsType = [0x60, 5, I32, I32, I32, I32, I32, 0];
-  const subtractType = [0x60, 3, I32, I32, I32, 0];
-  const scanType = [0x60, 9, I32, I32, F64, F64, F64, F64, F64, F64, I32, 0];
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [5, ...partitionType, ...leavesType, ...sumsType, ...subtractType, ...scanType]),
-    ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [5, 0, 1, 2, 3, 4]),
-    ...section(7, [FUNCTIONS.length, ...FUNCTIONS.flatMap((f, i) => [...name(f), 0x00, i])]),
-    ...section(10, [5, ...partitionBody(), ...leavesBody(), ...sumsBody(), ...subtractBody(), ...scanBody()]),
+  return moduleBytes([
+    { name: 'partition', params: Array<number>(8).fill(I32), results: [I32], body: partitionBody() },
+    { name: 'leaves', params: [...Array<number>(9).fill(I32), F64, F64], results: [], body: leavesBody() },
+    { name: 'sums', params: Array<number>(5).fill(I32), results: [], body: sumsBody() },
+    { name: 'subtract', params: [I32, I32, I32], results: [], body: subtractBody() },
+    { name: 'scan', params: [I32, I32, ...Array<number>(6).fill(F64), I32], results: [], body: scanBody() },
   ]);
 }
 
-/** The part of the WebAssembly API used here (Node has it; the project's TypeScript lib does not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 let compiled: { build: object; rows: object } | null | undefined;
 
 function modules(): { build: object; rows: object } | null {

@@ -31,59 +31,53 @@
 //     ;;   out: f64 best proxy (in and out), f64 left w, f64 left w*y, i32 bin (-1: not improved),
 //     ;;   i32 next bin, i32 varies. The same operations in the same order as scanReg2, so the same bits.
 
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const i32 = (v: number): number[] => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const MUL = [0x6c];
-const AND = [0x71];
-const SHL = [0x74];
-const SHR_U = [0x76];
-const GE_U = [0x4f];
-const LE_U = [0x4d];
-const LOAD32 = [0x28, 2, 0];
-const LOAD8 = [0x2d, 0, 0];
-const STORE32 = [0x36, 2, 0];
-const IF = [0x04, 0x40];
-const ELSE = [0x05];
-const V128_LOAD = [0xfd, 0x00, 4, 0];
-const V128_STORE = [0xfd, 0x0b, 4, 0];
-const F64X2_ADD = [0xfd, ...uleb(0xf0)];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (depth: number): number[] => [0x0c, ...uleb(depth)];
-const brIf = (depth: number): number[] => [0x0d, ...uleb(depth)];
-
 // build's params and locals.
+import {
+  I32,
+  F64,
+  V128,
+  uleb,
+  get,
+  set,
+  i32,
+  F64_ZERO,
+  ADD,
+  SUB,
+  MUL,
+  AND,
+  OR,
+  SHL,
+  SHR_U,
+  I32_EQZ,
+  I32_GE_S,
+  LE_U,
+  GE_U,
+  I32_CTZ,
+  F64_ADD,
+  F64_SUB,
+  F64_MUL,
+  F64_DIV,
+  F64_NE,
+  F64_GT,
+  LOAD32,
+  LOAD8_U,
+  STORE32,
+  f64Load,
+  f64Store,
+  i32Store,
+  V128_LOAD,
+  V128_STORE,
+  F64X2_ADD,
+  BLOCK,
+  LOOP,
+  IF,
+  ELSE,
+  END,
+  br,
+  brIf,
+  moduleBytes,
+  wasmApi,
+} from './wasm-asm.js';
 const H = 0;
 const WORDS = 1;
 const GH = 2;
@@ -321,7 +315,7 @@ function partitionBody(): number[] {
     ...ADD,
     ...get(PF),
     ...ADD,
-    ...LOAD8,
+    ...LOAD8_U,
     ...get(PBIN),
     ...LE_U,
     ...IF,
@@ -418,7 +412,7 @@ function markByte(k: number): number[] {
     ...i32(1),
     ...get(MBIN),
     ...SHL,
-    ...I32_OR,
+    ...OR,
     ...STORE32,
   ];
 }
@@ -512,13 +506,6 @@ const PROXY = 19;
 const BP = 20;
 const BW = 21;
 const BS = 22;
-
-const f64Load = (offset: number): number[] => [0x2b, 3, ...uleb(offset)];
-const f64Store = (offset: number): number[] => [0x39, 3, ...uleb(offset)];
-const i32Store = (offset: number): number[] => [0x36, 2, ...uleb(offset)];
-const F64_ZERO = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
-const [F64_ADD, F64_SUB, F64_MUL, F64_DIV, F64_NE, F64_GT] = [[0xa0], [0xa1], [0xa2], [0xa3], [0x62], [0x64]];
-const [I32_SUB, I32_OR, I32_EQZ, I32_GE_S, I32_CTZ] = [[0x6b], [0x72], [0x45], [0x4e], [0x68]];
 
 /** One non-empty bin `SB` (sums `SBIN`, `WB`): the split left of it is a candidate, then it joins the left side. */
 const visitBin = (): number[] => [
@@ -634,12 +621,12 @@ function scanBody(): number[] {
     ...SHL,
     ...get(SV),
     ...I32_CTZ,
-    ...I32_OR,
+    ...OR,
     ...set(SB),
     ...get(SV),
     ...get(SV),
     ...i32(1),
-    ...I32_SUB,
+    ...SUB,
     ...AND,
     ...set(SV),
     ...binAddress(),
@@ -719,63 +706,17 @@ function scanBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
 /** The module's bytes: imports `env.mem`, exports `build`, `partition`, `scan`, `mark` and `sub`. */
 export function kernelModuleBytes(): Uint8Array {
-  const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
-  const partitionType = [0x60, 11, ...Array<number>(11).fill(I32), 1, I32];
-  const scanType = [0x60, 6, I32, I32, I32, F64, F64, I32, 0];
-  const markType = [0x60, 5, I32, I32, I32, I32, I32, 0];
-  const subType = [0x60, 3, I32, I32, I32, 0];
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [5, ...type, ...partitionType, ...scanType, ...markType, ...subType]),
-    ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]),
-    ...section(3, [5, 0, 1, 2, 3, 4]),
-    ...section(7, [
-      5,
-      ...name('build'),
-      0x00,
-      0,
-      ...name('partition'),
-      0x00,
-      1,
-      ...name('scan'),
-      0x00,
-      2,
-      ...name('mark'),
-      0x00,
-      3,
-      ...name('sub'),
-      0x00,
-      4,
-    ]),
-    ...section(10, [5, ...buildBody(), ...partitionBody(), ...scanBody(), ...markBody(), ...subBody()]),
+  return moduleBytes([
+    { name: 'build', params: Array<number>(7).fill(I32), results: [], body: buildBody() },
+    { name: 'partition', params: Array<number>(11).fill(I32), results: [I32], body: partitionBody() },
+    { name: 'scan', params: [I32, I32, I32, F64, F64, I32], results: [], body: scanBody() },
+    { name: 'mark', params: Array<number>(5).fill(I32), results: [], body: markBody() },
+    { name: 'sub', params: [I32, I32, I32], results: [], body: subBody() },
   ]);
 }
 
-/** The part of the WebAssembly API used here (Node has it; the project's TypeScript lib does not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 let compiled: object | null | undefined;
 
 /** The compiled module, or null where WebAssembly or its SIMD instructions are not available. */
