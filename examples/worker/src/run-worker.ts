@@ -129,7 +129,7 @@ export class PredictionWorker {
 
   /**
    * Processes `input` line by line, in order, until it ends or `signal` aborts (the job in hand
-   * finishes, unless it waits for a version). `stopWaiting` (default `signal`) alone ends such a wait
+   * finishes, unless it waits for a version; the summary then says `interrupted`). `stopWaiting` (default `signal`) alone ends such a wait
    * without stopping the reading otherwise.
    */
   async processStream(
@@ -139,8 +139,13 @@ export class PredictionWorker {
     stopWaiting: AbortSignal | undefined = signal,
   ): Promise<Summary> {
     const summary: Summary = { jobs: 0, ok: 0, failed: 0 };
+    // An abort before the input's end leaves lines unread: the summary says `interrupted` then too.
+    if (signal?.aborted) return { ...summary, interrupted: true };
     const lines = createInterface({ input, crlfDelay: Infinity });
-    const stop = () => lines.close();
+    const stop = () => {
+      summary.interrupted = true;
+      lines.close();
+    };
     signal?.addEventListener('abort', stop, { once: true });
     let n = 0;
     try {
@@ -167,8 +172,9 @@ export class PredictionWorker {
 
   /**
    * Processes a file into `outPath` (written as `<outPath>.partial`, renamed when complete). When
-   * `signal` aborts while a job waits for a version, the partial output is removed and the summary
-   * says `interrupted`: the file is to be processed again.
+   * `signal` aborts before the file is read to its end (between jobs, or while a job waits for a
+   * version), the partial output is removed and the summary says `interrupted`: the file is to be
+   * processed again.
    */
   async processFile(
     inPath: string,
@@ -176,6 +182,7 @@ export class PredictionWorker {
     signal?: AbortSignal,
     stopWaiting: AbortSignal | undefined = signal,
   ): Promise<Summary> {
+    if (signal?.aborted) return { jobs: 0, ok: 0, failed: 0, interrupted: true };
     const partial = `${outPath}.partial`;
     const out = createWriteStream(partial);
     let summary: Summary;

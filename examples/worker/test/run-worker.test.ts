@@ -154,6 +154,15 @@ describe('PredictionWorker', () => {
     }
   });
 
+  it('a stop before the file is read leaves it unprocessed too, with no output', async () => {
+    const input = join(dir, 'early.ndjson');
+    writeFileSync(input, ndjson(irisRows.slice(0, 3)));
+    const summary = await worker.processFile(input, join(dir, 'early.out.ndjson'), AbortSignal.abort());
+    expect(summary).toEqual({ jobs: 0, ok: 0, failed: 0, interrupted: true });
+    expect(existsSync(join(dir, 'early.out.ndjson'))).toBe(false);
+    expect(existsSync(join(dir, 'early.out.ndjson.partial'))).toBe(false);
+  });
+
   it('a stop while a job waits for a version leaves the file unprocessed, with no output', async () => {
     const { runId } = (await registry.getVersion('iris', 1))!;
     await registry.registerModel('later', { runId: runId! });
