@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlatTree } from '../../src/formats/tree-ensemble.js';
 import { binFeatures } from '../../src/training/native/binning.js';
+import { rowMajorBins } from '../../src/training/native/forest.js';
 import { markTouched, partitionRows, scanReg2, subtractHist } from '../../src/training/native/hist-kernel.js';
 import type { BestSplit } from '../../src/training/native/hist-kernel.js';
 import { growTree } from '../../src/training/native/hist-tree.js';
@@ -17,11 +18,7 @@ function treeData(nRows: number, nFeatures: number, seed: number, nClasses = 0):
   const classes = nClasses > 0;
   const d = classes ? threeClasses(nRows, nFeatures, seed) : friedman(nRows, nFeatures, seed);
   const binned = binFeatures(d.x, nRows, nFeatures);
-  const rowStride = Math.ceil(nFeatures / 4) * 4;
-  const rowBins = new Uint8Array(nRows * rowStride);
-  for (let f = 0; f < nFeatures; f++) {
-    for (let r = 0; r < nRows; r++) rowBins[r * rowStride + f] = binned.bins[f * nRows + r]!;
-  }
+  const { rowStride, rowBins } = rowMajorBins(binned.bins, nRows, nFeatures);
   return {
     nRows,
     nFeatures,

@@ -52,6 +52,27 @@ function float64(n: number, shared: boolean): Float64Array {
   return shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
 }
 
+/**
+ * The column-major bins of `binFeatures` row by row, as histograms are built: a row's bins sit
+ * together, rows padded to whole words (`rowStride`, a multiple of 4).
+ */
+export function rowMajorBins(
+  bins: Uint8Array,
+  nRows: number,
+  nFeatures: number,
+  shared = false,
+): { rowStride: number; rowBins: Uint8Array } {
+  const rowStride = Math.ceil(nFeatures / 4) * 4;
+  const rowBins = shared
+    ? new Uint8Array(new SharedArrayBuffer(nRows * rowStride))
+    : new Uint8Array(nRows * rowStride);
+  for (let f = 0; f < nFeatures; f++) {
+    const col = bins.subarray(f * nRows, (f + 1) * nRows);
+    for (let r = 0; r < nRows; r++) rowBins[r * rowStride + f] = col[r]!;
+  }
+  return { rowStride, rowBins };
+}
+
 function prepare(input: FitNativeTreeInput, single: boolean, shared: boolean): Prepared & ResolvedTreeSetup {
   const { x, nRows, nFeatures, y, task } = input;
   if (!Number.isInteger(nRows) || nRows < 1 || !Number.isInteger(nFeatures) || nFeatures < 1) {
@@ -87,15 +108,7 @@ function prepare(input: FitNativeTreeInput, single: boolean, shared: boolean): P
       targets[i] = v;
     }
   }
-  // Histograms are built row by row: a row's bins sit together (rows padded to whole words).
-  const rowStride = Math.ceil(nFeatures / 4) * 4;
-  const rowBins = shared
-    ? new Uint8Array(new SharedArrayBuffer(nRows * rowStride))
-    : new Uint8Array(nRows * rowStride);
-  for (let f = 0; f < nFeatures; f++) {
-    const col = binned.bins.subarray(f * nRows, (f + 1) * nRows);
-    for (let r = 0; r < nRows; r++) rowBins[r * rowStride + f] = col[r]!;
-  }
+  const { rowStride, rowBins } = rowMajorBins(binned.bins, nRows, nFeatures, shared);
   const data: TreeData = {
     nRows,
     nFeatures,
