@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describeMetadataStoreConformance } from '@modelreg/core/testing';
 import type { MetadataStore } from '@modelreg/core';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createSqliteMetadataStore } from '../src/index.js';
 import { applyMigrations, migrations } from '../src/migrations.js';
 import { sqliteInspector, tempDbPath } from './helpers.js';
@@ -143,8 +143,9 @@ describeMetadataStoreConformance({
         woke = true;
       });
       await store.createModel({ name: 'iris', description: '', tags: {}, createdAt: 1 });
-      await new Promise((r) => setTimeout(r, 20));
-      expect(woke).toBe(true);
+      // The local wake is a setImmediate after the commit; a loaded machine may run a short timer
+      // first, so the test waits for it, but less than the 250 ms poll that would also wake it.
+      await vi.waitFor(() => expect(woke).toBe(true), { timeout: 200, interval: 5 });
       await unsubscribe();
     });
   },
