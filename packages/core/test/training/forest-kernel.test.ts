@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlatTree } from '../../src/formats/tree-ensemble.js';
 import { binFeatures } from '../../src/training/native/binning.js';
-import { rowMajorBins } from '../../src/training/native/forest.js';
+import { treeDataOf } from '../../src/training/native/forest.js';
 import { markTouched, partitionRows, scanReg2, subtractHist } from '../../src/training/native/hist-kernel.js';
 import type { BestSplit } from '../../src/training/native/hist-kernel.js';
 import { growTree } from '../../src/training/native/hist-tree.js';
@@ -18,19 +18,11 @@ function treeData(nRows: number, nFeatures: number, seed: number, nClasses = 0):
   const classes = nClasses > 0;
   const d = classes ? threeClasses(nRows, nFeatures, seed) : friedman(nRows, nFeatures, seed);
   const binned = binFeatures(d.x, nRows, nFeatures);
-  const { rowStride, rowBins } = rowMajorBins(binned.bins, nRows, nFeatures);
-  return {
-    nRows,
-    nFeatures,
-    rowStride,
-    rowBins,
-    nBins: binned.nBins,
-    binMin: binned.binMin,
-    binMax: binned.binMax,
+  return treeDataOf(binned, nRows, nFeatures, {
     y: classes ? new Float64Array(0) : d.y,
     cls: Int32Array.from(classes ? d.y : [], (v) => Math.min(v, nClasses - 1)),
     nClasses,
-  };
+  });
 }
 
 const plain = (t: FlatTree) => ({

@@ -4,6 +4,7 @@ import type { FlatTree, TreeEnsemble } from '../../formats/tree-ensemble.js';
 import type { Task, TrainProgress } from '../trainer.js';
 import { yieldToEventLoop } from '../trainers/common.js';
 import { binFeatures } from './binning.js';
+import type { BinnedFeatures } from './binning.js';
 import { growTreesInWorkers } from './forest-workers.js';
 import { growTree } from './hist-tree.js';
 import { createWorkspace } from './tree-workspace.js';
@@ -53,24 +54,34 @@ function float64(n: number, shared: boolean): Float64Array {
 }
 
 /**
- * The column-major bins of `binFeatures` row by row, as histograms are built: a row's bins sit
- * together, rows padded to whole words (`rowStride`, a multiple of 4).
+ * The tree learner's view of binned data: the column-major bins of `binFeatures` row by row, as
+ * histograms are built (a row's bins together, rows padded to whole words), with the targets.
  */
-export function rowMajorBins(
-  bins: Uint8Array,
+export function treeDataOf(
+  binned: BinnedFeatures,
   nRows: number,
   nFeatures: number,
+  target: { y: Float64Array; cls: Int32Array; nClasses: number },
   shared = false,
-): { rowStride: number; rowBins: Uint8Array } {
+): TreeData {
   const rowStride = Math.ceil(nFeatures / 4) * 4;
   const rowBins = shared
     ? new Uint8Array(new SharedArrayBuffer(nRows * rowStride))
     : new Uint8Array(nRows * rowStride);
   for (let f = 0; f < nFeatures; f++) {
-    const col = bins.subarray(f * nRows, (f + 1) * nRows);
+    const col = binned.bins.subarray(f * nRows, (f + 1) * nRows);
     for (let r = 0; r < nRows; r++) rowBins[r * rowStride + f] = col[r]!;
   }
-  return { rowStride, rowBins };
+  return {
+    nRows,
+    nFeatures,
+    rowStride,
+    rowBins,
+    nBins: binned.nBins,
+    binMin: binned.binMin,
+    binMax: binned.binMax,
+    ...target,
+  };
 }
 
 function prepare(input: FitNativeTreeInput, single: boolean, shared: boolean): Prepared & ResolvedTreeSetup {
@@ -108,19 +119,7 @@ function prepare(input: FitNativeTreeInput, single: boolean, shared: boolean): P
       targets[i] = v;
     }
   }
-  const { rowStride, rowBins } = rowMajorBins(binned.bins, nRows, nFeatures, shared);
-  const data: TreeData = {
-    nRows,
-    nFeatures,
-    rowStride,
-    rowBins,
-    nBins: binned.nBins,
-    binMin: binned.binMin,
-    binMax: binned.binMax,
-    y: targets,
-    cls,
-    nClasses,
-  };
+  const data = treeDataOf(binned, nRows, nFeatures, { y: targets, cls, nClasses }, shared);
   return { ...setup, data, nTrees: setup.params.nEstimators, nOutputs: Math.max(1, nClasses) };
 }
 
