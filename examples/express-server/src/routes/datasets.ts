@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { DatasetUpload } from '@modelreg/core';
@@ -22,11 +21,18 @@ export function datasetRoutes(ctx: AppContext): Router {
     try {
       const query = parseRequest(uploadDatasetQuery, req.query, 'query');
       const fields = parseRequest(uploadFields, req.body ?? {}, 'body');
-      const dataset = await registryOf(res).datasets.upload(
-        fields.name ?? query.name ?? file.originalname,
-        createReadStream(file.path),
-      );
-      sendUpload(res, dataset);
+      // Opened here and closed below: a stream opened by path would open on a later tick, and
+      // an upload refused before reading would leave it open (or failing unheard) after the rm.
+      const handle = await open(file.path, 'r');
+      try {
+        const dataset = await registryOf(res).datasets.upload(
+          fields.name ?? query.name ?? file.originalname,
+          handle.createReadStream({ autoClose: false }),
+        );
+        sendUpload(res, dataset);
+      } finally {
+        await handle.close();
+      }
     } finally {
       await rm(file.path, { force: true });
     }

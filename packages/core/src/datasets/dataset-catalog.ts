@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -104,7 +103,15 @@ export class DatasetCatalog {
 
       const key = datasetKey(name, profile.sha256);
       const preexisting = (await this.artifacts.head(key)) !== null;
-      const stored = await this.artifacts.put(key, createReadStream(spool));
+      // The spool is opened here, so a missing file is this call's rejection; a stream opened by
+      // path would open on a later tick and could throw with nobody listening (after put failed).
+      const spooled = await open(spool, 'r');
+      let stored: Awaited<ReturnType<ArtifactStore['put']>>;
+      try {
+        stored = await this.artifacts.put(key, spooled.createReadStream({ autoClose: false }));
+      } finally {
+        await spooled.close();
+      }
       try {
         if (stored.sha256 !== profile.sha256 || stored.size !== profile.size) {
           throw new RegistryError(
