@@ -92,17 +92,21 @@ function startProbe(base) {
   const code = `
     const base = ${JSON.stringify(base)};
     const times = [];
+    const slow = []; // [ms, Date.now() at the request]
     let stop = false;
     process.on('message', () => { stop = true; });
     (async () => {
       while (!stop) {
         const t = performance.now();
+        const at = Date.now();
         try { const r = await fetch(base + '/health'); await r.arrayBuffer(); } catch {}
         times.push(performance.now() - t);
+        slow.push([times.at(-1), at]);
         await new Promise((r) => setTimeout(r, 20));
       }
+      slow.sort((a, b) => b[0] - a[0]);
       times.sort((a, b) => a - b);
-      process.send({ n: times.length, worst: times.at(-1) ?? 0, p99: times[Math.floor(times.length * 0.99)] ?? 0 }, () => process.exit(0));
+      process.send({ n: times.length, worst: times.at(-1) ?? 0, p99: times[Math.floor(times.length * 0.99)] ?? 0, slowest: slow.slice(0, 5) }, () => process.exit(0));
     })();`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const result = new Promise((resolvePromise) => child.once('message', resolvePromise));
@@ -169,6 +173,7 @@ async function measure(label, root) {
     const load = startLoad(base, TRAINING_TIMEOUT_MS / 1000);
     await sleep(500);
     const t0 = performance.now();
+    const startedAt = Date.now();
     const submitted = await call('POST', `${base}/train`, {
       experiment: 'bench',
       dataset: 'friedman',
@@ -200,6 +205,7 @@ async function measure(label, root) {
       }
     }
     const trainingSeconds = (performance.now() - t0) / 1000;
+    const endedAt = Date.now();
     load.instance.stop();
     const during = await load.done;
     const health = await probe.stop();
@@ -216,6 +222,14 @@ async function measure(label, root) {
       healthWorst: health.worst,
       healthP99: health.p99,
       healthN: health.n,
+      // When the slowest /health answers were asked, from the training's start and before its end
+      // (the end is seen by a poll every 100 ms): a stall at the end points at the hand-over.
+      healthSlowest: health.slowest
+        .map(
+          ([ms, at]) =>
+            `${ms.toFixed(0)} ms at +${((at - startedAt) / 1000).toFixed(1)} s / end-${((endedAt - at) / 1000).toFixed(1)} s`,
+        )
+        .join('; '),
       trainingSeconds,
       pollErrors,
     };
@@ -267,3 +281,4 @@ printTable(
   ['', ...results.map((r) => r.label), 'target'],
   metrics.map(([name, get, target]) => [name, ...results.map(get), target]),
 );
+for (const r of results) console.log(`slowest /health answers, ${r.label}: ${r.healthSlowest}`);

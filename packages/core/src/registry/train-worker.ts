@@ -6,10 +6,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isRegistryError } from '../errors.js';
 import {
   exportTreeEnsembleToOnnx,
-  ONNX_EXPORT_IR_VERSION,
-  ONNX_EXPORT_OPSETS,
+  treeEnsembleExportVersions,
 } from '../formats/onnx/export-tree-ensemble.js';
 import type { OnnxModelInfo } from '../formats/onnx/inspect.js';
+import type { TreeEnsemble } from '../formats/tree-ensemble.js';
 import { createOnnxPredictorWithInfo } from '../formats/onnx/session.js';
 import { setForestWorkerUrl } from '../training/native/forest-workers.js';
 import { lowerThreadPriority } from '../training/native/thread-priority.js';
@@ -78,7 +78,7 @@ function toWorkerError(e: unknown): WorkerError {
  * one would cost the fit more than it saves.
  */
 function warmOnnxRuntime(): void {
-  const bytes = exportTreeEnsembleToOnnx({
+  const model: TreeEnsemble = {
     task: 'regression',
     nFeatures: 1,
     nOutputs: 1,
@@ -92,10 +92,10 @@ function warmOnnxRuntime(): void {
         value: new Float64Array([0]),
       },
     ],
-  });
+  };
+  const bytes = exportTreeEnsembleToOnnx(model);
   const info: OnnxModelInfo = {
-    irVersion: ONNX_EXPORT_IR_VERSION,
-    opsets: ONNX_EXPORT_OPSETS.map((o) => ({ ...o })),
+    ...treeEnsembleExportVersions(model),
     producer: 'modelreg',
     producerVersion: '',
     inputs: [{ name: 'input', kind: 'tensor', elemType: 'float', shape: ['N', 1] }],

@@ -6,7 +6,8 @@ import {
   type ExportTreeEnsembleOptions,
 } from '../../src/formats/onnx/export-tree-ensemble.js';
 import { argmaxRows, predictEnsemble, type TreeEnsemble } from '../../src/formats/tree-ensemble.js';
-import { randomForest, rowsNearThresholds, stump } from './fixtures.js';
+import { flatTree, randomForest, rowsNearThresholds, stump } from './fixtures.js';
+import { decodeOnnxModel } from '../../src/formats/onnx/proto.js';
 
 const sessions: InferenceSession[] = [];
 afterAll(async () => {
@@ -174,6 +175,71 @@ describe('exportTreeEnsembleToOnnx: random forests (20 trees, depth ≤ 10, 10 f
   it('7 classes with default labels', async () => {
     const model = randomForest({ seed: 9, task: 'classification', mode: 'leq', nClasses: 7 });
     await expectClassificationParity(model, rowsNearThresholds(model, 1000, 9));
+  });
+});
+
+describe('exportTreeEnsembleToOnnx: regressions through ai.onnx.ml 5 TreeEnsemble', () => {
+  const opTypes = (bytes: Uint8Array) => {
+    const model = decodeOnnxModel(bytes);
+    return {
+      ops: (model.graph?.node ?? []).map((n) => n.opType),
+      ml: model.opsetImport?.find((o) => o.domain === 'ai.onnx.ml')?.version,
+    };
+  };
+  // Leaves before, between and after interior nodes in node order; a missing value takes the learned
+  // side at node 0 (left) and node 3 (left) but not at node 1 (NaN compares false: right).
+  const deep = {
+    ...flatTree(
+      [0, -1, 1, 0, -1, -1, -1],
+      [0.5, 0, 2, -1, 0, 0, 0],
+      [2, -1, 3, 4, -1, -1, -1],
+      [1, -1, 6, 5, -1, -1, -1],
+      [0, 7, 0, 0, -3, 11, 5],
+    ),
+    missingLeft: Uint8Array.from([1, 0, 0, 1, 0, 0, 0]),
+  };
+  const leafOnly = flatTree([-1], [0], [0], [0], [2.5]);
+  const rows = Float32Array.from([0, 0, 0.6, 0, 0.4, 3, -2, 1, NaN, NaN, NaN, 5, 0.4, NaN, -1, 2]);
+
+  it('a forest with a one-leaf tree and learned missing directions matches predictEnsemble', async () => {
+    const model: TreeEnsemble = {
+      task: 'regression',
+      nFeatures: 2,
+      nOutputs: 1,
+      mode: 'leq',
+      trees: [deep, leafOnly],
+    };
+    expect(opTypes(exportTreeEnsembleToOnnx(model))).toEqual({ ops: ['TreeEnsemble'], ml: 5 });
+    await expectRegressionParity(model, rows);
+    await expectRegressionParity(
+      { ...model, mode: 'lt', trees: [leafOnly, deep, stump(1, 2, [4], [-4])] },
+      rows,
+    );
+  });
+
+  it('a boosted regression sums its trees and adds the base score after the operator', async () => {
+    const model: TreeEnsemble = {
+      task: 'regression',
+      nFeatures: 2,
+      nOutputs: 1,
+      mode: 'leq',
+      trees: [deep, leafOnly, stump(0, 0.45, [0.5], [-0.25])],
+      boost: { baseScore: [10.5], postTransform: 'none' },
+    };
+    expect(opTypes(exportTreeEnsembleToOnnx(model))).toEqual({ ops: ['TreeEnsemble', 'Add'], ml: 5 });
+    await expectRegressionParity(model, rows);
+  });
+
+  it('a regression with several values per leaf keeps TreeEnsembleRegressor (ai.onnx.ml 3)', async () => {
+    const model: TreeEnsemble = {
+      task: 'regression',
+      nFeatures: 2,
+      nOutputs: 2,
+      mode: 'leq',
+      trees: [stump(0, 0.5, [1, 2], [3, 4]), stump(1, 0, [10, -10], [0, 5])],
+    };
+    expect(opTypes(exportTreeEnsembleToOnnx(model))).toEqual({ ops: ['TreeEnsembleRegressor'], ml: 3 });
+    await expectRegressionParity(model, rows);
   });
 });
 

@@ -49,12 +49,13 @@ describe('inspectOnnxModel', () => {
     const info = inspectOnnxModel(exportTreeEnsembleToOnnx(model, { inputName: 'input', producer: 'tests' }));
     expect(info.inputs).toEqual([{ name: 'input', kind: 'tensor', elemType: 'float', shape: ['N', 10] }]);
     expect(info.outputs).toEqual([{ name: 'variable', kind: 'tensor', elemType: 'float', shape: ['N', 1] }]);
+    // A regression with one value per leaf is exported with ai.onnx.ml 5 TreeEnsemble (IR 10).
     expect(info.opsets).toEqual([
       { domain: '', version: 17 },
-      { domain: 'ai.onnx.ml', version: 3 },
+      { domain: 'ai.onnx.ml', version: 5 },
     ]);
     expect(info.producer).toBe('tests');
-    expect(info.irVersion).toBe(8);
+    expect(info.irVersion).toBe(10);
     expect(info.nodeCount).toBe(1);
   });
 

@@ -1,8 +1,12 @@
 export {
   exportTreeEnsembleToOnnx,
   exportTreeEnsembleToOnnxAsync,
+  exportsTreeEnsembleOperator,
   ONNX_EXPORT_IR_VERSION,
   ONNX_EXPORT_OPSETS,
+  ONNX_TREE_ENSEMBLE_IR_VERSION,
+  ONNX_TREE_ENSEMBLE_OPSETS,
+  treeEnsembleExportVersions,
 } from './export-tree-ensemble.js';
 export type { ExportTreeEnsembleOptions } from './export-tree-ensemble.js';
 export { exportLinearToOnnx } from './export-linear.js';

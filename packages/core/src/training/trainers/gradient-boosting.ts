@@ -13,8 +13,8 @@ export type GradientBoostingParams = ResolvedBoostingParams;
  * The built-in `gradient-boosting` trainer: gradient-boosted trees on the native histogram learner
  * (see `boostingParamsSchema` for the params). Its native model is the tree-ensemble IR with
  * `boost` (trees summed into raw scores, then the logistic or softmax transform), so it loads
- * without the trainer and exports to ONNX (`TreeEnsembleRegressor` / `TreeEnsembleClassifier` with
- * `base_values`). With early stopping the model keeps the rounds up to the best validation loss.
+ * without the trainer and exports to ONNX (`TreeEnsembleClassifier` with `base_values`; regressions
+ * as `TreeEnsemble` plus an `Add` of the base score). With early stopping the model keeps the rounds up to the best validation loss.
  * MODEL.json gets the gain importance of each feature (`importance.gain`, summing to 1) and
  * `trainer.info` (`objective`, `rounds`, and `bestIteration` with early stopping). Missing numeric
  * and boolean cells are not filled (`missingValues: 'nan'`): they stay NaN in training and at
