@@ -183,6 +183,7 @@ async function measure(label, root) {
     });
     let outcome = 'succeeded';
     let pollErrors = 0;
+    const phases = []; // [phase, Date.now() when a poll first saw it]
     if (submitted.status === 202) {
       const id = submitted.body.job.id;
       for (;;) {
@@ -195,6 +196,8 @@ async function measure(label, root) {
           await sleep(100);
           continue;
         }
+        const phase = body.job.progress?.phase;
+        if (phase && phases.at(-1)?.[0] !== phase) phases.push([phase, Date.now()]);
         if (['succeeded', 'failed', 'cancelled'].includes(body.job.state)) {
           outcome =
             body.job.state === 'succeeded' ? outcome : `${body.job.state}: ${body.job.error?.message}`;
@@ -230,6 +233,7 @@ async function measure(label, root) {
             `${ms.toFixed(0)} ms at +${((at - startedAt) / 1000).toFixed(1)} s / end-${((endedAt - at) / 1000).toFixed(1)} s`,
         )
         .join('; '),
+      phases: phases.map(([p, at]) => `${p} +${((at - startedAt) / 1000).toFixed(1)} s`).join(', '),
       trainingSeconds,
       pollErrors,
     };
@@ -281,4 +285,7 @@ printTable(
   ['', ...results.map((r) => r.label), 'target'],
   metrics.map(([name, get, target]) => [name, ...results.map(get), target]),
 );
-for (const r of results) console.log(`slowest /health answers, ${r.label}: ${r.healthSlowest}`);
+for (const r of results) {
+  console.log(`slowest /health answers, ${r.label}: ${r.healthSlowest}`);
+  if (r.phases) console.log(`training phases as polled, ${r.label}: ${r.phases}`);
+}

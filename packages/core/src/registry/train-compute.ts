@@ -6,14 +6,16 @@ import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable, tableFromRecords } from '../datasets/table.js';
 import { RegistryError, throwIfAborted } from '../errors.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
-import { exportLinearWithParity, exportWithParity } from '../formats/onnx/parity.js';
+import { compareParity, exportLinearWithParity, exportWithParity } from '../formats/onnx/parity.js';
+import { predictEnsembleFast } from '../formats/native/fast-predict.js';
 import { isLinearModel } from '../formats/linear.js';
 import type { ParityReport } from '../formats/onnx/parity.js';
 import { requireOnnxRuntime } from '../formats/onnx/session.js';
 import { fitModel } from '../training/fit.js';
 import { sampleRows, takeRows } from '../training/importance.js';
-import type { FitModelResult } from '../training/fit.js';
+import type { FitModelInput, FitModelResult } from '../training/fit.js';
 import type { Task, Trainer, TrainPhase } from '../training/trainer.js';
+import type { OnnxHelper, PendingOnnx } from './onnx-helper.js';
 
 const where = 'train';
 
@@ -61,6 +63,12 @@ export function paritySample(
   picked.sort((a, b) => a - b);
   return takeRows(x, y, picked, nFeatures);
 }
+
+type ParityRows = ReturnType<typeof paritySample>;
+
+/** Whether a training asks for ONNX (explicitly or by default) and onnxruntime-node loads. */
+const wantsOnnx = (input: TrainComputeInput): boolean =>
+  input.onnxRuntime && (input.formats === undefined || input.formats.includes('onnx'));
 
 /** The dataset of a training, as the thread that computes it receives it (bytes, never a store). */
 export type TrainDataSource =
@@ -176,7 +184,7 @@ async function readTable(
 export async function computeTraining(
   input: TrainComputeInput,
   trainer: Trainer,
-  hooks: { signal?: AbortSignal; report?: PhaseReporter; kept?: LastTable } = {},
+  hooks: { signal?: AbortSignal; report?: PhaseReporter; kept?: LastTable; onnxHelper?: OnnxHelper } = {},
 ): Promise<TrainComputed> {
   const { signal, report } = hooks;
   throwIfAborted(signal, where);
@@ -188,7 +196,26 @@ export async function computeTraining(
     `read ${source.table.rowCount} rows${source.reused ? ' (parsed by the last training on this dataset version)' : ''}`,
   );
   throwIfAborted(signal, where);
+  // With a helper thread (the train worker has one), a tree ensemble's ONNX export and the parity
+  // check's onnxruntime side start as soon as the model exists, and run while this thread scores the
+  // test rows, measures importance and serializes the native model.
+  const { onnxHelper } = hooks;
+  let ahead: { pending: PendingOnnx; rows: ParityRows } | undefined;
+  const onFitted: FitModelInput['onFitted'] = (model, testSet, classes) => {
+    if (!onnxHelper || !isTreeEnsembleModel(model)) return;
+    const { nFeatures } = model.ensemble;
+    const rows = paritySample(testSet.x, testSet.y, testSet.nRows, nFeatures, PARITY_MAX_ROWS);
+    if (rows.nRows === 0) return;
+    const pending = onnxHelper.submit({
+      ensemble: model.ensemble,
+      ...(classes ? { classes } : {}),
+      x32: Float32Array.from(rows.x),
+      nRows: rows.nRows,
+    });
+    ahead = { pending, rows };
+  };
   const fit = await fitModel({
+    ...(onnxHelper && wantsOnnx(input) ? { onFitted } : {}),
     table: source.table,
     target: input.target,
     ...(input.features ? { features: input.features } : {}),
@@ -201,7 +228,7 @@ export async function computeTraining(
     createdAt: input.createdAt,
   });
   throwIfAborted(signal, where);
-  const onnx = await exportOnnx(fit, input, trainer.name, signal, report);
+  const onnx = await exportOnnx(fit, input, trainer.name, signal, report, ahead);
   throwIfAborted(signal, where);
   return {
     manifest: fit.manifest,
@@ -226,6 +253,7 @@ async function exportOnnx(
   trainerName: string,
   signal: AbortSignal | undefined,
   report: PhaseReporter | undefined,
+  ahead: { pending: PendingOnnx; rows: ParityRows } | undefined,
 ): Promise<{ bytes: Uint8Array; report: ParityReport } | null> {
   const wanted = formats === undefined || formats.includes('onnx');
   if (!wanted) return null;
@@ -243,6 +271,18 @@ async function exportOnnx(
     await requireOnnxRuntime();
   }
   report?.('exporting', 0);
+  if (ahead && isTreeEnsembleModel(model)) {
+    const { pending, rows } = ahead;
+    const bytes = await pending.exported;
+    report?.('exporting', 1);
+    report?.('checking', 0);
+    const onnx = await pending.ran;
+    // The native side on the same float32 rows, with the packed predictor that serves native models.
+    const native = predictEnsembleFast(model.ensemble, Float32Array.from(rows.x), rows.nRows);
+    const parity = compareParity(model.ensemble.nOutputs, native, onnx, rows.y, rows.nRows);
+    report?.('checking', 1, `checked the ONNX export on ${parity.rows} test rows`);
+    return { bytes, report: parity };
+  }
   const nFeatures = fit.manifest.features.length;
   const rows = paritySample(fit.testSet.x, fit.testSet.y, fit.testSet.nRows, nFeatures, PARITY_MAX_ROWS);
   const parityOptions = {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { RegistryError, abortedError, invalidArgument } from '../errors.js';
-import type { RegistryErrorCode } from '../errors.js';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { abortedError, invalidArgument } from '../errors.js';
 import { forestWorkerUrl } from '../training/native/forest-workers.js';
 import type { PhaseReporter, TrainComputeInput, TrainComputed } from './train-compute.js';
-import type { FromTrainWorker, ToTrainWorker, TrainWorkerData, WorkerError } from './train-worker.js';
+import type { FromTrainWorker, ToTrainWorker, TrainWorkerData } from './train-worker.js';
+import { fromWorkerError } from './worker-errors.js';
 
 /** Inline records are posted in chunks of this many, with a turn of the event loop between them. */
 const ROWS_PER_MESSAGE = 2000;
@@ -43,18 +43,6 @@ export function trainWorkerAvailable(): boolean {
   return available;
 }
 
-function fromWorkerError(e: WorkerError): Error {
-  if (e.registry) {
-    return new RegistryError(e.code as RegistryErrorCode, e.message, {
-      ...(e.where !== undefined ? { where: e.where } : {}),
-      ...(e.details !== undefined ? { details: e.details } : {}),
-    });
-  }
-  const error = new Error(`[modelreg] [train] the train worker failed: ${e.message}`);
-  if (e.stack) error.stack = e.stack;
-  return error;
-}
-
 /** How many idle train workers a process keeps, and for how long. */
 const MAX_IDLE_WORKERS = 2;
 const IDLE_WORKER_MS = 5 * 60_000;
@@ -75,8 +63,19 @@ function takeWorker(): Worker {
     kept.worker.ref();
     return kept.worker;
   }
-  const data: TrainWorkerData = { forestWorkerUrl: forestWorkerUrl().href };
-  const worker = new Worker(trainWorkerUrl(), { workerData: data });
+  // The ONNX helper: a second thread of the same module, joined to this one by a channel (see
+  // onnx-helper.ts). It ends when the train worker ends, for whatever reason (an abort included);
+  // if it ends first, the train worker is ended too (its training could not finish).
+  const { port1, port2 } = new MessageChannel();
+  const forest = forestWorkerUrl().href;
+  const helperData: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port2, role: 'onnx' };
+  const helper = new Worker(trainWorkerUrl(), { workerData: helperData, transferList: [port2] });
+  helper.unref();
+  const data: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port1 };
+  const worker = new Worker(trainWorkerUrl(), { workerData: data, transferList: [port1] });
+  worker.once('exit', () => void helper.terminate());
+  helper.once('exit', () => void worker.terminate());
+  helper.on('error', () => undefined); // seen by the train worker as its exit
   // A kept worker that ends on its own (out of memory, say) leaves the pool.
   worker.on('exit', () => dropIdle(worker));
   // Errors reach the job's own listener; this one keeps an idle worker's error from being unhandled.
@@ -148,7 +147,7 @@ export function computeInWorker(
           finish(e);
         }
       } else if (message.type === 'done') finish(undefined, message.result, true);
-      else finish(fromWorkerError(message.error), undefined, message.error.registry);
+      else finish(fromWorkerError(message.error, 'train worker'), undefined, message.error.registry);
     };
     const onError = (e: Error): void => finish(e);
     const onExit = (code: number): void =>

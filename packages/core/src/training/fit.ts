@@ -41,6 +41,16 @@ export interface FitModelInput {
   onProgress?: (progress: TrainProgress) => void;
   /** `MODEL.json#createdAt`; default `Date.now()`. */
   createdAt?: number;
+  /**
+   * Called with the fitted model, the encoded test rows and the classes as soon as the trainer
+   * returns, before the test rows are scored: work that needs only the model (the ONNX export) can
+   * start there, on another thread.
+   */
+  onFitted?: (
+    model: NativeModel,
+    testSet: FitModelResult['testSet'],
+    classes: readonly Label[] | undefined,
+  ) => void;
 }
 
 export interface FitModelResult {
@@ -178,6 +188,7 @@ export async function fitModel(input: FitModelInput): Promise<FitModelResult> {
     );
   }
 
+  input.onFitted?.(model, { x: xTest, y: yTest, nRows: test.length }, classes);
   const predicted = model.predict(xTest, test.length);
   if (predicted.length !== test.length) {
     throw invalidArgument(

@@ -544,16 +544,8 @@ function* buildOnnxModel(
       };
       graph = { node: [scores, add], initializer: [baseScore], input, output };
     }
-    return {
-      irVersion: versions.irVersion,
-      opsetImport: versions.opsets,
-      producerName: options.producer ?? 'modelreg',
-      ...(options.producerVersion ? { producerVersion: options.producerVersion } : {}),
-      graph: { name: `modelreg_tree_ensemble_${model.task}`, ...graph },
-    };
-  }
-  const nodes = yield* nodeAttributes(model);
-  if (model.task === 'regression') {
+  } else if (model.task === 'regression') {
+    const nodes = yield* nodeAttributes(model);
     graph = {
       node: [regressor(model, inputName, nodes, yield* leafWeights(model, 1))],
       input,
@@ -569,6 +561,7 @@ function* buildOnnxModel(
     if (model.boost && model.boost.postTransform === 'none') {
       throw bad('a boosted classifier needs the logistic or softmax post-transform');
     }
+    const nodes = yield* nodeAttributes(model);
     const weights = yield* leafWeights(model, model.boost ? 1 : 1 / model.trees.length);
     const { graphNodes, initializer } = classifier(model, inputName, nodes, labels, weights);
     const labelType = 'strings' in labels ? OnnxDataType.STRING : OnnxDataType.INT64;

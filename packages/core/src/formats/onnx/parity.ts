@@ -36,7 +36,7 @@ export interface ParityReport {
 }
 
 /** The interface of the model `exportTreeEnsembleToOnnx` writes for `ensemble` (see there). */
-function exportedInfo(ensemble: TreeEnsemble, labels: string[] | number[] | undefined): OnnxModelInfo {
+export function exportedInfo(ensemble: TreeEnsemble, labels: string[] | number[] | undefined): OnnxModelInfo {
   const n = ensemble.nOutputs;
   const outputs: OnnxModelInfo['outputs'] =
     ensemble.task === 'regression'
@@ -62,7 +62,8 @@ function exportedInfo(ensemble: TreeEnsemble, labels: string[] | number[] | unde
   };
 }
 
-function classLabels(classes: readonly Label[]): string[] | number[] {
+/** Class labels as the ONNX export takes them: integers stay integers, others become strings. */
+export function classLabels(classes: readonly Label[]): string[] | number[] {
   return classes.every((c) => typeof c === 'number' && Number.isInteger(c))
     ? (classes as number[])
     : classes.map(String);
@@ -178,6 +179,86 @@ export async function exportLinearWithParity(
   );
 }
 
+/** What onnxruntime predicted on the parity rows: regression values, or class label indices. */
+export type OnnxParityOutput = { values: Float32Array | Float64Array } | { labelIndex: Int32Array };
+
+/**
+ * The onnxruntime side of the parity check, for bytes modelreg has just exported (their `info` is
+ * known): a session without graph optimization (there is little to fuse, and the optimizer's passes
+ * over a large tree node's attributes cost more than this one run), one run on `x32`, released after.
+ * No signal: for a thread that is terminated to abort.
+ */
+export async function runOnnxForParity(
+  bytes: Uint8Array,
+  info: OnnxModelInfo,
+  task: 'classification' | 'regression',
+  x32: Float32Array,
+  nRows: number,
+  nFeatures: number,
+): Promise<OnnxParityOutput> {
+  const predictor = await createOnnxPredictorWithInfo(bytes, info, {}, 'disabled');
+  try {
+    return task === 'regression'
+      ? { values: await predictor.regressionOutput(x32, nRows, nFeatures) }
+      : { labelIndex: (await predictor.predictClassification(x32, nRows, nFeatures)).labelIndex };
+  } finally {
+    await predictor.release();
+  }
+}
+
+/**
+ * Compares onnxruntime's predictions with the native ones on the same float32 rows: regression within
+ * {@link REGRESSION_TOLERANCE} of the target's scale (from `y`), classification with identical labels
+ * except near-ties. Throws `INTEGRITY` otherwise.
+ */
+export function compareParity(
+  nOutputs: number,
+  native: Float64Array,
+  onnx: OnnxParityOutput,
+  y: Float64Array,
+  nRows: number,
+): ParityReport {
+  if ('values' in onnx) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of y) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const allowed = REGRESSION_TOLERANCE * Math.max(max - min, Math.abs(max), 1e-12);
+    let maxAbsDiff = 0;
+    for (let i = 0; i < nRows; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(onnx.values[i]! - native[i]!));
+    if (!(maxAbsDiff <= allowed)) {
+      throw new RegistryError(
+        'INTEGRITY',
+        `the ONNX export does not match the native model: max |difference| ${maxAbsDiff.toExponential(3)} > allowed ${allowed.toExponential(3)} on ${nRows} test rows`,
+        { where: 'onnx-export' },
+      );
+    }
+    return { rows: nRows, maxAbsDiff, allowed };
+  }
+  const k = nOutputs;
+  const nativeLabels = argmaxRows(native, k);
+  let mismatches = 0;
+  let nearTies = 0;
+  for (let i = 0; i < nRows; i++) {
+    const row = Array.from(native.subarray(i * k, i * k + k)).sort((a, b) => b - a);
+    if (row.length > 1 && row[0]! - row[1]! < NEAR_TIE) {
+      nearTies++;
+      continue;
+    }
+    if (onnx.labelIndex[i] !== nativeLabels[i]) mismatches++;
+  }
+  if (mismatches > 0) {
+    throw new RegistryError(
+      'INTEGRITY',
+      `the ONNX export does not match the native model: ${mismatches} of ${nRows} test rows get another label`,
+      { where: 'onnx-export' },
+    );
+  }
+  return { rows: nRows, mismatches, nearTies };
+}
+
 async function checkParity(
   bytes: Uint8Array,
   subject: ParitySubject,
@@ -186,65 +267,13 @@ async function checkParity(
   const { signal, nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
   await checkpoint(signal);
-  // The bytes were just written by modelreg: their interface is known, no need to decode them.
-  // No graph optimization: there is little to fuse, and the optimizer's passes over a large tree
-  // node's attributes cost more than this one run.
-  const creating = createOnnxPredictorWithInfo(bytes, subject.info, {}, 'disabled');
-  // A session created after an abort is released as soon as it exists.
-  creating.then(
-    (p) => (signal?.aborted ? p.release() : undefined),
-    () => undefined,
-  );
   const x32 = Float32Array.from(options.x);
+  const running = runOnnxForParity(bytes, subject.info, subject.task, x32, nRows, subject.nFeatures);
+  // After an abort the session is released when its run is over, in the background.
+  running.catch(() => undefined);
+  // The session is built in a later turn (see createOnnxPredictorWithInfo): the native side first.
   const native = subject.native(x32, nRows);
   await checkpoint(signal);
-  const predictor = await raceAbort(creating, signal);
-  const run = <T>(p: Promise<T>): Promise<T> => raceAbort(p, signal);
-  try {
-    if (subject.task === 'regression') {
-      const onnx = await run(predictor.predictRegression(x32, nRows, subject.nFeatures));
-      let min = Infinity;
-      let max = -Infinity;
-      for (const v of options.y) {
-        min = Math.min(min, v);
-        max = Math.max(max, v);
-      }
-      const allowed = REGRESSION_TOLERANCE * Math.max(max - min, Math.abs(max), 1e-12);
-      let maxAbsDiff = 0;
-      for (let i = 0; i < nRows; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(onnx[i]! - native[i]!));
-      if (!(maxAbsDiff <= allowed)) {
-        throw new RegistryError(
-          'INTEGRITY',
-          `the ONNX export does not match the native model: max |difference| ${maxAbsDiff.toExponential(3)} > allowed ${allowed.toExponential(3)} on ${nRows} test rows`,
-          { where: 'onnx-export' },
-        );
-      }
-      return { bytes, report: { rows: nRows, maxAbsDiff, allowed } };
-    }
-    const k = subject.nOutputs;
-    const { labelIndex } = await run(predictor.predictClassification(x32, nRows, subject.nFeatures));
-    const nativeLabels = argmaxRows(native, k);
-    let mismatches = 0;
-    let nearTies = 0;
-    for (let i = 0; i < nRows; i++) {
-      const row = Array.from(native.subarray(i * k, i * k + k)).sort((a, b) => b - a);
-      if (row.length > 1 && row[0]! - row[1]! < NEAR_TIE) {
-        nearTies++;
-        continue;
-      }
-      if (labelIndex[i] !== nativeLabels[i]) mismatches++;
-    }
-    if (mismatches > 0) {
-      throw new RegistryError(
-        'INTEGRITY',
-        `the ONNX export does not match the native model: ${mismatches} of ${nRows} test rows get another label`,
-        { where: 'onnx-export' },
-      );
-    }
-    return { bytes, report: { rows: nRows, mismatches, nearTies } };
-  } finally {
-    // After an abort, release in the background: it waits for the call still running in the session.
-    if (signal?.aborted) void predictor.release().catch(() => undefined);
-    else await predictor.release();
-  }
+  const onnx = await raceAbort(running, signal);
+  return { bytes, report: compareParity(subject.nOutputs, native, onnx, options.y, nRows) };
 }
