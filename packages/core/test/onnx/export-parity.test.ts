@@ -5,7 +5,12 @@ import {
   exportTreeEnsembleToOnnx,
   type ExportTreeEnsembleOptions,
 } from '../../src/formats/onnx/export-tree-ensemble.js';
-import { argmaxRows, predictEnsemble, type TreeEnsemble } from '../../src/formats/tree-ensemble.js';
+import {
+  argmaxRows,
+  predictEnsemble,
+  type FlatTree,
+  type TreeEnsemble,
+} from '../../src/formats/tree-ensemble.js';
 import { flatTree, randomForest, rowsNearThresholds, stump } from './fixtures.js';
 import { decodeOnnxModel } from '../../src/formats/onnx/proto.js';
 
@@ -201,14 +206,18 @@ describe('exportTreeEnsembleToOnnx: regressions through ai.onnx.ml 5 TreeEnsembl
   const leafOnly = flatTree([-1], [0], [0], [0], [2.5]);
   const rows = Float32Array.from([0, 0, 0.6, 0, 0.4, 3, -2, 1, NaN, NaN, NaN, 5, 0.4, NaN, -1, 2]);
 
+  /** A regression on the two features of `rows`. */
+  const regression = (trees: FlatTree[], more: Partial<TreeEnsemble> = {}): TreeEnsemble => ({
+    task: 'regression',
+    nFeatures: 2,
+    nOutputs: 1,
+    mode: 'leq',
+    trees,
+    ...more,
+  });
+
   it('a forest with a one-leaf tree and learned missing directions matches predictEnsemble', async () => {
-    const model: TreeEnsemble = {
-      task: 'regression',
-      nFeatures: 2,
-      nOutputs: 1,
-      mode: 'leq',
-      trees: [deep, leafOnly],
-    };
+    const model = regression([deep, leafOnly]);
     expect(opTypes(exportTreeEnsembleToOnnx(model))).toEqual({ ops: ['TreeEnsemble'], ml: 5 });
     await expectRegressionParity(model, rows);
     await expectRegressionParity(
@@ -218,26 +227,17 @@ describe('exportTreeEnsembleToOnnx: regressions through ai.onnx.ml 5 TreeEnsembl
   });
 
   it('a boosted regression sums its trees and adds the base score after the operator', async () => {
-    const model: TreeEnsemble = {
-      task: 'regression',
-      nFeatures: 2,
-      nOutputs: 1,
-      mode: 'leq',
-      trees: [deep, leafOnly, stump(0, 0.45, [0.5], [-0.25])],
+    const model = regression([deep, leafOnly, stump(0, 0.45, [0.5], [-0.25])], {
       boost: { baseScore: [10.5], postTransform: 'none' },
-    };
+    });
     expect(opTypes(exportTreeEnsembleToOnnx(model))).toEqual({ ops: ['TreeEnsemble', 'Add'], ml: 5 });
     await expectRegressionParity(model, rows);
   });
 
   it('a regression with several values per leaf keeps TreeEnsembleRegressor (ai.onnx.ml 3)', async () => {
-    const model: TreeEnsemble = {
-      task: 'regression',
-      nFeatures: 2,
+    const model = regression([stump(0, 0.5, [1, 2], [3, 4]), stump(1, 0, [10, -10], [0, 5])], {
       nOutputs: 2,
-      mode: 'leq',
-      trees: [stump(0, 0.5, [1, 2], [3, 4]), stump(1, 0, [10, -10], [0, 5])],
-    };
+    });
     expect(opTypes(exportTreeEnsembleToOnnx(model))).toEqual({ ops: ['TreeEnsembleRegressor'], ml: 3 });
     await expectRegressionParity(model, rows);
   });
