@@ -1,15 +1,16 @@
 // Serving under training (issue 13, acceptance 1): does a training stall the server that runs it?
 //
 //   node bench/serving-under-training.mjs [--rows 100000] [--trees 100] [--connections 10]
-//        [--landed <dir>] [--landed-commit b945b74] [--no-landed] [--server <dir> ...]
+//        [--idle 10] [--landed <dir>] [--landed-commit b945b74] [--no-landed] [--server <dir> ...]
 //
 // For each checkout (this one, then the landed commit), starts its built Express server
 // (examples/express-server/dist/server.js) on a fresh temp registry, uploads iris and trains a small
 // model straight to production, uploads a Friedman1-like dataset (rows × 10 features), then POSTs a
 // random-forest training on it (`--trees` trees). While it trains, autocannon sends 1-row predict
 // requests for the iris model with `--connections` connections, and a probe in another process
-// polls /health every 20 ms. Prints predict p50/p99 (idle, then during training), the worst /health
-// answer, and the training time, side by side. Targets: predict p99 <= 20 ms, worst /health <= 50 ms.
+// polls /health every 20 ms; the same load and probe run first for `--idle` seconds without a
+// training. Prints predict p50/p99 and the /health tail (idle, then during training), and the
+// training time, side by side. Targets: predict p99 <= 20 ms, worst /health <= 50 ms.
 //
 // The training ends when POST /train answers (the landed code trains inside the request) or, on
 // code with training jobs (POST /train answers 202), when GET /jobs/:id is terminal.
@@ -34,7 +35,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '100000' },
     trees: { type: 'string', default: '100' },
     connections: { type: 'string', default: '10' },
-    idle: { type: 'string', default: '3' },
+    idle: { type: 'string', default: '10' },
     landed: { type: 'string' },
     'landed-commit': { type: 'string', default: 'b945b74' },
     'no-landed': { type: 'boolean', default: false },
@@ -167,7 +168,10 @@ async function measure(label, root) {
     await call('POST', `${base}/datasets?name=friedman`, friedmanCsv(rows), 'text/csv');
     for (let i = 0; i < 20; i++) await call('POST', `${base}/models/iris/predict`, { rows: [IRIS_ROW] });
 
+    // The same load and probe without a training, for the tail the machine gives anyway.
+    const idleProbe = startProbe(base);
     const idle = await startLoad(base, idleSeconds).done;
+    const idleHealth = await idleProbe.stop();
 
     const probe = startProbe(base);
     const load = startLoad(base, TRAINING_TIMEOUT_MS / 1000);
@@ -222,6 +226,9 @@ async function measure(label, root) {
       max: during.latency.max,
       requests: during.requests.total,
       errors: during.non2xx + during.errors + during.timeouts,
+      idleHealthWorst: idleHealth.worst,
+      idleHealthP99: idleHealth.p99,
+      idleHealthN: idleHealth.n,
       healthWorst: health.worst,
       healthP99: health.p99,
       healthN: health.n,
@@ -274,6 +281,8 @@ const metrics = [
   ['predict p99, training', (r) => ms(r.p99), '<= 20ms'],
   ['predict max, training', (r) => ms(r.max), ''],
   ['predict requests (errors)', (r) => `${r.requests} (${r.errors})`, ''],
+  ['/health worst, idle', (r) => ms(r.idleHealthWorst), ''],
+  ['/health p99, idle (probes)', (r) => `${ms(r.idleHealthP99)} (${r.idleHealthN})`, ''],
   ['/health worst', (r) => ms(r.healthWorst), '<= 50ms'],
   ['/health p99 (probes)', (r) => `${ms(r.healthP99)} (${r.healthN})`, ''],
   ['training time', (r) => `${r.trainingSeconds.toFixed(1)}s`, ''],

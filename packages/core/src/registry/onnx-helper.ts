@@ -20,11 +20,17 @@ export interface OnnxJob {
   nRows: number;
 }
 
-type ToHelper = { id: number } & OnnxJob;
+type ToHelper =
+  | ({ type: 'job'; id: number } & OnnxJob)
+  /** Load onnxruntime and build a one-leaf session now (once). */
+  | { type: 'warm' }
+  /** Answer `idle` once everything posted before is done. */
+  | { type: 'ping'; id: number };
 type FromHelper =
   | { id: number; type: 'exported'; bytes: Uint8Array }
   | { id: number; type: 'ran'; output: OnnxParityOutput }
-  | { id: number; type: 'error'; error: WorkerError };
+  | { id: number; type: 'error'; error: WorkerError }
+  | { id: number; type: 'idle' };
 
 /** A job on the helper: its ONNX bytes, then onnxruntime's predictions on the job's rows. */
 export interface PendingOnnx {
@@ -45,9 +51,16 @@ interface Settlers {
 export class OnnxHelper {
   private nextId = 0;
   private readonly jobs = new Map<number, Settlers>();
+  private readonly pings = new Map<number, () => void>();
+  private warmed = false;
 
   constructor(private readonly port: MessagePort) {
     port.on('message', (message: FromHelper) => {
+      if (message.type === 'idle') {
+        this.pings.get(message.id)?.();
+        this.pings.delete(message.id);
+        return;
+      }
       const job = this.jobs.get(message.id);
       if (!job) return;
       if (message.type === 'exported') job.exported[0](message.bytes);
@@ -65,6 +78,29 @@ export class OnnxHelper {
     port.unref();
   }
 
+  /**
+   * Has the helper load onnxruntime and build a one-leaf session (the first session of a thread pays
+   * for the runtime's setup), once: call it when the fit is under way.
+   */
+  warm(): void {
+    if (this.warmed) return;
+    this.warmed = true;
+    this.port.postMessage({ type: 'warm' } satisfies ToHelper);
+  }
+
+  /**
+   * Resolves once the helper has finished everything posted to it. A training that fails waits for
+   * it before it reports the failure: a process that exits while a thread is inside an onnxruntime
+   * call is aborted (onnxruntime-node throws from its teardown), where it should exit with its code.
+   */
+  idle(): Promise<void> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pings.set(id, resolve);
+      this.port.postMessage({ type: 'ping', id } satisfies ToHelper);
+    });
+  }
+
   /** Posts `job` (its rows are transferred): the bytes come first, then the predictions. */
   submit(job: OnnxJob): PendingOnnx {
     const id = this.nextId++;
@@ -77,7 +113,7 @@ export class OnnxHelper {
     ran.catch(() => undefined);
     const settlers: Settlers = { exported: onExported, ran: onRan };
     this.jobs.set(id, settlers);
-    const message: ToHelper = { id, ...job };
+    const message: ToHelper = { type: 'job', id, ...job };
     this.port.postMessage(message, [job.x32.buffer as ArrayBuffer]);
     return { exported, ran };
   }
@@ -109,28 +145,71 @@ async function warmOnnxRuntime(): Promise<void> {
   await runOnnxForParity(bytes, exportedInfo(leaf, undefined), 'regression', new Float32Array(1), 1, 1);
 }
 
-/** The helper thread's side: one job at a time, in the order they come. */
-export function serveOnnxHelper(port: MessagePort): void {
+/** Index of the helper's busy flag (1 while it may be inside onnxruntime) in its gate. */
+const BUSY = 0;
+/** Index of the parent's stop flag (1 once the helper is to end) in the gate. */
+const STOP = 1;
+
+/** A new gate: the [busy, stop] flags the parent and its helper share. */
+export const onnxHelperGate = (): Int32Array => new Int32Array(new SharedArrayBuffer(8));
+
+/**
+ * Ends the helper once it is not inside onnxruntime: a thread terminated there takes the whole
+ * process down (onnxruntime-node throws from its teardown). The stop flag is set before the busy
+ * flag is read, and the helper sets busy before it reads stop, so one of them always sees the other.
+ */
+export function endOnnxHelper(helper: { terminate(): Promise<number>; ref(): void }, gate: Int32Array): void {
+  Atomics.store(gate, STOP, 1);
+  // Until it ends, the helper keeps the process alive: a process that ends on its own (its event
+  // loop empty) waits for it instead of tearing it down inside onnxruntime.
+  helper.ref();
+  const tryEnd = (): void => {
+    if (Atomics.load(gate, BUSY) === 0) void helper.terminate();
+    else setTimeout(tryEnd, 5);
+  };
+  tryEnd();
+}
+
+/**
+ * The helper thread's side: one message at a time, in the order they come. Each piece of onnxruntime
+ * work runs inside `gated`: marked busy, and skipped once the parent asked the helper to end.
+ */
+export function serveOnnxHelper(port: MessagePort, gate: Int32Array): void {
   lowerThreadPriority();
-  let queue: Promise<unknown> = warmOnnxRuntime().catch(() => undefined);
-  port.on('message', (job: ToHelper) => {
+  const gated = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    Atomics.store(gate, BUSY, 1);
+    try {
+      if (Atomics.load(gate, STOP) === 1) return undefined;
+      return await work();
+    } finally {
+      Atomics.store(gate, BUSY, 0);
+    }
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  port.on('message', (message: ToHelper) => {
     queue = queue.then(async () => {
+      if (message.type === 'warm') {
+        // A missing runtime is the job's to report.
+        await gated(() => warmOnnxRuntime()).catch(() => undefined);
+        return;
+      }
+      if (message.type === 'ping') {
+        port.postMessage({ id: message.id, type: 'idle' } satisfies FromHelper);
+        return;
+      }
+      const { id, ensemble } = message;
       try {
-        const labels = job.classes ? classLabels(job.classes) : undefined;
-        const bytes = exportTreeEnsembleToOnnx(job.ensemble, labels ? { classes: labels } : {});
-        port.postMessage({ id: job.id, type: 'exported', bytes: bytes.slice() } satisfies FromHelper);
-        const { ensemble } = job;
-        const output = await runOnnxForParity(
-          bytes,
-          exportedInfo(ensemble, labels),
-          ensemble.task,
-          job.x32,
-          job.nRows,
-          ensemble.nFeatures,
+        const labels = message.classes ? classLabels(message.classes) : undefined;
+        const bytes = exportTreeEnsembleToOnnx(ensemble, labels ? { classes: labels } : {});
+        port.postMessage({ id, type: 'exported', bytes: bytes.slice() } satisfies FromHelper);
+        const info = exportedInfo(ensemble, labels);
+        const { x32, nRows } = message;
+        const output = await gated(() =>
+          runOnnxForParity(bytes, info, ensemble.task, x32, nRows, ensemble.nFeatures),
         );
-        port.postMessage({ id: job.id, type: 'ran', output } satisfies FromHelper);
+        if (output) port.postMessage({ id, type: 'ran', output } satisfies FromHelper);
       } catch (e) {
-        port.postMessage({ id: job.id, type: 'error', error: toWorkerError(e) } satisfies FromHelper);
+        port.postMessage({ id, type: 'error', error: toWorkerError(e) } satisfies FromHelper);
       }
     });
   });

@@ -186,6 +186,21 @@ export async function computeTraining(
   trainer: Trainer,
   hooks: { signal?: AbortSignal; report?: PhaseReporter; kept?: LastTable; onnxHelper?: OnnxHelper } = {},
 ): Promise<TrainComputed> {
+  try {
+    return await computeTrainingPhases(input, trainer, hooks);
+  } finally {
+    // The result or the failure is reported once the ONNX helper is idle (its warm-up done, say, for a
+    // model it had no export for): a caller that exits then (a CLI) must not exit while the helper is
+    // inside onnxruntime (see OnnxHelper.idle).
+    await hooks.onnxHelper?.idle();
+  }
+}
+
+async function computeTrainingPhases(
+  input: TrainComputeInput,
+  trainer: Trainer,
+  hooks: { signal?: AbortSignal; report?: PhaseReporter; kept?: LastTable; onnxHelper?: OnnxHelper },
+): Promise<TrainComputed> {
   const { signal, report } = hooks;
   throwIfAborted(signal, where);
   report?.('reading', 0);

@@ -6,6 +6,7 @@ import { forestWorkerUrl } from '../training/native/forest-workers.js';
 import type { PhaseReporter, TrainComputeInput, TrainComputed } from './train-compute.js';
 import type { FromTrainWorker, ToTrainWorker, TrainWorkerData } from './train-worker.js';
 import { fromWorkerError } from './worker-errors.js';
+import { endOnnxHelper, onnxHelperGate } from './onnx-helper.js';
 
 /** Inline records are posted in chunks of this many, with a turn of the event loop between them. */
 const ROWS_PER_MESSAGE = 2000;
@@ -68,12 +69,13 @@ function takeWorker(): Worker {
   // if it ends first, the train worker is ended too (its training could not finish).
   const { port1, port2 } = new MessageChannel();
   const forest = forestWorkerUrl().href;
-  const helperData: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port2, role: 'onnx' };
+  const onnxGate = onnxHelperGate();
+  const helperData: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port2, role: 'onnx', onnxGate };
   const helper = new Worker(trainWorkerUrl(), { workerData: helperData, transferList: [port2] });
   helper.unref();
   const data: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port1 };
   const worker = new Worker(trainWorkerUrl(), { workerData: data, transferList: [port1] });
-  worker.once('exit', () => void helper.terminate());
+  worker.once('exit', () => endOnnxHelper(helper, onnxGate));
   helper.once('exit', () => void worker.terminate());
   helper.on('error', () => undefined); // seen by the train worker as its exit
   // A kept worker that ends on its own (out of memory, say) leaves the pool.

@@ -24,6 +24,8 @@ export interface TrainWorkerData {
    */
   onnxPort?: MessagePort;
   role?: 'train' | 'onnx';
+  /** The helper's [busy, stop] flags, shared with the parent (see `onnxCallGate`). */
+  onnxGate?: Int32Array;
 }
 
 /**
@@ -45,7 +47,7 @@ function main(): void {
   if (port === null) return; // imported on the main thread (for its types): nothing to run
   const init = workerData as TrainWorkerData;
   if (init.role === 'onnx') {
-    if (init.onnxPort) serveOnnxHelper(init.onnxPort);
+    if (init.onnxPort && init.onnxGate) serveOnnxHelper(init.onnxPort, init.onnxGate);
     return;
   }
   // Every phase of this worker yields the cores to the host's event loop (see thread-priority.ts).
@@ -76,11 +78,16 @@ function main(): void {
       });
       return;
     }
+    const onnx = input.onnxRuntime && input.formats?.includes('onnx') !== false;
     computeTraining(input, trainer, {
       kept,
       ...(onnxHelper ? { onnxHelper } : {}),
-      report: (phase, fraction, text) =>
-        post({ type: 'progress', phase, fraction, ...(text !== undefined ? { message: text } : {}) }),
+      report: (phase, fraction, text) => {
+        // Once the trees grow (reading and binning on this thread are not delayed), the helper loads
+        // onnxruntime and builds its first session, which the parity check would otherwise wait for.
+        if (onnx && phase === 'fitting' && fraction > 0) onnxHelper?.warm();
+        post({ type: 'progress', phase, fraction, ...(text !== undefined ? { message: text } : {}) });
+      },
     }).then(
       (result) => {
         const transfer = [result.nativeBytes.buffer, ...(result.onnx ? [result.onnx.bytes.buffer] : [])];

@@ -1,14 +1,12 @@
 import { RegistryError } from '../errors.js';
 import { createOnnxPredictorOnPath } from '../formats/onnx/session.js';
-import { decodePredictions, decodeProbabilities } from './predictor.js';
+import { decodePredictions, decodeProbabilities, KEPT_VALUES } from './predictor.js';
 import type { ModelRuntime, RuntimeLoader } from './load.js';
 import { fileOf, readVerified } from './load.js';
 import { describeSignature } from '../formats/manifest.js';
 import { createInputEncoder, inputRecordSchema } from './signature.js';
 import type { PredictInput } from './signature.js';
 
-/** The largest input buffer (float32 values, 4 MiB) a loaded ONNX model keeps between calls. */
-const KEPT_VALUES = 1 << 20;
 
 /** Class labels as the ONNX label output carries them: integers stay integers, others become strings. */
 function onnxClassList(classes: readonly (string | number | boolean)[]): string[] | number[] {

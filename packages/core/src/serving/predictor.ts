@@ -95,6 +95,9 @@ export function decodeProbabilities(
   return out;
 }
 
+/** The most values (float64 native, float32 ONNX: 8 or 4 MiB) a loaded model's batch buffer keeps between calls. */
+export const KEPT_VALUES = 1 << 20;
+
 /**
  * Builds a predictor from a parsed MODEL.json and the loaded native model
  * (`loadNativeModel(JSON.parse(model.native.json), trainers)`). Checks that they agree.
@@ -128,9 +131,21 @@ export function createNativePredictor(manifest: ModelManifest, model: NativeMode
   };
   const encoder = createInputEncoder(features, manifest.values);
   const encode = (input: PredictInput): EncodedInput => encoder(input);
-  // The single-row buffer: native prediction is synchronous, so one buffer per model is never shared
-  // by two calls at once.
-  const row = new Float64Array(features.length);
+  const width = features.length;
+  // The single-row buffer, and one for arrays of rows up to KEPT_VALUES values: native prediction is
+  // synchronous, so a buffer of the model is never shared by two calls at once, and the model's
+  // answer is copied out before the next call. A fresh large Float64Array costs about as much as
+  // encoding into it (zeroed, and a new mapping faulted in page by page).
+  const row = new Float64Array(width);
+  let kept: Float64Array | null = null;
+  const encodeKept = (input: PredictInput): EncodedInput => {
+    if (!Array.isArray(input) || input.length * width > KEPT_VALUES) return encode(input);
+    const rows: ReadonlyArray<unknown> = input;
+    if (kept === null || kept.length < rows.length * width) kept = new Float64Array(rows.length * width);
+    const nRows = encoder.into(rows, kept);
+    // A view of exactly the rows: a trainer's own model may read x.length.
+    return { x: kept.subarray(0, nRows * width), nRows };
+  };
   return {
     manifest,
     task,
@@ -139,13 +154,13 @@ export function createNativePredictor(manifest: ModelManifest, model: NativeMode
     encode,
     predict(input) {
       if (encoder.one(input, row)) return decodePredictions(manifest, model.predict(row, 1), 1);
-      const { x, nRows } = encode(input);
+      const { x, nRows } = encodeKept(input);
       return predictEncoded(x, nRows);
     },
     predictEncoded,
     predictProba(input) {
       checkProba();
-      const { x, nRows } = encode(input);
+      const { x, nRows } = encodeKept(input);
       return predictProbaEncoded(x, nRows);
     },
     predictProbaEncoded,
