@@ -7,7 +7,6 @@ import { describeSignature } from '../formats/manifest.js';
 import { createInputEncoder, inputRecordSchema } from './signature.js';
 import type { PredictInput } from './signature.js';
 
-
 /** Class labels as the ONNX label output carries them: integers stay integers, others become strings. */
 function onnxClassList(classes: readonly (string | number | boolean)[]): string[] | number[] {
   return classes.every((c) => typeof c === 'number') ? (classes as number[]) : classes.map(String);
