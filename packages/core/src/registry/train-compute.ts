@@ -113,6 +113,17 @@ export interface TrainComputed {
   datasetTags: Record<string, string>;
 }
 
+/**
+ * What the caller of {@link computeTraining} lends it: an abort signal, a phase reporter, the last
+ * table it kept, and its ONNX helper thread (the train worker has one).
+ */
+export interface ComputeHooks {
+  signal?: AbortSignal;
+  report?: PhaseReporter;
+  kept?: LastTable;
+  onnxHelper?: OnnxHelper;
+}
+
 /** A phase report: `fraction` within the phase (the fit's own fraction while fitting). */
 export type PhaseReporter = (phase: TrainPhase, fraction: number, message?: string) => void;
 
@@ -184,7 +195,7 @@ async function readTable(
 export async function computeTraining(
   input: TrainComputeInput,
   trainer: Trainer,
-  hooks: { signal?: AbortSignal; report?: PhaseReporter; kept?: LastTable; onnxHelper?: OnnxHelper } = {},
+  hooks: ComputeHooks = {},
 ): Promise<TrainComputed> {
   try {
     return await computeTrainingPhases(input, trainer, hooks);
@@ -199,7 +210,7 @@ export async function computeTraining(
 async function computeTrainingPhases(
   input: TrainComputeInput,
   trainer: Trainer,
-  hooks: { signal?: AbortSignal; report?: PhaseReporter; kept?: LastTable; onnxHelper?: OnnxHelper },
+  hooks: ComputeHooks,
 ): Promise<TrainComputed> {
   const { signal, report } = hooks;
   throwIfAborted(signal, where);

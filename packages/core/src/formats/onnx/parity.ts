@@ -186,7 +186,8 @@ export type OnnxParityOutput = { values: Float32Array | Float64Array } | { label
  * The onnxruntime side of the parity check, for bytes modelreg has just exported (their `info` is
  * known): a session without graph optimization (there is little to fuse, and the optimizer's passes
  * over a large tree node's attributes cost more than this one run), one run on `x32`, released after.
- * No signal: for a thread that is terminated to abort.
+ * It takes no signal: the ONNX helper thread is ended to abort, and the in-process check races it
+ * against its signal (the session is released when the run is over).
  */
 export async function runOnnxForParity(
   bytes: Uint8Array,
