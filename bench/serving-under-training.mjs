@@ -1,7 +1,8 @@
 // Serving under training (issue 13, acceptance 1): does a training stall the server that runs it?
 //
 //   node bench/serving-under-training.mjs [--rows 100000] [--trees 100] [--connections 10]
-//        [--idle 10] [--landed <dir>] [--landed-commit b945b74] [--no-landed] [--server <dir> ...]
+//        [--idle 10] [--isolation process,thread] [--landed <dir>] [--landed-commit b945b74]
+//        [--no-landed] [--server <dir> ...]
 //
 // For each checkout (this one, then the landed commit), starts its built Express server
 // (examples/express-server/dist/server.js) on a fresh temp registry, uploads iris and trains a small
@@ -11,6 +12,9 @@
 // polls /health every 20 ms; the same load and probe run first for `--idle` seconds without a
 // training. Prints predict p50/p99 and the /health tail (idle, then during training), and the
 // training time, side by side. Targets: predict p99 <= 20 ms, worst /health <= 50 ms.
+//
+// This checkout runs once per `--isolation` value (MODELREG_TRAIN_ISOLATION of the server: `process`,
+// its default, trains in a child process; `thread`, in worker threads), in that order.
 //
 // The training ends when POST /train answers (the landed code trains inside the request) or, on
 // code with training jobs (POST /train answers 202), when GET /jobs/:id is terminal.
@@ -36,6 +40,7 @@ const { values: args } = parseArgs({
     trees: { type: 'string', default: '100' },
     connections: { type: 'string', default: '10' },
     idle: { type: 'string', default: '10' },
+    isolation: { type: 'string', default: 'process,thread' },
     landed: { type: 'string' },
     'landed-commit': { type: 'string', default: 'b945b74' },
     'no-landed': { type: 'boolean', default: false },
@@ -137,7 +142,7 @@ function startLoad(base, durationSeconds) {
   return { instance, done };
 }
 
-async function measure(label, root) {
+async function measure(label, root, env = {}) {
   const serverJs = join(root, 'examples/express-server/dist/server.js');
   if (!existsSync(serverJs)) throw new Error(`${serverJs} is missing: build it first`);
   const dir = await mkdtemp(join(tmpdir(), 'modelreg-bench-sut-'));
@@ -146,7 +151,14 @@ async function measure(label, root) {
   // BENCH_SERVER_NODE_ARGS passes node flags to the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const server = spawn(process.execPath, [...nodeArgs, serverJs], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELREG_DIR: dir },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      MODELREG_DIR: dir,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = once(server, 'exit');
@@ -260,7 +272,12 @@ const checkouts = (args.server ?? []).map((dir) => ({ label: dir, root: resolve(
 if (!checkouts.length) {
   const head = git(here, 'rev-parse', '--short', 'HEAD');
   const branch = git(here, 'rev-parse', '--abbrev-ref', 'HEAD');
-  checkouts.push({ label: `this (${branch} ${head})`, root: here });
+  for (const isolation of args.isolation.split(',').filter(Boolean))
+    checkouts.push({
+      label: `this (${branch} ${head}), ${isolation}`,
+      root: here,
+      env: { MODELREG_TRAIN_ISOLATION: isolation },
+    });
   if (!args['no-landed']) {
     const commit = args['landed-commit'];
     checkouts.push({ label: `landed (${commit})`, root: prepareLanded(commit) });
@@ -274,7 +291,7 @@ console.log(
 const results = [];
 for (const c of checkouts) {
   console.log(`running: ${c.label}`);
-  results.push(await measure(c.label, c.root));
+  results.push(await measure(c.label, c.root, c.env));
 }
 const ms = (v) => `${v.toFixed(1)}ms`;
 const metrics = [

@@ -21,6 +21,7 @@ import { createS3ArtifactStore } from '@modelreg/storage-s3';
  * | `MODELREG_QUEUE` | training-job queue: `embedded` or `pgboss` (see {@link queueFromEnv}) | `embedded` |
  * | `MODELREG_QUEUE_URL` | `postgres://…` of pg-boss | `MODELREG_METADATA_URL` |
  * | `MODELREG_TRAIN_CONCURRENCY` | training jobs one process runs at once (`0`: none, submit only) | `1` |
+ * | `MODELREG_TRAIN_ISOLATION` | where built-in trainers run: `process` (a child process at the lowest priority) or `thread` (worker threads) | `process` |
  *
  * AWS credentials and region come from the usual `AWS_*` variables.
  *
@@ -53,6 +54,7 @@ export const registryEnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   MODELREG_TRAIN_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(1),
+  MODELREG_TRAIN_ISOLATION: z.enum(['thread', 'process']).default('process'),
 });
 export type RegistryEnv = z.input<typeof registryEnvSchema>;
 
@@ -193,6 +195,7 @@ export async function openRegistryFromEnv(
     metadata,
     artifacts,
     ...(stages ? { stages } : {}),
+    trainIsolation: parseEnv(env).MODELREG_TRAIN_ISOLATION,
     ...options,
     jobs: {
       ...(queue.queue ? { queue: queue.queue } : {}),

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +103,56 @@ describe('the example apps read the job queue from the environment', () => {
     expect(opened.describe).toMatch(/; queue: embedded$/);
     await opened.registry.close();
   });
+
+  it.runIf(process.platform === 'linux')(
+    'MODELREG_TRAIN_ISOLATION: trains in worker threads with thread, in a child process by default',
+    async () => {
+      /** Whether this process has a child running the train worker module. */
+      const hasTrainProcess = (): boolean =>
+        readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .some((pid) => {
+            try {
+              const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+              const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+              return (
+                ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('train-worker')
+              );
+            } catch {
+              return false;
+            }
+          });
+      const rows = Array.from({ length: 300 }, (_, i) => ({ x: i % 17, y: (i % 17) * 2 + (i % 3) }));
+      for (const [isolation, expected] of [
+        // Thread first: an idle train process, once started, stays for 5 minutes.
+        ['thread', false],
+        [undefined, true],
+      ] as const) {
+        const dir = mkdtempSync(join(tmpdir(), 'modelreg-env-'));
+        const { registry } = await openRegistryFromEnv({
+          MODELREG_DIR: dir,
+          ...(isolation ? { MODELREG_TRAIN_ISOLATION: isolation } : {}),
+        });
+        let seen: boolean | undefined;
+        await registry.train({
+          dataset: { rows },
+          target: 'y',
+          model: { type: 'random-forest', params: { nEstimators: 3, maxDepth: 3 } },
+          formats: ['native'],
+          onProgress: (p) => {
+            if (p.phase === 'fitting') seen ??= hasTrainProcess();
+          },
+        });
+        expect(seen, `MODELREG_TRAIN_ISOLATION=${isolation ?? '(unset)'}`).toBe(expected);
+        await registry.close();
+      }
+      await expect(openRegistryFromEnv({ MODELREG_TRAIN_ISOLATION: 'fork' })).rejects.toMatchObject({
+        code: 'INVALID_CONFIG',
+        message: expect.stringMatching(/MODELREG_TRAIN_ISOLATION/),
+      });
+    },
+    60_000,
+  );
 
   it('refuses a bad queue or concurrency, and pg-boss without a postgres URL, as INVALID_CONFIG', async () => {
     await expect(queueFromEnv({ MODELREG_QUEUE: 'redis' })).rejects.toMatchObject({

@@ -19,6 +19,8 @@ export interface RegistryContext {
   readonly now: () => number;
   /** Called after this process changed something, so event listeners hear about it promptly. */
   readonly changed: () => void;
+  /** Where built-in trainers run (`RegistryOptions.trainIsolation`). */
+  readonly trainIsolation: 'thread' | 'process';
   /** Heartbeats of the runs this process has open, and expiry of the runs of dead processes. */
   readonly leases: RunLeases;
 }

@@ -174,6 +174,7 @@ export class ModelRegistry {
         feed.poke();
       },
       leases,
+      trainIsolation: opts.trainIsolation,
     };
     const queue = opts.jobs.queue ?? createEmbeddedQueue();
     try {

@@ -42,6 +42,13 @@ export const registryOptionsSchema = z.object({
   /** Intra-op threads of each onnxruntime session. Default 1 (one core per model; scale with processes). */
   onnxThreads: z.number().int().min(1).max(256).default(1),
   /**
+   * Where `train` runs the built-in trainers: `thread` (default), worker threads of this process;
+   * `process`, a child process at a lower priority, with its own memory and collector, so a large
+   * training's allocations never delay this process's event loop (for servers that train and serve).
+   * Trainers registered by the application run on the calling thread either way.
+   */
+  trainIsolation: z.enum(['thread', 'process']).default('thread'),
+  /**
    * How long a `running` run may go without a heartbeat before `open` or `gc` (in any process) ends it
    * as `failed`. Processes send heartbeats for their open runs every third of this. Use one value for
    * every process of a registry. Default 5 minutes.

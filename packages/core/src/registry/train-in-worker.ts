@@ -5,6 +5,7 @@ import { abortedError, invalidArgument } from '../errors.js';
 import { forestWorkerUrl } from '../training/native/forest-workers.js';
 import type { PhaseReporter, TrainComputeInput, TrainComputed } from './train-compute.js';
 import type { FromTrainWorker, ToTrainWorker, TrainWorkerData } from './train-worker.js';
+import { TrainProcess } from './train-process.js';
 import { fromWorkerError } from './worker-errors.js';
 import { endOnnxHelper, onnxHelperGate } from './onnx-helper.js';
 
@@ -44,7 +45,16 @@ export function trainWorkerAvailable(): boolean {
   return available;
 }
 
-/** How many idle train workers a process keeps, and for how long. */
+/**
+ * Where built-in trainers run: `thread`, a worker thread of this process (the default); `process`,
+ * a child process of its own (see train-process.ts).
+ */
+export type TrainIsolation = 'thread' | 'process';
+
+/** A train worker: a worker thread, or a train process behind the same interface. */
+type TrainHost = Worker | TrainProcess;
+
+/** How many idle train workers a process keeps (of each isolation), and for how long. */
 const MAX_IDLE_WORKERS = 2;
 const IDLE_WORKER_MS = 5 * 60_000;
 
@@ -55,15 +65,33 @@ const IDLE_WORKER_MS = 5 * 60_000;
  * the process alive) and ends after {@link IDLE_WORKER_MS}. A worker that was aborted, crashed or
  * exited is never reused.
  */
-const idleWorkers: { worker: Worker; timer: NodeJS.Timeout }[] = [];
+const idleWorkers: { worker: TrainHost; isolation: TrainIsolation; timer: NodeJS.Timeout }[] = [];
 
-function takeWorker(): Worker {
-  const kept = idleWorkers.pop();
-  if (kept) {
-    clearTimeout(kept.timer);
-    kept.worker.ref();
-    return kept.worker;
+function takeWorker(isolation: TrainIsolation): TrainHost {
+  const at = idleWorkers.findLastIndex((w) => w.isolation === isolation);
+  if (at !== -1) {
+    const [kept] = idleWorkers.splice(at, 1);
+    clearTimeout(kept!.timer);
+    kept!.worker.ref();
+    return kept!.worker;
   }
+  const worker = isolation === 'process' ? startProcess() : startThread();
+  // A kept worker that ends on its own (out of memory, say) leaves the pool.
+  worker.on('exit', () => dropIdle(worker));
+  // Errors reach the job's own listener; this one keeps an idle worker's error from being unhandled.
+  worker.on('error', () => dropIdle(worker));
+  return worker;
+}
+
+/** A train process: it starts its ONNX helper thread itself, beside its main thread. */
+function startProcess(): TrainProcess {
+  return new TrainProcess(trainWorkerUrl(), {
+    forestWorkerUrl: forestWorkerUrl().href,
+    trainWorkerUrl: trainWorkerUrl().href,
+  });
+}
+
+function startThread(): Worker {
   // The ONNX helper: a second thread of the same module, joined to this one by a channel (see
   // onnx-helper.ts). It ends when the train worker ends, for whatever reason (an abort included);
   // if it ends first, the train worker is ended too (its training could not finish).
@@ -78,22 +106,18 @@ function takeWorker(): Worker {
   worker.once('exit', () => endOnnxHelper(helper, onnxGate));
   helper.once('exit', () => void worker.terminate());
   helper.on('error', () => undefined); // seen by the train worker as its exit
-  // A kept worker that ends on its own (out of memory, say) leaves the pool.
-  worker.on('exit', () => dropIdle(worker));
-  // Errors reach the job's own listener; this one keeps an idle worker's error from being unhandled.
-  worker.on('error', () => dropIdle(worker));
   return worker;
 }
 
-function dropIdle(worker: Worker): void {
+function dropIdle(worker: TrainHost): void {
   const at = idleWorkers.findIndex((w) => w.worker === worker);
   if (at === -1) return;
   clearTimeout(idleWorkers[at]!.timer);
   idleWorkers.splice(at, 1);
 }
 
-function keepWorker(worker: Worker): void {
-  if (idleWorkers.length >= MAX_IDLE_WORKERS) {
+function keepWorker(worker: TrainHost, isolation: TrainIsolation): void {
+  if (idleWorkers.filter((w) => w.isolation === isolation).length >= MAX_IDLE_WORKERS) {
     void worker.terminate();
     return;
   }
@@ -103,7 +127,7 @@ function keepWorker(worker: Worker): void {
     void worker.terminate();
   }, IDLE_WORKER_MS);
   timer.unref();
-  idleWorkers.push({ worker, timer });
+  idleWorkers.push({ worker, isolation, timer });
 }
 
 /**
@@ -117,15 +141,15 @@ function keepWorker(worker: Worker): void {
 export function computeInWorker(
   trainer: string,
   input: TrainComputeInput,
-  hooks: { signal?: AbortSignal; report?: PhaseReporter } = {},
+  hooks: { signal?: AbortSignal; report?: PhaseReporter; isolation?: TrainIsolation } = {},
 ): Promise<TrainComputed> {
-  const { signal, report } = hooks;
+  const { signal, report, isolation = 'thread' } = hooks;
   return new Promise<TrainComputed>((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortedError(signal, 'train'));
       return;
     }
-    const worker = takeWorker();
+    const worker = takeWorker(isolation);
     let settled = false;
     const finish = (error: unknown, result?: TrainComputed, reusable = false): void => {
       if (settled) return;
@@ -134,7 +158,7 @@ export function computeInWorker(
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
-      if (reusable) keepWorker(worker);
+      if (reusable) keepWorker(worker, isolation);
       else void worker.terminate();
       if (error !== undefined) reject(error);
       else resolve(result!);
@@ -170,6 +194,11 @@ export function computeInWorker(
       }
     };
     const { source } = input;
+    // A train process's channel copies what it sends (large bytes in parts, see train-process.ts).
+    if (worker instanceof TrainProcess && source.kind !== 'rows') {
+      send({ type: 'start', trainer, input });
+      return;
+    }
     // Bytes move to the worker, never as a structured clone: cloning a 10 MB dataset holds this
     // thread for 100 ms or more. A catalog dataset's bytes are this call's own (ArtifactStore.get
     // returns a buffer of the caller's): they are transferred as they are. Bytes the caller passed

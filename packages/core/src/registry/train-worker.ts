@@ -2,12 +2,14 @@
 // train-in-worker.ts runs each `train` call of a built-in trainer on one, one training at a time, and
 // keeps it for the next. It runs every CPU-heavy phase (parse, binning, fit, metrics, ONNX export,
 // parity check) and posts the result's bytes back.
-import { parentPort, workerData } from 'node:worker_threads';
+import { MessageChannel, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { setForestWorkerUrl } from '../training/native/forest-workers.js';
-import { lowerThreadPriority } from '../training/native/thread-priority.js';
+import { lowerThreadPriority, lowerTrainProcessPriority } from '../training/native/thread-priority.js';
 import { builtinTrainers } from '../training/trainers/index.js';
-import { OnnxHelper, serveOnnxHelper } from './onnx-helper.js';
+import { endOnnxHelper, OnnxHelper, onnxHelperGate, serveOnnxHelper } from './onnx-helper.js';
+import { BytesAssembler, PARTS, restoreResultBytes, sendBytes, TRAIN_PROCESS_ENV } from './train-process.js';
+import type { TrainProcessData } from './train-process.js';
 import { computeTraining, LastTable } from './train-compute.js';
 import type { TrainComputeInput, TrainComputed } from './train-compute.js';
 import type { TrainPhase } from '../training/trainer.js';
@@ -42,25 +44,22 @@ export type FromTrainWorker =
   | { type: 'done'; result: TrainComputed }
   | { type: 'error'; error: WorkerError };
 
-function main(): void {
-  const port = parentPort;
-  if (port === null) return; // imported on the main thread (for its types): nothing to run
-  const init = workerData as TrainWorkerData;
-  if (init.role === 'onnx') {
-    if (init.onnxPort && init.onnxGate) serveOnnxHelper(init.onnxPort, init.onnxGate);
-    return;
-  }
+/** How the train worker talks to the host: a worker's parent port, or a train process's IPC channel. */
+interface TrainChannel {
+  post(message: FromTrainWorker, transfer: ArrayBuffer[]): void;
+  onMessage(listener: (message: ToTrainWorker) => void): void;
+}
+
+/** Runs one training per `start` message, one at a time, and posts its progress and result. */
+function serveTrainings(channel: TrainChannel, forestWorkerUrl: string, onnxHelper?: OnnxHelper): void {
   // Every phase of this worker yields the cores to the host's event loop (see thread-priority.ts).
   lowerThreadPriority();
-  setForestWorkerUrl(init.forestWorkerUrl);
+  setForestWorkerUrl(forestWorkerUrl);
   let rows: Record<string, unknown>[] = [];
   const kept = new LastTable();
-  // The ONNX export and the parity check's onnxruntime side run on it while this thread scores the
-  // test rows (see computeTraining).
-  const onnxHelper = init.onnxPort ? new OnnxHelper(init.onnxPort) : undefined;
   const post = (message: FromTrainWorker, transfer: ArrayBuffer[] = []): void =>
-    port.postMessage(message, transfer);
-  port.on('message', (message: ToTrainWorker) => {
+    channel.post(message, transfer);
+  channel.onMessage((message: ToTrainWorker) => {
     if (message.type === 'rows') {
       for (const row of message.rows) rows.push(row);
       return;
@@ -96,6 +95,89 @@ function main(): void {
       (e: unknown) => post({ type: 'error', error: toWorkerError(e) }),
     );
   });
+}
+
+/**
+ * A train process (see train-process.ts): this module as a forked process's main thread. It starts
+ * its own ONNX helper thread, receives large bytes as parts and sends its result's bytes so, and
+ * exits when the host goes (its channel closes).
+ */
+function serveAsProcess(data: TrainProcessData): void {
+  // First, so that every thread it starts inherits the priority.
+  lowerTrainProcessPriority();
+  const send = (message: unknown): void => {
+    process.send!(message);
+  };
+  const { port1, port2 } = new MessageChannel();
+  const gate = onnxHelperGate();
+  const helperData: TrainWorkerData = {
+    forestWorkerUrl: data.forestWorkerUrl,
+    onnxPort: port2,
+    role: 'onnx',
+    onnxGate: gate,
+  };
+  const helper = new Worker(new URL(data.trainWorkerUrl), { workerData: helperData, transferList: [port2] });
+  helper.unref();
+  helper.on('error', () => process.exit(1));
+  process.once('disconnect', () => {
+    helper.once('exit', () => process.exit(0));
+    endOnnxHelper(helper, gate);
+  });
+  const received = new BytesAssembler();
+  serveTrainings(
+    {
+      post(message) {
+        if (message.type !== 'done') {
+          send(message);
+          return;
+        }
+        const { result } = message;
+        sendBytes(send, result.nativeBytes, undefined, () => undefined);
+        if (result.onnx) sendBytes(send, result.onnx.bytes, undefined, () => undefined);
+        send({
+          type: 'done',
+          result: {
+            ...result,
+            nativeBytes: PARTS,
+            onnx: result.onnx ? { ...result.onnx, bytes: PARTS } : null,
+          },
+        });
+      },
+      onMessage(listener) {
+        process.on('message', (message: { type: string }) => {
+          if (received.accept(message)) return;
+          listener(restoreResultBytes(message as ToTrainWorker, received));
+        });
+      },
+    },
+    data.forestWorkerUrl,
+    new OnnxHelper(port1),
+  );
+}
+
+function main(): void {
+  const port = parentPort;
+  const asProcess = process.env[TRAIN_PROCESS_ENV];
+  if (port === null) {
+    if (asProcess !== undefined && process.send) serveAsProcess(JSON.parse(asProcess) as TrainProcessData);
+    return; // else imported on the main thread (for its types): nothing to run
+  }
+  const init = workerData as TrainWorkerData;
+  if (init.role === 'onnx') {
+    if (init.onnxPort && init.onnxGate) serveOnnxHelper(init.onnxPort, init.onnxGate);
+    return;
+  }
+  // The ONNX export and the parity check's onnxruntime side run on it while this thread scores the
+  // test rows (see computeTraining).
+  const onnxHelper = init.onnxPort ? new OnnxHelper(init.onnxPort) : undefined;
+  serveTrainings(
+    {
+      post: (message, transfer) => port.postMessage(message, transfer),
+      onMessage: (listener) => port.on('message', listener),
+    },
+    init.forestWorkerUrl,
+    onnxHelper,
+  );
 }
 
 main();

@@ -299,7 +299,7 @@ export async function train(
     throwIfAborted(signal, where);
     const hooks = { ...(signal ? { signal } : {}), ...(report ? { report } : {}) };
     computed = inWorker
-      ? await computeInWorker(trainer.name, input, hooks)
+      ? await computeInWorker(trainer.name, input, { ...hooks, isolation: ctx.trainIsolation })
       : await computeTraining(input, trainer, hooks);
     throwIfAborted(signal, where);
   } catch (e) {

@@ -54,93 +54,96 @@ async function abortIn(
   return { error, phases };
 }
 
-describe('an abort at a random moment of any phase of train rejects with ABORTED and leaves nothing behind', () => {
-  let registry: ModelRegistry;
-  const random = createRandom(2026);
-  const next = (): number => random.next();
+describe.each(['thread', 'process'] as const)(
+  'trainIsolation %s: an abort at a random moment of any phase of train rejects with ABORTED and leaves nothing behind',
+  (trainIsolation) => {
+    let registry: ModelRegistry;
+    const random = createRandom(2026);
+    const next = (): number => random.next();
 
-  beforeAll(async () => {
-    registry = await openMemoryRegistry();
-    await registry.datasets.upload('friedman.csv', new TextEncoder().encode(friedmanCsv(10_000, 7)));
-    await registry.train({
-      experiment: 'before',
-      dataset: 'friedman',
-      target: 'y',
-      model: { type: 'random-forest', params: { nEstimators: 2, maxDepth: 3 } },
-      register: { name: 'kept', stage: 'production' },
-    });
-  }, 180_000);
-
-  afterAll(async () => {
-    await registry.close();
-  });
-
-  // 30 trees of unlimited depth: the export and the parity check each take a noticeable time.
-  const options = (dataset: TrainOptions['dataset']): TrainOptions => ({
-    experiment: 'aborted',
-    dataset,
-    target: 'y',
-    model: { type: 'random-forest', params: { nEstimators: 30 } },
-    register: { name: 'never', stage: 'production' },
-  });
-
-  const cases: [TrainPhase, number][] = [
-    ['reading', 30],
-    ['fitting', 200],
-    ['exporting', 15],
-    ['checking', 15],
-    ['writing', 0],
-  ];
-
-  it.each(cases)(
-    'aborted while %s: ABORTED, registry unchanged',
-    { timeout: 180_000 },
-    async (phase, maxDelayMs) => {
-      const before = await snapshot(registry);
-      const { error, phases } = await abortIn(registry, options('friedman'), phase, maxDelayMs, next);
-      expect(phases).toContain(phase);
-      expect(isRegistryError(error, 'ABORTED')).toBe(true);
-      expect(error).not.toBeInstanceOf(DOMException);
-      expect((error as Error).message).toBe(`[modelreg] [train] train was aborted: stop in ${phase}`);
-      expect(await snapshot(registry)).toEqual(before);
-    },
-  );
-
-  it(
-    'inline records aborted while they are being handed to the worker: ABORTED, registry unchanged',
-    { timeout: 180_000 },
-    async () => {
-      const csv = friedmanCsv(5000, 3).split('\n');
-      const header = csv[0]!.split(',');
-      const rows = csv.slice(1).map((line) => {
-        const values = line.split(',').map(Number);
-        return Object.fromEntries(header.map((h, i) => [h, values[i]!]));
-      });
-      const before = await snapshot(registry);
-      const { error } = await abortIn(registry, options({ rows }), 'reading', 0, next);
-      expect(isRegistryError(error, 'ABORTED')).toBe(true);
-      expect(await snapshot(registry)).toEqual(before);
-    },
-  );
-
-  it(
-    'train reports the phases in order, with an overall fraction that never decreases and ends at 1',
-    { timeout: 180_000 },
-    async () => {
-      const reports: { phase?: TrainPhase; overall?: number; fraction: number }[] = [];
+    beforeAll(async () => {
+      registry = await openMemoryRegistry({ trainIsolation });
+      await registry.datasets.upload('friedman.csv', new TextEncoder().encode(friedmanCsv(10_000, 7)));
       await registry.train({
-        experiment: 'progress',
+        experiment: 'before',
         dataset: 'friedman',
         target: 'y',
-        model: { type: 'random-forest', params: { nEstimators: 3, maxDepth: 4 } },
-        onProgress: (p) => reports.push(p),
+        model: { type: 'random-forest', params: { nEstimators: 2, maxDepth: 3 } },
+        register: { name: 'kept', stage: 'production' },
       });
-      const order = reports.map((r) => r.phase).filter((p, i, all) => p !== all[i - 1]);
-      expect(order).toEqual(['reading', 'fitting', 'exporting', 'checking', 'writing']);
-      const overall = reports.map((r) => r.overall!);
-      expect(overall.every((v, i) => i === 0 || v >= overall[i - 1]!)).toBe(true);
-      expect(overall.at(-1)).toBe(1);
-      expect(reports.filter((r) => r.phase === 'fitting').at(-1)!.fraction).toBe(1);
-    },
-  );
-});
+    }, 180_000);
+
+    afterAll(async () => {
+      await registry.close();
+    });
+
+    // 30 trees of unlimited depth: the export and the parity check each take a noticeable time.
+    const options = (dataset: TrainOptions['dataset']): TrainOptions => ({
+      experiment: 'aborted',
+      dataset,
+      target: 'y',
+      model: { type: 'random-forest', params: { nEstimators: 30 } },
+      register: { name: 'never', stage: 'production' },
+    });
+
+    const cases: [TrainPhase, number][] = [
+      ['reading', 30],
+      ['fitting', 200],
+      ['exporting', 15],
+      ['checking', 15],
+      ['writing', 0],
+    ];
+
+    it.each(cases)(
+      'aborted while %s: ABORTED, registry unchanged',
+      { timeout: 180_000 },
+      async (phase, maxDelayMs) => {
+        const before = await snapshot(registry);
+        const { error, phases } = await abortIn(registry, options('friedman'), phase, maxDelayMs, next);
+        expect(phases).toContain(phase);
+        expect(isRegistryError(error, 'ABORTED')).toBe(true);
+        expect(error).not.toBeInstanceOf(DOMException);
+        expect((error as Error).message).toBe(`[modelreg] [train] train was aborted: stop in ${phase}`);
+        expect(await snapshot(registry)).toEqual(before);
+      },
+    );
+
+    it(
+      'inline records aborted while they are being handed to the worker: ABORTED, registry unchanged',
+      { timeout: 180_000 },
+      async () => {
+        const csv = friedmanCsv(5000, 3).split('\n');
+        const header = csv[0]!.split(',');
+        const rows = csv.slice(1).map((line) => {
+          const values = line.split(',').map(Number);
+          return Object.fromEntries(header.map((h, i) => [h, values[i]!]));
+        });
+        const before = await snapshot(registry);
+        const { error } = await abortIn(registry, options({ rows }), 'reading', 0, next);
+        expect(isRegistryError(error, 'ABORTED')).toBe(true);
+        expect(await snapshot(registry)).toEqual(before);
+      },
+    );
+
+    it(
+      'train reports the phases in order, with an overall fraction that never decreases and ends at 1',
+      { timeout: 180_000 },
+      async () => {
+        const reports: { phase?: TrainPhase; overall?: number; fraction: number }[] = [];
+        await registry.train({
+          experiment: 'progress',
+          dataset: 'friedman',
+          target: 'y',
+          model: { type: 'random-forest', params: { nEstimators: 3, maxDepth: 4 } },
+          onProgress: (p) => reports.push(p),
+        });
+        const order = reports.map((r) => r.phase).filter((p, i, all) => p !== all[i - 1]);
+        expect(order).toEqual(['reading', 'fitting', 'exporting', 'checking', 'writing']);
+        const overall = reports.map((r) => r.overall!);
+        expect(overall.every((v, i) => i === 0 || v >= overall[i - 1]!)).toBe(true);
+        expect(overall.at(-1)).toBe(1);
+        expect(reports.filter((r) => r.phase === 'fitting').at(-1)!.fraction).toBe(1);
+      },
+    );
+  },
+);

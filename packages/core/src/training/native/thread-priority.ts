@@ -25,3 +25,24 @@ export function lowerThreadPriority(): boolean {
     return false;
   }
 }
+
+/**
+ * The nice value of a train process (`trainIsolation: 'process'`): the lowest priority, since the
+ * whole process is background work; its threads inherit it.
+ */
+export const TRAIN_PROCESS_NICE = 19;
+
+/**
+ * Lowers a train process to {@link TRAIN_PROCESS_NICE}, on any platform: called by the process's main
+ * thread before it starts a thread (on Linux the value is per thread and inherited; elsewhere it is
+ * the process's). Never raises it; returns whether it was lowered.
+ */
+export function lowerTrainProcessPriority(): boolean {
+  try {
+    if (getPriority(0) >= TRAIN_PROCESS_NICE) return false;
+    setPriority(0, TRAIN_PROCESS_NICE);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,202 @@
+// Training in a child process (`trainIsolation: 'process'`): the train worker's module runs as the
+// main thread of a process of its own, forked with IPC. The process has its own memory map, heap and
+// collector, so a training's page faults, its large allocations and onnxruntime's sessions of
+// gigabytes never contend with the host's event loop inside one process, as a worker thread does.
+//
+// Large bytes never cross the IPC channel as one message: Node reads a message whole and copies it
+// twice (concatenating the pipe's reads, then deserializing), which would hold the receiving thread
+// for a tenth of a second per 100 MB. They go as a `bytes` header with the length, then parts of at
+// most PART_BYTES, each copied into a buffer allocated once; the message that uses them follows.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** The environment variable that tells the train worker's module it runs as a train process. */
+export const TRAIN_PROCESS_ENV = 'MODELREG_TRAIN_PROCESS';
+
+/** What a train process gets in {@link TRAIN_PROCESS_ENV}, as JSON. */
+export interface TrainProcessData {
+  forestWorkerUrl: string;
+  /** The module itself, for the ONNX helper thread the process starts beside its main thread. */
+  trainWorkerUrl: string;
+}
+
+/** Bytes per part of a large byte array sent over IPC. */
+export const PART_BYTES = 1 << 20;
+
+/** The messages that carry large bytes, before the message that refers to them. */
+export type BytesMessage = { type: 'bytes'; length: number } | { type: 'part'; bytes: Uint8Array };
+
+/**
+ * Sends `bytes` as a header and parts through `send`. `pace` runs the next part: synchronously in a
+ * train process (its main thread has nothing else to do), on the next turn of the event loop in the
+ * host. Calls `then` once every part was handed to `send`.
+ */
+export function sendBytes(
+  send: (message: BytesMessage) => void,
+  bytes: Uint8Array,
+  pace: ((next: () => void) => void) | undefined,
+  then: () => void,
+): void {
+  send({ type: 'bytes', length: bytes.byteLength });
+  let at = 0;
+  const next = (): void => {
+    while (at < bytes.byteLength) {
+      const end = Math.min(at + PART_BYTES, bytes.byteLength);
+      send({ type: 'part', bytes: bytes.subarray(at, end) });
+      at = end;
+      if (pace && at < bytes.byteLength) {
+        pace(next);
+        return;
+      }
+    }
+    then();
+  };
+  next();
+}
+
+/** Puts received parts together: each `bytes` header allocates one array, its parts fill it. */
+export class BytesAssembler {
+  private readonly done: Uint8Array<ArrayBuffer>[] = [];
+  private current: { bytes: Uint8Array<ArrayBuffer>; at: number } | undefined;
+
+  /** Takes a message if it is one of {@link BytesMessage}; returns whether it was. */
+  accept(message: BytesMessage | { type: string }): boolean {
+    if (message.type === 'bytes') {
+      const { length } = message as unknown as { length: number };
+      this.current = { bytes: new Uint8Array(length), at: 0 };
+      if (length === 0) this.finish();
+      return true;
+    }
+    if (message.type !== 'part') return false;
+    const { bytes } = message as unknown as { bytes: Uint8Array };
+    const current = this.current;
+    if (!current || current.at + bytes.byteLength > current.bytes.byteLength)
+      throw new Error('[modelreg] [train] a part of bytes came without room for it');
+    current.bytes.set(bytes, current.at);
+    current.at += bytes.byteLength;
+    if (current.at === current.bytes.byteLength) this.finish();
+    return true;
+  }
+
+  private finish(): void {
+    this.done.push(this.current!.bytes);
+    this.current = undefined;
+  }
+
+  /** The oldest complete array (in the order they were sent). */
+  take(): Uint8Array<ArrayBuffer> {
+    const bytes = this.done.shift();
+    if (!bytes) throw new Error('[modelreg] [train] a message refers to bytes that did not come');
+    return bytes;
+  }
+}
+
+/** Node flags a train process keeps from the host: heap sizes (a large training needs the room). */
+const KEPT_FLAGS = /^--(max-old-space-size|max-semi-space-size|stack-size)(=|$)/;
+
+/**
+ * A train process seen through the part of the `Worker` interface the train runner uses:
+ * `postMessage`, `message`/`error`/`exit` events, `terminate`, `ref`/`unref`. Messages are the
+ * train worker's; large bytes inside them are sent and received as parts (see the file's comment).
+ */
+export class TrainProcess extends EventEmitter {
+  private readonly child: ChildProcess;
+  private readonly received = new BytesAssembler();
+  private exited = false;
+
+  constructor(moduleUrl: URL, data: TrainProcessData) {
+    super();
+    this.child = fork(fileURLToPath(moduleUrl), [], {
+      serialization: 'advanced',
+      execArgv: process.execArgv.filter((flag) => KEPT_FLAGS.test(flag)),
+      env: { ...process.env, [TRAIN_PROCESS_ENV]: JSON.stringify(data) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (message: { type: string }) => {
+      try {
+        if (this.received.accept(message)) return;
+        this.emit('message', restoreResultBytes(message, this.received));
+      } catch (e) {
+        this.emit('error', e);
+        void this.terminate();
+      }
+    });
+    this.child.on('error', (e) => this.emit('error', e));
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      this.emit('exit', code ?? (signal ? 1 : 0));
+    });
+  }
+
+  /**
+   * Sends a message to the process. A `start` message's dataset bytes go first as parts, one part per
+   * turn of the event loop. Throws what serializing throws (a value that cannot be cloned).
+   */
+  postMessage(
+    message: { type: string; input?: { source: Record<string, unknown> } },
+    _transfer?: unknown,
+  ): void {
+    const source = message.input?.source;
+    const bytes = source?.kind === 'catalog' ? source.bytes : source?.kind === 'csv' ? source.csv : undefined;
+    if (!(bytes instanceof Uint8Array)) {
+      this.send(message);
+      return;
+    }
+    // Serializing the rest first throws now, for data that cannot be cloned, not after the parts.
+    const key = source!.kind === 'catalog' ? 'bytes' : 'csv';
+    const rest = { ...message, input: { ...message.input, source: { ...source, [key]: PARTS } } };
+    this.send(rest, true);
+    sendBytes(
+      (m) => this.send(m),
+      bytes,
+      (next) => setImmediate(() => !this.exited && next()),
+      () => this.send(rest),
+    );
+  }
+
+  private send(message: unknown, dryRun = false): void {
+    if (dryRun) {
+      // The channel serializes synchronously; an empty serialization proves the message clonable.
+      structuredClone(message);
+      return;
+    }
+    if (!this.exited && this.child.connected) this.child.send(message as never);
+  }
+
+  terminate(): Promise<number> {
+    if (!this.exited) this.child.kill('SIGKILL');
+    return Promise.resolve(0);
+  }
+
+  ref(): void {
+    this.child.ref();
+    (this.child.channel as { ref?: () => void } | undefined)?.ref?.();
+  }
+
+  unref(): void {
+    this.child.unref();
+    (this.child.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
+}
+
+/** Stands for bytes sent as parts before the message that holds it. */
+export const PARTS = '\0modelreg:parts';
+
+/** Puts the parts back where a message (a `done` or `start`) holds {@link PARTS}, in order. */
+export function restoreResultBytes<M>(message: M, received: BytesAssembler): M {
+  const m = message as {
+    type: string;
+    result?: { nativeBytes: unknown; onnx: { bytes: unknown } | null };
+    input?: { source: Record<string, unknown> };
+  };
+  if (m.type === 'done' && m.result) {
+    if (m.result.nativeBytes === PARTS) m.result.nativeBytes = received.take();
+    if (m.result.onnx?.bytes === PARTS) m.result.onnx.bytes = received.take();
+  }
+  const source = m.input?.source;
+  if (source?.bytes === PARTS) source.bytes = received.take();
+  if (source?.csv === PARTS) source.csv = received.take();
+  return message;
+}

@@ -1,0 +1,201 @@
+// `trainIsolation: 'process'`: built-in trainers run in a child process (train-process.ts). The same
+// training gives the same model as on a worker thread; large bytes cross the IPC channel in parts; a
+// train process runs at the lowest priority; one killed from outside fails its training, not the host.
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRegistryError } from '../../src/errors.js';
+import type { ModelRegistry } from '../../src/registry/model-registry.js';
+import { BytesAssembler, PART_BYTES, sendBytes } from '../../src/registry/train-process.js';
+import type { BytesMessage } from '../../src/registry/train-process.js';
+import { TRAIN_PROCESS_NICE } from '../../src/training/native/thread-priority.js';
+import { createRandom } from '../../src/training/random.js';
+import { openMemoryRegistry, snapshot } from './helpers.js';
+
+/** The train processes of this process: its children whose command line runs the train worker. */
+function trainProcesses(): { pid: number; nice: number }[] {
+  const out: { pid: number; nice: number }[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(fields[4 - 3]);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (ppid === process.pid && cmdline.includes('train-worker'))
+        out.push({ pid: Number(pid), nice: Number(fields[19 - 3]) });
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+function regressionRows(n: number, seed: number): Record<string, number>[] {
+  const random = createRandom(seed);
+  return Array.from({ length: n }, () => {
+    const a = random.next();
+    const b = random.next();
+    const c = random.next();
+    return { a, b, c, y: 10 * Math.sin(Math.PI * a * b) + 5 * c + random.next() };
+  });
+}
+
+const toCsv = (rows: Record<string, number>[]): string =>
+  [Object.keys(rows[0]!).join(','), ...rows.map((r) => Object.values(r).join(','))].join('\n');
+
+describe('large bytes cross the IPC channel as a header and parts', () => {
+  it('puts several arrays back together, in order, whatever their size', () => {
+    const big = new Uint8Array(2 * PART_BYTES + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    const arrays = [new Uint8Array(0), Uint8Array.from({ length: 10 }, (_, i) => i), big];
+    const messages: BytesMessage[] = [];
+    let finished = 0;
+    for (const bytes of arrays)
+      sendBytes(
+        (m) => messages.push(m),
+        bytes,
+        undefined,
+        () => finished++,
+      );
+    expect(finished).toBe(3);
+    // No part is larger than PART_BYTES: the biggest array went as three.
+    const parts = messages.filter((m) => m.type === 'part');
+    expect(parts.length).toBe(4);
+    expect(Math.max(...parts.map((m) => (m.type === 'part' ? m.bytes.byteLength : 0)))).toBe(PART_BYTES);
+    const assembler = new BytesAssembler();
+    for (const m of messages) expect(assembler.accept(structuredClone(m))).toBe(true);
+    expect(assembler.accept({ type: 'progress' })).toBe(false);
+    for (const bytes of arrays) expect(Buffer.compare(assembler.take(), bytes)).toBe(0);
+    expect(() => assembler.take()).toThrow(/did not come/);
+  });
+
+  it('refuses a part that overflows its array, and one with no header', () => {
+    const assembler = new BytesAssembler();
+    expect(() => assembler.accept({ type: 'part', bytes: new Uint8Array(1) } as BytesMessage)).toThrow(
+      /without room/,
+    );
+    assembler.accept({ type: 'bytes', length: 2 });
+    expect(() => assembler.accept({ type: 'part', bytes: new Uint8Array(3) } as BytesMessage)).toThrow(
+      /without room/,
+    );
+  });
+
+  it('paces the parts when asked, and finishes after the last', () => {
+    const sent: BytesMessage[] = [];
+    const later: (() => void)[] = [];
+    let finished = false;
+    sendBytes(
+      (m) => sent.push(m),
+      new Uint8Array(3 * PART_BYTES),
+      (next) => later.push(next),
+      () => (finished = true),
+    );
+    expect(sent.length).toBe(2); // the header and the first part, then a turn
+    while (later.length > 0) later.shift()!();
+    expect(sent.length).toBe(4);
+    expect(finished).toBe(true);
+  });
+});
+
+describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => {
+  let inProcess: ModelRegistry;
+  let inThread: ModelRegistry;
+  const rows = regressionRows(3000, 11);
+  const csv = new TextEncoder().encode(toCsv(rows));
+
+  beforeAll(async () => {
+    inProcess = await openMemoryRegistry({ trainIsolation: 'process' });
+    inThread = await openMemoryRegistry({ trainIsolation: 'thread' });
+    for (const registry of [inProcess, inThread]) await registry.datasets.upload('friedman.csv', csv);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([inProcess.close(), inThread.close()]);
+  });
+
+  it('trains the same model as a worker thread does, from the catalog, a CSV and inline records', async () => {
+    const options = {
+      target: 'y',
+      model: { type: 'random-forest', params: { nEstimators: 12, maxDepth: 8 } },
+    };
+    const sources = [{ dataset: 'friedman' }, { dataset: { csv } }, { dataset: { rows } }] as const;
+    for (const source of sources) {
+      const [a, b] = await Promise.all(
+        [inProcess, inThread].map((registry, i) =>
+          registry.train({ ...options, ...source, register: { name: `same_${i}` } }),
+        ),
+      );
+      expect(a!.metrics).toEqual(b!.metrics);
+      // Both formats came back whole: the versions load and give the same answers.
+      for (const format of ['native', 'onnx'] as const) {
+        const [ma, mb] = await Promise.all([
+          inProcess.load(`models:/same_0/${a!.version!.version}`, { format }),
+          inThread.load(`models:/same_1/${b!.version!.version}`, { format }),
+        ]);
+        const probe = rows.slice(0, 50).map(({ y: _y, ...x }) => x);
+        expect(await ma.predict(probe)).toEqual(await mb.predict(probe));
+      }
+    }
+  }, 120_000);
+
+  it('runs at the lowest priority, and is kept for the next training', async () => {
+    let seen: { pid: number; nice: number }[] = [];
+    const train = () =>
+      inProcess.train({
+        dataset: 'friedman',
+        target: 'y',
+        model: { type: 'random-forest', params: { nEstimators: 40, maxDepth: 10 } },
+        formats: ['native'],
+        onProgress: (p) => {
+          if (p.phase === 'fitting' && p.fraction > 0 && seen.length === 0) seen = trainProcesses();
+        },
+      });
+    await train();
+    expect(seen.length, JSON.stringify(seen)).toBe(1);
+    expect(seen[0]!.nice).toBe(TRAIN_PROCESS_NICE);
+    const first = seen[0]!.pid;
+    seen = [];
+    await train();
+    expect(seen.map((p) => p.pid)).toEqual([first]);
+  }, 60_000);
+
+  it('a train process killed from outside fails its training and leaves the registry as it was', async () => {
+    const before = await snapshot(inProcess);
+    let killed = false;
+    const error = await inProcess
+      .train({
+        dataset: 'friedman',
+        target: 'y',
+        model: { type: 'random-forest', params: { nEstimators: 200 } },
+        register: { name: 'never' },
+        onProgress: (p) => {
+          if (p.phase !== 'fitting' || p.fraction <= 0 || killed) return;
+          killed = true;
+          for (const { pid } of trainProcesses()) process.kill(pid, 'SIGKILL');
+        },
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(killed).toBe(true);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/train worker exited/);
+    expect(await snapshot(inProcess)).toEqual(before);
+    // The next training gets a new process.
+    const after = await inProcess.train({
+      dataset: 'friedman',
+      target: 'y',
+      model: { type: 'random-forest', params: { nEstimators: 3, maxDepth: 3 } },
+    });
+    expect(after.run.status).toBe('finished');
+  }, 60_000);
+
+  it('a bad value of the option is refused when the registry opens', async () => {
+    const error = await openMemoryRegistry({ trainIsolation: 'fork' as 'process' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isRegistryError(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toContain('trainIsolation');
+  });
+});
