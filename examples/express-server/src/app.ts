@@ -87,13 +87,14 @@ function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const header = req.get('x-request-id');
     const requestId = header && REQUEST_ID.test(header) ? header : randomUUID();
-    const log = logger.child({ reqId: requestId });
+    // The request's child logger is made on first use (loggerOf): at the default level most
+    // requests log nothing.
     res.locals['requestId'] = requestId;
-    res.locals['log'] = log;
     res.setHeader('X-Request-Id', requestId);
     const started = performance.now();
     res.on('finish', () => {
       const status = res.statusCode;
+      if (!logger.isLevelEnabled(status >= 500 ? 'error' : 'info')) return;
       const line = {
         method: req.method,
         url: req.originalUrl,
@@ -101,9 +102,37 @@ function requestLogging(logger: Logger): RequestHandler {
         ms: Math.round((performance.now() - started) * 100) / 100,
         ...(typeof res.locals['errorCode'] === 'string' ? { code: res.locals['errorCode'] } : {}),
       };
+      const log = loggerOf(res, logger);
       if (status >= 500) log.error(line, 'request failed');
       else log.info(line, 'request');
     });
+    next();
+  };
+}
+
+/**
+ * Runs `router` only for a path under one of `prefixes` (`/models` matches `/models` and
+ * `/models/…`, in any case, as the routes themselves do), else passes the request on. Every router
+ * is mounted at the root, and Express enters each one in turn and tries each of its routes: without
+ * this, a prediction walked some eighty routes first and allocated 60 KB per request, most of the
+ * server's collections under load.
+ */
+function under(prefixes: readonly string[], router: RequestHandler): RequestHandler {
+  const lower = prefixes.map((p) => p.toLowerCase());
+  return (req, res, next) => {
+    const path = req.path;
+    for (let i = 0; i < lower.length; i++) {
+      const p = lower[i]!;
+      // Compared without a lowercase copy of the path: Express routes ignore case by default.
+      if (
+        path.length >= p.length &&
+        (path.length === p.length || path.charCodeAt(p.length) === 47) &&
+        path.slice(0, p.length).toLowerCase() === p
+      ) {
+        router(req, res, next);
+        return;
+      }
+    }
     next();
   };
 }
@@ -139,38 +168,46 @@ export function createApp(options: AppOptions): express.Application {
   app.use((req, res, next) => (req.path.startsWith(MLFLOW_ARTIFACTS) ? next() : json(req, res, next)));
   const auth = options.auth ?? { mode: 'open' };
   app.use(authentication(ctx, auth));
-  app.use(authRoutes(ctx, auth));
+  app.use(under(['/auth'], authRoutes(ctx, auth)));
 
-  app.use(datasetRoutes(ctx));
-  app.use(trainRoutes(ctx));
+  app.use(under(['/datasets'], datasetRoutes(ctx)));
+  app.use(under(['/train'], trainRoutes(ctx)));
   const eventStreams = new Set<() => void>();
-  app.use(jobRoutes(ctx, eventStreams));
-  app.use(eventStreamRoutes(ctx, eventStreams));
-  app.use(webhookRoutes(ctx));
+  app.use(under(['/jobs'], jobRoutes(ctx, eventStreams)));
+  app.use(under(['/events'], eventStreamRoutes(ctx, eventStreams)));
+  app.use(under(['/webhooks'], webhookRoutes(ctx)));
   // server.ts ends the open event streams when it shuts down (they would hold it open).
   app.locals['endEventStreams'] = () => {
     for (const end of [...eventStreams]) end();
   };
-  app.use(predictRoutes(ctx, canaryRouter(ctx, canaries), batcher));
-  app.use(canaryRoutes(ctx, canaries));
-  app.use(modelRoutes(ctx));
-  app.use(runRoutes(ctx));
-  app.use(trackingRoutes(ctx));
+  app.use(under(['/models'], predictRoutes(ctx, canaryRouter(ctx, canaries), batcher)));
+  app.use(under(['/models'], canaryRoutes(ctx, canaries)));
+  app.use(under(['/models'], modelRoutes(ctx)));
+  app.use(under(['/experiments', '/runs'], runRoutes(ctx)));
+  app.use(under(['/experiments', '/models', '/runs'], trackingRoutes(ctx)));
   // MLflow's REST API (/api/2.0/mlflow, /ajax-api/2.0/mlflow, /api/2.0/mlflow-artifacts) for MLflow
   // clients: the same identity (Bearer, or Basic with the token as password) and roles.
   app.use(
-    createMlflowRouter({
-      registry: options.registry,
-      auth: (_req, res) => registryOf(res),
-      artifactUploadBytes: ctx.limits.artifactUploadBytes,
-      jsonBytes: ctx.limits.jsonBytes,
-      onError: (error, cause) => {
-        metrics.countError(error.code);
-        if (error.status >= 500) logger.error({ err: cause, code: error.code }, 'server error');
-      },
-    }),
+    under(
+      ['/api', '/ajax-api'],
+      createMlflowRouter({
+        registry: options.registry,
+        auth: (_req, res) => registryOf(res),
+        artifactUploadBytes: ctx.limits.artifactUploadBytes,
+        jsonBytes: ctx.limits.jsonBytes,
+        onError: (error, cause) => {
+          metrics.countError(error.code);
+          if (error.status >= 500) logger.error({ err: cause, code: error.code }, 'server error');
+        },
+      }),
+    ),
   );
-  app.use(opsRoutes(ctx, { openapi: buildOpenApiDocument(), deployments: () => canaries.describeAll() }));
+  app.use(
+    under(
+      ['/health', '/metrics', '/openapi.json', '/docs'],
+      opsRoutes(ctx, { openapi: buildOpenApiDocument(), deployments: () => canaries.describeAll() }),
+    ),
+  );
   if (options.ui !== false) app.use(uiRoutes(options.ui ?? defaultUiDir()));
   app.use(routeNotFound);
   app.use(

@@ -57,8 +57,13 @@ export function requestIdOf(res: Response): string {
   return typeof id === 'string' ? id : '';
 }
 
-/** The request's child logger (carries `reqId`). */
+/** The request's child logger (carries `reqId`), made on first use and kept for the request. */
 export function loggerOf(res: Response, fallback: Logger): Logger {
-  const log: unknown = res.locals['log'];
-  return (log as Logger | undefined) ?? fallback;
+  const log = res.locals['log'] as Logger | undefined;
+  if (log) return log;
+  const requestId: unknown = res.locals['requestId'];
+  if (typeof requestId !== 'string') return fallback;
+  const child = fallback.child({ reqId: requestId });
+  res.locals['log'] = child;
+  return child;
 }

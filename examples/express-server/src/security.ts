@@ -232,16 +232,30 @@ const tooMany = (what: string) =>
     `too many ${what} from this address; retry after the RateLimit-Reset seconds`,
   );
 
+/**
+ * Calls `limiter` only for the requests it counts. express-rate-limit evaluates its own `skip` inside
+ * an async middleware, after it has set up promises and `finish` listeners: on every request, reads
+ * and predictions included.
+ */
+function onlyFor(counted: (req: Request) => boolean, limiter: RequestHandler): RequestHandler {
+  return (req, res, next) => (counted(req) ? limiter(req, res, next) : next());
+}
+
+const isCountedWrite = (req: Request): boolean => isWrite(req) && !/\/predict\/?$/.test(req.path);
+
 /** express-rate-limit on writes (predict is not one); 429 `RATE_LIMITED` JSON. */
 export function writeRateLimit(options: SecurityOptions['writeRateLimit']): RequestHandler {
-  return rateLimit({
-    windowMs: options.windowMs,
-    limit: options.limit,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    skip: (req) => !isWrite(req) || /\/predict\/?$/.test(req.path),
-    handler: (_req, _res, next) => next(tooMany('writes')),
-  });
+  return onlyFor(
+    isCountedWrite,
+    rateLimit({
+      windowMs: options.windowMs,
+      limit: options.limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      skip: (req) => !isCountedWrite(req),
+      handler: (_req, _res, next) => next(tooMany('writes')),
+    }),
+  );
 }
 
 /**
@@ -249,16 +263,21 @@ export function writeRateLimit(options: SecurityOptions['writeRateLimit']): Requ
  * (`Authorization` or a cookie) count; past the limit such requests get 429 `RATE_LIMITED`.
  */
 export function signInRateLimit(options: SecurityOptions['signInRateLimit']): RequestHandler {
-  return rateLimit({
-    windowMs: options.windowMs,
-    limit: options.limit,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    skip: (req) => req.headers.authorization === undefined && req.headers.cookie === undefined,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    handler: (_req, _res, next) => next(tooMany('failed sign-ins')),
-  });
+  const hasCredentials = (req: Request): boolean =>
+    req.headers.authorization !== undefined || req.headers.cookie !== undefined;
+  return onlyFor(
+    hasCredentials,
+    rateLimit({
+      windowMs: options.windowMs,
+      limit: options.limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      skip: (req) => !hasCredentials(req),
+      skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+      handler: (_req, _res, next) => next(tooMany('failed sign-ins')),
+    }),
+  );
 }
 
 /**
