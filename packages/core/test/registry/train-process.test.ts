@@ -5,7 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRegistryError } from '../../src/errors.js';
 import type { ModelRegistry } from '../../src/registry/model-registry.js';
-import { BytesAssembler, PART_BYTES, sendBytes } from '../../src/registry/train-process.js';
+import {
+  BytesAssembler,
+  PART_BYTES,
+  sendBytes,
+  TRAIN_PROCESS_ENV,
+  trainProcessEnv,
+} from '../../src/registry/train-process.js';
 import type { BytesMessage } from '../../src/registry/train-process.js';
 import { TRAIN_PROCESS_NICE } from '../../src/training/native/thread-priority.js';
 import { createRandom } from '../../src/training/random.js';
@@ -96,6 +102,27 @@ describe('large bytes cross the IPC channel as a header and parts', () => {
   });
 });
 
+describe("a train process's environment", () => {
+  const data = { forestWorkerUrl: 'file:///f.js', trainWorkerUrl: 'file:///t.js' };
+
+  it('carries its data, and on Linux asks glibc for huge pages, after the tunables the host set', () => {
+    const env = trainProcessEnv(data, { PATH: '/bin' }, 'linux');
+    expect(JSON.parse(env[TRAIN_PROCESS_ENV]!)).toEqual(data);
+    expect(env['PATH']).toBe('/bin');
+    expect(env['GLIBC_TUNABLES']).toBe('glibc.malloc.hugetlb=1');
+    expect(
+      trainProcessEnv(data, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 'linux')['GLIBC_TUNABLES'],
+    ).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+  });
+
+  it("leaves a host's own choice of the tunable, and other platforms, alone", () => {
+    expect(
+      trainProcessEnv(data, { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }, 'linux')['GLIBC_TUNABLES'],
+    ).toBe('glibc.malloc.hugetlb=0');
+    expect(trainProcessEnv(data, {}, 'darwin')['GLIBC_TUNABLES']).toBeUndefined();
+  });
+});
+
 describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => {
   let inProcess: ModelRegistry;
   let inThread: ModelRegistry;
@@ -152,6 +179,8 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
     await train();
     expect(seen.length, JSON.stringify(seen)).toBe(1);
     expect(seen[0]!.nice).toBe(TRAIN_PROCESS_NICE);
+    const environ = readFileSync(`/proc/${seen[0]!.pid}/environ`, 'utf8').split('\0');
+    expect(environ.find((v) => v.startsWith('GLIBC_TUNABLES='))).toMatch(/glibc\.malloc\.hugetlb=/);
     const first = seen[0]!.pid;
     seen = [];
     await train();
