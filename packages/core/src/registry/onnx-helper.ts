@@ -2,6 +2,7 @@
 // each train worker and talking to it over a MessageChannel. It exports a fitted tree ensemble to ONNX
 // and runs the parity check's onnxruntime side while the train worker scores the test rows, measures
 // importance and serializes the native model.
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { exportTreeEnsembleToOnnx } from '../formats/onnx/export-tree-ensemble.js';
 import { classLabels, exportedInfo, runOnnxForParity } from '../formats/onnx/parity.js';
@@ -152,6 +153,24 @@ const STOP = 1;
 
 /** A new gate: the [busy, stop] flags the parent and its helper share. */
 export const onnxHelperGate = (): Int32Array => new Int32Array(new SharedArrayBuffer(8));
+
+/**
+ * Starts an ONNX helper: a thread of the train worker's module (`moduleUrl`) in its `onnx` role,
+ * unref'd. Returns it, the port its train worker talks to it on, and its gate (see
+ * {@link endOnnxHelper}).
+ */
+export function startOnnxHelper(
+  moduleUrl: URL,
+  forestWorkerUrl: string,
+): { helper: Worker; port: MessagePort; gate: Int32Array } {
+  const { port1, port2 } = new MessageChannel();
+  const gate = onnxHelperGate();
+  // The train worker's workerData (TrainWorkerData) in the helper's role.
+  const workerData = { forestWorkerUrl, onnxPort: port2, role: 'onnx', onnxGate: gate };
+  const helper = new Worker(moduleUrl, { workerData, transferList: [port2] });
+  helper.unref();
+  return { helper, port: port1, gate };
+}
 
 /**
  * Ends the helper once it is not inside onnxruntime: a thread terminated there takes the whole

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { abortedError, invalidArgument } from '../errors.js';
 import { forestWorkerUrl } from '../training/native/forest-workers.js';
 import type { PhaseReporter, TrainComputeInput, TrainComputed } from './train-compute.js';
 import type { FromTrainWorker, ToTrainWorker, TrainWorkerData } from './train-worker.js';
 import { TrainProcess } from './train-process.js';
 import { fromWorkerError } from './worker-errors.js';
-import { endOnnxHelper, onnxHelperGate } from './onnx-helper.js';
+import { endOnnxHelper, startOnnxHelper } from './onnx-helper.js';
 
 /** Inline records are posted in chunks of this many, with a turn of the event loop between them. */
 const ROWS_PER_MESSAGE = 2000;
@@ -95,14 +95,10 @@ function startThread(): Worker {
   // The ONNX helper: a second thread of the same module, joined to this one by a channel (see
   // onnx-helper.ts). It ends when the train worker ends, for whatever reason (an abort included);
   // if it ends first, the train worker is ended too (its training could not finish).
-  const { port1, port2 } = new MessageChannel();
   const forest = forestWorkerUrl().href;
-  const onnxGate = onnxHelperGate();
-  const helperData: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port2, role: 'onnx', onnxGate };
-  const helper = new Worker(trainWorkerUrl(), { workerData: helperData, transferList: [port2] });
-  helper.unref();
-  const data: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port1 };
-  const worker = new Worker(trainWorkerUrl(), { workerData: data, transferList: [port1] });
+  const { helper, port, gate: onnxGate } = startOnnxHelper(trainWorkerUrl(), forest);
+  const data: TrainWorkerData = { forestWorkerUrl: forest, onnxPort: port };
+  const worker = new Worker(trainWorkerUrl(), { workerData: data, transferList: [port] });
   worker.once('exit', () => endOnnxHelper(helper, onnxGate));
   helper.once('exit', () => void worker.terminate());
   helper.on('error', () => undefined); // seen by the train worker as its exit

@@ -2,12 +2,12 @@
 // train-in-worker.ts runs each `train` call of a built-in trainer on one, one training at a time, and
 // keeps it for the next. It runs every CPU-heavy phase (parse, binning, fit, metrics, ONNX export,
 // parity check) and posts the result's bytes back.
-import { MessageChannel, parentPort, Worker, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { setForestWorkerUrl } from '../training/native/forest-workers.js';
 import { lowerThreadPriority, lowerTrainProcessPriority } from '../training/native/thread-priority.js';
 import { builtinTrainers } from '../training/trainers/index.js';
-import { endOnnxHelper, OnnxHelper, onnxHelperGate, serveOnnxHelper } from './onnx-helper.js';
+import { endOnnxHelper, OnnxHelper, serveOnnxHelper, startOnnxHelper } from './onnx-helper.js';
 import { BytesAssembler, PARTS, restoreResultBytes, sendBytes, TRAIN_PROCESS_ENV } from './train-process.js';
 import type { TrainProcessData } from './train-process.js';
 import { computeTraining, LastTable } from './train-compute.js';
@@ -108,16 +108,7 @@ function serveAsProcess(data: TrainProcessData): void {
   const send = (message: unknown): void => {
     process.send!(message);
   };
-  const { port1, port2 } = new MessageChannel();
-  const gate = onnxHelperGate();
-  const helperData: TrainWorkerData = {
-    forestWorkerUrl: data.forestWorkerUrl,
-    onnxPort: port2,
-    role: 'onnx',
-    onnxGate: gate,
-  };
-  const helper = new Worker(new URL(data.trainWorkerUrl), { workerData: helperData, transferList: [port2] });
-  helper.unref();
+  const { helper, port, gate } = startOnnxHelper(new URL(data.trainWorkerUrl), data.forestWorkerUrl);
   helper.on('error', () => process.exit(1));
   process.once('disconnect', () => {
     helper.once('exit', () => process.exit(0));
@@ -151,7 +142,7 @@ function serveAsProcess(data: TrainProcessData): void {
       },
     },
     data.forestWorkerUrl,
-    new OnnxHelper(port1),
+    new OnnxHelper(port),
   );
 }
 

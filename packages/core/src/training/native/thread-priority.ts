@@ -16,10 +16,14 @@ export const TRAINING_THREAD_NICE = 10;
  * runs at normal priority. Returns whether the priority was lowered.
  */
 export function lowerThreadPriority(): boolean {
-  if (process.platform !== 'linux') return false;
+  return process.platform === 'linux' && lowerPriorityTo(TRAINING_THREAD_NICE);
+}
+
+/** Sets the calling thread's (or process's) nice value to `nice` unless it is already that low. */
+function lowerPriorityTo(nice: number): boolean {
   try {
-    if (getPriority(0) >= TRAINING_THREAD_NICE) return false;
-    setPriority(0, TRAINING_THREAD_NICE);
+    if (getPriority(0) >= nice) return false;
+    setPriority(0, nice);
     return true;
   } catch {
     return false;
@@ -38,11 +42,5 @@ export const TRAIN_PROCESS_NICE = 19;
  * the process's). Never raises it; returns whether it was lowered.
  */
 export function lowerTrainProcessPriority(): boolean {
-  try {
-    if (getPriority(0) >= TRAIN_PROCESS_NICE) return false;
-    setPriority(0, TRAIN_PROCESS_NICE);
-    return true;
-  } catch {
-    return false;
-  }
+  return lowerPriorityTo(TRAIN_PROCESS_NICE);
 }
