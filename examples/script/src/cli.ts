@@ -74,7 +74,12 @@ async function main(): Promise<number> {
   const command = positionals[0] ?? 'quickstart';
   if (!Object.hasOwn(commands, command)) return usageError(`unknown command "${command}"`);
   if (positionals.length > 1) return usageError(`unexpected argument "${positionals[1]}"`);
-  const { registry, describe } = await openRegistryFromEnv();
+  // A one-shot command serves nothing while it trains, and exits after: it trains on a worker thread
+  // (no child process to start) unless MODELREG_TRAIN_ISOLATION says otherwise.
+  const { registry, describe } = await openRegistryFromEnv({
+    MODELREG_TRAIN_ISOLATION: 'thread',
+    ...process.env,
+  });
   if (!values.json) console.error(`registry  ${describe}`);
   const ctx: CommandContext = {
     registry,
