@@ -124,6 +124,7 @@ export class TrainProcess extends EventEmitter {
   private readonly child: ChildProcess;
   private readonly received = new BytesAssembler();
   private exited = false;
+  private killed = false;
 
   constructor(moduleUrl: URL, data: TrainProcessData) {
     super();
@@ -145,7 +146,10 @@ export class TrainProcess extends EventEmitter {
     this.child.on('error', (e) => this.emit('error', e));
     this.child.on('exit', (code, signal) => {
       this.exited = true;
-      this.emit('exit', code ?? (signal ? 1 : 0));
+      // Killed from outside (the kernel's out-of-memory killer, say): the training's error says so.
+      if (signal && !this.killed)
+        this.emit('error', new Error(`[modelreg] [train] the train process was killed by ${signal}`));
+      this.emit('exit', code ?? 1);
     });
   }
 
@@ -177,7 +181,8 @@ export class TrainProcess extends EventEmitter {
 
   private send(message: unknown, dryRun = false): void {
     if (dryRun) {
-      // The channel serializes synchronously; an empty serialization proves the message clonable.
+      // The channel serializes synchronously, and would throw for data that cannot be cloned only
+      // after the parts were sent: a clone of the message without its bytes finds that first.
       structuredClone(message);
       return;
     }
@@ -185,6 +190,7 @@ export class TrainProcess extends EventEmitter {
   }
 
   terminate(): Promise<number> {
+    this.killed = true;
     if (!this.exited) this.child.kill('SIGKILL');
     return Promise.resolve(0);
   }
