@@ -137,7 +137,7 @@ export class TrainProcess extends EventEmitter {
     this.child.on('message', (message: { type: string }) => {
       try {
         if (this.received.accept(message)) return;
-        this.emit('message', restoreResultBytes(message, this.received));
+        this.emit('message', restoreBytes(message, this.received));
       } catch (e) {
         this.emit('error', e);
         void this.terminate();
@@ -167,10 +167,11 @@ export class TrainProcess extends EventEmitter {
       this.send(message);
       return;
     }
-    // Serializing the rest first throws now, for data that cannot be cloned, not after the parts.
     const key = source!.kind === 'catalog' ? 'bytes' : 'csv';
     const rest = { ...message, input: { ...message.input, source: { ...source, [key]: PARTS } } };
-    this.send(rest, true);
+    // The channel serializes synchronously, and would throw for data that cannot be cloned only
+    // after the parts were sent: a clone of the message without its bytes finds that first.
+    structuredClone(rest);
     sendBytes(
       (m) => this.send(m),
       bytes,
@@ -179,13 +180,7 @@ export class TrainProcess extends EventEmitter {
     );
   }
 
-  private send(message: unknown, dryRun = false): void {
-    if (dryRun) {
-      // The channel serializes synchronously, and would throw for data that cannot be cloned only
-      // after the parts were sent: a clone of the message without its bytes finds that first.
-      structuredClone(message);
-      return;
-    }
+  private send(message: unknown): void {
     if (!this.exited && this.child.connected) this.child.send(message as never);
   }
 
@@ -210,7 +205,7 @@ export class TrainProcess extends EventEmitter {
 export const PARTS = '\0modelreg:parts';
 
 /** Puts the parts back where a message (a `done` or `start`) holds {@link PARTS}, in order. */
-export function restoreResultBytes<M>(message: M, received: BytesAssembler): M {
+export function restoreBytes<M>(message: M, received: BytesAssembler): M {
   const m = message as {
     type: string;
     result?: { nativeBytes: unknown; onnx: { bytes: unknown } | null };

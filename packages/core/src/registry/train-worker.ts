@@ -8,7 +8,7 @@ import { setForestWorkerUrl } from '../training/native/forest-workers.js';
 import { lowerThreadPriority, lowerTrainProcessPriority } from '../training/native/thread-priority.js';
 import { builtinTrainers } from '../training/trainers/index.js';
 import { endOnnxHelper, OnnxHelper, serveOnnxHelper, startOnnxHelper } from './onnx-helper.js';
-import { BytesAssembler, PARTS, restoreResultBytes, sendBytes, TRAIN_PROCESS_ENV } from './train-process.js';
+import { BytesAssembler, PARTS, restoreBytes, sendBytes, TRAIN_PROCESS_ENV } from './train-process.js';
 import type { TrainProcessData } from './train-process.js';
 import { computeTraining, LastTable } from './train-compute.js';
 import type { TrainComputeInput, TrainComputed } from './train-compute.js';
@@ -137,7 +137,7 @@ function serveAsProcess(data: TrainProcessData): void {
       onMessage(listener) {
         process.on('message', (message: { type: string }) => {
           if (received.accept(message)) return;
-          listener(restoreResultBytes(message as ToTrainWorker, received));
+          listener(restoreBytes(message as ToTrainWorker, received));
         });
       },
     },
