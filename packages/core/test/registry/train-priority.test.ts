@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { TRAINING_THREAD_NICE } from '../../src/training/native/thread-priority.js';
+import { TRAINING_NICE } from '../../src/training/native/thread-priority.js';
 import { openMemoryRegistry } from './helpers.js';
 
 /** The nice value of every thread of this process, by thread id. */
@@ -41,7 +41,7 @@ describe.runIf(process.platform === 'linux')('training threads run at a lower pr
       onProgress: (p) => {
         if (p.phase !== 'fitting' || p.fraction <= 0 || lowered.length > 0) return;
         lowered = [...threadNices()]
-          .filter(([tid, nice]) => !before.has(tid) && nice === TRAINING_THREAD_NICE)
+          .filter(([tid, nice]) => !before.has(tid) && nice === TRAINING_NICE)
           .map(([, nice]) => nice);
       },
     });

@@ -13,7 +13,7 @@ import {
   trainProcessEnv,
 } from '../../src/registry/train-process.js';
 import type { BytesMessage } from '../../src/registry/train-process.js';
-import { TRAIN_PROCESS_NICE } from '../../src/training/native/thread-priority.js';
+import { TRAINING_NICE } from '../../src/training/native/thread-priority.js';
 import { createRandom } from '../../src/training/random.js';
 import { openMemoryRegistry, snapshot } from './helpers.js';
 
@@ -164,7 +164,7 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
     }
   }, 120_000);
 
-  it('runs at the lowest priority, and is kept for the next training', async () => {
+  it('runs at the training priority (nice 10) as a whole, and is kept for the next training', async () => {
     let seen: { pid: number; nice: number }[] = [];
     const train = () =>
       inProcess.train({
@@ -178,7 +178,7 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
       });
     await train();
     expect(seen.length, JSON.stringify(seen)).toBe(1);
-    expect(seen[0]!.nice).toBe(TRAIN_PROCESS_NICE);
+    expect(seen[0]!.nice).toBe(TRAINING_NICE);
     const environ = readFileSync(`/proc/${seen[0]!.pid}/environ`, 'utf8').split('\0');
     expect(environ.find((v) => v.startsWith('GLIBC_TUNABLES='))).toMatch(/glibc\.malloc\.hugetlb=/);
     const first = seen[0]!.pid;

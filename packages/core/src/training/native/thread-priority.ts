@@ -1,14 +1,20 @@
 import { getPriority, setPriority } from 'node:os';
 
 /**
- * The nice value the training threads (the train worker and the forest workers) give themselves: the
+ * The nice value of training: the training threads (the train worker and the forest workers) give it
+ * themselves, and a train process (`trainIsolation: 'process'`) takes it for all its threads. The
  * kernel then favours the host's own threads (its event loop above all) when they compete for the
  * cores, so serving keeps its latency while a model trains; training still gets every idle cycle.
+ *
+ * Not 19: against one busy process at nice 0, Linux gives nice 10 about a tenth of a core and nice 19
+ * about 1.5%. A train process at nice 19 starved on a host whose cores were busy (a 300-row training
+ * took over 60 s while four other processes ran, against 2 s), and nice 19 did not lower the serving
+ * bench's latencies against nice 10.
  */
-export const TRAINING_THREAD_NICE = 10;
+export const TRAINING_NICE = 10;
 
 /**
- * Lowers the scheduling priority of the calling thread to {@link TRAINING_THREAD_NICE}, never raising
+ * Lowers the scheduling priority of the calling thread to {@link TRAINING_NICE}, never raising
  * it (a thread already nicer is left alone). On Linux `setpriority(PRIO_PROCESS, 0)` applies to the
  * calling thread only, so a worker thread lowers itself and not the host; threads it starts later
  * inherit its value. Elsewhere (macOS, Windows) it may apply to the whole process, so it is done only
@@ -16,7 +22,7 @@ export const TRAINING_THREAD_NICE = 10;
  * runs at normal priority. Returns whether the priority was lowered.
  */
 export function lowerThreadPriority(): boolean {
-  return process.platform === 'linux' && lowerPriorityTo(TRAINING_THREAD_NICE);
+  return process.platform === 'linux' && lowerPriorityTo(TRAINING_NICE);
 }
 
 /** Sets the calling thread's (or process's) nice value to `nice` unless it is already that low. */
@@ -31,16 +37,10 @@ function lowerPriorityTo(nice: number): boolean {
 }
 
 /**
- * The nice value of a train process (`trainIsolation: 'process'`): the lowest priority, since the
- * whole process is background work; its threads inherit it.
- */
-export const TRAIN_PROCESS_NICE = 19;
-
-/**
- * Lowers a train process to {@link TRAIN_PROCESS_NICE}, on any platform: called by the process's main
+ * Lowers a train process to {@link TRAINING_NICE}, on any platform: called by the process's main
  * thread before it starts a thread (on Linux the value is per thread and inherited; elsewhere it is
  * the process's). Never raises it; returns whether it was lowered.
  */
 export function lowerTrainProcessPriority(): boolean {
-  return lowerPriorityTo(TRAIN_PROCESS_NICE);
+  return lowerPriorityTo(TRAINING_NICE);
 }
