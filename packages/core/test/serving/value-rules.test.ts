@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readCsvRecords } from '../../src/datasets/csv.js';
 import { tableFromRecords } from '../../src/datasets/table.js';
 import { DEFAULT_VALUE_RULES, INVALID, valueReader } from '../../src/datasets/values.js';
@@ -188,6 +188,56 @@ describe('createInputEncoder: every predict form reads values alike', () => {
 
   it('value rules newer than this modelreg are refused with UNSUPPORTED', () => {
     expect(errorOf(() => createInputEncoder(specs, { version: 99, missing: [] })).code).toBe('UNSUPPORTED');
+  });
+});
+
+describe('createInputEncoder compiles its loops per model', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const matrix = [
+    [0, 1, null, 1],
+    [Date.UTC(2024, 0, 1), false, 7.5, 2],
+  ];
+  const records = [
+    { when: '2024-03-10 12:00', flag: 'yes', size: 'NA', color: 'red' },
+    { id: 3, color: 'blue', size: 2, flag: false, when: null },
+  ];
+  const bad: unknown[][] = [
+    [[0, 1, 2]],
+    [[0, 2, 1, 1]],
+    [[0, 1, 1, 4]],
+    [{ when: null, flag: 'maybe', size: 1, color: 'red' }],
+    [{ when: null, size: 1, color: 'red' }],
+    [[0, 1, 1, 1], { when: null }],
+  ];
+  /** What an encoder gives for each input: values, or the error's code, message and details. */
+  const outcomes = (encode: ReturnType<typeof createInputEncoder>) => [
+    [...encode(matrix, 'float32').x],
+    [...encode(records).x],
+    ...bad.map((input) => errorOf(() => encode(input as never))),
+    ...[matrix, records].map((input) => {
+      const x = new Float64Array(4);
+      encode.one([input[1]!] as never, x);
+      return [...x];
+    }),
+  ];
+
+  it('one Function per encoder, from its own source; where code generation is refused, the shared loops give the same results and errors', () => {
+    const RealFunction = Function;
+    let made = 0;
+    vi.stubGlobal('Function', function (...args: string[]) {
+      made += 1;
+      return RealFunction(...args);
+    });
+    const compiled = outcomes(createInputEncoder(specs));
+    expect(made).toBe(1);
+    vi.stubGlobal('Function', function () {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    });
+    expect(outcomes(createInputEncoder(specs))).toEqual(compiled);
+    expect(compiled[2]).toMatchObject({ code: 'INVALID_ARGUMENT', details: { row: 0 } });
+    expect(compiled.slice(2, 2 + bad.length).every((e) => 'code' in e && e.code === 'INVALID_ARGUMENT')).toBe(
+      true,
+    );
   });
 });
 
