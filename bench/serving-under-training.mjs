@@ -127,6 +127,27 @@ function startProbe(base) {
   };
 }
 
+/**
+ * The server's own event-loop delay since the last call, in ms: prom-client's default metrics on
+ * /metrics (a `monitorEventLoopDelay` histogram at 10 ms resolution, reset by each scrape). It tells
+ * the server's stalls apart from the probe's view, which also holds the probe's and autocannon's
+ * turns for the two cores. null when the server has no such metric.
+ */
+async function eventLoopDelay(base) {
+  try {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const read = (name) => {
+      const m = new RegExp(`^\\w*nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
+      // Node records the interval between the monitor's 10 ms timer turns: the delay is what exceeds it.
+      return m ? Math.max(0, Number(m[1]) * 1000 - 10) : null;
+    };
+    const max = read('max');
+    return max === null ? null : { max, p99: read('p99') };
+  } catch {
+    return null;
+  }
+}
+
 function startLoad(base, durationSeconds) {
   const instance = autocannon({
     url: `${base}/models/iris/predict`,
@@ -185,12 +206,15 @@ async function measure(label, root, env = {}) {
 
     // The same load and probe without a training, for the tail the machine gives anyway.
     const idleProbe = startProbe(base);
+    await eventLoopDelay(base);
     const idle = await startLoad(base, idleSeconds).done;
+    const idleLoop = await eventLoopDelay(base);
     const idleHealth = await idleProbe.stop();
 
     const probe = startProbe(base);
     const load = startLoad(base, TRAINING_TIMEOUT_MS / 1000);
     await sleep(500);
+    await eventLoopDelay(base);
     const t0 = performance.now();
     const startedAt = Date.now();
     const submitted = await call('POST', `${base}/train`, {
@@ -228,6 +252,7 @@ async function measure(label, root, env = {}) {
     }
     const trainingSeconds = (performance.now() - t0) / 1000;
     const endedAt = Date.now();
+    const loop = await eventLoopDelay(base);
     load.instance.stop();
     const during = await load.done;
     const health = await probe.stop();
@@ -247,6 +272,8 @@ async function measure(label, root, env = {}) {
       healthWorst: health.worst,
       healthP99: health.p99,
       healthN: health.n,
+      idleLoop,
+      loop,
       // When the slowest /health answers were asked, from the training's start and before its end
       // (the end is seen by a poll every 100 ms): a stall at the end points at the hand-over.
       healthSlowest: health.slowest
@@ -294,6 +321,7 @@ for (const c of checkouts) {
   results.push(await measure(c.label, c.root, c.env));
 }
 const ms = (v) => `${v.toFixed(1)}ms`;
+const loopDelay = (d) => (d ? `${ms(d.max)} / ${ms(d.p99)}` : '—');
 const metrics = [
   ['predict p50, idle', (r) => ms(r.idleP50), ''],
   ['predict p99, idle', (r) => ms(r.idleP99), ''],
@@ -305,6 +333,8 @@ const metrics = [
   ['/health p99, idle (probes)', (r) => `${ms(r.idleHealthP99)} (${r.idleHealthN})`, ''],
   ['/health worst', (r) => ms(r.healthWorst), '<= 50ms'],
   ['/health p99 (probes)', (r) => `${ms(r.healthP99)} (${r.healthN})`, ''],
+  ['server event-loop delay max / p99, idle', (r) => loopDelay(r.idleLoop), ''],
+  ['server event-loop delay max / p99, training', (r) => loopDelay(r.loop), ''],
   ['training time', (r) => `${r.trainingSeconds.toFixed(1)}s`, ''],
   ['training outcome', (r) => r.outcome, ''],
   ['GET /jobs/:id polls reset', (r) => String(r.pollErrors), ''],
