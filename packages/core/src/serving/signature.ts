@@ -312,6 +312,15 @@ export function createInputEncoder(
   features: readonly FeatureSpec[],
   rules: ValueRules = DEFAULT_VALUE_RULES,
 ): InputEncoder {
+  return buildInputEncoder(features, rules, compileLoops);
+}
+
+/** {@link createInputEncoder} with the loops `makeLoops` gives (compiled per model, or shared). */
+function buildInputEncoder(
+  features: readonly FeatureSpec[],
+  rules: ValueRules,
+  makeLoops: (d: LoopDeps) => Loops,
+): InputEncoder {
   if (rules.version > VALUE_RULES_VERSION) {
     throw new RegistryError(
       'UNSUPPORTED',
@@ -393,7 +402,7 @@ export function createInputEncoder(
       { row: i },
     );
 
-  const { matrixRow, matrix, record, records } = compileLoops({
+  const { matrixRow, matrix, record, records } = makeLoops({
     n: nFeatures,
     names,
     kinds,
@@ -496,7 +505,8 @@ export function createInputEncoder(
 
 /**
  * Validates and encodes `input` (see {@link PredictInput}) in one pass, into float64 (default) or
- * float32, with the default value rules. Builds the encoders on every call: a loaded model uses
+ * float32, with the default value rules. Builds the encoders on every call, with the shared loops (a
+ * copy compiled for one call would not pay for itself): a loaded model uses
  * {@link createInputEncoder} once instead.
  */
 export function encodeInput(
@@ -513,5 +523,5 @@ export function encodeInput(
   input: PredictInput,
   target: EncodeTarget = 'float64',
 ): EncodedInput<Float64Array | Float32Array> {
-  return createInputEncoder(features)(input, target);
+  return buildInputEncoder(features, DEFAULT_VALUE_RULES, encodeLoops)(input, target);
 }

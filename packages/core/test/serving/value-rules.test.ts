@@ -10,7 +10,7 @@ import { createNativePredictor } from '../../src/serving/predictor.js';
 import { fitModel } from '../../src/training/fit.js';
 import { createTrainerRegistry } from '../../src/training/trainer.js';
 import { decisionTreeTrainer } from '../../src/training/trainers/index.js';
-import { createInputEncoder } from '../../src/serving/signature.js';
+import { createInputEncoder, encodeInput } from '../../src/serving/signature.js';
 import type { FeatureSpec } from '../../src/formats/features.js';
 import { openMemoryRegistry } from '../registry/helpers.js';
 
@@ -238,6 +238,27 @@ describe('createInputEncoder compiles its loops per model', () => {
     expect(compiled.slice(2, 2 + bad.length).every((e) => 'code' in e && e.code === 'INVALID_ARGUMENT')).toBe(
       true,
     );
+  });
+});
+
+describe('encodeInput, the one-shot form', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('encodes as a loaded model does, with the shared loops: no Function compiled per call', () => {
+    const RealFunction = Function;
+    let made = 0;
+    vi.stubGlobal('Function', function (...args: string[]) {
+      made += 1;
+      return RealFunction(...args);
+    });
+    const rows = [{ when: null, flag: 'yes', size: 3, color: 'red' }];
+    const matrix = [[0, 1, 2.5, 1]];
+    expect([...encodeInput(specs, rows).x]).toEqual([0, 1, 3, 1]);
+    expect([...encodeInput(specs, matrix, 'float32').x]).toEqual([0, 1, 2.5, 1]);
+    expect(made).toBe(0);
+    const encoder = createInputEncoder(specs);
+    expect([...encodeInput(specs, rows).x]).toEqual([...encoder(rows).x]);
+    expect(made).toBe(1);
   });
 });
 
