@@ -2,7 +2,7 @@
 //
 //   node bench/serving-under-training.mjs [--rows 100000] [--trees 100] [--connections 10]
 //        [--idle 10] [--isolation process,thread] [--landed <dir>] [--landed-commit b945b74]
-//        [--no-landed] [--server <dir> ...]
+//        [--no-landed] [--no-floor] [--server <dir> ...]
 //
 // For each checkout (this one, then the landed commit), starts its built Express server
 // (examples/express-server/dist/server.js) on a fresh temp registry, uploads iris and trains a small
@@ -12,6 +12,12 @@
 // polls /health every 20 ms; the same load and probe run first for `--idle` seconds without a
 // training. Prints predict p50/p99 and the /health tail (idle, then during training), and the
 // training time, side by side. Targets: predict p99 <= 20 ms, worst /health <= 50 ms.
+//
+// The floor column (skip it with --no-floor): a bare Express app with fixed answers
+// (bench/lib/floor-server.mjs) under the same load and probe, idle and while the same training runs
+// in another process on the registry the server would open (bench/lib/floor-training.mjs). A target
+// the floor misses is out of reach of any Express server on this machine beside this training; the
+// gap between the floor and a checkout is that server's own part.
 //
 // This checkout runs once per `--isolation` value (MODELREG_TRAIN_ISOLATION of the server: `process`,
 // its default, trains in a child process; `thread`, in worker threads), in that order.
@@ -25,7 +31,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +50,7 @@ const { values: args } = parseArgs({
     landed: { type: 'string' },
     'landed-commit': { type: 'string', default: 'b945b74' },
     'no-landed': { type: 'boolean', default: false },
+    'no-floor': { type: 'boolean', default: false },
     server: { type: 'string', multiple: true },
   },
 });
@@ -163,6 +170,87 @@ function startLoad(base, durationSeconds) {
   return { instance, done };
 }
 
+/** Polls `base + '/health'` every 100 ms until it answers 200 (a fresh server is starting). */
+async function waitForHealth(label, base) {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (i > 600) throw new Error(`${label}: the server did not answer /health`);
+    await sleep(100);
+  }
+}
+
+/**
+ * The two phases of one column, on a server that is up and serves the iris model: the load and the
+ * probe for `idleSeconds` without a training, then again while `train()` runs (it resolves when the
+ * training ended, with `{ outcome, phases, pollErrors }`).
+ */
+async function runPhases(label, base, train) {
+  for (let i = 0; i < 20; i++) await call('POST', `${base}/models/iris/predict`, { rows: [IRIS_ROW] });
+
+  // The same load and probe without a training, for the tail the machine gives anyway.
+  const idleProbe = startProbe(base);
+  await eventLoopDelay(base);
+  const idle = await startLoad(base, idleSeconds).done;
+  const idleLoop = await eventLoopDelay(base);
+  const idleHealth = await idleProbe.stop();
+
+  const probe = startProbe(base);
+  const load = startLoad(base, TRAINING_TIMEOUT_MS / 1000);
+  await sleep(500);
+  await eventLoopDelay(base);
+  const t0 = performance.now();
+  const startedAt = Date.now();
+  const { outcome, phases, pollErrors } = await train(t0);
+  const trainingSeconds = (performance.now() - t0) / 1000;
+  const endedAt = Date.now();
+  const loop = await eventLoopDelay(base);
+  load.instance.stop();
+  const during = await load.done;
+  const health = await probe.stop();
+  return {
+    label,
+    outcome,
+    idleP50: idle.latency.p50,
+    idleP99: idle.latency.p99,
+    p50: during.latency.p50,
+    p99: during.latency.p99,
+    max: during.latency.max,
+    requests: during.requests.total,
+    errors: during.non2xx + during.errors + during.timeouts,
+    idleHealthWorst: idleHealth.worst,
+    idleHealthP99: idleHealth.p99,
+    idleHealthN: idleHealth.n,
+    healthWorst: health.worst,
+    healthP99: health.p99,
+    healthN: health.n,
+    idleLoop,
+    loop,
+    // When the slowest /health answers were asked, from the training's start and before its end
+    // (the end is seen by a poll every 100 ms): a stall at the end points at the hand-over.
+    healthSlowest: health.slowest
+      .map(
+        ([ms, at]) =>
+          `${ms.toFixed(0)} ms at +${((at - startedAt) / 1000).toFixed(1)} s / end-${((endedAt - at) / 1000).toFixed(1)} s`,
+      )
+      .join('; '),
+    phases: phases.map(([p, at]) => `${p} +${((at - startedAt) / 1000).toFixed(1)} s`).join(', '),
+    trainingSeconds,
+    pollErrors,
+  };
+}
+
+/** Stops a server child: SIGTERM, then SIGKILL after 15 s. */
+async function stopServer(server, exited) {
+  server.kill('SIGTERM');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 async function measure(label, root, env = {}) {
   const serverJs = join(root, 'examples/express-server/dist/server.js');
   if (!existsSync(serverJs)) throw new Error(`${serverJs} is missing: build it first`);
@@ -184,15 +272,7 @@ async function measure(label, root, env = {}) {
   });
   const exited = once(server, 'exit');
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/health`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (i > 600) throw new Error(`${label}: the server did not answer /health`);
-      await sleep(100);
-    }
+    await waitForHealth(label, base);
     await call('POST', `${base}/datasets?name=iris`, await readFile(irisCsv), 'text/csv');
     await call('POST', `${base}/train?wait=true`, {
       experiment: 'bench',
@@ -202,95 +282,85 @@ async function measure(label, root, env = {}) {
       register: { name: 'iris', stage: 'production' },
     });
     await call('POST', `${base}/datasets?name=friedman`, friedmanCsv(rows), 'text/csv');
-    for (let i = 0; i < 20; i++) await call('POST', `${base}/models/iris/predict`, { rows: [IRIS_ROW] });
-
-    // The same load and probe without a training, for the tail the machine gives anyway.
-    const idleProbe = startProbe(base);
-    await eventLoopDelay(base);
-    const idle = await startLoad(base, idleSeconds).done;
-    const idleLoop = await eventLoopDelay(base);
-    const idleHealth = await idleProbe.stop();
-
-    const probe = startProbe(base);
-    const load = startLoad(base, TRAINING_TIMEOUT_MS / 1000);
-    await sleep(500);
-    await eventLoopDelay(base);
-    const t0 = performance.now();
-    const startedAt = Date.now();
-    const submitted = await call('POST', `${base}/train`, {
-      experiment: 'bench',
-      dataset: 'friedman',
-      target: 'y',
-      model: { type: 'random-forest', params: { nEstimators: trees } },
-      register: { name: 'friedman_rf' },
-    });
-    let outcome = 'succeeded';
-    let pollErrors = 0;
-    const phases = []; // [phase, Date.now() when a poll first saw it]
-    if (submitted.status === 202) {
-      const id = submitted.body.job.id;
-      for (;;) {
-        let body;
-        try {
-          ({ body } = await call('GET', `${base}/jobs/${id}`));
-        } catch {
-          // A server whose event loop is blocked may reset the connection (Node's headersTimeout).
-          pollErrors++;
+    return await runPhases(label, base, async (t0) => {
+      const submitted = await call('POST', `${base}/train`, {
+        experiment: 'bench',
+        dataset: 'friedman',
+        target: 'y',
+        model: { type: 'random-forest', params: { nEstimators: trees } },
+        register: { name: 'friedman_rf' },
+      });
+      let outcome = 'succeeded';
+      let pollErrors = 0;
+      const phases = []; // [phase, Date.now() when a poll first saw it]
+      if (submitted.status === 202) {
+        const id = submitted.body.job.id;
+        for (;;) {
+          let body;
+          try {
+            ({ body } = await call('GET', `${base}/jobs/${id}`));
+          } catch {
+            // A server whose event loop is blocked may reset the connection (Node's headersTimeout).
+            pollErrors++;
+            await sleep(100);
+            continue;
+          }
+          const phase = body.job.progress?.phase;
+          if (phase && phases.at(-1)?.[0] !== phase) phases.push([phase, Date.now()]);
+          if (['succeeded', 'failed', 'cancelled'].includes(body.job.state)) {
+            outcome =
+              body.job.state === 'succeeded' ? outcome : `${body.job.state}: ${body.job.error?.message}`;
+            break;
+          }
+          if (performance.now() - t0 > TRAINING_TIMEOUT_MS) throw new Error(`${label}: training timed out`);
           await sleep(100);
-          continue;
         }
-        const phase = body.job.progress?.phase;
-        if (phase && phases.at(-1)?.[0] !== phase) phases.push([phase, Date.now()]);
-        if (['succeeded', 'failed', 'cancelled'].includes(body.job.state)) {
-          outcome =
-            body.job.state === 'succeeded' ? outcome : `${body.job.state}: ${body.job.error?.message}`;
-          break;
-        }
-        if (performance.now() - t0 > TRAINING_TIMEOUT_MS) throw new Error(`${label}: training timed out`);
-        await sleep(100);
       }
-    }
-    const trainingSeconds = (performance.now() - t0) / 1000;
-    const endedAt = Date.now();
-    const loop = await eventLoopDelay(base);
-    load.instance.stop();
-    const during = await load.done;
-    const health = await probe.stop();
-    return {
-      label,
-      outcome,
-      idleP50: idle.latency.p50,
-      idleP99: idle.latency.p99,
-      p50: during.latency.p50,
-      p99: during.latency.p99,
-      max: during.latency.max,
-      requests: during.requests.total,
-      errors: during.non2xx + during.errors + during.timeouts,
-      idleHealthWorst: idleHealth.worst,
-      idleHealthP99: idleHealth.p99,
-      idleHealthN: idleHealth.n,
-      healthWorst: health.worst,
-      healthP99: health.p99,
-      healthN: health.n,
-      idleLoop,
-      loop,
-      // When the slowest /health answers were asked, from the training's start and before its end
-      // (the end is seen by a poll every 100 ms): a stall at the end points at the hand-over.
-      healthSlowest: health.slowest
-        .map(
-          ([ms, at]) =>
-            `${ms.toFixed(0)} ms at +${((at - startedAt) / 1000).toFixed(1)} s / end-${((endedAt - at) / 1000).toFixed(1)} s`,
-        )
-        .join('; '),
-      phases: phases.map(([p, at]) => `${p} +${((at - startedAt) / 1000).toFixed(1)} s`).join(', '),
-      trainingSeconds,
-      pollErrors,
-    };
+      return { outcome, phases, pollErrors };
+    });
   } finally {
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+    await stopServer(server, exited);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The machine's floor, measured like a checkout: a bare Express server (lib/floor-server.mjs, no
+ * registry, fixed answers) under the same load and probe, idle and while the same training runs in
+ * another process (lib/floor-training.mjs: the server's registry and POST /train, serving nothing).
+ * What it shows is what any Express server gets on this machine; a target it misses is the machine's.
+ */
+async function measureFloor(label) {
+  const dir = await mkdtemp(join(tmpdir(), 'modelreg-bench-floor-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [join(here, 'bench/lib/floor-server.mjs'), here], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = once(server, 'exit');
+  try {
+    await waitForHealth(label, base);
+    const csvFile = join(dir, 'friedman.csv');
+    await writeFile(csvFile, friedmanCsv(rows));
+    return await runPhases(label, base, async () => {
+      const trainer = spawn(
+        process.execPath,
+        [join(here, 'bench/lib/floor-training.mjs'), csvFile, String(trees)],
+        {
+          env: { ...process.env, MODELREG_DIR: join(dir, 'registry') },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
+      const [code, signal] = await once(trainer, 'exit');
+      return {
+        outcome: code === 0 ? 'succeeded' : `failed: exit ${code ?? signal}`,
+        phases: [],
+        pollErrors: 0,
+      };
+    });
+  } finally {
+    await stopServer(server, exited);
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -305,6 +375,7 @@ if (!checkouts.length) {
       root: here,
       env: { MODELREG_TRAIN_ISOLATION: isolation },
     });
+  if (!args['no-floor']) checkouts.push({ label: 'floor: bare Express', floor: true });
   if (!args['no-landed']) {
     const commit = args['landed-commit'];
     checkouts.push({ label: `landed (${commit})`, root: prepareLanded(commit) });
@@ -318,7 +389,7 @@ console.log(
 const results = [];
 for (const c of checkouts) {
   console.log(`running: ${c.label}`);
-  results.push(await measure(c.label, c.root, c.env));
+  results.push(c.floor ? await measureFloor(c.label) : await measure(c.label, c.root, c.env));
 }
 const ms = (v) => `${v.toFixed(1)}ms`;
 const loopDelay = (d) => (d ? `${ms(d.max)} / ${ms(d.p99)}` : '—');

@@ -21,7 +21,7 @@ import { createS3ArtifactStore } from '@modelreg/storage-s3';
  * | `MODELREG_QUEUE` | training-job queue: `embedded` or `pgboss` (see {@link queueFromEnv}) | `embedded` |
  * | `MODELREG_QUEUE_URL` | `postgres://…` of pg-boss | `MODELREG_METADATA_URL` |
  * | `MODELREG_TRAIN_CONCURRENCY` | training jobs one process runs at once (`0`: none, submit only) | `1` |
- * | `MODELREG_TRAIN_ISOLATION` | where built-in trainers run: `process` (a child process at the lowest priority) or `thread` (worker threads) | `process` (the script example: `thread`) |
+ * | `MODELREG_TRAIN_ISOLATION` | where built-in trainers run: `process` (a child process at nice 10) or `thread` (worker threads) | `process` (the script example: `thread`) |
  *
  * AWS credentials and region come from the usual `AWS_*` variables.
  *

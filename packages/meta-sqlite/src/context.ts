@@ -10,7 +10,12 @@ export interface StoreContext {
   get<R>(sql: string, ...params: Param[]): R | undefined;
   all<R>(sql: string, ...params: Param[]): R[];
   run(sql: string, ...params: Param[]): Database.RunResult;
-  /** Runs a freshly built statement (search SQL) without caching it. */
+  /**
+   * Runs a statement built for one search (list and search SQL, whose text depends on the filters).
+   * Cached apart from the fixed statements, the oldest dropped first past {@link SEARCH_CACHE_LIMIT},
+   * so a stream of distinct searches never evicts those: the same list query (`GET /health` reads one
+   * model row) is prepared once, not on every call.
+   */
   query<R>(sql: string, params: Param[]): R[];
   /** One `BEGIN IMMEDIATE` transaction, retried while busy; wakes local subscribers when it appended events. */
   write<T>(method: string, fn: () => T): Promise<T>;
@@ -27,10 +32,12 @@ export interface ContextHandle {
 }
 
 const STATEMENT_CACHE_LIMIT = 200;
+const SEARCH_CACHE_LIMIT = 64;
 
 export function createContext(onEvents: () => void): ContextHandle {
   let db: Database.Database | undefined;
   let cache = new Map<string, Database.Statement<Param[], unknown>>();
+  let searches = new Map<string, Database.Statement<Param[], unknown>>();
   let emitted = false;
 
   const conn = (): Database.Database => {
@@ -54,10 +61,18 @@ export function createContext(onEvents: () => void): ContextHandle {
     get: <R>(sql: string, ...params: Param[]) => prepared(sql).get(...params) as R | undefined,
     all: <R>(sql: string, ...params: Param[]) => prepared(sql).all(...params) as R[],
     run: (sql, ...params) => prepared(sql).run(...params),
-    query: <R>(sql: string, params: Param[]) =>
-      conn()
-        .prepare<Param[], unknown>(sql)
-        .all(...params) as R[],
+    query: <R>(sql: string, params: Param[]) => {
+      let statement = searches.get(sql);
+      if (statement) {
+        // Most recently used last: the first key is the one to drop.
+        searches.delete(sql);
+      } else {
+        statement = conn().prepare<Param[], unknown>(sql);
+        if (searches.size >= SEARCH_CACHE_LIMIT) searches.delete(searches.keys().next().value!);
+      }
+      searches.set(sql, statement);
+      return statement.all(...params) as R[];
+    },
     async write<T>(method: string, fn: () => T): Promise<T> {
       let appended = false;
       const result = await immediate(conn(), method, () => {
@@ -85,10 +100,12 @@ export function createContext(onEvents: () => void): ContextHandle {
     attach(next) {
       db = next;
       cache = new Map();
+      searches = new Map();
     },
     detach() {
       db = undefined;
       cache = new Map();
+      searches = new Map();
     },
     database: () => db,
   };

@@ -1,6 +1,6 @@
 // `trainIsolation: 'process'`: built-in trainers run in a child process (train-process.ts). The same
 // training gives the same model as on a worker thread; large bytes cross the IPC channel in parts; a
-// train process runs at the lowest priority; one killed from outside fails its training, not the host.
+// train process runs at a lower priority (TRAINING_NICE); one killed from outside fails its training, not the host.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRegistryError } from '../../src/errors.js';
