@@ -1,5 +1,5 @@
 import type { DatasetAndEventMethods } from '@modelreg/core';
-import type { StoreContext } from './context.js';
+import { LIMIT, type StoreContext } from './context.js';
 import type { DatasetRow, EventRow } from './rows.js';
 import { toDataset, toEvent } from './rows.js';
 import { errors } from './transactions.js';
@@ -123,7 +123,7 @@ export function createDatasetAndEventMethods(ctx: StoreContext): DatasetAndEvent
     readEvents: (afterSeq, limit) =>
       ctx.read('readEvents', () =>
         ctx
-          .all<EventRow>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', afterSeq, limit)
+          .all<EventRow>(`SELECT * FROM events WHERE seq > ? ORDER BY seq ${LIMIT}`, afterSeq, limit)
           .map(toEvent),
       ),
 

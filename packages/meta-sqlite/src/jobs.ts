@@ -1,6 +1,6 @@
 import { jobRules } from '@modelreg/core';
 import type { Job, JobMethods, JobPhase, JobState } from '@modelreg/core';
-import type { StoreContext } from './context.js';
+import { LIMIT, type StoreContext } from './context.js';
 import { STORE_NAME } from './transactions.js';
 import type { Migration } from './migrations.js';
 
@@ -145,7 +145,7 @@ export function createJobMethods(ctx: StoreContext): JobMethods {
           params.push(query.submittedBy);
         }
         const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-          ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
+          ORDER BY created_at DESC, id DESC ${LIMIT} OFFSET ?`;
         return ctx.query<JobRow>(sql, [...params, query.limit, query.offset]).map(toJob);
       }),
 

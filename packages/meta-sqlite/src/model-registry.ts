@@ -6,7 +6,7 @@ import type {
   RegisteredModel,
   StageMethods,
 } from '@modelreg/core';
-import type { StoreContext } from './context.js';
+import { LIMIT, type StoreContext } from './context.js';
 import type { HistoryRow, ModelRow, VersionRow } from './rows.js';
 import { parseTags, toHistory, toModel, toVersion } from './rows.js';
 import { insertRunArtifacts, insertRunRecord } from './run-records.js';
@@ -207,7 +207,7 @@ export function createRegistryMethods(ctx: StoreContext): ModelMethods & StageMe
           );
           params.push(key, value);
         }
-        const sql = `SELECT * FROM models WHERE ${where.join(' AND ')} ORDER BY name LIMIT ? OFFSET ?`;
+        const sql = `SELECT * FROM models WHERE ${where.join(' AND ')} ORDER BY name ${LIMIT} OFFSET ?`;
         return ctx.query<ModelRow>(sql, [...params, query.limit, query.offset]).map(modelOf);
       }),
 

@@ -1,6 +1,7 @@
 import { RegistryError } from '@modelreg/core';
 import type { NumberFilter, RunOrderBy, RunSearchQuery } from '@modelreg/core';
 import { STORE_NAME } from './transactions.js';
+import { LIMIT } from './context.js';
 
 type Param = string | number | null;
 
@@ -92,7 +93,7 @@ export function buildSearchRuns(query: RunSearchQuery): BuiltQuery {
   }
   order.push('r.start_time DESC', 'r.id ASC');
 
-  const sql = `SELECT r.* FROM runs r WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
+  const sql = `SELECT r.* FROM runs r WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} ${LIMIT} OFFSET ?`;
   params.push(query.limit, query.offset);
   return { sql, params };
 }

@@ -1,5 +1,5 @@
 import type { CursorMethods, StoredWebhook, WebhookDelivery, WebhookMethods } from '@modelreg/core';
-import type { StoreContext } from './context.js';
+import { LIMIT, type StoreContext } from './context.js';
 import { errors } from './transactions.js';
 
 interface CursorRow {
@@ -213,7 +213,7 @@ export function createWebhookMethods(ctx: StoreContext): CursorMethods & Webhook
       ctx.read('listWebhookDeliveries', () =>
         ctx
           .all<DeliveryRow>(
-            'SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC, seq DESC LIMIT ?',
+            `SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC, seq DESC ${LIMIT}`,
             webhookId,
             limit,
           )

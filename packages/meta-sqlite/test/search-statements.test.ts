@@ -17,8 +17,7 @@ describe('meta-sqlite search statements', () => {
         .map(([sql]) => sql)
         .filter(
           (sql) =>
-            sql.startsWith('SELECT * FROM models WHERE deleted_at IS NULL') &&
-            sql.endsWith('LIMIT ? OFFSET ?'),
+            sql.startsWith('SELECT * FROM models WHERE deleted_at IS NULL') && sql.endsWith('OFFSET ?'),
         );
 
     await store.createModel({ name: 'a', description: '', tags: { team: 'x' }, createdAt: 1 });
@@ -42,6 +41,25 @@ describe('meta-sqlite search statements', () => {
     // The most recently used shape is still cached.
     await store.listModels({ limit: 1, offset: 0, tags: tags(64) });
     expect(listSql()).toHaveLength(66);
+    await store.close();
+  });
+
+  it('binds no bare LIMIT parameter, which SQLite would re-prepare on every run, and still pages right', async () => {
+    const db = new Database(':memory:');
+    const store = createSqliteMetadataStore({ database: db });
+    await store.init();
+    for (const name of ['a', 'b', 'c'])
+      await store.createModel({ name, description: '', tags: {}, createdAt: 1 });
+    const prepare = vi.spyOn(db, 'prepare');
+    const page = await store.listModels({ limit: 2, offset: 1 });
+    expect(page.map((m) => m.name)).toEqual(['b', 'c']);
+    expect((await store.readEvents(0, 2)).map((e) => e.seq)).toEqual([1, 2]);
+    await store.listJobs({ limit: 5, offset: 0 });
+    await store.searchRuns({ experimentIds: ['none'], limit: 5, offset: 0 });
+    await store.listWebhookDeliveries('none', 5);
+    const limited = prepare.mock.calls.map(([sql]) => sql).filter((sql) => /\bLIMIT\b/.test(sql));
+    expect(limited).toHaveLength(5);
+    for (const sql of limited) expect(sql).toMatch(/LIMIT \? \+ 0\b/);
     await store.close();
   });
 });
