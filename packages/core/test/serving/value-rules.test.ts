@@ -191,6 +191,17 @@ describe('createInputEncoder: every predict form reads values alike', () => {
   });
 });
 
+/** Stubs the global `Function` with a pass-through that counts its calls; returns the count so far. */
+function countFunctions(): () => number {
+  const RealFunction = Function;
+  let made = 0;
+  vi.stubGlobal('Function', function (...args: string[]) {
+    made += 1;
+    return RealFunction(...args);
+  });
+  return () => made;
+}
+
 describe('createInputEncoder compiles its loops per model', () => {
   afterEach(() => vi.unstubAllGlobals());
   const matrix = [
@@ -222,14 +233,9 @@ describe('createInputEncoder compiles its loops per model', () => {
   ];
 
   it('one Function per encoder, from its own source; where code generation is refused, the shared loops give the same results and errors', () => {
-    const RealFunction = Function;
-    let made = 0;
-    vi.stubGlobal('Function', function (...args: string[]) {
-      made += 1;
-      return RealFunction(...args);
-    });
+    const made = countFunctions();
     const compiled = outcomes(createInputEncoder(specs));
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
     vi.stubGlobal('Function', function () {
       throw new EvalError('Code generation from strings disallowed for this context');
     });
@@ -245,20 +251,15 @@ describe('encodeInput, the one-shot form', () => {
   afterEach(() => vi.unstubAllGlobals());
 
   it('encodes as a loaded model does, with the shared loops: no Function compiled per call', () => {
-    const RealFunction = Function;
-    let made = 0;
-    vi.stubGlobal('Function', function (...args: string[]) {
-      made += 1;
-      return RealFunction(...args);
-    });
+    const made = countFunctions();
     const rows = [{ when: null, flag: 'yes', size: 3, color: 'red' }];
     const matrix = [[0, 1, 2.5, 1]];
     expect([...encodeInput(specs, rows).x]).toEqual([0, 1, 3, 1]);
     expect([...encodeInput(specs, matrix, 'float32').x]).toEqual([0, 1, 2.5, 1]);
-    expect(made).toBe(0);
+    expect(made()).toBe(0);
     const encoder = createInputEncoder(specs);
     expect([...encodeInput(specs, rows).x]).toEqual([...encoder(rows).x]);
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
   });
 });
 
