@@ -284,20 +284,81 @@ function encodeLoops(d: LoopDeps): Loops {
   return { matrixRow, matrix, record, records };
 }
 
+/** The most features whose loops {@link unrolledLoopsSource} writes out one statement each. */
+const UNROLLED_FEATURES = 256;
+
 /**
- * {@link encodeLoops} for one model, compiled from its source text. V8 keeps the type feedback that
- * its optimizing compiler relies on per function *literal*: every encoder made from one literal shares
- * it, so the array shapes any model ever saw (integer rows, rows with nulls, float32 and float64
- * targets) make every model's loop polymorphic. A copy per model keeps it to that model's inputs:
- * 100,000 × 10 `number[][]` encode in 3.2 ms instead of 6.4 ms once another model's encoder saw rows
- * of integers and rows with nulls (`bench/encode.mjs`).
+ * The source of {@link encodeLoops} written out for one model's features: one statement per feature,
+ * with its index, kind and code bound as literals, and each record value read by a property access
+ * whose key is a string literal. That access has its own inline cache, so records of one shape read
+ * each value at a fixed offset, where `values[names[j]]` looked the name up every time and the for-in
+ * walk of `encodeLoops` read the record's key list. The values, checks and slow paths are those of
+ * `encodeLoops`; names are embedded with `JSON.stringify` (a string literal, whatever they hold).
+ */
+function unrolledLoopsSource(d: Pick<LoopDeps, 'n' | 'names' | 'kinds' | 'maxCode' | 'numeric'>): string {
+  const { n, names, kinds, maxCode, numeric } = d;
+  const check = (j: number): string =>
+    kinds[j] === numeric
+      ? `typeof v === 'number' && v === v`
+      : `typeof v === 'number' && v >= 0 && v <= ${maxCode[j]} && Math.floor(v) === v`;
+  const matrixCells: string[] = [];
+  const recordCells: string[] = [];
+  for (let j = 0; j < n; j++) {
+    matrixCells.push(`v = row[${j}]; x[o + ${j}] = ${check(j)} ? v : matrixCell(i, ${j}, v);`);
+    // Any value but a number of a numeric feature goes through recordCell, as in encodeLoops.
+    const fast = kinds[j] === numeric ? `typeof v === 'number' && v === v` : 'false';
+    recordCells.push(
+      `v = values[${JSON.stringify(names[j])}]; x[o + ${j}] = ${fast} ? v : recordCell(i, ${j}, values, v);`,
+    );
+  }
+  return `return function unrolledLoops(d) {
+  const { matrixCell, recordCell, badMatrixRow, notRecord } = d;
+  function matrixRow(row, i, x, o) {
+    let v;
+    ${matrixCells.join('\n    ')}
+  }
+  function matrix(rows, x) {
+    const nRows = rows.length;
+    for (let i = 0; i < nRows; i++) {
+      const row = rows[i];
+      if (!Array.isArray(row) || row.length !== ${n}) throw badMatrixRow(i, row);
+      matrixRow(row, i, x, i * ${n});
+    }
+    return nRows;
+  }
+  function record(values, i, x, o) {
+    let v;
+    ${recordCells.join('\n    ')}
+  }
+  function records(rows, x) {
+    const nRows = rows.length;
+    for (let i = 0; i < nRows; i++) {
+      const row = rows[i];
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) throw notRecord(i, row);
+      record(row, i, x, i * ${n});
+    }
+    return nRows;
+  }
+  return { matrixRow, matrix, record, records };
+};`;
+}
+
+/**
+ * The loops of one model, compiled from source text: {@link unrolledLoopsSource} up to
+ * {@link UNROLLED_FEATURES} features, a copy of {@link encodeLoops} beyond. V8 keeps the type
+ * feedback that its optimizing compiler relies on per function *literal*: every encoder made from one
+ * literal shares it, so the array shapes any model ever saw (integer rows, rows with nulls, float32
+ * and float64 targets) make every model's loop polymorphic. Code of its own keeps each model to its
+ * own inputs: 100,000 × 10 `number[][]` encode in 3.2 ms instead of 6.4 ms once another model's
+ * encoder saw rows of integers and rows with nulls (`bench/encode.mjs`).
  * Where code cannot be generated from strings (`--disallow-code-generation-from-strings`, a CSP) or
  * the source was rewritten (coverage counters), the shared loops run: same results, slower.
  */
 function compileLoops(d: LoopDeps): Loops {
   try {
-    const copy = new Function(`return ${encodeLoops.toString()}`)() as typeof encodeLoops;
-    return copy(d);
+    const source = d.n <= UNROLLED_FEATURES ? unrolledLoopsSource(d) : `return ${encodeLoops.toString()}`;
+    const make = new Function(source)() as typeof encodeLoops;
+    return make(d);
   } catch {
     return encodeLoops(d);
   }

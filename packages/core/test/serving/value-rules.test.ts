@@ -245,6 +245,57 @@ describe('createInputEncoder compiles its loops per model', () => {
       true,
     );
   });
+
+  /** Encodes `inputs` with the compiled loops and, code generation refused, with the shared ones. */
+  function bothWays(features: FeatureSpec[], inputs: unknown[]): [unknown[], unknown[]] {
+    const run = () => {
+      const encode = createInputEncoder(features);
+      return inputs.map((input) => {
+        try {
+          return [...encode(input as never).x];
+        } catch (e) {
+          return errorOf(() => {
+            throw e;
+          });
+        }
+      });
+    };
+    const compiled = run();
+    vi.stubGlobal('Function', function () {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    });
+    const shared = run();
+    vi.unstubAllGlobals();
+    return [compiled, shared];
+  }
+
+  it('feature names that are not identifiers (quotes, backslashes, line breaks, ${…}) are read as they are', () => {
+    const names = ['a"b', "c'd", 'e\\f', 'g\nh', 'i\u2028j', '${k}', '`l`', '*/m/*', ''];
+    const features: FeatureSpec[] = names.map((name) => ({ name, type: 'number', fill: -1 }));
+    const record = Object.fromEntries(names.map((n, i) => [n, i + 0.5]));
+    const inputs = [[record], [names.map((_, i) => i)], [{ ...record, 'a"b': null }], [{ 'a"b': 1 }]];
+    const [compiled, shared] = bothWays(features, inputs);
+    expect(compiled).toEqual(shared);
+    expect(compiled[0]).toEqual(names.map((_, i) => i + 0.5));
+    expect(compiled[2]).toEqual([-1, ...names.slice(1).map((_, i) => i + 1.5)]);
+    expect(compiled[3]).toMatchObject({ code: 'INVALID_ARGUMENT', details: { column: "c'd" } });
+  });
+
+  it('a model of more features than are written out one by one (300) encodes as a small one does', () => {
+    const features: FeatureSpec[] = Array.from({ length: 300 }, (_, j) =>
+      j % 3 === 0
+        ? { name: `c${j}`, type: 'categorical', categories: ['x', 'y'], fill: 2 }
+        : { name: `n${j}`, type: 'number', fill: 0 },
+    );
+    const record = Object.fromEntries(features.map((f, j) => [f.name, j % 3 === 0 ? 'y' : j]));
+    const row = features.map((_, j) => (j % 3 === 0 ? 1 : j));
+    const badCode = row.map((v, j) => (j === 3 ? 5 : v));
+    const inputs = [[record], [row, row], [badCode], [{ ...record, n1: 'NaN?' }]];
+    const [compiled, shared] = bothWays(features, inputs);
+    expect(compiled).toEqual(shared);
+    expect(compiled[0]).toEqual(row);
+    expect(compiled[2]).toMatchObject({ code: 'INVALID_ARGUMENT', details: { row: 0, column: 'c3' } });
+  });
 });
 
 describe('encodeInput, the one-shot form', () => {
