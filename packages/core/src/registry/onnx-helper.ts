@@ -5,8 +5,8 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { exportTreeEnsembleToOnnx } from '../formats/onnx/export-tree-ensemble.js';
-import { classLabels, exportedInfo, runOnnxForParity } from '../formats/onnx/parity.js';
-import type { OnnxParityOutput } from '../formats/onnx/parity.js';
+import { classLabels, exportedInfo, runOnnxForParity, runTreeParity } from '../formats/onnx/parity.js';
+import type { TreeParityOutput } from '../formats/onnx/parity.js';
 import type { Label } from '../formats/model.js';
 import type { TreeEnsemble } from '../formats/tree-ensemble.js';
 import { lowerThreadPriority } from '../training/native/thread-priority.js';
@@ -29,19 +29,19 @@ type ToHelper =
   | { type: 'ping'; id: number };
 type FromHelper =
   | { id: number; type: 'exported'; bytes: Uint8Array }
-  | { id: number; type: 'ran'; output: OnnxParityOutput }
+  | { id: number; type: 'ran'; output: TreeParityOutput }
   | { id: number; type: 'error'; error: WorkerError }
   | { id: number; type: 'idle' };
 
 /** A job on the helper: its ONNX bytes, then onnxruntime's predictions on the job's rows. */
 export interface PendingOnnx {
   exported: Promise<Uint8Array>;
-  ran: Promise<OnnxParityOutput>;
+  ran: Promise<TreeParityOutput>;
 }
 
 interface Settlers {
   exported: [(bytes: Uint8Array) => void, (e: unknown) => void];
-  ran: [(output: OnnxParityOutput) => void, (e: unknown) => void];
+  ran: [(output: TreeParityOutput) => void, (e: unknown) => void];
 }
 
 /**
@@ -108,7 +108,7 @@ export class OnnxHelper {
     let onExported!: Settlers['exported'];
     let onRan!: Settlers['ran'];
     const exported = new Promise<Uint8Array>((resolve, reject) => (onExported = [resolve, reject]));
-    const ran = new Promise<OnnxParityOutput>((resolve, reject) => (onRan = [resolve, reject]));
+    const ran = new Promise<TreeParityOutput>((resolve, reject) => (onRan = [resolve, reject]));
     // Awaited later or not at all (a fit that fails after the job was posted): never unhandled.
     exported.catch(() => undefined);
     ran.catch(() => undefined);
@@ -221,11 +221,8 @@ export function serveOnnxHelper(port: MessagePort, gate: Int32Array): void {
         const labels = message.classes ? classLabels(message.classes) : undefined;
         const bytes = exportTreeEnsembleToOnnx(ensemble, labels ? { classes: labels } : {});
         port.postMessage({ id, type: 'exported', bytes: bytes.slice() } satisfies FromHelper);
-        const info = exportedInfo(ensemble, labels);
         const { x32, nRows } = message;
-        const output = await gated(() =>
-          runOnnxForParity(bytes, info, ensemble.task, x32, nRows, ensemble.nFeatures),
-        );
+        const output = await gated(() => runTreeParity(ensemble, labels, bytes, x32, nRows));
         if (output) port.postMessage({ id, type: 'ran', output } satisfies FromHelper);
       } catch (e) {
         port.postMessage({ id, type: 'error', error: toWorkerError(e) } satisfies FromHelper);

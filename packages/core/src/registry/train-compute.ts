@@ -6,8 +6,7 @@ import { profileCsv } from '../datasets/infer-schema.js';
 import { loadTable, tableFromRecords } from '../datasets/table.js';
 import { RegistryError, throwIfAborted } from '../errors.js';
 import { isTreeEnsembleModel } from '../formats/native/native-model.js';
-import { compareParity, exportLinearWithParity, exportWithParity } from '../formats/onnx/parity.js';
-import { predictEnsembleFast } from '../formats/native/fast-predict.js';
+import { compareTreeParity, exportLinearWithParity, exportWithParity } from '../formats/onnx/parity.js';
 import { isLinearModel } from '../formats/linear.js';
 import type { ParityReport } from '../formats/onnx/parity.js';
 import { requireOnnxRuntime } from '../formats/onnx/session.js';
@@ -304,8 +303,7 @@ async function exportOnnx(
     report?.('checking', 0);
     const onnx = await pending.ran;
     // The native side on the same float32 rows, with the packed predictor that serves native models.
-    const native = predictEnsembleFast(model.ensemble, Float32Array.from(rows.x), rows.nRows);
-    const parity = compareParity(model.ensemble.nOutputs, native, onnx, rows.y, rows.nRows);
+    const parity = compareTreeParity(model.ensemble, onnx, Float32Array.from(rows.x), rows.y, rows.nRows);
     report?.('checking', 1, `checked the ONNX export on ${parity.rows} test rows`);
     return { bytes, report: parity };
   }

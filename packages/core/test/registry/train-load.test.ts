@@ -5,6 +5,7 @@ import { createMemoryMetadataStore } from '../../src/memory/memory-metadata-stor
 import { ModelRegistry } from '../../src/registry/model-registry.js';
 import type { ArtifactStore } from '../../src/stores/artifact-store.js';
 import { fakeClock, openMemoryRegistry, snapshot } from './helpers.js';
+import { friedman } from '../native-trees/helpers.js';
 
 const csv = (name: string): Buffer =>
   readFileSync(new URL(`../fixtures/datasets/${name}.csv`, import.meta.url));
@@ -74,6 +75,31 @@ describe('train, register, load and predict', () => {
     const evaluation = await registry.evaluate('models:/iris/1', { dataset: 'iris' });
     expect(evaluation.rows).toBe(150);
     expect(evaluation.metrics.accuracy).toBeGreaterThan(0.9);
+  });
+
+  it('a forest past PARITY_RUNTIME_NODES (64k nodes or so) is checked with onnxruntime on its first trees and the whole file read back', async () => {
+    const registry = await openMemoryRegistry();
+    const d = friedman(8000, 5, 21);
+    const rows = Array.from({ length: d.nRows }, (_, r) => ({
+      ...Object.fromEntries(Array.from({ length: 5 }, (_, f) => [`x${f}`, d.x[r * 5 + f]!])),
+      y: d.y[r]!,
+    }));
+    const result = await registry.train({
+      dataset: { rows },
+      target: 'y',
+      model: { type: 'random-forest', params: { nEstimators: 8 } },
+      register: { name: 'deep' },
+    });
+    const parity = JSON.parse(result.run.tags['modelreg.onnx.parity']!) as Record<string, number>;
+    expect(parity.trees).toBe(8);
+    expect(parity.runtimeTrees).toBeGreaterThan(0);
+    expect(parity.runtimeTrees).toBeLessThan(8);
+    expect(parity.maxAbsDiff).toBeLessThanOrEqual(parity.allowed!);
+    const onnx = await registry.load('models:/deep/1', { format: 'onnx' });
+    const native = await registry.load('models:/deep/1', { format: 'native' });
+    const some = rows.slice(0, 50).map(({ y: _, ...x }) => x);
+    const [a, b] = [await onnx.predict(some), await native.predict(some)] as number[][];
+    a!.forEach((v, i) => expect(v).toBeCloseTo(b![i]!, 3));
   });
 
   it('bad training input leaves no run and no version behind', async () => {

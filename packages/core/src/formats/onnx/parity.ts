@@ -14,6 +14,7 @@ import { createOnnxPredictorWithInfo } from './session.js';
 import { createLinearModel } from '../linear.js';
 import type { LinearModelJson } from '../linear.js';
 import { exportedLinearInfo, exportLinearToOnnx } from './export-linear.js';
+import { evaluateTreeEnsembleFile } from './read-tree-ensemble.js';
 
 /** Rows whose two best native class probabilities are closer than this are near-ties: float32 summation may order them either way. */
 export const NEAR_TIE = 1e-6;
@@ -33,7 +34,22 @@ export interface ParityReport {
   mismatches?: number;
   /** Classification: near-tie rows where the labels were not compared. */
   nearTies?: number;
+  /**
+   * Set when onnxruntime ran the ensemble's first `runtimeTrees` trees only (of `trees`), exported
+   * the same way, and modelreg's reader of the operator evaluated the whole file (see
+   * {@link runTreeParity}); absent when onnxruntime ran the whole file.
+   */
+  runtimeTrees?: number;
+  trees?: number;
 }
+
+/**
+ * The most nodes of a tree ensemble whose whole file the parity check runs through onnxruntime. An
+ * onnxruntime session takes about 30 bytes of memory per byte of a tree ensemble's file while it is
+ * built (a 100-tree forest on 100k rows: a 102 MB file, 3.1 GB at the peak, 9 s), which a server's
+ * training must not take from the machine it shares: past this, see {@link runTreeParity}.
+ */
+export const PARITY_RUNTIME_NODES = 32_768;
 
 /** The interface of the model `exportTreeEnsembleToOnnx` writes for `ensemble` (see there). */
 export function exportedInfo(ensemble: TreeEnsemble, labels: string[] | number[] | undefined): OnnxModelInfo {
@@ -96,17 +112,6 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-/** What the parity check compares: the model's interface and its native predictions on float32 inputs. */
-interface ParitySubject {
-  task: 'classification' | 'regression';
-  nFeatures: number;
-  /** Outputs of `native`: 1 (regression) or the number of classes. */
-  nOutputs: number;
-  info: OnnxModelInfo;
-  /** Regression values, or class probabilities row-major, on the float32-rounded rows. */
-  native(x32: Float32Array, nRows: number): Float64Array;
-}
-
 interface ParityOptions {
   classes?: readonly Label[];
   x: Float64Array;
@@ -139,17 +144,9 @@ export async function exportWithParity(
   options.onPhase?.('checking');
   return checkParity(
     bytes,
-    {
-      task: ensemble.task,
-      nFeatures: ensemble.nFeatures,
-      nOutputs: ensemble.nOutputs,
-      info: exportedInfo(ensemble, labels),
-      // The packed predictor that serves native models (its packing is cached per ensemble, and
-      // the metrics computed after the fit have built it already): the general walk took ~30 ms
-      // on 4,096 rows of a deep forest.
-      native: (x32, nRows) => predictEnsembleFast(ensemble, x32, nRows),
-    },
     options,
+    (x32, nRows) => runTreeParity(ensemble, labels, bytes, x32, nRows),
+    (out, x32, nRows) => compareTreeParity(ensemble, out, x32, options.y, nRows),
   );
 }
 
@@ -163,24 +160,116 @@ export async function exportLinearWithParity(
   const { bytes, nodeCount } = exportLinearToOnnx(model, labels ? { classes: labels } : {});
   options.onPhase?.('checking');
   const native = createLinearModel(model);
+  const nOutputs = model.task === 'regression' ? 1 : model.link === 'logistic' ? 2 : model.coef.length;
+  const info = exportedLinearInfo(model, labels, nodeCount);
+  const nFeatures = model.inputs.length;
   return checkParity(
     bytes,
-    {
-      task: model.task,
-      nFeatures: model.inputs.length,
-      nOutputs: model.task === 'regression' ? 1 : model.link === 'logistic' ? 2 : model.coef.length,
-      info: exportedLinearInfo(model, labels, nodeCount),
-      native: (x32, nRows) => {
-        const x = Float64Array.from(x32);
-        return model.task === 'regression' ? native.predict(x, nRows) : native.predictProba!(x, nRows);
-      },
-    },
     options,
+    (x32, nRows) => runOnnxForParity(bytes, info, model.task, x32, nRows, nFeatures),
+    (onnx, x32, nRows) => {
+      const x = Float64Array.from(x32);
+      const values = model.task === 'regression' ? native.predict(x, nRows) : native.predictProba!(x, nRows);
+      return compareParity(nOutputs, values, onnx, options.y, nRows);
+    },
   );
 }
 
 /** What onnxruntime predicted on the parity rows: regression values, or class label indices. */
 export type OnnxParityOutput = { values: Float32Array | Float64Array } | { labelIndex: Int32Array };
+
+/** The ONNX side of a tree ensemble's parity check (see {@link runTreeParity}). */
+export interface TreeParityOutput {
+  /** onnxruntime's predictions: of the whole file, or of the first `runtimeTrees` trees' file. */
+  onnx: OnnxParityOutput;
+  runtimeTrees?: number;
+  /** With `runtimeTrees`: the whole file's predictions, as modelreg's reader evaluates them. */
+  file?: Float64Array;
+}
+
+/**
+ * The first whole rounds of trees of `ensemble` that hold at most `maxNodes` nodes (one round at
+ * least), when the ensemble has more nodes and its file uses the `TreeEnsemble` operator, which
+ * modelreg's reader evaluates; else `null`.
+ */
+export function parityPrefix(ensemble: TreeEnsemble, maxNodes: number): TreeEnsemble | null {
+  if (!exportsTreeEnsembleOperator(ensemble)) return null;
+  const columns = ensemble.boost ? ensemble.boost.baseScore.length : 1;
+  const { trees } = ensemble;
+  let nodes = 0;
+  let k = 0;
+  while (k < trees.length) {
+    let round = 0;
+    for (let t = k; t < k + columns && t < trees.length; t++) round += trees[t]!.feature.length;
+    if (k > 0 && nodes + round > maxNodes) break;
+    nodes += round;
+    k += columns;
+  }
+  return k < trees.length ? { ...ensemble, trees: trees.slice(0, k) } : null;
+}
+
+/**
+ * The ONNX side of a tree ensemble's parity check on `x32` (`nRows` float32 rows), for `bytes`, the
+ * ensemble's export. Up to `maxNodes` nodes, onnxruntime runs the file. Past that, for files with the
+ * `TreeEnsemble` operator (regressions): onnxruntime runs the file of the first trees up to
+ * `maxNodes` nodes (see {@link parityPrefix}), exported the same way, which checks that onnxruntime
+ * reads the operator as modelreg writes it; and modelreg's reader evaluates the whole file by the
+ * operator's specification, which checks every tree of the file. The memory is then the file's few
+ * times over instead of its thirty.
+ */
+export async function runTreeParity(
+  ensemble: TreeEnsemble,
+  labels: string[] | number[] | undefined,
+  bytes: Uint8Array,
+  x32: Float32Array,
+  nRows: number,
+  maxNodes: number = PARITY_RUNTIME_NODES,
+): Promise<TreeParityOutput> {
+  const { task, nFeatures } = ensemble;
+  const prefix = parityPrefix(ensemble, maxNodes);
+  if (!prefix) {
+    return {
+      onnx: await runOnnxForParity(bytes, exportedInfo(ensemble, labels), task, x32, nRows, nFeatures),
+    };
+  }
+  const options = labels ? { classes: labels } : {};
+  const prefixBytes = exportTreeEnsembleToOnnx(prefix, options);
+  const onnx = await runOnnxForParity(prefixBytes, exportedInfo(prefix, labels), task, x32, nRows, nFeatures);
+  const file = evaluateTreeEnsembleFile(bytes, x32, nRows, nFeatures);
+  return { onnx, runtimeTrees: prefix.trees.length, file };
+}
+
+/**
+ * Compares {@link runTreeParity}'s output with the native predictions of the ensemble (and of its
+ * first trees, for onnxruntime's part) on the same float32 rows, as {@link compareParity} does.
+ */
+export function compareTreeParity(
+  ensemble: TreeEnsemble,
+  out: TreeParityOutput,
+  x32: Float32Array,
+  y: Float64Array,
+  nRows: number,
+): ParityReport {
+  const native = predictEnsembleFast(ensemble, x32, nRows);
+  const { runtimeTrees, file } = out;
+  if (runtimeTrees === undefined || !file)
+    return compareParity(ensemble.nOutputs, native, out.onnx, y, nRows);
+  const prefix = { ...ensemble, trees: ensemble.trees.slice(0, runtimeTrees) };
+  const runtime = compareParity(
+    ensemble.nOutputs,
+    predictEnsembleFast(prefix, x32, nRows),
+    out.onnx,
+    y,
+    nRows,
+  );
+  const whole = compareParity(ensemble.nOutputs, native, { values: file }, y, nRows);
+  return {
+    ...whole,
+    maxAbsDiff: Math.max(whole.maxAbsDiff ?? 0, runtime.maxAbsDiff ?? 0),
+    runtimeTrees,
+    trees: ensemble.trees.length,
+  };
+}
 
 /**
  * The onnxruntime side of the parity check, for bytes modelreg has just exported (their `info` is
@@ -260,21 +349,23 @@ export function compareParity(
   return { rows: nRows, mismatches, nearTies };
 }
 
-async function checkParity(
+/**
+ * Runs the ONNX side (`run`, raced against the signal: after an abort its session is released when its
+ * run is over, in the background) on the float32-rounded rows, then `compare`s it with the native side.
+ */
+async function checkParity<T>(
   bytes: Uint8Array,
-  subject: ParitySubject,
   options: ParityOptions,
+  run: (x32: Float32Array, nRows: number) => Promise<T>,
+  compare: (out: T, x32: Float32Array, nRows: number) => ParityReport,
 ): Promise<{ bytes: Uint8Array; report: ParityReport }> {
   const { signal, nRows } = options;
   if (nRows === 0) return { bytes, report: { rows: 0 } };
   await checkpoint(signal);
   const x32 = Float32Array.from(options.x);
-  const running = runOnnxForParity(bytes, subject.info, subject.task, x32, nRows, subject.nFeatures);
-  // After an abort the session is released when its run is over, in the background.
+  const running = run(x32, nRows);
   running.catch(() => undefined);
-  // The session is built in a later turn (see createOnnxPredictorWithInfo): the native side first.
-  const native = subject.native(x32, nRows);
   await checkpoint(signal);
-  const onnx = await raceAbort(running, signal);
-  return { bytes, report: compareParity(subject.nOutputs, native, onnx, options.y, nRows) };
+  const out = await raceAbort(running, signal);
+  return { bytes, report: compare(out, x32, nRows) };
 }
