@@ -7,6 +7,7 @@
 //
 // `--isolation process` trains in a train process (`trainIsolation: 'process'`; default `thread`):
 // the CPU time is then this process's plus its train processes' (read from /proc, Linux only).
+// `BENCH_PAIRS` sets the number of pairs (default 5).
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ModelRegistry, createMemoryArtifactStore, createMemoryMetadataStore } from '@modelreg/core';
@@ -17,7 +18,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const nTrain = quick ? 15_000 : 75_000;
 const nRows = Math.round(nTrain / 0.8);
 const nFeatures = 10;
-const repeats = quick ? 1 : 5;
+const repeats = Number(process.env.BENCH_PAIRS ?? (quick ? 1 : 5));
 
 const d = friedman(nRows, nFeatures, 7);
 const header = [...Array.from({ length: nFeatures }, (_, f) => `x${f}`), 'y'].join(',');
