@@ -113,6 +113,12 @@ const row = (what, nativeMs, onnxMs, waits) => [
   pct(((onnxMs - nativeMs) / nativeMs) * 100),
   waits,
 ];
+/** A row of the median of per-pair differences, as a share of the median native-only time. */
+const pairedRow = (what, nativeKey, onnxKey) => {
+  const base = m(nativeKey);
+  const diff = median(runs.map((r) => r[onnxKey] - r[nativeKey]));
+  return [what, base.toFixed(0), (base + diff).toFixed(0), diff.toFixed(0), pct((diff / base) * 100), ''];
+};
 printTable(
   `ONNX export + parity check vs fit: 20 trees, depth 12, ${nTrain} training rows x ${nFeatures} (median of ${repeats} pairs; trainIsolation ${isolation})`,
   ['', 'fit, native only ms', 'fit + ONNX ms', 'difference ms', 'overhead', 'waited for export / check ms'],
@@ -132,6 +138,10 @@ printTable(
       m('onnxCpu'),
       '',
     ),
+    // The fit's own time drifts by tens of ms between trainings: the median of each pair's
+    // difference (both trainings of a pair run back to back) is steadier than the difference of medians.
+    pairedRow('this build, wall, median of pair differences', 'nativeMs', 'onnxMs'),
+    pairedRow('this build, CPU, median of pair differences', 'nativeCpu', 'onnxCpu'),
     ...runs.map((r, i) =>
       row(
         `  pair ${i + 1}${i === 0 ? ' (new train worker)' : ' (kept worker)'}, wall`,

@@ -49,7 +49,7 @@ export interface ParityReport {
  * built (a 100-tree forest on 100k rows: a 102 MB file, 3.1 GB at the peak, 9 s), which a server's
  * training must not take from the machine it shares: past this, see {@link runTreeParity}.
  */
-export const PARITY_RUNTIME_NODES = 32_768;
+export const PARITY_RUNTIME_NODES = 16_384;
 
 /** The interface of the model `exportTreeEnsembleToOnnx` writes for `ensemble` (see there). */
 export function exportedInfo(ensemble: TreeEnsemble, labels: string[] | number[] | undefined): OnnxModelInfo {

@@ -375,6 +375,10 @@ function evaluateTreeEnsemble(
   const rootList = node.attributes.get('tree_roots')?.ints;
   if (!rootList || rootList.length === 0) throw fail('TreeEnsemble has no tree_roots');
   const roots = indices(node, 'tree_roots', rootList.length, nBranches);
+  // Each branch's two successors in one list per side: a branch index, or a leaf's as `~leaf` (< 0).
+  const onTrue = new Int32Array(nBranches);
+  const onFalse = new Int32Array(nBranches);
+  let uniform = nBranches > 0 ? modes[0]! : 0;
   for (let b = 0; b < nBranches; b++) {
     if (
       (trueLeaf[b] ? trueIds[b]! >= nLeaves : trueIds[b]! >= nBranches) ||
@@ -382,6 +386,9 @@ function evaluateTreeEnsemble(
     ) {
       throw fail(`TreeEnsemble's node ${b} points past its list`);
     }
+    onTrue[b] = trueLeaf[b] ? ~trueIds[b]! : trueIds[b]!;
+    onFalse[b] = falseLeaf[b] ? ~falseIds[b]! : falseIds[b]!;
+    if (modes[b] !== uniform) uniform = -1;
   }
   // Tree by tree, every row through it: one tree's nodes stay in the cache for all the rows (row by
   // row, each tree's walk missed the cache on a large forest: 4,096 rows of a 13M-node forest took
@@ -392,16 +399,18 @@ function evaluateTreeEnsemble(
   for (const root of roots) {
     for (let r = 0, o = 0; r < nRows; r++, o += nFeatures) {
       let b = root;
-      let leaf = -1;
-      for (let steps = 0; leaf < 0; steps++) {
+      for (let steps = 0; b >= 0; steps++) {
         if (steps > nBranches) throw fail('a tree of TreeEnsemble has a cycle');
         const v = x[o + features[b]!]!;
         const t = splits[b]!;
-        const mode = modes[b]!;
-        const go =
-          v !== v
-            ? missing?.[b] === 1
-            : mode === 0
+        let go: boolean;
+        if (v !== v) go = missing !== null && missing[b] === 1;
+        else if (uniform === 0) go = v <= t;
+        else if (uniform === 1) go = v < t;
+        else {
+          const mode = uniform >= 0 ? uniform : modes[b]!;
+          go =
+            mode === 0
               ? v <= t
               : mode === 1
                 ? v < t
@@ -412,12 +421,10 @@ function evaluateTreeEnsemble(
                     : mode === 4
                       ? v === t
                       : v !== t;
-        if (go) {
-          if (trueLeaf[b]) leaf = trueIds[b]!;
-          else b = trueIds[b]!;
-        } else if (falseLeaf[b]) leaf = falseIds[b]!;
-        else b = falseIds[b]!;
+        }
+        b = go ? onTrue[b]! : onFalse[b]!;
       }
+      const leaf = ~b;
       const at = r * nTargets + targets[leaf]!;
       const w = weights[leaf]!;
       out[at] =
