@@ -28,20 +28,30 @@ type ToHelper =
   /** Answer `idle` once everything posted before is done. */
   | { type: 'ping'; id: number };
 type FromHelper =
-  | { id: number; type: 'exported'; bytes: Uint8Array }
-  | { id: number; type: 'ran'; output: TreeParityOutput }
+  | { id: number; type: 'exported' }
+  | { id: number; type: 'ran'; output: TreeParityOutput; bytes: Uint8Array }
   | { id: number; type: 'error'; error: WorkerError }
   | { id: number; type: 'idle' };
 
-/** A job on the helper: its ONNX bytes, then onnxruntime's predictions on the job's rows. */
+/** What a job on the helper gives: the ONNX bytes and the ONNX side of their parity check. */
+export interface OnnxDone {
+  bytes: Uint8Array;
+  output: TreeParityOutput;
+}
+
+/**
+ * A job on the helper: `exported` settles once its ONNX bytes exist, `ran` with them and the parity
+ * check's ONNX side. The bytes come once, transferred with the check's output: copying them to post
+ * them earlier doubled a large forest's file in memory (two copies of 100 MB, fresh pages for each).
+ */
 export interface PendingOnnx {
-  exported: Promise<Uint8Array>;
-  ran: Promise<TreeParityOutput>;
+  exported: Promise<void>;
+  ran: Promise<OnnxDone>;
 }
 
 interface Settlers {
-  exported: [(bytes: Uint8Array) => void, (e: unknown) => void];
-  ran: [(output: TreeParityOutput) => void, (e: unknown) => void];
+  exported: [() => void, (e: unknown) => void];
+  ran: [(done: OnnxDone) => void, (e: unknown) => void];
 }
 
 /**
@@ -64,10 +74,10 @@ export class OnnxHelper {
       }
       const job = this.jobs.get(message.id);
       if (!job) return;
-      if (message.type === 'exported') job.exported[0](message.bytes);
+      if (message.type === 'exported') job.exported[0]();
       else if (message.type === 'ran') {
         this.jobs.delete(message.id);
-        job.ran[0](message.output);
+        job.ran[0]({ bytes: message.bytes, output: message.output });
       } else {
         this.jobs.delete(message.id);
         const error = fromWorkerError(message.error, 'ONNX helper thread');
@@ -107,8 +117,8 @@ export class OnnxHelper {
     const id = this.nextId++;
     let onExported!: Settlers['exported'];
     let onRan!: Settlers['ran'];
-    const exported = new Promise<Uint8Array>((resolve, reject) => (onExported = [resolve, reject]));
-    const ran = new Promise<TreeParityOutput>((resolve, reject) => (onRan = [resolve, reject]));
+    const exported = new Promise<void>((resolve, reject) => (onExported = [resolve, reject]));
+    const ran = new Promise<OnnxDone>((resolve, reject) => (onRan = [resolve, reject]));
     // Awaited later or not at all (a fit that fails after the job was posted): never unhandled.
     exported.catch(() => undefined);
     ran.catch(() => undefined);
@@ -220,10 +230,14 @@ export function serveOnnxHelper(port: MessagePort, gate: Int32Array): void {
       try {
         const labels = message.classes ? classLabels(message.classes) : undefined;
         const bytes = exportTreeEnsembleToOnnx(ensemble, labels ? { classes: labels } : {});
-        port.postMessage({ id, type: 'exported', bytes: bytes.slice() } satisfies FromHelper);
+        port.postMessage({ id, type: 'exported' } satisfies FromHelper);
         const { x32, nRows } = message;
         const output = await gated(() => runTreeParity(ensemble, labels, bytes, x32, nRows));
-        if (output) port.postMessage({ id, type: 'ran', output } satisfies FromHelper);
+        if (output) {
+          port.postMessage({ id, type: 'ran', output, bytes } satisfies FromHelper, [
+            bytes.buffer as ArrayBuffer,
+          ]);
+        }
       } catch (e) {
         port.postMessage({ id, type: 'error', error: toWorkerError(e) } satisfies FromHelper);
       }

@@ -298,10 +298,10 @@ async function exportOnnx(
   report?.('exporting', 0);
   if (ahead && isTreeEnsembleModel(model)) {
     const { pending, rows } = ahead;
-    const bytes = await pending.exported;
+    await pending.exported;
     report?.('exporting', 1);
     report?.('checking', 0);
-    const onnx = await pending.ran;
+    const { bytes, output: onnx } = await pending.ran;
     // The native side on the same float32 rows, with the packed predictor that serves native models.
     const parity = compareTreeParity(model.ensemble, onnx, Float32Array.from(rows.x), rows.y, rows.nRows);
     report?.('checking', 1, `checked the ONNX export on ${parity.rows} test rows`);
