@@ -89,6 +89,17 @@ describe('evaluateTreeEnsembleFile', () => {
     }
   });
 
+  it('zero rows give zero values, the base score included', () => {
+    const boosted = cases[3]![1];
+    const read = evaluateTreeEnsembleFile(
+      exportTreeEnsembleToOnnx(boosted),
+      new Float32Array(0),
+      0,
+      boosted.nFeatures,
+    );
+    expect(read).toHaveLength(0);
+  });
+
   it('refuses what it does not read with INTEGRITY: a classifier, a cut file, bytes that are no model', () => {
     const classifier = randomForest({ seed: 5, task: 'classification', mode: 'leq', nTrees: 3 });
     const regression = cases[0]![1];

@@ -454,8 +454,8 @@ export function evaluateTreeEnsembleFile(
     if (node.opType === 'TreeEnsemble' && node.domain === 'ai.onnx.ml') {
       if (node.inputs[0] !== input || node.outputs.length !== 1)
         throw fail('TreeEnsemble is not on the input');
-      const data = evaluateTreeEnsemble(node, x, nRows, nFeatures);
-      values.set(node.outputs[0]!, { data, width: nRows > 0 ? data.length / nRows : 0 });
+      const width = node.attributes.get('n_targets')?.i ?? 0;
+      values.set(node.outputs[0]!, { data: evaluateTreeEnsemble(node, x, nRows, nFeatures), width });
     } else if (node.opType === 'Add' && node.domain === '' && node.inputs.length === 2) {
       const left = values.get(node.inputs[0]!);
       const right = graph.initializers.get(node.inputs[1]!);
