@@ -6,7 +6,8 @@ import { RegistryError } from '../../errors.js';
  * evaluator of them that follows the operator's specification: the parity check reads a large
  * forest's whole file with it, where an onnxruntime session would take about 30 bytes of memory per
  * byte of the file (see `runTreeParity`). It reads the protobuf wire format itself (varints, packed
- * runs of a repeated field in several pieces, raw tensor data), one pass, into typed arrays.
+ * runs of a repeated field in several pieces, raw tensor data), one pass, into typed arrays, where
+ * protobufjs (`decodeOnnxModel`) makes a JavaScript array of each list and copies it in `toObject`.
  * Anything it does not know is refused with `INTEGRITY`: it reads modelreg's own files only.
  */
 
