@@ -5,6 +5,7 @@ import { float32AtOrAbove, float32AtOrBelow } from './float32.js';
 import {
   encodeOnnxModelFast,
   encodeOnnxModelInSteps,
+  LITTLE_ENDIAN,
   OnnxAttributeType,
   OnnxDataType,
   utf8,
@@ -150,8 +151,6 @@ const strs = (name: string, values: readonly string[]): OnnxAttribute => ({
   strings: values.map(utf8),
 });
 const int = (name: string, value: number): OnnxAttribute => ({ name, type: OnnxAttributeType.INT, i: value });
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A 1-D tensor attribute: float32 or uint8 values as `raw_data` (little-endian, as ONNX stores it). */
 function tensorAttribute(name: string, values: Float32Array | Uint8Array): OnnxAttribute {

@@ -404,7 +404,8 @@ const graphType = root.lookupType('onnx.GraphProto');
 const nodeType = root.lookupType('onnx.NodeProto');
 const attributeType = root.lookupType('onnx.AttributeProto');
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Whether this machine stores numbers little-endian, as ONNX's raw tensor data does. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * An attribute as the fast encoders take it: the lists may be typed arrays (an exporter fills them

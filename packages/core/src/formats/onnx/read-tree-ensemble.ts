@@ -1,4 +1,5 @@
 import { RegistryError } from '../../errors.js';
+import { fromUtf8, LITTLE_ENDIAN } from './proto.js';
 
 /**
  * A reader of the ONNX files modelreg writes for regressions with the `ai.onnx.ml` 5 `TreeEnsemble`
@@ -75,7 +76,7 @@ class Reader {
 
   string(): string {
     const [start, end] = this.span();
-    return new TextDecoder().decode(this.bytes.subarray(start, end));
+    return fromUtf8(this.bytes.subarray(start, end));
   }
 }
 
@@ -152,7 +153,6 @@ interface Tensor {
 
 const FLOAT = 1;
 const UINT8 = 2;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function readTensor(r: Reader): Tensor {
   let name = '';
