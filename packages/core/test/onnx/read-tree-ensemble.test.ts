@@ -13,6 +13,7 @@ import {
   runOnnxForParity,
   runTreeParity,
 } from '../../src/formats/onnx/parity.js';
+import { encodeOnnxModel, OnnxAttributeType } from '../../src/formats/onnx/proto.js';
 import { evaluateTreeEnsembleFile } from '../../src/formats/onnx/read-tree-ensemble.js';
 import type { FlatTree, TreeEnsemble } from '../../src/formats/tree-ensemble.js';
 import { prng, randomForest, rowsNearThresholds } from './fixtures.js';
@@ -86,6 +87,103 @@ describe('evaluateTreeEnsembleFile', () => {
       // Leaf weights are float32 in the file; onnxruntime also sums in float32.
       expect(read[r]!).toBeCloseTo(native[r]!, 3);
       expect(read[r]!).toBeCloseTo(ort.values[r]!, 3);
+    }
+  });
+
+  it('gives the same values for any number of rows (eight at a time, then the rest one by one)', () => {
+    const model = cases[2]![1];
+    const bytes = exportTreeEnsembleToOnnx(model);
+    const x = rowsWithMissing(model, 17, 11);
+    for (const nRows of [1, 7, 8, 9, 16, 17]) {
+      const rows = x.subarray(0, nRows * model.nFeatures);
+      const read = evaluateTreeEnsembleFile(bytes, rows, nRows, model.nFeatures);
+      const native = predictEnsembleFast(model, rows, nRows);
+      expect(read).toHaveLength(nRows);
+      for (let r = 0; r < nRows; r++) expect(read[r]!).toBeCloseTo(native[r]!, 3);
+    }
+  });
+
+  it('refuses a tree that reaches a node twice (a cycle, or two paths to one node) with INTEGRITY', () => {
+    // Two branches on feature 0, leaves 0 and 1: branch 0 goes to branch 1 or leaf 0, branch 1 to
+    // leaf 1 or `falseOf1`. modelreg's exporter refuses such trees, so the file is written by hand.
+    const file = (falseOf1: { leaf: boolean; id: number }): Uint8Array =>
+      encodeOnnxModel({
+        irVersion: 10,
+        opsetImport: [{ domain: 'ai.onnx.ml', version: 5 }],
+        graph: {
+          name: 'g',
+          input: [{ name: 'X' }],
+          output: [{ name: 'Y' }],
+          node: [
+            {
+              input: ['X'],
+              output: ['Y'],
+              opType: 'TreeEnsemble',
+              domain: 'ai.onnx.ml',
+              attribute: [
+                { name: 'n_targets', type: OnnxAttributeType.INT, i: 1 },
+                {
+                  name: 'nodes_splits',
+                  type: OnnxAttributeType.TENSOR,
+                  t: { dims: [2], dataType: 1, floatData: [0.5, 0.25] },
+                },
+                {
+                  name: 'leaf_weights',
+                  type: OnnxAttributeType.TENSOR,
+                  t: { dims: [2], dataType: 1, floatData: [1, 2] },
+                },
+                { name: 'nodes_modes', type: OnnxAttributeType.INTS, ints: [0, 0] },
+                { name: 'nodes_featureids', type: OnnxAttributeType.INTS, ints: [0, 0] },
+                { name: 'nodes_truenodeids', type: OnnxAttributeType.INTS, ints: [1, 1] },
+                { name: 'nodes_trueleafs', type: OnnxAttributeType.INTS, ints: [0, 1] },
+                { name: 'nodes_falsenodeids', type: OnnxAttributeType.INTS, ints: [0, falseOf1.id] },
+                { name: 'nodes_falseleafs', type: OnnxAttributeType.INTS, ints: [1, falseOf1.leaf ? 1 : 0] },
+                { name: 'leaf_targetids', type: OnnxAttributeType.INTS, ints: [0, 0] },
+                { name: 'tree_roots', type: OnnxAttributeType.INTS, ints: [0] },
+              ],
+            },
+          ],
+        },
+      });
+    const x = Float32Array.from([0.1, 0.3, 0.9]);
+    expect(Array.from(evaluateTreeEnsembleFile(file({ leaf: true, id: 0 }), x, 3, 1))).toEqual([2, 1, 1]);
+    for (const id of [0, 1]) {
+      expect(() => evaluateTreeEnsembleFile(file({ leaf: false, id }), x, 3, 1)).toThrow(
+        /tree 0 of TreeEnsemble reaches its node \d twice/,
+      );
+    }
+  });
+
+  it('refuses modes it does not read with INTEGRITY: BRANCH_LEQ and BRANCH_LT mixed, BRANCH_GT', () => {
+    const model = cases[0]![1]; // every branch BRANCH_LEQ (0)
+    const bytes = exportTreeEnsembleToOnnx(model);
+    const nBranches = model.trees.reduce((n, t) => n + t.feature.filter((f) => f >= 0).length, 0);
+    /** The file with the last of its modes (a run of nBranches zero bytes after the name) set to `mode`. */
+    const withLastMode = (mode: number): Uint8Array => {
+      const out = Uint8Array.from(bytes);
+      const name = Buffer.from('nodes_modes');
+      for (let i = Buffer.from(out).indexOf(name); i + nBranches <= out.length; i++) {
+        if (out.subarray(i, i + nBranches).every((b) => b === 0)) {
+          out[i + nBranches - 1] = mode;
+          return out;
+        }
+      }
+      throw new Error('no modes found');
+    };
+    const x = new Float32Array(model.nFeatures);
+    expect(evaluateTreeEnsembleFile(withLastMode(0), x, 1, model.nFeatures)).toHaveLength(1);
+    for (const [mode, message] of [
+      [1, /mixes BRANCH_LEQ and BRANCH_LT/],
+      [3, /nodes_modes\[\d+\] is 3/],
+    ] as const) {
+      let caught: unknown;
+      try {
+        evaluateTreeEnsembleFile(withLastMode(mode), x, 1, model.nFeatures);
+      } catch (e) {
+        caught = e;
+      }
+      expect(isRegistryError(caught) && caught.code).toBe('INTEGRITY');
+      expect(String(caught)).toMatch(message);
     }
   });
 
