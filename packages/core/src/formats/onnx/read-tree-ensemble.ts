@@ -96,9 +96,7 @@ class IntList {
   }
   /** A packed run of varints in `bytes[start, end)`: the common short ones decoded inline. */
   pushPacked(bytes: Uint8Array, start: number, end: number): void {
-    let count = 0;
-    for (let at = start; at < end; at++) if (bytes[at]! < 0x80) count++;
-    this.reserve(count);
+    this.reserve(end - start); // at most one value per byte
     const out = this.values;
     let n = this.length;
     let at = start;
@@ -374,10 +372,54 @@ function evaluateTreeEnsemble(
   const rootList = node.attributes.get('tree_roots')?.ints;
   if (!rootList || rootList.length === 0) throw fail('TreeEnsemble has no tree_roots');
   const roots = indices(node, 'tree_roots', rootList.length, nBranches);
-  // Branches and leaves in one index space (leaf `l` is `nBranches + l`), four numbers per node in
-  // `links`: the feature, the successor on the true side, on the false side, and 1 where a missing
-  // value (NaN) takes the true side. A leaf's successors are itself. One node's numbers share a cache
-  // line, so a step of a walk waits for one load where four lists cost four.
+  const { links, threshold, uniform } = linkNodes(
+    { features, trueLeaf, falseLeaf, trueIds, falseIds, missing, modes, splits },
+    nBranches,
+    nLeaves,
+  );
+  if (uniform < 0) throw fail('nodes_modes mixes BRANCH_LEQ and BRANCH_LT');
+  const depths = treeDepths(links, nBranches, roots);
+  const out = new Float64Array(nRows * nTargets).fill(
+    aggregate === 2 ? Infinity : aggregate === 3 ? -Infinity : 0,
+  );
+  const leaves = new Int32Array(nRows);
+  // Tree by tree, every row through it: one tree's nodes stay in the cache for all the rows (row by
+  // row, each tree's walk missed the cache on a large forest: 4,096 rows of a 13M-node forest took
+  // 1.05 s instead of 0.25 s).
+  for (let t = 0; t < roots.length; t++) {
+    walkTree(links, threshold, uniform === 1, roots[t]!, depths[t]!, x, nRows, nFeatures, leaves);
+    addLeafValues(out, leaves, nBranches, targets, weights, nTargets, aggregate);
+  }
+  if (aggregate === 0) divideAll(out, roots.length);
+  return out;
+}
+
+/** The operator's lists of a TreeEnsemble's branches, as read. */
+interface BranchLists {
+  features: Values;
+  trueLeaf: Values;
+  falseLeaf: Values;
+  trueIds: Values;
+  falseIds: Values;
+  missing: Values | null;
+  modes: Values;
+  splits: Values;
+}
+
+/**
+ * Branches and leaves in one index space (leaf `l` is `nBranches + l`), four numbers per node in
+ * `links`: the feature, the successor on the true side, on the false side, and 1 where a missing
+ * value (NaN) takes the true side. A leaf's successors are itself. One node's numbers share a cache
+ * line, so a step of a walk waits for one load where four lists cost four. `uniform` is the mode of
+ * every branch, or -1 when they differ. (This loop and the evaluation's others are functions of their
+ * own: inside `evaluateTreeEnsemble`, which runs once per check, they were compiled again at most
+ * checks.)
+ */
+function linkNodes(
+  { features, trueLeaf, falseLeaf, trueIds, falseIds, missing, modes, splits }: BranchLists,
+  nBranches: number,
+  nLeaves: number,
+): { links: Int32Array; threshold: Float32Array; uniform: number } {
   const nNodes = nBranches + nLeaves;
   const links = new Int32Array(4 * nNodes);
   const threshold = new Float32Array(nNodes);
@@ -397,27 +439,30 @@ function evaluateTreeEnsemble(
     if (modes[b] !== uniform) uniform = -1;
   }
   for (let i = nBranches; i < nNodes; i++) links[4 * i + 1] = links[4 * i + 2] = i;
-  if (uniform < 0) throw fail('nodes_modes mixes BRANCH_LEQ and BRANCH_LT');
-  const depths = treeDepths(links, nBranches, roots);
-  const out = new Float64Array(nRows * nTargets).fill(
-    aggregate === 2 ? Infinity : aggregate === 3 ? -Infinity : 0,
-  );
-  const leaves = new Int32Array(nRows);
-  // Tree by tree, every row through it: one tree's nodes stay in the cache for all the rows (row by
-  // row, each tree's walk missed the cache on a large forest: 4,096 rows of a 13M-node forest took
-  // 1.05 s instead of 0.25 s).
-  for (let t = 0; t < roots.length; t++) {
-    walkTree(links, threshold, uniform === 1, roots[t]!, depths[t]!, x, nRows, nFeatures, leaves);
-    for (let r = 0; r < nRows; r++) {
-      const leaf = leaves[r]! - nBranches;
-      const at = r * nTargets + targets[leaf]!;
-      const w = weights[leaf]!;
-      out[at] =
-        aggregate === 2 ? Math.min(out[at]!, w) : aggregate === 3 ? Math.max(out[at]!, w) : out[at]! + w;
-    }
+  return { links, threshold, uniform };
+}
+
+/** Adds (or takes the min or max of, by `aggregate`) each row's leaf weight into its target's score. */
+function addLeafValues(
+  out: Float64Array,
+  leaves: Int32Array,
+  nBranches: number,
+  targets: Values,
+  weights: Values,
+  nTargets: number,
+  aggregate: number,
+): void {
+  for (let r = 0; r < leaves.length; r++) {
+    const leaf = leaves[r]! - nBranches;
+    const at = r * nTargets + targets[leaf]!;
+    const w = weights[leaf]!;
+    out[at] =
+      aggregate === 2 ? Math.min(out[at]!, w) : aggregate === 3 ? Math.max(out[at]!, w) : out[at]! + w;
   }
-  if (aggregate === 0) for (let i = 0; i < out.length; i++) out[i] = out[i]! / roots.length;
-  return out;
+}
+
+function divideAll(values: Float64Array, by: number): void {
+  for (let i = 0; i < values.length; i++) values[i] = values[i]! / by;
 }
 
 /**
