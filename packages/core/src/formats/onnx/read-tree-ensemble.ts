@@ -494,8 +494,8 @@ interface Walk {
 /**
  * One tree (from `root`) on every row, its leaf for each row into `leaves` (as `~leaf`). Eight rows
  * at once, each lane stepping until it reaches its leaf, with a branch-free choice of side, so the
- * CPU overlaps the lanes' independent loads: 4,096 rows of a 20-tree depth-12 forest in 5 ms instead
- * of 13 ms one row at a time.
+ * CPU overlaps the lanes' independent loads: a whole file of a 20-tree depth-12 forest is read and
+ * run on 4,096 rows in about 10 ms, against 15.6 ms one row at a time.
  */
 function walkTree(
   w: Walk,
