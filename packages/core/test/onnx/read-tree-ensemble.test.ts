@@ -18,6 +18,16 @@ import { evaluateTreeEnsembleFile } from '../../src/formats/onnx/read-tree-ensem
 import type { FlatTree, TreeEnsemble } from '../../src/formats/tree-ensemble.js';
 import { prng, randomForest, rowsNearThresholds } from './fixtures.js';
 
+/** What `call` throws (undefined when it returns). */
+function thrown(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 /** Rows near the forest's thresholds, with about 10% of the cells missing (NaN). */
 function rowsWithMissing(model: TreeEnsemble, nRows: number, seed: number): Float32Array {
   const x = rowsNearThresholds(model, nRows, seed);
@@ -176,12 +186,7 @@ describe('evaluateTreeEnsembleFile', () => {
       [1, /mixes BRANCH_LEQ and BRANCH_LT/],
       [3, /nodes_modes\[\d+\] is 3/],
     ] as const) {
-      let caught: unknown;
-      try {
-        evaluateTreeEnsembleFile(withLastMode(mode), x, 1, model.nFeatures);
-      } catch (e) {
-        caught = e;
-      }
+      const caught = thrown(() => evaluateTreeEnsembleFile(withLastMode(mode), x, 1, model.nFeatures));
       expect(isRegistryError(caught) && caught.code).toBe('INTEGRITY');
       expect(String(caught)).toMatch(message);
     }
@@ -209,12 +214,7 @@ describe('evaluateTreeEnsembleFile', () => {
       Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 0xff),
     ];
     for (const input of inputs) {
-      let caught: unknown;
-      try {
-        evaluateTreeEnsembleFile(input, x, 1, regression.nFeatures);
-      } catch (e) {
-        caught = e;
-      }
+      const caught = thrown(() => evaluateTreeEnsembleFile(input, x, 1, regression.nFeatures));
       expect(isRegistryError(caught) && caught.code).toBe('INTEGRITY');
     }
   });
@@ -259,12 +259,7 @@ describe('the parity check of a forest past PARITY_RUNTIME_NODES', () => {
     };
     const corrupt = { ...model, trees: [...model.trees.slice(0, -1), wrong] };
     const out = await runTreeParity(model, undefined, exportTreeEnsembleToOnnx(corrupt), x, nRows, budget);
-    let caught: unknown;
-    try {
-      compareTreeParity(model, out, x, y, nRows);
-    } catch (e) {
-      caught = e;
-    }
+    const caught = thrown(() => compareTreeParity(model, out, x, y, nRows));
     expect(isRegistryError(caught) && caught.code).toBe('INTEGRITY');
   });
 
