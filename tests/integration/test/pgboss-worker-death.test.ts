@@ -116,7 +116,8 @@ describe.skipIf(!pgReachable)('a fleet of training workers on the pg-boss queue'
       const line = victim.lines.findLast((l) => l.startsWith('run '));
       if (!line) return undefined;
       const job = await registry.jobs.get(line.slice(4));
-      return job.state === 'running' && ['reading', 'fitting'].includes(job.progress.phase)
+      // Claimed and not past its fit (`queued` until its first progress write, at most 0.5 s later).
+      return job.state === 'running' && ['queued', 'reading', 'fitting'].includes(job.progress.phase)
         ? job.id
         : undefined;
     });
@@ -167,11 +168,14 @@ describe.skipIf(!pgReachable)('a fleet of training workers on the pg-boss queue'
   it('a worker closed gracefully mid-job gives the job back, and another worker runs it', async () => {
     const { registry, workers } = await openFleet();
     const [leaving, staying] = workers as [Worker, Worker];
+    // Trainings long enough that the leaving worker is still in one when it is told to stop:
+    // progress reaches the store at most twice a second, and 30-tree jobs could start and end
+    // between two writes, so that the wait below never saw one running.
     const submit = (seed: number) =>
       registry.jobs.submit({
         dataset: 'breast_cancer',
         target: 'diagnosis',
-        model: { type: 'random-forest', params: { nEstimators: 30, maxDepth: 8 } },
+        model: { type: 'random-forest', params: { nEstimators: 300, maxDepth: 8 } },
         split: { seed },
         register: { name: 'cancer' },
       });
@@ -180,7 +184,8 @@ describe.skipIf(!pgReachable)('a fleet of training workers on the pg-boss queue'
       const line = leaving.lines.findLast((l) => l.startsWith('run '));
       if (!line) return undefined;
       const job = await registry.jobs.get(line.slice(4));
-      return job.state === 'running' && ['reading', 'fitting'].includes(job.progress.phase)
+      // Claimed and not past its fit (`queued` until its first progress write, at most 0.5 s later).
+      return job.state === 'running' && ['queued', 'reading', 'fitting'].includes(job.progress.phase)
         ? job.id
         : undefined;
     });
