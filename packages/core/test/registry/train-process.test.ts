@@ -17,17 +17,28 @@ import { TRAINING_NICE } from '../../src/training/native/thread-priority.js';
 import { createRandom } from '../../src/training/random.js';
 import { openMemoryRegistry, snapshot } from './helpers.js';
 
-/** The train processes of this process: its children whose command line runs the train worker. */
-function trainProcesses(): { pid: number; nice: number }[] {
-  const out: { pid: number; nice: number }[] = [];
+/** Fields of a /proc stat file after the command name (field 3 onwards, at index 0). */
+const statFields = (path: string): string[] => {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+};
+
+/**
+ * The train processes of this process: its children whose command line runs the train worker, with
+ * the nice value of their main thread and of each of their threads.
+ */
+function trainProcesses(): { pid: number; nice: number; threadNices: number[] }[] {
+  const out: { pid: number; nice: number; threadNices: number[] }[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const fields = statFields(`/proc/${pid}/stat`);
       const ppid = Number(fields[4 - 3]);
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (ppid === process.pid && cmdline.includes('train-worker'))
-        out.push({ pid: Number(pid), nice: Number(fields[19 - 3]) });
+      if (ppid !== process.pid || !cmdline.includes('train-worker')) continue;
+      const threadNices = readdirSync(`/proc/${pid}/task`).map((tid) =>
+        Number(statFields(`/proc/${pid}/task/${tid}/stat`)[19 - 3]),
+      );
+      out.push({ pid: Number(pid), nice: Number(fields[19 - 3]), threadNices });
     } catch {
       // the process ended between the listing and the read
     }
@@ -165,7 +176,7 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
   }, 120_000);
 
   it('runs at the training priority (nice 10) as a whole, and is kept for the next training', async () => {
-    let seen: { pid: number; nice: number }[] = [];
+    let seen: ReturnType<typeof trainProcesses> = [];
     const train = () =>
       inProcess.train({
         dataset: 'friedman',
@@ -179,6 +190,9 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
     await train();
     expect(seen.length, JSON.stringify(seen)).toBe(1);
     expect(seen[0]!.nice).toBe(TRAINING_NICE);
+    // Every thread, V8's platform workers started before the train worker's code ran included.
+    expect(seen[0]!.threadNices.length).toBeGreaterThan(4);
+    expect(new Set(seen[0]!.threadNices)).toEqual(new Set([TRAINING_NICE]));
     const environ = readFileSync(`/proc/${seen[0]!.pid}/environ`, 'utf8').split('\0');
     expect(environ.find((v) => v.startsWith('GLIBC_TUNABLES='))).toMatch(/glibc\.malloc\.hugetlb=/);
     const first = seen[0]!.pid;
