@@ -2,13 +2,14 @@
 // train-in-worker.ts runs each `train` call of a built-in trainer on one, one training at a time, and
 // keeps it for the next. It runs every CPU-heavy phase (parse, binning, fit, metrics, ONNX export,
 // parity check) and posts the result's bytes back.
+import { rmSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { setForestWorkerUrl } from '../training/native/forest-workers.js';
 import { lowerThreadPriority, lowerTrainProcessPriority } from '../training/native/thread-priority.js';
 import { builtinTrainers } from '../training/trainers/index.js';
 import { endOnnxHelper, OnnxHelper, serveOnnxHelper, startOnnxHelper } from './onnx-helper.js';
-import { BytesAssembler, PARTS, restoreBytes, sendBytes, TRAIN_PROCESS_ENV } from './train-process.js';
+import { BytesAssembler, PARTS, restoreBytes, sendResultBytes, TRAIN_PROCESS_ENV } from './train-process.js';
 import type { TrainProcessData } from './train-process.js';
 import { computeTraining, LastTable } from './train-compute.js';
 import type { TrainComputeInput, TrainComputed } from './train-compute.js';
@@ -99,8 +100,8 @@ function serveTrainings(channel: TrainChannel, forestWorkerUrl: string, onnxHelp
 
 /**
  * A train process (see train-process.ts): this module as a forked process's main thread. It starts
- * its own ONNX helper thread, receives large bytes as parts and sends its result's bytes so, and
- * exits when the host goes (its channel closes).
+ * its own ONNX helper thread, receives large bytes as parts, sends its result's bytes as parts or as
+ * files, and exits when the host goes (its channel closes).
  */
 function serveAsProcess(data: TrainProcessData): void {
   // First, so that every thread it starts inherits the priority.
@@ -111,6 +112,8 @@ function serveAsProcess(data: TrainProcessData): void {
   const { helper, port, gate } = startOnnxHelper(new URL(data.trainWorkerUrl), data.forestWorkerUrl);
   helper.on('error', () => process.exit(1));
   process.once('disconnect', () => {
+    // The host removes the directory when this process exits, unless the host itself is gone.
+    if (data.bytesDir) rmSync(data.bytesDir, { recursive: true, force: true });
     helper.once('exit', () => process.exit(0));
     endOnnxHelper(helper, gate);
   });
@@ -123,8 +126,8 @@ function serveAsProcess(data: TrainProcessData): void {
           return;
         }
         const { result } = message;
-        sendBytes(send, result.nativeBytes, undefined, () => undefined);
-        if (result.onnx) sendBytes(send, result.onnx.bytes, undefined, () => undefined);
+        sendResultBytes(send, result.nativeBytes, data.bytesDir);
+        if (result.onnx) sendResultBytes(send, result.onnx.bytes, data.bytesDir);
         send({
           type: 'done',
           result: {

@@ -1,18 +1,23 @@
 // `trainIsolation: 'process'`: built-in trainers run in a child process (train-process.ts). The same
-// training gives the same model as on a worker thread; large bytes cross the IPC channel in parts; a
-// train process runs at a lower priority (TRAINING_NICE); one killed from outside fails its training, not the host.
-import { readdirSync, readFileSync } from 'node:fs';
+// training gives the same model as on a worker thread; large bytes cross the IPC channel in parts, a
+// result's large bytes come back through a file; a train process runs at a lower priority (TRAINING_NICE); one killed from outside fails its training, not the host.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRegistryError } from '../../src/errors.js';
 import type { ModelRegistry } from '../../src/registry/model-registry.js';
 import {
   BytesAssembler,
+  FILE_BYTES,
   PART_BYTES,
+  readBytesFile,
   sendBytes,
+  sendResultBytes,
   TRAIN_PROCESS_ENV,
   trainProcessEnv,
 } from '../../src/registry/train-process.js';
-import type { BytesMessage } from '../../src/registry/train-process.js';
+import type { BytesFileMessage, BytesMessage } from '../../src/registry/train-process.js';
 import { TRAINING_NICE } from '../../src/training/native/thread-priority.js';
 import { createRandom } from '../../src/training/random.js';
 import { openMemoryRegistry, snapshot } from './helpers.js';
@@ -44,6 +49,17 @@ function trainProcesses(): { pid: number; nice: number; threadNices: number[] }[
     }
   }
   return out;
+}
+
+/** The directory a train process writes its bytes files to (from its environment). */
+function bytesDirOf(pid: number): string {
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const data = environ
+    .find((v) => v.startsWith(`${TRAIN_PROCESS_ENV}=`))!
+    .slice(TRAIN_PROCESS_ENV.length + 1);
+  const dir = (JSON.parse(data) as { bytesDir?: string }).bytesDir;
+  if (!dir) throw new Error(`train process ${pid} has no bytes directory`);
+  return dir;
 }
 
 function regressionRows(n: number, seed: number): Record<string, number>[] {
@@ -113,6 +129,61 @@ describe('large bytes cross the IPC channel as a header and parts', () => {
   });
 });
 
+describe("a result's large bytes come back through a file", () => {
+  const dirs: string[] = [];
+  const newDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelreg-test-bytes-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes bytes of FILE_BYTES or more to the directory, and the host reads them back once', async () => {
+    const dir = newDir();
+    const bytes = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
+    const sent: (BytesMessage | BytesFileMessage)[] = [];
+    sendResultBytes((m) => sent.push(m), bytes, dir, 1000);
+    expect(sent).toEqual([
+      { type: 'bytes-file', name: expect.stringMatching(/^\d+-\d+\.bin$/), length: 3000 },
+    ]);
+    const message = sent[0] as BytesFileMessage;
+    expect(readdirSync(dir)).toEqual([message.name]);
+    const read = await readBytesFile(dir, message);
+    expect(read).toBeInstanceOf(Uint8Array);
+    expect(Buffer.compare(read, bytes)).toBe(0);
+    // The file is gone once read.
+    expect(readdirSync(dir)).toEqual([]);
+    expect(FILE_BYTES).toBeGreaterThan(PART_BYTES);
+  });
+
+  it('sends smaller bytes, and any bytes without a usable directory, as parts', () => {
+    const bytes = new Uint8Array(3000);
+    for (const [dir, fileBytes] of [
+      [newDir(), 3001],
+      [undefined, 1000],
+      [join(tmpdir(), 'modelreg-test-no-such-dir', 'x'), 1000],
+    ] as const) {
+      const sent: (BytesMessage | BytesFileMessage)[] = [];
+      sendResultBytes((m) => sent.push(m), bytes, dir, fileBytes);
+      expect(sent.map((m) => m.type)).toEqual(['bytes', 'part']);
+    }
+  });
+
+  it('refuses a file whose name or length is not what was announced, and removes it', async () => {
+    const dir = newDir();
+    await expect(
+      readBytesFile(dir, { type: 'bytes-file', name: '../etc/passwd', length: 1 }),
+    ).rejects.toThrow(/unexpected name/);
+    writeFileSync(join(dir, '1-2.bin'), new Uint8Array(5));
+    await expect(readBytesFile(dir, { type: 'bytes-file', name: '1-2.bin', length: 6 })).rejects.toThrow(
+      /holds 5 bytes, not 6/,
+    );
+    expect(existsSync(join(dir, '1-2.bin'))).toBe(false);
+  });
+});
+
 describe("a train process's environment", () => {
   const data = { forestWorkerUrl: 'file:///f.js', trainWorkerUrl: 'file:///t.js' };
 
@@ -175,6 +246,29 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
     }
   }, 120_000);
 
+  it('a model of several megabytes comes back whole, through a file that is then removed', async () => {
+    const options = {
+      dataset: 'friedman',
+      target: 'y',
+      model: { type: 'random-forest', params: { nEstimators: 120, maxDepth: 30, minSamplesLeaf: 1 } },
+    };
+    const [a, b] = await Promise.all(
+      [inProcess, inThread].map((registry, i) =>
+        registry.train({ ...options, register: { name: `big_${i}` } }),
+      ),
+    );
+    const native = a!.version!.files.find((f) => f.path.endsWith('.native.json'));
+    expect(native!.size).toBeGreaterThanOrEqual(FILE_BYTES);
+    expect(a!.version!.files.map((f) => [f.path, f.sha256])).toEqual(
+      b!.version!.files.map((f) => [f.path, f.sha256]),
+    );
+    // The train process's directory for such files is left empty (it is removed when the process ends).
+    const left = readdirSync(tmpdir())
+      .filter((d) => d.startsWith('modelreg-train-'))
+      .flatMap((d) => readdirSync(join(tmpdir(), d)));
+    expect(left).toEqual([]);
+  }, 120_000);
+
   it('runs at the training priority (nice 10) as a whole, and is kept for the next training', async () => {
     let seen: ReturnType<typeof trainProcesses> = [];
     const train = () =>
@@ -204,6 +298,7 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
   it('a train process killed from outside fails its training and leaves the registry as it was', async () => {
     const before = await snapshot(inProcess);
     let killed = false;
+    const bytesDirs: string[] = [];
     const error = await inProcess
       .train({
         dataset: 'friedman',
@@ -213,7 +308,10 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
         onProgress: (p) => {
           if (p.phase !== 'fitting' || p.fraction <= 0 || killed) return;
           killed = true;
-          for (const { pid } of trainProcesses()) process.kill(pid, 'SIGKILL');
+          for (const { pid } of trainProcesses()) {
+            bytesDirs.push(bytesDirOf(pid));
+            process.kill(pid, 'SIGKILL');
+          }
         },
       })
       .then(
@@ -221,6 +319,9 @@ describe.runIf(process.platform === 'linux')("trainIsolation: 'process'", () => 
         (e: unknown) => e,
       );
     expect(killed).toBe(true);
+    // The killed process's directory for bytes files went with it.
+    expect(bytesDirs.length).toBe(1);
+    expect(existsSync(bytesDirs[0]!)).toBe(false);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('[modelreg] [train] the train process was killed by SIGKILL');
     expect(await snapshot(inProcess)).toEqual(before);
