@@ -34,6 +34,7 @@ export { canonicalJson, createMemoryAuditSink, createNdjsonAuditSink, inputSha25
 export type { AuthOptions } from './auth.js';
 export type { Limits } from './context.js';
 export { defaultLimits } from './context.js';
+export { createHttpServer } from './http-server.js';
 export type { ErrorBody, ErrorCode } from './errors.js';
 export { statusOfRegistryCode } from './errors.js';
 export { buildOpenApiDocument } from './openapi.js';

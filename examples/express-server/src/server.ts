@@ -8,7 +8,7 @@ import { parseInput, RegistryError } from '@modelreg/core';
 import { openRegistryFromEnv } from '@modelreg/example-config';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { createApp, defaultAllowedHosts, handleExpectContinue } from './app.js';
+import { createApp, createHttpServer, defaultAllowedHosts } from './app.js';
 import type { AuditSink } from './audit.js';
 import { createNdjsonAuditSink } from './audit.js';
 import type { AuthOptions } from './auth.js';
@@ -153,9 +153,14 @@ export async function startServer(
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
-    // `Expect: 100-continue` is answered by the app once the declared length passed its limit.
-    s.on('checkContinue', handleExpectContinue(app));
+    // Requests and responses born with the app's prototypes; `Expect: 100-continue` left to the app,
+    // which answers it once the declared length passed its limit (see http-server.ts).
+    const s = createHttpServer(app);
+    s.once('error', reject);
+    s.listen(config.PORT, config.HOST, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
   }).catch(async (e: unknown) => {
     await Promise.allSettled([audit?.close(), registry.close()]);
     throw e;
