@@ -15,9 +15,10 @@
 //
 // The floor column (skip it with --no-floor): a bare Express app with fixed answers
 // (bench/lib/floor-server.mjs) under the same load and probe, idle and while the same training runs
-// in another process on the registry the server would open (bench/lib/floor-training.mjs). A target
-// the floor misses is out of reach of any Express server on this machine beside this training; the
-// gap between the floor and a checkout is that server's own part.
+// in another process on the registry the server would open (bench/lib/floor-training.mjs), served
+// like the example server (createHttpServer; FLOOR_STOCK=1: app.listen, as a stock Express app). A
+// target the floor misses is out of reach of any Express server on this machine beside this
+// training; the gap between the floor and a checkout is that server's own part.
 //
 // This checkout runs once per `--isolation` value (MODELREG_TRAIN_ISOLATION of the server: `process`,
 // its default, trains in a child process; `thread`, in worker threads), in that order.
