@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SpooledBytes } from './train-process.js';
 import type { ColumnInfo } from '../domain/types.js';
 import type { DataTable } from '../domain/table.js';
 import type { ModelManifest } from '../formats/manifest.js';
@@ -100,15 +101,24 @@ export interface TrainComputeInput {
   createdAt: number;
 }
 
-/** What the compute phases give the writing phase; structured-cloneable, big parts as bytes. */
-export interface TrainComputed {
+/**
+ * A result's bytes as the host holds them: an array, or, from a train process, a file to read in
+ * slices (see {@link SpooledBytes}).
+ */
+export type ResultBytes = Uint8Array | SpooledBytes;
+
+/**
+ * What the compute phases give the writing phase; structured-cloneable, big parts as bytes (`B`:
+ * arrays where they are computed, {@link ResultBytes} in the host).
+ */
+export interface TrainComputed<B extends ResultBytes = Uint8Array> {
   manifest: ModelManifest;
   params: FitModelResult['params'];
   metrics: Record<string, number>;
   confusionMatrix?: FitModelResult['confusionMatrix'];
   /** `model.native.json`, UTF-8. */
-  nativeBytes: Uint8Array;
-  onnx: { bytes: Uint8Array; report: ParityReport } | null;
+  nativeBytes: B;
+  onnx: { bytes: B; report: ParityReport } | null;
   datasetTags: Record<string, string>;
 }
 

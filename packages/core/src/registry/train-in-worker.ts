@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { abortedError, invalidArgument } from '../errors.js';
 import { forestWorkerUrl } from '../training/native/forest-workers.js';
-import type { PhaseReporter, TrainComputeInput, TrainComputed } from './train-compute.js';
+import type { PhaseReporter, ResultBytes, TrainComputeInput, TrainComputed } from './train-compute.js';
 import type { FromTrainWorker, ToTrainWorker, TrainWorkerData } from './train-worker.js';
-import { TrainProcess } from './train-process.js';
+import { releaseSpooled, TrainProcess } from './train-process.js';
 import { fromWorkerError } from './worker-errors.js';
 import { endOnnxHelper, startOnnxHelper } from './onnx-helper.js';
 
@@ -138,16 +138,16 @@ export function computeInWorker(
   trainer: string,
   input: TrainComputeInput,
   hooks: { signal?: AbortSignal; report?: PhaseReporter; isolation?: TrainIsolation } = {},
-): Promise<TrainComputed> {
+): Promise<TrainComputed<ResultBytes>> {
   const { signal, report, isolation = 'thread' } = hooks;
-  return new Promise<TrainComputed>((resolve, reject) => {
+  return new Promise<TrainComputed<ResultBytes>>((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortedError(signal, 'train'));
       return;
     }
     const worker = takeWorker(isolation);
     let settled = false;
-    const finish = (error: unknown, result?: TrainComputed, reusable = false): void => {
+    const finish = (error: unknown, result?: TrainComputed<ResultBytes>, reusable = false): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
@@ -160,8 +160,13 @@ export function computeInWorker(
       else resolve(result!);
     };
     const onAbort = (): void => finish(abortedError(signal, 'train'));
-    const onMessage = (message: FromTrainWorker): void => {
-      if (settled) return;
+    const onMessage = (message: FromTrainWorker<ResultBytes>): void => {
+      if (settled) {
+        // A result that came after an abort: its spooled bytes have no reader.
+        if (message.type === 'done')
+          void releaseSpooled(message.result.nativeBytes, message.result.onnx?.bytes);
+        return;
+      }
       if (message.type === 'progress') {
         try {
           report?.(message.phase, message.fraction, message.message);

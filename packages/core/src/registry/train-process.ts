@@ -9,16 +9,23 @@
 // most PART_BYTES, each copied into a buffer allocated once; the message that uses them follows.
 //
 // A result's large bytes (a model file of FILE_BYTES or more) come back through a file instead: the
-// train process writes it into a directory the host made for it, and the host reads it with the
-// thread pool. Through the channel, every turn of the host's event loop took what the pipe held
-// (libuv reads up to 32 × 64 KiB a turn), copied and deserialized it and faulted in the pages it
-// filled: 100 MB cost the receiving thread 0.8 s of CPU in turns of up to 30–40 ms on a 2-core VM,
-// whatever the part size; read from a file, 0.33 s on a pool thread and turns of at most 4 ms.
+// train process writes it into a directory the host made for it. Through the channel, every turn of
+// the host's event loop took what the pipe held (libuv reads up to 32 × 64 KiB a turn), copied and
+// deserialized it and faulted in the pages it filled: 100 MB cost the receiving thread 0.8 s of CPU
+// in turns of up to 30–40 ms on a 2-core VM, whatever the part size.
+//
+// The host never holds such a file's bytes whole either: it opens the file and unlinks it at once
+// ({@link SpooledBytes}), and the store reads it slice by slice. Read into one buffer (0.33 s on a
+// pool thread), a model of a hundred megabytes or more was external memory that made V8 start an
+// incremental marking and finish it with a full mark-compact of the host's heap: a 15 ms pause
+// beside scavenges of 7 ms, and /health answers of 41-62 ms in `bench/serving-under-training.mjs`
+// while the host served predictions. Slices die young and leave with the next scavenge.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,24 +100,72 @@ function writeInSlices(path: string, bytes: Uint8Array): void {
   }
 }
 
-/** Reads and removes a file of {@link BytesFileMessage} from `dir`; checks its name and length. */
-export async function readBytesFile(
-  dir: string,
-  message: BytesFileMessage,
-): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * A result's bytes that a train process wrote to a file, held by an open descriptor: the file itself
+ * is unlinked as soon as it is opened, so nothing is left on disk whatever becomes of the host (the
+ * kernel frees the data when the descriptor closes, at the latest when the process ends).
+ * {@link slices} reads it in new buffers of at most `size` bytes; {@link release} closes it.
+ */
+export class SpooledBytes {
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    readonly byteLength: number,
+  ) {}
+
+  /** The bytes from the start, each slice a new buffer read with the thread pool. */
+  async *slices(size = SPOOL_SLICE_BYTES): AsyncIterable<Uint8Array> {
+    for (let at = 0; at < this.byteLength;) {
+      if (this.closed) throw new Error('[modelreg] [train] a spooled result was read after its release');
+      const slice = Buffer.allocUnsafe(Math.min(size, this.byteLength - at));
+      const { bytesRead } = await this.handle.read(slice, 0, slice.byteLength, at);
+      if (bytesRead !== slice.byteLength)
+        throw new Error(
+          `[modelreg] [train] a spooled result ended at ${at + bytesRead} of ${this.byteLength} bytes`,
+        );
+      at += bytesRead;
+      yield slice;
+    }
+  }
+
+  /** Closes the descriptor (idempotent); the data goes with it. */
+  async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+/** Bytes per slice of {@link SpooledBytes.slices}: a read of about a millisecond on a small VM. */
+export const SPOOL_SLICE_BYTES = 256 * 1024;
+
+/**
+ * Opens a file of {@link BytesFileMessage} in `dir` and removes it from there at once; checks its name
+ * and length. The bytes stay readable through the returned {@link SpooledBytes} until it is released.
+ */
+export async function openBytesFile(dir: string, message: BytesFileMessage): Promise<SpooledBytes> {
   if (!/^\d+-\d+\.bin$/.test(message.name))
     throw new Error(`[modelreg] [train] a bytes file with an unexpected name: ${message.name}`);
   const path = join(dir, message.name);
+  let handle: FileHandle | undefined;
   try {
-    const read = await readFile(path);
-    if (read.byteLength !== message.length)
-      throw new Error(
-        `[modelreg] [train] ${message.name} holds ${read.byteLength} bytes, not ${message.length}`,
-      );
-    return new Uint8Array(read.buffer as ArrayBuffer, read.byteOffset, read.byteLength);
+    handle = await open(path, 'r');
+    const { size } = await handle.stat();
+    if (size !== message.length)
+      throw new Error(`[modelreg] [train] ${message.name} holds ${size} bytes, not ${message.length}`);
+    const spooled = new SpooledBytes(handle, size);
+    handle = undefined;
+    return spooled;
   } finally {
+    await handle?.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
   }
+}
+
+/** Releases the {@link SpooledBytes} among `values` (the others are plain bytes). */
+export async function releaseSpooled(...values: unknown[]): Promise<void> {
+  await Promise.all(values.map((v) => (v instanceof SpooledBytes ? v.release() : undefined)));
 }
 
 /**
@@ -143,7 +198,7 @@ export function sendBytes(
 
 /** Puts received parts together: each `bytes` header allocates one array, its parts fill it. */
 export class BytesAssembler {
-  private readonly done: Uint8Array<ArrayBuffer>[] = [];
+  private readonly done: (Uint8Array<ArrayBuffer> | SpooledBytes)[] = [];
   private current: { bytes: Uint8Array<ArrayBuffer>; at: number } | undefined;
 
   /** Takes a message if it is one of {@link BytesMessage}; returns whether it was. */
@@ -170,16 +225,22 @@ export class BytesAssembler {
     this.current = undefined;
   }
 
-  /** Takes an array that came whole (from a file). */
-  add(bytes: Uint8Array<ArrayBuffer>): void {
+  /** Takes bytes that came whole (from a file). */
+  add(bytes: Uint8Array<ArrayBuffer> | SpooledBytes): void {
     this.done.push(bytes);
   }
 
-  /** The oldest complete array (in the order they were sent). */
-  take(): Uint8Array<ArrayBuffer> {
+  /** The oldest complete bytes (in the order they were sent). */
+  take(): Uint8Array<ArrayBuffer> | SpooledBytes {
     const bytes = this.done.shift();
     if (!bytes) throw new Error('[modelreg] [train] a message refers to bytes that did not come');
     return bytes;
+  }
+
+  /** Drops what no message took; spooled bytes are released. */
+  async clear(): Promise<void> {
+    this.current = undefined;
+    await releaseSpooled(...this.done.splice(0));
   }
 }
 
@@ -241,9 +302,9 @@ export class TrainProcess extends EventEmitter {
     });
     this.child.on('message', (message: { type: string }) => {
       if (message.type === 'bytes-file' && bytesDir) {
-        const read = readBytesFile(bytesDir, message as BytesFileMessage);
-        read.catch(() => undefined); // reported in its turn, below
-        this.inTurn(async () => this.received.add(await read));
+        const opened = openBytesFile(bytesDir, message as BytesFileMessage);
+        opened.catch(() => undefined); // reported in its turn, below
+        this.inTurn(async () => this.received.add(await opened));
         return;
       }
       this.inTurn(() => {
@@ -258,8 +319,9 @@ export class TrainProcess extends EventEmitter {
     });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
-      this.inTurn(() => {
+      this.inTurn(async () => {
         if (bytesDir) rmSync(bytesDir, { recursive: true, force: true });
+        await this.received.clear();
         // Killed from outside (the kernel's out-of-memory killer, say): the training's error says so.
         if (signal && !this.killed)
           this.emit('error', new Error(`[modelreg] [train] the train process was killed by ${signal}`));

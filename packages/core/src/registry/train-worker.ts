@@ -12,7 +12,7 @@ import { endOnnxHelper, OnnxHelper, serveOnnxHelper, startOnnxHelper } from './o
 import { BytesAssembler, PARTS, restoreBytes, sendResultBytes, TRAIN_PROCESS_ENV } from './train-process.js';
 import type { TrainProcessData } from './train-process.js';
 import { computeTraining, LastTable } from './train-compute.js';
-import type { TrainComputeInput, TrainComputed } from './train-compute.js';
+import type { ResultBytes, TrainComputeInput, TrainComputed } from './train-compute.js';
 import type { TrainPhase } from '../training/trainer.js';
 import { toWorkerError } from './worker-errors.js';
 import type { WorkerError } from './worker-errors.js';
@@ -40,9 +40,9 @@ export type ToTrainWorker =
   | { type: 'start'; trainer: string; input: TrainComputeInput };
 
 /** Worker → parent. */
-export type FromTrainWorker =
+export type FromTrainWorker<B extends ResultBytes = Uint8Array> =
   | { type: 'progress'; phase: TrainPhase; fraction: number; message?: string }
-  | { type: 'done'; result: TrainComputed }
+  | { type: 'done'; result: TrainComputed<B> }
   | { type: 'error'; error: WorkerError };
 
 /** How the train worker talks to the host: a worker's parent port, or a train process's IPC channel. */

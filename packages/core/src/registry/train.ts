@@ -20,8 +20,13 @@ import { isOnnxRuntimeAvailable, requireOnnxRuntime } from '../formats/onnx/sess
 import { startRun } from './runs.js';
 import { authorize } from './access.js';
 import { computeTraining } from './train-compute.js';
-import type { PhaseReporter, TrainComputed, TrainDataSource } from './train-compute.js';
+import type { PhaseReporter, ResultBytes, TrainComputed, TrainDataSource } from './train-compute.js';
 import { computeInWorker, trainWorkerAvailable } from './train-in-worker.js';
+import { releaseSpooled } from './train-process.js';
+
+/** A result's bytes as a store body, in slices (see sliceBody and SpooledBytes). */
+const inSlices = (bytes: ResultBytes): AsyncIterable<Uint8Array> =>
+  bytes instanceof Uint8Array ? sliceBody(bytes) : bytes.slices();
 
 const where = 'train';
 
@@ -275,7 +280,7 @@ export async function train(
   // trainers: an abort terminates it in any phase and leaves nothing behind. The store phase after
   // it is short and not interrupted.
   const report = progressReporter(opts.onProgress);
-  let computed: TrainComputed;
+  let computed: TrainComputed<ResultBytes> | undefined;
   try {
     throwIfAborted(signal, where);
     report?.('reading', 0);
@@ -303,10 +308,35 @@ export async function train(
       : await computeTraining(input, trainer, hooks);
     throwIfAborted(signal, where);
   } catch (e) {
+    // An abort seen after the result came: the result's spooled bytes are released.
+    if (computed) await releaseSpooled(computed.nativeBytes, computed.onnx?.bytes);
     throw signal?.aborted && !isRegistryError(e, 'ABORTED') ? abortedError(signal, where) : e;
   }
-  report?.('writing', 0);
-  throwIfAborted(signal, where);
+  try {
+    report?.('writing', 0);
+    throwIfAborted(signal, where);
+    return await writeTraining(ctx, opts, { trainer: trainer.name, registerStage, report }, computed);
+  } finally {
+    await releaseSpooled(computed.nativeBytes, computed.onnx?.bytes);
+  }
+}
+
+/**
+ * The writing phase of {@link train}: the model files, then the run (and the version, with
+ * `register`). Model files reach the store in slices: hashing and copying a 100-tree model in one
+ * step would stall the host's event loop for a second or more (see sliceBody); a train process's
+ * large result is read from its file slice by slice (see SpooledBytes).
+ */
+async function writeTraining(
+  ctx: RegistryContext,
+  opts: z.output<typeof trainOptionsSchema>,
+  {
+    trainer,
+    registerStage,
+    report,
+  }: { trainer: string; registerStage: string | undefined; report: PhaseReporter | undefined },
+  computed: TrainComputed<ResultBytes>,
+): Promise<TrainResult> {
   const { onnx } = computed;
   const formats = opts.formats ?? (onnx ? ['native', 'onnx'] : ['native']);
   const fit = computed;
@@ -314,25 +344,23 @@ export async function train(
   const runTags = {
     ...opts.tags,
     ...computed.datasetTags,
-    'modelreg.trainer': trainer.name,
+    'modelreg.trainer': trainer,
     'modelreg.task': fit.manifest.task,
     'modelreg.formats': formats.join(','),
     ...(onnx ? { 'modelreg.onnx.parity': JSON.stringify(onnx.report) } : {}),
   };
-  // Model files reach the store in slices: hashing and copying a 100-tree model in one step would
-  // stall the host's event loop for a second or more (see sliceBody).
   const modelFiles = [
     ...(formats.includes('native')
       ? [
           {
             path: 'model/model.native.json',
-            body: sliceBody(computed.nativeBytes),
+            body: inSlices(computed.nativeBytes),
             format: 'native' as const,
           },
         ]
       : []),
     ...(onnx && formats.includes('onnx')
-      ? [{ path: 'model/model.onnx', body: sliceBody(onnx.bytes), format: 'onnx' as const }]
+      ? [{ path: 'model/model.onnx', body: inSlices(onnx.bytes), format: 'onnx' as const }]
       : []),
   ];
   /** Writes the model folder (files, then MODEL.json with their digests) and the extras with `write`. */

@@ -11,13 +11,14 @@ import {
   BytesAssembler,
   FILE_BYTES,
   PART_BYTES,
-  readBytesFile,
+  openBytesFile,
+  SPOOL_SLICE_BYTES,
   sendBytes,
   sendResultBytes,
   TRAIN_PROCESS_ENV,
   trainProcessEnv,
 } from '../../src/registry/train-process.js';
-import type { BytesFileMessage, BytesMessage } from '../../src/registry/train-process.js';
+import type { BytesFileMessage, BytesMessage, SpooledBytes } from '../../src/registry/train-process.js';
 import { TRAINING_NICE } from '../../src/training/native/thread-priority.js';
 import { createRandom } from '../../src/training/random.js';
 import { openMemoryRegistry, snapshot } from './helpers.js';
@@ -97,7 +98,7 @@ describe('large bytes cross the IPC channel as a header and parts', () => {
     const assembler = new BytesAssembler();
     for (const m of messages) expect(assembler.accept(structuredClone(m))).toBe(true);
     expect(assembler.accept({ type: 'progress' })).toBe(false);
-    for (const bytes of arrays) expect(Buffer.compare(assembler.take(), bytes)).toBe(0);
+    for (const bytes of arrays) expect(Buffer.compare(assembler.take() as Uint8Array, bytes)).toBe(0);
     expect(() => assembler.take()).toThrow(/did not come/);
   });
 
@@ -140,7 +141,14 @@ describe("a result's large bytes come back through a file", () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes bytes of FILE_BYTES or more to the directory, and the host reads them back once', async () => {
+  /** Every slice of `spooled`, joined, and the slice sizes. */
+  async function readAll(spooled: SpooledBytes, size?: number): Promise<{ bytes: Buffer; sizes: number[] }> {
+    const parts: Uint8Array[] = [];
+    for await (const slice of spooled.slices(size)) parts.push(slice);
+    return { bytes: Buffer.concat(parts), sizes: parts.map((p) => p.byteLength) };
+  }
+
+  it('writes bytes of FILE_BYTES or more to the directory; the host opens the file, unlinks it and reads it in slices', async () => {
     const dir = newDir();
     const bytes = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
     const sent: (BytesMessage | BytesFileMessage)[] = [];
@@ -150,12 +158,32 @@ describe("a result's large bytes come back through a file", () => {
     ]);
     const message = sent[0] as BytesFileMessage;
     expect(readdirSync(dir)).toEqual([message.name]);
-    const read = await readBytesFile(dir, message);
-    expect(read).toBeInstanceOf(Uint8Array);
-    expect(Buffer.compare(read, bytes)).toBe(0);
-    // The file is gone once read.
+    const spooled = await openBytesFile(dir, message);
+    // The file is gone once opened: nothing stays on disk, whatever becomes of the host.
     expect(readdirSync(dir)).toEqual([]);
+    expect(spooled.byteLength).toBe(3000);
+    const read = await readAll(spooled, 1024);
+    expect(read.sizes).toEqual([1024, 1024, 952]);
+    expect(Buffer.compare(read.bytes, bytes)).toBe(0);
+    // Read again from the start (a store may be given the body twice), in the default slices.
+    expect(Buffer.compare((await readAll(spooled)).bytes, bytes)).toBe(0);
+    await spooled.release();
+    await spooled.release(); // idempotent
+    await expect(readAll(spooled)).rejects.toThrow(/after its release/);
     expect(FILE_BYTES).toBeGreaterThan(PART_BYTES);
+    expect(SPOOL_SLICE_BYTES).toBeLessThan(FILE_BYTES);
+  });
+
+  it('an assembler that is cleared releases the spooled bytes no message took', async () => {
+    const dir = newDir();
+    const sent: (BytesMessage | BytesFileMessage)[] = [];
+    sendResultBytes((m) => sent.push(m), new Uint8Array(2000), dir, 1000);
+    const spooled = await openBytesFile(dir, sent[0] as BytesFileMessage);
+    const assembler = new BytesAssembler();
+    assembler.add(spooled);
+    await assembler.clear();
+    await expect(readAll(spooled)).rejects.toThrow(/after its release/);
+    expect(() => assembler.take()).toThrow(/did not come/);
   });
 
   it('sends smaller bytes, and any bytes without a usable directory, as parts', () => {
@@ -174,10 +202,10 @@ describe("a result's large bytes come back through a file", () => {
   it('refuses a file whose name or length is not what was announced, and removes it', async () => {
     const dir = newDir();
     await expect(
-      readBytesFile(dir, { type: 'bytes-file', name: '../etc/passwd', length: 1 }),
+      openBytesFile(dir, { type: 'bytes-file', name: '../etc/passwd', length: 1 }),
     ).rejects.toThrow(/unexpected name/);
     writeFileSync(join(dir, '1-2.bin'), new Uint8Array(5));
-    await expect(readBytesFile(dir, { type: 'bytes-file', name: '1-2.bin', length: 6 })).rejects.toThrow(
+    await expect(openBytesFile(dir, { type: 'bytes-file', name: '1-2.bin', length: 6 })).rejects.toThrow(
       /holds 5 bytes, not 6/,
     );
     expect(existsSync(join(dir, '1-2.bin'))).toBe(false);
