@@ -319,10 +319,11 @@ function unrolledLoopsSource(d: Pick<LoopDeps, 'n' | 'names' | 'kinds' | 'maxCod
   }
   function matrix(rows, x) {
     const nRows = rows.length;
-    for (let i = 0; i < nRows; i++) {
+    let v;
+    for (let i = 0, o = 0; i < nRows; i++, o += ${n}) {
       const row = rows[i];
       if (!Array.isArray(row) || row.length !== ${n}) throw badMatrixRow(i, row);
-      matrixRow(row, i, x, i * ${n});
+      ${matrixCells.join('\n      ')}
     }
     return nRows;
   }
