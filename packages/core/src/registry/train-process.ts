@@ -320,8 +320,16 @@ export class TrainProcess extends EventEmitter {
     this.child.on('exit', (code, signal) => {
       this.exited = true;
       this.inTurn(async () => {
-        if (bytesDir) rmSync(bytesDir, { recursive: true, force: true });
+        // Spooled bytes no message took are closed first: where an open file cannot be removed
+        // (Windows), it then can. A directory left behind is not the training's failure.
         await this.received.clear();
+        if (bytesDir) {
+          try {
+            rmSync(bytesDir, { recursive: true, force: true, maxRetries: 3 });
+          } catch {
+            // left in the temp folder
+          }
+        }
         // Killed from outside (the kernel's out-of-memory killer, say): the training's error says so.
         if (signal && !this.killed)
           this.emit('error', new Error(`[modelreg] [train] the train process was killed by ${signal}`));
