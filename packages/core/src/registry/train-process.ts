@@ -26,6 +26,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { BODY_SLICE_BYTES } from '../stores/body.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,7 +116,7 @@ export class SpooledBytes {
   ) {}
 
   /** The bytes from the start, each slice a new buffer read with the thread pool. */
-  async *slices(size = SPOOL_SLICE_BYTES): AsyncIterable<Uint8Array> {
+  async *slices(size = BODY_SLICE_BYTES): AsyncIterable<Uint8Array> {
     for (let at = 0; at < this.byteLength;) {
       if (this.closed) throw new Error('[modelreg] [train] a spooled result was read after its release');
       const slice = Buffer.allocUnsafe(Math.min(size, this.byteLength - at));
@@ -136,9 +137,6 @@ export class SpooledBytes {
     await this.handle.close().catch(() => undefined);
   }
 }
-
-/** Bytes per slice of {@link SpooledBytes.slices}: a read of about a millisecond on a small VM. */
-export const SPOOL_SLICE_BYTES = 256 * 1024;
 
 /**
  * Opens a file of {@link BytesFileMessage} in `dir` and removes it from there at once; checks its name

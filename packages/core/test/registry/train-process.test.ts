@@ -1,6 +1,7 @@
 // `trainIsolation: 'process'`: built-in trainers run in a child process (train-process.ts). The same
 // training gives the same model as on a worker thread; large bytes cross the IPC channel in parts, a
 // result's large bytes come back through a file; a train process runs at a lower priority (TRAINING_NICE); one killed from outside fails its training, not the host.
+import { BODY_SLICE_BYTES } from '../../src/stores/body.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,6 @@ import {
   FILE_BYTES,
   PART_BYTES,
   openBytesFile,
-  SPOOL_SLICE_BYTES,
   sendBytes,
   sendResultBytes,
   TRAIN_PROCESS_ENV,
@@ -171,7 +171,7 @@ describe("a result's large bytes come back through a file", () => {
     await spooled.release(); // idempotent
     await expect(readAll(spooled)).rejects.toThrow(/after its release/);
     expect(FILE_BYTES).toBeGreaterThan(PART_BYTES);
-    expect(SPOOL_SLICE_BYTES).toBeLessThan(FILE_BYTES);
+    expect(BODY_SLICE_BYTES).toBeLessThan(FILE_BYTES);
   });
 
   it('an assembler that is cleared releases the spooled bytes no message took', async () => {
