@@ -26,10 +26,10 @@ import { EventEmitter } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { BODY_SLICE_BYTES } from '../stores/body.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BODY_SLICE_BYTES } from '../stores/body.js';
 
 /** The environment variable that tells the train worker's module it runs as a train process. */
 export const TRAIN_PROCESS_ENV = 'MODELREG_TRAIN_PROCESS';

@@ -1,7 +1,6 @@
 // `trainIsolation: 'process'`: built-in trainers run in a child process (train-process.ts). The same
 // training gives the same model as on a worker thread; large bytes cross the IPC channel in parts, a
 // result's large bytes come back through a file; a train process runs at a lower priority (TRAINING_NICE); one killed from outside fails its training, not the host.
-import { BODY_SLICE_BYTES } from '../../src/stores/body.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import {
 import type { BytesFileMessage, BytesMessage, SpooledBytes } from '../../src/registry/train-process.js';
 import { TRAINING_NICE } from '../../src/training/native/thread-priority.js';
 import { createRandom } from '../../src/training/random.js';
+import { BODY_SLICE_BYTES } from '../../src/stores/body.js';
 import { openMemoryRegistry, snapshot } from './helpers.js';
 
 /** Fields of a /proc stat file after the command name (field 3 onwards, at index 0). */
